@@ -1,0 +1,85 @@
+"""Demo people of the fictional exchange さくらデジタル取引所 (Sakura Digital Exchange)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from django.db import transaction
+
+from mamori.accounts.models import Department, Role, RoleAssignment, TotpDevice, User
+from mamori.accounts.services import mfa
+from mamori.core.demo import DemoReport
+
+DEMO_PASSWORD = "mamori-demo-2026"
+
+DEPARTMENTS = [
+    ("board", "取締役会", "Board of directors", None),
+    ("management", "経営企画部", "Corporate planning", None),
+    ("security", "情報セキュリティ室", "Information security office", "management"),
+    ("systems", "システム部", "Systems", None),
+    ("custody", "カストディ部", "Custody operations", None),
+    ("risk", "リスク管理部", "Risk management", None),
+    ("audit", "内部監査室", "Internal audit", None),
+]
+
+# username, display name, department, [(role, department or None)]
+PEOPLE = [
+    ("admin", "管理者 (Platform admin)", "management", [("read_only", None)]),
+    ("sato", "佐藤 一郎", "board", [("board_member", None)]),
+    ("suzuki", "鈴木 花子", "board", [("board_member", None)]),
+    ("takahashi", "高橋 健", "systems", [("system_general_manager", None), ("ciso", None)]),
+    ("tanaka", "田中 美咲", "systems", [("dept_system_manager", "systems"), ("risk_owner", "systems")]),
+    ("ito", "伊藤 翔", "security", [("dept_information_manager", "security"), ("csirt_member", None)]),
+    ("watanabe", "渡辺 彩", "custody", [("key_holder", "custody"), ("custody_operator", "custody")]),
+    ("yamamoto", "山本 大輔", "custody", [("key_holder", "custody"), ("risk_owner", "custody")]),
+    ("nakamura", "中村 陽菜", "systems", [("developer", "systems")]),
+    ("kobayashi", "小林 蓮", "systems", [("operator", "systems")]),
+    ("kato", "加藤 結衣", "audit", [("internal_auditor", None)]),
+]
+
+
+def demo_secret(username: str) -> str:
+    """Return the fixed TOTP seed of a demo account (so the README can show it)."""
+    digest = hashlib.sha256(f"mamori demo {username}".encode()).digest()[:20]
+    return base64.b32encode(digest).decode("ascii")
+
+
+def load(report: DemoReport) -> None:
+    """Create the departments, people, roles and enrolled authenticators (idempotent)."""
+    with transaction.atomic():
+        departments: dict[str, Department] = {}
+        for code, name_ja, name_en, parent in DEPARTMENTS:
+            departments[code], _ = Department.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name_ja": name_ja,
+                    "name_en": name_en,
+                    "parent": departments.get(parent) if parent else None,
+                },
+            )
+        for username, display_name, department, roles in PEOPLE:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "display_name": display_name,
+                    "department": departments[department],
+                    "is_superuser": username == "admin",
+                    "is_staff": True,
+                    "email": f"{username}@sakura-dex.example",
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                mfa.start_enrolment(user, secret=demo_secret(username))
+                TotpDevice.objects.filter(user=user).update(confirmed_at=user.date_joined)
+            for role_code, role_department in roles:
+                RoleAssignment.objects.get_or_create(
+                    user=user,
+                    role=Role.objects.get(code=role_code),
+                    department=departments[role_department] if role_department else None,
+                    revoked_at=None,
+                )
+            labels = ", ".join(Role.objects.get(code=code).name_en for code, _ in roles)
+            report.accounts.append((username, labels, demo_secret(username)))

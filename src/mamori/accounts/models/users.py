@@ -1,0 +1,47 @@
+"""Staff accounts (ISM 23-1-1: access limited to named, authenticated people)."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A member of staff; every account signs in with a password and a TOTP second factor."""
+
+    class Language(models.TextChoices):
+        JAPANESE = "ja", _("Japanese")
+        ENGLISH = "en", _("English")
+
+    display_name = models.CharField(
+        _("display name"),
+        max_length=150,
+        blank=True,
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=5,
+        choices=Language.choices,
+        blank=True,
+        help_text=_("Empty: follow the browser."),
+    )
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def has_confirmed_totp(self) -> bool:
+        """Return whether the user has finished TOTP enrolment."""
+        device = getattr(self, "totp_device", None)
+        return device is not None and device.confirmed_at is not None

@@ -1,0 +1,66 @@
+"""What the accounts app adds to the menu, the dashboard and the API scopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.models import Department, LoginAttempt, Role, User
+from mamori.core.dashboard import Widget, register_widget
+from mamori.core.demo import register_demo_loader
+from mamori.core.navigation import register_page
+from mamori.core.scopes import register_scope
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    return bool(request.user.is_superuser)
+
+
+def _security_context(request: HttpRequest) -> dict[str, Any] | None:
+    user = request.user
+    if not isinstance(user, User):
+        return None
+    return {
+        "remaining": user.recovery_codes.filter(used_at__isnull=True).count(),
+        "last": LoginAttempt.objects.filter(user=user, outcome="success").first(),
+        "failures": LoginAttempt.objects.filter(user=user, outcome="failure").count(),
+    }
+
+
+def _organisation_context(request: HttpRequest) -> dict[str, Any] | None:
+    return {
+        "departments": Department.objects.count(),
+        "people": User.objects.filter(is_active=True).count(),
+        "roles": Role.objects.count(),
+    }
+
+
+def _signin_activity_context(request: HttpRequest) -> dict[str, Any] | None:
+    if not request.user.is_superuser:
+        return None
+    return {"attempts": LoginAttempt.objects.select_related("user")[:10]}
+
+
+def register() -> None:
+    """Register pages, widgets and scopes."""
+    register_page("governance", _("People and roles"), "accounts:people")
+    register_page("platform", _("My security"), "accounts:security")
+    register_page("platform", _("API tokens"), "accounts:tokens", _is_admin)
+    register_widget(
+        Widget("security", _("My sign-in security"), "accounts/widget_security.html",
+               _security_context, order=10)
+    )
+    register_widget(
+        Widget("organisation", _("Organisation"), "accounts/widget_organisation.html",
+               _organisation_context, order=20)
+    )
+    register_widget(
+        Widget("signins", _("Recent sign-in activity"), "accounts/widget_signins.html",
+               _signin_activity_context, order=90)
+    )
+    register_scope("accounts:read", _("read departments, people and roles"))
+    from mamori.accounts import demo
+
+    register_demo_loader("accounts", demo.load, order=10)

@@ -1,0 +1,1 @@
+"""The transaction edge of the accounts app: sign-in, MFA, tokens."""

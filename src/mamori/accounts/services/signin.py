@@ -1,0 +1,144 @@
+"""The two sign-in steps — password, then authenticator or recovery code (ISM 23-1-1).
+
+Every attempt, refused or not, is written to :class:`LoginAttempt` and the log. Messages
+shown to the person never say whether the user name exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from mamori.accounts.models import LoginAttempt, User
+from mamori.accounts.services import mfa, throttle
+
+__all__ = [
+    "StepResult",
+    "client_ip",
+    "password_step",
+    "record_logout",
+    "second_step",
+    "second_step_enrolled",
+]
+
+log = logging.getLogger("mamori.accounts.signin")
+Stage = LoginAttempt.Stage
+Outcome = LoginAttempt.Outcome
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of one step: the user on success, else the message to show."""
+
+    user: User | None
+    error: str = ""
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the peer address of ``request``."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _record(
+    request: HttpRequest,
+    username: str,
+    user: User | None,
+    stage: str,
+    outcome: str,
+    reason: str = "",
+) -> None:
+    ip = client_ip(request)
+    LoginAttempt.objects.create(
+        username=username[:150],
+        user=user,
+        ip_address=ip,
+        stage=stage,
+        outcome=outcome,
+        reason=reason,
+    )
+    level = logging.INFO if outcome == Outcome.SUCCESS else logging.WARNING
+    log.log(level, "sign-in %s %s for %r from %s %s", stage, outcome, username, ip, reason)
+
+
+def _refused(request: HttpRequest, username: str, stage: str) -> StepResult | None:
+    refusal = throttle.check(username)
+    if refusal is None:
+        return None
+    if refusal.locked:
+        _record(request, username, None, stage, Outcome.LOCKED, "account locked")
+        minutes = max(1, refusal.retry_after_seconds // 60)
+        return StepResult(
+            None,
+            ngettext(
+                "Too many failed attempts: sign-in is locked. Try again in %(n)d minute "
+                "or ask an administrator to unlock it.",
+                "Too many failed attempts: sign-in is locked. Try again in %(n)d minutes "
+                "or ask an administrator to unlock it.",
+                minutes,
+            )
+            % {"n": minutes},
+        )
+    _record(request, username, None, stage, Outcome.THROTTLED, "too soon after a failure")
+    seconds = refusal.retry_after_seconds
+    return StepResult(
+        None,
+        ngettext(
+            "Too many failed attempts. Wait %(n)d second before trying again.",
+            "Too many failed attempts. Wait %(n)d seconds before trying again.",
+            seconds,
+        )
+        % {"n": seconds},
+    )
+
+
+def _fail(request: HttpRequest, username: str, user: User | None, stage: str, why: str) -> None:
+    _record(request, username, user, stage, Outcome.FAILURE, why)
+    throttle.record_failure(username, client_ip(request))
+
+
+def password_step(request: HttpRequest, username: str, password: str) -> StepResult:
+    """Check the password; success means only that the second step may begin."""
+    refused = _refused(request, username, Stage.PASSWORD)
+    if refused:
+        return refused
+    user = authenticate(request, username=username, password=password)
+    if not isinstance(user, User):
+        _fail(request, username, None, Stage.PASSWORD, "wrong user name or password")
+        return StepResult(None, _("The user name or password is not correct."))
+    _record(request, username, user, Stage.PASSWORD, Outcome.SUCCESS)
+    return StepResult(user)
+
+
+def second_step(request: HttpRequest, user: User, code: str) -> StepResult:
+    """Check an authenticator code (6 digits) or a recovery code (xxxxx-xxxxx)."""
+    username = user.username
+    is_recovery = "-" in code or len(code.strip()) == 10
+    stage = Stage.RECOVERY if is_recovery else Stage.TOTP
+    refused = _refused(request, username, stage)
+    if refused:
+        return refused
+    ok = mfa.consume_recovery_code(user, code) if is_recovery else mfa.verify_totp(user, code)
+    if not ok:
+        _fail(request, username, user, stage, "wrong, used or expired code")
+        return StepResult(
+            None, _("The code is not correct or was already used. Enter the current code.")
+        )
+    throttle.reset(username)
+    _record(request, username, user, stage, Outcome.SUCCESS)
+    return StepResult(user)
+
+
+def second_step_enrolled(request: HttpRequest, user: User) -> None:
+    """Record a sign-in completed by confirming a new authenticator."""
+    throttle.reset(user.username)
+    _record(request, user.username, user, Stage.TOTP, Outcome.SUCCESS, "authenticator enrolled")
+
+
+def record_logout(request: HttpRequest, user: User) -> None:
+    """Record a sign-out."""
+    _record(request, user.username, user, Stage.LOGOUT, Outcome.SUCCESS)

@@ -1,0 +1,94 @@
+"""Issue, check and revoke API tokens for machine clients (ISM 23-1-1)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from mamori.accounts.models import ApiToken, User
+from mamori.core import crypto
+from mamori.core.scopes import known_scopes
+
+__all__ = [
+    "MAX_LIFETIME_DAYS",
+    "IssuedToken",
+    "TokenError",
+    "authenticate",
+    "issue",
+    "revoke",
+]
+
+MAX_LIFETIME_DAYS = 366
+TOKEN_PREFIX = "mamori"
+
+
+class TokenError(ValueError):
+    """A token cannot be issued as asked."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: ``secret`` is shown once and never again."""
+
+    token: ApiToken
+    secret: str
+
+
+def _digest(secret: str) -> str:
+    return crypto.keyed_digest(secret, "api-token")
+
+
+def issue(name: str, scopes: list[str], days: int, created_by: User | None) -> IssuedToken:
+    """Create a token limited to ``scopes`` that expires after ``days``."""
+    name = name.strip()
+    if not name:
+        raise TokenError("a token needs a name")
+    if not scopes:
+        raise TokenError("a token needs at least one scope")
+    unknown = sorted(set(scopes) - set(known_scopes()))
+    if unknown:
+        raise TokenError(f"unknown scope(s): {', '.join(unknown)}")
+    if not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise TokenError(f"lifetime must be 1 to {MAX_LIFETIME_DAYS} days, got {days}")
+    prefix = secrets.token_hex(6)
+    body = secrets.token_urlsafe(32)
+    secret = f"{TOKEN_PREFIX}_{prefix}_{body}"
+    token = ApiToken.objects.create(
+        name=name,
+        prefix=prefix,
+        digest=_digest(secret),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def authenticate(secret: str) -> ApiToken | None:
+    """Return the usable token matching ``secret``; ``None`` for unknown, expired or revoked."""
+    parts = secret.strip().split("_")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = ApiToken.objects.filter(prefix=parts[1]).first()
+    if token is None or not secrets.compare_digest(token.digest, _digest(secret.strip())):
+        return None
+    if not token.is_usable:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def revoke(token: ApiToken, by: User | None) -> None:
+    """Revoke ``token`` at once; revoking twice changes nothing."""
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=by
+        )
+    if updated:
+        token.refresh_from_db()

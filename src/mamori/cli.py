@@ -1,0 +1,101 @@
+"""The ``mamori`` command: Django's management commands plus demo, serve and check.
+
+Configuration is read and validated before Django starts, so a bad ``MAMORI_*`` value or an
+unreachable database ends the command with one line naming the cause and a non-zero status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["main"]
+
+DATABASE_COMMANDS = {"demo", "serve", "migrate", "createsuperuser", "unlock", "token", "demo_code"}
+ALIASES = {"demo-code": "demo_code"}
+
+
+def _take_data_dir(argv: list[str]) -> list[str]:
+    """Move ``--data-dir DIR`` from the arguments into ``MAMORI_DATA_DIR``."""
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--data-dir" and index + 1 < len(argv):
+            os.environ["MAMORI_DATA_DIR"] = argv[index + 1]
+            index += 2
+            continue
+        if arg.startswith("--data-dir="):
+            os.environ["MAMORI_DATA_DIR"] = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        index += 1
+    return rest
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"mamori: {message}", file=sys.stderr)
+    return status
+
+
+def _check_database() -> str | None:
+    """Return why the database cannot be reached, or None."""
+    from django.conf import settings
+    from django.db import DatabaseError, connection
+
+    from mamori.config import mask_url
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        url = mask_url(settings.CONFIG.database_url)
+        return f"cannot connect to the database MAMORI_DATABASE_URL={url}: {reason}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``mamori`` with ``argv`` (default: the process arguments); return the exit status."""
+    args = _take_data_dir(list(sys.argv[1:] if argv is None else argv))
+    if args:
+        args[0] = ALIASES.get(args[0], args[0])
+    command = args[0] if args else "help"
+    if command == "demo" and not os.environ.get("MAMORI_DATA_DIR"):
+        os.environ["MAMORI_DATA_DIR"] = ".mamori-demo"
+    if command == "check" and "--deploy" in args and "--fail-level" not in args:
+        args += ["--fail-level", "WARNING"]
+
+    from mamori.config import ConfigError, load
+
+    try:
+        load()
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}", 2)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
+
+    from mamori.core.i18n import compile_catalogues
+
+    try:
+        compile_catalogues()
+    except OSError as exc:
+        print(f"mamori: warning: translations not compiled: {exc}", file=sys.stderr)
+
+    import django
+    from django.core.management import execute_from_command_line
+
+    try:
+        django.setup()
+        if command in DATABASE_COMMANDS:
+            problem = _check_database()
+            if problem:
+                return _fail(problem, 1)
+        execute_from_command_line(["mamori", *args])
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}", 2)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

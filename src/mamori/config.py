@@ -1,0 +1,174 @@
+"""Read mamori's configuration from the environment, validating every value.
+
+Every setting has a ``MAMORI_*`` environment variable. A value of the wrong type stops
+start-up with :class:`ConfigError`, whose message names the variable and what was expected,
+so the command line can print one line and exit non-zero.
+
+This module imports nothing from Django: ``mamori.settings`` calls :func:`load` and the CLI
+calls it first so that a bad value is reported before Django starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "load",
+    "mask_url",
+    "read_or_create_secret",
+]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    """A configuration value is missing, malformed or unsafe."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration of one mamori process."""
+
+    data_dir: Path
+    database_url: str
+    debug: bool
+    tls: bool
+    allowed_hosts: tuple[str, ...]
+    csrf_trusted_origins: tuple[str, ...]
+    session_idle_seconds: int
+    login_slowdown_after: int
+    login_lock_after: int
+    login_lock_seconds: int
+    language: str
+    time_zone: str
+    secret_key_file: Path
+    log_level: str
+
+    @property
+    def uses_sqlite(self) -> bool:
+        """Return whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite:")
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false, yes/no), got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    raw = env.get("MAMORI_DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{data_dir / 'mamori.sqlite3'}"
+    scheme = urlsplit(raw).scheme
+    if scheme not in ("sqlite", "postgres", "postgresql"):
+        raise ConfigError(
+            "MAMORI_DATABASE_URL must start with sqlite:// or postgres://, "
+            f"got scheme {scheme or '(none)'!r}"
+        )
+    return raw
+
+
+def mask_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` so it can be logged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("MAMORI_DATA_DIR", "") or ".mamori").expanduser().resolve()
+    debug = _bool(env, "MAMORI_DEBUG", False)
+    tls = _bool(env, "MAMORI_TLS", False)
+    return Config(
+        data_dir=data_dir,
+        database_url=_database_url(env, data_dir),
+        debug=debug,
+        tls=tls,
+        allowed_hosts=_list(env, "MAMORI_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]")),
+        csrf_trusted_origins=_list(env, "MAMORI_CSRF_TRUSTED_ORIGINS", ()),
+        session_idle_seconds=_int(env, "MAMORI_SESSION_IDLE_SECONDS", 900, 60, 86_400),
+        login_slowdown_after=_int(env, "MAMORI_LOGIN_SLOWDOWN_AFTER", 3, 1, 100),
+        login_lock_after=_int(env, "MAMORI_LOGIN_LOCK_AFTER", 10, 2, 1000),
+        login_lock_seconds=_int(env, "MAMORI_LOGIN_LOCK_SECONDS", 1800, 60, 31_536_000),
+        language=_choice(env, "MAMORI_LANGUAGE", "ja", ("ja", "en")),
+        time_zone=env.get("MAMORI_TIME_ZONE", "Asia/Tokyo"),
+        secret_key_file=Path(
+            env.get("MAMORI_SECRET_KEY_FILE", "") or data_dir / "secret_key"
+        ).expanduser(),
+        log_level=_choice(
+            env, "MAMORI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")
+        ),
+    )
+
+
+def read_or_create_secret(path: Path, nbytes: int = 50) -> str:
+    """Return the secret stored at ``path``, creating it with mode 0600 on first use.
+
+    An existing file readable by group or others is refused: a leaked secret key lets anyone
+    forge sessions.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise ConfigError(
+                f"{path} must be readable by its owner only (mode 0600), got {mode:04o}"
+            ) from None
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) < 32:
+            raise ConfigError(f"{path} holds a secret shorter than 32 characters")
+        return value
+    except FileNotFoundError:
+        raise ConfigError(f"cannot create {path}: its directory does not exist") from None
+    value = secrets.token_urlsafe(nbytes)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    return value

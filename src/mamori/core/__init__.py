@@ -1,0 +1,1 @@
+"""Platform core: UI shell, navigation and dashboard registries, API, security checks."""

@@ -1,0 +1,16 @@
+"""Application config of the platform core."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    """Register the core's deploy checks when Django starts."""
+
+    name = "mamori.core"
+    label = "core"
+    verbose_name = _("Platform")
+
+    def ready(self) -> None:
+        """Import the modules whose import registers checks."""
+        from mamori.core import checks  # noqa: F401

@@ -1,0 +1,1 @@
+"""Helpers for mamori's own test suite (loaded as a pytest plugin)."""

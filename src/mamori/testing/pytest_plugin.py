@@ -1,0 +1,67 @@
+"""Pytest plugin that gives the test run its own data directory and database.
+
+Loaded with ``-p mamori.testing.pytest_plugin`` before pytest-django configures Django:
+
+- ``MAMORI_DATA_DIR`` always points at a fresh temporary directory, so tests never touch a
+  real installation;
+- ``MAMORI_TEST_DATABASE_URL`` (if set) becomes ``MAMORI_DATABASE_URL`` — the suite runs
+  against PostgreSQL with ``MAMORI_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test``;
+- ``MAMORI_REQUIRE_SERVICES=1`` turns a skipped "service unreachable" test into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from urllib.parse import urlsplit
+
+import pytest
+
+_DATA_DIR = tempfile.mkdtemp(prefix="mamori-test-")
+os.environ["MAMORI_DATA_DIR"] = _DATA_DIR
+os.environ.pop("MAMORI_DATABASE_URL", None)
+if os.environ.get("MAMORI_TEST_DATABASE_URL"):
+    os.environ["MAMORI_DATABASE_URL"] = os.environ["MAMORI_TEST_DATABASE_URL"]
+for _name in ("MAMORI_DEBUG", "MAMORI_TLS", "MAMORI_ALLOWED_HOSTS", "MAMORI_LANGUAGE"):
+    os.environ.pop(_name, None)
+os.environ["MAMORI_ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+
+from mamori.core.i18n import compile_catalogues  # noqa: E402
+
+compile_catalogues()
+
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def services_required() -> bool:
+    """Return whether an unreachable service must fail the run instead of skipping."""
+    return os.environ.get("MAMORI_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+
+
+def need_service(name: str, url: str) -> None:
+    """Skip (or fail, when services are required) unless ``url``'s host:port accepts TCP."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 0
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError as exc:
+        message = f"{name} is unreachable at {host}:{port} ({exc})"
+    if services_required():
+        pytest.fail(message + " and MAMORI_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """Return the URL of the PostgreSQL server for tests that need one."""
+    url = os.environ.get("MAMORI_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    need_service("PostgreSQL", url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> str:
+    """Return this run's data directory."""
+    return _DATA_DIR

@@ -26,8 +26,9 @@ def make_user(username: str, *, superuser: bool = False, enrolled: bool = True) 
 def totp_for(user: User) -> pyotp.TOTP:
     """Return the authenticator of ``user``, as their phone would compute it."""
     device = TotpDevice.objects.get(user=user)
-    return pyotp.TOTP(mfa.enrolment_secret(device) if device.confirmed_at is None
-                      else _secret(device))
+    return pyotp.TOTP(
+        mfa.enrolment_secret(device) if device.confirmed_at is None else _secret(device)
+    )
 
 
 def _secret(device: TotpDevice) -> str:

@@ -142,9 +142,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         secret_key_file=Path(
             env.get("MAMORI_SECRET_KEY_FILE", "") or data_dir / "secret_key"
         ).expanduser(),
-        log_level=_choice(
-            env, "MAMORI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")
-        ),
+        log_level=_choice(env, "MAMORI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     )
 
 
@@ -164,7 +162,7 @@ def read_or_create_secret(path: Path, nbytes: int = 50) -> str:
             ) from None
         value = path.read_text(encoding="ascii").strip()
         if len(value) < 32:
-            raise ConfigError(f"{path} holds a secret shorter than 32 characters")
+            raise ConfigError(f"{path} holds a secret shorter than 32 characters") from None
         return value
     except FileNotFoundError:
         raise ConfigError(f"cannot create {path}: its directory does not exist") from None

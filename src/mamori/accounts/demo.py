@@ -24,14 +24,29 @@ DEPARTMENTS = [
 ]
 
 # username, display name, department, [(role, department or None)]
-PEOPLE = [
+PEOPLE: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("admin", "管理者 (Platform admin)", "management", [("read_only", None)]),
     ("sato", "佐藤 一郎", "board", [("board_member", None)]),
     ("suzuki", "鈴木 花子", "board", [("board_member", None)]),
     ("takahashi", "高橋 健", "systems", [("system_general_manager", None), ("ciso", None)]),
-    ("tanaka", "田中 美咲", "systems", [("dept_system_manager", "systems"), ("risk_owner", "systems")]),
-    ("ito", "伊藤 翔", "security", [("dept_information_manager", "security"), ("csirt_member", None)]),
-    ("watanabe", "渡辺 彩", "custody", [("key_holder", "custody"), ("custody_operator", "custody")]),
+    (
+        "tanaka",
+        "田中 美咲",
+        "systems",
+        [("dept_system_manager", "systems"), ("risk_owner", "systems")],
+    ),
+    (
+        "ito",
+        "伊藤 翔",
+        "security",
+        [("dept_information_manager", "security"), ("csirt_member", None)],
+    ),
+    (
+        "watanabe",
+        "渡辺 彩",
+        "custody",
+        [("key_holder", "custody"), ("custody_operator", "custody")],
+    ),
     ("yamamoto", "山本 大輔", "custody", [("key_holder", "custody"), ("risk_owner", "custody")]),
     ("nakamura", "中村 陽菜", "systems", [("developer", "systems")]),
     ("kobayashi", "小林 蓮", "systems", [("operator", "systems")]),

@@ -49,16 +49,31 @@ def register() -> None:
     register_page("platform", _("My security"), "accounts:security")
     register_page("platform", _("API tokens"), "accounts:tokens", _is_admin)
     register_widget(
-        Widget("security", _("My sign-in security"), "accounts/widget_security.html",
-               _security_context, order=10)
+        Widget(
+            "security",
+            _("My sign-in security"),
+            "accounts/widget_security.html",
+            _security_context,
+            order=10,
+        )
     )
     register_widget(
-        Widget("organisation", _("Organisation"), "accounts/widget_organisation.html",
-               _organisation_context, order=20)
+        Widget(
+            "organisation",
+            _("Organisation"),
+            "accounts/widget_organisation.html",
+            _organisation_context,
+            order=20,
+        )
     )
     register_widget(
-        Widget("signins", _("Recent sign-in activity"), "accounts/widget_signins.html",
-               _signin_activity_context, order=90)
+        Widget(
+            "signins",
+            _("Recent sign-in activity"),
+            "accounts/widget_signins.html",
+            _signin_activity_context,
+            order=90,
+        )
     )
     register_scope("accounts:read", _("read departments, people and roles"))
     from mamori.accounts import demo

@@ -179,3 +179,31 @@ class Health(Schema):
 def health(request: HttpRequest) -> dict[str, str]:
     """Answer that the service is up (no authentication)."""
     return {"status": "ok", "version": mamori.__version__}
+
+
+class PlatformInfo(Schema):
+    """What this mamori installation runs."""
+
+    version: str
+    modules: list[str]
+    languages: list[str]
+    time_zone: str
+    database: str
+
+
+@api.get("/platform", response=PlatformInfo, auth=authenticated("platform:read"), tags=["platform"])
+def platform_info(request: HttpRequest) -> dict[str, Any]:
+    """Describe the installation: version, modules, languages, database vendor."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.db import connection
+
+    return {
+        "version": mamori.__version__,
+        "modules": sorted(
+            config.label for config in apps.get_app_configs() if config.name.startswith("mamori.")
+        ),
+        "languages": [code for code, _name in settings.LANGUAGES],
+        "time_zone": settings.TIME_ZONE,
+        "database": connection.vendor,
+    }

@@ -14,3 +14,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         """Import the modules whose import registers checks."""
         from mamori.core import checks  # noqa: F401
+        from mamori.core.scopes import register_scope
+
+        register_scope("platform:read", _("read what this installation runs"))

@@ -17,11 +17,11 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         """Return the name in the active language (Japanese unless English is active)."""
         language = get_language() or "ja"
         return self.name_en if language.startswith("en") else self.name_ja
-
-    def __str__(self) -> str:
-        return self.name

@@ -28,6 +28,9 @@ class LoginThrottle(models.Model):
         verbose_name = _("sign-in throttle")
         verbose_name_plural = _("sign-in throttles")
 
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failures} failure(s)"
+
 
 class LoginAttempt(models.Model):
     """One sign-in step attempted: who, from where, which step, and the outcome."""
@@ -79,3 +82,6 @@ class LoginAttempt(models.Model):
         ordering = ["-at"]
         verbose_name = _("sign-in attempt")
         verbose_name_plural = _("sign-in attempts")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.stage} {self.outcome}"

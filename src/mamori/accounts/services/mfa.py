@@ -124,7 +124,9 @@ def _digest(code: str) -> str:
 def new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes; the returned codes are shown once, never stored."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    codes = ["".join(secrets.choice(alphabet) for _ in range(10)) for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [
+        "".join(secrets.choice(alphabet) for _ in range(10)) for _ in range(RECOVERY_CODE_COUNT)
+    ]
     with transaction.atomic():
         RecoveryCode.objects.filter(user=user).delete()
         RecoveryCode.objects.bulk_create(

@@ -70,7 +70,7 @@ def issue(name: str, scopes: list[str], days: int, created_by: User | None) -> I
 
 def authenticate(secret: str) -> ApiToken | None:
     """Return the usable token matching ``secret``; ``None`` for unknown, expired or revoked."""
-    parts = secret.strip().split("_")
+    parts = secret.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     token = ApiToken.objects.filter(prefix=parts[1]).first()

@@ -20,8 +20,13 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="issue a token (printed once)")
         create.add_argument("--name", required=True)
-        create.add_argument("--scope", action="append", required=True, dest="scopes",
-                            help=f"repeatable; one of: {', '.join(known_scopes())}")
+        create.add_argument(
+            "--scope",
+            action="append",
+            required=True,
+            dest="scopes",
+            help=f"repeatable; one of: {', '.join(known_scopes())}",
+        )
         create.add_argument("--days", type=int, default=90)
         sub.add_parser("list", help="list tokens (never their secrets)")
         revoke = sub.add_parser("revoke", help="revoke a token by its prefix")
@@ -38,14 +43,16 @@ class Command(BaseCommand):
             self.stdout.write(issued.secret)
         elif action == "list":
             for token in ApiToken.objects.all():
-                state = "revoked" if token.revoked_at else ("active" if token.is_usable else "expired")
+                state = (
+                    "revoked" if token.revoked_at else ("active" if token.is_usable else "expired")
+                )
                 self.stdout.write(
                     f"{token.prefix}  {state:<8} {token.expires_at:%Y-%m-%d}  "
                     f"{','.join(token.scopes)}  {token.name}"
                 )
         else:
-            token = ApiToken.objects.filter(prefix=options["prefix"]).first()
-            if token is None:
+            found = ApiToken.objects.filter(prefix=options["prefix"]).first()
+            if found is None:
                 raise CommandError(f"no token with prefix {options['prefix']!r}")
-            tokens.revoke(token, None)
-            self.stdout.write(f"revoked {token.prefix} ({token.name})")
+            tokens.revoke(found, None)
+            self.stdout.write(f"revoked {found.prefix} ({found.name})")

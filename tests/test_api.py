@@ -1,0 +1,187 @@
+"""The API answers with one error shape, checks token scope and expiry, and paginates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from mamori.accounts.models import ApiToken, Department
+from mamori.accounts.services import tokens
+
+pytestmark = pytest.mark.django_db
+
+UNAUTHENTICATED = {
+    "code": "unauthenticated",
+    "message": "Missing, invalid, expired or revoked credentials.",
+    "fields": [],
+}
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture
+def reader() -> str:
+    return tokens.issue("book service", ["accounts:read"], 30, None).secret
+
+
+@pytest.fixture
+def departments() -> None:
+    Department.objects.bulk_create(
+        Department(code=f"d{index:03d}", name_ja=f"部署{index}", name_en=f"Dept {index}")
+        for index in range(120)
+    )
+
+
+def test_health_needs_no_token(client: Client) -> None:
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nonsense", "Bearer mamori_abc_def", "Basic x"])
+def test_missing_or_unknown_credentials_get_401(client: Client, header: str | None) -> None:
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = client.get("/api/accounts/users", HTTP_ACCEPT_LANGUAGE="en", **extra)
+    assert response.status_code == 401
+    assert response.json() == UNAUTHENTICATED
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_expired_and_revoked_tokens_get_the_same_401_as_unknown_ones(
+    client: Client, reader: str
+) -> None:
+    expired = tokens.issue("old", ["accounts:read"], 1, None)
+    ApiToken.objects.filter(pk=expired.token.pk).update(expires_at=timezone.now() - timedelta(1))
+    revoked = tokens.issue("gone", ["accounts:read"], 30, None)
+    tokens.revoke(revoked.token, None)
+    bodies = [
+        client.get("/api/accounts/users", **bearer(secret))
+        for secret in (expired.secret, revoked.secret, reader[:-2] + "xx")
+    ]
+    assert [body.status_code for body in bodies] == [401, 401, 401]
+    assert all(body.json() == UNAUTHENTICATED for body in bodies)
+
+
+def test_a_token_without_the_scope_gets_403_naming_it(client: Client) -> None:
+    issued = tokens.issue("other service", ["platform:read"], 30, None)
+    response = client.get("/api/accounts/users", **bearer(issued.secret))
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert "accounts:read" in response.json()["message"]
+
+
+def test_a_scoped_token_reads_and_pages_are_bounded(
+    client: Client, reader: str, departments: None
+) -> None:
+    first = client.get("/api/accounts/departments", **bearer(reader)).json()
+    assert first["count"] == 120
+    assert len(first["items"]) == 50
+    last = client.get("/api/accounts/departments?page=3", **bearer(reader)).json()
+    assert [item["code"] for item in last["items"]] == [f"d{i:03d}" for i in range(100, 120)]
+    big = client.get("/api/accounts/departments?page_size=1000", **bearer(reader)).json()
+    assert len(big["items"]) == 120  # capped at 200 per page
+
+
+def test_invalid_parameters_get_field_errors(client: Client, reader: str) -> None:
+    response = client.get("/api/accounts/departments?page=0", **bearer(reader))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["fields"] and body["fields"][0]["field"].endswith("page")
+
+
+def test_me_describes_the_token(client: Client, reader: str) -> None:
+    body = client.get("/api/accounts/me", **bearer(reader)).json()
+    assert body["kind"] == "token"
+    assert body["scopes"] == ["accounts:read"]
+
+
+def test_token_secret_is_stored_only_as_a_digest(reader: str) -> None:
+    token = ApiToken.objects.get()
+    assert reader not in (token.digest, token.prefix)
+    assert token.prefix in reader
+    assert len(token.digest) == 64
+
+
+def test_token_issue_refuses_bad_requests() -> None:
+    with pytest.raises(tokens.TokenError, match="unknown scope"):
+        tokens.issue("x", ["nope:nope"], 30, None)
+    with pytest.raises(tokens.TokenError, match="lifetime"):
+        tokens.issue("x", ["accounts:read"], 10_000, None)
+    with pytest.raises(tokens.TokenError, match="scope"):
+        tokens.issue("x", [], 30, None)
+    assert not ApiToken.objects.exists()
+
+
+def test_a_signed_in_person_reads_through_the_session(alice_client: Client) -> None:
+    response = alice_client.get("/api/accounts/users")
+    assert response.status_code == 200
+    assert response.json()["items"][0]["username"] == "alice"
+
+
+def test_error_messages_follow_accept_language(client: Client) -> None:
+    response = client.get("/api/accounts/users", HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.json()["message"] == "認証情報がない、不正、期限切れ、または失効しています。"
+
+
+def test_openapi_document_lists_the_endpoints(client: Client) -> None:
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/accounts/users" in schema["paths"]
+    assert "/api/health" in schema["paths"]
+
+
+def test_administrator_issues_and_revokes_tokens_in_the_ui(admin_client: Client) -> None:
+    page = admin_client.post(
+        "/accounts/tokens/", {"name": "withdrawal gateway", "scopes": ["accounts:read"], "days": 30}
+    )
+    assert page.status_code == 200
+    secret = page.content.decode().split('<p class="secret">')[1].split("<")[0].strip()
+    assert tokens.authenticate(secret) is not None
+    listing = admin_client.get("/accounts/tokens/").content.decode()
+    assert secret not in listing  # shown once only
+    token = ApiToken.objects.get()
+    admin_client.post(f"/accounts/tokens/{token.pk}/revoke/")
+    assert tokens.authenticate(secret) is None
+
+
+def test_people_who_are_not_administrators_cannot_manage_tokens(alice_client: Client) -> None:
+    assert alice_client.get("/accounts/tokens/").status_code == 302
+    response = alice_client.post(
+        "/accounts/tokens/", {"name": "x", "scopes": ["accounts:read"], "days": 30}
+    )
+    assert response.status_code == 302
+    assert not ApiToken.objects.exists()
+
+
+def test_platform_info_names_the_database(client: Client) -> None:
+    from django.db import connection
+
+    issued = tokens.issue("monitor", ["platform:read"], 30, None)
+    body = client.get("/api/platform", **bearer(issued.secret)).json()
+    assert body["database"] == connection.vendor
+    assert "accounts" in body["modules"]
+
+
+@pytest.mark.django_db(transaction=False)
+def test_every_issued_token_authenticates_and_any_altered_one_does_not() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(position=st.integers(min_value=0, max_value=200), char=st.sampled_from("aZ9_-x"))
+    def check(position: int, char: str) -> None:
+        issued = tokens.issue("prop", ["accounts:read"], 1, None)
+        assert tokens.authenticate(issued.secret) == issued.token
+        index = position % len(issued.secret)
+        altered = issued.secret[:index] + char + issued.secret[index + 1 :]
+        if altered != issued.secret:
+            assert tokens.authenticate(altered) is None
+
+    check()

@@ -1,0 +1,113 @@
+"""In Debian's Chromium: sign in with password + TOTP, switch to English and back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from conftest import PASSWORD, make_user, totp_for
+from mamori.testing.pytest_plugin import services_required
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("MAMORI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (Debian package chromium)"
+        if services_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="ja-JP")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+            context.close()
+            browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="session")
+def server(django_db_setup: None, live_server):  # noqa: ANN001
+    """Start the live server after the test database, so it stops before the database goes."""
+    return live_server
+
+
+def test_sign_in_with_totp_switch_language_and_see_the_dashboard(server, browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    user = make_user("hanako")
+    page.goto(f"{server.url}/")
+    expect(page.get_by_role("heading", name="サインイン")).to_be_visible()
+    page.get_by_label("ユーザー名").fill("hanako")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="次へ").click()
+    expect(page.get_by_role("heading", name="認証コード")).to_be_visible()
+    page.get_by_label("コード").fill(totp_for(user).now())
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
+    expect(page.locator("#widget-security")).to_contain_text("認証アプリは登録済みです")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.locator("nav")).to_contain_text("People and roles")
+
+    page.get_by_role("button", name="日本語").click()
+    expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
+
+
+def test_a_wrong_code_is_refused_in_the_browser(server, browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    make_user("jiro")
+    page.goto(f"{server.url}/accounts/login/")
+    page.get_by_label("ユーザー名").fill("jiro")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_label("コード").fill("000000")
+    page.get_by_role("button", name="サインイン").click()
+    expect(page.get_by_role("alert")).to_contain_text("コードが正しくない")
+
+
+def test_first_sign_in_enrols_the_authenticator(server, browser_page) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    make_user("saburo", enrolled=False)
+    page.goto(f"{server.url}/accounts/login/")
+    page.get_by_label("ユーザー名").fill("saburo")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="次へ").click()
+    expect(page.get_by_role("heading", name="認証アプリの設定")).to_be_visible()
+    expect(page.locator(".qr svg")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.get_by_label("コード").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="確認").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)

@@ -1,0 +1,145 @@
+"""The mamori command: demo, demo-code, serve, token — run as a newcomer would."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from test_config import run_mamori
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_prepares_an_embedded_database_and_prints_how_to_sign_in(tmp_path: Path) -> None:
+    result = run_mamori("demo", "--no-serve", "--data-dir", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "mamori-demo-2026" in result.stdout
+    for username in ("sato", "takahashi", "watanabe", "kato"):
+        assert username in result.stdout
+    database = tmp_path / "mamori.sqlite3"
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        roles = connection.execute(
+            "SELECT COUNT(DISTINCT role_id) FROM accounts_roleassignment"
+        ).fetchone()[0]
+        total = connection.execute("SELECT COUNT(*) FROM accounts_role").fetchone()[0]
+    assert roles == total == 13  # people in every role
+    again = run_mamori("demo", "--no-serve", "--data-dir", str(tmp_path), timeout=120)
+    assert again.returncode == 0  # idempotent
+
+    code = run_mamori("demo-code", "sato", "--data-dir", str(tmp_path))
+    assert code.returncode == 0
+    assert code.stdout.strip().isdigit() and len(code.stdout.strip()) == 6
+
+
+def test_demo_code_refuses_a_data_directory_that_is_not_a_demo(tmp_path: Path) -> None:
+    assert run_mamori("migrate", "--data-dir", str(tmp_path)).returncode == 0
+    result = run_mamori("demo-code", "sato", "--data-dir", str(tmp_path))
+    assert result.returncode != 0
+    assert "only in a data directory made by `mamori demo`" in result.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run_mamori("serve", "--data-dir", str(tmp_path), "--port", str(free_port()))
+    assert result.returncode != 0
+    assert "run `mamori migrate` first" in result.stderr
+
+
+def test_serve_runs_the_asgi_server_with_workers(tmp_path: Path) -> None:
+    assert run_mamori("migrate", "--data-dir", str(tmp_path)).returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mamori",
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")},
+    )
+    try:
+        body = _wait_for(f"http://127.0.0.1:{port}/api/health")
+        assert body["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as page:
+            assert page.headers["X-Frame-Options"] == "DENY"
+            assert "サインイン" in page.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/mamori/mamori.css") as css:
+            assert css.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for(url: str) -> dict[str, str]:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_token_commands_issue_list_and_revoke(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    assert run_mamori("migrate", *data).returncode == 0
+    created = run_mamori("token", "create", "--name", "gateway", "--scope", "accounts:read", *data)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("mamori_")
+    listing = run_mamori("token", "list", *data).stdout
+    assert "gateway" in listing and secret not in listing
+    prefix = secret.split("_")[1]
+    assert "revoked" in run_mamori("token", "revoke", prefix, *data).stdout
+    assert "revoked" in run_mamori("token", "list", *data).stdout
+    bad = run_mamori("token", "create", "--name", "x", "--scope", "nope:x", *data)
+    assert bad.returncode != 0
+    assert "unknown scope" in bad.stderr
+
+
+@pytest.mark.postgres
+def test_migrate_and_demo_run_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    name = f"mamori_cli_{int(time.time() * 1000) % 10**9}"
+    admin_url = postgres_url.replace("postgres://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        result = run_mamori(
+            "demo",
+            "--no-serve",
+            "--data-dir",
+            str(tmp_path),
+            env={"MAMORI_DATABASE_URL": url},
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "postgres" in result.stdout
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

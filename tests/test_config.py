@@ -1,0 +1,132 @@
+"""Configuration comes from MAMORI_* variables; a bad value stops start-up with one clear line."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mamori.config import ConfigError, load, mask_url, read_or_create_secret
+
+
+def run_mamori(*args: str, env: dict[str, str] | None = None, timeout: int = 60):
+    """Run the mamori command in a child process with only the MAMORI_* values given."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    full_env = {**inherited, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mamori", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("MAMORI_DEBUG", "maybe", "MAMORI_DEBUG must be a boolean"),
+        ("MAMORI_SESSION_IDLE_SECONDS", "ten", "MAMORI_SESSION_IDLE_SECONDS must be an integer"),
+        ("MAMORI_SESSION_IDLE_SECONDS", "5", "between 60 and 86400"),
+        ("MAMORI_LANGUAGE", "fr", "MAMORI_LANGUAGE must be one of ja, en"),
+        ("MAMORI_DATABASE_URL", "mysql://x/y", "MAMORI_DATABASE_URL must start with"),
+    ],
+)
+def test_a_wrong_value_names_the_variable(name: str, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load({name: value})
+
+
+def test_defaults_are_safe(tmp_path: Path) -> None:
+    config = load({"MAMORI_DATA_DIR": str(tmp_path)})
+    assert config.debug is False
+    assert config.uses_sqlite
+    assert config.database_url.endswith("mamori.sqlite3")
+    assert config.language == "ja"
+
+
+def test_the_secret_key_is_created_once_with_mode_0600(tmp_path: Path) -> None:
+    path = tmp_path / "secret_key"
+    first = read_or_create_secret(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_or_create_secret(path) == first
+    assert len(first) >= 50
+
+
+def test_a_secret_key_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secret_key"
+    read_or_create_secret(path)
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="0600"):
+        read_or_create_secret(path)
+
+
+def test_passwords_are_masked_in_database_urls() -> None:
+    assert mask_url("postgres://app:s3cret@db:5432/mamori") == "postgres://app:***@db:5432/mamori"
+    assert mask_url("sqlite:////tmp/x.sqlite3") == "sqlite:////tmp/x.sqlite3"
+
+
+def test_the_command_line_prints_one_line_and_exits_non_zero_on_a_bad_value(
+    tmp_path: Path,
+) -> None:
+    result = run_mamori("check", env={"MAMORI_DATA_DIR": str(tmp_path), "MAMORI_DEBUG": "maybe"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "mamori: configuration error: MAMORI_DEBUG must be a boolean (1/0, true/false, "
+        "yes/no), got 'maybe'"
+    ]
+
+
+def test_an_unreachable_database_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    url = "postgres://app:hunter2@127.0.0.1:9/mamori"  # port 9 (discard): nothing listens
+    result = run_mamori(
+        "migrate", env={"MAMORI_DATA_DIR": str(tmp_path), "MAMORI_DATABASE_URL": url}
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "mamori: cannot connect to the database "
+        "MAMORI_DATABASE_URL=postgres://app:***@127.0.0.1:9/mamori"
+    )
+    assert "hunter2" not in result.stderr
+
+
+def test_check_deploy_fails_on_unsafe_settings_and_names_them(tmp_path: Path) -> None:
+    result = run_mamori(
+        "check", "--deploy", env={"MAMORI_DATA_DIR": str(tmp_path), "MAMORI_DEBUG": "1"}
+    )
+    assert result.returncode != 0
+    assert "MAMORI_DEBUG is on" in result.stderr
+    assert "MAMORI_TLS is off" in result.stderr
+
+
+def test_check_deploy_passes_a_safe_production_configuration(tmp_path: Path) -> None:
+    result = run_mamori(
+        "check",
+        "--deploy",
+        env={
+            "MAMORI_DATA_DIR": str(tmp_path),
+            "MAMORI_TLS": "1",
+            "MAMORI_ALLOWED_HOSTS": "mamori.example.jp",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_tls_turns_on_secure_cookies_and_hsts(tmp_path: Path) -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    )
+    base = {"MAMORI_DATA_DIR": str(tmp_path)}
+    plain = run_mamori("shell", "--no-imports", "-c", code, env=base)
+    tls = run_mamori("shell", "--no-imports", "-c", code, env={**base, "MAMORI_TLS": "1"})
+    assert plain.stdout.split() == ["False", "False", "0"]
+    assert tls.stdout.split() == ["True", "True", "31536000"]

@@ -1,0 +1,3 @@
+"""Framework-free engines: plain Python, no Django imports (a test enforces it)."""
+
+__all__: list[str] = []

@@ -53,7 +53,7 @@ def browser_page(tmp_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def server(django_db_setup: None, live_server):  # noqa: ANN001
+def server(django_db_setup: None, live_server):
     """Start the live server after the test database, so it stops before the database goes."""
     return live_server
 

@@ -168,8 +168,8 @@ def _match(policy: Policy, approvers: Sequence[frozenset[str]]) -> list[int]:
     for person in range(len(approvers)):
         place(person, set())
     counts = [0] * len(policy.stages)
-    for seat, person in enumerate(holder):
-        if person is not None:
+    for seat, occupant in enumerate(holder):
+        if occupant is not None:
             counts[seats[seat]] += 1
     return counts
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pyotp
 import pytest
 from django.test import Client
@@ -14,13 +16,21 @@ PASSWORD = "correct horse battery staple"
 
 def make_user(username: str, *, superuser: bool = False, enrolled: bool = True) -> User:
     """Create a staff member, with a confirmed authenticator unless ``enrolled`` is False."""
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, is_superuser=superuser, is_staff=True
-    )
+    user = User.objects.create_user(username=username, is_superuser=superuser, is_staff=True)
+    user.password = _password_hash()
+    user.save(update_fields=["password"])
     if enrolled:
         mfa.start_enrolment(user, secret=pyotp.random_base32())
         TotpDevice.objects.filter(user=user).update(confirmed_at=user.date_joined)
     return user
+
+
+@functools.cache
+def _password_hash() -> str:
+    """Hash the shared test password once (Argon2 is slow on purpose)."""
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(PASSWORD)
 
 
 def totp_for(user: User) -> pyotp.TOTP:

@@ -98,3 +98,37 @@ def load(report: DemoReport) -> None:
                 )
             labels = ", ".join(Role.objects.get(code=code).name_en for code, _ in roles)
             report.accounts.append((username, labels, demo_secret(username)))
+
+
+def load_approvals(report: DemoReport) -> None:
+    """Leave a key-holder grant half approved and an access review open (idempotent)."""
+    from mamori.accounts.models import AccessReview, ApprovalRequest
+    from mamori.accounts.services import approvals, roles
+
+    if not ApprovalRequest.objects.exists():
+        request = roles.assign(
+            User.objects.get(username="kobayashi"),
+            Role.objects.get(code="key_holder"),
+            Department.objects.get(code="custody"),
+            User.objects.get(username="tanaka"),
+        )
+        approvals.decide(
+            request.pk,  # type: ignore[attr-defined]
+            User.objects.get(username="ito"),
+            "approve",
+            "本人確認と研修修了を確認済み / identity and training checked",
+        )
+        report.lines.append(
+            "An approval waits for takahashi: Approvals → key-holder grant to kobayashi."
+        )
+    if not AccessReview.objects.exists():
+        for username, manager in [
+            ("nakamura", "tanaka"),
+            ("kobayashi", "tanaka"),
+            ("watanabe", "yamamoto"),
+            ("ito", "takahashi"),
+        ]:
+            User.objects.filter(username=username).update(
+                manager=User.objects.get(username=manager)
+            )
+        roles.open_access_review()

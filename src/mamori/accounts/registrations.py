@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models import Department, LoginAttempt, Role, User
+from mamori.accounts.services.roles import has_permission
 from mamori.core.dashboard import Widget, register_widget
 from mamori.core.demo import register_demo_loader
 from mamori.core.navigation import register_page
@@ -37,6 +38,18 @@ def _organisation_context(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
+def _approvals_context(request: HttpRequest) -> dict[str, Any] | None:
+    from mamori.accounts.models import ApprovalRequest
+    from mamori.accounts.services import approvals
+
+    user = request.user
+    if not isinstance(user, User):
+        return None
+    pending = ApprovalRequest.objects.filter(status="pending").select_related("requester")
+    waiting = [r for r in pending if approvals.may_decide(r, user) is None]
+    return {"waiting": waiting} if waiting else None
+
+
 def _signin_activity_context(request: HttpRequest) -> dict[str, Any] | None:
     if not request.user.is_superuser:
         return None
@@ -46,6 +59,16 @@ def _signin_activity_context(request: HttpRequest) -> dict[str, Any] | None:
 def register() -> None:
     """Register pages, widgets and scopes."""
     register_page("governance", _("People and roles"), "accounts:people")
+    register_page("governance", _("Role assignments"), "accounts:assignments")
+    register_page("governance", _("Approvals"), "accounts:approvals")
+    register_page("governance", _("Approval policies"), "accounts:approval_policies")
+    register_page("audit", _("Access reviews"), "accounts:reviews")
+    register_page(
+        "audit",
+        _("Segregation of duties"),
+        "accounts:segregation",
+        lambda request: has_permission(request.user, "accounts.view_sod_report"),
+    )
     register_page("platform", _("My security"), "accounts:security")
     register_page("platform", _("API tokens"), "accounts:tokens", _is_admin)
     register_widget(
@@ -68,6 +91,15 @@ def register() -> None:
     )
     register_widget(
         Widget(
+            "approvals",
+            _("Waiting for my decision"),
+            "accounts/widget_approvals.html",
+            _approvals_context,
+            order=5,
+        )
+    )
+    register_widget(
+        Widget(
             "signins",
             _("Recent sign-in activity"),
             "accounts/widget_signins.html",
@@ -76,6 +108,13 @@ def register() -> None:
         )
     )
     register_scope("accounts:read", _("read departments, people and roles"))
+    register_scope("approvals:read", _("read approval requests and policies"))
+    register_scope("approvals:submit", _("submit requests for approval"))
     from mamori.accounts import demo
+    from mamori.accounts.services import approvals, roles
+
+    approvals.register_action("accounts.role_grant", roles.apply_role_grant)
+    approvals.register_action("accounts.role_revoke", roles.apply_role_revoke)
 
     register_demo_loader("accounts", demo.load, order=10)
+    register_demo_loader("approvals", demo.load_approvals, order=20)

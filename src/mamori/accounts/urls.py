@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mamori.accounts.views import pages, signin
+from mamori.accounts.views import approvals, pages, roles, signin
 
 app_name = "accounts"
 
@@ -17,4 +17,19 @@ urlpatterns = [
     path("tokens/", pages.tokens_view, name="tokens"),
     path("tokens/<int:pk>/revoke/", pages.token_revoke_view, name="token_revoke"),
     path("language/", pages.language_view, name="language"),
+    path("roles/", roles.assignments_view, name="assignments"),
+    path("roles/<int:pk>/revoke/", roles.revoke_view, name="assignment_revoke"),
+    path("segregation/", roles.segregation_view, name="segregation"),
+    path("access-reviews/", roles.reviews_view, name="reviews"),
+    path("access-reviews/open/", roles.open_review_view, name="review_open"),
+    path("access-reviews/items/<int:pk>/", roles.decide_review_item_view, name="review_item"),
+    path("approvals/", approvals.inbox_view, name="approvals"),
+    path("approvals/history/", approvals.history_view, name="approval_history"),
+    path("approvals/policies/", approvals.policies_view, name="approval_policies"),
+    path(
+        "approvals/policies/<slug:code>/propose/",
+        approvals.propose_policy_view,
+        name="approval_policy_propose",
+    ),
+    path("approvals/<int:pk>/", approvals.detail_view, name="approval"),
 ]

@@ -45,6 +45,16 @@ class Role(BilingualName):
         default=False,
         help_text=_("Whether the role is held for one department rather than company-wide."),
     )
+    permissions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("What holders of the role may do (permission codes)."),
+    )
+    grant_policy = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text=_("Approval policy a grant of this role needs (empty: none, e.g. ISM 31-4)."),
+    )
 
     class Meta:
         ordering = ["id"]
@@ -102,3 +112,50 @@ class RoleAssignment(models.Model):
     def __str__(self) -> str:
         where = f" ({self.department})" if self.department_id else ""
         return f"{self.user} — {self.role}{where}"
+
+
+class SegregationRule(BilingualName):
+    """A segregation-of-duties rule kept as data (SRM 8-5, ISM 23-1-3, SRM 24)."""
+
+    class Kind(models.TextChoices):
+        EXCLUSIVE_ROLES = "exclusive_roles", _("roles that one person may not hold together")
+        INDEPENDENT_OF_DEPARTMENT = (
+            "independent_of_department",
+            _("role that must be independent of the department it serves"),
+        )
+
+    code = models.SlugField(
+        max_length=50,
+        unique=True,
+    )
+    kind = models.CharField(
+        max_length=40,
+        choices=Kind.choices,
+    )
+    role_a = models.ForeignKey(
+        Role,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    role_b = models.ForeignKey(
+        Role,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    same_department = models.BooleanField(
+        default=True,
+    )
+    article = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    active = models.BooleanField(
+        default=True,
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("segregation rule")
+        verbose_name_plural = _("segregation rules")

@@ -24,6 +24,14 @@ class User(AbstractUser):
         blank=True,
         related_name="members",
     )
+    manager = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        help_text=_("Who confirms this person's access in access reviews."),
+    )
     language = models.CharField(
         _("language"),
         max_length=5,

@@ -1,0 +1,145 @@
+"""API of approvals: services submit requests and read their state; people decide."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from mamori.accounts.models import ApiToken, ApprovalPolicy, ApprovalRequest, User
+from mamori.accounts.services import approvals
+from mamori.core.api import Pagination, StaffSession, api, authenticated
+
+__all__ = ["router"]
+
+router = Router(tags=["approvals"])
+
+
+@api.exception_handler(approvals.ApprovalRefused)
+def _refused(request: HttpRequest, exc: approvals.ApprovalRefused) -> HttpResponse:
+    body = {"code": exc.code, "message": exc.message, "fields": []}
+    return api.create_response(request, body, status=409)
+
+
+class DecisionOut(Schema):
+    """One decision."""
+
+    approver: str
+    verdict: str
+    reason: str
+    roles: list[str]
+    at: datetime
+
+    @staticmethod
+    def resolve_approver(obj: Any) -> str:
+        """Name the approver by user name."""
+        return str(obj.approver.username)
+
+
+class RequestOut(Schema):
+    """An approval request and where it stands."""
+
+    id: int
+    kind: str
+    title: str
+    policy: str
+    policy_version: int
+    status: str
+    snapshot: dict[str, Any]
+    snapshot_sha256: str
+    created_at: datetime
+    expires_at: datetime
+    approvals_per_stage: list[int]
+    decisions: list[DecisionOut]
+
+    @staticmethod
+    def resolve_policy(obj: ApprovalRequest) -> str:
+        """Name the policy by code."""
+        return obj.policy.code
+
+    @staticmethod
+    def resolve_approvals_per_stage(obj: ApprovalRequest) -> list[int]:
+        """Count approvals per stage now."""
+        return list(approvals.outcome(obj).approvals_per_stage)
+
+    @staticmethod
+    def resolve_decisions(obj: ApprovalRequest) -> list[Any]:
+        """List the decisions in order."""
+        return list(obj.decisions.select_related("approver"))
+
+
+class SubmitIn(Schema):
+    """What a service asks to have approved."""
+
+    kind: str
+    title: str
+    policy: str
+    snapshot: dict[str, Any]
+
+
+class DecideIn(Schema):
+    """A person's decision."""
+
+    verdict: str
+    reason: str
+
+
+class PolicyOut(Schema):
+    """An approval policy."""
+
+    code: str
+    name_ja: str
+    name_en: str
+    version: int
+    definition: dict[str, Any]
+
+
+@router.get("/requests", response=list[RequestOut], auth=authenticated("approvals:read"))
+@paginate(Pagination)
+def list_requests(
+    request: HttpRequest, status: str | None = None, kind: str | None = None
+) -> QuerySet[ApprovalRequest]:
+    """List requests, newest first, optionally by status and kind."""
+    rows = ApprovalRequest.objects.select_related("policy").order_by("-created_at")
+    if status:
+        rows = rows.filter(status=status)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows
+
+
+@router.get("/requests/{request_id}", response=RequestOut, auth=authenticated("approvals:read"))
+def get_request(request: HttpRequest, request_id: int) -> ApprovalRequest:
+    """Return one request with its decisions."""
+    return get_object_or_404(ApprovalRequest.objects.select_related("policy"), pk=request_id)
+
+
+@router.post("/requests", response={201: RequestOut}, auth=authenticated("approvals:submit"))
+def submit_request(request: HttpRequest, body: SubmitIn) -> Status[ApprovalRequest]:
+    """Submit a snapshot for approval under a policy."""
+    requester = request.auth  # type: ignore[attr-defined]
+    if not isinstance(requester, User | ApiToken):
+        raise approvals.ApprovalRefused("no_requester", "the caller cannot request approval")
+    return Status(
+        201, approvals.submit(body.kind, body.title, body.snapshot, body.policy, requester)
+    )
+
+
+@router.post("/requests/{request_id}/decisions", response=RequestOut, auth=[StaffSession()])
+def decide(request: HttpRequest, request_id: int, body: DecideIn) -> ApprovalRequest:
+    """Record the signed-in person's decision (people decide; tokens cannot)."""
+    get_object_or_404(ApprovalRequest, pk=request_id)
+    person = request.auth  # type: ignore[attr-defined]
+    return approvals.decide(request_id, person, body.verdict, body.reason)
+
+
+@router.get("/policies", response=list[PolicyOut], auth=authenticated("approvals:read"))
+def list_policies(request: HttpRequest) -> QuerySet[ApprovalPolicy]:
+    """List approval policies."""
+    return ApprovalPolicy.objects.all()

@@ -1,0 +1,336 @@
+"""Submit, decide, expire and verify approval requests (SRM 4-6, ISM 19-2, ISM 31-4/5).
+
+The engine (:mod:`mamori.engines.approvals`) decides; this module persists. A kind of request
+is registered with an *action* that runs, inside the same transaction as the deciding approval,
+on the approved snapshot — never on the live object. :func:`verify` lets later code prove the
+thing it is about to act on is exactly what was approved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mamori.accounts.models import (
+    ApiToken,
+    ApprovalDecision,
+    ApprovalPolicy,
+    ApprovalRequest,
+    User,
+)
+from mamori.accounts.services.roles import roles_of
+from mamori.engines import approvals as engine
+
+__all__ = [
+    "ApprovalRefused",
+    "SnapshotMismatch",
+    "canonical_json",
+    "decide",
+    "engine_decisions",
+    "expire_due",
+    "may_decide",
+    "outcome",
+    "propose_policy_change",
+    "register_action",
+    "submit",
+    "verify",
+]
+
+log = logging.getLogger("mamori.approvals")
+
+
+class ApprovalRefused(Exception):
+    """A submission or decision is refused; ``code`` is stable for machines."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SnapshotMismatch(Exception):
+    """What is about to be acted on is not what was approved."""
+
+
+@dataclass(frozen=True)
+class _Action:
+    apply: Callable[[ApprovalRequest], None]
+    validate: Callable[[dict[str, Any]], None] | None
+
+
+_ACTIONS: dict[str, _Action] = {}
+_SUBMITTED_HOOKS: list[Callable[[ApprovalRequest], None]] = []
+_CLOSED_HOOKS: list[Callable[[ApprovalRequest], None]] = []
+
+
+def register_action(
+    kind: str,
+    apply: Callable[[ApprovalRequest], None],
+    validate: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Declare a kind of request: ``apply`` runs once on approval with the approved snapshot."""
+    _ACTIONS[kind] = _Action(apply, validate)
+
+
+def on_submitted(hook: Callable[[ApprovalRequest], None]) -> None:
+    """Call ``hook`` after a request is committed (e.g. to notify approvers)."""
+    _SUBMITTED_HOOKS.append(hook)
+
+
+def on_closed(hook: Callable[[ApprovalRequest], None]) -> None:
+    """Call ``hook`` after a request is approved, rejected or expired."""
+    _CLOSED_HOOKS.append(hook)
+
+
+def _after_commit(hooks: list[Callable[[ApprovalRequest], None]], request: ApprovalRequest) -> None:
+    """Run ``hooks`` on ``request`` once the current transaction commits."""
+
+    def run() -> None:
+        for hook in hooks:
+            try:
+                hook(request)
+            except Exception:
+                log.exception("approval hook %r failed for request #%s", hook, request.pk)
+
+    transaction.on_commit(run)
+
+
+def canonical_json(value: Any) -> str:
+    """Return the canonical JSON the snapshot hash is computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def submit(
+    kind: str,
+    title: str,
+    snapshot: dict[str, Any],
+    policy_code: str,
+    requester: User | ApiToken,
+) -> ApprovalRequest:
+    """Open a request for ``snapshot`` under the current version of ``policy_code``."""
+    if kind not in _ACTIONS:
+        raise ApprovalRefused("unknown_kind", f"no action is registered for {kind!r}")
+    try:
+        json.loads(canonical_json(snapshot))
+    except (TypeError, ValueError) as exc:
+        raise ApprovalRefused("bad_snapshot", f"the snapshot is not JSON: {exc}") from None
+    action = _ACTIONS[kind]
+    if action.validate:
+        action.validate(snapshot)
+    policy_row = ApprovalPolicy.objects.filter(code=policy_code).first()
+    if policy_row is None:
+        raise ApprovalRefused("unknown_policy", f"no approval policy {policy_code!r}")
+    policy = engine.Policy.from_data(policy_row.definition)
+    now = timezone.now()
+    with transaction.atomic():
+        request = ApprovalRequest.objects.create(
+            kind=kind,
+            title=title[:300],
+            policy=policy_row,
+            policy_version=policy_row.version,
+            policy_definition=policy.to_data(),
+            snapshot=snapshot,
+            snapshot_sha256=_sha256(snapshot),
+            requester=requester if isinstance(requester, User) else None,
+            requester_token=requester if isinstance(requester, ApiToken) else None,
+            created_at=now,
+            expires_at=now + policy.lifetime,
+        )
+        _after_commit(_SUBMITTED_HOOKS, request)
+    log.info("approval request #%s %s submitted under %s", request.pk, kind, policy_code)
+    return request
+
+
+def _policy(request: ApprovalRequest) -> engine.Policy:
+    return engine.Policy.from_data(request.policy_definition)
+
+
+def engine_decisions(request: ApprovalRequest) -> list[engine.Decision]:
+    """Return the request's decisions as engine values."""
+    return [
+        engine.Decision(
+            approver=str(d.approver_id),
+            verdict=engine.Verdict(d.verdict),
+            at=d.at,
+            roles=frozenset(d.roles),
+            stage=d.stage,
+        )
+        for d in request.decisions.all()
+    ]
+
+
+def _requester_key(request: ApprovalRequest) -> str:
+    return (
+        str(request.requester_id) if request.requester_id else f"token:{request.requester_token_id}"
+    )
+
+
+def outcome(request: ApprovalRequest) -> engine.Outcome:
+    """Return where the request stands now."""
+    return engine.evaluate(
+        _policy(request), engine_decisions(request), request.created_at, timezone.now()
+    )
+
+
+def may_decide(
+    request: ApprovalRequest, user: User, verdict: str = "approve"
+) -> engine.Refusal | None:
+    """Return why ``user`` may not decide ``verdict`` now (None: they may)."""
+    return engine.refusal_for(
+        _policy(request),
+        _requester_key(request),
+        engine_decisions(request),
+        str(user.pk),
+        roles_of(user),
+        engine.Verdict(verdict),
+        request.created_at,
+        timezone.now(),
+    )
+
+
+def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRequest:
+    """Record ``user``'s decision; on the deciding approval, run the action on the snapshot."""
+    reason = reason.strip()
+    if not reason:
+        raise ApprovalRefused("reason_missing", "a decision needs a reason")
+    try:
+        wanted = engine.Verdict(verdict)
+    except ValueError:
+        raise ApprovalRefused(
+            "bad_verdict", f"verdict must be approve or reject, got {verdict!r}"
+        ) from None
+    now = timezone.now()
+    with transaction.atomic():  # an expiry is recorded even though the decision is refused
+        _close_if_expired(ApprovalRequest.objects.select_for_update().get(pk=request_id), now)
+    with transaction.atomic():
+        request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
+        policy = _policy(request)
+        decisions = engine_decisions(request)
+        roles = roles_of(user)
+        refusal = engine.refusal_for(
+            policy,
+            _requester_key(request),
+            decisions,
+            str(user.pk),
+            roles,
+            wanted,
+            request.created_at,
+            now,
+        )
+        if refusal is not None:
+            raise ApprovalRefused(refusal.code, refusal.message)
+        stage = None
+        if wanted is engine.Verdict.APPROVE and policy.ordered:
+            stage = engine.stage_for(policy, decisions, roles)
+        ApprovalDecision.objects.create(
+            request=request,
+            approver=user,
+            verdict=wanted.value,
+            reason=reason,
+            roles=sorted(roles),
+            stage=stage,
+            at=now,
+        )
+        result = engine.evaluate(policy, engine_decisions(request), request.created_at, now)
+        if result.status is not engine.Status.PENDING:
+            request.status = result.status.value
+            request.closed_at = now
+            request.save(update_fields=["status", "closed_at"])
+            if result.status is engine.Status.APPROVED:
+                _ACTIONS[request.kind].apply(request)
+            _after_commit(_CLOSED_HOOKS, request)
+    log.info("approval request #%s: %s by %s (%s)", request.pk, wanted.value, user, request.status)
+    return request
+
+
+def _close_if_expired(request: ApprovalRequest, now: Any) -> bool:
+    if request.status == ApprovalRequest.Status.PENDING and request.expires_at <= now:
+        request.status = ApprovalRequest.Status.EXPIRED
+        request.closed_at = now
+        request.save(update_fields=["status", "closed_at"])
+        _after_commit(_CLOSED_HOOKS, request)
+        return True
+    return False
+
+
+def expire_due() -> int:
+    """Mark every pending request past its expiry as expired; return how many."""
+    now = timezone.now()
+    count = 0
+    for request_id in ApprovalRequest.objects.filter(
+        status=ApprovalRequest.Status.PENDING, expires_at__lte=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
+            count += _close_if_expired(request, now)
+    return count
+
+
+def verify(request: ApprovalRequest, current: dict[str, Any]) -> None:
+    """Raise :class:`SnapshotMismatch` unless ``current`` is exactly what was approved."""
+    if request.status != ApprovalRequest.Status.APPROVED:
+        raise SnapshotMismatch(f"request #{request.pk} is {request.status}, not approved")
+    if _sha256(request.snapshot) != request.snapshot_sha256:
+        raise SnapshotMismatch(f"the stored snapshot of request #{request.pk} was altered")
+    got = _sha256(current)
+    if got != request.snapshot_sha256:
+        raise SnapshotMismatch(
+            f"request #{request.pk} approved {request.snapshot_sha256[:12]}…, got {got[:12]}…: "
+            "a change after approval needs a new request"
+        )
+
+
+def propose_policy_change(
+    policy: ApprovalPolicy, definition: dict[str, Any], requester: User
+) -> ApprovalRequest:
+    """Ask for ``policy`` to take ``definition``; applied only once approved under policy_change."""
+    try:
+        engine.Policy.from_data({**definition, "code": policy.code})
+    except engine.PolicyError as exc:
+        raise ApprovalRefused("bad_policy", str(exc)) from None
+    snapshot = {
+        "policy": policy.code,
+        "base_version": policy.version,
+        "definition": {**definition, "code": policy.code},
+    }
+    return submit(
+        "approvals.policy_change",
+        f"Change approval policy {policy.code} (v{policy.version} → v{policy.version + 1})",
+        snapshot,
+        "policy_change",
+        requester,
+    )
+
+
+def _apply_policy_change(request: ApprovalRequest) -> None:
+    snapshot = request.snapshot
+    policy = ApprovalPolicy.objects.select_for_update().get(code=snapshot["policy"])
+    if policy.version != snapshot["base_version"]:
+        raise ApprovalRefused(
+            "stale",
+            f"policy {policy.code} changed since the request (v{snapshot['base_version']} → "
+            f"v{policy.version}); propose the change again",
+        )
+    policy.definition = snapshot["definition"]
+    policy.version += 1
+    policy.save(update_fields=["definition", "version", "updated_at"])
+
+
+register_action("approvals.policy_change", _apply_policy_change)
+
+
+def lifetime_of(request: ApprovalRequest) -> timedelta:
+    """Return how long the request stays open."""
+    return request.expires_at - request.created_at

@@ -1,0 +1,31 @@
+"""Permission checks for views: a role must grant the permission (least privilege)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from mamori.accounts.services.roles import has_permission
+
+View = Callable[..., HttpResponse]
+
+
+def permission_required(permission: str) -> Callable[[View], View]:
+    """Refuse (403) people whose roles do not grant ``permission``."""
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_permission(request.user, permission):
+                raise PermissionDenied(permission)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,159 @@
+"""Role assignment, segregation report and access reviews (SRM 8-5, ISM 23-1-1/3)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mamori.accounts.models import (
+    AccessReview,
+    AccessReviewItem,
+    ApprovalRequest,
+    Department,
+    Role,
+    RoleAssignment,
+    SegregationRule,
+    User,
+)
+from mamori.accounts.services import roles
+from mamori.accounts.services.roles import has_permission
+from mamori.accounts.views.access import permission_required
+
+
+class AssignForm(forms.Form):
+    """Grant a role to a person, company-wide or for a department."""
+
+    user = forms.ModelChoiceField(
+        label=gettext_lazy("Person"), queryset=User.objects.filter(is_active=True)
+    )
+    role = forms.ModelChoiceField(label=gettext_lazy("Role"), queryset=Role.objects.all())
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("Department"), queryset=Department.objects.all(), required=False
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignments_view(request: HttpRequest) -> HttpResponse:
+    """List who holds which role (and the history); grant roles if permitted."""
+    may_assign = has_permission(request.user, "accounts.assign_roles")
+    form = AssignForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not may_assign:
+            raise PermissionDenied
+        if form.is_valid():
+            actor = request.user if isinstance(request.user, User) else None
+            try:
+                result = roles.assign(
+                    form.cleaned_data["user"],
+                    form.cleaned_data["role"],
+                    form.cleaned_data["department"],
+                    actor,
+                )
+            except roles.SegregationRefused as exc:
+                form.add_error(None, _("Refused by segregation of duties: %(why)s") % {"why": exc})
+                status = 400
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                if isinstance(result, ApprovalRequest):
+                    messages.success(request, _("This role needs approval: request sent."))
+                    return redirect("accounts:approval", pk=result.pk)
+                messages.success(request, _("Role granted."))
+                return redirect("accounts:assignments")
+        else:
+            status = 400
+    rows = RoleAssignment.objects.select_related("user", "role", "department", "granted_by")
+    return render(
+        request,
+        "accounts/assignments.html",
+        {
+            "form": form,
+            "may_assign": may_assign,
+            "active": rows.filter(revoked_at__isnull=True).order_by("user__username"),
+            "history": rows.order_by("-granted_at")[:200],
+        },
+        status=status,
+    )
+
+
+@permission_required("accounts.assign_roles")
+@require_POST
+def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a role assignment."""
+    assignment = get_object_or_404(RoleAssignment, pk=pk)
+    pending = roles.revoke(assignment, request.user if isinstance(request.user, User) else None)
+    if isinstance(pending, ApprovalRequest):
+        messages.success(request, _("This role needs approval: request sent."))
+        return redirect("accounts:approval", pk=pending.pk)
+    messages.success(request, _("Role revoked."))
+    return redirect("accounts:assignments")
+
+
+@permission_required("accounts.view_sod_report")
+def segregation_view(request: HttpRequest) -> HttpResponse:
+    """Show the segregation rules and every existing breach."""
+    return render(
+        request,
+        "accounts/segregation.html",
+        {
+            "rules": SegregationRule.objects.select_related("role_a", "role_b"),
+            "breaches": roles.conflicts(),
+        },
+    )
+
+
+@login_required
+def reviews_view(request: HttpRequest) -> HttpResponse:
+    """List access reviews and the items waiting for this person."""
+    return render(
+        request,
+        "accounts/reviews.html",
+        {
+            "reviews": AccessReview.objects.all()[:20],
+            "todo": AccessReviewItem.objects.filter(
+                reviewer_id=request.user.pk, outcome="pending"
+            ).select_related("person", "review"),
+            "may_open": has_permission(request.user, "accounts.assign_roles"),
+        },
+    )
+
+
+@permission_required("accounts.assign_roles")
+@require_POST
+def open_review_view(request: HttpRequest) -> HttpResponse:
+    """Open a new access review now."""
+    roles.open_access_review()
+    messages.success(request, _("Access review opened."))
+    return redirect("accounts:reviews")
+
+
+@login_required
+@require_POST
+def decide_review_item_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm a person's roles, or flag that they need changing; only their reviewer may."""
+    item = get_object_or_404(AccessReviewItem, pk=pk)
+    if item.reviewer_id != request.user.pk:
+        raise PermissionDenied
+    outcome = request.POST.get("outcome", "")
+    comment = request.POST.get("comment", "").strip()
+    if outcome not in ("confirmed", "change_needed") or (
+        outcome == "change_needed" and not comment
+    ):
+        messages.error(request, _("Choose confirm, or say what must change."))
+        return redirect("accounts:reviews")
+    item.outcome = outcome
+    item.comment = comment
+    item.decided_at = timezone.now()
+    item.save(update_fields=["outcome", "comment", "decided_at"])
+    return redirect("accounts:reviews")

@@ -13,7 +13,10 @@ import pytest
 from conftest import PASSWORD, make_user, totp_for
 from mamori.testing.pytest_plugin import services_required
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHROMIUM = os.environ.get("MAMORI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -52,6 +52,10 @@ class Config:
     time_zone: str
     secret_key_file: Path
     log_level: str
+    smtp_url: str
+    mail_from: str
+    webhook_allowed_hosts: tuple[str, ...]
+    nats_url: str
 
     @property
     def uses_sqlite(self) -> bool:
@@ -111,6 +115,20 @@ def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
     return raw
 
 
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ConfigError(f"{name} must look like {schemes[0]}://host:port, got {mask_url(raw)!r}")
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {mask_url(raw)!r}") from None
+    return raw
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with any password replaced by ``***`` so it can be logged."""
     parts = urlsplit(url)
@@ -143,6 +161,10 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             env.get("MAMORI_SECRET_KEY_FILE", "") or data_dir / "secret_key"
         ).expanduser(),
         log_level=_choice(env, "MAMORI_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        smtp_url=_url(env, "MAMORI_SMTP_URL", ("smtp", "smtps")),
+        mail_from=env.get("MAMORI_MAIL_FROM", "mamori@localhost").strip(),
+        webhook_allowed_hosts=_list(env, "MAMORI_WEBHOOK_ALLOWED_HOSTS", ()),
+        nats_url=_url(env, "MAMORI_NATS_URL", ("nats", "tls")),
     )
 
 

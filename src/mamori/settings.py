@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "ninja",
     "mamori.core",
     "mamori.accounts",
+    "mamori.notifications",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,31 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+
+def _email() -> None:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    globals()["EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
+    globals()["DEFAULT_FROM_EMAIL"] = CONFIG.mail_from
+    globals()["EMAIL_TIMEOUT"] = 10
+    if not CONFIG.smtp_url:
+        globals()["EMAIL_HOST"] = ""
+        return
+    parts = urlsplit(CONFIG.smtp_url)
+    query = parse_qs(parts.query)
+    globals().update(
+        EMAIL_HOST=parts.hostname,
+        EMAIL_PORT=parts.port or (465 if parts.scheme == "smtps" else 25),
+        EMAIL_HOST_USER=unquote(parts.username or ""),
+        EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+        EMAIL_USE_SSL=parts.scheme == "smtps",
+        EMAIL_USE_TLS=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+    )
+
+
+_email()
+MAMORI_WEBHOOK_ALLOWED_HOSTS = list(CONFIG.webhook_allowed_hosts)
 
 MAMORI_LOGIN_SLOWDOWN_AFTER = CONFIG.login_slowdown_after
 MAMORI_LOGIN_LOCK_AFTER = CONFIG.login_lock_after

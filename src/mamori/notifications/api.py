@@ -1,0 +1,99 @@
+"""API of notifications: services raise alerts; people list and acknowledge theirs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from mamori.accounts.models import User
+from mamori.core.api import Pagination, StaffSession, authenticated
+from mamori.notifications import services
+from mamori.notifications.models import Notification
+
+__all__ = ["router"]
+
+router = Router(tags=["notifications"])
+
+
+class RecipientIn(Schema):
+    """Everyone holding a role, optionally in one department."""
+
+    role: str
+    department: str | None = None
+
+
+class NotifyIn(Schema):
+    """An alert raised by a service."""
+
+    topic: str = Field(pattern=r"^[a-z0-9_.-]+$", max_length=100)
+    severity: str = Field(pattern=r"^(info|warning|critical)$")
+    title_ja: str = Field(min_length=1, max_length=300)
+    title_en: str = Field(min_length=1, max_length=300)
+    body_ja: str = ""
+    body_en: str = ""
+    levels: list[list[RecipientIn]] = Field(min_length=1)
+    requires_ack: bool = False
+    escalate_after_seconds: int | None = Field(default=None, ge=60)
+
+
+class NotificationOut(Schema):
+    """A notification and whether it was acknowledged."""
+
+    id: int
+    topic: str
+    severity: str
+    title_ja: str
+    title_en: str
+    level: int
+    requires_ack: bool
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+
+@router.post("", response={201: NotificationOut}, auth=authenticated("notifications:send"))
+def raise_notification(request: HttpRequest, body: NotifyIn) -> Status[Notification]:
+    """Raise a notification to the responsible people, delivered at once."""
+    try:
+        notification = services.notify(
+            body.topic,
+            body.severity,
+            (body.title_ja, body.title_en),
+            (body.body_ja, body.body_en),
+            [[services.Recipient(r.role, r.department) for r in level] for level in body.levels],
+            requires_ack=body.requires_ack,
+            escalate_after=timedelta(seconds=body.escalate_after_seconds)
+            if body.escalate_after_seconds
+            else None,
+        )
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    return Status(201, notification)
+
+
+@router.get("/mine", response=list[NotificationOut], auth=[StaffSession()])
+@paginate(Pagination)
+def mine(request: HttpRequest) -> QuerySet[Notification]:
+    """List the signed-in person's notifications."""
+    return Notification.objects.filter(deliveries__user_id=request.user.pk or 0 or 0).distinct()
+
+
+@router.post("/{notification_id}/acknowledge", response=NotificationOut, auth=[StaffSession()])
+def acknowledge(request: HttpRequest, notification_id: int) -> Any:
+    """Acknowledge a notification addressed to the signed-in person."""
+    notification = get_object_or_404(Notification, pk=notification_id)
+    person = request.auth  # type: ignore[attr-defined]
+    assert isinstance(person, User)
+    try:
+        services.acknowledge(notification, person)
+    except PermissionError as exc:
+        raise HttpError(403, str(exc)) from None
+    notification.refresh_from_db()
+    return notification

@@ -1,0 +1,64 @@
+"""What notifications add: pages, a dashboard panel, an API scope, and approval notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.services.roles import has_permission
+from mamori.core.dashboard import Widget, register_widget
+from mamori.core.navigation import register_page
+from mamori.core.scopes import register_scope
+
+
+def _alerts_context(request: HttpRequest) -> dict[str, Any] | None:
+    from mamori.notifications.models import Notification
+
+    open_alerts = Notification.objects.filter(
+        requires_ack=True, acknowledged_at__isnull=True, deliveries__user_id=request.user.pk or 0
+    ).distinct()[:10]
+    return {"alerts": list(open_alerts)} if open_alerts else None
+
+
+def _notify_approvers(request: Any) -> None:
+    """Tell the people who can decide the open stage that a request waits for them."""
+    from mamori.accounts.services import approvals
+    from mamori.notifications.services import Recipient, notify
+
+    stage = approvals.outcome(request).open_stage
+    if stage is None:
+        return
+    roles = request.policy_definition["stages"][stage]["roles"]
+    notify(
+        "approvals.submitted",
+        "info",
+        (f"承認待ち: {request.title}", f"Waiting for approval: {request.title}"),
+        levels=[[Recipient(role) for role in roles]],
+        link=f"/accounts/approvals/{request.pk}/",
+    )
+
+
+def register() -> None:
+    """Register pages, widget, scope and the approval hook."""
+    from mamori.accounts.services import approvals
+
+    register_page("platform", _("Notifications"), "notifications:inbox")
+    register_page(
+        "platform",
+        _("Webhooks"),
+        "notifications:webhooks",
+        lambda request: has_permission(request.user, "notifications.manage"),
+    )
+    register_widget(
+        Widget(
+            "alerts",
+            _("Alerts to acknowledge"),
+            "notifications/widget_alerts.html",
+            _alerts_context,
+            order=1,
+        )
+    )
+    register_scope("notifications:send", _("raise notifications to responsible people"))
+    approvals.on_submitted(_notify_approvers)

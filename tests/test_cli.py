@@ -143,3 +143,19 @@ def test_migrate_and_demo_run_on_postgresql(postgres_url: str, tmp_path: Path) -
     finally:
         with psycopg.connect(admin_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_worker_runs_due_jobs_once_and_jobs_can_be_listed_and_run(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    assert run_mamori("demo", "--no-serve", *data, timeout=120).returncode == 0
+    worker = run_mamori("worker", "--once", *data)
+    assert worker.returncode == 0, worker.stderr
+    assert "notifications.deliver" in worker.stdout and "succeeded" in worker.stdout
+    again = run_mamori("worker", "--once", *data)
+    assert "notifications.deliver" not in again.stdout or "approvals.expire" not in again.stdout
+    listing = run_mamori("jobs", "list", *data).stdout
+    assert "accounts.access_review" in listing and "daily at 06:00" in listing
+    manual = run_mamori("jobs", "run", "approvals.expire", *data)
+    assert manual.returncode == 0 and "succeeded" in manual.stdout
+    unknown = run_mamori("jobs", "run", "nope", *data)
+    assert unknown.returncode != 0 and "no job 'nope'" in unknown.stderr

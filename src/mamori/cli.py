@@ -11,7 +11,17 @@ import sys
 
 __all__ = ["main"]
 
-DATABASE_COMMANDS = {"demo", "serve", "migrate", "createsuperuser", "unlock", "token", "demo_code"}
+DATABASE_COMMANDS = {
+    "demo",
+    "serve",
+    "worker",
+    "jobs",
+    "migrate",
+    "createsuperuser",
+    "unlock",
+    "token",
+    "demo_code",
+}
 ALIASES = {"demo-code": "demo_code"}
 
 

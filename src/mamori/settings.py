@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "mamori.core",
     "mamori.accounts",
     "mamori.notifications",
+    "mamori.scheduler",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +77,8 @@ def _databases() -> dict[str, dict[str, object]]:
             ),
             "transaction_mode": "IMMEDIATE",
         }
-    db["TEST"] = {"NAME": None}
+    # Tests use a file (not shared-cache memory) so concurrency behaves as in production.
+    db["TEST"] = {"NAME": str(CONFIG.data_dir / "test.sqlite3") if CONFIG.uses_sqlite else None}
     return {"default": dict(db)}
 
 

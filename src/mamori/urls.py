@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("mamori.core.urls")),
     path("accounts/", include("mamori.accounts.urls")),
     path("notifications/", include("mamori.notifications.urls")),
+    path("scheduler/", include("mamori.scheduler.urls")),
     path("api/", api.urls),
 ]

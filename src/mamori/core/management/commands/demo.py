@@ -51,4 +51,8 @@ class Command(BaseCommand):
         out("")
         if options["no_serve"]:
             return
+        from mamori.scheduler.services import start_in_process
+
+        start_in_process()
+        out("Scheduled jobs run in this process (production: `mamori worker`).")
         server.run(options["host"], options["port"], workers=1)

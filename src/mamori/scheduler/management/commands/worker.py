@@ -1,0 +1,42 @@
+"""``mamori worker``: run scheduled jobs (and, later, bus consumers) until stopped."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from mamori.scheduler import services
+
+
+class Command(BaseCommand):
+    """Run the scheduler loop."""
+
+    help = "Run scheduled jobs every few seconds until interrupted (--once: a single tick)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """Declare the interval and --once."""
+        parser.add_argument("--interval", type=float, default=5.0)
+        parser.add_argument("--once", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Tick until SIGTERM/SIGINT."""
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        worker = services.worker_id()
+        self.stdout.write(f"mamori worker {worker} started")
+        while True:
+            for run in services.tick(worker=worker):
+                self.stdout.write(f"{run.job} {run.slot:%Y-%m-%d %H:%M:%S} {run.status}")
+            close_old_connections()
+            if options["once"] or stop.wait(options["interval"]):
+                break

@@ -1,0 +1,96 @@
+"""Records of scheduled jobs and their runs (ISM 34-1, SRM 24-1, ISM 10: done and provable)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class JobDefinition(models.Model):
+    """A job the worker has seen, and since when (slots before that are not "missed")."""
+
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+    )
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobRun(models.Model):
+    """One run of one job for one slot; the unique slot keeps two workers from both running it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        MISSED = "missed", _("missed")
+
+    job = models.CharField(
+        max_length=100,
+        db_index=True,
+    )
+    slot = models.DateTimeField()
+    manual = models.BooleanField(
+        default=False,
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+    )
+    worker = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    finished_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    output = models.TextField(
+        blank=True,
+    )
+    output_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+    )
+    error = models.TextField(
+        blank=True,
+    )
+    alerted = models.BooleanField(
+        default=False,
+    )
+
+    class Meta:
+        ordering = ["-slot"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "slot"],
+                condition=models.Q(manual=False),
+                name="scheduler_jobrun_one_per_slot",
+            ),
+        ]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M:%S}: {self.status}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Return how long the run took."""
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

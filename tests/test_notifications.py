@@ -235,3 +235,16 @@ def test_an_approval_request_notifies_its_approvers(people) -> None:
     approvals.submit("test.x", "Lift halt", {"a": 1}, "halt_lift", people["op"])
     told = Delivery.objects.filter(notification__topic="approvals.submitted", channel="inapp")
     assert {d.user.username for d in told} == {"mgr", "chief"}
+
+
+def test_the_requester_is_told_through_the_event_bus_when_their_request_closes(people) -> None:
+    from mamori.accounts.services import approvals
+
+    approvals.register_action("test.y", lambda request: None)
+    RoleAssignment.objects.create(user=people["op"], role=Role.objects.get(code="ciso"))
+    request = approvals.submit("test.y", "Lift halt", {"a": 1}, "halt_lift", people["mgr"])
+    approvals.decide(request.pk, people["op"], "approve", "ok")
+    approvals.decide(request.pk, people["chief"], "approve", "ok")
+    told = Notification.objects.get(topic="approvals.closed")
+    assert told.title_en == f"Request #{request.pk} approved: Lift halt"
+    assert told.deliveries.filter(user=people["mgr"], channel="inapp").exists()

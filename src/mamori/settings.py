@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "mamori.accounts",
     "mamori.notifications",
     "mamori.scheduler",
+    "mamori.events",
 ]
 
 MIDDLEWARE = [

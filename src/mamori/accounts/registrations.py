@@ -56,6 +56,24 @@ def _signin_activity_context(request: HttpRequest) -> dict[str, Any] | None:
     return {"attempts": LoginAttempt.objects.select_related("user")[:10]}
 
 
+def _publish_closed(request: Any) -> None:
+    """Publish mamori.accounts.approval_closed for consumers (notifications, other modules)."""
+    from mamori.events.bus import publish
+
+    publish(
+        "mamori.accounts.approval_closed",
+        {
+            "id": request.pk,
+            "kind": request.kind,
+            "title": request.title,
+            "status": request.status,
+            "snapshot_sha256": request.snapshot_sha256,
+            "requester": request.requester.username if request.requester else None,
+        },
+        event_id=f"approval-closed-{request.pk}",
+    )
+
+
 def register() -> None:
     """Register pages, widgets and scopes."""
     register_page("governance", _("People and roles"), "accounts:people")
@@ -114,6 +132,7 @@ def register() -> None:
     from mamori.accounts.services import approvals, roles
 
     approvals.register_action("accounts.role_grant", roles.apply_role_grant)
+    approvals.on_closed(_publish_closed)
     approvals.register_action("accounts.role_revoke", roles.apply_role_revoke)
 
     register_demo_loader("accounts", demo.load, order=10)

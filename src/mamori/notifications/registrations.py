@@ -40,6 +40,31 @@ def _notify_approvers(request: Any) -> None:
     )
 
 
+def _tell_requester(event: Any) -> None:
+    """Tell the requester how their approval request ended (consumer of approval_closed)."""
+    from mamori.notifications.services import Recipient, notify
+
+    data = event.data
+    if not data.get("requester"):
+        return
+    words = {
+        "approved": ("承認されました", "approved"),
+        "rejected": ("却下されました", "rejected"),
+        "expired": ("期限切れになりました", "expired"),
+    }
+    ja, en = words.get(data["status"], (data["status"], data["status"]))
+    notify(
+        "approvals.closed",
+        "info",
+        (
+            f"申請 #{data['id']} は{ja}: {data['title']}",
+            f"Request #{data['id']} {en}: {data['title']}",
+        ),
+        levels=[[Recipient(username=data["requester"])]],
+        link=f"/accounts/approvals/{data['id']}/",
+    )
+
+
 def register() -> None:
     """Register pages, widget, scope and the approval hook."""
     from mamori.accounts.services import approvals
@@ -62,3 +87,6 @@ def register() -> None:
     )
     register_scope("notifications:send", _("raise notifications to responsible people"))
     approvals.on_submitted(_notify_approvers)
+    from mamori.events.bus import subscribe
+
+    subscribe("mamori.accounts.approval_closed", "notify-requester", _tell_requester)

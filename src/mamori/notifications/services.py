@@ -45,32 +45,37 @@ SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 
 @dataclass(frozen=True)
 class Recipient:
-    """Everyone holding ``role`` (in ``department``, or company-wide when None)."""
+    """Everyone holding ``role`` (in ``department``, or company-wide when None), or one person."""
 
-    role: str
+    role: str = ""
     department: str | None = None
+    username: str | None = None
 
     def as_data(self) -> dict[str, str | None]:
         """Return the JSON form stored on the notification."""
+        if self.username:
+            return {"user": self.username}
         return {"role": self.role, "department": self.department}
 
 
 def recipients_of(level: list[dict[str, str | None]]) -> list[User]:
     """Return the active people one escalation level names, without duplicates."""
-    query = Q()
+    query = Q(pk__in=[])
+    named = [spec["user"] for spec in level if spec.get("user")]
     for spec in level:
+        if spec.get("user"):
+            continue
         clause = Q(role__code=spec["role"])
         if spec.get("department"):
             clause &= Q(department__code=spec["department"]) | Q(department__isnull=True)
         query |= clause
-    if not level:
-        return []
-    user_ids = (
-        RoleAssignment.objects.filter(query, revoked_at__isnull=True, user__is_active=True)
-        .values_list("user_id", flat=True)
-        .distinct()
+    user_ids = set(
+        RoleAssignment.objects.filter(
+            query, revoked_at__isnull=True, user__is_active=True
+        ).values_list("user_id", flat=True)
     )
-    return list(User.objects.filter(pk__in=list(user_ids)).order_by("username"))
+    people = User.objects.filter(Q(pk__in=user_ids) | Q(username__in=named), is_active=True)
+    return list(people.order_by("username"))
 
 
 def _webhooks_for(notification: Notification) -> list[WebhookEndpoint]:

@@ -1,4 +1,4 @@
-"""``mamori worker``: run scheduled jobs (and, later, bus consumers) until stopped."""
+"""``mamori worker``: run scheduled jobs and event-bus consumers until stopped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from mamori.events.bus import get_bus
 from mamori.scheduler import services
 
 
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         while True:
             for run in services.tick(worker=worker):
                 self.stdout.write(f"{run.job} {run.slot:%Y-%m-%d %H:%M:%S} {run.status}")
+            handled = get_bus().consume(100, 0.5)
+            if handled:
+                self.stdout.write(f"handled {handled} event(s)")
             close_old_connections()
             if options["once"] or stop.wait(options["interval"]):
                 break

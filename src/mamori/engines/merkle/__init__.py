@@ -1,0 +1,43 @@
+"""RFC 6962 / RFC 9162 Merkle tree log: hashing, tree heads, proofs, checkpoints (ISM 23-1-2).
+
+No Django. Storage is passed in through :class:`NodeReader`; :class:`Frontier` appends leaves
+and yields the perfect-subtree nodes to store, so proofs need O(log n) node reads.
+"""
+
+from mamori.engines.merkle.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    LogKey,
+    parse_checkpoint,
+    verifier_key_id,
+)
+from mamori.engines.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
+from mamori.engines.merkle.proofs import (
+    NodeReader,
+    consistency_proof,
+    inclusion_proof,
+    root_at,
+    root_from_leaves,
+)
+from mamori.engines.merkle.tree import Frontier
+from mamori.engines.merkle.verify import ProofError, verify_consistency, verify_inclusion
+
+__all__ = [
+    "EMPTY_ROOT",
+    "Checkpoint",
+    "CheckpointError",
+    "Frontier",
+    "LogKey",
+    "NodeReader",
+    "ProofError",
+    "consistency_proof",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "parse_checkpoint",
+    "root_at",
+    "root_from_leaves",
+    "verifier_key_id",
+    "verify_consistency",
+    "verify_inclusion",
+]

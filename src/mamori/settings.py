@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "mamori.notifications",
     "mamori.scheduler",
     "mamori.events",
+    "mamori.auditlog",
 ]
 
 MIDDLEWARE = [
@@ -41,6 +42,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mamori.auditlog.context.AuditContextMiddleware",
     "mamori.accounts.middleware.UserLanguageMiddleware",
     "mamori.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -79,6 +81,8 @@ def _databases() -> dict[str, dict[str, object]]:
             "transaction_mode": "IMMEDIATE",
         }
     # Tests use a file (not shared-cache memory) so concurrency behaves as in production.
+    # A view's changes and the audit entries they cause commit together, or not at all.
+    db["ATOMIC_REQUESTS"] = True
     db["TEST"] = {"NAME": str(CONFIG.data_dir / "test.sqlite3") if CONFIG.uses_sqlite else None}
     return {"default": dict(db)}
 

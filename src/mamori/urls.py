@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/", include("mamori.accounts.urls")),
     path("notifications/", include("mamori.notifications.urls")),
     path("scheduler/", include("mamori.scheduler.urls")),
+    path("audit/", include("mamori.auditlog.urls")),
     path("api/", api.urls),
 ]

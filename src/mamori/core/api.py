@@ -72,6 +72,9 @@ class TokenAuth(HttpBearer):
             return None
         if self.scope is not None and self.scope not in found.scopes:
             raise ScopeMissing(self.scope)
+        from mamori.auditlog.context import set_actor
+
+        set_actor(f"token:{found.prefix}")
         return found
 
 

@@ -65,3 +65,33 @@ def postgres_url() -> str:
 def data_dir() -> str:
     """Return this run's data directory."""
     return _DATA_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _log_reset_allowed_in_test_flushes(django_db_setup: None) -> None:
+    """Let the test runner's database flush reset the append-only log tables.
+
+    Only the test database's flush between transactional tests is allowed through: the
+    statements Django runs to empty tables are wrapped with suspending and restoring the
+    triggers. Production has no such path.
+    """
+    from django.db import connection
+
+    from mamori.auditlog.triggers import disable_sql, enable_sql
+
+    operations = type(connection.ops)
+    original = operations.sql_flush
+    if getattr(original, "_mamori_wrapped", False):
+        return
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):  # type: ignore[no-untyped-def]
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if not any(table.startswith("auditlog_") for table in tables):
+            return statements
+        vendor = self.connection.vendor
+        return [*disable_sql(vendor), *statements, *enable_sql(vendor)]
+
+    sql_flush._mamori_wrapped = True  # type: ignore[attr-defined]
+    operations.sql_flush = sql_flush  # type: ignore[method-assign]

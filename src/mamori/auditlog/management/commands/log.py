@@ -1,0 +1,87 @@
+"""``mamori log verify|checkpoint|key|export|verify-archive``: the audit log from the shell."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mamori.engines import merkle
+
+
+class Command(BaseCommand):
+    """Verify the audit log, issue a checkpoint, print the key, export and check archives."""
+
+    help = "Verify the audit log, issue checkpoints, export and verify archives."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """Declare the sub-commands."""
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser("verify", help="recompute the tree and check every checkpoint")
+        check.add_argument(
+            "--since-checkpoint",
+            type=Path,
+            help="a signed checkpoint kept outside mamori to check against",
+        )
+        sub.add_parser("checkpoint", help="sign a checkpoint of the current tree now")
+        sub.add_parser("key", help="print the verifier key (give it to auditors)")
+        export = sub.add_parser("export", help="write entries [start, end) as an archive")
+        export.add_argument("--start", type=int, default=0)
+        export.add_argument("--end", type=int)
+        export.add_argument("--out", type=Path, required=True)
+        offline = sub.add_parser("verify-archive", help="check an archive with only the key")
+        offline.add_argument("path", type=Path)
+        offline.add_argument("--key", required=True, help="verifier key: name+id+base64")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Run the sub-command; a failed verification exits non-zero."""
+        action = options["action"]
+        if action == "verify-archive":
+            from mamori.auditlog.archive import ArchiveError, verify_archive
+
+            try:
+                count = verify_archive(options["path"], options["key"])
+            except ArchiveError as exc:
+                raise CommandError(f"archive does not verify: {exc}") from None
+            self.stdout.write(f"archive verified: {count} entries")
+            return
+        from mamori.auditlog import archive, services
+        from mamori.auditlog.context import acting
+        from mamori.auditlog.runs import verify_and_record
+
+        with acting("system:cli"):
+            if action == "key":
+                self.stdout.write(services.log_key().verifier())
+            elif action == "checkpoint":
+                checkpoint = services.issue_checkpoint()
+                self.stdout.write(checkpoint.note if checkpoint else "the log did not grow")
+            elif action == "export":
+                end = options["end"]
+                if end is None:
+                    from mamori.auditlog.store import size
+
+                    end = size()
+                try:
+                    manifest = archive.export(options["start"], end, options["out"])
+                except archive.ArchiveError as exc:
+                    raise CommandError(str(exc)) from None
+                self.stdout.write(
+                    f"exported entries {manifest['start']}..{manifest['end']} to "
+                    f"{options['out']} (checkpoint {manifest['checkpoint_size']})"
+                )
+            else:
+                outside = None
+                if options["since_checkpoint"]:
+                    note = options["since_checkpoint"].read_text(encoding="utf-8")
+                    try:
+                        outside = merkle.parse_checkpoint(note, services.log_key().verifier())
+                    except merkle.CheckpointError as exc:
+                        raise CommandError(f"{options['since_checkpoint']}: {exc}") from None
+                run = verify_and_record(outside)
+                if not run.ok:
+                    raise CommandError(f"audit log does NOT verify: {run.problem}")
+                self.stdout.write(
+                    f"audit log verified: {run.entries} entries, {run.checkpoints} checkpoints"
+                )

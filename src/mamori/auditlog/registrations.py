@@ -1,0 +1,76 @@
+"""Action names for sign-ins and approval decisions, the audit pages, and the log's jobs."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.services.roles import has_permission
+from mamori.auditlog import services
+from mamori.core.navigation import register_page
+from mamori.scheduler.jobs import Job, register_job
+
+
+def _signin(attempt: Any, created: bool) -> dict[str, Any]:
+    return {
+        "action": f"signin.{attempt.outcome}",
+        "username": attempt.username,
+        "stage": attempt.stage,
+        "reason": attempt.reason,
+    }
+
+
+def _decision(decision: Any, created: bool) -> dict[str, Any]:
+    return {
+        "action": f"approval.{decision.verdict}",
+        "request": decision.request_id,
+        "roles": list(decision.roles),
+    }
+
+
+def _checkpoint_job() -> dict[str, Any]:
+    checkpoint = services.issue_checkpoint()
+    return {"size": checkpoint.size if checkpoint else None}
+
+
+def _verify_job() -> dict[str, Any]:
+    from mamori.auditlog import runs
+
+    run = runs.verify_and_record()
+    if not run.ok:
+        raise RuntimeError(f"audit log verification failed: {run.problem}")
+    return {"entries": run.entries, "checkpoints": run.checkpoints}
+
+
+def register() -> None:
+    """Register describers, pages and jobs."""
+    services.register_describer("accounts.loginattempt", _signin)
+    services.register_describer("accounts.approvaldecision", _decision)
+    register_page(
+        "audit",
+        _("Audit log"),
+        "auditlog:entries",
+        lambda request: has_permission(request.user, "auditlog.view"),
+    )
+    register_job(
+        Job(
+            "auditlog.checkpoint",
+            _checkpoint_job,
+            "sign a checkpoint when the log grew",
+            every=timedelta(seconds=5),
+            window=timedelta(minutes=1),
+            alert_roles=(("system_general_manager",), ("ciso",)),
+        )
+    )
+    register_job(
+        Job(
+            "auditlog.verify",
+            _verify_job,
+            "verify the whole audit log",
+            daily_at=time(3, 0),
+            window=timedelta(hours=3),
+            alert_roles=(("ciso",), ("system_general_manager",)),
+        )
+    )

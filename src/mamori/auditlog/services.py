@@ -1,0 +1,162 @@
+"""Record entries, issue checkpoints, prove inclusion and consistency (ISM 23-1-2).
+
+:func:`record` is the only way in. The choke point (:mod:`mamori.auditlog.choke`) calls it for
+every model change; sign-ins, approval decisions, exports and reads of confidential data add
+their own action names through :func:`describe` hooks, :func:`record_export` and
+:func:`record_read`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from mamori.auditlog import store
+from mamori.auditlog.context import current
+from mamori.auditlog.models import Checkpoint, SigningKey
+from mamori.core import crypto
+from mamori.engines import merkle
+
+__all__ = [
+    "describe",
+    "inclusion",
+    "issue_checkpoint",
+    "log_key",
+    "origin",
+    "record",
+    "record_change",
+    "record_export",
+    "record_read",
+    "register_describer",
+]
+
+log = logging.getLogger("mamori.auditlog")
+Describer = Callable[[Any, bool], dict[str, Any]]
+_DESCRIBERS: dict[str, Describer] = {}
+
+
+def register_describer(label: str, describer: Describer) -> None:
+    """Let ``label`` (``app.model``) name its entries, e.g. ``signin.failure`` for attempts.
+
+    ``describer(instance, created)`` returns extra fields; ``"action"`` replaces create/update.
+    """
+    _DESCRIBERS[label] = describer
+
+
+def describe(instance: Model, created: bool) -> dict[str, Any]:
+    """Return the extra fields registered for ``instance``'s model (empty if none)."""
+    label = f"{instance._meta.app_label}.{instance._meta.model_name}"
+    describer = _DESCRIBERS.get(label)
+    return describer(instance, created) if describer else {}
+
+
+def record(
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    details: dict[str, Any] | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> int:
+    """Append one entry under the current actor and request; return its position."""
+    context = current()
+    at = timezone.now()
+    body = {
+        "at": at.isoformat(),
+        "actor": context.actor,
+        "action": action,
+        "object": {"type": object_type, "id": object_id} if object_type else None,
+        "before": before,
+        "after": after,
+        "request_id": context.request_id or None,
+        "ip": context.ip,
+        "details": details or {},
+    }
+    entry = store.PreparedEntry(
+        at,
+        context.actor[:200],
+        action[:100],
+        object_type[:100],
+        object_id[:100],
+        context.request_id[:64],
+        body,
+    )
+    return store.append([entry])[0]
+
+
+def record_change(
+    verb: str,
+    object_type: str,
+    object_id: str,
+    before: str | None,
+    after: str | None,
+    extra: dict[str, Any],
+) -> int:
+    """Record a create/update/delete with digests of the row before and after."""
+    extra = dict(extra)
+    action = extra.pop("action", verb)
+    return record(action, object_type, object_id, extra, before, after)
+
+
+def record_read(instance: Model, fields: list[str], purpose: str = "") -> int:
+    """Record that the current actor read confidential ``fields`` of ``instance``."""
+    label = f"{instance._meta.app_label}.{instance._meta.model_name}"
+    return record("read", label, str(instance.pk), {"fields": fields, "purpose": purpose})
+
+
+def record_export(kind: str, sha256: str, details: dict[str, Any] | None = None) -> int:
+    """Record an export or download with the digest of what left the system."""
+    return record("export", kind, "", {"sha256": sha256, **(details or {})})
+
+
+def origin() -> str:
+    """Return the log's origin line (``MAMORI_LOG_ORIGIN`` or one derived from the host list)."""
+    return getattr(settings, "MAMORI_LOG_ORIGIN", "") or f"{settings.ALLOWED_HOSTS[0]}/mamori-audit"
+
+
+def log_key() -> merkle.LogKey:
+    """Return the log's signing key, generating it (stored encrypted) on first use."""
+    name = origin().replace(" ", "_")
+    row = SigningKey.objects.filter(name=name).first()
+    if row is None:
+        key = merkle.LogKey.generate(name)
+        with transaction.atomic():
+            row, created = SigningKey.objects.get_or_create(
+                name=name,
+                defaults={
+                    "private_encrypted": crypto.encrypt(
+                        base64.b64encode(key.private_bytes()).decode("ascii")
+                    ),
+                    "public_key": key.public_key,
+                },
+            )
+        if created:
+            log.info("audit log signing key generated: %s", key.verifier())
+    raw = base64.b64decode(crypto.decrypt(row.private_encrypted))
+    return merkle.LogKey.from_private_bytes(row.name, raw)
+
+
+def issue_checkpoint() -> Checkpoint | None:
+    """Sign and store a checkpoint of the current tree if it grew since the last one."""
+    key = log_key()
+    with transaction.atomic():
+        cursor = connection.cursor()
+        size = store.size(cursor)
+        last = Checkpoint.objects.order_by("-size").first()
+        if size == 0 or (last is not None and last.size >= size):
+            return None
+        root = merkle.root_at(store.DbNodes(cursor), size)
+        note = key.sign(merkle.Checkpoint(origin(), size, root))
+        return Checkpoint.objects.create(size=size, root=root, note=note, issued_at=timezone.now())
+
+
+def inclusion(position: int, size: int) -> list[bytes]:
+    """Return the inclusion proof of entry ``position`` in the tree of ``size`` entries."""
+    return merkle.inclusion_proof(store.DbNodes(), position, size)

@@ -1,0 +1,73 @@
+"""SQL that makes the log's tables append-only, per database vendor (used by migration 0002)."""
+
+from __future__ import annotations
+
+__all__ = ["TABLES", "disable_sql", "enable_sql", "install_sql", "remove_sql"]
+
+TABLES = ["auditlog_entry", "auditlog_node", "auditlog_checkpoint"]
+
+# "%%" because the statement goes through a driver that reads "%" as a placeholder.
+POSTGRES_FUNCTION = """
+CREATE OR REPLACE FUNCTION mamori_auditlog_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only: %% on %% refused', TG_OP, TG_TABLE_NAME;
+END
+$$ LANGUAGE plpgsql
+"""
+
+
+def _sqlite_trigger(table: str, op: str) -> str:
+    return (
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: {op} on {table} refused'); END"
+    )
+
+
+def install_sql(vendor: str) -> list[str]:
+    """Return the statements that refuse UPDATE and DELETE (and TRUNCATE) on the log."""
+    if vendor == "postgresql":
+        statements = [POSTGRES_FUNCTION]
+        for table in TABLES:
+            statements.append(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION mamori_auditlog_append_only()"
+            )
+            statements.append(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION mamori_auditlog_append_only()"
+            )
+        return statements
+    if vendor == "sqlite":
+        return [_sqlite_trigger(table, op) for table in TABLES for op in ("UPDATE", "DELETE")]
+    return []
+
+
+def remove_sql(vendor: str) -> list[str]:
+    """Return the statements that drop those triggers."""
+    if vendor == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_{suffix} ON {table}"
+            for table in TABLES
+            for suffix in ("append_only", "no_truncate")
+        ]
+    if vendor == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_{op}"
+            for table in TABLES
+            for op in ("update", "delete")
+        ]
+    return []
+
+
+def disable_sql(vendor: str) -> list[str]:
+    """Return statements that suspend the triggers (test-database resets only)."""
+    if vendor == "postgresql":
+        return [f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in TABLES]
+    return remove_sql(vendor)
+
+
+def enable_sql(vendor: str) -> list[str]:
+    """Return statements that restore what :func:`disable_sql` suspended."""
+    if vendor == "postgresql":
+        return [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in TABLES]
+    return install_sql(vendor)

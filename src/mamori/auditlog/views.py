@@ -1,0 +1,77 @@
+"""Audit log pages: filter entries, one entry with its inclusion proof, latest checkpoint."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.dateparse import parse_date
+
+from mamori.accounts.views.access import permission_required
+from mamori.auditlog import services
+from mamori.auditlog.models import Checkpoint, Entry, VerificationRun
+from mamori.engines import merkle
+
+
+@permission_required("auditlog.view")
+def entries_view(request: HttpRequest) -> HttpResponse:
+    """List entries, newest first, filtered by who, what, object and when."""
+    rows = Entry.objects.all()
+    filters = {
+        key: request.GET.get(key, "").strip()
+        for key in ("actor", "action", "object_type", "object_id", "request_id", "since", "until")
+    }
+    for field in ("actor", "action", "object_type", "object_id", "request_id"):
+        if filters[field]:
+            lookup = "startswith" if field in ("actor", "action", "object_type") else "exact"
+            rows = rows.filter(**{f"{field}__{lookup}": filters[field]})
+    if since := parse_date(filters["since"] or ""):
+        rows = rows.filter(at__date__gte=since)
+    if until := parse_date(filters["until"] or ""):
+        rows = rows.filter(at__date__lte=until)
+    page = Paginator(rows.order_by("-position"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "auditlog/entries.html",
+        {
+            "page": page,
+            "filters": filters,
+            "checkpoint": Checkpoint.objects.order_by("-size").first(),
+            "verification": VerificationRun.objects.first(),
+        },
+    )
+
+
+@permission_required("auditlog.view")
+def entry_view(request: HttpRequest, position: int) -> HttpResponse:
+    """Show one entry, its canonical body, and its inclusion proof in the latest checkpoint."""
+    entry = get_object_or_404(Entry, position=position)
+    checkpoint = Checkpoint.objects.filter(size__gt=position).order_by("-size").first()
+    proof: list[str] = []
+    verified = False
+    if checkpoint is not None:
+        hashes = services.inclusion(position, checkpoint.size)
+        proof = [h.hex() for h in hashes]
+        try:
+            merkle.verify_inclusion(
+                position, checkpoint.size, bytes(entry.leaf_hash), hashes, bytes(checkpoint.root)
+            )
+            verified = True
+        except merkle.ProofError:
+            verified = False
+    return render(
+        request,
+        "auditlog/entry.html",
+        {
+            "entry": entry,
+            "body": json.dumps(json.loads(entry.body), ensure_ascii=False, indent=2),
+            "leaf": bytes(entry.leaf_hash).hex(),
+            "checkpoint": checkpoint,
+            "root_b64": base64.b64encode(bytes(checkpoint.root)).decode() if checkpoint else "",
+            "proof": proof,
+            "verified": verified,
+        },
+    )

@@ -327,3 +327,12 @@ def test_a_checkpoint_is_issued_by_the_scheduled_job() -> None:
     checkpoint = Checkpoint.objects.get()
     assert checkpoint.size == json.loads(run.output)["size"] >= 2
     assert checkpoint.size <= store.size()  # the run's own record came after it
+
+
+def test_reading_a_confidential_secret_is_recorded(client: Client) -> None:
+    admin = make_user("root", superuser=True)
+    sign_in(client, admin)
+    client.post("/accounts/tokens/", {"name": "gw", "scopes": ["accounts:read"], "days": 30})
+    read = Entry.objects.get(action="read", object_type="accounts.apitoken")
+    assert read.actor == "user:root"
+    assert json.loads(read.body)["details"]["fields"] == ["secret"]

@@ -91,11 +91,14 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                _endpoint, secret = services.add_webhook(**form.cleaned_data)
+                endpoint, secret = services.add_webhook(**form.cleaned_data)
             except (WebhookRefused, ValueError) as exc:
                 form.add_error("url", str(exc))
                 status = 400
             else:
+                from mamori.auditlog.services import record_read
+
+                record_read(endpoint, ["secret"], "shown once at creation")
                 form = WebhookForm()
         else:
             status = 400

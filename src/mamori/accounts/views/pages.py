@@ -106,6 +106,9 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
         except tokens.TokenError as exc:
             form.add_error(None, str(exc))
         else:
+            from mamori.auditlog.services import record_read
+
+            record_read(issued.token, ["secret"], "shown once at issue")
             form = TokenForm()
     return render(
         request,

@@ -118,6 +118,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:recovery_codes")
         error = _("The code is not correct. Check the time on your device and try again.")
     uri = mfa.provisioning_uri(device)
+    from mamori.auditlog.services import record_read
+
+    record_read(device, ["secret"], "enrolment of the authenticator")
     return render(
         request,
         "accounts/enrol.html",
@@ -139,6 +142,10 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     codes = request.session.pop("fresh_recovery_codes", None)
     if not codes:
         return redirect("accounts:security")
+    from mamori.auditlog.services import record_read
+
+    assert isinstance(request.user, User)
+    record_read(request.user, ["recovery_codes"], "shown once after being made")
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 

@@ -15,8 +15,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
-
 from mamori.auditlog import services, store
 from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
@@ -39,7 +37,7 @@ def export(start: int, end: int, folder: Path) -> dict[str, Any]:
     if checkpoint is None or not 0 <= start < end <= checkpoint.size:
         size = checkpoint.size if checkpoint else 0
         raise ArchiveError(f"range {start}..{end} is not within the signed log of {size} entries")
-    cursor = connection.cursor()
+    cursor = store.raw_cursor()
     reader = store.DbNodes(cursor)
     frontier_hashes, offset = [], 0
     for level in merkle.Frontier.levels(start):
@@ -49,9 +47,12 @@ def export(start: int, end: int, folder: Path) -> dict[str, Any]:
     digest = hashlib.sha256()
     with (folder / "entries.jsonl").open("w", encoding="utf-8") as out:
         cursor.execute(
-            "SELECT position, leaf_hash, body FROM auditlog_entry "
-            "WHERE position >= %s AND position < %s ORDER BY position",
-            [start, end],
+            store.sql(
+                "SELECT e.position, n.hash, e.body FROM auditlog_entry e JOIN auditlog_node n "
+                "ON n.level = 0 AND n.position = e.position "
+                "WHERE e.position >= %s AND e.position < %s ORDER BY e.position"
+            ),
+            (start, end),
         )
         for position, leaf, body in cursor.fetchall():
             line = (

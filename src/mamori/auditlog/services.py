@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -147,7 +147,7 @@ def issue_checkpoint() -> Checkpoint | None:
     """Sign and store a checkpoint of the current tree if it grew since the last one."""
     key = log_key()
     with transaction.atomic():
-        cursor = connection.cursor()
+        cursor = store.raw_cursor()
         size = store.size(cursor)
         last = Checkpoint.objects.order_by("-size").first()
         if size == 0 or (last is not None and last.size >= size):

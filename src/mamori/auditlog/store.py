@@ -8,13 +8,13 @@ caller's transaction: it commits with the change it records, or not at all.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 
 from mamori.engines.merkle import Frontier, leaf_hash
@@ -26,8 +26,23 @@ _cache = threading.local()
 
 
 def canonical(value: dict[str, Any]) -> bytes:
-    """Return the canonical JSON bytes a leaf is hashed over (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Return the canonical JSON bytes a leaf is hashed over (sorted keys, no spaces, UTF-8).
+
+    Verification never re-serialises: it hashes the stored text, so only determinism at
+    write time matters.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def raw_cursor() -> Any:
+    """Return a DB-API cursor of Django's connection, bypassing Django's wrapper (hot paths)."""
+    connection.ensure_connection()
+    return connection.connection.cursor()
+
+
+def sql(statement: str) -> str:
+    """Adapt ``%s`` placeholders to the driver's style (``?`` for SQLite)."""
+    return statement.replace("%s", "?") if connection.vendor == "sqlite" else statement
 
 
 @dataclass(frozen=True)
@@ -44,16 +59,15 @@ class PreparedEntry:
 
 
 class DbNodes:
-    """Read stored perfect-subtree nodes (the engine's NodeReader)."""
+    """Read stored perfect-subtree nodes (the engine's NodeReader); level 0 are leaf hashes."""
 
     def __init__(self, cursor: Any | None = None) -> None:
-        self.cursor = cursor or connection.cursor()
+        self.cursor = cursor or raw_cursor()
+        self.query = sql("SELECT hash FROM auditlog_node WHERE level = %s AND position = %s")
 
     def node(self, level: int, index: int) -> bytes:
         """Return the stored hash of (level, index) or raise KeyError."""
-        self.cursor.execute(
-            "SELECT hash FROM auditlog_node WHERE level = %s AND position = %s", [level, index]
-        )
+        self.cursor.execute(self.query, (level, index))
         row = self.cursor.fetchone()
         if row is None:
             raise KeyError(f"node {level}/{index} is missing from the store")
@@ -68,7 +82,7 @@ def _lock(cursor: Any) -> None:
 
 def size(cursor: Any | None = None) -> int:
     """Return the number of entries in the log."""
-    cursor = cursor or connection.cursor()
+    cursor = cursor or raw_cursor()
     cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
     return int(cursor.fetchone()[0])
 
@@ -92,19 +106,24 @@ def _remember(frontier: Frontier) -> None:
     transaction.on_commit(lambda: setattr(_cache, "frontier", (key, snapshot)))
 
 
+def _sqlite_time(value: datetime) -> str:
+    """Format an aware datetime as Django stores it in SQLite (naive UTC, microseconds)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def _rows(
     start: int, entries: Sequence[PreparedEntry], frontier: Frontier
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[int, int, bytes]]]]:
+    adapt = _sqlite_time if connection.vendor == "sqlite" else (lambda value: value)
     for offset, entry in enumerate(entries):
         position = start + offset
         body = canonical({**entry.body, "index": position})
         leaf = leaf_hash(body)
         nodes = list(frontier.append(leaf))
-        at = connection.ops.adapt_datetimefield_value(entry.at)
+        at = adapt(entry.at)
         row = (
             position,
             body.decode("utf-8"),
-            leaf,
             at,
             entry.actor,
             entry.action,
@@ -120,7 +139,7 @@ def append(entries: Sequence[PreparedEntry]) -> list[int]:
     if not entries:
         return []
     with transaction.atomic():
-        cursor = connection.cursor()
+        cursor = raw_cursor()
         _lock(cursor)
         start = size(cursor)
         frontier = _frontier(cursor, start)
@@ -129,12 +148,15 @@ def append(entries: Sequence[PreparedEntry]) -> list[int]:
             entry_rows.append(row)
             node_rows.extend(nodes)
         cursor.executemany(
-            "INSERT INTO auditlog_entry (position, body, leaf_hash, at, actor, action, "
-            "object_type, object_id, request_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            sql(
+                "INSERT INTO auditlog_entry (position, body, at, actor, action, object_type, "
+                "object_id, request_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            ),
             entry_rows,
         )
         cursor.executemany(
-            "INSERT INTO auditlog_node (level, position, hash) VALUES (%s, %s, %s)", node_rows
+            sql("INSERT INTO auditlog_node (level, position, hash) VALUES (%s, %s, %s)"),
+            node_rows,
         )
         _remember(frontier)
     return list(range(start, start + len(entries)))

@@ -6,14 +6,14 @@ checkpoint (foreign signature, size going backwards, root that does not match, t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+import orjson
 
 from mamori.auditlog.models import Checkpoint
+from mamori.auditlog.store import raw_cursor, sql
 from mamori.engines import merkle
 
 __all__ = ["Problem", "Result", "verify"]
@@ -44,9 +44,11 @@ def _rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
     last = -1
     while True:
         cursor.execute(
-            "SELECT position, body, leaf_hash, actor, action, object_type, object_id, request_id "
-            "FROM auditlog_entry WHERE position > %s ORDER BY position LIMIT %s",
-            [last, BATCH],
+            sql(
+                "SELECT position, body, actor, action, object_type, object_id, request_id "
+                "FROM auditlog_entry WHERE position > %s ORDER BY position LIMIT %s"
+            ),
+            (last, BATCH),
         )
         rows = cursor.fetchall()
         if not rows:
@@ -57,8 +59,8 @@ def _rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
 
 def _stored_nodes(cursor: Any, level: int, first: int, last: int) -> dict[int, bytes]:
     cursor.execute(
-        "SELECT position, hash FROM auditlog_node WHERE level = %s AND position BETWEEN %s AND %s",
-        [level, first, last],
+        sql("SELECT position, hash FROM auditlog_node WHERE level = %s AND position BETWEEN %s AND %s"),
+        (level, first, last),
     )
     return {int(position): bytes(value) for position, value in cursor.fetchall()}
 
@@ -71,25 +73,28 @@ def _check_nodes(cursor: Any, emitted: list[tuple[int, int, bytes]]) -> None:
         stored = _stored_nodes(cursor, level, items[0][0], items[-1][0])
         for position, value in items:
             got = stored.get(position)
-            if got != value:
-                where = f"entry {position}" if level == 0 else f"node {level}/{position}"
+            if got == value:
+                continue
+            shown = got.hex() if got else "missing"
+            if level == 0:
                 raise Problem(
-                    f"{where}: stored tree hash {got.hex() if got else 'missing'} does not match "
-                    f"the recomputed {value.hex()}"
+                    f"entry {position}: leaf hash expected {shown}, got {value.hex()} "
+                    "(the entry was changed)"
                 )
+            first, last = position << level, ((position + 1) << level) - 1
+            raise Problem(
+                f"entries {first}–{last}: stored tree node {level}/{position} is {shown}, "
+                f"recomputed {value.hex()} (an entry and its leaf hash were both changed)"
+            )
 
 
 def _check_entry(row: tuple[Any, ...], expected: int) -> bytes:
-    position, body, stored_leaf = row[0], row[1], bytes(row[2])
+    position, body = row[0], row[1]
     if position != expected:
         raise Problem(f"entry {expected} is missing (the next stored entry is {position})")
-    leaf = merkle.leaf_hash(body.encode("utf-8"))
-    if leaf != stored_leaf:
-        raise Problem(
-            f"entry {position}: leaf hash expected {stored_leaf.hex()}, got {leaf.hex()} "
-            "(the entry was changed)"
-        )
-    parsed = json.loads(body)
+    raw = body.encode("utf-8")
+    leaf = merkle.leaf_hash(raw)  # compared with the stored leaf (node 0/position) in batches
+    parsed = orjson.loads(raw)
     if parsed.get("index") != position:
         raise Problem(f"entry {position}: its body says index {parsed.get('index')} (moved)")
     obj = parsed.get("object") or {}
@@ -100,7 +105,7 @@ def _check_entry(row: tuple[Any, ...], expected: int) -> bytes:
         obj.get("id", ""),
         parsed.get("request_id") or "",
     )
-    for name, column, value in zip(COLUMNS, row[3:], said, strict=True):
+    for name, column, value in zip(COLUMNS, row[2:], said, strict=True):
         if (column or "") != (value or ""):
             raise Problem(f"entry {position}: column {name} is {column!r}, its body says {value!r}")
     return leaf
@@ -128,7 +133,7 @@ def _checkpoints(verifier: str) -> dict[int, bytes]:
 
 def verify(verifier: str, outside: merkle.Checkpoint | None = None) -> Result:
     """Verify every entry, node and checkpoint; also ``outside``, a checkpoint kept elsewhere."""
-    cursor = connection.cursor()
+    cursor = raw_cursor()
     count, checked = 0, 0
     try:
         roots = _checkpoints(verifier)

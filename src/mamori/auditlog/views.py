@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_date
 
 from mamori.accounts.views.access import permission_required
-from mamori.auditlog import services
+from mamori.auditlog import services, store
 from mamori.auditlog.models import Checkpoint, Entry, VerificationRun
 from mamori.engines import merkle
 
@@ -52,12 +52,13 @@ def entry_view(request: HttpRequest, position: int) -> HttpResponse:
     checkpoint = Checkpoint.objects.filter(size__gt=position).order_by("-size").first()
     proof: list[str] = []
     verified = False
+    leaf = store.DbNodes().node(0, position)
     if checkpoint is not None:
         hashes = services.inclusion(position, checkpoint.size)
         proof = [h.hex() for h in hashes]
         try:
             merkle.verify_inclusion(
-                position, checkpoint.size, bytes(entry.leaf_hash), hashes, bytes(checkpoint.root)
+                position, checkpoint.size, leaf, hashes, bytes(checkpoint.root)
             )
             verified = True
         except merkle.ProofError:
@@ -68,7 +69,7 @@ def entry_view(request: HttpRequest, position: int) -> HttpResponse:
         {
             "entry": entry,
             "body": json.dumps(json.loads(entry.body), ensure_ascii=False, indent=2),
-            "leaf": bytes(entry.leaf_hash).hex(),
+            "leaf": leaf.hex(),
             "checkpoint": checkpoint,
             "root_b64": base64.b64encode(bytes(checkpoint.root)).decode() if checkpoint else "",
             "proof": proof,

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m mamori.bench NAME`` prints figures and a baseline, last line JSON."""

@@ -44,8 +44,22 @@ def _verify_job() -> dict[str, Any]:
     return {"entries": run.entries, "checkpoints": run.checkpoints}
 
 
+def _demo(report: Any) -> None:
+    """Sign a checkpoint of everything the demo loaded, verify it, and print the key."""
+    from mamori.auditlog import runs
+
+    services.issue_checkpoint()
+    run = runs.verify_and_record()
+    report.lines.append(
+        f"Audit log: {run.entries} entries verified; verifier key {services.log_key().verifier()}"
+    )
+
+
 def register() -> None:
-    """Register describers, pages and jobs."""
+    """Register describers, pages, jobs and the demo step."""
+    from mamori.core.demo import register_demo_loader
+
+    register_demo_loader("auditlog", _demo, order=1000)
     services.register_describer("accounts.loginattempt", _signin)
     services.register_describer("accounts.approvaldecision", _decision)
     register_page(

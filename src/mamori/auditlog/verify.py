@@ -59,7 +59,10 @@ def _rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
 
 def _stored_nodes(cursor: Any, level: int, first: int, last: int) -> dict[int, bytes]:
     cursor.execute(
-        sql("SELECT position, hash FROM auditlog_node WHERE level = %s AND position BETWEEN %s AND %s"),
+        sql(
+            "SELECT position, hash FROM auditlog_node "
+            "WHERE level = %s AND position BETWEEN %s AND %s"
+        ),
         (level, first, last),
     )
     return {int(position): bytes(value) for position, value in cursor.fetchall()}

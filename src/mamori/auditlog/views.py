@@ -57,9 +57,7 @@ def entry_view(request: HttpRequest, position: int) -> HttpResponse:
         hashes = services.inclusion(position, checkpoint.size)
         proof = [h.hex() for h in hashes]
         try:
-            merkle.verify_inclusion(
-                position, checkpoint.size, leaf, hashes, bytes(checkpoint.root)
-            )
+            merkle.verify_inclusion(position, checkpoint.size, leaf, hashes, bytes(checkpoint.root))
             verified = True
         except merkle.ProofError:
             verified = False

@@ -10,8 +10,9 @@ BENCHMARKS = {"auditlog": "mamori.bench.auditlog"}
 def main(argv: list[str]) -> int:
     """Dispatch to the named benchmark module's ``main``."""
     if not argv or argv[0] not in BENCHMARKS:
-        print(f"usage: python -m mamori.bench {{{','.join(BENCHMARKS)}}} [options]",
-              file=sys.stderr)
+        print(
+            f"usage: python -m mamori.bench {{{','.join(BENCHMARKS)}}} [options]", file=sys.stderr
+        )
         return 2
     import importlib
 

@@ -65,14 +65,22 @@ def _ours(entries: int, batch: int, proofs: int) -> dict[str, float]:
         chunk = []
         for i in range(first, min(first + batch, entries)):
             body = _entry(i, start_time)
-            chunk.append(store.PreparedEntry(
-                start_time, body["actor"], body["action"], "custody.withdrawal",
-                body["object"]["id"], body["request_id"], body))
+            chunk.append(
+                store.PreparedEntry(
+                    start_time,
+                    body["actor"],
+                    body["action"],
+                    "custody.withdrawal",
+                    body["object"]["id"],
+                    body["request_id"],
+                    body,
+                )
+            )
         store.append(chunk)  # one committed transaction per batch
     appended = time.perf_counter() - begun
 
     reader = store.DbNodes()
-    rng = random.Random(6962)
+    rng = random.Random(6962)  # noqa: S311 - reproducible sample, not security
     timings = []
     root = merkle.root_at(reader, entries)
     for _ in range(proofs):
@@ -110,7 +118,7 @@ def _peer(entries: int, proofs: int, folder: Path) -> dict[str, float] | None:
     t0 = time.perf_counter()
     tree.append_entries(data, chunksize=100_000)
     appended = time.perf_counter() - t0
-    rng = random.Random(6962)
+    rng = random.Random(6962)  # noqa: S311 - reproducible sample, not security
     timings = []
     for _ in range(proofs):
         index = rng.randrange(entries) + 1  # pymerkle counts from 1
@@ -127,22 +135,31 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--entries", type=int, default=10_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--proofs", type=int, default=10_000)
-    parser.add_argument("--peer-entries", type=int, default=None,
-                        help="entries for the peer (default: the same as --entries)")
+    parser.add_argument(
+        "--peer-entries",
+        type=int,
+        default=None,
+        help="entries for the peer (default: the same as --entries)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mamori-bench-") as tmp:
         folder = Path(tmp)
         _setup(folder)
         ours = _ours(args.entries, args.batch, args.proofs)
-        print(f"mamori: {args.entries} entries, {ours['appends_per_s']:.0f} appends/s "
-              f"(batches of {args.batch}), inclusion proof p99 {ours['proof_p99_ms']:.3f} ms "
-              f"(median {ours['proof_median_ms']:.3f} ms), verify {ours['verify_per_s']:.0f}/s",
-              file=sys.stderr)
+        print(
+            f"mamori: {args.entries} entries, {ours['appends_per_s']:.0f} appends/s "
+            f"(batches of {args.batch}), inclusion proof p99 {ours['proof_p99_ms']:.3f} ms "
+            f"(median {ours['proof_median_ms']:.3f} ms), verify {ours['verify_per_s']:.0f}/s",
+            file=sys.stderr,
+        )
         peer_entries = args.peer_entries or args.entries
         peer = _peer(peer_entries, args.proofs, folder)
         if peer:
-            print(f"pymerkle: {peer_entries} entries, {peer['appends_per_s']:.0f} appends/s, "
-                  f"inclusion proof p99 {peer['proof_p99_ms']:.3f} ms", file=sys.stderr)
+            print(
+                f"pymerkle: {peer_entries} entries, {peer['appends_per_s']:.0f} appends/s, "
+                f"inclusion proof p99 {peer['proof_p99_ms']:.3f} ms",
+                file=sys.stderr,
+            )
     figures = {
         "bench": "auditlog",
         "entries": args.entries,

@@ -4,88 +4,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('size', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('root', models.BinaryField()),
-                ('note', models.TextField()),
-                ('issued_at', models.DateTimeField()),
+                ("size", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("root", models.BinaryField()),
+                ("note", models.TextField()),
+                ("issued_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': 'checkpoint',
-                'verbose_name_plural': 'checkpoints',
-                'ordering': ['-size'],
+                "verbose_name": "checkpoint",
+                "verbose_name_plural": "checkpoints",
+                "ordering": ["-size"],
             },
         ),
         migrations.CreateModel(
-            name='Node',
+            name="Node",
             fields=[
-                ('pk', models.CompositePrimaryKey('level', 'position', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('level', models.SmallIntegerField()),
-                ('position', models.BigIntegerField()),
-                ('hash', models.BinaryField()),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "level",
+                        "position",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("level", models.SmallIntegerField()),
+                ("position", models.BigIntegerField()),
+                ("hash", models.BinaryField()),
             ],
             options={
-                'verbose_name': 'tree node',
-                'verbose_name_plural': 'tree nodes',
+                "verbose_name": "tree node",
+                "verbose_name_plural": "tree nodes",
             },
         ),
         migrations.CreateModel(
-            name='SigningKey',
+            name="SigningKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('private_encrypted', models.TextField()),
-                ('public_key', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("private_encrypted", models.TextField()),
+                ("public_key", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'log signing key',
-                'verbose_name_plural': 'log signing keys',
+                "verbose_name": "log signing key",
+                "verbose_name_plural": "log signing keys",
             },
         ),
         migrations.CreateModel(
-            name='VerificationRun',
+            name="VerificationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('entries', models.BigIntegerField()),
-                ('checkpoints', models.IntegerField()),
-                ('ok', models.BooleanField()),
-                ('problem', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                ("entries", models.BigIntegerField()),
+                ("checkpoints", models.IntegerField()),
+                ("ok", models.BooleanField()),
+                ("problem", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name': 'log verification',
-                'verbose_name_plural': 'log verifications',
-                'ordering': ['-started_at'],
+                "verbose_name": "log verification",
+                "verbose_name_plural": "log verifications",
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('position', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('body', models.TextField()),
-                ('at', models.DateTimeField()),
-                ('actor', models.CharField(db_index=True, max_length=200)),
-                ('action', models.CharField(db_index=True, max_length=100)),
-                ('object_type', models.CharField(blank=True, max_length=100)),
-                ('object_id', models.CharField(blank=True, max_length=100)),
-                ('request_id', models.CharField(blank=True, db_index=True, max_length=64)),
+                ("position", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("body", models.TextField()),
+                ("at", models.DateTimeField()),
+                ("actor", models.CharField(db_index=True, max_length=200)),
+                ("action", models.CharField(db_index=True, max_length=100)),
+                ("object_type", models.CharField(blank=True, max_length=100)),
+                ("object_id", models.CharField(blank=True, max_length=100)),
+                ("request_id", models.CharField(blank=True, db_index=True, max_length=64)),
             ],
             options={
-                'verbose_name': 'audit log entry',
-                'verbose_name_plural': 'audit log entries',
-                'ordering': ['-position'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='auditlog_entry_object')],
+                "verbose_name": "audit log entry",
+                "verbose_name_plural": "audit log entries",
+                "ordering": ["-position"],
+                "indexes": [
+                    models.Index(fields=["object_type", "object_id"], name="auditlog_entry_object")
+                ],
             },
         ),
     ]

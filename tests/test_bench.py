@@ -1,0 +1,32 @@
+"""Benchmarks run and end with one JSON line (figures are measured, not asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_the_auditlog_benchmark_prints_its_figures_and_the_peer() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "auditlog", "--entries", "3000", "--proofs", "300"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "auditlog" and figures["entries"] == 3000
+    assert figures["peer"] == "pymerkle" and figures["peer_appends_per_s"] > 0
+    for key in ("appends_per_s", "proof_p99_ms", "verify_per_s", "ratio_appends"):
+        assert figures[key] > 0
+
+
+def test_an_unknown_benchmark_is_refused() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "nope"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "usage" in result.stderr

@@ -114,3 +114,32 @@ def test_first_sign_in_enrols_the_authenticator(server, browser_page) -> None:
     page.get_by_label("コード").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="確認").click()
     expect(page.locator("#recovery-codes li")).to_have_count(10)
+
+
+def test_an_officer_approves_a_key_holder_grant_in_the_browser(server, browser_page) -> None:
+    from playwright.sync_api import expect
+
+    from mamori.accounts.models import Department, Role, RoleAssignment
+    from mamori.accounts.services import approvals, roles
+
+    custody = Department.objects.create(code="custody", name_ja="カストディ部", name_en="Custody")
+    officer, other, asker = make_user("officer"), make_user("other"), make_user("asker")
+    for person in (officer, other):
+        RoleAssignment.objects.create(user=person, role=Role.objects.get(code="ciso"))
+    request = roles.assign(make_user("newkey"), Role.objects.get(code="key_holder"), custody, asker)
+    approvals.decide(request.pk, other, "approve", "vetted")
+
+    page = browser_page
+    page.goto(f"{server.url}/accounts/login/")
+    page.get_by_label("ユーザー名").fill("officer")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_label("コード").fill(totp_for(officer).now())
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_role("link", name="承認", exact=True).first.click()
+    page.get_by_role("link", name="Grant Key holder to newkey").first.click()
+    expect(page.locator("pre.snapshot")).to_contain_text('"role": "key_holder"')
+    page.get_by_label("理由").fill("研修修了を確認")
+    page.get_by_role("button", name="承認する").click()
+    expect(page.locator("#approval-state")).to_have_text("承認済み")
+    assert RoleAssignment.objects.filter(user__username="newkey", role__code="key_holder").exists()

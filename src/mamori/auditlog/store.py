@@ -59,19 +59,32 @@ class PreparedEntry:
 
 
 class DbNodes:
-    """Read stored perfect-subtree nodes (the engine's NodeReader); level 0 are leaf hashes."""
+    """Read stored perfect-subtree nodes (the engine's NodeReader); level 0 are leaf hashes.
+
+    Nodes never change once written, so the reader keeps the high ones it has read (levels
+    ≥ ``CACHED_FROM``, at most n/256 of them): successive proofs share them.
+    """
+
+    CACHED_FROM = 8
 
     def __init__(self, cursor: Any | None = None) -> None:
         self.cursor = cursor or raw_cursor()
         self.query = sql("SELECT hash FROM auditlog_node WHERE level = %s AND position = %s")
+        self.cache: dict[tuple[int, int], bytes] = {}
 
     def node(self, level: int, index: int) -> bytes:
         """Return the stored hash of (level, index) or raise KeyError."""
-        self.cursor.execute(self.query, (level, index))
+        key = (level, index)
+        if key in self.cache:
+            return self.cache[key]
+        self.cursor.execute(self.query, key)
         row = self.cursor.fetchone()
         if row is None:
             raise KeyError(f"node {level}/{index} is missing from the store")
-        return bytes(row[0])
+        value = bytes(row[0])
+        if level >= self.CACHED_FROM:
+            self.cache[key] = value
+        return value
 
 
 def _lock(cursor: Any) -> None:

@@ -248,3 +248,9 @@ def test_the_requester_is_told_through_the_event_bus_when_their_request_closes(p
     told = Notification.objects.get(topic="approvals.closed")
     assert told.title_en == f"Request #{request.pk} approved: Lift halt"
     assert told.deliveries.filter(user=people["mgr"], channel="inapp").exists()
+
+
+def test_without_an_smtp_server_notifications_stay_in_app(people, settings) -> None:
+    settings.EMAIL_HOST = ""
+    notification = services.notify("x.y", "warning", ("a", "a"), levels=LEVELS[:1])
+    assert list(notification.deliveries.values_list("channel", flat=True)) == ["inapp"]

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -103,7 +104,7 @@ def _open_level(notification: Notification, now: datetime) -> list[Delivery]:
                 next_attempt_at=now,
             )
         )
-        if person.email:
+        if person.email and settings.EMAIL_HOST:  # no SMTP configured: in-app only
             rows.append(
                 Delivery(
                     notification=notification,

@@ -72,7 +72,7 @@ def register() -> None:
         Job(
             "auditlog.checkpoint",
             _checkpoint_job,
-            "sign a checkpoint when the log grew",
+            _("sign a checkpoint when the log grew"),
             every=timedelta(seconds=5),
             window=timedelta(minutes=1),
             alert_roles=(("system_general_manager",), ("ciso",)),
@@ -82,7 +82,7 @@ def register() -> None:
         Job(
             "auditlog.verify",
             _verify_job,
-            "verify the whole audit log",
+            _("verify the whole audit log"),
             daily_at=time(3, 0),
             window=timedelta(hours=3),
             alert_roles=(("ciso",), ("system_general_manager",)),

@@ -22,7 +22,7 @@ class EventsConfig(AppConfig):
             Job(
                 "events.relay",
                 lambda: {"relayed": relay()},
-                "deliver events from the outbox",
+                _("deliver events from the outbox"),
                 every=timedelta(seconds=5),
                 window=timedelta(minutes=1),
             )

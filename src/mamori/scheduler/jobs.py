@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.functional import Promise
+
 __all__ = ["Job", "get_job", "jobs", "register_job"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,7 +25,7 @@ class Job:
 
     name: str
     func: Callable[[], object]
-    description: str
+    description: str | Promise
     every: timedelta | None = None
     daily_at: time | None = None
     window: timedelta = timedelta(minutes=5)

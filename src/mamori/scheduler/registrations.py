@@ -53,7 +53,7 @@ def register() -> None:
         Job(
             "notifications.deliver",
             _deliver,
-            "retry pending deliveries",
+            _("retry pending deliveries"),
             every=timedelta(seconds=15),
             window=timedelta(minutes=2),
         )
@@ -62,7 +62,7 @@ def register() -> None:
         Job(
             "notifications.escalate",
             _escalate,
-            "escalate unacknowledged alerts",
+            _("escalate unacknowledged alerts"),
             every=timedelta(seconds=30),
             window=timedelta(minutes=2),
         )
@@ -71,7 +71,7 @@ def register() -> None:
         Job(
             "approvals.expire",
             _expire_approvals,
-            "close expired approval requests",
+            _("close expired approval requests"),
             every=timedelta(minutes=5),
             window=timedelta(minutes=10),
         )
@@ -80,7 +80,7 @@ def register() -> None:
         Job(
             "accounts.access_review",
             _access_review,
-            "open a quarterly access review (ISM 23-1-1)",
+            _("open a quarterly access review (ISM 23-1-1)"),
             daily_at=time(6, 0),
             window=timedelta(hours=6),
         )

@@ -45,6 +45,24 @@ def test_demo_prepares_an_embedded_database_and_prints_how_to_sign_in(tmp_path: 
     assert code.stdout.strip().isdigit() and len(code.stdout.strip()) == 6
 
 
+def test_demo_code_finds_the_demo_from_the_folder_it_was_made_in(tmp_path: Path) -> None:
+    import os as _os
+
+    inherited = {k: v for k, v in _os.environ.items() if not k.startswith("MAMORI_")}
+    for args in (["demo", "--no-serve"], ["demo-code", "suzuki"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "mamori", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=inherited,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().isdigit()
+    assert (tmp_path / ".mamori-demo" / "mamori.sqlite3").exists()
+
+
 def test_demo_code_refuses_a_data_directory_that_is_not_a_demo(tmp_path: Path) -> None:
     assert run_mamori("migrate", "--data-dir", str(tmp_path)).returncode == 0
     result = run_mamori("demo-code", "sato", "--data-dir", str(tmp_path))

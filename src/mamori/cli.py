@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         args[0] = ALIASES.get(args[0], args[0])
     command = args[0] if args else "help"
-    if command == "demo" and not os.environ.get("MAMORI_DATA_DIR"):
+    if command in ("demo", "demo_code") and not os.environ.get("MAMORI_DATA_DIR"):
         os.environ["MAMORI_DATA_DIR"] = ".mamori-demo"
     if command == "check" and "--deploy" in args and "--fail-level" not in args:
         args += ["--fail-level", "WARNING"]

@@ -332,3 +332,10 @@ def test_reading_a_confidential_secret_is_recorded(client: Client) -> None:
     read = Entry.objects.get(action="read", object_type="accounts.apitoken")
     assert read.actor == "user:root"
     assert json.loads(read.body)["details"]["fields"] == ["secret"]
+
+
+def test_the_key_made_at_install_stays_the_key_when_hosts_change(signed_log, settings) -> None:
+    before = services.log_key().verifier()
+    settings.ALLOWED_HOSTS = ["mamori.example.jp"]
+    assert services.log_key().verifier() == before
+    assert verify(before).ok

@@ -56,6 +56,7 @@ class Config:
     mail_from: str
     webhook_allowed_hosts: tuple[str, ...]
     nats_url: str
+    log_origin: str
 
     @property
     def uses_sqlite(self) -> bool:
@@ -165,6 +166,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         mail_from=env.get("MAMORI_MAIL_FROM", "mamori@localhost").strip(),
         webhook_allowed_hosts=_list(env, "MAMORI_WEBHOOK_ALLOWED_HOSTS", ()),
         nats_url=_url(env, "MAMORI_NATS_URL", ("nats", "tls")),
+        log_origin=env.get("MAMORI_LOG_ORIGIN", "").strip(),
     )
 
 

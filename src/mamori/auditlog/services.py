@@ -117,13 +117,20 @@ def record_export(kind: str, sha256: str, details: dict[str, Any] | None = None)
 
 
 def origin() -> str:
-    """Return the log's origin line (``MAMORI_LOG_ORIGIN`` or one derived from the host list)."""
-    return getattr(settings, "MAMORI_LOG_ORIGIN", "") or f"{settings.ALLOWED_HOSTS[0]}/mamori-audit"
+    """Return the log's origin: the name of the key made at install, or the configured one.
+
+    Once the key exists its name is the origin for good, whatever the host list becomes.
+    """
+    first = SigningKey.objects.order_by("created_at", "pk").values_list("name", flat=True).first()
+    if first:
+        return first
+    configured = settings.CONFIG.log_origin or f"{settings.ALLOWED_HOSTS[0]}/mamori-audit"
+    return configured.replace(" ", "_")
 
 
 def log_key() -> merkle.LogKey:
     """Return the log's signing key, generating it (stored encrypted) on first use."""
-    name = origin().replace(" ", "_")
+    name = origin()
     row = SigningKey.objects.filter(name=name).first()
     if row is None:
         key = merkle.LogKey.generate(name)

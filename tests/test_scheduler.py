@@ -173,3 +173,37 @@ def test_the_jobs_page_is_for_permitted_roles(operator) -> None:
     other = Client()
     sign_in(other, make_user("nobody"))
     assert other.get("/scheduler/").status_code == 403
+
+
+def test_cron_slots_follow_the_local_time_zone() -> None:
+    job, _ = counting_job(every=None, cron="0 2 * * mon-fri")
+    friday_morning = datetime(2026, 11, 20, 0, 30, tzinfo=UTC)  # Friday 09:30 in Tokyo
+    assert job.slot(friday_morning, "Asia/Tokyo") == datetime(2026, 11, 19, 17, 0, tzinfo=UTC)
+    exactly = datetime(2026, 11, 19, 17, 0, tzinfo=UTC)
+    assert job.slot(exactly, "Asia/Tokyo") == exactly
+    # Monday 02:00 JST follows Friday's run: the weekend has no slot
+    assert job.next_slot(friday_morning, "Asia/Tokyo") == datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
+    assert job.previous_slot(monday, "Asia/Tokyo") == exactly
+    assert job.schedule_text == "cron 0 2 * * mon-fri"
+
+
+def test_a_bad_cron_expression_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a cron expression"):
+        counting_job(every=None, cron="every tuesday")
+
+
+@pytest.mark.django_db
+def test_a_cron_job_runs_once_per_fire_time_and_misses_are_recorded(
+    only_these_jobs, operator
+) -> None:
+    job, calls = counting_job(every=None, cron="*/10 * * * *", window=timedelta(minutes=2))
+    registry.register_job(job)
+    services.tick(datetime(2026, 11, 20, 0, 0, 30, tzinfo=UTC), "w1")
+    services.tick(datetime(2026, 11, 20, 0, 5, 0, tzinfo=UTC), "w1")
+    assert len(calls) == 1
+    services.tick(datetime(2026, 11, 20, 0, 31, 0, tzinfo=UTC), "w1")  # 00:10 and 00:20 missed
+    statuses = dict(JobRun.objects.values_list("slot", "status"))
+    assert statuses[datetime(2026, 11, 20, 0, 10, tzinfo=UTC)] == "missed"
+    assert statuses[datetime(2026, 11, 20, 0, 20, tzinfo=UTC)] == "missed"
+    assert statuses[datetime(2026, 11, 20, 0, 30, tzinfo=UTC)] == "succeeded"

@@ -1,7 +1,8 @@
 """The registry of periodic jobs and the arithmetic of their slots.
 
-A job runs once per *slot*: every ``every`` (aligned to the Unix epoch, UTC), or once a day at
-``daily_at`` in ``MAMORI_TIME_ZONE``. A slot that has no completed run once its ``window`` has
+A job runs once per *slot*: every ``every`` (aligned to the Unix epoch, UTC), once a day at
+``daily_at``, or at the times of a ``cron`` expression (five fields, e.g. ``0 2 * * mon-fri``),
+both in ``MAMORI_TIME_ZONE``. A slot that has no completed run once its ``window`` has
 passed is *missed*, and that is an alert in itself.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from croniter import croniter
 from django.utils.functional import Promise
 
 __all__ = ["Job", "get_job", "jobs", "register_job"]
@@ -28,14 +30,18 @@ class Job:
     description: str | Promise
     every: timedelta | None = None
     daily_at: time | None = None
+    cron: str | None = None
     window: timedelta = timedelta(minutes=5)
     alert_roles: tuple[tuple[str, ...], ...] = field(
         default=(("operator",), ("dept_system_manager",), ("system_general_manager",))
     )
 
     def __post_init__(self) -> None:
-        if (self.every is None) == (self.daily_at is None):
-            raise ValueError(f"job {self.name!r} needs exactly one of every or daily_at")
+        schedules = [self.every, self.daily_at, self.cron]
+        if sum(value is not None for value in schedules) != 1:
+            raise ValueError(f"job {self.name!r} needs exactly one of every, daily_at or cron")
+        if self.cron is not None and not croniter.is_valid(self.cron):
+            raise ValueError(f"job {self.name!r}: {self.cron!r} is not a cron expression")
         if self.every is not None and self.every < timedelta(seconds=1):
             raise ValueError(f"job {self.name!r} cannot run more than once a second")
         if self.window <= timedelta(0):
@@ -47,8 +53,12 @@ class Job:
             step = int(self.every.total_seconds())
             elapsed = int((now - EPOCH).total_seconds())
             return EPOCH + timedelta(seconds=elapsed - elapsed % step)
-        assert self.daily_at is not None
         zone = ZoneInfo(time_zone)
+        if self.cron is not None:  # the latest fire time at or before now
+            after_now = now.astimezone(zone) + timedelta(microseconds=1)
+            previous: datetime = croniter(self.cron, after_now).get_prev(datetime)
+            return previous.astimezone(UTC)
+        assert self.daily_at is not None
         local = now.astimezone(zone)
         today = datetime.combine(local.date(), self.daily_at, tzinfo=zone)
         start = today if local >= today else today - timedelta(days=1)
@@ -64,6 +74,11 @@ class Job:
         """Return the start of the next slot after ``now``."""
         if self.every is not None:
             return self.slot(now, time_zone) + self.every
+        if self.cron is not None:
+            following: datetime = croniter(self.cron, now.astimezone(ZoneInfo(time_zone))).get_next(
+                datetime
+            )
+            return following.astimezone(UTC)
         return self.slot(self.slot(now, time_zone) + timedelta(days=1, hours=1), time_zone)
 
     @property
@@ -71,6 +86,8 @@ class Job:
         """Describe the schedule for people."""
         if self.every is not None:
             return f"every {int(self.every.total_seconds())} s"
+        if self.cron is not None:
+            return f"cron {self.cron}"
         assert self.daily_at is not None
         return f"daily at {self.daily_at:%H:%M}"
 

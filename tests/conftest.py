@@ -36,9 +36,7 @@ def _password_hash() -> str:
 def totp_for(user: User) -> pyotp.TOTP:
     """Return the authenticator of ``user``, as their phone would compute it."""
     device = TotpDevice.objects.get(user=user)
-    return pyotp.TOTP(
-        mfa.enrolment_secret(device) if device.confirmed_at is None else _secret(device)
-    )
+    return pyotp.TOTP(_secret(device))
 
 
 def _secret(device: TotpDevice) -> str:

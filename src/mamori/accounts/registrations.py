@@ -39,14 +39,12 @@ def _organisation_context(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def _approvals_context(request: HttpRequest) -> dict[str, Any] | None:
-    from mamori.accounts.models import ApprovalRequest
     from mamori.accounts.services import approvals
 
     user = request.user
     if not isinstance(user, User):
         return None
-    pending = ApprovalRequest.objects.filter(status="pending").select_related("requester")
-    waiting = [r for r in pending if approvals.may_decide(r, user) is None]
+    waiting = approvals.waiting_for(user)
     return {"waiting": waiting} if waiting else None
 
 

@@ -39,10 +39,7 @@ def export(start: int, end: int, folder: Path) -> dict[str, Any]:
         raise ArchiveError(f"range {start}..{end} is not within the signed log of {size} entries")
     cursor = store.raw_cursor()
     reader = store.DbNodes(cursor)
-    frontier_hashes, offset = [], 0
-    for level in merkle.Frontier.levels(start):
-        frontier_hashes.append(reader.node(level, offset >> level))
-        offset += 1 << level
+    frontier_hashes = store.frontier_hashes(reader, start)
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with (folder / "entries.jsonl").open("w", encoding="utf-8") as out:

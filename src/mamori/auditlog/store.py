@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from mamori.engines.merkle import Frontier, leaf_hash
 
-__all__ = ["DbNodes", "PreparedEntry", "append", "canonical", "size"]
+__all__ = ["DbNodes", "PreparedEntry", "append", "canonical", "frontier_hashes", "size"]
 
 LOCK_KEY = 6962_0001
 _cache = threading.local()
@@ -100,17 +100,21 @@ def size(cursor: Any | None = None) -> int:
     return int(cursor.fetchone()[0])
 
 
+def frontier_hashes(reader: DbNodes, tree_size: int) -> list[bytes]:
+    """Return the stored roots of the perfect subtrees that make up a tree of ``tree_size``."""
+    hashes, offset = [], 0
+    for level in Frontier.levels(tree_size):
+        hashes.append(reader.node(level, offset >> level))
+        offset += 1 << level
+    return hashes
+
+
 def _frontier(cursor: Any, tree_size: int) -> Frontier:
     cached = getattr(_cache, "frontier", None)
     key = (connection.alias, connection.settings_dict["NAME"], tree_size)
     if cached is not None and cached[0] == key:
         return Frontier(tree_size, cached[1])
-    reader = DbNodes(cursor)
-    hashes, offset = [], 0
-    for level in Frontier.levels(tree_size):
-        hashes.append(reader.node(level, offset >> level))
-        offset += 1 << level
-    return Frontier(tree_size, hashes)
+    return Frontier(tree_size, frontier_hashes(DbNodes(cursor), tree_size))
 
 
 def _remember(frontier: Frontier) -> None:

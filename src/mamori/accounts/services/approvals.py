@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -42,6 +41,7 @@ __all__ = [
     "register_action",
     "submit",
     "verify",
+    "waiting_for",
 ]
 
 log = logging.getLogger("mamori.approvals")
@@ -200,6 +200,12 @@ def may_decide(
     )
 
 
+def waiting_for(user: User) -> list[ApprovalRequest]:
+    """Return the pending requests ``user`` may approve now, newest first."""
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+    return [r for r in pending.select_related("requester") if may_decide(r, user) is None]
+
+
 def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRequest:
     """Record ``user``'s decision; on the deciding approval, run the action on the snapshot."""
     reason = reason.strip()
@@ -329,8 +335,3 @@ def _apply_policy_change(request: ApprovalRequest) -> None:
 
 
 register_action("approvals.policy_change", _apply_policy_change)
-
-
-def lifetime_of(request: ApprovalRequest) -> timedelta:
-    """Return how long the request stays open."""
-    return request.expires_at - request.created_at

@@ -29,10 +29,12 @@ def _visible(user: User) -> Q:
 def inbox_view(request: HttpRequest) -> HttpResponse:
     """List the pending requests the person may decide now, and their own open requests."""
     assert isinstance(request.user, User)
-    pending = ApprovalRequest.objects.filter(status="pending").select_related("requester")
-    waiting = [r for r in pending if approvals.may_decide(r, request.user) is None]
-    mine = pending.filter(requester=request.user)
-    return render(request, "accounts/approvals_inbox.html", {"waiting": waiting, "mine": mine})
+    mine = ApprovalRequest.objects.filter(status="pending", requester=request.user)
+    return render(
+        request,
+        "accounts/approvals_inbox.html",
+        {"waiting": approvals.waiting_for(request.user), "mine": mine},
+    )
 
 
 @login_required

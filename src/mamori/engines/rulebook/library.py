@@ -11,6 +11,7 @@ a URN no loaded library defines, naming the file and line.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -323,7 +323,9 @@ def _check_unique(libraries: Sequence[Library]) -> None:
         if lib.urn in seen:
             raise LibraryError(lib.path, 1, f"duplicate library URN {lib.urn}")
         seen[lib.urn] = (lib.path, 1)
-        entries: Iterator[tuple[str, int]] = ((x.urn, x.line) for x in (*lib.nodes, *lib.guidance))
+        entries: Iterator[tuple[str, int]] = itertools.chain(
+            ((n.urn, n.line) for n in lib.nodes), ((g.urn, g.line) for g in lib.guidance)
+        )
         for urn, line in entries:
             if urn in seen:
                 first = seen[urn]

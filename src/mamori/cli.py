@@ -21,6 +21,8 @@ DATABASE_COMMANDS = {
     "unlock",
     "token",
     "demo_code",
+    "log",
+    "rulebook",
 }
 ALIASES = {"demo-code": "demo_code"}
 

@@ -57,6 +57,7 @@ class Config:
     webhook_allowed_hosts: tuple[str, ...]
     nats_url: str
     log_origin: str
+    evidence_max_bytes: int = 25 * 1024 * 1024
 
     @property
     def uses_sqlite(self) -> bool:
@@ -167,6 +168,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         webhook_allowed_hosts=_list(env, "MAMORI_WEBHOOK_ALLOWED_HOSTS", ()),
         nats_url=_url(env, "MAMORI_NATS_URL", ("nats", "tls")),
         log_origin=env.get("MAMORI_LOG_ORIGIN", "").strip(),
+        evidence_max_bytes=_int(
+            env, "MAMORI_EVIDENCE_MAX_BYTES", 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024
+        ),
     )
 
 

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "mamori.scheduler",
     "mamori.events",
     "mamori.auditlog",
+    "mamori.rulebook",
 ]
 
 MIDDLEWARE = [

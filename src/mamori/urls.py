@@ -6,10 +6,13 @@ from mamori.accounts.api import router as accounts_router
 from mamori.accounts.api_approvals import router as approvals_router
 from mamori.core.api import api
 from mamori.notifications.api import router as notifications_router
+from mamori.rulebook.api import router as rulebook_router
+from mamori.rulebook.views.policies import public_policy_view
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/rulebook", rulebook_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -17,5 +20,12 @@ urlpatterns = [
     path("notifications/", include("mamori.notifications.urls")),
     path("scheduler/", include("mamori.scheduler.urls")),
     path("audit/", include("mamori.auditlog.urls")),
+    path("rulebook/", include("mamori.rulebook.urls")),
+    path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
+    path(
+        "public/policies/<slug:code>/v/<int:number>/",
+        public_policy_view,
+        name="public_policy_version",
+    ),
     path("api/", api.urls),
 ]

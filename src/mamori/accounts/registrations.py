@@ -74,6 +74,9 @@ def _publish_closed(request: Any) -> None:
 
 def register() -> None:
     """Register pages, widgets and scopes."""
+    from mamori.accounts import compliance
+
+    compliance.register()
     register_page("governance", _("People and roles"), "accounts:people")
     register_page("governance", _("Role assignments"), "accounts:assignments")
     register_page("governance", _("Approvals"), "accounts:approvals")

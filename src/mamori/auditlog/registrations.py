@@ -57,6 +57,9 @@ def _demo(report: Any) -> None:
 
 def register() -> None:
     """Register describers, pages, jobs and the demo step."""
+    from mamori.auditlog import compliance
+
+    compliance.register()
     from mamori.core.demo import register_demo_loader
 
     register_demo_loader("auditlog", _demo, order=1000)

@@ -67,6 +67,9 @@ def _tell_requester(event: Any) -> None:
 
 def register() -> None:
     """Register pages, widget, scope and the approval hook."""
+    from mamori.notifications import compliance
+
+    compliance.register()
     from mamori.accounts.services import approvals
 
     register_page("platform", _("Notifications"), "notifications:inbox")

@@ -43,6 +43,9 @@ def _access_review() -> dict[str, object]:
 
 def register() -> None:
     """Register the page and the platform jobs."""
+    from mamori.scheduler import compliance
+
+    compliance.register()
     register_page(
         "audit",
         _("Scheduled jobs"),

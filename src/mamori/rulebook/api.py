@@ -1,0 +1,262 @@
+"""API of the rulebook: coverage, requirement status, controls, evidence, policy drafts.
+
+There is no endpoint that publishes a policy: publication happens only when the approval
+mechanism approves a submitted version.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, File, Form, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from mamori.accounts.models import ApiToken, User
+from mamori.accounts.services.roles import has_permission
+from mamori.core.api import authenticated
+from mamori.rulebook.models import Control, PolicyDocument, PolicyVersion, Requirement
+from mamori.rulebook.services import controls as control_services
+from mamori.rulebook.services import policies
+from mamori.rulebook.services.coverage import coverage
+from mamori.rulebook.services.evidence import EvidenceRefused, store_evidence
+from mamori.rulebook.services.status import compute
+
+__all__ = ["router"]
+
+router = Router(tags=["rulebook"])
+
+
+def _person(request: HttpRequest, permission: str) -> User:
+    """Return who acts: the signed-in person (with ``permission``) or the token's issuer."""
+    auth = request.auth  # type: ignore[attr-defined]
+    if isinstance(auth, ApiToken) and auth.created_by is not None:
+        return auth.created_by
+    if isinstance(auth, User) and has_permission(auth, permission):
+        return auth
+    raise HttpError(403, f"your roles do not grant {permission}")
+
+
+class RequirementOut(Schema):
+    """A requirement with its status and controls."""
+
+    urn: str
+    label: str
+    strength: str
+    text_ja: str
+    text_en: str
+    status: str
+    reasons: list[str]
+    controls: list[str]
+
+
+class ControlOut(Schema):
+    """A control and whether it holds now."""
+
+    code: str
+    kind: str
+    name_ja: str
+    name_en: str
+    owner_role: str
+    ok: bool
+    reason: str
+
+
+class RunOut(Schema):
+    """One run of a control."""
+
+    control: str
+    outcome: str
+    summary_en: str
+    started_at: datetime
+    evidence: dict[str, Any]
+
+
+class EvidenceOut(Schema):
+    """Evidence kept for a document control."""
+
+    id: int
+    control: str
+    filename: str
+    sha256: str
+    size: int
+    valid_until: date
+
+
+class DraftIn(Schema):
+    """The sections of a policy summary, each ``{"ja": …, "en": …}``."""
+
+    body: dict[str, dict[str, str]]
+
+
+class VersionOut(Schema):
+    """A version of a policy summary."""
+
+    document: str
+    number: int
+    status: str
+    approval: int | None = Field(None, alias="approval_id")
+    published_at: datetime | None
+
+
+def _version(v: PolicyVersion) -> dict[str, Any]:
+    return {
+        "document": v.document.code,
+        "number": v.number,
+        "status": v.status,
+        "approval_id": v.approval_id,
+        "published_at": v.published_at,
+    }
+
+
+@router.get("/coverage", auth=authenticated("rulebook:read"))
+def get_coverage(request: HttpRequest) -> dict[str, Any]:
+    """Return how many requirements have a control, per rule, and each one's status."""
+    _person(request, "rulebook.view")
+    return coverage()
+
+
+@router.get("/requirements", response=list[RequirementOut], auth=authenticated("rulebook:read"))
+def list_requirements(
+    request: HttpRequest, rule: str = "", status: str = ""
+) -> list[dict[str, Any]]:
+    """List requirements (filter by ``rule`` = srm|ism and ``status``)."""
+    _person(request, "rulebook.view")
+    compliance = compute()
+    rows = Requirement.objects.filter(is_requirement=True, removed_in__isnull=True)
+    if rule:
+        rows = rows.filter(framework__ref_id=rule)
+    out = []
+    for node in rows.prefetch_related("controls").order_by("framework", "order"):
+        state = compliance.of(node.urn)
+        if status and state.value != status:
+            continue
+        out.append(
+            {
+                "urn": node.urn,
+                "label": node.label,
+                "strength": node.strength,
+                "text_ja": node.text_ja,
+                "text_en": node.text_en,
+                "status": state.value,
+                "reasons": [en for _, en in state.reasons],
+                "controls": sorted(c.code for c in node.controls.all()),
+            }
+        )
+    return out
+
+
+@router.get("/controls", response=list[ControlOut], auth=authenticated("rulebook:read"))
+def list_controls(request: HttpRequest) -> list[dict[str, Any]]:
+    """List the control catalogue with each control's current state."""
+    _person(request, "rulebook.view")
+    states = control_services.states()
+    return [
+        {
+            "code": c.code,
+            "kind": c.kind,
+            "name_ja": c.name_ja,
+            "name_en": c.name_en,
+            "owner_role": c.owner_role.code,
+            "ok": states[c.pk].ok,
+            "reason": states[c.pk].reason_en,
+        }
+        for c in Control.objects.select_related("owner_role").order_by("code")
+    ]
+
+
+@router.post("/controls/{code}/runs", response={201: RunOut}, auth=authenticated("rulebook:write"))
+def run_control(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
+    """Run an automated or workflow control now."""
+    who = _person(request, "rulebook.manage")
+    control = get_object_or_404(Control, code=code)
+    try:
+        run = control_services.run_control(control, f"api:{who.username}")
+    except ValueError as exc:
+        raise HttpError(409, str(exc)) from None
+    return Status(
+        201,
+        {
+            "control": code,
+            "outcome": run.outcome,
+            "summary_en": run.summary_en,
+            "started_at": run.started_at,
+            "evidence": run.evidence,
+        },
+    )
+
+
+@router.post(
+    "/controls/{code}/evidence", response={201: EvidenceOut}, auth=authenticated("rulebook:write")
+)
+def upload_evidence(
+    request: HttpRequest,
+    code: str,
+    file: File[UploadedFile],
+    title: Form[str] = "",
+    valid_until: Form[date | None] = None,
+    sha256: Form[str] = "",
+) -> Status[dict[str, Any]]:
+    """Upload evidence for a document control (refused if too large, wrong type or hash)."""
+    who = _person(request, "rulebook.manage")
+    control = get_object_or_404(Control, code=code)
+    try:
+        item = store_evidence(control, file, file.name or "upload", title, who, valid_until, sha256)
+    except EvidenceRefused as refused:
+        raise HttpError(422, f"{refused.code}: {refused.message}") from None
+    return Status(
+        201,
+        {
+            "id": item.pk,
+            "control": code,
+            "filename": item.filename,
+            "sha256": item.sha256,
+            "size": item.size,
+            "valid_until": item.valid_until,
+        },
+    )
+
+
+@router.get(
+    "/policies/{code}/versions", response=list[VersionOut], auth=authenticated("rulebook:read")
+)
+def list_versions(request: HttpRequest, code: str) -> list[dict[str, Any]]:
+    """List the versions of a policy summary."""
+    _person(request, "rulebook.view")
+    document = get_object_or_404(PolicyDocument, code=code)
+    return [_version(v) for v in document.versions.all()]
+
+
+@router.post(
+    "/policies/{code}/versions", response={201: VersionOut}, auth=authenticated("rulebook:write")
+)
+def create_draft(request: HttpRequest, code: str, body: DraftIn) -> Status[dict[str, Any]]:
+    """Create a new draft version (every section in Japanese and English)."""
+    who = _person(request, "rulebook.manage")
+    document = get_object_or_404(PolicyDocument, code=code)
+    try:
+        version = policies.save_draft(document, body.body, who)
+    except policies.PolicyRefused as refused:
+        raise HttpError(422, f"{refused.code}: {refused.message}") from None
+    return Status(201, _version(version))
+
+
+@router.post(
+    "/policies/{code}/versions/{number}/submit",
+    response={202: VersionOut},
+    auth=authenticated("rulebook:write"),
+)
+def submit_version(request: HttpRequest, code: str, number: int) -> Status[dict[str, Any]]:
+    """Send a draft for approval; it is published only when the approval completes."""
+    who = _person(request, "rulebook.manage")
+    version = get_object_or_404(PolicyVersion, document__code=code, number=number)
+    try:
+        policies.submit_for_publication(version, who)
+    except policies.PolicyRefused as refused:
+        raise HttpError(409, f"{refused.code}: {refused.message}") from None
+    version.refresh_from_db()
+    return Status(202, _version(version))

@@ -1,0 +1,34 @@
+"""Models of the rulebook app."""
+
+from mamori.rulebook.models.controls import (
+    Control,
+    ControlReview,
+    ControlRun,
+    Evidence,
+    StatusDecision,
+)
+from mamori.rulebook.models.library import (
+    Framework,
+    FrameworkVersion,
+    Guidance,
+    LibraryChange,
+    Mapping,
+    Requirement,
+)
+from mamori.rulebook.models.policies import PolicyDocument, PolicyVersion
+
+__all__ = [
+    "Control",
+    "ControlReview",
+    "ControlRun",
+    "Evidence",
+    "Framework",
+    "FrameworkVersion",
+    "Guidance",
+    "LibraryChange",
+    "Mapping",
+    "PolicyDocument",
+    "PolicyVersion",
+    "Requirement",
+    "StatusDecision",
+]

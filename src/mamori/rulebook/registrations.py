@@ -1,0 +1,97 @@
+"""What the rulebook brings: checks, approval actions, pages, widget, jobs, demo, sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models.signals import post_migrate
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.services.roles import has_permission
+from mamori.core.dashboard import Widget, register_widget
+from mamori.core.navigation import register_page
+from mamori.core.scopes import register_scope
+from mamori.scheduler.jobs import Job, register_job
+
+
+def _can_view(request: HttpRequest) -> bool:
+    return has_permission(request.user, "rulebook.view")
+
+
+def _widget(request: HttpRequest) -> dict[str, Any] | None:
+    if not _can_view(request):
+        return None
+    from mamori.rulebook.models import Framework
+    from mamori.rulebook.services.controls import attention_list
+    from mamori.rulebook.services.status import compute
+
+    compliance = compute()
+    rules = []
+    for framework in Framework.objects.order_by("-ref_id"):
+        urns = list(
+            framework.nodes.filter(is_requirement=True, removed_in__isnull=True).values_list(
+                "urn", flat=True
+            )
+        )
+        rules.append(
+            {
+                "framework": framework,
+                "status": compliance.of(framework.urn).value,
+                "counts": compliance.counts(urns),
+                "total": len(urns),
+            }
+        )
+    return {"rules": rules, "attention": len(attention_list())}
+
+
+def _run_due_job() -> dict[str, Any]:
+    from mamori.rulebook.services.controls import run_due
+
+    runs = run_due()
+    return {"runs": len(runs), "failed": [r.control.code for r in runs if r.outcome != "pass"]}
+
+
+def _sync(sender: Any, **kwargs: Any) -> None:
+    if getattr(sender, "label", "") != "rulebook":
+        return
+    from mamori.rulebook.services.library import sync_builtin
+    from mamori.rulebook.services.policies import ensure_documents
+
+    sync_builtin()
+    ensure_documents()
+
+
+def register() -> None:
+    """Register everything the rulebook brings."""
+    from mamori.accounts.services import approvals
+    from mamori.core.demo import register_demo_loader
+    from mamori.rulebook import compliance, demo
+    from mamori.rulebook.services import decisions, policies
+
+    compliance.register()
+    approvals.register_action(policies.KIND, policies.apply_publication)
+    approvals.register_action(decisions.KIND, decisions.apply_decision)
+    approvals.on_closed(policies.on_closed)
+    post_migrate.connect(_sync, dispatch_uid="mamori.rulebook.sync")
+    register_page("governance", _("Compliance"), "rulebook:dashboard", _can_view)
+    register_page("governance", _("Controls"), "rulebook:controls", _can_view)
+    register_page("governance", _("Policy summaries"), "rulebook:policies", _can_view)
+    register_page("governance", _("Rule versions"), "rulebook:versions", _can_view)
+    register_widget(
+        Widget("compliance", _("Compliance with the rules"), "rulebook/widget.html", _widget, 15)
+    )
+    register_scope("rulebook:read", _("read requirements, controls and compliance status"))
+    register_scope("rulebook:write", _("upload evidence, run controls and draft policies"))
+    register_job(
+        Job(
+            "rulebook.run_controls",
+            _run_due_job,
+            _("run the automated and workflow controls that are due"),
+            every=timedelta(hours=1),
+            window=timedelta(minutes=30),
+            alert_roles=(("ciso",), ("system_general_manager",)),
+        )
+    )
+    register_demo_loader("rulebook", demo.load, order=1100)

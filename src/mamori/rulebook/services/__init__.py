@@ -1,0 +1,1 @@
+"""Services of the rulebook: the transaction edge between pages, API, CLI and engines."""

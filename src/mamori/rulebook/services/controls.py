@@ -1,0 +1,204 @@
+"""Run controls' checks, review controls, and say whether each control holds now."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from mamori.accounts.models import User
+from mamori.core.compliance import CheckResult, get_check
+from mamori.engines.rulebook.status import ControlState
+from mamori.rulebook.models import Control, ControlReview, ControlRun, Evidence
+
+__all__ = [
+    "Attention",
+    "attention_list",
+    "review_control",
+    "run_control",
+    "run_due",
+    "states",
+]
+
+log = logging.getLogger("mamori.rulebook")
+#: Evidence expiring within this many days is listed as expiring.
+EXPIRY_WARNING_DAYS = 30
+
+
+def run_control(control: Control, triggered_by: str = "") -> ControlRun:
+    """Run ``control``'s check now and keep the result as evidence (an error is a result)."""
+    if control.kind == Control.Kind.DOCUMENT:
+        raise ValueError(f"{control.code} is a document control: upload evidence instead")
+    started = timezone.now()
+    try:
+        result = get_check(control.check_code).run(**control.check_params)
+    except Exception as exc:  # a broken check is a failed control, never a silent pass
+        log.exception("check %s of control %s failed", control.check_code, control.code)
+        result = CheckResult(
+            False,
+            f"チェックの実行エラー: {type(exc).__name__}: {exc}",
+            f"the check raised {type(exc).__name__}: {exc}",
+            {"error": type(exc).__name__},
+        )
+        outcome = ControlRun.Outcome.ERROR
+    else:
+        outcome = ControlRun.Outcome.PASS if result.passed else ControlRun.Outcome.FAIL
+    with transaction.atomic():
+        return ControlRun.objects.create(
+            control=control,
+            started_at=started,
+            finished_at=timezone.now(),
+            outcome=outcome,
+            summary_ja=result.summary_ja,
+            summary_en=result.summary_en,
+            evidence=result.evidence,
+            triggered_by=triggered_by[:200],
+        )
+
+
+def _latest_runs() -> dict[int, ControlRun]:
+    latest: dict[int, ControlRun] = {}
+    for run in ControlRun.objects.order_by("control_id", "-started_at", "-pk").distinct():
+        latest.setdefault(run.control_id, run)
+    return latest
+
+
+def run_due(now: datetime | None = None) -> list[ControlRun]:
+    """Run every automated or workflow control whose last run is older than half its period."""
+    now = now or timezone.now()
+    latest = _latest_runs()
+    done = []
+    for control in Control.objects.exclude(kind=Control.Kind.DOCUMENT).order_by("code"):
+        last = latest.get(control.pk)
+        period = timedelta(hours=control.run_every_hours or 24)
+        if last is None or last.started_at <= now - period / 2:
+            done.append(run_control(control, "scheduler"))
+    return done
+
+
+def review_control(control: Control, reviewer: User, note: str) -> ControlReview:
+    """Record the owner's periodic review of ``control``."""
+    now = timezone.now()
+    with transaction.atomic():
+        review = ControlReview.objects.create(
+            control=control, reviewer=reviewer, reviewed_at=now, note=note[:4000]
+        )
+        Control.objects.filter(pk=control.pk).update(last_reviewed_at=now)
+    return review
+
+
+def _evidence_by_control() -> dict[int, list[Evidence]]:
+    out: dict[int, list[Evidence]] = {}
+    for item in Evidence.objects.order_by("-valid_until", "-pk"):
+        out.setdefault(item.control_id, []).append(item)
+    return out
+
+
+def states(now: datetime | None = None) -> dict[int, ControlState]:
+    """Return whether each control holds now, with the reason when it does not."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    latest = _latest_runs()
+    evidence = _evidence_by_control()
+    out: dict[int, ControlState] = {}
+    for control in Control.objects.all():
+        out[control.pk] = _state(
+            control, latest.get(control.pk), evidence.get(control.pk, []), now, today
+        )
+    return out
+
+
+def _state(
+    control: Control,
+    run: ControlRun | None,
+    evidence: list[Evidence],
+    now: datetime,
+    today: date,
+) -> ControlState:
+    code = control.code
+    if control.kind == Control.Kind.DOCUMENT:
+        if not evidence:
+            return ControlState(
+                code, False, f"{code}: 証跡が未登録", f"{code}: no evidence uploaded"
+            )
+        newest = evidence[0]
+        if newest.valid_until < today:
+            return ControlState(
+                code,
+                False,
+                f"{code}: 証跡の有効期限切れ（{newest.valid_until}）",
+                f"{code}: evidence expired on {newest.valid_until}",
+            )
+        return ControlState(code, True)
+    if run is None:
+        return ControlState(code, False, f"{code}: 未実行", f"{code}: never ran")
+    period = timedelta(hours=control.run_every_hours or 24)
+    if run.started_at < now - period:
+        return ControlState(
+            code,
+            False,
+            f"{code}: 最終実行が古い（{timezone.localtime(run.started_at):%Y-%m-%d %H:%M}）",
+            f"{code}: last run is late ({timezone.localtime(run.started_at):%Y-%m-%d %H:%M})",
+        )
+    if run.outcome != ControlRun.Outcome.PASS:
+        return ControlState(code, False, f"{code}: {run.summary_ja}", f"{code}: {run.summary_en}")
+    return ControlState(code, True)
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Something overdue or about to expire, for the dashboard's list."""
+
+    control: Control
+    what: str  # review_overdue | evidence_expiring | evidence_expired | evidence_missing | run_late
+    due: date | None
+
+
+def attention_list(now: datetime | None = None) -> list[Attention]:
+    """Return what is overdue or expiring soon, most urgent first."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    latest = _latest_runs()
+    evidence = _evidence_by_control()
+    items: list[Attention] = []
+    for control in Control.objects.select_related("owner_role").order_by("code"):
+        reviewed = control.last_reviewed_at
+        due = timezone.localdate(reviewed) if reviewed else None
+        if due is None or due + timedelta(days=control.review_days) < today:
+            items.append(
+                Attention(
+                    control,
+                    "review_overdue",
+                    due + timedelta(days=control.review_days) if due else None,
+                )
+            )
+        if control.kind == Control.Kind.DOCUMENT:
+            docs = evidence.get(control.pk, [])
+            if not docs:
+                items.append(Attention(control, "evidence_missing", None))
+            elif docs[0].valid_until < today:
+                items.append(Attention(control, "evidence_expired", docs[0].valid_until))
+            elif docs[0].valid_until <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+                items.append(Attention(control, "evidence_expiring", docs[0].valid_until))
+        else:
+            run = latest.get(control.pk)
+            period = timedelta(hours=control.run_every_hours or 24)
+            if run is None or run.started_at < now - period:
+                items.append(
+                    Attention(
+                        control,
+                        "run_late",
+                        timezone.localdate(run.started_at + period) if run else None,
+                    )
+                )
+    order = {
+        "evidence_expired": 0,
+        "run_late": 1,
+        "evidence_missing": 2,
+        "evidence_expiring": 3,
+        "review_overdue": 4,
+    }
+    return sorted(items, key=lambda a: (order[a.what], a.due or date.min, a.control.code))

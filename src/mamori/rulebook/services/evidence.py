@@ -1,0 +1,135 @@
+"""Evidence files: checked at the edge, stored once by SHA-256 under the data directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from mamori.accounts.models import User
+from mamori.rulebook.models import Control, Evidence
+
+__all__ = ["ALLOWED", "EvidenceRefused", "evidence_path", "store_evidence"]
+
+#: Accepted file types: extension → (content type, how the content must start or ``None``
+#: for UTF-8 text).
+ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    "csv": ("text/csv", None),
+    "txt": ("text/plain", None),
+    "md": ("text/markdown", None),
+    "json": ("application/json", None),
+}
+_SAFE_NAME = re.compile(r"[^\w.\-\u3040-\u30ff\u4e00-\u9fff]+")
+
+
+class Readable(Protocol):
+    """Anything with ``read(n)`` returning bytes (an upload, a file, ``BytesIO``)."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Read at most ``size`` bytes."""
+        ...
+
+
+class EvidenceRefused(Exception):
+    """An upload is refused; ``code`` is stable for machines, the message says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def evidence_path(sha256: str) -> Path:
+    """Return where the file with ``sha256`` is kept."""
+    return Path(settings.CONFIG.data_dir) / "evidence" / sha256[:2] / sha256
+
+
+def _read_limited(stream: Readable, limit: int) -> bytes:
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise EvidenceRefused("too_large", f"the file is larger than the limit of {limit:,} bytes")
+    return data
+
+
+def store_evidence(
+    control: Control,
+    stream: Readable,
+    filename: str,
+    title: str,
+    uploaded_by: User,
+    valid_until: date | None = None,
+    declared_sha256: str = "",
+) -> Evidence:
+    """Check and keep one evidence file for ``control``; refuse with a reason otherwise."""
+    if control.kind != Control.Kind.DOCUMENT:
+        raise EvidenceRefused(
+            "not_a_document", f"{control.code} is {control.kind}: its evidence is its runs"
+        )
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in ALLOWED:
+        raise EvidenceRefused(
+            "type_not_allowed",
+            f"files of type {extension or '(none)'!r} are not accepted "
+            f"(accepted: {', '.join(sorted(ALLOWED))})",
+        )
+    content_type, magic = ALLOWED[extension]
+    data = _read_limited(stream, settings.CONFIG.evidence_max_bytes)
+    if not data:
+        raise EvidenceRefused("empty", "the file is empty")
+    if magic is not None and not data.startswith(magic):
+        raise EvidenceRefused("content_mismatch", f"the content is not a {extension.upper()} file")
+    if magic is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise EvidenceRefused("content_mismatch", "a text file must be UTF-8") from None
+    digest = hashlib.sha256(data).hexdigest()
+    declared = declared_sha256.strip().lower()
+    if declared and declared != digest:
+        raise EvidenceRefused(
+            "hash_mismatch", f"declared SHA-256 {declared}, the file's is {digest}"
+        )
+    today = timezone.localdate()
+    valid_until = valid_until or today + timedelta(days=control.evidence_valid_days or 365)
+    if valid_until < today:
+        raise EvidenceRefused("already_expired", f"valid until {valid_until} is in the past")
+    path = evidence_path(digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(".part")
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    with transaction.atomic():
+        return Evidence.objects.create(
+            control=control,
+            title=(title.strip() or filename)[:300],
+            filename=_SAFE_NAME.sub("_", filename)[:255],
+            content_type=content_type,
+            size=len(data),
+            sha256=digest,
+            uploaded_by=uploaded_by,
+            uploaded_at=timezone.now(),
+            valid_until=valid_until,
+        )

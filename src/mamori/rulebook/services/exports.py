@@ -1,0 +1,289 @@
+"""Statement of Compliance (PDF via WeasyPrint, Excel via openpyxl) and the evidence pack.
+
+Every export is recorded in the audit log with the SHA-256 of what left the system; the
+evidence pack also carries the signed checkpoint current at export time, so a reader can later
+ask for proof that the export's audit entry is in the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from mamori.auditlog.models import Checkpoint
+from mamori.auditlog.services import issue_checkpoint, record_export
+from mamori.rulebook.models import Control, ControlRun, Evidence, Framework, Requirement
+from mamori.rulebook.services.evidence import evidence_path
+from mamori.rulebook.services.status import compute
+
+__all__ = ["Row", "evidence_pack", "recorded", "rows", "statement_pdf", "statement_xlsx"]
+
+STATUS_LABELS = {
+    "compliant": ("適合", "Compliant"),
+    "partial": ("一部適合", "Partially compliant"),
+    "non_compliant": ("不適合", "Non-compliant"),
+    "not_applicable": ("対象外", "Not applicable"),
+}
+STRENGTH_LABELS = {
+    "must": ("義務", "must"),
+    "must_not": ("禁止", "must not"),
+    "endeavour": ("努力義務", "endeavour"),
+    "shall": ("ものとする", "shall"),
+}
+HEADERS = {
+    "ja": [
+        "規則",
+        "条項",
+        "URN",
+        "本文",
+        "義務の強さ",
+        "状況",
+        "理由",
+        "統制",
+        "責任者",
+        "証跡",
+        "最終確認",
+    ],
+    "en": [
+        "Rule",
+        "Provision",
+        "URN",
+        "Text",
+        "Strength",
+        "Status",
+        "Reasons",
+        "Controls",
+        "Owners",
+        "Evidence",
+        "Last checked",
+    ],
+}
+
+
+@dataclass
+class Row:
+    """One requirement of the statement."""
+
+    rule: str
+    label: str
+    urn: str
+    text: str
+    strength: str
+    status: str
+    status_label: str
+    reasons: list[str] = field(default_factory=list)
+    controls: list[str] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    last_checked: str = ""
+
+    def cells(self) -> list[str]:
+        """Return the row as spreadsheet cells."""
+        return [
+            self.rule,
+            self.label,
+            self.urn,
+            self.text,
+            self.strength,
+            self.status_label,
+            "\n".join(self.reasons),
+            "\n".join(self.controls),
+            "\n".join(self.owners),
+            "\n".join(self.evidence),
+            self.last_checked,
+        ]
+
+
+def rows(language: str) -> list[Row]:
+    """Return every requirement of both rules with its status, controls, evidence and dates."""
+    en = language == "en"
+    compliance = compute()
+    evidence: dict[int, list[Evidence]] = {}
+    for item in Evidence.objects.order_by("-valid_until"):
+        evidence.setdefault(item.control_id, []).append(item)
+    last_run: dict[int, ControlRun] = {}
+    for run in ControlRun.objects.order_by("control_id", "-started_at"):
+        last_run.setdefault(run.control_id, run)
+    out: list[Row] = []
+    requirements = (
+        Requirement.objects.filter(is_requirement=True, removed_in__isnull=True)
+        .select_related("framework")
+        .prefetch_related("controls__owner_role")
+        .order_by("-framework__ref_id", "order")
+    )
+    for node in requirements:
+        status = compliance.of(node.urn)
+        pick = 1 if en else 0
+        controls: list[Control] = sorted(node.controls.all(), key=lambda c: c.code)
+        checked = [last_run[c.pk].started_at for c in controls if c.pk in last_run]
+        out.append(
+            Row(
+                rule=node.framework.ref_id.upper(),
+                label=node.label,
+                urn=node.urn,
+                text=node.text_en if en else node.text_ja,
+                strength=STRENGTH_LABELS.get(node.strength, (node.strength, node.strength))[pick],
+                status=status.value,
+                status_label=STATUS_LABELS[status.value][pick],
+                reasons=[r[pick] for r in status.reasons],
+                controls=[
+                    f"{c.code} {c.name_en if en else c.name_ja} ({c.get_kind_display()})"
+                    for c in controls
+                ],
+                owners=sorted(
+                    {c.owner_role.name_en if en else c.owner_role.name_ja for c in controls}
+                ),
+                evidence=[
+                    f"{e.filename} sha256:{e.sha256[:16]}… → {e.valid_until}"
+                    for c in controls
+                    for e in evidence.get(c.pk, [])[:1]
+                ],
+                last_checked=timezone.localtime(max(checked)).strftime("%Y-%m-%d %H:%M")
+                if checked
+                else "",
+            )
+        )
+    return out
+
+
+def _summary(items: list[Row]) -> list[dict[str, Any]]:
+    out = []
+    for framework in Framework.objects.order_by("-ref_id"):
+        mine = [r for r in items if r.rule == framework.ref_id.upper()]
+        counts = {key: sum(1 for r in mine if r.status == key) for key in STATUS_LABELS}
+        out.append({"framework": framework, "total": len(mine), "counts": counts})
+    return out
+
+
+def statement_xlsx(language: str) -> bytes:
+    """Return the Statement of Compliance as an Excel workbook (one sheet per rule)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fills = {
+        "compliant": "C6EFCE",
+        "partial": "FFEB9C",
+        "non_compliant": "FFC7CE",
+        "not_applicable": "E7E6E6",
+    }
+    items = rows(language)
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "概要" if language == "ja" else "Summary"
+    summary.append(
+        ["mamori — " + ("適合状況報告書" if language == "ja" else "Statement of Compliance")]
+    )
+    summary.append([timezone.localtime().strftime("%Y-%m-%d %H:%M %Z")])
+    summary.append([])
+    pick = 1 if language == "en" else 0
+    summary.append([HEADERS[language][0], "N", *(STATUS_LABELS[k][pick] for k in STATUS_LABELS)])
+    for part in _summary(items):
+        name = part["framework"].name_en if language == "en" else part["framework"].name_ja
+        summary.append([name, part["total"], *part["counts"].values()])
+    for framework in Framework.objects.order_by("-ref_id"):
+        sheet = book.create_sheet(framework.ref_id.upper())
+        sheet.append(HEADERS[language])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in (r for r in items if r.rule == framework.ref_id.upper()):
+            sheet.append(row.cells())
+            status_cell = sheet.cell(row=sheet.max_row, column=6)
+            status_cell.fill = PatternFill("solid", fgColor=fills[row.status])
+        for column, width in zip(
+            "ABCDEFGHIJK", (6, 12, 34, 60, 12, 14, 40, 40, 24, 40, 16), strict=True
+        ):
+            sheet.column_dimensions[column].width = width
+        for line in sheet.iter_rows(min_row=2):
+            for cell in line:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.freeze_panes = "C2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def statement_pdf(language: str) -> bytes:
+    """Return the Statement of Compliance as PDF (Japanese fonts from the system)."""
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped]
+    except OSError as exc:  # pragma: no cover - needs the system's Pango
+        raise RuntimeError(
+            f"PDF export needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0): {exc}"
+        ) from None
+    items = rows(language)
+    with translation.override(language):
+        html = render_to_string(
+            "rulebook/statement_pdf.html",
+            {
+                "rows": items,
+                "summary": _summary(items),
+                "language": language,
+                "generated": timezone.localtime(),
+                "status_labels": {
+                    k: v[1 if language == "en" else 0] for k, v in STATUS_LABELS.items()
+                },
+            },
+        )
+    return bytes(HTML(string=html).write_pdf())
+
+
+def recorded(kind: str, data: bytes, language: str) -> bytes:
+    """Record the export of ``data`` in the audit log and return it unchanged."""
+    record_export(f"rulebook.{kind}", hashlib.sha256(data).hexdigest(), {"language": language})
+    return data
+
+
+def evidence_pack(language: str) -> bytes:
+    """Return a zip: the statement (PDF, Excel), every evidence file, a SHA-256 manifest and
+    the signed checkpoint current at export time; the export itself is recorded."""
+    checkpoint = issue_checkpoint() or Checkpoint.objects.order_by("-size").first()
+    files: dict[str, bytes] = {
+        f"statement-{language}.pdf": statement_pdf(language),
+        f"statement-{language}.xlsx": statement_xlsx(language),
+    }
+    for item in Evidence.objects.select_related("control").order_by("control__code", "pk"):
+        path = evidence_path(item.sha256)
+        if path.exists():
+            files[f"evidence/{item.control.code}/{item.pk}-{item.filename}"] = path.read_bytes()
+    if checkpoint is not None:
+        files["checkpoint.txt"] = checkpoint.note.encode("utf-8")
+    listing: list[dict[str, Any]] = [
+        {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, data in sorted(files.items())
+    ]
+    manifest: dict[str, Any] = {
+        "generated_at": timezone.now().isoformat(),
+        "language": language,
+        "checkpoint": {"size": checkpoint.size, "root": bytes(checkpoint.root).hex()}
+        if checkpoint
+        else None,
+        "files": listing,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            archive.writestr(name, data)
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        archive.writestr(
+            "SHA256SUMS",
+            "".join(f"{f['sha256']}  {f['path']}\n" for f in listing),
+        )
+    data = buffer.getvalue()
+    record_export(
+        "rulebook.evidence_pack",
+        hashlib.sha256(data).hexdigest(),
+        {
+            "files": len(files),
+            "checkpoint_size": checkpoint.size if checkpoint else None,
+            "language": language,
+        },
+    )
+    return data

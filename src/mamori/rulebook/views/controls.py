@@ -1,0 +1,138 @@
+"""Control catalogue pages: runs, evidence upload and download, the owner's review."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mamori.accounts.services.roles import has_permission
+from mamori.accounts.views.access import permission_required
+from mamori.auditlog.services import record_export
+from mamori.rulebook.forms import EvidenceForm, ReviewForm
+from mamori.rulebook.models import Control, Evidence
+from mamori.rulebook.services import controls as control_services
+from mamori.rulebook.services.evidence import EvidenceRefused, evidence_path, store_evidence
+
+
+@permission_required("rulebook.view")
+def controls_view(request: HttpRequest) -> HttpResponse:
+    """List the catalogue with each control's current state."""
+    states = control_services.states()
+    kind = request.GET.get("kind", "")
+    rows = Control.objects.select_related("owner_role").order_by("code")
+    if kind in Control.Kind.values:
+        rows = rows.filter(kind=kind)
+    return render(
+        request,
+        "rulebook/controls.html",
+        {
+            "rows": [{"control": c, "state": states[c.pk]} for c in rows],
+            "kind": kind,
+            "kinds": Control.Kind.choices,
+        },
+    )
+
+
+@permission_required("rulebook.view")
+def control_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Show one control: requirements, latest runs, evidence, reviews and forms."""
+    control = get_object_or_404(Control.objects.select_related("owner_role"), code=code)
+    return render(
+        request,
+        "rulebook/control.html",
+        {
+            "control": control,
+            "state": control_services.states()[control.pk],
+            "requirements": control.requirements.order_by("framework", "order"),
+            "runs": control.runs.all()[:20],
+            "evidence": control.evidence.select_related("uploaded_by")[:50],
+            "reviews": control.reviews.select_related("reviewer")[:10],
+            "evidence_form": EvidenceForm(),
+            "review_form": ReviewForm(),
+            "can_manage": has_permission(request.user, "rulebook.manage"),
+        },
+    )
+
+
+@require_POST
+@permission_required("rulebook.manage")
+def run_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Run an automated or workflow control now."""
+    control = get_object_or_404(Control, code=code)
+    try:
+        run = control_services.run_control(control, f"user:{request.user}")
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        level = messages.SUCCESS if run.outcome == "pass" else messages.ERROR
+        messages.add_message(request, level, f"{run.get_outcome_display()}: {run.summary}")
+    return redirect("rulebook:control", code=code)
+
+
+@require_POST
+@permission_required("rulebook.manage")
+def review_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Record the owner's review of a control."""
+    control = get_object_or_404(Control, code=code)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        control_services.review_control(control, request.user, form.cleaned_data["note"])  # type: ignore[arg-type]
+        messages.success(request, _("Review recorded."))
+    else:
+        messages.error(request, _("A review needs a note."))
+    return redirect("rulebook:control", code=code)
+
+
+@require_POST
+@permission_required("rulebook.manage")
+def upload_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Upload evidence; refused with the reason if too large, of a wrong type or hash."""
+    control = get_object_or_404(Control, code=code)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(
+                    request,
+                    f"{form.fields[field].label if field in form.fields else field}: {error}",
+                )
+        return redirect("rulebook:control", code=code)
+    upload = form.cleaned_data["file"]
+    try:
+        item = store_evidence(
+            control,
+            upload,
+            upload.name,
+            form.cleaned_data["title"],
+            request.user,  # type: ignore[arg-type]
+            form.cleaned_data["valid_until"],
+            form.cleaned_data["sha256"] or "",
+        )
+    except EvidenceRefused as refused:
+        messages.error(request, _("Upload refused: %(reason)s") % {"reason": refused.message})
+    else:
+        messages.success(
+            request, _("Evidence kept (SHA-256 %(sha)s).") % {"sha": item.sha256[:16] + "…"}
+        )
+    return redirect("rulebook:control", code=code)
+
+
+@permission_required("rulebook.view")
+def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
+    """Download one evidence file; the download is recorded in the audit log."""
+    item = get_object_or_404(Evidence, pk=pk)
+    path = evidence_path(item.sha256)
+    if not path.exists():
+        raise Http404("the evidence file is missing from the data directory")
+    record_export(
+        "rulebook.evidence", item.sha256, {"evidence": item.pk, "control": item.control.code}
+    )
+    return FileResponse(
+        open(path, "rb"),
+        as_attachment=True,
+        filename=item.filename,
+        content_type=item.content_type,
+    )

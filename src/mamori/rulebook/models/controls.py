@@ -135,13 +135,13 @@ class ControlRun(models.Model):
             models.Index(fields=("control", "-started_at"), name="rulebook_run_latest"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.control_id} {self.outcome} {self.started_at:%Y-%m-%d %H:%M}"
+
     @property
     def summary(self) -> str:
         """Return the summary in the active language."""
         return _pick(self.summary_ja, self.summary_en)
-
-    def __str__(self) -> str:
-        return f"{self.control_id} {self.outcome} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class Evidence(models.Model):

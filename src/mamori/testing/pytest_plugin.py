@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -68,7 +69,7 @@ def data_dir() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _log_reset_allowed_in_test_flushes(django_db_setup: None) -> None:
+def _log_reset_allowed_in_test_flushes(django_db_setup: None, django_db_blocker: Any) -> None:
     """Let the test runner's database flush reset the append-only log tables.
 
     Only the test database's flush between transactional tests is allowed through: the
@@ -95,3 +96,31 @@ def _log_reset_allowed_in_test_flushes(django_db_setup: None) -> None:
 
     sql_flush._mamori_wrapped = True  # type: ignore[attr-defined]
     operations.sql_flush = sql_flush  # type: ignore[method-assign]
+    _start_with_an_empty_log(django_db_blocker)
+
+
+def _start_with_an_empty_log(blocker: Any) -> None:
+    """Empty the log tables of the freshly built test database, once per run.
+
+    Installing mamori logs what it loads (the rule libraries); tests name positions in the
+    log they write, and transactional tests restore the database by saving rows again, which
+    the append-only triggers refuse. So the test database starts, as a new install's log
+    would without its own set-up, empty; the snapshot restored between transactional tests
+    is taken again without log rows.
+    """
+    from django.db import connection
+
+    from mamori.auditlog.triggers import TABLES, disable_sql, enable_sql
+
+    with blocker.unblock(), connection.cursor() as cursor:
+        vendor = connection.vendor
+        for statement in disable_sql(vendor):
+            cursor.execute(statement)
+        for table in reversed(TABLES):
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        for statement in enable_sql(vendor):
+            cursor.execute(statement)
+        if getattr(connection, "_test_serialized_contents", None) is not None:
+            connection._test_serialized_contents = (  # type: ignore[attr-defined]
+                connection.creation.serialize_db_to_string()
+            )

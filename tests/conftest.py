@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pyotp
 import pytest
 from django.test import Client
 
-from mamori.accounts.models import TotpDevice, User
+from mamori.accounts.models import Role, RoleAssignment, TotpDevice, User
 from mamori.accounts.services import mfa
+from mamori.testing.pytest_plugin import services_required
 
 PASSWORD = "correct horse battery staple"
 
@@ -77,3 +82,71 @@ def admin_client(client: Client, admin_user: User) -> Client:
     """A client signed in as the administrator."""
     sign_in(client, admin_user)
     return client
+
+
+def give(user: User, *codes: str) -> User:
+    for code in codes:
+        RoleAssignment.objects.create(user=user, role=Role.objects.get(code=code))
+    return user
+
+
+@pytest.fixture
+def people(db: None) -> dict[str, User]:
+    """A CISO (manager of the rulebook), a system general manager, a board member, an
+    internal auditor and someone with no role."""
+    return {
+        "ciso": give(make_user("ciso-kim"), "ciso"),
+        "sgm": give(make_user("sgm-sato"), "system_general_manager"),
+        "board": give(make_user("board-ito"), "board_member"),
+        "auditor": give(make_user("audit-kato"), "internal_auditor"),
+        "nobody": make_user("nobody"),
+    }
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    sign_in(client, user)
+    return client
+
+
+CHROMIUM = os.environ.get("MAMORI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (Debian package chromium)"
+        if services_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="ja-JP")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+            context.close()
+            browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="session")
+def server(django_db_setup: None, live_server):
+    """Start the live server after the test database, so it stops before the database goes."""
+    return live_server

@@ -2,63 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pyotp
 import pytest
 
 from conftest import PASSWORD, make_user, totp_for
-from mamori.testing.pytest_plugin import services_required
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-CHROMIUM = os.environ.get("MAMORI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page(tmp_path: Path) -> Iterator[object]:
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        message = f"Chromium is not installed at {CHROMIUM} (Debian package chromium)"
-        if services_required():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM runs beside Playwright's loop
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="ja-JP")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
-            context.close()
-            browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture(scope="session")
-def server(django_db_setup: None, live_server):
-    """Start the live server after the test database, so it stops before the database goes."""
-    return live_server
 
 
 def test_sign_in_with_totp_switch_language_and_see_the_dashboard(server, browser_page) -> None:

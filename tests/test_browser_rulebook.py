@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from conftest import PASSWORD, make_user, totp_for
-from test_browser import browser_page, server  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.browser,

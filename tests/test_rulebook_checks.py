@@ -12,7 +12,6 @@ from mamori.accounts.models import Department, Role, RoleAssignment, User
 from mamori.core.compliance import CheckResult, get_check, register_check
 from mamori.rulebook.models import Control, ControlRun
 from mamori.rulebook.services.controls import run_control, run_due, states
-from rulebook_people import people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from conftest import client_for
 from mamori.accounts.services import tokens
 from mamori.rulebook.models import Control, Evidence
 from mamori.rulebook.services.controls import states
 from mamori.rulebook.services.evidence import EvidenceRefused, evidence_path, store_evidence
-from rulebook_people import client_for, people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.7\n% mamori test\n"

@@ -10,11 +10,11 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from conftest import client_for
 from mamori.auditlog.models import Entry
 from mamori.rulebook.models import Control
 from mamori.rulebook.services import exports
 from mamori.rulebook.services.evidence import store_evidence
-from rulebook_people import client_for, people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from mamori.engines.rulebook import LibraryError
 from mamori.rulebook.catalogue import LIBRARY_DIR
 from mamori.rulebook.models import Control, Framework, LibraryChange, Requirement, StatusDecision
 from mamori.rulebook.services.library import load_library_file, sync_builtin
-from rulebook_people import people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ import io
 
 import pytest
 
+from conftest import client_for
 from mamori.accounts.services import approvals
 from mamori.rulebook.models import Control, Requirement, StatusDecision
 from mamori.rulebook.services.controls import run_control
 from mamori.rulebook.services.evidence import store_evidence
 from mamori.rulebook.services.status import compute
-from rulebook_people import client_for, people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
+from conftest import client_for
 from mamori.accounts.services import approvals, tokens
 from mamori.rulebook.models import PolicyDocument, PolicyVersion
 from mamori.rulebook.services import policies
-from rulebook_people import client_for, people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -39,6 +39,7 @@ def test_drill_down_reaches_controls_evidence_and_the_audit_log(people) -> None:
     assert "DOC-CUS-07" in paragraph and "object_type=rulebook.control" in paragraph
     detail = client.get("/rulebook/controls/DOC-CUS-07/").content.decode()
     assert "recon.pdf" in detail
+    assert "rulebook.evidence:" in detail.split('id="audit-entries"')[1]  # its audit entries
 
 
 def test_guideline_notes_and_cross_references_are_shown(people) -> None:

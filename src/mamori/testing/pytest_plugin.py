@@ -113,6 +113,8 @@ def _start_with_an_empty_log(blocker: Any) -> None:
     from mamori.auditlog.triggers import TABLES, disable_sql, enable_sql
 
     with blocker.unblock(), connection.cursor() as cursor:
+        if TABLES[0] not in connection.introspection.table_names(cursor):
+            return  # no database was set up for this run (no test asked for one)
         vendor = connection.vendor
         for statement in disable_sql(vendor):
             cursor.execute(statement)

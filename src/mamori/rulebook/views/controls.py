@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.auditlog.models import Entry
 from mamori.auditlog.services import record_export
 from mamori.rulebook.forms import EvidenceForm, ReviewForm
 from mamori.rulebook.models import Control, Evidence
@@ -36,6 +38,25 @@ def controls_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _audit_entries(control: Control) -> list[Entry]:
+    """Return the audit-log entries of the control, its runs, evidence and reviews."""
+    wanted = Q(object_type="rulebook.control", object_id=str(control.pk))
+    for label, model in (
+        ("rulebook.controlrun", control.runs),
+        ("rulebook.evidence", control.evidence),
+        ("rulebook.controlreview", control.reviews),
+    ):
+        ids = [str(pk) for pk in model.values_list("pk", flat=True)[:200]]
+        if ids:
+            wanted |= Q(object_type=label, object_id__in=ids)
+    entries = Entry.objects.filter(wanted) | Entry.objects.filter(
+        action="export",
+        object_type="rulebook.evidence",
+        body__contains=f'"control":"{control.code}"',
+    )
+    return list(entries.order_by("-position")[:30])
+
+
 @permission_required("rulebook.view")
 def control_view(request: HttpRequest, code: str) -> HttpResponse:
     """Show one control: requirements, latest runs, evidence, reviews and forms."""
@@ -53,6 +74,8 @@ def control_view(request: HttpRequest, code: str) -> HttpResponse:
             "evidence_form": EvidenceForm(),
             "review_form": ReviewForm(),
             "can_manage": has_permission(request.user, "rulebook.manage"),
+            "audit_entries": _audit_entries(control),
+            "can_read_log": has_permission(request.user, "auditlog.view"),
         },
     )
 

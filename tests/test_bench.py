@@ -30,3 +30,16 @@ def test_an_unknown_benchmark_is_refused() -> None:
         [sys.executable, "-m", "mamori.bench", "nope"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_the_rulebook_benchmark_checks_its_roll_up_against_the_naive_way() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "rulebook", "--nodes", "2000", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "rulebook" and figures["baseline"] == "pyyaml.safe_load"
+    assert figures["status_nodes_per_s"] > 0 and figures["load_ms"] > 0

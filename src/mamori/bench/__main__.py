@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"auditlog": "mamori.bench.auditlog"}
+BENCHMARKS = {"auditlog": "mamori.bench.auditlog", "rulebook": "mamori.bench.rulebook"}
 
 
 def main(argv: list[str]) -> int:

@@ -96,3 +96,13 @@ def test_due_controls_run_once_per_half_period_and_late_runs_make_the_control_fa
     later = timezone.now() + timedelta(hours=30)
     control = Control.objects.get(code="ACC-03")
     assert states(later)[control.pk].reason_en.startswith("ACC-03: last run is late")
+
+
+def test_owners_are_told_once_a_day_what_is_overdue(people) -> None:
+    from mamori.notifications.models import Notification
+    from mamori.rulebook.services.controls import remind_owners
+
+    told = remind_owners()
+    assert told >= 2  # at least the CISO's and the system general manager's controls
+    ciso_notice = Notification.objects.get(topic="rulebook.attention", levels__0__0__role="ciso")
+    assert "AUD-01" in ciso_notice.body_en and ciso_notice.severity == "warning"

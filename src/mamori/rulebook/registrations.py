@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.db.models.signals import post_migrate
@@ -53,6 +53,12 @@ def _run_due_job() -> dict[str, Any]:
     return {"runs": len(runs), "failed": [r.control.code for r in runs if r.outcome != "pass"]}
 
 
+def _remind_job() -> dict[str, Any]:
+    from mamori.rulebook.services.controls import remind_owners
+
+    return {"roles_told": remind_owners()}
+
+
 def _sync(sender: Any, **kwargs: Any) -> None:
     if getattr(sender, "label", "") != "rulebook":
         return
@@ -92,6 +98,16 @@ def register() -> None:
             every=timedelta(hours=1),
             window=timedelta(minutes=30),
             alert_roles=(("ciso",), ("system_general_manager",)),
+        )
+    )
+    register_job(
+        Job(
+            "rulebook.remind_owners",
+            _remind_job,
+            _("tell control owners what is overdue or expiring"),
+            daily_at=time(9, 0),
+            window=timedelta(hours=6),
+            alert_roles=(("ciso",),),
         )
     )
     register_demo_loader("rulebook", demo.load, order=1100)

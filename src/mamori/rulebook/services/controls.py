@@ -17,6 +17,7 @@ from mamori.rulebook.models import Control, ControlReview, ControlRun, Evidence
 __all__ = [
     "Attention",
     "attention_list",
+    "remind_owners",
     "review_control",
     "run_control",
     "run_due",
@@ -202,3 +203,39 @@ def attention_list(now: datetime | None = None) -> list[Attention]:
         "review_overdue": 4,
     }
     return sorted(items, key=lambda a: (order[a.what], a.due or date.min, a.control.code))
+
+
+_WHAT = {
+    "review_overdue": ("見直し期限切れ", "review overdue"),
+    "evidence_expiring": ("証跡の期限間近", "evidence expiring"),
+    "evidence_expired": ("証跡の期限切れ", "evidence expired"),
+    "evidence_missing": ("証跡未登録", "no evidence yet"),
+    "run_late": ("実行遅延", "run late"),
+}
+
+
+def remind_owners(now: datetime | None = None) -> int:
+    """Tell each owning role, once, which of its controls are overdue or expiring."""
+    from mamori.notifications.services import Recipient, notify
+
+    by_role: dict[str, list[Attention]] = {}
+    for item in attention_list(now):
+        by_role.setdefault(item.control.owner_role.code, []).append(item)
+    for role, items in sorted(by_role.items()):
+        lines = [
+            (f"{a.control.code}: {_WHAT[a.what][0]}", f"{a.control.code}: {_WHAT[a.what][1]}")
+            for a in items
+        ]
+        severity = "warning" if any(a.what != "evidence_expiring" for a in items) else "info"
+        notify(
+            "rulebook.attention",
+            severity,
+            (
+                f"対応が必要な統制 {len(items)} 件",
+                f"{len(items)} control(s) need attention",
+            ),
+            ("\n".join(ja for ja, _ in lines), "\n".join(en for _, en in lines)),
+            [[Recipient(role)]],
+            link="/rulebook/#attention",
+        )
+    return len(by_role)

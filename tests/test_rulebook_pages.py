@@ -36,7 +36,7 @@ def test_drill_down_reaches_controls_evidence_and_the_audit_log(people) -> None:
     paragraph = client.get("/rulebook/node/urn:mamori:jvcea:ism:art34:p1/").content.decode()
     assert "少なくとも 1 日に 1 回" in paragraph  # verbatim Japanese
     assert "At least once a day" in paragraph  # English beside it
-    assert "DOC-CUS-07" in paragraph and "object_type=rulebook.control" in paragraph
+    assert "DOC-CUS-07" in paragraph and "/rulebook/controls/DOC-CUS-07/#audit-entries" in paragraph
     detail = client.get("/rulebook/controls/DOC-CUS-07/").content.decode()
     assert "recon.pdf" in detail
     assert "rulebook.evidence:" in detail.split('id="audit-entries"')[1]  # its audit entries

@@ -8,7 +8,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from mamori.engines.rulebook.status import (
+    COMPLIANT,
     NON_COMPLIANT,
+    NOT_APPLICABLE,
+    PARTIAL,
     ControlState,
     Status,
     combine,
@@ -33,12 +36,11 @@ class Compliance:
         return self.by_urn.get(urn, Status(NON_COMPLIANT))
 
     def counts(self, urns: list[str]) -> dict[str, int]:
-        """Count the statuses of ``urns``."""
-        out: dict[str, int] = {}
+        """Count the statuses of ``urns`` (compliant, partial, non-compliant, n/a; zeros left out)."""
+        out = dict.fromkeys((COMPLIANT, PARTIAL, NON_COMPLIANT, NOT_APPLICABLE), 0)
         for urn in urns:
-            value = self.of(urn).value
-            out[value] = out.get(value, 0) + 1
-        return out
+            out[self.of(urn).value] += 1
+        return {key: count for key, count in out.items() if count}
 
 
 def compute(now: datetime | None = None) -> Compliance:

@@ -36,7 +36,7 @@ class Compliance:
         return self.by_urn.get(urn, Status(NON_COMPLIANT))
 
     def counts(self, urns: list[str]) -> dict[str, int]:
-        """Count the statuses of ``urns`` (compliant, partial, non-compliant, n/a; zeros left out)."""
+        """Count the statuses of ``urns`` in a fixed order, leaving out zeros."""
         out = dict.fromkeys((COMPLIANT, PARTIAL, NON_COMPLIANT, NOT_APPLICABLE), 0)
         for urn in urns:
             out[self.of(urn).value] += 1

@@ -104,3 +104,22 @@ def test_a_broken_file_is_refused_by_the_cli_with_file_and_line(tmp_path: Path) 
 
     with pytest.raises(CommandError, match=r"bad\.yaml:\d+: .*unknown obligation strength 'maybe'"):
         call_command("rulebook", "load", str(path))
+
+
+def test_modules_bring_their_own_controls_and_a_code_defined_twice_is_refused(
+    tmp_path: Path,
+) -> None:
+    from mamori.rulebook import catalogue
+
+    files = catalogue.control_files()
+    assert any(f.parent.name == "auditlog" for f in files)
+    assert Control.objects.get(code="AUD-01").module == "mamori.auditlog"
+    twice = tmp_path / "controls.yaml"
+    twice.write_text(
+        "controls:\n- code: AUD-01\n  kind: document\n  name: {ja: あ, en: a}\n"
+        "  description: {ja: あ, en: a}\n  owner: ciso\n  evidence_valid_days: 30\n"
+        "  satisfies: [ism:art5:p4]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LibraryError, match=r"controls\.yaml:2: .*duplicate control code 'AUD-01'"):
+        catalogue.read_controls(catalogue.builtin_libraries(), [*files, twice])

@@ -13,6 +13,7 @@ __all__ = [
     "ControlSpec",
     "MappingSpec",
     "builtin_libraries",
+    "control_files",
     "expand",
     "read_controls",
     "read_mappings",
@@ -42,6 +43,7 @@ class ControlSpec:
     tests: tuple[str, ...]
     satisfies: tuple[str, ...]
     line: int
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,19 +85,45 @@ def _text(data: dict[str, Any], key: str, path: str) -> tuple[str, str]:
     return str(value["ja"]), str(value["en"])
 
 
-def read_controls(libraries: list[Library], path: Path | None = None) -> list[ControlSpec]:
-    """Read and check the control catalogue; every URN must exist in ``libraries``."""
-    path = path or LIBRARY_DIR / "controls.yaml"
+def control_files() -> list[Path]:
+    """Return the rulebook's catalogue and every installed module's ``controls.yaml``."""
+    files = [LIBRARY_DIR / "controls.yaml"]
+    try:
+        from django.apps import apps
+
+        folders = [Path(config.path) for config in apps.get_app_configs()]
+    except Exception:  # Django not configured: the modules shipped with mamori
+        folders = sorted(p for p in LIBRARY_DIR.parent.parent.iterdir() if p.is_dir())
+    for folder in folders:
+        candidate = folder / "controls.yaml"
+        if candidate.is_file() and candidate not in files:
+            files.append(candidate)
+    return files
+
+
+def read_controls(libraries: list[Library], paths: list[Path] | None = None) -> list[ControlSpec]:
+    """Read and check the control catalogue files; every URN must exist in ``libraries``
+    and a control code may be defined once across all files."""
+    specs: list[ControlSpec] = []
+    seen: dict[str, str] = {}
+    for path in paths or control_files():
+        specs.extend(_read_control_file(libraries, path, seen))
+    return specs
+
+
+def _read_control_file(
+    libraries: list[Library], path: Path, seen: dict[str, str]
+) -> list[ControlSpec]:
     name = str(path)
     doc = read_yaml(path)
     specs: list[ControlSpec] = []
-    seen: set[str] = set()
-    for data in doc.get("controls", []):
+    for data in doc.get("controls", []) or []:
         line = data.get("__line__", 0)
         code = str(data.get("code", ""))
         if not code or code in seen:
-            raise LibraryError(name, line, f"missing or duplicate control code {code!r}")
-        seen.add(code)
+            where = f" (also in {seen[code]})" if code in seen else ""
+            raise LibraryError(name, line, f"missing or duplicate control code {code!r}{where}")
+        seen[code] = name
         kind = data.get("kind")
         if kind not in KINDS:
             raise LibraryError(name, line, f"{code}: unknown kind {kind!r}")
@@ -128,6 +156,7 @@ def read_controls(libraries: list[Library], path: Path | None = None) -> list[Co
                 tests=tuple(data.get("tests") or ()),
                 satisfies=tuple(urns),
                 line=line,
+                path=name,
             )
         )
     return specs

@@ -227,7 +227,7 @@ def sync_controls(libraries: list[Library]) -> int:
     for spec in specs:
         if spec.owner not in roles:
             raise LibraryError(
-                str(catalogue.LIBRARY_DIR / "controls.yaml"),
+                spec.path,
                 spec.line,
                 f"{spec.code}: unknown owner role {spec.owner!r}",
             )

@@ -1,0 +1,57 @@
+"""Deposit and withdrawal threshold monitoring with halts (ISM 27-2, 27-3).
+
+Exact sliding windows on event time, idempotent by event id, bounded lateness, integer base
+units and exact JPY values; no Django, no I/O — the application journals decisions and
+replays them to rebuild a :class:`Monitor` after a restart.
+"""
+
+from mamori.engines.threshold.model import (
+    Action,
+    Asset,
+    Balance,
+    Config,
+    ConfigError,
+    Decision,
+    Deposit,
+    Direction,
+    Event,
+    Halt,
+    HaltScope,
+    Level,
+    Price,
+    Reason,
+    Rule,
+    Scope,
+    WithdrawalCancelled,
+    WithdrawalRequest,
+    WithdrawalSent,
+)
+from mamori.engines.threshold.monitor import Monitor, from_micro_yen, micros, to_micro_yen
+from mamori.engines.threshold.window import SlidingSum
+
+__all__ = [
+    "Action",
+    "Asset",
+    "Balance",
+    "Config",
+    "ConfigError",
+    "Decision",
+    "Deposit",
+    "Direction",
+    "Event",
+    "Halt",
+    "HaltScope",
+    "Level",
+    "Monitor",
+    "Price",
+    "Reason",
+    "Rule",
+    "Scope",
+    "SlidingSum",
+    "WithdrawalCancelled",
+    "WithdrawalRequest",
+    "WithdrawalSent",
+    "from_micro_yen",
+    "micros",
+    "to_micro_yen",
+]

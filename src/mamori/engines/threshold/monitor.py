@@ -24,6 +24,7 @@ saying so.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,7 +56,6 @@ __all__ = ["MICRO_YEN", "Monitor", "from_micro_yen", "micros", "to_micro_yen"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
-_ACTION_FOR = {Level.NOTIFY: Action.ALLOW, Level.HOLD: Action.HOLD, Level.HALT: Action.HALT}
 #: JPY values are counted in millionths of a yen.
 MICRO_YEN = 1_000_000
 
@@ -80,48 +80,79 @@ def micros(at: datetime) -> int:
     return (at - _EPOCH) // _MICRO
 
 
-@dataclass
-class _Counted:
-    """Where a withdrawal was counted, so a cancellation can take it out again."""
+#: What a window adds up: (direction, asset or None for all assets, in JPY?, scope).
+Measure = tuple[Direction, str | None, bool, Scope]
 
+
+def _measure(rule: Rule) -> Measure:
+    return (rule.direction, rule.asset, rule.in_jpy, rule.scope)
+
+
+@dataclass(slots=True)
+class _Movement:
+    """A counted deposit or withdrawal, kept for ``retention`` to rebuild windows."""
+
+    id: str
     time: int
-    entries: list[tuple[SlidingSum, int]]
-    state: str = "requested"  # requested | sent | cancelled
+    direction: Direction
+    asset: str
+    customer: str
+    units: int
+    jpy: int | None
+    state: str = "requested"  # requested | sent | cancelled (withdrawals)
 
 
 class Monitor:
     """Exact sliding-window threshold monitor; state is rebuilt by replaying its journal."""
 
     def __init__(self, config: Config, halt_id: Callable[[str, int], str] | None = None) -> None:
-        self.config = config
-        self._decimals = {a.code: a.decimals for a in config.assets}
-        self._rules: dict[tuple[Direction, str], list[Rule]] = {}
-        for direction in Direction:
-            for asset in config.assets:
-                self._rules[(direction, asset.code)] = [
-                    r
-                    for r in config.rules
-                    if r.direction is direction and (r.asset is None or r.asset == asset.code)
-                ]
-        self._windows: dict[tuple[str, str], SlidingSum] = {}
-        self._limits = {
-            r.code: to_micro_yen(r.limit_jpy) if r.limit_jpy is not None else r.limit
-            for r in config.rules
-        }
+        self._windows: dict[tuple[Direction, str | None, bool, Scope, str], SlidingSum] = {}
+        self._history: deque[_Movement] = deque()
         self._prices_micro: dict[str, int] = {}
-        self._widest = max(
-            (micros(_EPOCH + r.window) for r in config.rules if r.window), default=0
-        )
-        self._lateness = micros(_EPOCH + config.max_lateness)
-        self._future = micros(_EPOCH + config.max_future)
+        self._configure(config)
         self._seen: dict[str, tuple[Event, Decision]] = {}
-        self._counted: dict[str, _Counted] = {}
+        self._counted: dict[str, _Movement] = {}
         self.prices: dict[str, Decimal] = {}
         self.balances: dict[tuple[str, str], int] = {}
         self.halts: dict[str, Halt] = {}
         self._latest = -(2**62)
         self._forgotten_upto = -(2**62)
         self._halt_id = halt_id or (lambda event, n: f"halt-{event}-{n}")
+
+    def _configure(self, config: Config) -> None:
+        self.config = config
+        self._decimals = {a.code: a.decimals for a in config.assets}
+        self._rules: dict[tuple[Direction, str], list[tuple[Rule, Measure, int, int]]] = {}
+        for direction in Direction:
+            for asset in config.assets:
+                self._rules[(direction, asset.code)] = [
+                    (r, _measure(r), self._limit(r), micros(_EPOCH + r.window) if r.window else 0)
+                    for r in config.rules
+                    if r.direction is direction and (r.asset is None or r.asset == asset.code)
+                ]
+        self._measures = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE}
+        self._retention = micros(_EPOCH + config.retention)
+        self._lateness = micros(_EPOCH + config.max_lateness)
+        self._future = micros(_EPOCH + config.max_future)
+
+    @staticmethod
+    def _limit(rule: Rule) -> int:
+        if rule.limit_jpy is not None:
+            return to_micro_yen(rule.limit_jpy)
+        assert rule.limit_units is not None
+        return rule.limit_units
+
+    def reconfigure(self, config: Config) -> None:
+        """Apply edited thresholds; windows a new rule needs are rebuilt from the history
+        kept for ``retention``, so the edit is exact, not a fresh start."""
+        old = self._measures
+        self._configure(config)
+        for kind in self._measures - old:
+            for key in [k for k in self._windows if k[:4] == kind]:
+                del self._windows[key]  # stale: not kept up to date while unused
+            for movement in self._history:
+                if movement.state != "cancelled":
+                    self._count(movement, kinds=(kind,))
 
     # -- public ------------------------------------------------------------------------
     def process(self, event: Event, now: datetime | None = None) -> Decision:
@@ -175,7 +206,7 @@ class Monitor:
         (base units, or JPY as ``Decimal``)."""
         rule = next(r for r in self.config.rules if r.code == rule_code)
         assert rule.window is not None
-        window = self._windows.get((rule.code, key))
+        window = self._windows.get((*_measure(rule), key))
         t = micros(at)
         total = window.total(t - micros(_EPOCH + rule.window), t) if window else 0
         return from_micro_yen(total) if rule.in_jpy else total
@@ -224,103 +255,111 @@ class Monitor:
                     event.id, "bad_price", f"price must be a positive Decimal: {event.jpy!r}"
                 )
             if event.jpy.scaleb(6) != event.jpy.scaleb(6).to_integral_value():
-                return _reject(
-                    event.id, "bad_price", f"price {event.jpy} has more than 6 decimals"
-                )
+                return _reject(event.id, "bad_price", f"price {event.jpy} has more than 6 decimals")
         return None
 
     # -- movements -------------------------------------------------------------------------
+    def _halted(self, event: WithdrawalRequest) -> Decision | None:
+        for halt in self.halts.values():
+            if halt.matches(event):
+                return Decision(
+                    event.id,
+                    Action.REJECT,
+                    (
+                        Reason(
+                            "halted",
+                            f"withdrawals are halted ({halt.scope} {halt.key}) since "
+                            f"{halt.at.isoformat()} by rule {halt.rule}",
+                            halt.rule,
+                        ),
+                    ),
+                )
+        return None
+
     def _movement(self, event: Deposit | WithdrawalRequest) -> Decision:
         withdrawal = isinstance(event, WithdrawalRequest)
-        if withdrawal:
-            for halt in self.halts.values():
-                if halt.matches(event):  # type: ignore[arg-type]
-                    return Decision(
-                        event.id,
-                        Action.REJECT,
-                        (
-                            Reason(
-                                "halted",
-                                f"withdrawals are halted ({halt.scope} {halt.key}) since "
-                                f"{halt.at.isoformat()} by rule {halt.rule}",
-                                halt.rule,
-                            ),
-                        ),
-                    )
+        if withdrawal and self.halts:
+            refused = self._halted(event)  # type: ignore[arg-type]
+            if refused is not None:
+                return refused
         direction = Direction.WITHDRAWAL if withdrawal else Direction.DEPOSIT
         t = micros(event.at)
         self._forget(t)
+        asset, customer, units = event.asset, event.customer, event.amount
+        price = self._prices_micro.get(asset)
+        jpy = units * price // 10 ** self._decimals[asset] if price is not None else None
         reasons: list[Reason] = []
-        worst: Level | None = None
+        worst = 0
         halting: list[Rule] = []
-        pending: list[tuple[SlidingSum, int]] = []
-        jpy: int | None = None
-        limits = self._limits
-        for rule in self._rules[(direction, event.asset)]:
-            if rule.in_jpy:
+        windows = self._windows
+        for rule, kind, limit, length in self._rules[(direction, asset)]:
+            if kind[2]:
                 if jpy is None:
-                    price = self._prices_micro.get(event.asset)
-                    if price is None:
-                        reasons.append(
-                            Reason(
-                                "no_price",
-                                f"no JPY price of {event.asset} yet: rule {rule.code} cannot "
-                                "be evaluated; held",
-                                rule.code,
-                            )
+                    reasons.append(
+                        Reason(
+                            "no_price",
+                            f"no JPY price of {asset} yet: rule {rule.code} cannot be "
+                            "evaluated; held",
+                            rule.code,
                         )
-                        worst = _stricter(worst, Level.HOLD)
-                        continue
-                    jpy = event.amount * price // 10 ** self._decimals[event.asset]
+                    )
+                    worst = max(worst, LEVEL_ORDER[Level.HOLD])
+                    continue
                 value = jpy
             else:
-                value = event.amount
-            if rule.scope is Scope.SINGLE:
-                observed = value
+                value = units
+            if length:
+                window = windows.get((*kind, customer if kind[3] is Scope.CUSTOMER else ""))
+                observed = value + (window.total(t - length, t) if window is not None else 0)
             else:
-                key = event.customer if rule.scope is Scope.CUSTOMER else ""
-                window = self._windows.get((rule.code, key))
-                if window is None:
-                    window = SlidingSum()
-                    self._windows[(rule.code, key)] = window
-                assert rule.window is not None
-                observed = window.total(t - micros(_EPOCH + rule.window), t) + value
-                pending.append((window, value))
-            if observed >= limits[rule.code]:
-                shown = from_micro_yen(observed) if rule.in_jpy else observed
-                unit = "JPY" if rule.in_jpy else f"{event.asset} base units"
-                reasons.append(
-                    Reason(
-                        f"threshold.{rule.level}",
-                        f"{rule.scope} {direction} {shown} {unit} reached {rule.limit} "
-                        f"(rule {rule.code}, {rule.level})",
-                        rule.code,
-                        shown,
-                        rule.limit,
-                    )
-                )
-                worst = _stricter(worst, rule.level)
+                observed = value
+            if observed >= limit:
+                reasons.append(_reached(rule, direction, asset, observed))
+                worst = max(worst, LEVEL_ORDER[rule.level])
                 if rule.level is Level.HALT:
                     halting.append(rule)
-        action = _ACTION_FOR[worst] if worst is not None else Action.ALLOW
+        action = _ACTIONS[worst]
         halts = self._start_halts(event, halting) if halting else ()
         if not (withdrawal and action is Action.HALT):
-            for window, value in pending:
-                window.add(t, value)
+            movement = _Movement(event.id, t, direction, asset, customer, units, jpy)
+            self._history.append(movement)
+            self._count(movement)
             if withdrawal:
-                self._counted[event.id] = _Counted(t, pending)
+                self._counted[event.id] = movement
         return Decision(event.id, action, tuple(reasons), halts)
 
-    def _start_halts(self, event: Deposit | WithdrawalRequest, rules: list[Rule]) -> tuple[Halt, ...]:
+    def _count(
+        self, movement: _Movement, kinds: tuple[Measure, ...] | None = None, cancel: bool = False
+    ) -> None:
+        for kind in kinds or self._measures:
+            direction, asset, in_jpy, scope = kind
+            if direction is not movement.direction or (
+                asset is not None and asset != movement.asset
+            ):
+                continue
+            value = movement.jpy if in_jpy else movement.units
+            if value is None:
+                continue
+            key = (*kind, movement.customer if scope is Scope.CUSTOMER else "")
+            window = self._windows.get(key)
+            if window is None:
+                window = self._windows[key] = SlidingSum()
+            if cancel:
+                window.cancel(movement.time, value)
+            else:
+                window.add(movement.time, value)
+
+    def _start_halts(
+        self, event: Deposit | WithdrawalRequest, rules: list[Rule]
+    ) -> tuple[Halt, ...]:
         started = []
         for n, rule in enumerate(rules):
             scope = rule.effective_halt_scope()
-            key = {
-                HaltScope.ALL_WITHDRAWALS: "",
-                HaltScope.ASSET: event.asset,
-                HaltScope.CUSTOMER: event.customer,
-                HaltScope.MARKET: event.asset,
-            }[scope]
+            key = (
+                ""
+                if scope is HaltScope.ALL_WITHDRAWALS
+                else (event.customer if scope is HaltScope.CUSTOMER else event.asset)
+            )
             if any(h.scope is scope and h.key == key for h in self.halts.values()):
                 continue
             halt = Halt(self._halt_id(event.id, n), scope, key, rule.code, event.id, event.at)
@@ -329,49 +368,61 @@ class Monitor:
         return tuple(started)
 
     def _cancel(self, event: WithdrawalCancelled) -> Decision:
-        counted = self._counted.get(event.withdrawal)
-        if counted is None:
+        movement = self._counted.get(event.withdrawal)
+        if movement is None:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
-        if counted.state != "requested":
+        if movement.state != "requested":
             return _reject(
                 event.id,
                 "not_cancellable",
-                f"withdrawal {event.withdrawal} is already {counted.state}",
+                f"withdrawal {event.withdrawal} is already {movement.state}",
             )
-        for window, value in counted.entries:
-            window.cancel(counted.time, value)
-        counted.state = "cancelled"
+        self._count(movement, cancel=True)
+        movement.state = "cancelled"
         return Decision(event.id, Action.ALLOW)
 
     def _sent(self, event: WithdrawalSent) -> Decision:
-        counted = self._counted.get(event.withdrawal)
-        if counted is None:
+        movement = self._counted.get(event.withdrawal)
+        if movement is None:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
-        if counted.state != "requested":
+        if movement.state != "requested":
             return _reject(
-                event.id, "not_sendable", f"withdrawal {event.withdrawal} is {counted.state}"
+                event.id, "not_sendable", f"withdrawal {event.withdrawal} is {movement.state}"
             )
-        counted.state = "sent"
+        movement.state = "sent"
         return Decision(event.id, Action.ALLOW)
 
     def _forget(self, t: int) -> None:
-        """Drop window entries no accepted event can reach any more (bounded memory)."""
-        boundary = max(t, self._latest) - self._lateness - self._widest
-        if boundary - self._forgotten_upto < self._widest // 4 + 1:
+        """Drop what no accepted event's window can reach any more (bounded memory)."""
+        boundary = max(t, self._latest) - self._lateness - self._retention
+        if boundary - self._forgotten_upto < self._retention // 8 + 1:
             return
         self._forgotten_upto = boundary
+        history = self._history
+        while history and history[0].time <= boundary:
+            history.popleft()
         for window in self._windows.values():
             window.forget(boundary)
 
 
-def _stricter(current: Level | None, level: Level) -> Level:
-    if current is None or LEVEL_ORDER[level] > LEVEL_ORDER[current]:
-        return level
-    return current
+def _reached(rule: Rule, direction: Direction, asset: str, observed: int) -> Reason:
+    shown: int | Decimal = from_micro_yen(observed) if rule.in_jpy else observed
+    unit = "JPY" if rule.in_jpy else f"{asset} base units"
+    return Reason(
+        f"threshold.{rule.level}",
+        f"{rule.scope} {direction} {shown} {unit} reached {rule.limit} "
+        f"(rule {rule.code}, {rule.level})",
+        rule.code,
+        shown,
+        rule.limit,
+    )
+
+
+_ACTIONS = {0: Action.ALLOW, 1: Action.ALLOW, 2: Action.HOLD, 3: Action.HALT}
 
 
 def _reject(event_id: str, code: str, message: str) -> Decision:

@@ -1,0 +1,437 @@
+"""The threshold monitor against a brute-force oracle, at its boundaries, and on bad input."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mamori.engines.threshold import (
+    Action,
+    Asset,
+    Config,
+    ConfigError,
+    Deposit,
+    Direction,
+    HaltScope,
+    Level,
+    Monitor,
+    Price,
+    Rule,
+    Scope,
+    WithdrawalCancelled,
+    WithdrawalRequest,
+    WithdrawalSent,
+)
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+ASSETS = (Asset("A", 0), Asset("B", 2))
+
+
+def rules_a() -> tuple[Rule, ...]:
+    W, D = Direction.WITHDRAWAL, Direction.DEPOSIT
+    return (
+        Rule("w-single-hold", W, Scope.SINGLE, Level.HOLD, "A", limit_units=40),
+        Rule("w-cust-notify", W, Scope.CUSTOMER, Level.NOTIFY, "A", 40, window=10 * MIN),
+        Rule("w-cust-halt", W, Scope.CUSTOMER, Level.HALT, "A", 80, window=10 * MIN),
+        Rule("w-all-halt", W, Scope.ALL, Level.HALT, "B", 70, window=60 * MIN),
+        Rule(
+            "w-jpy-all-hold",
+            W,
+            Scope.ALL,
+            Level.HOLD,
+            None,
+            limit_jpy=Decimal("150"),
+            window=30 * MIN,
+        ),
+        Rule("d-cust-notify", D, Scope.CUSTOMER, Level.NOTIFY, "A", 50, window=10 * MIN),
+    )
+
+
+def rules_b() -> tuple[Rule, ...]:
+    W = Direction.WITHDRAWAL
+    return (
+        Rule("w-single-hold", W, Scope.SINGLE, Level.HOLD, "A", limit_units=30),
+        Rule("w-cust-notify", W, Scope.CUSTOMER, Level.NOTIFY, "A", 45, window=20 * MIN),
+        Rule("w-cust-halt-b", W, Scope.CUSTOMER, Level.HALT, "B", 70, window=5 * MIN),
+        Rule(
+            "w-jpy-cust-halt",
+            W,
+            Scope.CUSTOMER,
+            Level.HALT,
+            None,
+            limit_jpy=Decimal("400.5"),
+            window=15 * MIN,
+        ),
+    )
+
+
+def config(rules: tuple[Rule, ...]) -> Config:
+    return Config(ASSETS, rules, max_lateness=5 * MIN, max_future=MIN)
+
+
+class Oracle:
+    """Decides by recomputing every window from the full list of counted events."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.seen: dict[str, tuple[object, tuple]] = {}
+        self.moves: list[dict] = []
+        self.prices: dict[str, Decimal] = {}
+        self.halts: list[tuple[str, str, str]] = []  # (scope, key, id)
+        self.latest: datetime | None = None
+
+    def process(self, e, now: datetime | None = None) -> tuple:
+        if e.id in self.seen:
+            first, decision = self.seen[e.id]
+            return decision if first == e else ("reject", ("duplicate_conflict",), ())
+        decision = self._validate(e, now)
+        if decision is not None:
+            self.seen[e.id] = (e, decision)
+            return decision
+        decision = self._decide(e)
+        self.seen[e.id] = (e, decision)
+        if self.latest is None or e.at > self.latest:
+            self.latest = e.at
+        return decision
+
+    def _validate(self, e, now) -> tuple | None:
+        if now is not None and e.at > now + self.cfg.max_future:
+            return ("reject", ("future",), ())
+        if self.latest is not None and e.at < self.latest - self.cfg.max_lateness:
+            return ("reject", ("late",), ())
+        asset = getattr(e, "asset", None)
+        if asset is not None and asset not in {a.code for a in ASSETS}:
+            return ("reject", ("unknown_asset",), ())
+        if isinstance(e, Deposit | WithdrawalRequest):
+            if not isinstance(e.amount, int) or isinstance(e.amount, bool) or e.amount <= 0:
+                return ("reject", ("bad_amount",), ())
+            if not e.customer:
+                return ("reject", ("no_customer",), ())
+        return None
+
+    def _decide(self, e) -> tuple:
+        if isinstance(e, Price):
+            self.prices[e.asset] = e.jpy
+            return ("allow", (), ())
+        if isinstance(e, WithdrawalCancelled | WithdrawalSent):
+            move = next((m for m in self.moves if m["id"] == e.withdrawal and m["w"]), None)
+            if move is None:
+                return ("reject", ("unknown_withdrawal",), ())
+            if move["state"] != "requested":
+                code = "not_cancellable" if isinstance(e, WithdrawalCancelled) else "not_sendable"
+                return ("reject", (code,), ())
+            move["state"] = "cancelled" if isinstance(e, WithdrawalCancelled) else "sent"
+            return ("allow", (), ())
+        withdrawal = isinstance(e, WithdrawalRequest)
+        if withdrawal:
+            for scope, key, _ in self.halts:
+                if (
+                    scope == "all_withdrawals"
+                    or (scope == "asset" and key == e.asset)
+                    or (scope == "customer" and key == e.customer)
+                ):
+                    return ("reject", ("halted",), ())
+        direction = Direction.WITHDRAWAL if withdrawal else Direction.DEPOSIT
+        decimals = {a.code: a.decimals for a in ASSETS}[e.asset]
+        price = self.prices.get(e.asset)
+        jpy = e.amount * int(price * 1_000_000) // 10**decimals if price is not None else None
+        codes, worst, halting = [], 0, []
+        order = {Level.NOTIFY: 1, Level.HOLD: 2, Level.HALT: 3}
+        for rule in self.cfg.rules:
+            if rule.direction is not direction or rule.asset not in (None, e.asset):
+                continue
+            if rule.in_jpy and jpy is None:
+                codes.append("no_price")
+                worst = max(worst, 2)
+                continue
+            value = jpy if rule.in_jpy else e.amount
+            limit = int(rule.limit_jpy * 1_000_000) if rule.in_jpy else rule.limit_units
+            observed = value
+            if rule.scope is not Scope.SINGLE:
+                for m in self.moves:
+                    if m["state"] == "cancelled" or m["dir"] is not direction:
+                        continue
+                    if rule.asset is not None and m["asset"] != rule.asset:
+                        continue
+                    if rule.scope is Scope.CUSTOMER and m["customer"] != e.customer:
+                        continue
+                    if not (e.at - rule.window < m["at"] <= e.at):
+                        continue
+                    v = m["jpy"] if rule.in_jpy else m["units"]
+                    if v is not None:
+                        observed += v
+            if observed >= limit:
+                codes.append(f"threshold.{rule.level}")
+                worst = max(worst, order[rule.level])
+                if rule.level is Level.HALT:
+                    halting.append(rule)
+        action = {0: "allow", 1: "allow", 2: "hold", 3: "halt"}[worst]
+        started = []
+        for rule in halting:
+            scope = rule.effective_halt_scope()
+            key = (
+                ""
+                if scope is HaltScope.ALL_WITHDRAWALS
+                else (e.customer if scope is HaltScope.CUSTOMER else e.asset)
+            )
+            if not any(h[0] == scope and h[1] == key for h in self.halts):
+                self.halts.append((str(scope), key, e.id))
+                started.append((str(scope), key))
+        if not (withdrawal and action == "halt"):
+            self.moves.append(
+                {
+                    "id": e.id,
+                    "w": withdrawal,
+                    "at": e.at,
+                    "dir": direction,
+                    "asset": e.asset,
+                    "customer": e.customer,
+                    "units": e.amount,
+                    "jpy": jpy,
+                    "state": "requested",
+                }
+            )
+        return (action, tuple(codes), tuple(started))
+
+    def lift_first(self) -> None:
+        if self.halts:
+            self.halts.pop(0)
+
+
+def summary(decision) -> tuple:
+    return (
+        str(decision.action),
+        decision.codes,
+        tuple((str(h.scope), h.key) for h in decision.halts),
+    )
+
+
+op = st.one_of(
+    st.tuples(
+        st.just("deposit"), st.sampled_from("xy"), st.sampled_from("AAB"), st.integers(1, 45)
+    ),
+    st.tuples(
+        st.just("withdraw"), st.sampled_from("xy"), st.sampled_from("AAB"), st.integers(1, 45)
+    ),
+    st.tuples(
+        st.just("withdraw"), st.sampled_from("xy"), st.sampled_from("AAB"), st.integers(1, 45)
+    ),
+    st.tuples(st.just("cancel"), st.integers(0, 60)),
+    st.tuples(st.just("sent"), st.integers(0, 60)),
+    st.tuples(st.just("price"), st.sampled_from("AB"), st.sampled_from(["1.5", "10", "0.25"])),
+    st.tuples(st.just("dup"), st.integers(0, 60)),
+    st.tuples(st.just("conflict"), st.integers(0, 60)),
+    st.tuples(st.just("edit")),
+    st.tuples(st.just("lift")),
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            op,
+            # mostly forward in time, sometimes late (within and beyond the 5-minute bound);
+            # whole minutes make events land exactly on window edges
+            st.sampled_from([0, 1, 30, 60, 60, 120, 120, 300, 600, -60, -240, -400]),
+        ),
+        max_size=80,
+    )
+)
+def test_decisions_match_the_brute_force_oracle(ops) -> None:
+    cfg = config(rules_a())
+    monitor, oracle = Monitor(cfg), Oracle(cfg)
+    clock = T0
+    sent: list = []
+    for asset, price in (("A", "3"), ("B", "0.5")):
+        opening = Price(f"open-{asset}", T0, asset, Decimal(price))
+        assert summary(monitor.process(opening)) == oracle.process(opening)
+    for n, (operation, step) in enumerate(ops):
+        clock += timedelta(seconds=step)
+        kind = operation[0]
+        if kind == "edit":
+            new = config(rules_b() if oracle.cfg.rules == rules_a() else rules_a())
+            monitor.reconfigure(new)
+            oracle.cfg = new
+            continue
+        if kind == "lift":
+            active = monitor.active_halts()
+            if active:
+                monitor.lift(min(active, key=lambda h: list(monitor.halts).index(h.id)).id)
+                oracle.lift_first()
+            continue
+        if kind in ("dup", "conflict"):
+            if not sent:
+                continue
+            earlier = sent[operation[1] % len(sent)]
+            event = earlier
+            if kind == "conflict":
+                if not hasattr(earlier, "amount"):
+                    continue
+                event = replace(earlier, amount=earlier.amount + 1)
+        elif kind == "deposit":
+            event = Deposit(f"e{n}", clock, operation[1], operation[2], operation[3])
+        elif kind == "withdraw":
+            event = WithdrawalRequest(f"e{n}", clock, operation[1], operation[2], operation[3])
+        elif kind in ("cancel", "sent"):
+            targets = [e for e in sent if isinstance(e, WithdrawalRequest)]
+            if not targets:
+                continue
+            target = targets[operation[1] % len(targets)].id
+            cls = WithdrawalCancelled if kind == "cancel" else WithdrawalSent
+            event = cls(f"e{n}", clock, target)
+        else:
+            event = Price(f"e{n}", clock, operation[1], Decimal(operation[2]))
+        sent.append(event)
+        assert summary(monitor.process(event)) == oracle.process(event), (n, event)
+
+
+def w(n: int, amount: int, at: datetime, customer: str = "c1", asset: str = "A"):
+    return WithdrawalRequest(f"w{n}", at, customer, asset, amount)
+
+
+def test_exactly_at_the_limit_is_reached_and_one_unit_below_is_not() -> None:
+    cfg = config((Rule("s", Direction.WITHDRAWAL, Scope.SINGLE, Level.HOLD, "A", 100),))
+    monitor = Monitor(cfg)
+    assert monitor.process(w(1, 99, T0)).action is Action.ALLOW
+    held = monitor.process(w(2, 100, T0))
+    assert held.action is Action.HOLD
+    assert held.reasons[0].observed == 100 and held.reasons[0].limit == 100
+
+
+def test_the_window_start_is_exclusive_and_the_end_inclusive() -> None:
+    rule = Rule("c", Direction.WITHDRAWAL, Scope.CUSTOMER, Level.HOLD, "A", 100, window=10 * MIN)
+    monitor = Monitor(config((rule,)))
+    monitor.process(w(1, 60, T0))
+    # exactly 10 minutes later the first withdrawal has left the window (t - W, t]
+    assert monitor.process(w(2, 40, T0 + 10 * MIN)).action is Action.ALLOW
+    # one microsecond earlier it would still have counted
+    monitor2 = Monitor(config((rule,)))
+    monitor2.process(w(1, 60, T0))
+    edge = T0 + 10 * MIN - timedelta(microseconds=1)
+    assert monitor2.process(w(2, 40, edge)).action is Action.HOLD
+
+
+def test_a_cancelled_withdrawal_releases_its_amount() -> None:
+    rule = Rule("c", Direction.WITHDRAWAL, Scope.CUSTOMER, Level.HOLD, "A", 100, window=10 * MIN)
+    monitor = Monitor(config((rule,)))
+    monitor.process(w(1, 70, T0))
+    assert monitor.process(WithdrawalCancelled("x1", T0 + MIN, "w1")).action is Action.ALLOW
+    assert monitor.process(w(2, 70, T0 + 2 * MIN)).action is Action.ALLOW
+    again = monitor.process(WithdrawalCancelled("x2", T0 + 3 * MIN, "w1"))
+    assert again.codes == ("not_cancellable",)
+
+
+def test_a_halt_refuses_matching_withdrawals_until_lifted() -> None:
+    rule = Rule("h", Direction.WITHDRAWAL, Scope.ALL, Level.HALT, "A", 100, window=60 * MIN)
+    monitor = Monitor(config((rule,)))
+    monitor.process(w(1, 60, T0, "c1"))
+    halted = monitor.process(w(2, 50, T0 + MIN, "c2"))
+    assert halted.action is Action.HALT
+    (halt,) = halted.halts
+    assert (halt.scope, halt.key, halt.rule, halt.event) == (HaltScope.ASSET, "A", "h", "w2")
+    refused = monitor.process(w(3, 1, T0 + 2 * MIN, "c3"))
+    assert refused.action is Action.REJECT and refused.codes == ("halted",)
+    assert monitor.process(w(4, 1, T0 + 2 * MIN, "c3", asset="B")).action is Action.ALLOW
+    monitor.lift(halt.id)
+    # the halting withdrawal was not counted: 60 + 1 is below the limit
+    assert monitor.process(w(5, 1, T0 + 3 * MIN, "c3")).action is Action.ALLOW
+
+
+def test_a_duplicate_returns_the_first_decision_and_a_conflicting_one_is_refused() -> None:
+    rule = Rule("s", Direction.WITHDRAWAL, Scope.SINGLE, Level.HOLD, "A", 100)
+    monitor = Monitor(config((rule,)))
+    first = monitor.process(w(1, 150, T0))
+    assert monitor.process(w(1, 150, T0)) is first
+    conflict = monitor.process(w(1, 1, T0))
+    assert conflict.action is Action.REJECT and conflict.codes == ("duplicate_conflict",)
+    assert "possible tampering" in conflict.reasons[0].message
+
+
+def test_jpy_values_are_exact_and_need_a_price() -> None:
+    rule = Rule(
+        "j",
+        Direction.WITHDRAWAL,
+        Scope.CUSTOMER,
+        Level.HOLD,
+        None,
+        limit_jpy=Decimal("1000.000011"),
+        window=10 * MIN,
+    )
+    monitor = Monitor(config((rule,)))
+    no_price = monitor.process(w(1, 10, T0, asset="B"))
+    assert no_price.action is Action.HOLD and no_price.codes == ("no_price",)
+    monitor.process(Price("p", T0, "B", Decimal("10000.0001")))  # per whole B (2 decimals)
+    # 0.10 B × 10000.0001 = 1000.00001 JPY: exact, one millionth below the limit
+    assert monitor.process(w(2, 10, T0, asset="B")).action is Action.ALLOW
+    assert monitor.window_total("j", "c1", T0) == Decimal("1000.00001")
+    assert monitor.process(w(3, 1, T0, asset="B")).action is Action.HOLD
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        (WithdrawalRequest("a", T0, "c", "A", 0), "bad_amount"),
+        (WithdrawalRequest("b", T0, "c", "A", -5), "bad_amount"),
+        (WithdrawalRequest("c", T0, "c", "DOGE", 5), "unknown_asset"),
+        (Deposit("d", T0, "c", "A", 1.5), "bad_amount"),  # type: ignore[arg-type]
+        (Deposit("e", T0, "", "A", 1), "no_customer"),
+        (Deposit("f", T0 + timedelta(hours=1), "c", "A", 1), "future"),
+        (Price("g", T0, "A", Decimal("1.0000001")), "bad_price"),
+        (Price("h", T0, "A", Decimal("-1")), "bad_price"),
+    ],
+)
+def test_bad_input_is_refused_with_a_reason_and_changes_nothing(event, code) -> None:
+    rule = Rule("s", Direction.WITHDRAWAL, Scope.CUSTOMER, Level.HOLD, "A", 2, window=MIN)
+    monitor = Monitor(config((rule,)))
+    decision = monitor.process(event, now=T0)
+    assert decision.action is Action.REJECT and decision.codes == (code,)
+    assert monitor.window_total("s", "c", T0) == 0 and monitor.prices == {}
+
+
+def test_an_event_later_than_the_bound_is_refused_as_late() -> None:
+    monitor = Monitor(config(()))
+    monitor.process(Deposit("a", T0, "c", "A", 1))
+    late = monitor.process(Deposit("b", T0 - 6 * MIN, "c", "A", 1))
+    assert late.codes == ("late",) and "0:05:00" in late.reasons[0].message
+    assert monitor.process(Deposit("c", T0 - 4 * MIN, "c", "A", 1)).action is Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (
+            (
+                Rule("n", Direction.WITHDRAWAL, Scope.SINGLE, Level.NOTIFY, "A", 100),
+                Rule("h", Direction.WITHDRAWAL, Scope.SINGLE, Level.HALT, "A", 50),
+            ),
+            "must not come before",
+        ),
+        (
+            (
+                Rule(
+                    "c",
+                    Direction.WITHDRAWAL,
+                    Scope.CUSTOMER,
+                    Level.HOLD,
+                    "A",
+                    5,
+                    window=timedelta(days=40),
+                ),
+            ),
+            "longer than the retention",
+        ),
+        ((Rule("x", Direction.WITHDRAWAL, Scope.ALL, Level.HOLD, None, 5, window=MIN),), "in JPY"),
+        ((Rule("y", Direction.WITHDRAWAL, Scope.CUSTOMER, Level.HOLD, "A", 5),), "positive window"),
+        ((Rule("z", Direction.WITHDRAWAL, Scope.SINGLE, Level.HOLD, "Q", 5),), "unknown asset"),
+    ],
+)
+def test_an_inconsistent_configuration_is_refused(rules, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config(rules)

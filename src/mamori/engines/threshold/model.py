@@ -9,10 +9,11 @@ event exactly W earlier has left it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "Action",
@@ -307,14 +308,17 @@ class Halt:
         return False
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The decision for one event, with machine-readable reasons and halts it started."""
+class Decision(NamedTuple):
+    """The decision for one event, with machine-readable reasons and halts it started.
+
+    A named tuple rather than a dataclass: one is made per event, and this is the cheapest
+    immutable record Python has.
+    """
 
     event: str
     action: Action
     reasons: tuple[Reason, ...] = ()
-    halts: tuple[Halt, ...] = field(default_factory=tuple)
+    halts: tuple[Halt, ...] = ()
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -41,7 +41,6 @@ from mamori.engines.threshold.model import (
     Event,
     Halt,
     HaltScope,
-    Level,
     Price,
     Reason,
     Rule,
@@ -88,6 +87,12 @@ def _measure(rule: Rule) -> Measure:
     return (rule.direction, rule.asset, rule.in_jpy, rule.scope)
 
 
+#: One rule to evaluate: rule, per customer?, in JPY?, limit, window length, its windows.
+_Step = tuple[Rule, bool, bool, int, int, "dict[str, SlidingSum] | None"]
+#: One measure to count into: its windows by key, in JPY?, per customer?
+_Into = tuple["dict[str, SlidingSum]", bool, bool]
+
+
 @dataclass(slots=True)
 class _Movement:
     """A counted deposit or withdrawal, kept for ``retention`` to rebuild windows."""
@@ -106,7 +111,7 @@ class Monitor:
     """Exact sliding-window threshold monitor; state is rebuilt by replaying its journal."""
 
     def __init__(self, config: Config, halt_id: Callable[[str, int], str] | None = None) -> None:
-        self._windows: dict[tuple[Direction, str | None, bool, Scope, str], SlidingSum] = {}
+        self._windows: dict[Measure, dict[str, SlidingSum]] = {}
         self._history: deque[_Movement] = deque()
         self._prices_micro: dict[str, int] = {}
         self._configure(config)
@@ -116,24 +121,47 @@ class Monitor:
         self.balances: dict[tuple[str, str], int] = {}
         self.halts: dict[str, Halt] = {}
         self._latest = -(2**62)
-        self._forgotten_upto = -(2**62)
+        self._last_forget = -(2**62)
         self._halt_id = halt_id or (lambda event, n: f"halt-{event}-{n}")
 
     def _configure(self, config: Config) -> None:
         self.config = config
         self._decimals = {a.code: a.decimals for a in config.assets}
-        self._rules: dict[tuple[Direction, str], list[tuple[Rule, Measure, int, int]]] = {}
+        self._measures = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE}
+        for kind in self._measures:
+            self._windows.setdefault(kind, {})
+        # per (direction, asset): the rules to evaluate and the windows to count into
+        self._plan: dict[
+            tuple[Direction, str],
+            list[tuple[Rule, bool, bool, int, int, dict[str, SlidingSum] | None]],
+        ] = {}
+        self._counts: dict[
+            tuple[Direction, str], list[tuple[dict[str, SlidingSum], bool, bool]]
+        ] = {}
         for direction in Direction:
             for asset in config.assets:
-                self._rules[(direction, asset.code)] = [
-                    (r, _measure(r), self._limit(r), micros(_EPOCH + r.window) if r.window else 0)
+                key = (direction, asset.code)
+                self._plan[key] = [
+                    (
+                        r,
+                        r.scope is Scope.CUSTOMER,
+                        r.in_jpy,
+                        self._limit(r),
+                        micros(_EPOCH + r.window) if r.window else 0,
+                        self._windows[_measure(r)] if r.scope is not Scope.SINGLE else None,
+                    )
                     for r in config.rules
                     if r.direction is direction and (r.asset is None or r.asset == asset.code)
                 ]
-        self._measures = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE}
+                self._counts[key] = [
+                    (self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER)
+                    for kind in sorted(self._measures, key=str)
+                    if kind[0] is direction and (kind[1] is None or kind[1] == asset.code)
+                ]
         self._retention = micros(_EPOCH + config.retention)
         self._lateness = micros(_EPOCH + config.max_lateness)
         self._future = micros(_EPOCH + config.max_future)
+        self._forget_every = self._retention // 8
 
     @staticmethod
     def _limit(rule: Rule) -> int:
@@ -146,13 +174,18 @@ class Monitor:
         """Apply edited thresholds; windows a new rule needs are rebuilt from the history
         kept for ``retention``, so the edit is exact, not a fresh start."""
         old = self._measures
+        for kind in self._measures_added(config, old):
+            self._windows[kind] = {}  # stale if it existed: not kept up to date while unused
         self._configure(config)
-        for kind in self._measures - old:
-            for key in [k for k in self._windows if k[:4] == kind]:
-                del self._windows[key]  # stale: not kept up to date while unused
+        added = self._measures - old
+        if added:
             for movement in self._history:
                 if movement.state != "cancelled":
-                    self._count(movement, kinds=(kind,))
+                    self._count(movement, only=added)
+
+    @staticmethod
+    def _measures_added(config: Config, old: set[Measure]) -> set[Measure]:
+        return {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE} - old
 
     # -- public ------------------------------------------------------------------------
     def process(self, event: Event, now: datetime | None = None) -> Decision:
@@ -167,12 +200,17 @@ class Monitor:
                 f"event id {event.id} was seen before with different content "
                 "(possible tampering); refused",
             )
-        problem = self._invalid(event, now)
+        try:
+            t = micros(event.at)
+        except (TypeError, ValueError, AttributeError) as exc:
+            return _reject(event.id, "bad_time", f"event time is not usable: {exc}")
+        problem = self._invalid(event, now, t)
         if problem is not None:
             self._seen[event.id] = (event, problem)
             return problem
-        if isinstance(event, Deposit | WithdrawalRequest):
-            decision = self._movement(event)
+        kind = type(event)
+        if kind is WithdrawalRequest or kind is Deposit:
+            decision = self._movement(event, t)  # type: ignore[arg-type]
         elif isinstance(event, WithdrawalCancelled):
             decision = self._cancel(event)
         elif isinstance(event, WithdrawalSent):
@@ -181,11 +219,12 @@ class Monitor:
             self.prices[event.asset] = event.jpy
             self._prices_micro[event.asset] = to_micro_yen(event.jpy)
             decision = Decision(event.id, Action.ALLOW)
-        else:
+        elif isinstance(event, Balance):
             self.balances[(event.wallet, event.asset)] = event.amount
             decision = Decision(event.id, Action.ALLOW)
+        else:  # pragma: no cover - every event type is handled above
+            raise TypeError(f"not an event: {event!r}")
         self._seen[event.id] = (event, decision)
-        t = micros(event.at)
         if t > self._latest:
             self._latest = t
         return decision
@@ -206,17 +245,24 @@ class Monitor:
         (base units, or JPY as ``Decimal``)."""
         rule = next(r for r in self.config.rules if r.code == rule_code)
         assert rule.window is not None
-        window = self._windows.get((*_measure(rule), key))
+        window = self._windows.get(_measure(rule), {}).get(key)
         t = micros(at)
         total = window.total(t - micros(_EPOCH + rule.window), t) if window else 0
         return from_micro_yen(total) if rule.in_jpy else total
 
     # -- validation ----------------------------------------------------------------------
-    def _invalid(self, event: Event, now: datetime | None) -> Decision | None:
-        try:
-            t = micros(event.at)
-        except (TypeError, ValueError, AttributeError) as exc:
-            return _reject(event.id, "bad_time", f"event time is not usable: {exc}")
+    def _invalid(self, event: Event, now: datetime | None, t: int) -> Decision | None:
+        kind = type(event)
+        if (
+            (kind is WithdrawalRequest or kind is Deposit)
+            and now is None
+            and t >= self._latest - self._lateness
+            and type(event.amount) is int  # type: ignore[union-attr]
+            and event.amount > 0  # type: ignore[union-attr]
+            and event.customer  # type: ignore[union-attr]
+            and event.asset in self._decimals  # type: ignore[union-attr]
+        ):
+            return None  # the common case, checked in one go
         if now is not None and t > micros(now) + self._future:
             return _reject(
                 event.id,
@@ -276,24 +322,23 @@ class Monitor:
                 )
         return None
 
-    def _movement(self, event: Deposit | WithdrawalRequest) -> Decision:
-        withdrawal = isinstance(event, WithdrawalRequest)
+    def _movement(self, event: Deposit | WithdrawalRequest, t: int) -> Decision:
+        withdrawal = type(event) is WithdrawalRequest
         if withdrawal and self.halts:
             refused = self._halted(event)  # type: ignore[arg-type]
             if refused is not None:
                 return refused
         direction = Direction.WITHDRAWAL if withdrawal else Direction.DEPOSIT
-        t = micros(event.at)
-        self._forget(t)
+        if t - self._last_forget > self._forget_every:
+            self._forget(t)
         asset, customer, units = event.asset, event.customer, event.amount
         price = self._prices_micro.get(asset)
         jpy = units * price // 10 ** self._decimals[asset] if price is not None else None
         reasons: list[Reason] = []
         worst = 0
         halting: list[Rule] = []
-        windows = self._windows
-        for rule, kind, limit, length in self._rules[(direction, asset)]:
-            if kind[2]:
+        for rule, per_customer, in_jpy, limit, length, windows in self._plan[(direction, asset)]:
+            if in_jpy:
                 if jpy is None:
                     reasons.append(
                         Reason(
@@ -303,51 +348,75 @@ class Monitor:
                             rule.code,
                         )
                     )
-                    worst = max(worst, LEVEL_ORDER[Level.HOLD])
+                    worst = max(worst, 2)
                     continue
-                value = jpy
+                observed = jpy
             else:
-                value = units
-            if length:
-                window = windows.get((*kind, customer if kind[3] is Scope.CUSTOMER else ""))
-                observed = value + (window.total(t - length, t) if window is not None else 0)
-            else:
-                observed = value
+                observed = units
+            if windows is not None:
+                window = windows.get(customer if per_customer else "")
+                if window is not None:
+                    observed += window.total(t - length, t)
             if observed >= limit:
                 reasons.append(_reached(rule, direction, asset, observed))
-                worst = max(worst, LEVEL_ORDER[rule.level])
-                if rule.level is Level.HALT:
+                level = LEVEL_ORDER[rule.level]
+                if level > worst:
+                    worst = level
+                if level == 3:
                     halting.append(rule)
         action = _ACTIONS[worst]
         halts = self._start_halts(event, halting) if halting else ()
-        if not (withdrawal and action is Action.HALT):
+        if not (withdrawal and worst == 3):
             movement = _Movement(event.id, t, direction, asset, customer, units, jpy)
             self._history.append(movement)
-            self._count(movement)
+            for windows, in_jpy, per_customer in self._counts[(direction, asset)]:
+                value = jpy if in_jpy else units
+                if value is None:
+                    continue
+                key = customer if per_customer else ""
+                window = windows.get(key)
+                if window is None:
+                    window = windows[key] = SlidingSum()
+                window.add(t, value)
             if withdrawal:
                 self._counted[event.id] = movement
-        return Decision(event.id, action, tuple(reasons), halts)
+        return Decision(event.id, action, tuple(reasons) if reasons else (), halts)
 
     def _count(
-        self, movement: _Movement, kinds: tuple[Measure, ...] | None = None, cancel: bool = False
+        self, movement: _Movement, only: set[Measure] | None = None, cancel: bool = False
     ) -> None:
-        for kind in kinds or self._measures:
-            direction, asset, in_jpy, scope = kind
-            if direction is not movement.direction or (
-                asset is not None and asset != movement.asset
-            ):
-                continue
-            value = movement.jpy if in_jpy else movement.units
-            if value is None:
-                continue
-            key = (*kind, movement.customer if scope is Scope.CUSTOMER else "")
-            window = self._windows.get(key)
-            if window is None:
-                window = self._windows[key] = SlidingSum()
-            if cancel:
-                window.cancel(movement.time, value)
-            else:
-                window.add(movement.time, value)
+        if only is not None:
+            for kind in only:
+                if kind[0] is not movement.direction:
+                    continue
+                if kind[1] is not None and kind[1] != movement.asset:
+                    continue
+                self._count_into(
+                    movement, self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER, cancel
+                )
+            return
+        for windows, in_jpy, per_customer in self._counts[(movement.direction, movement.asset)]:
+            self._count_into(movement, windows, in_jpy, per_customer, cancel)
+
+    @staticmethod
+    def _count_into(
+        movement: _Movement,
+        windows: dict[str, SlidingSum],
+        in_jpy: bool,
+        per_customer: bool,
+        cancel: bool,
+    ) -> None:
+        value = movement.jpy if in_jpy else movement.units
+        if value is None:
+            return
+        key = movement.customer if per_customer else ""
+        window = windows.get(key)
+        if window is None:
+            window = windows[key] = SlidingSum()
+        if cancel:
+            window.cancel(movement.time, value)
+        else:
+            window.add(movement.time, value)
 
     def _start_halts(
         self, event: Deposit | WithdrawalRequest, rules: list[Rule]
@@ -398,15 +467,14 @@ class Monitor:
 
     def _forget(self, t: int) -> None:
         """Drop what no accepted event's window can reach any more (bounded memory)."""
+        self._last_forget = t
         boundary = max(t, self._latest) - self._lateness - self._retention
-        if boundary - self._forgotten_upto < self._retention // 8 + 1:
-            return
-        self._forgotten_upto = boundary
         history = self._history
         while history and history[0].time <= boundary:
             history.popleft()
-        for window in self._windows.values():
-            window.forget(boundary)
+        for windows in self._windows.values():
+            for window in windows.values():
+                window.forget(boundary)
 
 
 def _reached(rule: Rule, direction: Direction, asset: str, observed: int) -> Reason:

@@ -3,7 +3,7 @@
 Times are integers (microseconds since the epoch). Entries are kept sorted by time with
 prefix sums, so a range total is two binary searches and a subtraction. Events mostly come
 in time order (an append); a late event is inserted in place, updating the prefix sums after
-it. A cancelled entry is not removed: its amount goes to a second sorted list that is
+it. A cancelled entry is not removed: its amount goes to a second sorted sum that is
 subtracted, so cancelling an old withdrawal costs no more than recording a late one.
 Entries older than any window can still reach are dropped by :meth:`SlidingSum.forget`.
 """
@@ -14,24 +14,25 @@ from bisect import bisect_right
 
 __all__ = ["SlidingSum"]
 
-Amount = int
 
+class SlidingSum:
+    """Counted amounts minus cancelled ones, summed over any time range (a, b]."""
 
-class _Sorted:
-    """Times in order with prefix sums; ``start`` skips forgotten entries."""
-
-    __slots__ = ("cum", "start", "times")
+    __slots__ = ("cancelled", "cum", "start", "times")
 
     def __init__(self) -> None:
         self.times: list[int] = []
-        self.cum: list[Amount] = [0]
+        self.cum: list[int] = [0]
         self.start = 0
+        self.cancelled: SlidingSum | None = None
 
-    def add(self, time: int, amount: Amount) -> None:
+    def add(self, time: int, amount: int) -> None:
+        """Count ``amount`` at ``time``."""
         times = self.times
         if not times or time >= times[-1]:
             times.append(time)
-            self.cum.append(self.cum[-1] + amount)
+            cum = self.cum
+            cum.append(cum[-1] + amount)
             return
         index = bisect_right(times, time, self.start)
         times.insert(index, time)
@@ -40,15 +41,26 @@ class _Sorted:
         for j in range(index + 2, len(cum)):
             cum[j] += amount
 
-    def total(self, after: int, upto: int) -> Amount:
+    def cancel(self, time: int, amount: int) -> None:
+        """Stop counting an ``amount`` added at ``time``."""
+        if self.cancelled is None:
+            self.cancelled = SlidingSum()
+        self.cancelled.add(time, amount)
+
+    def total(self, after: int, upto: int) -> int:
+        """Return the counted total of entries with ``after < time <= upto``."""
         times = self.times
         if not times:
             return 0
         hi = len(times) if upto >= times[-1] else bisect_right(times, upto, self.start)
         lo = bisect_right(times, after, self.start, hi)
-        return self.cum[hi] - self.cum[lo]
+        total = self.cum[hi] - self.cum[lo]
+        if self.cancelled is not None:
+            total -= self.cancelled.total(after, upto)
+        return total
 
     def forget(self, upto: int) -> None:
+        """Drop entries with time <= ``upto`` (no window can reach them any more)."""
         times = self.times
         start = bisect_right(times, upto, self.start)
         self.start = start
@@ -56,36 +68,5 @@ class _Sorted:
             del times[:start]
             del self.cum[:start]
             self.start = 0
-
-
-class SlidingSum:
-    """Counted amounts minus cancelled ones, summed over any time range (a, b]."""
-
-    __slots__ = ("_added", "_cancelled")
-
-    def __init__(self) -> None:
-        self._added = _Sorted()
-        self._cancelled: _Sorted | None = None
-
-    def add(self, time: int, amount: Amount) -> None:
-        """Count ``amount`` at ``time``."""
-        self._added.add(time, amount)
-
-    def cancel(self, time: int, amount: Amount) -> None:
-        """Stop counting an ``amount`` added at ``time``."""
-        if self._cancelled is None:
-            self._cancelled = _Sorted()
-        self._cancelled.add(time, amount)
-
-    def total(self, after: int, upto: int) -> Amount:
-        """Return the counted total of entries with ``after < time <= upto``."""
-        total = self._added.total(after, upto)
-        if self._cancelled is not None:
-            total -= self._cancelled.total(after, upto)
-        return total
-
-    def forget(self, upto: int) -> None:
-        """Drop entries with time <= ``upto`` (no window can reach them any more)."""
-        self._added.forget(upto)
-        if self._cancelled is not None:
-            self._cancelled.forget(upto)
+        if self.cancelled is not None:
+            self.cancelled.forget(upto)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"auditlog": "mamori.bench.auditlog", "rulebook": "mamori.bench.rulebook"}
+BENCHMARKS = {
+    "auditlog": "mamori.bench.auditlog",
+    "custody": "mamori.bench.custody",
+    "rulebook": "mamori.bench.rulebook",
+}
 
 
 def main(argv: list[str]) -> int:

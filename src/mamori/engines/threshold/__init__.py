@@ -5,6 +5,7 @@ units and exact JPY values; no Django, no I/O — the application journals decis
 replays them to rebuild a :class:`Monitor` after a restart.
 """
 
+from mamori.engines.threshold.journal import Journal, decode_event, encode_event, replay
 from mamori.engines.threshold.model import (
     Action,
     Asset,
@@ -41,6 +42,7 @@ __all__ = [
     "Event",
     "Halt",
     "HaltScope",
+    "Journal",
     "Level",
     "Monitor",
     "Price",
@@ -51,7 +53,10 @@ __all__ = [
     "WithdrawalCancelled",
     "WithdrawalRequest",
     "WithdrawalSent",
+    "decode_event",
+    "encode_event",
     "from_micro_yen",
     "micros",
+    "replay",
     "to_micro_yen",
 ]

@@ -229,6 +229,10 @@ class Monitor:
             self._latest = t
         return decision
 
+    def knows(self, event_id: str) -> bool:
+        """Return whether ``event_id`` was decided before (a resend: no need to journal it)."""
+        return event_id in self._seen
+
     def lift(self, halt_id: str) -> Halt:
         """End an active halt (the application calls this once two people approved)."""
         halt = self.halts.pop(halt_id, None)

@@ -1,0 +1,169 @@
+"""The monitor's journal: every event and decision, appended and synced before acknowledging.
+
+A decision is acknowledged only after the journal holding it is on disk (:meth:`Journal.commit`
+writes the batch and calls ``fsync``: group commit). After a crash, :func:`replay` feeds the
+journal back through a fresh :class:`~.monitor.Monitor`; the monitor is deterministic, so it
+reaches the same state and the same decisions, and a resent event gets its first decision.
+A torn last line (the process died mid-write) is ignored: that batch was never acknowledged.
+The file object is passed in, so this module does no I/O of its own choosing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import IO, Any
+
+import orjson
+
+from mamori.engines.threshold.model import (
+    Balance,
+    Config,
+    Decision,
+    Deposit,
+    Event,
+    Price,
+    WithdrawalCancelled,
+    WithdrawalRequest,
+    WithdrawalSent,
+)
+from mamori.engines.threshold.monitor import Monitor, micros
+
+__all__ = ["Journal", "decode_event", "encode_event", "replay"]
+
+_KINDS: dict[type, str] = {
+    Deposit: "deposit",
+    WithdrawalRequest: "withdrawal",
+    WithdrawalCancelled: "cancelled",
+    WithdrawalSent: "sent",
+    Price: "price",
+    Balance: "balance",
+}
+_BY_NAME = {name: kind for kind, name in _KINDS.items()}
+
+
+def encode_event(event: Event) -> dict[str, Any]:
+    """Return ``event`` as JSON-ready data (times ISO 8601; amounts and prices as strings, as
+    amounts in wei exceed 64 bits)."""
+    data: dict[str, Any] = {"type": _KINDS[type(event)]}
+    for name, value in event.__dict__.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, Decimal | int) and not isinstance(value, bool):
+            value = str(value)
+        data[name] = value
+    return data
+
+
+def decode_event(data: dict[str, Any]) -> Event:
+    """Rebuild an event from :func:`encode_event`'s data; ``ValueError`` says what is wrong."""
+    try:
+        kind = _BY_NAME[data["type"]]
+    except KeyError:
+        raise ValueError(f"unknown event type {data.get('type')!r}") from None
+    fields = {k: v for k, v in data.items() if k != "type"}
+    try:
+        fields["at"] = datetime.fromisoformat(fields["at"])
+        if kind is Price:
+            fields["jpy"] = Decimal(fields["jpy"])
+        if "amount" in fields:
+            if not isinstance(fields["amount"], str) or not fields["amount"].lstrip("-").isdigit():
+                raise ValueError(f"amount {fields['amount']!r} is not an integer")
+            fields["amount"] = int(fields["amount"])
+        return kind(**fields)  # type: ignore[no-any-return]
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"bad {data['type']} event: {exc}") from None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _row(event: Event) -> list[Any]:
+    """Return the compact journal row of ``event``: a type number and its fields in order;
+    times as integer microseconds, amounts and prices as strings."""
+    e: Any = event  # one branch per exact type, checked with ``type() is`` for speed
+    kind = type(e)
+    if kind is WithdrawalRequest:
+        return [1, e.id, micros(e.at), e.customer, e.asset, str(e.amount), e.address]
+    if kind is Deposit:
+        return [0, e.id, micros(e.at), e.customer, e.asset, str(e.amount)]
+    if kind is WithdrawalCancelled:
+        return [2, e.id, micros(e.at), e.withdrawal]
+    if kind is WithdrawalSent:
+        return [3, e.id, micros(e.at), e.withdrawal]
+    if kind is Price:
+        return [4, e.id, micros(e.at), e.asset, str(e.jpy)]
+    return [5, e.id, micros(e.at), e.wallet, e.asset, str(e.amount)]
+
+
+def _from_row(row: list[Any]) -> Event:
+    kind, event_id, at = row[0], row[1], _EPOCH + timedelta(microseconds=row[2])
+    if kind == 1:
+        return WithdrawalRequest(event_id, at, row[3], row[4], int(row[5]), row[6])
+    if kind == 0:
+        return Deposit(event_id, at, row[3], row[4], int(row[5]))
+    if kind == 2:
+        return WithdrawalCancelled(event_id, at, row[3])
+    if kind == 3:
+        return WithdrawalSent(event_id, at, row[3])
+    if kind == 4:
+        return Price(event_id, at, row[3], Decimal(row[4]))
+    return Balance(event_id, at, row[3], row[4], int(row[5]))
+
+
+class Journal:
+    """Append-only journal lines, one JSON array each: an event row (type number, id, time in
+    microseconds, fields; optionally the ``now`` it was checked against) or ``[9, halt id]``
+    for a lifted halt. Synced by :meth:`commit`."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        self._pending: list[bytes] = []
+
+    def event(self, event: Event, now: datetime | None = None) -> None:
+        """Add a processed event (and the ``now`` it was checked against) to the next commit."""
+        row = _row(event)
+        if now is not None:
+            row = [*row, micros(now)]
+            row[0] += 10  # marks a trailing "now"
+        self._pending.append(orjson.dumps(row) + b"\n")
+
+    def lift(self, halt_id: str) -> None:
+        """Add a lifted halt to the next commit."""
+        self._pending.append(orjson.dumps([9, halt_id]) + b"\n")
+
+    def commit(self) -> int:
+        """Write and fsync what was added; return how many lines became durable."""
+        if not self._pending:
+            return 0
+        count = len(self._pending)
+        self._file.write(b"".join(self._pending))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._pending.clear()
+        return count
+
+
+def _lines(raw: Iterable[bytes]) -> Iterator[list[Any]]:
+    for line in raw:
+        if not line.endswith(b"\n"):
+            return  # torn tail: never acknowledged
+        yield orjson.loads(line)
+
+
+def replay(config: Config, raw: Iterable[bytes]) -> tuple[Monitor, list[Decision]]:
+    """Rebuild a monitor from journal lines; return it and the decisions it re-made."""
+    monitor = Monitor(config)
+    decisions = []
+    for row in _lines(raw):
+        if row[0] == 9:
+            monitor.lift(row[1])
+            continue
+        now = None
+        if row[0] >= 10:
+            row[0] -= 10
+            now = _EPOCH + timedelta(microseconds=row.pop())
+        decisions.append(monitor.process(_from_row(row), now))
+    return monitor, decisions

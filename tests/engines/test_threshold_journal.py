@@ -1,0 +1,170 @@
+"""The journal rebuilds the monitor exactly; a kill -9 mid-burst loses no acknowledged decision."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from mamori.engines.threshold import (
+    Asset,
+    Balance,
+    Config,
+    Deposit,
+    Direction,
+    Journal,
+    Level,
+    Monitor,
+    Price,
+    Rule,
+    Scope,
+    WithdrawalCancelled,
+    WithdrawalRequest,
+    WithdrawalSent,
+    replay,
+)
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+CONFIG = Config(
+    (Asset("ETH", 18),),
+    (
+        Rule(
+            "c",
+            Direction.WITHDRAWAL,
+            Scope.CUSTOMER,
+            Level.HALT,
+            "ETH",
+            5 * 10**18,
+            window=timedelta(hours=1),
+        ),
+    ),
+)
+
+
+def stream() -> list:
+    wei = 10**18
+    return [
+        Price("p", T0, "ETH", Decimal("512345.678901")),
+        Deposit("d", T0, "c1", "ETH", 3 * wei + 1),
+        WithdrawalRequest("w1", T0 + timedelta(seconds=1), "c1", "ETH", 2 * wei, "0xabc"),
+        WithdrawalCancelled("x1", T0 + timedelta(seconds=2), "w1"),
+        WithdrawalRequest("w2", T0 + timedelta(seconds=3), "c1", "ETH", 4 * wei),
+        WithdrawalSent("s2", T0 + timedelta(seconds=4), "w2"),
+        WithdrawalRequest("w3", T0 + timedelta(seconds=5), "c1", "ETH", 1 * wei),
+        Balance("b", T0 + timedelta(seconds=6), "hot-1", "ETH", 10**24),
+    ]
+
+
+def test_replaying_the_journal_rebuilds_the_same_state_and_decisions(tmp_path: Path) -> None:
+    monitor = Monitor(CONFIG)
+    buffer = open(tmp_path / "journal.jsonl", "w+b")  # noqa: SIM115 - closed below
+    journal = Journal(buffer)
+    first = []
+    for event in stream():
+        first.append(monitor.process(event, now=T0 + timedelta(minutes=1)))
+        journal.event(event, now=T0 + timedelta(minutes=1))
+    (halt,) = monitor.active_halts()
+    monitor.lift(halt.id)
+    journal.lift(halt.id)
+    journal.commit()
+    buffer.seek(0)
+    rebuilt, again = replay(CONFIG, buffer.readlines())
+    buffer.close()
+    assert again == first
+    assert rebuilt.active_halts() == [] and rebuilt.balances == monitor.balances
+    assert rebuilt.window_total("c", "c1", T0 + timedelta(seconds=6)) == monitor.window_total(
+        "c", "c1", T0 + timedelta(seconds=6)
+    )
+    # a resent event gets its first decision back
+    assert rebuilt.process(stream()[4]) == first[4]
+
+
+def test_a_torn_last_line_is_ignored() -> None:
+    lines = [b'[0,"d",1,"c","ETH","5"]\n', b'[1,"w",2,"c","ETH","1"']
+    monitor, decisions = replay(CONFIG, lines)
+    assert len(decisions) == 1
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from mamori.engines.threshold import Journal, Monitor, WithdrawalRequest, replay
+    sys.path.insert(0, sys.argv[3])
+    from test_threshold_journal import CONFIG
+
+    path = sys.argv[1]
+    count = int(sys.argv[2])
+    t0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    try:
+        with open(path, "rb") as existing:
+            monitor, _ = replay(CONFIG, existing)
+    except FileNotFoundError:
+        monitor = Monitor(CONFIG)
+    with open(path, "ab") as file:
+        journal = Journal(file)
+        pending = []
+        for i in range(count):
+            event = WithdrawalRequest(
+                f"w{i}", t0 + timedelta(milliseconds=i), f"c{i % 97}", "ETH", 10**17 + i
+            )
+            resend = monitor.knows(event.id)
+            decision = monitor.process(event)
+            if not resend:
+                journal.event(event)
+            pending.append(decision)
+            if len(pending) == 50:
+                journal.commit()
+                for d in pending:  # acknowledged only now, after fsync
+                    print(d.event, d.action, ",".join(d.codes), flush=True)
+                pending.clear()
+        journal.commit()
+        for d in pending:
+            print(d.event, d.action, ",".join(d.codes), flush=True)
+    """
+)
+
+
+def test_kill_9_mid_burst_loses_no_acknowledged_decision_and_changes_none(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER, encoding="utf-8")
+    here = str(Path(__file__).resolve().parent)
+    args = [sys.executable, str(script), str(journal), "20000", here]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    acknowledged: dict[str, str] = {}
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < 3000 and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        event_id, rest = line.split(" ", 1)
+        acknowledged[event_id] = rest.strip()
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    for line in process.stdout:  # whatever was printed before the kill
+        event_id, rest = line.split(" ", 1)
+        acknowledged[event_id] = rest.strip()
+    assert 3000 <= len(acknowledged) < 20000, "the kill must land mid-burst"
+
+    # restart and resend everything: every acknowledged decision comes back unchanged
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=300, check=True)
+    final: dict[str, str] = {}
+    for line in rerun.stdout.splitlines():
+        event_id, rest = line.split(" ", 1)
+        assert event_id not in final, f"{event_id} decided twice"
+        final[event_id] = rest.strip()
+    assert len(final) == 20000
+    changed = {k: (v, final[k]) for k, v in acknowledged.items() if final[k] != v}
+    assert changed == {}
+    with open(journal, "rb") as file:
+        _, decisions = replay(CONFIG, file)
+    assert len({d.event for d in decisions}) == len(decisions) == 20000
+    assert any(v.startswith("halt") or v.startswith("reject") for v in final.values())

@@ -87,7 +87,7 @@ def test_replaying_the_journal_rebuilds_the_same_state_and_decisions(tmp_path: P
 
 def test_a_torn_last_line_is_ignored() -> None:
     lines = [b'[0,"d",1,"c","ETH","5"]\n', b'[1,"w",2,"c","ETH","1"']
-    monitor, decisions = replay(CONFIG, lines)
+    _, decisions = replay(CONFIG, lines)
     assert len(decisions) == 1
 
 

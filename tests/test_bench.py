@@ -43,3 +43,28 @@ def test_the_rulebook_benchmark_checks_its_roll_up_against_the_naive_way() -> No
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bench"] == "rulebook" and figures["baseline"] == "pyyaml.safe_load"
     assert figures["status_nodes_per_s"] > 0 and figures["load_ms"] > 0
+
+
+def test_the_custody_benchmark_agrees_with_its_sql_baseline() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mamori.bench",
+            "custody",
+            "--events",
+            "20000",
+            "--baseline-events",
+            "5000",
+            "--customers",
+            "500",
+            "--no-http",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "custody" and figures["identical"] is True
+    assert figures["held"] > 0 and figures["decisions_per_s"] > 0

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "mamori.events",
     "mamori.auditlog",
     "mamori.rulebook",
+    "mamori.custody",
 ]
 
 MIDDLEWARE = [

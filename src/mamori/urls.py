@@ -5,6 +5,7 @@ from django.urls import include, path
 from mamori.accounts.api import router as accounts_router
 from mamori.accounts.api_approvals import router as approvals_router
 from mamori.core.api import api
+from mamori.custody.api import router as custody_router
 from mamori.notifications.api import router as notifications_router
 from mamori.rulebook.api import router as rulebook_router
 from mamori.rulebook.views.policies import public_policy_view
@@ -13,6 +14,7 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/rulebook", rulebook_router)
+api.add_router("/custody", custody_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -21,6 +23,7 @@ urlpatterns = [
     path("scheduler/", include("mamori.scheduler.urls")),
     path("audit/", include("mamori.auditlog.urls")),
     path("rulebook/", include("mamori.rulebook.urls")),
+    path("custody/", include("mamori.custody.urls")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(
         "public/policies/<slug:code>/v/<int:number>/",

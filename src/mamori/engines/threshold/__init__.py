@@ -5,7 +5,14 @@ units and exact JPY values; no Django, no I/O — the application journals decis
 replays them to rebuild a :class:`Monitor` after a restart.
 """
 
-from mamori.engines.threshold.journal import Journal, decode_event, encode_event, replay
+from mamori.engines.threshold.journal import (
+    Journal,
+    decode_event,
+    encode_event,
+    event_row,
+    replay,
+    row_event,
+)
 from mamori.engines.threshold.model import (
     Action,
     Asset,
@@ -27,7 +34,13 @@ from mamori.engines.threshold.model import (
     WithdrawalRequest,
     WithdrawalSent,
 )
-from mamori.engines.threshold.monitor import Monitor, from_micro_yen, micros, to_micro_yen
+from mamori.engines.threshold.monitor import (
+    Monitor,
+    from_micro_yen,
+    from_micros,
+    micros,
+    to_micro_yen,
+)
 from mamori.engines.threshold.window import SlidingSum
 
 __all__ = [
@@ -55,8 +68,11 @@ __all__ = [
     "WithdrawalSent",
     "decode_event",
     "encode_event",
+    "event_row",
     "from_micro_yen",
+    "from_micros",
     "micros",
     "replay",
+    "row_event",
     "to_micro_yen",
 ]

@@ -31,7 +31,7 @@ from mamori.engines.threshold.model import (
 )
 from mamori.engines.threshold.monitor import Monitor, micros
 
-__all__ = ["Journal", "decode_event", "encode_event", "replay"]
+__all__ = ["Journal", "decode_event", "encode_event", "event_row", "replay", "row_event"]
 
 _KINDS: dict[type, str] = {
     Deposit: "deposit",
@@ -80,7 +80,7 @@ def decode_event(data: dict[str, Any]) -> Event:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _row(event: Event) -> list[Any]:
+def event_row(event: Event) -> list[Any]:
     """Return the compact journal row of ``event``: a type number and its fields in order;
     times as integer microseconds, amounts and prices as strings."""
     e: Any = event  # one branch per exact type, checked with ``type() is`` for speed
@@ -98,7 +98,8 @@ def _row(event: Event) -> list[Any]:
     return [5, e.id, micros(e.at), e.wallet, e.asset, str(e.amount)]
 
 
-def _from_row(row: list[Any]) -> Event:
+def row_event(row: list[Any]) -> Event:
+    """Rebuild the event of an :func:`event_row` row."""
     kind, event_id, at = row[0], row[1], _EPOCH + timedelta(microseconds=row[2])
     if kind == 1:
         return WithdrawalRequest(event_id, at, row[3], row[4], int(row[5]), row[6])
@@ -124,7 +125,7 @@ class Journal:
 
     def event(self, event: Event, now: datetime | None = None) -> None:
         """Add a processed event (and the ``now`` it was checked against) to the next commit."""
-        row = _row(event)
+        row = event_row(event)
         if now is not None:
             row = [*row, micros(now)]
             row[0] += 10  # marks a trailing "now"
@@ -165,5 +166,5 @@ def replay(config: Config, raw: Iterable[bytes]) -> tuple[Monitor, list[Decision
         if row[0] >= 10:
             row[0] -= 10
             now = _EPOCH + timedelta(microseconds=row.pop())
-        decisions.append(monitor.process(_from_row(row), now))
+        decisions.append(monitor.process(row_event(row), now))
     return monitor, decisions

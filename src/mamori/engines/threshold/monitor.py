@@ -51,7 +51,7 @@ from mamori.engines.threshold.model import (
 )
 from mamori.engines.threshold.window import SlidingSum
 
-__all__ = ["MICRO_YEN", "Monitor", "from_micro_yen", "micros", "to_micro_yen"]
+__all__ = ["MICRO_YEN", "Monitor", "from_micro_yen", "from_micros", "micros", "to_micro_yen"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -70,6 +70,11 @@ def to_micro_yen(jpy: Decimal) -> int:
 def from_micro_yen(value: int) -> Decimal:
     """Return millionths of a yen as a JPY ``Decimal``."""
     return Decimal(value).scaleb(-6).normalize() if value else Decimal(0)
+
+
+def from_micros(value: int) -> datetime:
+    """Return integer microseconds since the epoch as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def micros(at: datetime) -> int:

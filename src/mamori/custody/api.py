@@ -1,0 +1,186 @@
+"""API of custody: the exchange's services check withdrawals, report events, read halts.
+
+``POST /api/custody/withdrawals/check`` (scope ``custody:check``) is idempotent by
+``request_id``: sending the same request again returns the first decision; the same id with
+different content is refused as possible tampering.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+
+from mamori.accounts.models import ApiToken, User
+from mamori.core.api import authenticated
+from mamori.custody.models import Halt
+from mamori.custody.services import checks, monitor
+from mamori.engines import threshold as engine
+
+__all__ = ["router"]
+
+router = Router(tags=["custody"])
+AMOUNT = r"^[0-9]{1,40}$"
+
+
+class ReasonOut(Schema):
+    """Why: a stable code, the rule, observed against limit, in words."""
+
+    code: str
+    message: str
+    rule: str | None = None
+    observed: str | None = None
+    limit: str | None = None
+
+
+class HaltOut(Schema):
+    """A halt: what it stops and what caused it."""
+
+    id: str
+    scope: str
+    key: str
+    rule: str
+    event: str
+    at: datetime
+
+
+class DecisionOut(Schema):
+    """The decision for one request or event."""
+
+    id: str
+    action: str
+    reasons: list[ReasonOut]
+    halts: list[HaltOut]
+    approval_request: int | None = None
+
+
+class CheckIn(Schema):
+    """A customer's withdrawal instruction, amount in base units as a string of digits."""
+
+    request_id: str = Field(min_length=1, max_length=200)
+    customer: str = Field(min_length=1, max_length=200)
+    asset: str = Field(min_length=1, max_length=20)
+    amount: str = Field(pattern=AMOUNT)
+    address: str = Field(default="", max_length=200)
+    at: datetime | None = None
+
+
+class EventIn(Schema):
+    """A deposit, a cancelled or sent withdrawal, a price or a wallet balance."""
+
+    type: Literal["deposit", "withdrawal_cancelled", "withdrawal_sent", "price", "balance"]
+    id: str = Field(min_length=1, max_length=200)
+    at: datetime
+    customer: str = ""
+    asset: str = ""
+    amount: str = Field(default="", pattern=r"^([0-9]{1,40})?$")
+    withdrawal: str = ""
+    wallet: str = ""
+    jpy: str = ""
+
+
+def _out(decision: engine.Decision, approval: int | None = None) -> dict[str, Any]:
+    return {
+        "id": decision.event,
+        "action": str(decision.action),
+        "reasons": [
+            {
+                "code": r.code,
+                "message": r.message,
+                "rule": r.rule,
+                "observed": str(r.observed) if r.observed is not None else None,
+                "limit": str(r.limit) if r.limit is not None else None,
+            }
+            for r in decision.reasons
+        ],
+        "halts": [
+            {
+                "id": h.id,
+                "scope": str(h.scope),
+                "key": h.key,
+                "rule": h.rule,
+                "event": h.event,
+                "at": h.at,
+            }
+            for h in decision.halts
+        ],
+        "approval_request": approval,
+    }
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise HttpError(422, "'at' needs a time zone (e.g. 2026-11-22T09:00:00+09:00)")
+    return at
+
+
+@router.post("/withdrawals/check", response=DecisionOut, auth=authenticated("custody:check"))
+def check_withdrawal(request: HttpRequest, body: CheckIn) -> dict[str, Any]:
+    """Decide a withdrawal: allow, hold (approval id given), reject or halt, with reasons."""
+    requester = request.auth  # type: ignore[attr-defined]
+    if not isinstance(requester, User | ApiToken):
+        raise HttpError(403, "the caller cannot request a check")
+    checked = checks.check_withdrawal(
+        body.request_id,
+        body.customer,
+        body.asset,
+        int(body.amount),
+        body.address,
+        _aware(body.at) if body.at else None,
+        requester,
+    )
+    return _out(checked.decision, checked.approval.pk if checked.approval else None)
+
+
+def _event(body: EventIn) -> engine.Event:
+    at = _aware(body.at)
+    if body.type == "deposit":
+        if not body.amount or not body.customer or not body.asset:
+            raise HttpError(422, "a deposit needs customer, asset and amount")
+        return engine.Deposit(body.id, at, body.customer, body.asset, int(body.amount))
+    if body.type in ("withdrawal_cancelled", "withdrawal_sent"):
+        if not body.withdrawal:
+            raise HttpError(422, f"{body.type} needs the withdrawal's request id")
+        kind = (
+            engine.WithdrawalCancelled
+            if body.type == "withdrawal_cancelled"
+            else engine.WithdrawalSent
+        )
+        return kind(body.id, at, body.withdrawal)
+    if body.type == "price":
+        try:
+            jpy = Decimal(body.jpy)
+        except InvalidOperation:
+            raise HttpError(422, f"jpy must be a decimal number, got {body.jpy!r}") from None
+        return engine.Price(body.id, at, body.asset, jpy)
+    if not body.amount or not body.wallet or not body.asset:
+        raise HttpError(422, "a balance needs wallet, asset and amount")
+    return engine.Balance(body.id, at, body.wallet, body.asset, int(body.amount))
+
+
+@router.post("/events", response=DecisionOut, auth=authenticated("custody:report"))
+def report_event(request: HttpRequest, body: EventIn) -> dict[str, Any]:
+    """Report a deposit, cancellation, send, price or balance (idempotent by id)."""
+    from django.utils import timezone
+
+    return _out(monitor.decide(_event(body), timezone.now()))
+
+
+@router.get("/halts", response=list[HaltOut], auth=authenticated("custody:read"))
+def active_halts(request: HttpRequest) -> list[dict[str, Any]]:
+    """List the active halts: every matching withdrawal is refused while one is active."""
+    return [
+        {
+            "id": h.halt_id,
+            "scope": h.scope,
+            "key": h.key,
+            "rule": h.rule,
+            "event": h.event_id,
+            "at": h.started_at,
+        }
+        for h in Halt.objects.filter(lifted_at__isnull=True).order_by("started_at")
+    ]

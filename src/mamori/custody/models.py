@@ -1,0 +1,244 @@
+"""Custody records: assets, wallets, thresholds, the monitor's journal and halts (ISM 27)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+__all__ = ["Asset", "Halt", "HeldWithdrawal", "MonitorRecord", "ThresholdRule", "Wallet"]
+
+
+class Asset(models.Model):
+    """A crypto-asset the exchange handles, with its base-unit decimals (ISM 27-1)."""
+
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+    )
+    name = models.CharField(
+        max_length=100,
+    )
+    chain = models.CharField(
+        max_length=40,
+    )
+    decimals = models.PositiveSmallIntegerField()
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Told at once when a threshold of this asset is reached (ISM 27-3)."),
+    )
+
+    class Meta:
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Wallet(models.Model):
+    """A wallet of the exchange: hot, warm or cold, its keys and who answers for it
+    (ISM 27-1-2, 28-2)."""
+
+    class Kind(models.TextChoices):
+        HOT = "hot", _("hot")
+        WARM = "warm", _("warm")
+        COLD = "cold", _("cold")
+
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+    )
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+    )
+    asset = models.ForeignKey(
+        Asset,
+        on_delete=models.PROTECT,
+        related_name="wallets",
+    )
+    address = models.CharField(
+        max_length=200,
+    )
+    multisig_m = models.PositiveSmallIntegerField(
+        default=1,
+    )
+    multisig_n = models.PositiveSmallIntegerField(
+        default=1,
+    )
+    custodian = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    location = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ("asset", "kind", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThresholdRule(models.Model):
+    """A threshold of ISM 27-2: direction, scope, level, limit in base units or JPY."""
+
+    class Direction(models.TextChoices):
+        DEPOSIT = "deposit", _("deposit")
+        WITHDRAWAL = "withdrawal", _("withdrawal")
+
+    class Scope(models.TextChoices):
+        SINGLE = "single", _("one instruction")
+        CUSTOMER = "customer", _("one customer over a period")
+        ALL = "all", _("all customers per unit of time")
+
+    class Level(models.TextChoices):
+        NOTIFY = "notify", _("notify")
+        HOLD = "hold", _("hold for approval")
+        HALT = "halt", _("halt")
+
+    code = models.SlugField(
+        max_length=60,
+        unique=True,
+    )
+    direction = models.CharField(
+        max_length=20,
+        choices=Direction.choices,
+    )
+    scope = models.CharField(
+        max_length=20,
+        choices=Scope.choices,
+    )
+    level = models.CharField(
+        max_length=10,
+        choices=Level.choices,
+    )
+    asset = models.ForeignKey(
+        Asset,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
+    )
+    limit_units = models.DecimalField(
+        max_digits=40,
+        decimal_places=0,
+        null=True,
+        blank=True,
+    )
+    limit_jpy = models.DecimalField(
+        max_digits=30,
+        decimal_places=6,
+        null=True,
+        blank=True,
+    )
+    window_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+    )
+    active = models.BooleanField(
+        default=True,
+    )
+
+    class Meta:
+        ordering = ("direction", "scope", "code")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class MonitorRecord(models.Model):
+    """The monitor's journal in the database: every event decided, every halt lifted and
+    every change of thresholds, in decision order. Replaying it rebuilds the monitor."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", _("event")
+        LIFT = "lift", _("halt lifted")
+        CONFIG = "config", _("thresholds changed")
+
+    kind = models.CharField(
+        max_length=10,
+        choices=Kind.choices,
+    )
+    event_id = models.CharField(
+        max_length=200,
+        unique=True,
+    )
+    row = models.JSONField()
+    action = models.CharField(
+        max_length=10,
+        blank=True,
+    )
+    reasons = models.JSONField(
+        default=list,
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_id}"
+
+
+class Halt(models.Model):
+    """A halt the monitor started (ISM 27-3): its scope, cause and how it was lifted."""
+
+    halt_id = models.CharField(
+        max_length=200,
+        unique=True,
+    )
+    scope = models.CharField(
+        max_length=20,
+    )
+    key = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    rule = models.CharField(
+        max_length=60,
+    )
+    event_id = models.CharField(
+        max_length=200,
+    )
+    started_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    lift_request = models.OneToOneField(
+        "accounts.ApprovalRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="custody_halt",
+    )
+
+    class Meta:
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return self.halt_id
+
+
+class HeldWithdrawal(models.Model):
+    """A withdrawal the monitor held: it may proceed only after this approval (ISM 27-3)."""
+
+    event_id = models.CharField(
+        max_length=200,
+        unique=True,
+    )
+    approval = models.OneToOneField(
+        "accounts.ApprovalRequest",
+        on_delete=models.PROTECT,
+        related_name="custody_hold",
+    )
+
+    def __str__(self) -> str:
+        return self.event_id

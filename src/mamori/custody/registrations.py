@@ -1,0 +1,31 @@
+"""What custody brings: pages, scopes, approval actions, checks and the demo step."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.services.roles import has_permission
+from mamori.core.navigation import register_page
+from mamori.core.scopes import register_scope
+
+
+def _can_view(request: HttpRequest) -> bool:
+    return has_permission(request.user, "custody.view")
+
+
+def register() -> None:
+    """Register everything custody brings."""
+    from mamori.accounts.services import approvals
+    from mamori.core.demo import register_demo_loader
+    from mamori.custody import compliance, demo
+    from mamori.custody.services import checks, halts
+
+    compliance.register()
+    approvals.register_action(halts.KIND, halts.apply_lift)
+    approvals.register_action(checks.RELEASE_KIND, lambda request: None)
+    register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
+    register_scope("custody:check", _("check withdrawals before they are sent"))
+    register_scope("custody:report", _("report deposits, cancellations, sends, prices, balances"))
+    register_scope("custody:read", _("read active halts"))
+    register_demo_loader("custody", demo.load, order=500)

@@ -1,0 +1,1 @@
+"""Services of custody: the transaction edge between API, pages and the threshold engine."""

@@ -1,0 +1,91 @@
+"""What follows a decision at once: halt records, notices to the responsible people, bus
+events (ISM 27-3: 即時に責任者に伝達され、売買停止その他必要な措置を速やかに実施)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from mamori.custody.models import Asset, Halt
+from mamori.engines import threshold as engine
+from mamori.events.bus import publish
+from mamori.notifications.models import Notification
+from mamori.notifications.services import Recipient, notify
+
+__all__ = ["ESCALATE_AFTER", "after_decision"]
+
+#: A notice not acknowledged within this time goes to the next level.
+ESCALATE_AFTER = timedelta(minutes=10)
+
+
+def _levels(asset_code: str) -> list[list[Recipient]]:
+    asset = Asset.objects.filter(code=asset_code).select_related("responsible").first()
+    first = [Recipient(role="ciso")]
+    if asset is not None and asset.responsible is not None:
+        first = [Recipient(username=asset.responsible.username)]
+    return [first, [Recipient(role="system_general_manager"), Recipient(role="ciso")]]
+
+
+def after_decision(event: engine.Event, decision: engine.Decision) -> None:
+    """Record halts, tell the responsible people, publish on the bus."""
+    asset = getattr(event, "asset", "")
+    for halt in decision.halts:
+        Halt.objects.create(
+            halt_id=halt.id,
+            scope=str(halt.scope),
+            key=halt.key,
+            rule=halt.rule,
+            event_id=halt.event,
+            started_at=halt.at,
+        )
+        publish(
+            "mamori.custody.halt_started",
+            {
+                "halt": halt.id,
+                "scope": str(halt.scope),
+                "key": halt.key,
+                "rule": halt.rule,
+                "event": halt.event,
+                "at": halt.at.isoformat(),
+            },
+            event_id=f"halt-started-{halt.id}",
+        )
+        notify(
+            "custody.halt",
+            "critical",
+            (f"停止: {halt.scope} {halt.key}", f"Halted: {halt.scope} {halt.key}"),
+            (
+                f"規則 {halt.rule} の基準値に達したため停止しました（イベント {halt.event}）。"
+                "解除には2名の承認が必要です。",
+                f"Rule {halt.rule} was reached by event {halt.event}; lifting needs two approvals.",
+            ),
+            _levels(asset),
+            requires_ack=True,
+            escalate_after=ESCALATE_AFTER,
+            link="/custody/",
+        )
+    for reason in decision.reasons:
+        if not reason.code.startswith("threshold.") or reason.code == "threshold.halt":
+            continue
+        topic = f"custody.threshold.{reason.rule}"
+        if (
+            reason.code == "threshold.notify"
+            and Notification.objects.filter(
+                topic=topic, created_at__gte=timezone.now() - timedelta(hours=1)
+            ).exists()
+        ):
+            continue  # a reached notify level is told once an hour, not per event
+        notify(
+            topic,
+            "warning",
+            (
+                f"基準値到達: {reason.rule}（{decision.action}）",
+                f"Threshold reached: {reason.rule} ({decision.action})",
+            ),
+            (reason.message, reason.message),
+            _levels(asset),
+            requires_ack=True,
+            escalate_after=ESCALATE_AFTER,
+            link="/custody/",
+        )

@@ -1,0 +1,70 @@
+"""Checking a withdrawal for the exchange's services: decide, and hold through approvals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from mamori.accounts.models import ApiToken, ApprovalRequest, User
+from mamori.accounts.services import approvals
+from mamori.custody.models import HeldWithdrawal, MonitorRecord
+from mamori.custody.services import monitor
+from mamori.engines import threshold as engine
+
+__all__ = ["RELEASE_KIND", "RELEASE_POLICY", "Checked", "check_withdrawal"]
+
+RELEASE_KIND = "custody.withdrawal_release"
+RELEASE_POLICY = "withdrawal_release"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A decision and, for a held withdrawal, the approval it waits for."""
+
+    decision: engine.Decision
+    approval: ApprovalRequest | None
+
+
+def check_withdrawal(
+    request_id: str,
+    customer: str,
+    asset: str,
+    amount: int,
+    address: str,
+    at: datetime | None,
+    requester: User | ApiToken,
+) -> Checked:
+    """Decide a withdrawal request once (idempotent by ``request_id``)."""
+    now = timezone.now()
+    if at is None:  # the time of the first check, so that a resend is the same event
+        first = MonitorRecord.objects.filter(event_id=request_id, kind="event").first()
+        at = engine.from_micros(first.row[2]) if first is not None else now
+    event = engine.WithdrawalRequest(request_id, at, customer, asset, amount, address)
+    with transaction.atomic():
+        decision = monitor.decide(event, now)
+        approval = None
+        if decision.action is engine.Action.HOLD:
+            held = HeldWithdrawal.objects.filter(event_id=request_id).select_related("approval")
+            existing = held.first()
+            if existing is not None:
+                approval = existing.approval
+            else:
+                approval = approvals.submit(
+                    RELEASE_KIND,
+                    f"Release withdrawal {request_id} ({amount} {asset} base units)",
+                    {
+                        "request_id": request_id,
+                        "customer": customer,
+                        "asset": asset,
+                        "amount": str(amount),
+                        "address": address,
+                        "reasons": [r.code for r in decision.reasons],
+                    },
+                    RELEASE_POLICY,
+                    requester,
+                )
+                HeldWithdrawal.objects.create(event_id=request_id, approval=approval)
+    return Checked(decision, approval)

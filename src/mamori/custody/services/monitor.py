@@ -1,0 +1,229 @@
+"""The monitor as a service: one decision point shared by every process (ISM 27-2, 27-3).
+
+Each process keeps a :class:`~mamori.engines.threshold.Monitor` in memory and the database
+keeps its journal (:class:`~mamori.custody.models.MonitorRecord`). To decide, a process takes
+the monitor lock (PostgreSQL advisory lock; SQLite's write lock), first applies the records
+other processes wrote since it last looked, decides, and writes its record in the same
+transaction — so a decision exists once it is committed, every process sees the same
+sequence, and after a crash the journal rebuilds exactly the same state. If a transaction
+rolls back after the monitor changed in memory, the next call notices the missing record and
+rebuilds from the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from mamori.custody.models import Asset, MonitorRecord, ThresholdRule
+from mamori.engines import threshold as engine
+
+__all__ = [
+    "apply_thresholds",
+    "current",
+    "decide",
+    "engine_config",
+    "lift",
+    "reset",
+]
+
+log = logging.getLogger("mamori.custody")
+LOCK_KEY = 0x6D616D6F72695F63  # "mamori_c"
+_LOCK = threading.Lock()
+
+
+@dataclass
+class _Held:
+    monitor: engine.Monitor | None = None
+    seq: int = 0
+    pending: int | None = None
+
+
+_HELD = _Held()
+
+
+def reset() -> None:
+    """Forget the in-memory monitor (the next call rebuilds it from the journal)."""
+    _HELD.monitor, _HELD.seq, _HELD.pending = None, 0, None
+
+
+def _rule_data(rule: ThresholdRule) -> dict[str, Any]:
+    return {
+        "code": rule.code,
+        "direction": rule.direction,
+        "scope": rule.scope,
+        "level": rule.level,
+        "asset": rule.asset.code if rule.asset else None,
+        "limit_units": str(int(rule.limit_units)) if rule.limit_units is not None else None,
+        "limit_jpy": str(rule.limit_jpy) if rule.limit_jpy is not None else None,
+        "window": rule.window_seconds,
+    }
+
+
+def engine_config(data: dict[str, Any]) -> engine.Config:
+    """Build the engine's configuration from a config record (raises ``ConfigError``)."""
+    return engine.Config(
+        tuple(engine.Asset(code, decimals) for code, decimals in data["assets"]),
+        tuple(
+            engine.Rule(
+                r["code"],
+                engine.Direction(r["direction"]),
+                engine.Scope(r["scope"]),
+                engine.Level(r["level"]),
+                r["asset"],
+                int(r["limit_units"]) if r["limit_units"] is not None else None,
+                Decimal(r["limit_jpy"]) if r["limit_jpy"] is not None else None,
+                timedelta(seconds=r["window"]) if r["window"] else None,
+            )
+            for r in data["rules"]
+        ),
+    )
+
+
+def _db_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Monitor:
+    if record.kind == MonitorRecord.Kind.CONFIG:
+        config = engine_config(record.row)
+        if monitor is None:
+            return engine.Monitor(config)
+        monitor.reconfigure(config)
+        return monitor
+    if monitor is None:
+        monitor = engine.Monitor(engine.Config((), ()))
+    if record.kind == MonitorRecord.Kind.LIFT:
+        monitor.halts.pop(record.row["halt"], None)
+        return monitor
+    row = list(record.row)
+    now = None
+    if row[0] >= 10:
+        row[0] -= 10
+        now = engine.from_micros(row.pop())
+    monitor.process(engine.row_event(row), now)
+    return monitor
+
+
+def _catch_up() -> engine.Monitor:
+    """Apply the journal records this process has not seen (all of them after a reset)."""
+    if _HELD.pending is not None:
+        if MonitorRecord.objects.filter(pk=_HELD.pending).exists():
+            _HELD.pending = None
+        else:  # the transaction that wrote it rolled back: memory is ahead of the journal
+            log.warning("custody monitor rebuilt: a decision was rolled back")
+            reset()
+    monitor = _HELD.monitor
+    for record in MonitorRecord.objects.filter(pk__gt=_HELD.seq).order_by("pk").iterator():
+        monitor = _apply(monitor, record)
+        _HELD.seq = record.pk
+    if monitor is None:
+        monitor = engine.Monitor(engine.Config((), ()))
+    _HELD.monitor = monitor
+    return monitor
+
+
+def _written(record: MonitorRecord) -> None:
+    _HELD.seq = record.pk
+    _HELD.pending = record.pk
+
+    def committed(pk: int = record.pk) -> None:
+        if _HELD.pending == pk:
+            _HELD.pending = None
+
+    transaction.on_commit(committed)
+
+
+def current() -> engine.Monitor:
+    """Return the monitor brought up to date with the journal."""
+    with _LOCK, transaction.atomic():
+        _db_lock()
+        return _catch_up()
+
+
+def apply_thresholds() -> engine.Config:
+    """Make the current assets and active thresholds the monitor's configuration.
+
+    An inconsistent configuration raises ``engine.ConfigError`` and changes nothing.
+    """
+    data = {
+        "assets": [[a.code, a.decimals] for a in Asset.objects.order_by("code")],
+        "rules": [_rule_data(r) for r in ThresholdRule.objects.filter(active=True)],
+    }
+    config = engine_config(data)  # refuse before anything is written
+    with _LOCK, transaction.atomic():
+        _db_lock()
+        monitor = _catch_up()
+        count = MonitorRecord.objects.filter(kind=MonitorRecord.Kind.CONFIG).count()
+        record = MonitorRecord.objects.create(
+            kind=MonitorRecord.Kind.CONFIG,
+            event_id=f"config:{count + 1}",
+            row=data,
+            recorded_at=timezone.now(),
+        )
+        monitor.reconfigure(config)
+        _written(record)
+    return config
+
+
+def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
+    """Decide ``event`` once, durably; a resend returns the first decision."""
+    from mamori.custody.services import alerts
+
+    with _LOCK, transaction.atomic():
+        _db_lock()
+        monitor = _catch_up()
+        if monitor.knows(event.id):
+            return monitor.process(event)
+        decision = monitor.process(event, now)
+        row = engine.event_row(event)
+        if now is not None:
+            row = [row[0] + 10, *row[1:], engine.micros(now)]
+        record = MonitorRecord.objects.create(
+            kind=MonitorRecord.Kind.EVENT,
+            event_id=event.id,
+            row=row,
+            action=str(decision.action),
+            reasons=[_reason(r) for r in decision.reasons],
+            recorded_at=timezone.now(),
+        )
+        _written(record)
+        alerts.after_decision(event, decision)
+    return decision
+
+
+def lift(halt_id: str) -> bool:
+    """Lift an active halt in the monitor and the journal; False if it was not active."""
+    with _LOCK, transaction.atomic():
+        _db_lock()
+        monitor = _catch_up()
+        if halt_id not in monitor.halts:
+            return False
+        monitor.lift(halt_id)
+        record = MonitorRecord.objects.create(
+            kind=MonitorRecord.Kind.LIFT,
+            event_id=f"lift:{halt_id}",
+            row={"halt": halt_id},
+            recorded_at=timezone.now(),
+        )
+        _written(record)
+    return True
+
+
+def _reason(reason: engine.Reason) -> dict[str, Any]:
+    return {
+        "code": reason.code,
+        "message": reason.message,
+        "rule": reason.rule,
+        "observed": str(reason.observed) if reason.observed is not None else None,
+        "limit": str(reason.limit) if reason.limit is not None else None,
+    }

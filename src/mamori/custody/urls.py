@@ -1,0 +1,12 @@
+"""URLs of the custody pages."""
+
+from django.urls import path
+
+from mamori.custody import views
+
+app_name = "custody"
+
+urlpatterns = [
+    path("", views.overview_view, name="overview"),
+    path("halts/<int:pk>/lift/", views.lift_view, name="lift"),
+]

@@ -1,0 +1,221 @@
+"""Custody monitoring as a service: API, halts lifted by two people, notices, journal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from conftest import client_for, give, make_user
+from mamori.accounts.services import approvals, tokens
+from mamori.custody.models import Asset, Halt, HeldWithdrawal, MonitorRecord, ThresholdRule
+from mamori.custody.services import monitor
+from mamori.events.models import OutboxEvent
+from mamori.notifications.models import Notification
+from peers import smtp_server
+
+pytestmark = pytest.mark.django_db
+BTC = 10**8
+
+
+@pytest.fixture
+def desk(db):
+    """BTC with a responsible operator, three withdrawal thresholds, officers, a token."""
+    monitor.reset()
+    operator = give(make_user("op-watanabe"), "custody_operator")
+    operator.email = "op@exchange.example"
+    operator.save()
+    btc = Asset.objects.create(
+        code="BTC", name="Bitcoin", chain="bitcoin", decimals=8, responsible=operator
+    )
+    for code, scope, level, units, window in (
+        ("single", "single", "hold", 5 * BTC, None),
+        ("customer", "customer", "notify", 8 * BTC, 3600),
+        ("all", "all", "halt", 20 * BTC, 3600),
+    ):
+        ThresholdRule.objects.create(
+            code=code,
+            direction="withdrawal",
+            scope=scope,
+            level=level,
+            asset=btc,
+            limit_units=units,
+            window_seconds=window,
+        )
+    monitor.apply_thresholds()
+    issued = tokens.issue("exchange", ["custody:check", "custody:report", "custody:read"], 30, None)
+    yield {
+        "api": Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}"),
+        "operator": operator,
+        "ciso": give(make_user("ciso-ono"), "ciso"),
+        "sgm": give(make_user("sgm-abe"), "system_general_manager"),
+    }
+    monitor.reset()
+
+
+def check(api: Client, request_id: str, amount: int, customer: str = "c1", **extra):
+    body = {"request_id": request_id, "customer": customer, "asset": "BTC", "amount": str(amount)}
+    body.update(extra)
+    return api.post("/api/custody/withdrawals/check", body, content_type="application/json")
+
+
+def test_allow_then_a_single_large_withdrawal_is_held_for_approval(desk) -> None:
+    allowed = check(desk["api"], "r1", 1 * BTC)
+    assert allowed.status_code == 200 and allowed.json()["action"] == "allow"
+    held = check(desk["api"], "r2", 5 * BTC).json()
+    assert held["action"] == "hold" and held["reasons"][0]["code"] == "threshold.hold"
+    assert held["reasons"][0]["observed"] == str(5 * BTC)
+    request = HeldWithdrawal.objects.get(event_id="r2").approval
+    assert held["approval_request"] == request.pk and request.policy.code == "withdrawal_release"
+    again = check(desk["api"], "r2", 5 * BTC).json()
+    assert again == held  # idempotent: same decision, same approval
+    conflict = check(desk["api"], "r2", 6 * BTC).json()
+    assert conflict["action"] == "reject" and conflict["reasons"][0]["code"] == "duplicate_conflict"
+
+
+def test_the_all_customers_limit_halts_at_the_first_breach_and_tells_people_at_once(
+    desk, settings, django_capture_on_commit_callbacks
+) -> None:
+    with smtp_server() as (port, mailbox):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        with django_capture_on_commit_callbacks(execute=True):
+            for i in range(4):
+                assert (
+                    check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}").json()["action"]
+                    == "allow"
+                )
+            breach = check(desk["api"], "d4", 4 * BTC, customer="x4").json()
+    assert breach["action"] == "halt"
+    (halt,) = breach["halts"]
+    assert (halt["scope"], halt["key"], halt["rule"], halt["event"]) == (
+        "asset",
+        "BTC",
+        "all",
+        "d4",
+    )
+    notice = Notification.objects.get(topic="custody.halt")
+    assert notice.severity == "critical" and notice.requires_ack
+    assert any("op@exchange.example" in m["To"] for m in mailbox.messages)
+    assert OutboxEvent.objects.filter(subject="mamori.custody.halt_started").exists()
+    refused = check(desk["api"], "d5", 1, customer="x5").json()
+    assert refused["action"] == "reject" and refused["reasons"][0]["code"] == "halted"
+    listed = desk["api"].get("/api/custody/halts").json()
+    assert [h["id"] for h in listed] == [halt["id"]]
+
+
+def test_lifting_a_halt_needs_two_distinct_authorised_people(desk) -> None:
+    for i in range(5):
+        check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
+    halt = Halt.objects.get()
+    client = client_for(desk["operator"])
+    client.post(f"/custody/halts/{halt.pk}/lift/")
+    halt.refresh_from_db()
+    request = halt.lift_request
+    assert request is not None and request.policy.code == "halt_lift"
+    with pytest.raises(approvals.ApprovalRefused):
+        approvals.decide(request.pk, desk["operator"], "approve", "mine")  # the requester
+    approvals.decide(request.pk, desk["ciso"], "approve", "cause found")
+    assert check(desk["api"], "after-1", 1, customer="y").json()["action"] == "reject"
+    approvals.decide(request.pk, desk["sgm"], "approve", "agreed")
+    halt.refresh_from_db()
+    assert halt.lifted_at is not None
+    assert MonitorRecord.objects.filter(kind="lift", event_id=f"lift:{halt.halt_id}").exists()
+    assert check(desk["api"], "after-2", 1, customer="y").json()["action"] != "reject"
+
+
+def test_a_restarted_process_rebuilds_the_same_state_from_the_journal(desk) -> None:
+    for i in range(3):
+        check(desk["api"], f"d{i}", 3 * BTC, customer="same")
+    before = monitor.current().window_total("customer", "same", timezone.now())
+    monitor.reset()  # as after a restart
+    assert monitor.current().window_total("customer", "same", timezone.now()) == before == 9 * BTC
+    resent = check(desk["api"], "d2", 3 * BTC, customer="same").json()
+    assert resent["reasons"][0]["code"] == "threshold.notify"  # its first decision, rebuilt
+    assert MonitorRecord.objects.filter(kind="event").count() == 3
+
+
+def test_two_processes_see_each_others_decisions(desk, monkeypatch) -> None:
+    check(desk["api"], "p1", 4 * BTC, customer="shared")
+    other = monitor._Held()
+    monkeypatch.setattr(monitor, "_HELD", other)  # a second process with its own memory
+    second = check(desk["api"], "p2", 4 * BTC, customer="shared").json()
+    assert second["reasons"] and second["reasons"][0]["code"] == "threshold.notify"
+
+
+def test_a_rolled_back_decision_is_forgotten(desk) -> None:
+    from mamori.engines import threshold as engine
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        monitor.decide(
+            engine.WithdrawalRequest("rb", timezone.now(), "c", "BTC", 4 * BTC), timezone.now()
+        )
+        raise RuntimeError("the request failed after deciding")
+    assert not MonitorRecord.objects.filter(event_id="rb").exists()
+    again = monitor.decide(
+        engine.WithdrawalRequest("rb", timezone.now(), "c", "BTC", 1), timezone.now()
+    )
+    assert again.action == "allow"  # decided afresh, not the rolled-back first decision
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "text"),
+    [
+        ({"amount": "1.5"}, 422, "amount"),
+        ({"amount": "-3"}, 422, "amount"),
+        ({"at": "2026-11-22T09:00:00"}, 422, "time zone"),
+        ({"asset": "DOGE"}, 200, "unknown_asset"),
+        ({"amount": "0"}, 200, "bad_amount"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_reason(desk, body, status, text) -> None:
+    base = {"request_id": "bad", "customer": "c1", "asset": "BTC", "amount": "1"}
+    base.update(body)
+    response = desk["api"].post(
+        "/api/custody/withdrawals/check", base, content_type="application/json"
+    )
+    assert response.status_code == status and text in response.content.decode()
+    assert not MonitorRecord.objects.filter(event_id="bad", action="allow").exists()
+
+
+def test_a_token_without_the_scope_is_refused(desk) -> None:
+    issued = tokens.issue("reader", ["custody:read"], 30, None)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    response = check(api, "x", 1)
+    assert response.status_code == 403 and "custody:check" in response.json()["message"]
+
+
+def test_prices_and_deposits_are_reported_as_events(desk) -> None:
+    at = timezone.now().isoformat()
+    api = desk["api"]
+    price = api.post(
+        "/api/custody/events",
+        {"type": "price", "id": "px", "at": at, "asset": "BTC", "jpy": "15000000"},
+        content_type="application/json",
+    )
+    assert price.json()["action"] == "allow"
+    assert monitor.current().prices["BTC"] == Decimal("15000000")
+    bad = api.post(
+        "/api/custody/events",
+        {"type": "deposit", "id": "dx", "at": at, "asset": "BTC"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and "needs customer" in bad.json()["message"]
+
+
+def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
+    from mamori.rulebook.models import Control
+    from mamori.rulebook.services.controls import run_control
+
+    for i in range(5):
+        check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
+    page = client_for(desk["ciso"]).get("/custody/").content.decode()
+    assert "asset BTC" in page and "d4" in page
+    assert client_for(make_user("outsider")).get("/custody/").status_code == 403
+    run = run_control(Control.objects.get(code="CUS-01"))
+    assert run.outcome == "pass", run.summary_en
+    assert timezone.now() - timedelta(minutes=1) < run.started_at

@@ -219,3 +219,35 @@ def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
     run = run_control(Control.objects.get(code="CUS-01"))
     assert run.outcome == "pass", run.summary_en
     assert timezone.now() - timedelta(minutes=1) < run.started_at
+
+
+def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
+    desk, django_capture_on_commit_callbacks
+) -> None:
+    from mamori.custody.models import CapPolicy, Wallet
+    from mamori.rulebook.models import Control
+    from mamori.rulebook.services.controls import run_control
+
+    btc = Asset.objects.get(code="BTC")
+    CapPolicy.objects.create(asset=btc, expected_units=10 * BTC, k=Decimal("1.5"))
+    Wallet.objects.create(name="btc-hot", kind="hot", asset=btc, address="bc1qhot")
+    Wallet.objects.create(name="btc-cold", kind="cold", asset=btc, address="bc1qcold")
+    api, at = desk["api"], timezone.now().isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n, (wallet, units) in enumerate((("btc-cold", 30 * BTC), ("btc-hot", 16 * BTC))):
+            api.post(
+                "/api/custody/events",
+                {
+                    "type": "balance",
+                    "id": f"b{n}",
+                    "at": at,
+                    "wallet": wallet,
+                    "asset": "BTC",
+                    "amount": str(units),
+                },
+                content_type="application/json",
+            )
+    notice = Notification.objects.get(topic="custody.cap.BTC.over")
+    assert f"sweep {1 * BTC} to cold" in notice.body_en  # 16 BTC hot, cap 15 BTC
+    assert run_control(Control.objects.get(code="CUS-02")).outcome == "fail"
+    assert run_control(Control.objects.get(code="CUS-03")).outcome == "fail"  # cold 65 %

@@ -435,3 +435,43 @@ def test_an_event_later_than_the_bound_is_refused_as_late() -> None:
 def test_an_inconsistent_configuration_is_refused(rules, message) -> None:
     with pytest.raises(ConfigError, match=message):
         config(rules)
+
+
+def test_the_expected_outflow_is_the_p99_of_rolling_24_hour_sums_brute_forced() -> None:
+    import random
+
+    from mamori.engines.threshold import learn_expected_outflow, micros
+
+    rng = random.Random(7)
+    now = micros(T0 + timedelta(days=30))
+    outflows = [
+        (micros(T0) + rng.randrange(0, 30 * 24 * 3600) * 10**6, rng.randrange(1, 100))
+        for _ in range(500)
+    ]
+    learned = learn_expected_outflow(outflows, now)
+    hour, day = 3600 * 10**6, 24 * 3600 * 10**6
+    start = now - 30 * day
+    sums = []
+    sample = start + day
+    while sample <= now:
+        sums.append(sum(u for t, u in outflows if sample - day < t <= sample))
+        sample += hour
+    sums.sort()
+    import math
+
+    assert learned.samples == len(sums) == 29 * 24 + 1
+    assert learned.units == sums[math.ceil(0.99 * len(sums)) - 1]
+    assert "p99 (nearest rank)" in learned.explain()
+
+
+def test_the_cap_says_what_to_sweep_or_refill_and_spread_finds_a_heavy_wallet() -> None:
+    from mamori.engines.threshold import cap_status, over_share
+
+    over = cap_status(hot=1_600, expected=1_000, k=Decimal("1.5"))
+    assert (over.state, over.cap, over.sweep) == ("over", 1_500, 100)
+    assert cap_status(1_500, 1_000, Decimal("1.5")).state == "ok"  # exactly at the cap
+    under = cap_status(400, 1_000, Decimal("1.5"))
+    assert (under.state, under.refill) == ("under", 600)
+    heavy = over_share({"hot": 100, "cold-1": 700, "cold-2": 200}, Decimal("0.6"))
+    assert heavy == [("cold-1", Decimal("0.7"))]
+    assert over_share({"a": 60, "b": 40}, Decimal("0.6")) == []  # exactly at the share

@@ -42,6 +42,57 @@ def thresholds_cover_every_asset() -> CheckResult:
     )
 
 
+def hot_wallets_within_cap() -> CheckResult:
+    """Pass when every assessed asset's hot balance is within k × the expected outflow."""
+    from mamori.custody.services.cap import assess_all
+
+    assessments = assess_all()
+    if not assessments:
+        return CheckResult(
+            False,
+            "上限方針と残高報告のある資産がない",
+            "no asset has a cap policy and reported balances",
+            {},
+        )
+    over = [a for a in assessments if a.status.state == "over"]
+    evidence = {
+        a.asset.code: {
+            "hot": str(a.status.hot),
+            "cap": str(a.status.cap),
+            "expected": str(a.status.expected),
+            "how": a.expected_source,
+        }
+        for a in assessments
+    }
+    if over:
+        listed = ", ".join(f"{a.asset.code} (sweep {a.status.sweep})" for a in over)
+        return CheckResult(False, f"上限超過: {listed}", f"over the cap: {listed}", evidence)
+    return CheckResult(
+        True, "すべてのホットウォレットが上限内", "every hot wallet is within its cap", evidence
+    )
+
+
+def spread_within_limit() -> CheckResult:
+    """Pass when no wallet holds more than its asset's maximum share."""
+    from mamori.custody.services.cap import assess_all
+
+    assessments = assess_all()
+    heavy = [(a.asset.code, w, s) for a in assessments for w, s in a.heavy]
+    if not assessments:
+        return CheckResult(False, "評価できる資産がない", "no asset can be assessed", {})
+    if heavy:
+        listed = ", ".join(f"{w} {s:.1%} of {code}" for code, w, s in heavy)
+        return CheckResult(
+            False,
+            f"分散基準超過: {listed}",
+            f"over the spread limit: {listed}",
+            {"heavy": listed},
+        )
+    return CheckResult(True, "分散基準内", "every asset is spread within its limit", {})
+
+
 def register() -> None:
-    """Offer the check to the control catalogue."""
+    """Offer the checks to the control catalogue."""
     register_check("custody.thresholds_cover", thresholds_cover_every_asset, "mamori.custody")
+    register_check("custody.hot_within_cap", hot_wallets_within_cap, "mamori.custody")
+    register_check("custody.spread", spread_within_limit, "mamori.custody")

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from mamori.accounts.models import User
 from mamori.core.demo import DemoReport
-from mamori.custody.models import Asset, Halt, ThresholdRule, Wallet
+from mamori.custody.models import Asset, CapPolicy, Halt, ThresholdRule, Wallet
 from mamori.engines import threshold as engine
 
 BTC, ETH = 10**8, 10**18
@@ -130,6 +130,18 @@ def load(report: DemoReport) -> None:
     for event in _day(day):
         decision = monitor.decide(event)
         counts[str(decision.action)] = counts.get(str(decision.action), 0) + 1
+    for asset in Asset.objects.all():
+        CapPolicy.objects.create(asset=asset)
+    end = day + timedelta(hours=15)
+    for n, (wallet, code, amount) in enumerate(
+        (
+            ("BTC-hot", "BTC", 200 * BTC),
+            ("BTC-cold", "BTC", 900 * BTC),
+            ("ETH-hot", "ETH", 40 * ETH),
+            ("ETH-cold", "ETH", 30 * ETH),
+        )
+    ):
+        monitor.decide(engine.Balance(f"demo-balance-{n}", end, wallet, code, amount))
     halt = Halt.objects.filter(lifted_at__isnull=True).first()
     report.lines.append(
         "Custody: a day of traffic replayed — "

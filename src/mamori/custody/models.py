@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Asset", "Halt", "HeldWithdrawal", "MonitorRecord", "ThresholdRule", "Wallet"]
+__all__ = [
+    "Asset",
+    "CapPolicy",
+    "Halt",
+    "HeldWithdrawal",
+    "MonitorRecord",
+    "ThresholdRule",
+    "Wallet",
+]
 
 
 class Asset(models.Model):
@@ -242,3 +252,38 @@ class HeldWithdrawal(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class CapPolicy(models.Model):
+    """How much of an asset may stay online (ISM 27-1-1) and how it is spread (27-1-2)."""
+
+    asset = models.OneToOneField(
+        Asset,
+        on_delete=models.PROTECT,
+        related_name="cap_policy",
+    )
+    k = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("1.5"),
+        help_text=_("The hot balance may be at most k times the expected outflow."),
+    )
+    expected_units = models.DecimalField(
+        max_digits=40,
+        decimal_places=0,
+        null=True,
+        blank=True,
+        help_text=_("Expected outflow per 24 hours in base units; empty: learned from history."),
+    )
+    percentile = models.PositiveSmallIntegerField(
+        default=99,
+    )
+    max_share = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.6"),
+        help_text=_("No wallet may hold more than this share of the asset."),
+    )
+
+    def __str__(self) -> str:
+        return f"cap {self.asset_id}"

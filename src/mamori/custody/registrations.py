@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.services.roles import has_permission
 from mamori.core.navigation import register_page
 from mamori.core.scopes import register_scope
+from mamori.scheduler.jobs import Job, register_job
 
 
 def _can_view(request: HttpRequest) -> bool:
     return has_permission(request.user, "custody.view")
+
+
+def _cap_job() -> dict[str, object]:
+    from mamori.custody.services import cap
+
+    assessments = cap.assess_all()
+    told = [a.asset.code for a in assessments if cap.alert(a)]
+    return {"assessed": [a.asset.code for a in assessments], "alerted": told}
 
 
 def register() -> None:
@@ -28,4 +39,14 @@ def register() -> None:
     register_scope("custody:check", _("check withdrawals before they are sent"))
     register_scope("custody:report", _("report deposits, cancellations, sends, prices, balances"))
     register_scope("custody:read", _("read active halts"))
+    register_job(
+        Job(
+            "custody.cap_check",
+            _cap_job,
+            _("check hot-wallet caps and spread"),
+            every=timedelta(hours=1),
+            window=timedelta(minutes=30),
+            alert_roles=(("ciso",),),
+        )
+    )
     register_demo_loader("custody", demo.load, order=500)

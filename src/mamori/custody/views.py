@@ -12,7 +12,7 @@ from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.custody.models import Asset, Halt, MonitorRecord, ThresholdRule, Wallet
-from mamori.custody.services import halts
+from mamori.custody.services import cap, halts
 
 
 @permission_required("custody.view")
@@ -35,6 +35,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "assets": Asset.objects.select_related("responsible"),
             "wallets": Wallet.objects.select_related("asset"),
             "can_manage": has_permission(request.user, "custody.manage"),
+            "caps": cap.assess_all(),
         },
     )
 

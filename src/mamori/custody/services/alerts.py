@@ -28,8 +28,20 @@ def _levels(asset_code: str) -> list[list[Recipient]]:
 
 
 def after_decision(event: engine.Event, decision: engine.Decision) -> None:
-    """Record halts, tell the responsible people, publish on the bus."""
+    """Record halts, tell the responsible people, publish on the bus; on a reported
+    balance, check the hot-wallet cap and spread."""
     asset = getattr(event, "asset", "")
+    if isinstance(event, engine.Balance):
+        from django.db import transaction
+
+        from mamori.custody.services import cap
+
+        def check_cap(code: str = asset) -> None:
+            assessment = next((a for a in cap.assess_all() if a.asset.code == code), None)
+            if assessment is not None:
+                cap.alert(assessment)
+
+        transaction.on_commit(check_cap)  # after the monitor lock is released
     for halt in decision.halts:
         Halt.objects.create(
             halt_id=halt.id,

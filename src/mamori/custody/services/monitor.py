@@ -36,7 +36,7 @@ __all__ = [
 
 log = logging.getLogger("mamori.custody")
 LOCK_KEY = 0x6D616D6F72695F63  # "mamori_c"
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entered by on-commit hooks that read the monitor
 
 
 @dataclass

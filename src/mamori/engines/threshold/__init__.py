@@ -5,6 +5,13 @@ units and exact JPY values; no Django, no I/O — the application journals decis
 replays them to rebuild a :class:`Monitor` after a restart.
 """
 
+from mamori.engines.threshold.cap import (
+    CapStatus,
+    Learned,
+    cap_status,
+    learn_expected_outflow,
+    over_share,
+)
 from mamori.engines.threshold.journal import (
     Journal,
     decode_event,
@@ -47,6 +54,7 @@ __all__ = [
     "Action",
     "Asset",
     "Balance",
+    "CapStatus",
     "Config",
     "ConfigError",
     "Decision",
@@ -56,6 +64,7 @@ __all__ = [
     "Halt",
     "HaltScope",
     "Journal",
+    "Learned",
     "Level",
     "Monitor",
     "Price",
@@ -66,12 +75,15 @@ __all__ = [
     "WithdrawalCancelled",
     "WithdrawalRequest",
     "WithdrawalSent",
+    "cap_status",
     "decode_event",
     "encode_event",
     "event_row",
     "from_micro_yen",
     "from_micros",
+    "learn_expected_outflow",
     "micros",
+    "over_share",
     "replay",
     "row_event",
     "to_micro_yen",

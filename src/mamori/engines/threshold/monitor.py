@@ -234,6 +234,15 @@ class Monitor:
             self._latest = t
         return decision
 
+    def outflows(self, asset: str) -> list[tuple[int, int]]:
+        """Return ``(time µs, units)`` of the withdrawals of ``asset`` still counted (not
+        cancelled), over the retained history — the input of the hot-wallet cap."""
+        return [
+            (m.time, m.units)
+            for m in self._history
+            if m.direction is Direction.WITHDRAWAL and m.asset == asset and m.state != "cancelled"
+        ]
+
     def knows(self, event_id: str) -> bool:
         """Return whether ``event_id`` was decided before (a resend: no need to journal it)."""
         return event_id in self._seen

@@ -1,0 +1,117 @@
+"""Hot-wallet cap and spread of every asset, from the balances the exchange reports
+(ISM 27-1-1, 27-1-2); an alert says how much to sweep to cold or to refill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from mamori.custody.models import Asset, CapPolicy, Wallet
+from mamori.custody.services import monitor
+from mamori.engines import threshold as engine
+from mamori.notifications.models import Notification
+from mamori.notifications.services import Recipient, notify
+
+__all__ = ["Assessment", "alert", "assess", "assess_all"]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Where one asset stands: cap status, how expected was found, wallets over share."""
+
+    asset: Asset
+    status: engine.CapStatus
+    expected_source: str
+    heavy: list[tuple[str, Decimal]]
+    balances: dict[str, int]
+
+
+def assess(asset: Asset) -> Assessment | None:
+    """Assess ``asset`` (None without a cap policy or without any reported balance)."""
+    policy = CapPolicy.objects.filter(asset=asset).first()
+    if policy is None:
+        return None
+    state = monitor.current()
+    wallets = {w.name: w for w in Wallet.objects.filter(asset=asset)}
+    balances = {
+        name: amount
+        for (name, code), amount in state.balances.items()
+        if code == asset.code and name in wallets
+    }
+    if not balances:
+        return None
+    hot = sum(v for k, v in balances.items() if wallets[k].kind == Wallet.Kind.HOT)
+    if policy.expected_units is not None:
+        expected, source = int(policy.expected_units), "configured"
+    else:
+        learned = engine.learn_expected_outflow(
+            state.outflows(asset.code), engine.micros(timezone.now()), policy.percentile
+        )
+        expected, source = learned.units, learned.explain()
+    return Assessment(
+        asset,
+        engine.cap_status(hot, expected, policy.k),
+        source,
+        engine.over_share(balances, policy.max_share),
+        balances,
+    )
+
+
+def assess_all() -> list[Assessment]:
+    """Assess every asset that has a cap policy and reported balances."""
+    return [a for a in (assess(asset) for asset in Asset.objects.all()) if a is not None]
+
+
+def alert(assessment: Assessment) -> bool:
+    """Tell the responsible people when over the cap, under need or too concentrated
+    (at most once an hour per asset and kind); return whether a notice was sent."""
+    status, code = assessment.status, assessment.asset.code
+    parts: list[tuple[str, str]] = []
+    if status.state == "over":
+        parts.append(
+            (
+                f"ホットウォレット残高 {status.hot} が上限 {status.cap} を超過: {status.sweep} を"
+                "コールドへ移動してください",
+                f"hot balance {status.hot} is over the cap {status.cap}: sweep {status.sweep} "
+                "to cold",
+            )
+        )
+    elif status.state == "under":
+        parts.append(
+            (
+                f"ホットウォレット残高 {status.hot} が想定出金 {status.expected} を下回る: "
+                f"{status.refill} の補充が必要",
+                f"hot balance {status.hot} is below the expected outflow {status.expected}: "
+                f"refill {status.refill}",
+            )
+        )
+    for wallet, share in assessment.heavy:
+        parts.append(
+            (
+                f"ウォレット {wallet} が {code} の {share:.1%} を保有（分散基準超過）",
+                f"wallet {wallet} holds {share:.1%} of {code} (over the spread limit)",
+            )
+        )
+    if not parts:
+        return False
+    topic = f"custody.cap.{code}.{status.state}"
+    if Notification.objects.filter(
+        topic=topic, created_at__gte=timezone.now() - timedelta(hours=1)
+    ).exists():
+        return False
+    responsible = assessment.asset.responsible
+    level0 = [Recipient(username=responsible.username)] if responsible else [Recipient("ciso")]
+    notify(
+        topic,
+        "warning",
+        (f"{code} の保管状況に対応が必要", f"{code} custody needs attention"),
+        ("\n".join(p[0] for p in parts), "\n".join(p[1] for p in parts)),
+        [level0, [Recipient("ciso")]],
+        requires_ack=True,
+        escalate_after=timedelta(hours=1),
+        link="/custody/",
+    )
+    return True

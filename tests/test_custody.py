@@ -204,7 +204,7 @@ def test_prices_and_deposits_are_reported_as_events(desk) -> None:
         {"type": "deposit", "id": "dx", "at": at, "asset": "BTC"},
         content_type="application/json",
     )
-    assert bad.status_code == 422 and "needs customer" in bad.json()["message"]
+    assert bad.status_code == 422 and "'customer' is required" in bad.json()["message"]
 
 
 def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
@@ -251,3 +251,103 @@ def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
     assert f"sweep {1 * BTC} to cold" in notice.body_en  # 16 BTC hot, cap 15 BTC
     assert run_control(Control.objects.get(code="CUS-02")).outcome == "fail"
     assert run_control(Control.objects.get(code="CUS-03")).outcome == "fail"  # cold 65 %
+
+
+def test_replaying_a_file_is_all_or_nothing_and_reports_every_bad_line(desk, tmp_path) -> None:
+    import json as _json
+
+    from django.core.management import CommandError, call_command
+
+    at = timezone.now().isoformat()
+    good = [
+        {
+            "type": "withdrawal",
+            "id": f"f{i}",
+            "at": at,
+            "customer": "c",
+            "asset": "BTC",
+            "amount": str(2 * BTC),
+        }
+        for i in range(4)
+    ]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        "\n".join(
+            [
+                _json.dumps(good[0]),
+                _json.dumps({**good[1], "amount": "1.5"}),
+                _json.dumps({**good[2], "at": "yesterday"}),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("custody", "replay", str(bad))
+    assert "bad.jsonl:2: 'amount' must be digits only" in str(refused.value)
+    assert "bad.jsonl:3: 'at' is not an ISO 8601 time" in str(refused.value)
+    assert not MonitorRecord.objects.filter(kind="event").exists()
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text("\n".join(_json.dumps(e) for e in good), encoding="utf-8")
+    from io import StringIO
+
+    out = StringIO()
+    call_command("custody", "replay", str(ok), stdout=out)
+    assert "4 events: allow 4" in out.getvalue()
+    assert "threshold.notify" in out.getvalue()  # 8 BTC for one customer in the hour
+
+
+NATS_URL = __import__("os").environ.get("MAMORI_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_jetstream_consumer_decides_each_event_once() -> None:
+    import uuid
+
+    from mamori.events import bus
+    from mamori.events.nats import NatsBus
+    from mamori.testing.pytest_plugin import need_service
+
+    need_service("NATS", NATS_URL)
+    monitor.reset()
+    btc = Asset.objects.create(code="BTC", name="Bitcoin", chain="bitcoin", decimals=8)
+    ThresholdRule.objects.create(
+        code="single",
+        direction="withdrawal",
+        scope="single",
+        level="hold",
+        asset=btc,
+        limit_units=5 * BTC,
+    )
+    monitor.apply_thresholds()
+    tag = uuid.uuid4().hex[:8]
+    real = NatsBus(NATS_URL, stream=f"MAMORI_T{tag}", prefix=f"t{tag}")
+    real.ensure_stream()
+    try:
+        at = timezone.now().isoformat()
+        for n, units in enumerate((1 * BTC, 6 * BTC)):
+            data = {
+                "type": "withdrawal",
+                "id": f"n{n}",
+                "at": at,
+                "customer": "c",
+                "asset": "BTC",
+                "amount": str(units),
+            }
+            event = bus.Event("mamori.custody.in.withdrawal", f"bus-{n}", data, timezone.now())
+            real.deliver(event)
+            real.deliver(event)  # a producer retry: JetStream keeps one
+        real.deliver(
+            bus.Event("mamori.custody.in.deposit", "bus-bad", {"type": "deposit"}, timezone.now())
+        )
+        handled = real.consume(20, 2.0)
+        assert handled == 3
+        assert dict(
+            MonitorRecord.objects.filter(kind="event").values_list("event_id", "action")
+        ) == {
+            "n0": "allow",
+            "n1": "hold",
+        }
+        assert real.consume(20, 0.5) == 0  # acknowledged: nothing comes back
+    finally:
+        real.delete_stream()
+        monitor.reset()

@@ -23,6 +23,7 @@ DATABASE_COMMANDS = {
     "demo_code",
     "log",
     "rulebook",
+    "custody",
 }
 ALIASES = {"demo-code": "demo_code"}
 

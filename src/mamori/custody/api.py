@@ -8,7 +8,6 @@ different content is refused as possible tampering.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -137,29 +136,15 @@ def check_withdrawal(request: HttpRequest, body: CheckIn) -> dict[str, Any]:
 
 
 def _event(body: EventIn) -> engine.Event:
-    at = _aware(body.at)
-    if body.type == "deposit":
-        if not body.amount or not body.customer or not body.asset:
-            raise HttpError(422, "a deposit needs customer, asset and amount")
-        return engine.Deposit(body.id, at, body.customer, body.asset, int(body.amount))
-    if body.type in ("withdrawal_cancelled", "withdrawal_sent"):
-        if not body.withdrawal:
-            raise HttpError(422, f"{body.type} needs the withdrawal's request id")
-        kind = (
-            engine.WithdrawalCancelled
-            if body.type == "withdrawal_cancelled"
-            else engine.WithdrawalSent
-        )
-        return kind(body.id, at, body.withdrawal)
-    if body.type == "price":
-        try:
-            jpy = Decimal(body.jpy)
-        except InvalidOperation:
-            raise HttpError(422, f"jpy must be a decimal number, got {body.jpy!r}") from None
-        return engine.Price(body.id, at, body.asset, jpy)
-    if not body.amount or not body.wallet or not body.asset:
-        raise HttpError(422, "a balance needs wallet, asset and amount")
-    return engine.Balance(body.id, at, body.wallet, body.asset, int(body.amount))
+    from mamori.custody.services import inbound
+
+    data = body.dict()
+    data["at"] = _aware(body.at).isoformat()
+    data["type"] = body.type
+    try:
+        return inbound.parse(data)
+    except ValueError as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 @router.post("/events", response=DecisionOut, auth=authenticated("custody:report"))

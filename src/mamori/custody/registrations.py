@@ -33,6 +33,10 @@ def register() -> None:
     from mamori.custody.services import checks, halts
 
     compliance.register()
+    from mamori.custody import consumers
+    from mamori.events.bus import subscribe
+
+    subscribe(consumers.SUBJECT, "custody-monitor", consumers.handle_inbound)
     approvals.register_action(halts.KIND, halts.apply_lift)
     approvals.register_action(checks.RELEASE_KIND, lambda request: None)
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)

@@ -20,6 +20,7 @@ from peers import smtp_server
 
 pytestmark = pytest.mark.django_db
 BTC = 10**8
+ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 
 
 @pytest.fixture
@@ -30,7 +31,12 @@ def desk(db):
     operator.email = "op@exchange.example"
     operator.save()
     btc = Asset.objects.create(
-        code="BTC", name="Bitcoin", chain="bitcoin", decimals=8, responsible=operator
+        code="BTC",
+        name="Bitcoin",
+        chain="bitcoin",
+        decimals=8,
+        responsible=operator,
+        unknown_address="allow",
     )
     for code, scope, level, units, window in (
         ("single", "single", "hold", 5 * BTC, None),
@@ -58,7 +64,13 @@ def desk(db):
 
 
 def check(api: Client, request_id: str, amount: int, customer: str = "c1", **extra):
-    body = {"request_id": request_id, "customer": customer, "asset": "BTC", "amount": str(amount)}
+    body = {
+        "request_id": request_id,
+        "customer": customer,
+        "asset": "BTC",
+        "amount": str(amount),
+        "address": ADDRESS,
+    }
     body.update(extra)
     return api.post("/api/custody/withdrawals/check", body, content_type="application/json")
 
@@ -173,7 +185,13 @@ def test_a_rolled_back_decision_is_forgotten(desk) -> None:
     ],
 )
 def test_bad_input_is_refused_with_a_clear_reason(desk, body, status, text) -> None:
-    base = {"request_id": "bad", "customer": "c1", "asset": "BTC", "amount": "1"}
+    base = {
+        "request_id": "bad",
+        "customer": "c1",
+        "asset": "BTC",
+        "amount": "1",
+        "address": ADDRESS,
+    }
     base.update(body)
     response = desk["api"].post(
         "/api/custody/withdrawals/check", base, content_type="application/json"
@@ -351,3 +369,57 @@ def test_the_jetstream_consumer_decides_each_event_once() -> None:
     finally:
         real.delete_stream()
         monitor.reset()
+
+
+def test_a_new_address_needs_approval_and_a_cool_down_and_a_bad_one_is_refused(desk) -> None:
+    btc = Asset.objects.get(code="BTC")
+    btc.unknown_address = "hold"
+    btc.save()
+    api = desk["api"]
+    unknown = check(api, "a1", 1 * BTC).json()
+    assert unknown["action"] == "hold" and "unknown_address" in [
+        r["code"] for r in unknown["reasons"]
+    ]
+    malformed = check(api, "a2", 1 * BTC, address="0xnot-bitcoin").json()
+    assert (
+        malformed["action"] == "reject" and malformed["reasons"][0]["code"] == "malformed_address"
+    )
+    registered = api.post(
+        "/api/custody/addresses",
+        {"customer": "c1", "asset": "BTC", "address": ADDRESS, "label": "my wallet"},
+        content_type="application/json",
+    )
+    assert registered.status_code == 201 and registered.json()["status"] == "pending"
+    approvals.decide(registered.json()["approval_request"], desk["ciso"], "approve", "KYC ok")
+    cooling = check(api, "a3", 1 * BTC).json()
+    assert "cooling_down" in [r["code"] for r in cooling["reasons"]]
+    import time_machine
+
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        usable = check(api, "a4", 1 * BTC).json()
+    assert usable["action"] == "allow", usable
+    btc.unknown_address = "reject"
+    btc.save()
+    refused = check(api, "a5", 1 * BTC, customer="c9").json()
+    assert refused["action"] == "reject" and refused["reasons"][0]["code"] == "unknown_address"
+
+
+def test_the_exchange_moves_funds_only_to_its_registered_wallets(desk) -> None:
+    from mamori.custody.models import Wallet
+
+    Wallet.objects.create(
+        name="btc-cold", kind="cold", asset=Asset.objects.get(code="BTC"), address=ADDRESS
+    )
+    api = desk["api"]
+    ok = api.post(
+        "/api/custody/moves/check",
+        {"asset": "BTC", "to_address": ADDRESS},
+        content_type="application/json",
+    ).json()
+    assert ok["action"] == "allow"
+    stray = api.post(
+        "/api/custody/moves/check",
+        {"asset": "BTC", "to_address": "bc1qsomeoneelse0000000000"},
+        content_type="application/json",
+    ).json()
+    assert stray["action"] == "reject" and stray["reasons"][0]["code"] == "unregistered_wallet"

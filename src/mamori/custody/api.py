@@ -13,6 +13,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from mamori.accounts.models import ApiToken, User
 from mamori.core.api import authenticated
@@ -169,3 +170,74 @@ def active_halts(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for h in Halt.objects.filter(lifted_at__isnull=True).order_by("started_at")
     ]
+
+
+class AddressIn(Schema):
+    """A customer's withdrawal destination to register."""
+
+    customer: str = Field(min_length=1, max_length=200)
+    asset: str = Field(min_length=1, max_length=20)
+    address: str = Field(min_length=1, max_length=200)
+    label: str = Field(default="", max_length=100)
+
+
+class AddressOut(Schema):
+    """A registered destination and where its approval stands."""
+
+    customer: str
+    asset: str
+    address: str
+    status: str
+    usable_from: datetime | None
+    approval_request: int
+
+
+class MoveIn(Schema):
+    """One of the exchange's own transfers between wallets."""
+
+    asset: str = Field(min_length=1, max_length=20)
+    to_address: str = Field(min_length=1, max_length=200)
+
+
+def _asset(code: str) -> Any:
+    from mamori.custody.models import Asset
+
+    asset = Asset.objects.filter(code=code).first()
+    if asset is None:
+        raise HttpError(422, f"unknown asset {code!r}")
+    return asset
+
+
+@router.post("/addresses", response={201: AddressOut}, auth=authenticated("custody:report"))
+def register_address(request: HttpRequest, body: AddressIn) -> Status[dict[str, Any]]:
+    """Register a customer's destination: usable after one approval and the cool-down."""
+    from mamori.custody.services import allowlist
+
+    requester = request.auth  # type: ignore[attr-defined]
+    try:
+        entry = allowlist.request_address(
+            body.customer, _asset(body.asset), body.address, body.label, requester
+        )
+    except allowlist.AddressRefused as refused:
+        raise HttpError(422, f"{refused.code}: {refused.message}") from None
+    return Status(
+        201,
+        {
+            "customer": entry.customer,
+            "asset": body.asset,
+            "address": entry.address,
+            "status": entry.status,
+            "usable_from": entry.usable_from,
+            "approval_request": entry.approval_id,
+        },
+    )
+
+
+@router.post("/moves/check", response=DecisionOut, auth=authenticated("custody:check"))
+def check_move(request: HttpRequest, body: MoveIn) -> dict[str, Any]:
+    """Check one of the exchange's own moves: only to its registered wallets."""
+    from mamori.custody.services import allowlist
+
+    verdict = allowlist.check_internal_move(_asset(body.asset), body.to_address)
+    reasons = [{"code": verdict.code, "message": verdict.message}] if verdict.code else []
+    return {"id": "", "action": verdict.action, "reasons": reasons, "halts": []}

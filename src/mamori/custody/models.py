@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
+    "AllowedAddress",
     "Asset",
     "CapPolicy",
     "Halt",
@@ -40,6 +41,20 @@ class Asset(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Told at once when a threshold of this asset is reached (ISM 27-3)."),
+    )
+    unknown_address = models.CharField(
+        max_length=10,
+        choices=[
+            ("hold", _("hold for approval")),
+            ("reject", _("reject")),
+            ("allow", _("allow (allowlist not enforced)")),
+        ],
+        default="hold",
+        help_text=_("What happens to a withdrawal to an address not on the allowlist."),
+    )
+    address_cooldown_hours = models.PositiveIntegerField(
+        default=24,
+        help_text=_("A newly approved address is usable only after this many hours."),
     )
 
     class Meta:
@@ -287,3 +302,56 @@ class CapPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"cap {self.asset_id}"
+
+
+class AllowedAddress(models.Model):
+    """A withdrawal destination registered for a customer (ISM 27, 29-1-1): usable once
+    approved and after its cool-down."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    customer = models.CharField(
+        max_length=200,
+    )
+    asset = models.ForeignKey(
+        Asset,
+        on_delete=models.PROTECT,
+        related_name="allowed_addresses",
+    )
+    address = models.CharField(
+        max_length=200,
+    )
+    label = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+    )
+    requested_at = models.DateTimeField()
+    usable_from = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    approval = models.OneToOneField(
+        "accounts.ApprovalRequest",
+        on_delete=models.PROTECT,
+        related_name="custody_address",
+    )
+
+    class Meta:
+        ordering = ("-requested_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("customer", "asset", "address"),
+                name="custody_allowed_address_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.asset_id} {self.address}"

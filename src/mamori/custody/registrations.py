@@ -30,7 +30,7 @@ def register() -> None:
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo
-    from mamori.custody.services import checks, halts
+    from mamori.custody.services import allowlist, checks, halts
 
     compliance.register()
     from mamori.custody import consumers
@@ -39,6 +39,8 @@ def register() -> None:
     subscribe(consumers.SUBJECT, "custody-monitor", consumers.handle_inbound)
     approvals.register_action(halts.KIND, halts.apply_lift)
     approvals.register_action(checks.RELEASE_KIND, lambda request: None)
+    approvals.register_action(allowlist.KIND, allowlist.apply_approval)
+    approvals.on_closed(allowlist.on_closed)
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
     register_scope("custody:check", _("check withdrawals before they are sent"))
     register_scope("custody:report", _("report deposits, cancellations, sends, prices, balances"))

@@ -11,7 +11,14 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
-from mamori.custody.models import Asset, Halt, MonitorRecord, ThresholdRule, Wallet
+from mamori.custody.models import (
+    AllowedAddress,
+    Asset,
+    Halt,
+    MonitorRecord,
+    ThresholdRule,
+    Wallet,
+)
 from mamori.custody.services import cap, halts
 
 
@@ -36,6 +43,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "wallets": Wallet.objects.select_related("asset"),
             "can_manage": has_permission(request.user, "custody.manage"),
             "caps": cap.assess_all(),
+            "addresses": AllowedAddress.objects.select_related("asset", "approval")[:50],
         },
     )
 

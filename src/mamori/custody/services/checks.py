@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
 from mamori.accounts.services import approvals
-from mamori.custody.models import HeldWithdrawal, MonitorRecord
-from mamori.custody.services import monitor
+from mamori.custody.models import Asset, HeldWithdrawal, MonitorRecord
+from mamori.custody.services import allowlist, monitor
 from mamori.engines import threshold as engine
 
 __all__ = ["RELEASE_KIND", "RELEASE_POLICY", "Checked", "check_withdrawal"]
@@ -43,8 +43,19 @@ def check_withdrawal(
         first = MonitorRecord.objects.filter(event_id=request_id, kind="event").first()
         at = engine.from_micros(first.row[2]) if first is not None else now
     event = engine.WithdrawalRequest(request_id, at, customer, asset, amount, address)
+    asset_row = Asset.objects.filter(code=asset).first()
+    verdict = allowlist.check_destination(customer, asset_row, address, at) if asset_row else None
+    if verdict is not None and verdict.action == "reject":
+        reason = engine.Reason(verdict.code, verdict.message)
+        return Checked(engine.Decision(request_id, engine.Action.REJECT, (reason,)), None)
     with transaction.atomic():
         decision = monitor.decide(event, now)
+        if verdict is not None and verdict.action == "hold":
+            extra = engine.Reason(verdict.code, verdict.message)
+            if decision.action is engine.Action.ALLOW:
+                decision = decision._replace(action=engine.Action.HOLD)
+            if decision.action is engine.Action.HOLD:
+                decision = decision._replace(reasons=(*decision.reasons, extra))
         approval = None
         if decision.action is engine.Action.HOLD:
             held = HeldWithdrawal.objects.filter(event_id=request_id).select_related("approval")

@@ -1,0 +1,152 @@
+"""kill -9 of the API server (two workers) mid-burst: no acknowledged decision lost or
+changed, none repeated, after a restart and a resend of everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+SETUP = """
+from decimal import Decimal
+from mamori.custody.models import Asset, ThresholdRule
+from mamori.custody.services import monitor
+asset = Asset.objects.create(code="TST", name="Test", chain="test", decimals=0, unknown_address="allow")
+ThresholdRule.objects.create(code="cust", direction="withdrawal", scope="customer", level="notify",
+                             asset=asset, limit_units=300, window_seconds=3600)
+ThresholdRule.objects.create(code="all", direction="withdrawal", scope="all", level="halt",
+                             asset=asset, limit_units=10**9, window_seconds=3600)
+monitor.apply_thresholds()
+"""
+
+
+def mamori(data_dir: Path, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mamori", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mamori",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1)
+            return process
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("the server did not start")
+
+
+def check(port: int, token: str, n: int) -> tuple[str, str] | None:
+    body = json.dumps(
+        {
+            "request_id": f"r{n}",
+            "customer": f"c{n % 7}",
+            "asset": "TST",
+            "amount": str(10 + n % 50),
+            "address": f"tst-{n % 7}",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/custody/withdrawals/check",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            decision = json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return None
+    return decision["action"], ",".join(r["code"] for r in decision["reasons"])
+
+
+def test_kill_9_during_a_burst_over_http(tmp_path: Path) -> None:
+    mamori(tmp_path, "migrate")
+    mamori(tmp_path, "shell", "-c", SETUP)
+    token = mamori(tmp_path, "token", "create", "--name", "gw", "--scope", "custody:check")
+    secret = token.stdout.strip().splitlines()[-1].split()[-1]
+    port = free_port()
+    server = serve(tmp_path, port)
+    total = 600
+    acknowledged: dict[int, tuple[str, str]] = {}
+    lock = threading.Lock()
+
+    def client(start: int) -> None:
+        for n in range(start, total, 4):
+            answer = check(port, secret, n)
+            if answer is None:
+                return
+            with lock:
+                acknowledged[n] = answer
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(acknowledged) < 150:
+        time.sleep(0.01)
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    for thread in threads:
+        thread.join()
+    assert 150 <= len(acknowledged) < total, "the kill must land mid-burst"
+
+    server = serve(tmp_path, port)
+    try:
+        final = {n: check(port, secret, n) for n in range(total)}
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    assert all(v is not None for v in final.values())
+    changed = {n: (a, final[n]) for n, a in acknowledged.items() if final[n] != a}
+    assert changed == {}
+    with sqlite3.connect(tmp_path / "mamori.sqlite3") as db:
+        rows = db.execute(
+            "SELECT event_id, COUNT(*) FROM custody_monitorrecord WHERE kind = 'event' "
+            "GROUP BY event_id HAVING COUNT(*) > 1"
+        ).fetchall()
+        count = db.execute(
+            "SELECT COUNT(*) FROM custody_monitorrecord WHERE kind = 'event'"
+        ).fetchone()[0]
+    assert rows == [] and count == total
+    assert any("threshold.notify" in v[1] for v in final.values() if v)

@@ -20,7 +20,9 @@ SETUP = """
 from decimal import Decimal
 from mamori.custody.models import Asset, ThresholdRule
 from mamori.custody.services import monitor
-asset = Asset.objects.create(code="TST", name="Test", chain="test", decimals=0, unknown_address="allow")
+asset = Asset.objects.create(
+    code="TST", name="Test", chain="test", decimals=0, unknown_address="allow"
+)
 ThresholdRule.objects.create(code="cust", direction="withdrawal", scope="customer", level="notify",
                              asset=asset, limit_units=300, window_seconds=3600)
 ThresholdRule.objects.create(code="all", direction="withdrawal", scope="all", level="halt",

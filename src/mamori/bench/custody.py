@@ -244,6 +244,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch", type=int, default=1_000, help="events per journal fsync")
     parser.add_argument("--baseline-events", type=int, default=100_000)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP part")
+    parser.add_argument("--http-seconds", type=float, default=60.0, help="time held at 1,000/s")
     args = parser.parse_args(argv)
     stream = events(args.events, args.customers)
     with tempfile.TemporaryDirectory(prefix="mamori-bench-custody-") as tmp:
@@ -252,6 +253,11 @@ def main(argv: list[str]) -> int:
         size = min(args.baseline_events, len(stream))
         theirs, baseline_rate = run_baseline(stream[:size], folder, args.batch)
     identical = [summary(d) for d in decisions[:size]] == theirs
+    http: dict[str, Any] | None = None
+    if not args.no_http:
+        from mamori.bench.custody_http import measure
+
+        http = measure(args.http_seconds, min(10.0, args.http_seconds))
     figures = {
         "bench": "custody",
         "events": len(stream),
@@ -264,14 +270,20 @@ def main(argv: list[str]) -> int:
         "ratio": round(ours["decisions_per_s"] / baseline_rate, 1),
         "identical": identical,
         "held": sum(1 for d in decisions if str(d.action) == "hold"),
-        "http_p99_ms_at_1000rps": None,
-        "http_max_rps_p99_10ms": None,
+        "http_p99_ms_at_1000rps": round(http["at_1000"]["p99_ms"], 2) if http else None,
+        "http_achieved_rps_at_1000": round(http["at_1000"]["achieved"]) if http else None,
+        "http_max_rps_p99_10ms": http["max_rps_p99_10ms"] if http else None,
     }
     print(
         f"engine {figures['decisions_per_s']}/s durable (journal fsync every {args.batch}), "
         f"p99 {figures['p99_us']} µs; SQL baseline {figures['baseline_decisions_per_s']}/s on "
-        f"{size} events; identical: {identical}; HTTP: not measured (the custody API is not "
-        "built yet)"
+        f"{size} events; identical: {identical}"
     )
+    if http:
+        for step in [http["at_1000"], *http["ramp"]]:
+            print(
+                f"HTTP {step['rate']}/s target: {step['achieved']:.0f}/s achieved, "
+                f"p99 {step['p99_ms']:.1f} ms over {step['requests']} requests"
+            )
     print(json.dumps(figures))
     return 0 if identical else 1

@@ -233,6 +233,7 @@ def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
         check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
     page = client_for(desk["ciso"]).get("/custody/").content.decode()
     assert "asset BTC" in page and "d4" in page
+    assert "<polyline points=" in page.split('id="charts"')[1]  # outflow against the limit
     assert client_for(make_user("outsider")).get("/custody/").status_code == 403
     run = run_control(Control.objects.get(code="CUS-01"))
     assert run.outcome == "pass", run.summary_en

@@ -19,7 +19,7 @@ from mamori.custody.models import (
     ThresholdRule,
     Wallet,
 )
-from mamori.custody.services import cap, halts
+from mamori.custody.services import cap, charts, halts
 
 
 @permission_required("custody.view")
@@ -43,6 +43,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "wallets": Wallet.objects.select_related("asset"),
             "can_manage": has_permission(request.user, "custody.manage"),
             "caps": cap.assess_all(),
+            "charts": charts.outflow_charts(),
             "addresses": AllowedAddress.objects.select_related("asset", "approval")[:50],
         },
     )

@@ -1,0 +1,79 @@
+"""Outflow against each all-customers threshold over the last day, as SVG-ready series
+(ISM 27-2-3): the rolling window total sampled every 15 minutes, and the limit."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from mamori.custody.models import Asset, ThresholdRule
+from mamori.custody.services import monitor
+from mamori.engines import threshold as engine
+
+__all__ = ["Chart", "outflow_charts"]
+
+STEP = 15 * 60 * 1_000_000  # 15 minutes in µs
+SPAN = 24 * 3600 * 1_000_000
+WIDTH, HEIGHT = 600, 160
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One asset and rule: the polyline of the rolling total and the limit's height."""
+
+    asset: str
+    rule: str
+    level: str
+    limit: int
+    peak: int
+    points: str
+    limit_y: float
+    start: str
+    end: str
+
+
+def outflow_charts() -> list[Chart]:
+    """Return a chart per all-customers withdrawal rule with a unit limit, for the last day
+    of recorded activity."""
+    state = monitor.current()
+    charts = []
+    for rule in ThresholdRule.objects.filter(
+        active=True, direction="withdrawal", scope="all", asset__isnull=False
+    ).select_related("asset"):
+        asset: Asset = rule.asset  # type: ignore[assignment]
+        flows = sorted(state.outflows(asset.code))
+        if not flows or rule.limit_units is None or not rule.window_seconds:
+            continue
+        times = [t for t, _ in flows]
+        cumulative = [0]
+        for _, units in flows:
+            cumulative.append(cumulative[-1] + units)
+        end = times[-1]
+        window = rule.window_seconds * 1_000_000
+        samples = []
+        at = end - SPAN
+        while at <= end:
+            hi, lo = bisect_right(times, at), bisect_right(times, at - window)
+            samples.append(cumulative[hi] - cumulative[lo])
+            at += STEP
+        limit = int(rule.limit_units)
+        top = max(max(samples), limit) * 1.1 or 1
+        step_x = WIDTH / max(len(samples) - 1, 1)
+        points = " ".join(
+            f"{i * step_x:.1f},{HEIGHT - value / top * HEIGHT:.1f}"
+            for i, value in enumerate(samples)
+        )
+        charts.append(
+            Chart(
+                asset.code,
+                rule.code,
+                rule.level,
+                limit,
+                max(samples),
+                points,
+                round(HEIGHT - limit / top * HEIGHT, 1),
+                engine.from_micros(end - SPAN).isoformat(timespec="minutes"),
+                engine.from_micros(end).isoformat(timespec="minutes"),
+            )
+        )
+    return charts

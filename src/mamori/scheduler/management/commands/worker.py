@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import signal
 import threading
 from argparse import ArgumentParser
@@ -13,6 +15,9 @@ from django.db import close_old_connections
 
 from mamori.events.bus import get_bus
 from mamori.scheduler import services
+
+
+log = logging.getLogger("mamori.worker")
 
 
 class Command(BaseCommand):
@@ -38,7 +43,11 @@ class Command(BaseCommand):
         while True:
             for run in services.tick(worker=worker):
                 self.stdout.write(f"{run.job} {run.slot:%Y-%m-%d %H:%M:%S} {run.status}")
-            handled = get_bus().consume(100, 0.5)
+            try:
+                handled = get_bus().consume(100, 0.5)
+            except (TimeoutError, OSError) as exc:  # the broker is slow or away: try again
+                log.warning("event bus: %s", exc)
+                handled = 0
             if handled:
                 self.stdout.write(f"handled {handled} event(s)")
             close_old_connections()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 import signal
 import threading
 from argparse import ArgumentParser
@@ -15,7 +14,6 @@ from django.db import close_old_connections
 
 from mamori.events.bus import get_bus
 from mamori.scheduler import services
-
 
 log = logging.getLogger("mamori.worker")
 

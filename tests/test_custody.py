@@ -424,3 +424,52 @@ def test_the_exchange_moves_funds_only_to_its_registered_wallets(desk) -> None:
         content_type="application/json",
     ).json()
     assert stray["action"] == "reject" and stray["reasons"][0]["code"] == "unregistered_wallet"
+
+
+def test_thresholds_are_edited_on_the_page_and_an_inconsistent_set_changes_nothing(desk) -> None:
+    client = client_for(desk["ciso"])
+    btc = Asset.objects.get(code="BTC")
+    added = client.post(
+        "/custody/thresholds/",
+        {
+            "code": "cust-hold",
+            "direction": "withdrawal",
+            "scope": "customer",
+            "level": "hold",
+            "asset": btc.pk,
+            "limit_units": str(9 * BTC),
+            "window_seconds": "3600",
+        },
+    )
+    assert added.status_code == 302
+    assert "cust-hold" in [r.code for r in monitor.current().config.rules]
+    # a halt level below the notify level of the same measure is refused, nothing saved
+    refused = client.post(
+        "/custody/thresholds/",
+        {
+            "code": "cust-halt-low",
+            "direction": "withdrawal",
+            "scope": "customer",
+            "level": "halt",
+            "asset": btc.pk,
+            "limit_units": str(2 * BTC),
+            "window_seconds": "3600",
+        },
+        follow=True,
+    )
+    assert "must not come before" in refused.content.decode()
+    assert not ThresholdRule.objects.filter(code="cust-halt-low").exists()
+    both = client.post(
+        "/custody/thresholds/",
+        {
+            "code": "x",
+            "direction": "withdrawal",
+            "scope": "single",
+            "level": "hold",
+            "asset": btc.pk,
+            "limit_units": "5",
+            "limit_jpy": "5",
+        },
+    )
+    assert "either in base units or in JPY" in both.content.decode()
+    assert client_for(make_user("viewer")).get("/custody/thresholds/").status_code == 403

@@ -9,4 +9,5 @@ app_name = "custody"
 urlpatterns = [
     path("", views.overview_view, name="overview"),
     path("halts/<int:pk>/lift/", views.lift_view, name="lift"),
+    path("thresholds/", views.thresholds_view, name="thresholds"),
 ]

@@ -64,3 +64,45 @@ def lift_view(request: HttpRequest, pk: int) -> HttpResponse:
             _("Lifting needs two approvals: request #%(id)s was sent.") % {"id": approval.pk},
         )
     return redirect("custody:overview")
+
+
+@permission_required("custody.manage")
+def thresholds_view(request: HttpRequest) -> HttpResponse:
+    """Add a threshold or switch one on or off; the whole set is checked before it applies."""
+    from django.db import transaction
+
+    from mamori.custody.forms import ThresholdForm
+    from mamori.custody.services import monitor
+    from mamori.engines.threshold import ConfigError
+
+    form = ThresholdForm()
+    if request.method == "POST":
+        toggle = request.POST.get("toggle")
+        try:
+            with transaction.atomic():
+                if toggle:
+                    rule = get_object_or_404(ThresholdRule, pk=int(toggle))
+                    rule.active = not rule.active
+                    rule.save(update_fields=["active"])
+                else:
+                    form = ThresholdForm(request.POST)
+                    if not form.is_valid():
+                        raise _Invalid
+                    form.save()
+                monitor.apply_thresholds()
+        except _Invalid:
+            pass
+        except ConfigError as exc:
+            messages.error(request, _("Thresholds refused, nothing changed: %(e)s") % {"e": exc})
+        else:
+            messages.success(request, _("Thresholds are in effect."))
+            return redirect("custody:thresholds")
+    return render(
+        request,
+        "custody/thresholds.html",
+        {"form": form, "rules": ThresholdRule.objects.select_related("asset")},
+    )
+
+
+class _Invalid(Exception):
+    """The form has errors (shown with the form)."""

@@ -471,5 +471,5 @@ def test_thresholds_are_edited_on_the_page_and_an_inconsistent_set_changes_nothi
             "limit_jpy": "5",
         },
     )
-    assert "either in base units or in JPY" in both.content.decode()
+    assert "基本単位か円のどちらか一方" in both.content.decode()  # said in the UI language
     assert client_for(make_user("viewer")).get("/custody/thresholds/").status_code == 403

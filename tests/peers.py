@@ -1,9 +1,13 @@
-"""Real network peers on loopback for tests: an SMTP server (aiosmtpd) and an HTTP receiver."""
+"""Real peers for tests: an SMTP server (aiosmtpd), an HTTP receiver on loopback, and the
+``mamori`` command itself run in a data directory."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -20,6 +25,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def mamori_in(data_dir: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``mamori ARGS --data-dir DATA_DIR`` as a new process would (no inherited MAMORI_*)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mamori", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=True,
+    )
 
 
 @dataclass

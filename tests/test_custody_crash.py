@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,8 +15,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from peers import free_port, mamori_in
+
 SETUP = """
-from decimal import Decimal
 from mamori.custody.models import Asset, ThresholdRule
 from mamori.custody.services import monitor
 asset = Asset.objects.create(
@@ -29,24 +29,6 @@ ThresholdRule.objects.create(code="all", direction="withdrawal", scope="all", le
                              asset=asset, limit_units=10**9, window_seconds=3600)
 monitor.apply_thresholds()
 """
-
-
-def mamori(data_dir: Path, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-    return subprocess.run(
-        [sys.executable, "-m", "mamori", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=True,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -104,9 +86,9 @@ def check(port: int, token: str, n: int) -> tuple[str, str] | None:
 
 
 def test_kill_9_during_a_burst_over_http(tmp_path: Path) -> None:
-    mamori(tmp_path, "migrate")
-    mamori(tmp_path, "shell", "-c", SETUP)
-    token = mamori(tmp_path, "token", "create", "--name", "gw", "--scope", "custody:check")
+    mamori_in(tmp_path, "migrate")
+    mamori_in(tmp_path, "shell", "-c", SETUP)
+    token = mamori_in(tmp_path, "token", "create", "--name", "gw", "--scope", "custody:check")
     secret = token.stdout.strip().splitlines()[-1].split()[-1]
     port = free_port()
     server = serve(tmp_path, port)

@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from mamori.testing.pytest_plugin import need_service
+from peers import mamori_in
 
 NATS_URL = os.environ.get("MAMORI_TEST_NATS_URL", "nats://127.0.0.1:4222")
 SETUP = """
@@ -50,18 +51,6 @@ CONSUMER = textwrap.dedent(
 )
 
 
-def mamori(data_dir: Path, *args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-    subprocess.run(
-        [sys.executable, "-m", "mamori", *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-
-
 def decided(data_dir: Path) -> dict[str, tuple[str, str]]:
     with sqlite3.connect(data_dir / "mamori.sqlite3") as db:
         rows = db.execute(
@@ -76,8 +65,8 @@ def test_kill_9_of_the_nats_consumer(tmp_path: Path) -> None:
     from mamori.events import bus
     from mamori.events.nats import NatsBus
 
-    mamori(tmp_path, "migrate")
-    mamori(tmp_path, "shell", "-c", SETUP)
+    mamori_in(tmp_path, "migrate")
+    mamori_in(tmp_path, "shell", "-c", SETUP)
     tag = uuid.uuid4().hex[:8]
     stream, prefix = f"MAMORI_K{tag}", f"k{tag}"
     producer = NatsBus(NATS_URL, stream=stream, prefix=prefix)

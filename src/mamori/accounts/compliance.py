@@ -124,12 +124,13 @@ def sensitive_grants_approved(role: str) -> CheckResult:
             snapshot__role=role,
         )
     }
+    assignments = _holders(row)
     unapproved = [
         f"{a.user.username}@{a.department.code if a.department else '-'}"
-        for a in _holders(row)
+        for a in assignments
         if (a.user.username, a.department.code if a.department else None) not in approved
     ]
-    holders = len(_holders(row))
+    holders = len(assignments)
     if unapproved:
         return CheckResult(
             False,

@@ -120,7 +120,6 @@ def run_engine(
     with open(folder / "journal.jsonl", "ab") as file:
         journal = Journal(file)
         begun = time.perf_counter()
-        pending_start = begun
         for n, event in enumerate(stream, start=1):
             t0 = time.perf_counter()
             decisions.append(monitor.process(event))
@@ -128,12 +127,10 @@ def run_engine(
             latencies.append(time.perf_counter() - t0)
             if n % batch == 0:
                 journal.commit()
-                pending_start = time.perf_counter()
         journal.commit()
         elapsed = time.perf_counter() - begun
     gc.enable()
     gc.unfreeze()
-    del pending_start
     latencies.sort()
     return decisions, {
         "decisions_per_s": len(stream) / elapsed,

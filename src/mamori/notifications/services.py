@@ -34,6 +34,7 @@ __all__ = [
     "deliver",
     "deliver_due",
     "escalate_due",
+    "notified_within",
     "notify",
     "recipients_of",
 ]
@@ -134,6 +135,14 @@ def _open_level(notification: Notification, now: datetime) -> list[Delivery]:
             notification.levels[notification.level],
         )
     return created
+
+
+def notified_within(topic: str, period: timedelta) -> bool:
+    """Return whether a notification on ``topic`` was raised within ``period`` (to tell a
+    standing condition once per period rather than at every occurrence)."""
+    return Notification.objects.filter(
+        topic=topic, created_at__gte=timezone.now() - period
+    ).exists()
 
 
 def notify(

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from mamori.custody.models import Asset, Halt
 from mamori.engines import threshold as engine
 from mamori.events.bus import publish
-from mamori.notifications.models import Notification
-from mamori.notifications.services import Recipient, notify
+from mamori.notifications.services import Recipient, notified_within, notify
 
 __all__ = ["ESCALATE_AFTER", "after_decision"]
 
@@ -37,7 +34,7 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
         from mamori.custody.services import cap
 
         def check_cap(code: str = asset) -> None:
-            assessment = next((a for a in cap.assess_all() if a.asset.code == code), None)
+            assessment = cap.assess(Asset.objects.get(code=code))
             if assessment is not None:
                 cap.alert(assessment)
 
@@ -81,12 +78,7 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
         if not reason.code.startswith("threshold.") or reason.code == "threshold.halt":
             continue
         topic = f"custody.threshold.{reason.rule}"
-        if (
-            reason.code == "threshold.notify"
-            and Notification.objects.filter(
-                topic=topic, created_at__gte=timezone.now() - timedelta(hours=1)
-            ).exists()
-        ):
+        if reason.code == "threshold.notify" and notified_within(topic, timedelta(hours=1)):
             continue  # a reached notify level is told once an hour, not per event
         notify(
             topic,

@@ -12,8 +12,7 @@ from django.utils import timezone
 from mamori.custody.models import Asset, CapPolicy, Wallet
 from mamori.custody.services import monitor
 from mamori.engines import threshold as engine
-from mamori.notifications.models import Notification
-from mamori.notifications.services import Recipient, notify
+from mamori.notifications.services import Recipient, notified_within, notify
 
 __all__ = ["Assessment", "alert", "assess", "assess_all"]
 
@@ -98,9 +97,7 @@ def alert(assessment: Assessment) -> bool:
     if not parts:
         return False
     topic = f"custody.cap.{code}.{status.state}"
-    if Notification.objects.filter(
-        topic=topic, created_at__gte=timezone.now() - timedelta(hours=1)
-    ).exists():
+    if notified_within(topic, timedelta(hours=1)):
         return False
     responsible = assessment.asset.responsible
     level0 = [Recipient(username=responsible.username)] if responsible else [Recipient("ciso")]

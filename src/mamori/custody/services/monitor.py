@@ -105,12 +105,7 @@ def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Moni
     if record.kind == MonitorRecord.Kind.LIFT:
         monitor.halts.pop(record.row["halt"], None)
         return monitor
-    row = list(record.row)
-    now = None
-    if row[0] >= 10:
-        row[0] -= 10
-        now = engine.from_micros(row.pop())
-    monitor.process(engine.row_event(row), now)
+    monitor.process(*engine.unchecked_row(record.row))
     return monitor
 
 
@@ -185,13 +180,10 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
         if monitor.knows(event.id):
             return monitor.process(event)
         decision = monitor.process(event, now)
-        row = engine.event_row(event)
-        if now is not None:
-            row = [row[0] + 10, *row[1:], engine.micros(now)]
         record = MonitorRecord.objects.create(
             kind=MonitorRecord.Kind.EVENT,
             event_id=event.id,
-            row=row,
+            row=engine.checked_row(event, now),
             action=str(decision.action),
             reasons=[_reason(r) for r in decision.reasons],
             recorded_at=timezone.now(),

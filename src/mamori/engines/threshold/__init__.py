@@ -14,11 +14,11 @@ from mamori.engines.threshold.cap import (
 )
 from mamori.engines.threshold.journal import (
     Journal,
-    decode_event,
-    encode_event,
+    checked_row,
     event_row,
     replay,
     row_event,
+    unchecked_row,
 )
 from mamori.engines.threshold.model import (
     Action,
@@ -76,8 +76,7 @@ __all__ = [
     "WithdrawalRequest",
     "WithdrawalSent",
     "cap_status",
-    "decode_event",
-    "encode_event",
+    "checked_row",
     "event_row",
     "from_micro_yen",
     "from_micros",
@@ -87,4 +86,5 @@ __all__ = [
     "replay",
     "row_event",
     "to_micro_yen",
+    "unchecked_row",
 ]

@@ -31,51 +31,7 @@ from mamori.engines.threshold.model import (
 )
 from mamori.engines.threshold.monitor import Monitor, micros
 
-__all__ = ["Journal", "decode_event", "encode_event", "event_row", "replay", "row_event"]
-
-_KINDS: dict[type, str] = {
-    Deposit: "deposit",
-    WithdrawalRequest: "withdrawal",
-    WithdrawalCancelled: "cancelled",
-    WithdrawalSent: "sent",
-    Price: "price",
-    Balance: "balance",
-}
-_BY_NAME = {name: kind for kind, name in _KINDS.items()}
-
-
-def encode_event(event: Event) -> dict[str, Any]:
-    """Return ``event`` as JSON-ready data (times ISO 8601; amounts and prices as strings, as
-    amounts in wei exceed 64 bits)."""
-    data: dict[str, Any] = {"type": _KINDS[type(event)]}
-    for name, value in event.__dict__.items():
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, Decimal | int) and not isinstance(value, bool):
-            value = str(value)
-        data[name] = value
-    return data
-
-
-def decode_event(data: dict[str, Any]) -> Event:
-    """Rebuild an event from :func:`encode_event`'s data; ``ValueError`` says what is wrong."""
-    try:
-        kind = _BY_NAME[data["type"]]
-    except KeyError:
-        raise ValueError(f"unknown event type {data.get('type')!r}") from None
-    fields = {k: v for k, v in data.items() if k != "type"}
-    try:
-        fields["at"] = datetime.fromisoformat(fields["at"])
-        if kind is Price:
-            fields["jpy"] = Decimal(fields["jpy"])
-        if "amount" in fields:
-            if not isinstance(fields["amount"], str) or not fields["amount"].lstrip("-").isdigit():
-                raise ValueError(f"amount {fields['amount']!r} is not an integer")
-            fields["amount"] = int(fields["amount"])
-        return kind(**fields)  # type: ignore[no-any-return]
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise ValueError(f"bad {data['type']} event: {exc}") from None
-
+__all__ = ["Journal", "checked_row", "event_row", "replay", "row_event", "unchecked_row"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -114,6 +70,22 @@ def row_event(row: list[Any]) -> Event:
     return Balance(event_id, at, row[3], row[4], int(row[5]))
 
 
+def checked_row(event: Event, now: datetime | None = None) -> list[Any]:
+    """Return the journal row of ``event`` with the ``now`` it was checked against, if any
+    (marked by adding 10 to the type number and appending ``now`` in microseconds)."""
+    row = event_row(event)
+    if now is not None:
+        row = [row[0] + 10, *row[1:], micros(now)]
+    return row
+
+
+def unchecked_row(row: list[Any]) -> tuple[Event, datetime | None]:
+    """Return the event and the ``now`` of a :func:`checked_row` row."""
+    if row[0] >= 10:
+        return row_event([row[0] - 10, *row[1:-1]]), _EPOCH + timedelta(microseconds=row[-1])
+    return row_event(row), None
+
+
 class Journal:
     """Append-only journal lines, one JSON array each: an event row (type number, id, time in
     microseconds, fields; optionally the ``now`` it was checked against) or ``[9, halt id]``
@@ -125,11 +97,7 @@ class Journal:
 
     def event(self, event: Event, now: datetime | None = None) -> None:
         """Add a processed event (and the ``now`` it was checked against) to the next commit."""
-        row = event_row(event)
-        if now is not None:
-            row = [*row, micros(now)]
-            row[0] += 10  # marks a trailing "now"
-        self._pending.append(orjson.dumps(row) + b"\n")
+        self._pending.append(orjson.dumps(checked_row(event, now)) + b"\n")
 
     def lift(self, halt_id: str) -> None:
         """Add a lifted halt to the next commit."""
@@ -162,9 +130,5 @@ def replay(config: Config, raw: Iterable[bytes]) -> tuple[Monitor, list[Decision
         if row[0] == 9:
             monitor.lift(row[1])
             continue
-        now = None
-        if row[0] >= 10:
-            row[0] -= 10
-            now = _EPOCH + timedelta(microseconds=row.pop())
-        decisions.append(monitor.process(row_event(row), now))
+        decisions.append(monitor.process(*unchecked_row(row)))
     return monitor, decisions

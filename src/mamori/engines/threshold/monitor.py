@@ -178,19 +178,13 @@ class Monitor:
     def reconfigure(self, config: Config) -> None:
         """Apply edited thresholds; windows a new rule needs are rebuilt from the history
         kept for ``retention``, so the edit is exact, not a fresh start."""
-        old = self._measures
-        for kind in self._measures_added(config, old):
+        added = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE} - self._measures
+        for kind in added:
             self._windows[kind] = {}  # stale if it existed: not kept up to date while unused
         self._configure(config)
-        added = self._measures - old
-        if added:
-            for movement in self._history:
-                if movement.state != "cancelled":
-                    self._count(movement, only=added)
-
-    @staticmethod
-    def _measures_added(config: Config, old: set[Measure]) -> set[Measure]:
-        return {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE} - old
+        for movement in self._history if added else ():
+            if movement.state != "cancelled":
+                self._count(movement, only=added)
 
     # -- public ------------------------------------------------------------------------
     def process(self, event: Event, now: datetime | None = None) -> Decision:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from mamori.accounts.models import User
@@ -17,6 +18,7 @@ from mamori.rulebook.models import Control, ControlReview, ControlRun, Evidence
 __all__ = [
     "Attention",
     "attention_list",
+    "latest_runs",
     "remind_owners",
     "review_control",
     "run_control",
@@ -60,17 +62,24 @@ def run_control(control: Control, triggered_by: str = "") -> ControlRun:
         )
 
 
-def _latest_runs() -> dict[int, ControlRun]:
-    latest: dict[int, ControlRun] = {}
-    for run in ControlRun.objects.order_by("control_id", "-started_at", "-pk").distinct():
-        latest.setdefault(run.control_id, run)
-    return latest
+def latest_runs() -> dict[int, ControlRun]:
+    """Return each control's newest run, read in one query (not the whole run history)."""
+    newest = (
+        ControlRun.objects.filter(control=OuterRef("pk"))
+        .order_by("-started_at", "-pk")
+        .values("pk")[:1]
+    )
+    ids = Control.objects.annotate(newest=Subquery(newest)).values_list("newest", flat=True)
+    return {
+        run.control_id: run
+        for run in ControlRun.objects.filter(pk__in=[i for i in ids if i is not None])
+    }
 
 
 def run_due(now: datetime | None = None) -> list[ControlRun]:
     """Run every automated or workflow control whose last run is older than half its period."""
     now = now or timezone.now()
-    latest = _latest_runs()
+    latest = latest_runs()
     done = []
     for control in Control.objects.exclude(kind=Control.Kind.DOCUMENT).order_by("code"):
         last = latest.get(control.pk)
@@ -102,7 +111,7 @@ def states(now: datetime | None = None) -> dict[int, ControlState]:
     """Return whether each control holds now, with the reason when it does not."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    latest = _latest_runs()
+    latest = latest_runs()
     evidence = _evidence_by_control()
     out: dict[int, ControlState] = {}
     for control in Control.objects.all():
@@ -162,7 +171,7 @@ def attention_list(now: datetime | None = None) -> list[Attention]:
     """Return what is overdue or expiring soon, most urgent first."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    latest = _latest_runs()
+    latest = latest_runs()
     evidence = _evidence_by_control()
     items: list[Attention] = []
     for control in Control.objects.select_related("owner_role").order_by("code"):

@@ -19,7 +19,8 @@ from django.utils import timezone, translation
 
 from mamori.auditlog.models import Checkpoint
 from mamori.auditlog.services import issue_checkpoint, record_export
-from mamori.rulebook.models import Control, ControlRun, Evidence, Framework, Requirement
+from mamori.rulebook.models import Control, Evidence, Framework, Requirement
+from mamori.rulebook.services.controls import latest_runs
 from mamori.rulebook.services.evidence import evidence_path
 from mamori.rulebook.services.status import compute
 
@@ -108,9 +109,7 @@ def rows(language: str) -> list[Row]:
     evidence: dict[int, list[Evidence]] = {}
     for item in Evidence.objects.order_by("-valid_until"):
         evidence.setdefault(item.control_id, []).append(item)
-    last_run: dict[int, ControlRun] = {}
-    for run in ControlRun.objects.order_by("control_id", "-started_at"):
-        last_run.setdefault(run.control_id, run)
+    last_run = latest_runs()
     out: list[Row] = []
     requirements = (
         Requirement.objects.filter(is_requirement=True, removed_in__isnull=True)

@@ -150,3 +150,21 @@ def browser_page(tmp_path: Path) -> Iterator[object]:
 def server(django_db_setup: None, live_server):
     """Start the live server after the test database, so it stops before the database goes."""
     return live_server
+
+
+@pytest.fixture
+def anvil_node() -> Iterator[object]:
+    """A real local Ethereum node (anvil from npm) with the test token deployed."""
+    from mamori.testing.anvil import ToolsMissing, running_anvil
+    from mamori.testing.pytest_plugin import services_required
+
+    try:
+        from mamori.testing.anvil import tools
+
+        tools()
+    except ToolsMissing as exc:
+        if services_required():
+            pytest.fail(f"anvil is not available: {exc}", pytrace=False)
+        pytest.skip(f"anvil is not available: {exc}")
+    with running_anvil() as node:
+        yield node

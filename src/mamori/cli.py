@@ -24,6 +24,7 @@ DATABASE_COMMANDS = {
     "log",
     "rulebook",
     "custody",
+    "reconcile",
 }
 ALIASES = {"demo-code": "demo_code"}
 

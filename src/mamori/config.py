@@ -58,6 +58,8 @@ class Config:
     nats_url: str
     log_origin: str
     evidence_max_bytes: int = 25 * 1024 * 1024
+    reconcile_at: str = "06:00"
+    book_max_age_hours: int = 26
 
     @property
     def uses_sqlite(self) -> bool:
@@ -131,6 +133,17 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str:
     return raw
 
 
+def _clock(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip()
+    hours, _, minutes = value.partition(":")
+    if (
+        not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60)
+        or len(minutes) != 2
+    ):
+        raise ConfigError(f"{name} must be a time of day as HH:MM, got {value!r}")
+    return f"{int(hours):02d}:{minutes}"
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with any password replaced by ``***`` so it can be logged."""
     parts = urlsplit(url)
@@ -171,6 +184,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         evidence_max_bytes=_int(
             env, "MAMORI_EVIDENCE_MAX_BYTES", 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024
         ),
+        reconcile_at=_clock(env, "MAMORI_RECONCILE_AT", "06:00"),
+        book_max_age_hours=_int(env, "MAMORI_BOOK_MAX_AGE_HOURS", 26, 1, 24 * 31),
     )
 
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "mamori.auditlog",
     "mamori.rulebook",
     "mamori.custody",
+    "mamori.reconciliation",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,11 @@ class Asset(models.Model):
         max_length=40,
     )
     decimals = models.PositiveSmallIntegerField()
+    contract = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("Token contract address (ERC-20); empty for the chain's native asset."),
+    )
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -24,10 +24,25 @@ def _levels(asset_code: str) -> list[list[Recipient]]:
     return [first, [Recipient(role="system_general_manager"), Recipient(role="ciso")]]
 
 
+def _why(event: engine.Event, halt: engine.Halt) -> tuple[str, str]:
+    if isinstance(event, engine.HaltOrder):
+        return (
+            f"{event.source} による停止: {event.reason}。解除には2名の承認が必要です。",
+            f"Halt ordered by {event.source}: {event.reason}. Lifting needs two approvals.",
+        )
+    return (
+        f"規則 {halt.rule} の基準値に達したため停止しました（イベント {halt.event}）。"
+        "解除には2名の承認が必要です。",
+        f"Rule {halt.rule} was reached by event {halt.event}; lifting needs two approvals.",
+    )
+
+
 def after_decision(event: engine.Event, decision: engine.Decision) -> None:
     """Record halts, tell the responsible people, publish on the bus; on a reported
     balance, check the hot-wallet cap and spread."""
     asset = getattr(event, "asset", "")
+    if isinstance(event, engine.HaltOrder) and event.scope is engine.HaltScope.ASSET:
+        asset = event.key
     if isinstance(event, engine.Balance):
         from django.db import transaction
 
@@ -64,11 +79,7 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
             "custody.halt",
             "critical",
             (f"停止: {halt.scope} {halt.key}", f"Halted: {halt.scope} {halt.key}"),
-            (
-                f"規則 {halt.rule} の基準値に達したため停止しました（イベント {halt.event}）。"
-                "解除には2名の承認が必要です。",
-                f"Rule {halt.rule} was reached by event {halt.event}; lifting needs two approvals.",
-            ),
+            _why(event, halt),
             _levels(asset),
             requires_ack=True,
             escalate_after=ESCALATE_AFTER,

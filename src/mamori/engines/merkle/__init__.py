@@ -10,6 +10,7 @@ from mamori.engines.merkle.checkpoint import (
     LogKey,
     parse_checkpoint,
     verifier_key_id,
+    verify_bytes,
 )
 from mamori.engines.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from mamori.engines.merkle.proofs import (
@@ -38,6 +39,7 @@ __all__ = [
     "root_at",
     "root_from_leaves",
     "verifier_key_id",
+    "verify_bytes",
     "verify_consistency",
     "verify_inclusion",
 ]

@@ -16,7 +16,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-__all__ = ["Checkpoint", "CheckpointError", "LogKey", "parse_checkpoint", "verifier_key_id"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "LogKey",
+    "parse_checkpoint",
+    "verifier_key_id",
+    "verify_bytes",
+]
 
 ED25519 = b"\x01"
 DASH = "\u2014 "
@@ -76,6 +83,10 @@ class LogKey:
         encoded = base64.b64encode(ED25519 + self.public_key).decode("ascii")
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
+    def sign_bytes(self, data: bytes) -> bytes:
+        """Return the Ed25519 signature of ``data`` (for documents other than checkpoints)."""
+        return self._private.sign(data)
+
     def sign(self, checkpoint: Checkpoint) -> str:
         """Return the signed note of ``checkpoint``."""
         body = checkpoint.body()
@@ -96,6 +107,20 @@ def _parse_verifier(verifier: str) -> tuple[str, bytes, Ed25519PublicKey]:
     if verifier_key_id(name, raw[1:]) != key_id:
         raise CheckpointError("verifier key id does not match its key")
     return name, key_id, Ed25519PublicKey.from_public_bytes(raw[1:])
+
+
+def verify_bytes(verifier: str, key_id: bytes, data: bytes, signature: bytes) -> None:
+    """Check that ``signature`` over ``data`` was made by the key of ``verifier``; raise
+    :class:`CheckpointError` saying what does not match."""
+    name, expected_id, public_key = _parse_verifier(verifier)
+    if key_id != expected_id:
+        raise CheckpointError(
+            f"signed by key id {key_id.hex()}, expected {expected_id.hex()} ({name}): a foreign key"
+        )
+    try:
+        public_key.verify(signature, data)
+    except InvalidSignature:
+        raise CheckpointError(f"the signature by {name} does not verify") from None
 
 
 def parse_checkpoint(note: str, verifier: str) -> Checkpoint:

@@ -24,6 +24,8 @@ from mamori.engines.threshold.model import (
     Decision,
     Deposit,
     Event,
+    HaltOrder,
+    HaltScope,
     Price,
     WithdrawalCancelled,
     WithdrawalRequest,
@@ -51,6 +53,8 @@ def event_row(event: Event) -> list[Any]:
         return [3, e.id, micros(e.at), e.withdrawal]
     if kind is Price:
         return [4, e.id, micros(e.at), e.asset, str(e.jpy)]
+    if kind is HaltOrder:
+        return [6, e.id, micros(e.at), str(e.scope), e.key, e.source, e.reason]
     return [5, e.id, micros(e.at), e.wallet, e.asset, str(e.amount)]
 
 
@@ -67,6 +71,8 @@ def row_event(row: list[Any]) -> Event:
         return WithdrawalSent(event_id, at, row[3])
     if kind == 4:
         return Price(event_id, at, row[3], Decimal(row[4]))
+    if kind == 6:
+        return HaltOrder(event_id, at, HaltScope(row[3]), row[4], row[5], row[6])
     return Balance(event_id, at, row[3], row[4], int(row[5]))
 
 

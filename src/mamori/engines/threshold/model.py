@@ -26,6 +26,7 @@ __all__ = [
     "Direction",
     "Event",
     "Halt",
+    "HaltOrder",
     "HaltScope",
     "Level",
     "Price",
@@ -272,7 +273,22 @@ class Balance:
     amount: int
 
 
-Event = Deposit | WithdrawalRequest | WithdrawalCancelled | WithdrawalSent | Price | Balance
+@dataclass(frozen=True)
+class HaltOrder:
+    """A halt ordered from outside the thresholds — e.g. reconciliation found coins missing
+    (ISM 34-2) — with its scope, key, who ordered it (``source``) and why."""
+
+    id: str
+    at: datetime
+    scope: HaltScope
+    key: str
+    source: str
+    reason: str
+
+
+Event = (
+    Deposit | WithdrawalRequest | WithdrawalCancelled | WithdrawalSent | Price | Balance | HaltOrder
+)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from mamori.engines.threshold.model import (
     Direction,
     Event,
     Halt,
+    HaltOrder,
     HaltScope,
     Price,
     Reason,
@@ -221,6 +222,8 @@ class Monitor:
         elif isinstance(event, Balance):
             self.balances[(event.wallet, event.asset)] = event.amount
             decision = Decision(event.id, Action.ALLOW)
+        elif isinstance(event, HaltOrder):
+            decision = self._order_halt(event)
         else:  # pragma: no cover - every event type is handled above
             raise TypeError(f"not an event: {event!r}")
         self._seen[event.id] = (event, decision)
@@ -307,6 +310,15 @@ class Monitor:
                 return _reject(event.id, "bad_amount", f"a balance cannot be negative: {amount}")
         if isinstance(event, Deposit | WithdrawalRequest) and not event.customer:
             return _reject(event.id, "no_customer", "the customer is missing")
+        if isinstance(event, HaltOrder):
+            if not isinstance(event.scope, HaltScope):
+                return _reject(event.id, "bad_scope", f"unknown halt scope {event.scope!r}")
+            if event.scope is not HaltScope.ALL_WITHDRAWALS and not event.key:
+                return _reject(event.id, "no_key", f"a {event.scope} halt needs its key")
+            if event.scope is HaltScope.ASSET and event.key not in self._decimals:
+                return _reject(event.id, "unknown_asset", f"unknown asset {event.key!r}")
+            if not event.source or not event.reason:
+                return _reject(event.id, "no_reason", "an ordered halt needs its source and reason")
         if isinstance(event, Price):
             if not isinstance(event.jpy, Decimal) or not event.jpy.is_finite() or event.jpy <= 0:
                 return _reject(
@@ -447,6 +459,16 @@ class Monitor:
             self.halts[halt.id] = halt
             started.append(halt)
         return tuple(started)
+
+    def _order_halt(self, event: HaltOrder) -> Decision:
+        reason = Reason("halt_ordered", event.reason, rule=event.source)
+        if any(h.scope is event.scope and h.key == event.key for h in self.halts.values()):
+            return Decision(event.id, Action.HALT, (reason,))
+        halt = Halt(
+            self._halt_id(event.id, 0), event.scope, event.key, event.source, event.id, event.at
+        )
+        self.halts[halt.id] = halt
+        return Decision(event.id, Action.HALT, (reason,), (halt,))
 
     def _cancel(self, event: WithdrawalCancelled) -> Decision:
         movement = self._counted.get(event.withdrawal)

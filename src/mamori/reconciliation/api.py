@@ -1,0 +1,244 @@
+"""API of reconciliation: runs and their results, book imports, cases, signed statements.
+
+``POST /api/reconciliation/books`` (scope ``reconciliation:book``) imports a CSV or Parquet
+book all or nothing (422 with every bad row); ``POST /api/reconciliation/runs`` (scope
+``reconciliation:run``) reconciles now; reads need ``reconciliation:read``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from mamori.accounts.models import ApiToken, User
+from mamori.accounts.services.roles import has_permission
+from mamori.core.api import authenticated
+from mamori.reconciliation.models import BookImport, Case, Run
+from mamori.reconciliation.services import books, runs, statements
+
+__all__ = ["router"]
+
+router = Router(tags=["reconciliation"])
+
+
+def _person(request: HttpRequest, permission: str) -> User | None:
+    """Return who acts: the signed-in person (with ``permission``) or the token's issuer."""
+    auth = request.auth  # type: ignore[attr-defined]
+    if isinstance(auth, ApiToken):
+        return auth.created_by
+    if isinstance(auth, User) and has_permission(auth, permission):
+        return auth
+    raise HttpError(403, f"your roles do not grant {permission}")
+
+
+class WalletOut(Schema):
+    """One wallet's figures in base units (strings: exact)."""
+
+    wallet: str
+    address: str
+    status: str
+    book: str | None
+    in_flight: str | None
+    on_chain: str | None
+    difference: str | None
+    error: str
+
+
+class AssetOut(Schema):
+    """One asset's result at its pinned block."""
+
+    asset: str
+    chain: str
+    block_number: int | None
+    block_hash: str
+    status: str
+    book: str
+    in_flight: str
+    on_chain: str | None
+    difference: str | None
+    errors: list[str]
+    wallets: list[WalletOut]
+
+
+class RunOut(Schema):
+    """A run: when, on which book and blocks, with what outcome."""
+
+    id: int
+    status: str
+    reason: str
+    trigger: str
+    day: date
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    book: int | None
+    pins: list[dict[str, Any]]
+    assets: list[AssetOut]
+
+
+class BookOut(Schema):
+    """An accepted book: rows read and the totals per asset, wallet and category."""
+
+    id: int
+    status: str
+    rows: int
+    sha256: str
+    totals: list[list[str]]
+
+
+class CaseOut(Schema):
+    """A discrepancy case."""
+
+    id: int
+    asset: str
+    wallet: str
+    run: int
+    difference: str
+    status: str
+    cause: str
+    owner: str | None
+    fix_reference: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+def _s(value: Any) -> str | None:
+    return None if value is None else str(int(value))
+
+
+def _run(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "reason": run.reason,
+        "trigger": run.trigger,
+        "day": run.day,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_ms": run.duration_ms,
+        "book": run.book_id,
+        "pins": run.pins,
+        "assets": [
+            {
+                "asset": a.asset,
+                "chain": a.chain,
+                "block_number": a.block_number,
+                "block_hash": a.block_hash,
+                "status": a.status,
+                "book": str(int(a.book)),
+                "in_flight": str(int(a.in_flight)),
+                "on_chain": _s(a.on_chain),
+                "difference": _s(a.difference),
+                "errors": a.errors,
+                "wallets": [
+                    {
+                        "wallet": w.wallet,
+                        "address": w.address,
+                        "status": w.status,
+                        "book": _s(w.book),
+                        "in_flight": _s(w.in_flight),
+                        "on_chain": _s(w.on_chain),
+                        "difference": _s(w.difference),
+                        "error": w.error,
+                    }
+                    for w in a.wallets.all()
+                ],
+            }
+            for a in run.assets.prefetch_related("wallets")
+        ],
+    }
+
+
+@router.get("/runs", response=list[RunOut], auth=authenticated("reconciliation:read"))
+def list_runs(request: HttpRequest, limit: int = 30) -> list[dict[str, Any]]:
+    """Return the latest runs, newest first (at most 200)."""
+    return [_run(r) for r in Run.objects.all()[: max(1, min(limit, 200))]]
+
+
+@router.get("/runs/{run_id}", response=RunOut, auth=authenticated("reconciliation:read"))
+def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    """Return one run with every asset and wallet."""
+    return _run(get_object_or_404(Run, pk=run_id))
+
+
+@router.post("/runs", response={201: RunOut}, auth=authenticated("reconciliation:run"))
+def start_run(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Reconcile now with the current book."""
+    who = _person(request, "reconciliation.manage")
+    return Status(201, _run(runs.run("api", who)))
+
+
+@router.get("/runs/{run_id}/statement", auth=authenticated("reconciliation:read"))
+def get_statement(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    """Return the signed statement of a finished run (ISM 34-3)."""
+    run = get_object_or_404(Run, pk=run_id)
+    if run.status == Run.Status.RUNNING:
+        raise HttpError(409, f"run {run.pk} has not finished")
+    return statements.signed(run)
+
+
+@router.post("/books", response={201: BookOut}, auth=authenticated("reconciliation:book"))
+def import_book(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
+    """Import a .csv or .parquet book; 422 lists every bad row and nothing is kept."""
+    who = _person(request, "reconciliation.manage")
+    name = Path(file.name or "book").name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as handle:
+            for chunk in file.chunks():
+                handle.write(chunk)
+        try:
+            record = books.import_file(path, "api", who, name)
+        except books.BookRefused as refused:
+            raise HttpError(422, str(refused)) from None
+    return Status(201, _book(record))
+
+
+def _book(record: BookImport) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "status": record.status,
+        "rows": record.rows,
+        "sha256": record.sha256,
+        "totals": record.totals,
+    }
+
+
+@router.get("/books/{book_id}/errors", auth=authenticated("reconciliation:read"))
+def book_errors(request: HttpRequest, book_id: int) -> dict[str, Any]:
+    """Return the bad rows of a refused book."""
+    record = get_object_or_404(BookImport, pk=book_id)
+    return {"id": record.pk, "error_count": record.error_count, "errors": record.errors}
+
+
+@router.get("/cases", response=list[CaseOut], auth=authenticated("reconciliation:read"))
+def list_cases(request: HttpRequest, open_only: bool = False) -> list[dict[str, Any]]:
+    """Return discrepancy cases, newest first."""
+    cases = Case.objects.select_related("owner")
+    if open_only:
+        cases = cases.exclude(status=Case.Status.CLOSED)
+    return [
+        {
+            "id": c.pk,
+            "asset": c.asset,
+            "wallet": c.wallet,
+            "run": c.run_id,
+            "difference": str(int(c.difference)),
+            "status": c.status,
+            "cause": c.cause,
+            "owner": c.owner.username if c.owner else None,
+            "fix_reference": c.fix_reference,
+            "opened_at": c.opened_at,
+            "closed_at": c.closed_at,
+        }
+        for c in cases[:500]
+    ]

@@ -1,0 +1,7 @@
+"""Demo step: filled later."""
+
+from mamori.core.demo import DemoReport
+
+
+def load(report: DemoReport) -> None:
+    """Placeholder."""

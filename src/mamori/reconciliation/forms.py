@@ -1,0 +1,43 @@
+"""Forms of the reconciliation pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.models import User
+from mamori.reconciliation.models import Case
+
+
+class BookForm(forms.Form):
+    """Upload of the exchange's book."""
+
+    file = forms.FileField(label=_("Book (.csv or .parquet)"))
+
+
+class CauseForm(forms.Form):
+    """The cause found and what it links to."""
+
+    cause = forms.ChoiceField(label=_("Cause"), choices=Case.Cause.choices)
+    fix_reference = forms.CharField(label=_("Fix (change record)"), required=False, max_length=300)
+    incident_reference = forms.CharField(label=_("Incident"), required=False, max_length=300)
+
+
+class ActionForm(forms.Form):
+    """An action taken."""
+
+    text = forms.CharField(label=_("Action taken"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OwnerForm(forms.Form):
+    """Who owns the case."""
+
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+
+
+class CloseForm(forms.Form):
+    """How the case was resolved (goes to approval)."""
+
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))

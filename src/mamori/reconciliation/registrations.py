@@ -1,0 +1,55 @@
+"""What reconciliation brings: page, daily job, scopes, approval action, checks, demo step."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.services.roles import has_permission
+from mamori.core.navigation import register_page
+from mamori.core.scopes import register_scope
+from mamori.scheduler.jobs import Job, register_job
+
+
+def _can_view(request: HttpRequest) -> bool:
+    return has_permission(request.user, "reconciliation.view")
+
+
+def _daily() -> dict[str, object]:
+    from mamori.reconciliation.services import runs
+
+    run = runs.run("schedule")
+    return {"run": run.pk, "status": run.status, "reason": run.reason[:300]}
+
+
+def register() -> None:
+    """Register everything reconciliation brings."""
+    from mamori.accounts.services import approvals
+    from mamori.core.demo import register_demo_loader
+    from mamori.reconciliation import compliance, demo
+    from mamori.reconciliation.services import cases
+
+    compliance.register()
+    approvals.register_action(cases.KIND, cases.apply_close)
+    approvals.on_closed(cases.on_closed)
+    register_page(
+        "custody", _("Reconciliation (book against chain)"), "reconciliation:overview", _can_view
+    )
+    register_scope("reconciliation:read", _("read reconciliation runs and cases"))
+    register_scope("reconciliation:run", _("start a reconciliation run"))
+    register_scope("reconciliation:book", _("import the exchange's book"))
+    hours, minutes = settings.CONFIG.reconcile_at.split(":")
+    register_job(
+        Job(
+            "reconciliation.daily",
+            _daily,
+            _("reconcile the book against the blockchain (ISM 34-1)"),
+            daily_at=time(int(hours), int(minutes)),
+            window=timedelta(hours=2),
+            alert_roles=(("ciso",), ("system_general_manager",)),
+        )
+    )
+    register_demo_loader("reconciliation", demo.load, order=600)

@@ -1,0 +1,1 @@
+"""What reconciliation does: nodes, books, runs, cases, statements."""

@@ -1,0 +1,187 @@
+"""Reconciliation pages: last run per asset, 90-day history, open cases, runs, books, cases."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mamori.accounts.services.approvals import ApprovalRefused
+from mamori.accounts.services.roles import has_permission
+from mamori.accounts.views.access import permission_required
+from mamori.reconciliation import forms
+from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
+from mamori.reconciliation.services import books, cases, history, runs, statements
+
+
+@permission_required("reconciliation.view")
+def overview_view(request: HttpRequest) -> HttpResponse:
+    """Show the last result per asset, days without a run, the history chart, open cases."""
+    first = Run.objects.order_by("started_at").values_list("day", flat=True).first()
+    return render(
+        request,
+        "reconciliation/overview.html",
+        {
+            "latest": history.latest_per_asset(),
+            "missing": history.days_without_run(30, since=first) if first else [],
+            "never": first is None,
+            "charts": history.charts(),
+            "open_cases": Case.objects.exclude(status=Case.Status.CLOSED).select_related("owner"),
+            "runs": Run.objects.select_related("book")[:20],
+            "imports": BookImport.objects.select_related("imported_by")[:5],
+            "nodes": ChainNode.objects.all(),
+            "can_manage": has_permission(request.user, "reconciliation.manage"),
+            "book_form": forms.BookForm(),
+        },
+    )
+
+
+@require_POST
+@permission_required("reconciliation.manage")
+def run_now_view(request: HttpRequest) -> HttpResponse:
+    """Reconcile now."""
+    run = runs.run("manual", request.user)  # type: ignore[arg-type]
+    level = messages.SUCCESS if run.status == Run.Status.MATCHED else messages.ERROR
+    messages.add_message(
+        request,
+        level,
+        _("Run %(n)s: %(status)s") % {"n": run.pk, "status": run.get_status_display()},
+    )
+    return redirect("reconciliation:run", pk=run.pk)
+
+
+@permission_required("reconciliation.view")
+def run_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one run: pinned blocks, each asset and wallet."""
+    run = get_object_or_404(Run.objects.select_related("book", "triggered_by"), pk=pk)
+    return render(
+        request,
+        "reconciliation/run.html",
+        {"run": run, "assets": run.assets.prefetch_related("wallets"), "cases": run.cases.all()},
+    )
+
+
+@permission_required("reconciliation.view")
+def statement_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """Download the signed statement of a run as JSON or PDF (ISM 34-3)."""
+    run = get_object_or_404(Run, pk=pk)
+    if run.status == Run.Status.RUNNING or fmt not in ("json", "pdf"):
+        messages.error(request, _("A statement is made of a finished run, as json or pdf."))
+        return redirect("reconciliation:run", pk=pk)
+    document = statements.signed(run)
+    if fmt == "json":
+        body = json.dumps(document, ensure_ascii=False, indent=2).encode()
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        response = HttpResponse(
+            statements.pdf(document, translation.get_language() or "ja"),
+            content_type="application/pdf",
+        )
+    response["Content-Disposition"] = f'attachment; filename="statement-run{pk}.{fmt}"'
+    return response
+
+
+@require_POST
+@permission_required("reconciliation.manage")
+def book_upload_view(request: HttpRequest) -> HttpResponse:
+    """Import an uploaded book, all or nothing."""
+    form = forms.BookForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a .csv or .parquet file."))
+        return redirect("reconciliation:overview")
+    upload = form.cleaned_data["file"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        try:
+            record = books.import_file(path, "upload", request.user, Path(upload.name).name)  # type: ignore[arg-type]
+        except books.BookRefused as refused:
+            messages.error(
+                request,
+                _("Book refused: %(n)s bad row(s); nothing was imported.")
+                % {"n": refused.record.error_count},
+            )
+            return redirect("reconciliation:book", pk=refused.record.pk)
+    messages.success(request, _("Book imported: %(n)s rows.") % {"n": record.rows})
+    return redirect("reconciliation:book", pk=record.pk)
+
+
+@permission_required("reconciliation.view")
+def book_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an import: its totals, or every bad row."""
+    record = get_object_or_404(BookImport, pk=pk)
+    return render(request, "reconciliation/book.html", {"book": record})
+
+
+def _case_post(request: HttpRequest, case: Case) -> None:
+    action = request.POST.get("do", "")
+    user = request.user
+    form: Form
+    if action == "cause":
+        form = forms.CauseForm(request.POST)
+        if form.is_valid():
+            cases.set_cause(case, by=user, **form.cleaned_data)  # type: ignore[arg-type]
+    elif action == "action":
+        form = forms.ActionForm(request.POST)
+        if form.is_valid():
+            cases.add_action(case, form.cleaned_data["text"], user)  # type: ignore[arg-type]
+    elif action == "owner":
+        form = forms.OwnerForm(request.POST)
+        if form.is_valid():
+            cases.assign(case, form.cleaned_data["owner"], user)  # type: ignore[arg-type]
+    elif action == "close":
+        form = forms.CloseForm(request.POST)
+        if form.is_valid():
+            cases.request_close(case, form.cleaned_data["resolution"], user)  # type: ignore[arg-type]
+    else:
+        raise cases.CaseRefused(f"unknown action {action!r}")
+    if not form.is_valid():
+        raise cases.CaseRefused(
+            "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        )
+
+
+@permission_required("reconciliation.view")
+def case_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a case and, for managers, work it: owner, cause, actions, closing."""
+    case = get_object_or_404(Case.objects.select_related("owner", "run", "close_request"), pk=pk)
+    can_manage = has_permission(request.user, "reconciliation.manage")
+    if request.method == "POST":
+        if not can_manage:
+            messages.error(request, _("Your roles do not allow working cases."))
+        else:
+            try:
+                _case_post(request, case)
+                messages.success(request, _("Saved."))
+            except (cases.CaseRefused, ApprovalRefused) as refused:
+                messages.error(request, str(getattr(refused, "message", refused)))
+        return redirect("reconciliation:case", pk=pk)
+    return render(
+        request,
+        "reconciliation/case.html",
+        {
+            "case": case,
+            "actions": case.actions.select_related("by"),
+            "can_manage": can_manage and case.status != Case.Status.CLOSED,
+            "cause_form": forms.CauseForm(
+                initial={
+                    "cause": case.cause,
+                    "fix_reference": case.fix_reference,
+                    "incident_reference": case.incident_reference,
+                }
+            ),
+            "action_form": forms.ActionForm(),
+            "owner_form": forms.OwnerForm(initial={"owner": case.owner_id}),
+            "close_form": forms.CloseForm(),
+        },
+    )

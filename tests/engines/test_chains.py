@@ -37,6 +37,10 @@ def test_native_and_token_balances_are_read_at_the_pinned_block_in_batches(anvil
     anvil_node.set_balances(addresses[:1], [5])
     anvil_node.mint(token, addresses[:1], [10**6])
     readings = adapter.balances(block, holdings)
+    assert adapter.rpc.requests - before == 1  # two balance-reader calls in one batch
+    one_by_one = chains.EvmAdapter(adapter.rpc, reader_chunk=0)
+    before = adapter.rpc.requests
+    assert one_by_one.balances(block, holdings) == readings
     assert adapter.rpc.requests - before == 5  # 50 calls in batches of 10
     assert [r.amount for r in readings[:25]] == [10**18 * n + n for n in range(25)]
     assert [r.amount for r in readings[25:]] == [7 * n for n in range(25)]
@@ -67,6 +71,64 @@ def test_bad_addresses_and_broken_tokens_are_per_item_errors(anvil_node) -> None
     assert "reverted balanceOf" in readings[3].error and "frozen" in readings[3].error
     assert "no contract answered" in readings[4].error
     assert readings[5].amount == 0
+
+
+def test_the_committed_balance_reader_is_its_source_compiled(anvil_node) -> None:
+    import subprocess
+    from pathlib import Path
+
+    from mamori.engines.chains import reader
+    from mamori.testing.anvil import ROOT
+
+    source = Path(chains.__file__).parent / "BalanceReader.sol"
+    script = ROOT / "src/mamori/testing/contracts/runtime.js"
+    compiled = subprocess.run(
+        ["node", str(script), str(source), "BalanceReader"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "0x" + compiled == reader.RUNTIME
+
+
+def test_a_node_without_state_overrides_is_read_one_call_at_a_time() -> None:
+    class NoOverride(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            import json
+
+            calls = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            answers = []
+            for call in calls:
+                if call["method"] == "eth_call" and len(call["params"]) > 2:
+                    answers.append(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": call["id"],
+                            "error": {"code": -32602, "message": "too many arguments"},
+                        }
+                    )
+                else:
+                    answers.append({"jsonrpc": "2.0", "id": call["id"], "result": "0x2a"})
+            body = json.dumps(answers).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NoOverride)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        adapter = evm(f"http://127.0.0.1:{server.server_address[1]}")
+        holders = [chains.Holding(a, "ETH") for a in make_addresses(3)]
+        readings = adapter.balances(chains.Block(1, "0x" + "ab" * 32), holders)
+        assert [r.amount for r in readings] == [42, 42, 42]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_reorganised_block_is_noticed(anvil_node) -> None:

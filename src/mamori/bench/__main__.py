@@ -7,6 +7,7 @@ import sys
 BENCHMARKS = {
     "auditlog": "mamori.bench.auditlog",
     "custody": "mamori.bench.custody",
+    "reconcile": "mamori.bench.reconcile",
     "rulebook": "mamori.bench.rulebook",
 }
 

@@ -20,6 +20,14 @@ from mamori.custody.models import Asset, CapPolicy, Halt, ThresholdRule, Wallet
 from mamori.engines import threshold as engine
 
 BTC, ETH = 10**8, 10**18
+BTC_HOT, BTC_COLD = (
+    "bc1qlakc8jv8ljcxj7yzgheg3l97crqnftrnlakc8j",
+    "bc1qzj7v7j0uha62pdtukvtkd9tmtx4vnejtzj7v7j",
+)
+ETH_HOT, ETH_COLD = (
+    "0xE525C64BBF07965CB68bFFA6454493123dCE358F",
+    "0x189e6Aad7F6124595F31A239db9a3adebD88C93E",
+)
 HOUR, DAY = 3600, 86400
 
 
@@ -32,8 +40,8 @@ def _setup() -> None:
         code="ETH", name="Ether", chain="ethereum", decimals=18, responsible=responsible
     )
     for asset, hot, cold in (
-        (btc, "bc1qhot0sakura", "bc1qcold0sakura"),
-        (eth, "0xHot0Sakura", "0xCold0Sakura"),
+        (btc, BTC_HOT, BTC_COLD),
+        (eth, ETH_HOT, ETH_COLD),
     ):
         Wallet.objects.create(
             name=f"{asset.code}-hot",

@@ -173,11 +173,25 @@ class Anvil:
 
 @contextmanager
 def running_anvil(*extra: str) -> Iterator[Anvil]:
-    """Start anvil on a free loopback port; stop it afterwards."""
+    """Start anvil on a free loopback port (gas free, so balances move by exactly what is
+    sent); stop it afterwards."""
     binary, _ = tools()
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [str(binary), "--host", "127.0.0.1", "--port", str(port), "--accounts", "2", *extra],
+        [
+            str(binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--accounts",
+            "2",
+            "--base-fee",
+            "0",
+            "--gas-price",
+            "0",
+            *extra,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "NO_COLOR": "1"},

@@ -10,8 +10,10 @@ reverting call, an unknown block) is returned to the caller as :class:`RpcFailur
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,6 +35,7 @@ class RpcSettings:
     timeout: float = 10.0
     retries: int = 3
     backoff: float = 0.2
+    parallel: int = 2  # batches in flight at once (a node answers them on several cores)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -45,6 +48,8 @@ class RpcSettings:
             raise ValueError(f"timeout must be positive, got {self.timeout}")
         if self.retries < 0:
             raise ValueError(f"retries cannot be negative, got {self.retries}")
+        if self.parallel < 1:
+            raise ValueError(f"parallel must be at least 1, got {self.parallel}")
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class JsonRpc:
         self.settings = settings
         self._client = client or httpx.Client(timeout=settings.timeout)
         self.requests = 0  # HTTP requests sent, for benchmarks and tests
+        self._count = threading.Lock()
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -91,19 +97,23 @@ class JsonRpc:
         return masked_url(self.settings.url)
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Send ``calls`` in batches of ``batch_size``; return each result or
-        :class:`RpcFailure`, in order."""
-        results: list[Any] = []
+        """Send ``calls`` in batches of ``batch_size``, up to ``parallel`` at once; return each
+        result or :class:`RpcFailure`, in order."""
         size = self.settings.batch_size
-        for start in range(0, len(calls), size):
-            chunk = calls[start : start + size]
-            body = [
-                {"jsonrpc": "2.0", "id": n, "method": method, "params": list(params)}
-                for n, (method, params) in enumerate(chunk)
-            ]
-            answers = self._post(body)
-            results.extend(self._in_order(answers, len(chunk)))
-        return results
+        chunks = [calls[start : start + size] for start in range(0, len(calls), size)]
+        if len(chunks) <= 1 or self.settings.parallel == 1:
+            answered = [self._send(chunk) for chunk in chunks]
+        else:
+            with ThreadPoolExecutor(min(self.settings.parallel, len(chunks))) as pool:
+                answered = list(pool.map(self._send, chunks))
+        return [result for chunk in answered for result in chunk]
+
+    def _send(self, chunk: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        body = [
+            {"jsonrpc": "2.0", "id": n, "method": method, "params": list(params)}
+            for n, (method, params) in enumerate(chunk)
+        ]
+        return self._in_order(self._post(body), len(chunk))
 
     def _in_order(self, answers: list[Any], count: int) -> list[Any]:
         by_id: dict[int, Any] = {}
@@ -136,7 +146,8 @@ class JsonRpc:
             if attempt:
                 time.sleep(self.settings.backoff * (2 ** (attempt - 1)))
             try:
-                self.requests += 1
+                with self._count:
+                    self.requests += 1
                 response = self._client.post(self.settings.url, content=payload, headers=headers)
             except httpx.TimeoutException:
                 last = f"no answer within {self.settings.timeout} s"

@@ -179,10 +179,14 @@ class Command(BaseCommand):
             from mamori.reconciliation.services import statements
 
             verifier = statements.verifier()
+        problems: list[str] = []
         try:
             statement = engine.check_signature(document, verifier)
         except engine.StatementError as exc:
-            raise CommandError(f"{path}: {exc}") from None
+            problems.append(str(exc))
+            statement = document.get("statement") if isinstance(document, dict) else None
+            if not isinstance(statement, dict):
+                raise CommandError(f"{path}: {exc}") from None
         urls = _rpc_map(options["rpc"])
 
         def adapter_for(chain: str, family: str) -> chains.ChainAdapter | None:
@@ -191,7 +195,7 @@ class Command(BaseCommand):
                 return None
             return chains.adapter(family, chains.RpcSettings(url))
 
-        problems = engine.recheck(statement, adapter_for)
+        problems += engine.recheck(statement, adapter_for)
         if problems:
             raise CommandError(
                 "\n".join([f"{path}: {len(problems)} figure(s) do not hold:", *problems])

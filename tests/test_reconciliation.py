@@ -7,7 +7,6 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -156,7 +155,6 @@ def test_coins_missing_open_a_case_tell_the_responsible_and_halt_withdrawals(exc
     assert decision.action == "reject" and decision.codes == ("halted",)
     again = runs.run("manual")  # the next run notes the same case instead of a new one
     assert again.status == "difference" and Case.objects.count() == 1
-    assert "still" not in case.actions.last().text or True
     assert case.actions.filter(text__contains=f"run {again.pk}").exists()
 
 
@@ -233,7 +231,6 @@ def test_a_bad_book_is_refused_whole_over_the_api_with_every_bad_row(exchange) -
         "/api/reconciliation/books", {"file": _upload("good.csv", exchange["book"].read_text())}
     )
     assert good.status_code == 201 and good.json()["rows"] == 6
-    assert api.post("/api/reconciliation/runs").status_code == 401 or True
     runner = tokens.issue(
         "runner", ["reconciliation:run", "reconciliation:read"], 30, exchange["ciso"]
     )
@@ -277,7 +274,8 @@ def test_the_book_query_runs_read_only_on_postgresql(exchange, postgres_url) -> 
     with psycopg.connect(postgres_url, autocommit=True) as db:
         db.execute("drop table if exists mamori_test_ledger")
         db.execute(
-            "create table mamori_test_ledger (category text, asset text, wallet text, amount numeric)"
+            "create table mamori_test_ledger"
+            " (category text, asset text, wallet text, amount numeric)"
         )
         for line in exchange["book"].read_text().splitlines()[1:]:
             category, asset, wallet, _, amount, _ = line.split(",")
@@ -287,7 +285,7 @@ def test_the_book_query_runs_read_only_on_postgresql(exchange, postgres_url) -> 
             )
     try:
         source = books.add_source("pg", postgres_url, "select * from mamori_test_ledger")
-        assert "query:pg" == books.import_query(source).source
+        assert books.import_query(source).source == "query:pg"
         writer = books.add_source(
             "pg-write", postgres_url, "delete from mamori_test_ledger returning *"
         )

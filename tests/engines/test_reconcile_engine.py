@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mamori.engines import reconcile
-from mamori.engines.chains import Balance, Block, Holding
+from mamori.engines.chains import Balance, Block
 from mamori.engines.merkle import LogKey
 
 WALLETS = {"ETH-hot": "ETH", "ETH-cold": "ETH", "BTC-hot": "BTC", "BTC-cold": "BTC"}
@@ -68,7 +68,8 @@ def test_a_bad_book_is_refused_whole_with_every_bad_row_and_why(tmp_path) -> Non
     assert errors == [
         (
             3,
-            "unknown category 'bogus' (one of: customer, own, withdrawal_pending, deposit_uncredited)",
+            "unknown category 'bogus' "
+            "(one of: customer, own, withdrawal_pending, deposit_uncredited)",
         ),
         (4, "unknown asset 'XRP'"),
         (5, "amount must be a whole number of base units, 0 or more, got '-4'"),
@@ -79,7 +80,8 @@ def test_a_bad_book_is_refused_whole_with_every_bad_row_and_why(tmp_path) -> Non
         (10, "amount must be a whole number of base units, 0 or more, got ''"),
         (
             11,
-            "amount must be a whole number of base units, 0 or more, got '123456789012345678901234567890123456789'",
+            "amount must be a whole number of base units, 0 or more, got "
+            "'123456789012345678901234567890123456789'",
         ),
     ]
     assert refused.value.rows == 10
@@ -108,7 +110,7 @@ def test_parquet_books_with_integer_or_text_amounts_read_the_same(tmp_path) -> N
     a = reconcile.read_book(tmp_path / "ints.parquet", WALLETS, ASSETS)
     b = reconcile.read_book(tmp_path / "text.parquet", WALLETS, ASSETS)
     assert a == b and a.totals == {("BTC", "", "customer"): 5, ("BTC", "", "own"): 7}
-    with pytest.raises(reconcile.BookRejected, match="a .csv or .parquet"):
+    with pytest.raises(reconcile.BookRejected, match=r"a \.csv or \.parquet"):
         reconcile.read_book(write(tmp_path, "x", "book.xlsx"), WALLETS, ASSETS)
 
 

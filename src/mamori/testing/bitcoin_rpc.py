@@ -132,7 +132,7 @@ class BitcoinCoreFixture:
             "height": height,
             "bestblock": self.block_hash(height),
             "unspents": unspents,
-            "total_amount": sum((u["amount"] for u in unspents), Decimal(0)),
+            "total_amount": sum((Decimal(str(u["amount"])) for u in unspents), Decimal(0)),
         }
 
 
@@ -151,23 +151,23 @@ def running_bitcoin_fixture(
     node: BitcoinCoreFixture | None = None,
 ) -> Iterator[tuple[str, BitcoinCoreFixture]]:
     """Serve ``node`` on a free loopback port; yield its URL and the node."""
-    node = node or BitcoinCoreFixture()
+    served = node or BitcoinCoreFixture()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            if node.credentials is not None:
-                expected = base64.b64encode(":".join(node.credentials).encode()).decode()
+            if served.credentials is not None:
+                expected = base64.b64encode(":".join(served.credentials).encode()).decode()
                 if self.headers.get("Authorization") != f"Basic {expected}":
                     self.send_response(401)
                     self.end_headers()
                     return
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            if node.fault == "slow":
+            if served.fault == "slow":
                 time.sleep(2)
-            if node.fault == "garbage":
+            if served.fault == "garbage":
                 self._send(200, b"<html>502 Bad Gateway</html>")
                 return
-            if node.fault == "http500":
+            if served.fault == "http500":
                 self._send(500, b"")
                 return
             request = json.loads(body, parse_float=Decimal)
@@ -175,7 +175,7 @@ def running_bitcoin_fixture(
             answers = []
             for call in batch:
                 try:
-                    result = node.answer(call["method"], call.get("params", []))
+                    result = served.answer(call["method"], call.get("params", []))
                     answers.append({"result": result, "error": None, "id": call["id"]})
                 except ValueError as exc:
                     code, message = exc.args
@@ -202,7 +202,7 @@ def running_bitcoin_fixture(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", node
+        yield f"http://127.0.0.1:{server.server_address[1]}", served
     finally:
         server.shutdown()
         server.server_close()

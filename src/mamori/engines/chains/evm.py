@@ -138,7 +138,10 @@ class EvmAdapter:
                 calls.append(("eth_call", [{"to": reader.ADDRESS, "data": data}, at, override]))
                 chunks.append(chunk)
         alone: list[int] = []
-        for chunk, answer in zip(chunks, self.rpc.batch(calls), strict=True):
+        # a reader call carries the reader's code and its holders: keep each HTTP body small
+        per_batch = max(1, min(self.rpc.settings.batch_size, 8))
+        answers = self.rpc.batch(calls, per_batch)
+        for chunk, answer in zip(chunks, answers, strict=True):
             if isinstance(answer, RpcFailure):
                 self._unknown_block(answer, block)
                 alone += chunk  # e.g. a node without state overrides

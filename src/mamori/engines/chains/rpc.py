@@ -96,10 +96,10 @@ class JsonRpc:
         """Return the node's URL without its password."""
         return masked_url(self.settings.url)
 
-    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Send ``calls`` in batches of ``batch_size``, up to ``parallel`` at once; return each
-        result or :class:`RpcFailure`, in order."""
-        size = self.settings.batch_size
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]], size: int = 0) -> list[Any]:
+        """Send ``calls`` in batches of ``size`` (default ``batch_size``), up to ``parallel`` at
+        once; return each result or :class:`RpcFailure`, in order."""
+        size = size or self.settings.batch_size
         chunks = [calls[start : start + size] for start in range(0, len(calls), size)]
         if len(chunks) <= 1 or self.settings.parallel == 1:
             answered = [self._send(chunk) for chunk in chunks]

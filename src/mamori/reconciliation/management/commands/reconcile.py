@@ -184,9 +184,10 @@ class Command(BaseCommand):
             statement = engine.check_signature(document, verifier)
         except engine.StatementError as exc:
             problems.append(str(exc))
-            statement = document.get("statement") if isinstance(document, dict) else None
-            if not isinstance(statement, dict):
+            unsigned = document.get("statement") if isinstance(document, dict) else None
+            if not isinstance(unsigned, dict):
                 raise CommandError(f"{path}: {exc}") from None
+            statement = unsigned
         urls = _rpc_map(options["rpc"])
 
         def adapter_for(chain: str, family: str) -> chains.ChainAdapter | None:

@@ -2,7 +2,8 @@
 ``@foundry-rs/anvil``, and the test token compiled from ``contracts/TestToken.sol`` with the
 npm ``solc`` package (both pinned in the repository's ``package.json``).
 
-:func:`tools` installs them with ``npm ci`` on first use when they are missing.
+:func:`tools` installs them with ``npm install --no-save`` (the committed lock file pins
+them) on first use when they are missing.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _free_port() -> int:
 
 
 def tools() -> tuple[Path, Path]:
-    """Return the paths of the anvil binary and of solcjs, running ``npm ci`` if needed."""
+    """Return the paths of the anvil binary and of solcjs, installing them if needed."""
     bin_dir = ROOT / "node_modules" / ".bin"
     anvil, solcjs = bin_dir / "anvil", bin_dir / "solcjs"
     native = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
@@ -58,7 +59,7 @@ def tools() -> tuple[Path, Path]:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (anvil.exists() and solcjs.exists()):
                 subprocess.run(  # noqa: S603 - fixed arguments
-                    [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                    [npm, "install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts"],
                     cwd=ROOT,
                     check=True,
                     capture_output=True,

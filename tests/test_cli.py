@@ -170,7 +170,14 @@ def test_worker_runs_due_jobs_once_and_jobs_can_be_listed_and_run(tmp_path: Path
     assert worker.returncode == 0, worker.stderr
     assert "notifications.deliver" in worker.stdout and "succeeded" in worker.stdout
     again = run_mamori("worker", "--once", *data)
-    assert "notifications.deliver" not in again.stdout or "approvals.expire" not in again.stdout
+    # A second tick runs no job again for a slot the first tick ran (a new minute may bring new
+    # slots, which run once each).
+    runs = [
+        tuple(line.split()[:3])
+        for line in (worker.stdout + again.stdout).splitlines()
+        if line.endswith("succeeded")
+    ]
+    assert runs and len(runs) == len(set(runs)), runs
     listing = run_mamori("jobs", "list", *data).stdout
     assert "accounts.access_review" in listing and "daily at 06:00" in listing
     manual = run_mamori("jobs", "run", "approvals.expire", *data)

@@ -463,6 +463,26 @@ def test_the_pages_show_results_history_cases_and_book_errors(exchange) -> None:
     assert nobody.post("/reconciliation/run/").status_code == 403
 
 
+def test_the_dashboard_shows_each_asset_open_cases_and_missed_days_in_red(exchange) -> None:
+    ciso = client_for(exchange["ciso"])
+    never = ciso.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="reconcile-never"' in never
+    day1 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+    with time_machine.travel(day1, tick=False):
+        books.import_file(exchange["book"])
+        steal(exchange, "ETH", 1 * ETH)
+        runs.run("schedule")
+    with time_machine.travel(day1 + timedelta(days=2), tick=False):
+        page = ciso.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        ja = ciso.get("/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'id="reconcile-missing"' in page and "2026-11-03" in page and "2026-11-04" in page
+    assert "ETH: difference" in page and "BTC: matched" in page
+    assert "1 open discrepancy case" in page
+    assert "照合が完了していない日" in ja
+    nobody = client_for(make_user("nobody"))
+    assert "reconcile-" not in nobody.get("/").content.decode()
+
+
 def test_node_urls_are_encrypted_at_rest_and_masked_when_shown(exchange) -> None:
     node = nodes.configure("bitcoin", "bitcoin", "http://rpcuser:hunter2@127.0.0.1:8332")
     assert "hunter2" not in node.url_encrypted and "hunter2" not in node.url_shown

@@ -13,13 +13,11 @@ __all__ = ["register"]
 
 def ran_every_day(days: int = 7) -> CheckResult:
     """Pass when each of the last ``days`` days has a completed run (34-1: at least daily)."""
-    from mamori.reconciliation.models import Run
-    from mamori.reconciliation.services.history import days_without_run
+    from mamori.reconciliation.services.history import days_missed_since_first_run
 
-    first = Run.objects.order_by("started_at").values_list("day", flat=True).first()
-    if first is None:
+    missing = days_missed_since_first_run(days)
+    if missing is None:
         return CheckResult(False, "照合が一度も実行されていない", "reconciliation never ran", {})
-    missing = days_without_run(days, since=first)
     if missing:
         listed = ", ".join(d.isoformat() for d in missing)
         return CheckResult(

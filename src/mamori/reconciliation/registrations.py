@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.services.roles import has_permission
+from mamori.core.dashboard import Widget, register_widget
 from mamori.core.navigation import register_page
 from mamori.core.scopes import register_scope
 from mamori.scheduler.jobs import Job, register_job
@@ -16,6 +18,22 @@ from mamori.scheduler.jobs import Job, register_job
 
 def _can_view(request: HttpRequest) -> bool:
     return has_permission(request.user, "reconciliation.view")
+
+
+def _widget(request: HttpRequest) -> dict[str, Any] | None:
+    """Last result per asset, days of the last 30 without a completed run (red), open cases."""
+    if not _can_view(request):
+        return None
+    from mamori.reconciliation.models import Case
+    from mamori.reconciliation.services import history
+
+    missing = history.days_missed_since_first_run(30)
+    return {
+        "never": missing is None,
+        "missing": missing or [],
+        "latest": history.latest_per_asset(),
+        "open_cases": Case.objects.exclude(status=Case.Status.CLOSED).count(),
+    }
 
 
 def _daily() -> dict[str, object]:
@@ -37,6 +55,15 @@ def register() -> None:
     approvals.on_closed(cases.on_closed)
     register_page(
         "custody", _("Reconciliation (book against chain)"), "reconciliation:overview", _can_view
+    )
+    register_widget(
+        Widget(
+            "reconciliation",
+            _("Reconciliation (ISM 34)"),
+            "reconciliation/widget.html",
+            _widget,
+            30,
+        )
     )
     register_scope("reconciliation:read", _("read reconciliation runs and cases"))
     register_scope("reconciliation:run", _("start a reconciliation run"))

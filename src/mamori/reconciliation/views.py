@@ -25,14 +25,14 @@ from mamori.reconciliation.services import books, cases, history, runs, statemen
 @permission_required("reconciliation.view")
 def overview_view(request: HttpRequest) -> HttpResponse:
     """Show the last result per asset, days without a run, the history chart, open cases."""
-    first = Run.objects.order_by("started_at").values_list("day", flat=True).first()
+    missing = history.days_missed_since_first_run(30)
     return render(
         request,
         "reconciliation/overview.html",
         {
             "latest": history.latest_per_asset(),
-            "missing": history.days_without_run(30, since=first) if first else [],
-            "never": first is None,
+            "missing": missing or [],
+            "never": missing is None,
             "charts": history.charts(),
             "open_cases": Case.objects.exclude(status=Case.Status.CLOSED).select_related("owner"),
             "runs": Run.objects.select_related("book")[:20],

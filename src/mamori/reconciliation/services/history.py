@@ -14,7 +14,14 @@ from django.utils import timezone
 from mamori.custody.models import Asset
 from mamori.reconciliation.models import AssetResult, Run
 
-__all__ = ["COMPLETED", "Chart", "charts", "days_without_run", "latest_per_asset"]
+__all__ = [
+    "COMPLETED",
+    "Chart",
+    "charts",
+    "days_missed_since_first_run",
+    "days_without_run",
+    "latest_per_asset",
+]
 
 COMPLETED = (Run.Status.MATCHED, Run.Status.DIFFERENCE)
 WIDTH, HEIGHT = 720, 140
@@ -50,6 +57,15 @@ def days_without_run(
     )
     wanted = [last - timedelta(days=n) for n in range(days)]
     return sorted(d for d in wanted if d not in done and (since is None or d >= since))
+
+
+def days_missed_since_first_run(days: int, now: datetime | None = None) -> list[date] | None:
+    """Return the days of the last ``days`` without a completed run, counting from the first
+    run ever made; None when reconciliation has never run."""
+    first = Run.objects.order_by("started_at").values_list("day", flat=True).first()
+    if first is None:
+        return None
+    return days_without_run(days, now=now, since=first)
 
 
 def latest_per_asset() -> list[AssetResult]:

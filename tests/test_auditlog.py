@@ -16,6 +16,7 @@ from mamori.accounts.services import tokens
 from mamori.auditlog import archive, services, store
 from mamori.auditlog.context import acting
 from mamori.auditlog.models import Checkpoint, Entry
+from mamori.auditlog.triggers import disable_sql, enable_sql
 from mamori.auditlog.verify import verify
 from mamori.engines import merkle
 
@@ -57,7 +58,7 @@ def test_bulk_updates_and_bulk_creates_are_recorded_too() -> None:
         [Department(code=f"b{i}", name_ja="x", name_en="x") for i in range(3)]
     )
     assert Entry.objects.filter(object_type="accounts.department", action="create").count() == 3
-    assert issued.secret not in "".join(Entry.objects.values_list("body", flat=True))
+    assert issued.secret not in "".join(entry.body for entry in Entry.objects.all())
 
 
 def test_sign_ins_and_failures_are_recorded_and_share_the_request_id(client: Client) -> None:
@@ -87,13 +88,18 @@ def test_approval_decisions_are_recorded_as_such() -> None:
 
 
 def test_the_database_refuses_updates_and_deletes_of_the_log() -> None:
-    grow(3)
+    grow(260)  # a chunk of 256 completes: its root is stored as a node
+    services.issue_checkpoint()
     from django.db import DatabaseError, transaction
 
+    assert Entry.objects.count() == 260  # the search index has caught up
     for sql in (
+        "UPDATE auditlog_run SET count = 2 WHERE first = 1",
+        "DELETE FROM auditlog_run WHERE first = 1",
         "UPDATE auditlog_entry SET actor = 'x' WHERE position = 1",
         "DELETE FROM auditlog_entry WHERE position = 1",
         "DELETE FROM auditlog_node",
+        "UPDATE auditlog_checkpoint SET note = ''",
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             connection.cursor().execute(sql)
@@ -114,25 +120,11 @@ def tamper():
 
     def run(sql: str, params: list | None = None) -> None:
         cursor = connection.cursor()
-        if connection.vendor == "postgresql":
-            for table in ("auditlog_entry", "auditlog_node", "auditlog_checkpoint"):
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-            cursor.execute(sql, params or [])
-            for table in ("auditlog_entry", "auditlog_node", "auditlog_checkpoint"):
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'auditlog_%'"
-            )
-            names = [row[0] for row in cursor.fetchall()]
-            saved = []
-            for name in names:
-                cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [name])
-                saved.append(cursor.fetchone()[0])
-                cursor.execute(f"DROP TRIGGER {name}")
-            cursor.execute(sql, params or [])
-            for statement in saved:
-                cursor.execute(statement)
+        for statement in disable_sql(connection.vendor):
+            cursor.execute(statement)
+        cursor.execute(sql, params or [])
+        for statement in enable_sql(connection.vendor):
+            cursor.execute(statement)
 
     return run
 
@@ -141,58 +133,76 @@ def body_of(position: int) -> str:
     return Entry.objects.get(position=position).body
 
 
+def set_body(tamper, position: int, body: str) -> None:
+    """Replace one entry's body (each test entry was appended alone: one run per entry)."""
+    tamper("UPDATE auditlog_run SET bodies = %s WHERE first = %s", [body.encode(), position])
+
+
 def test_an_intact_log_verifies(signed_log) -> None:
     result = verify(signed_log)
     assert result.ok and result.entries >= 45 and result.checkpoints == 1
 
 
 def test_a_changed_byte_is_found_at_its_index(signed_log, tamper) -> None:
-    changed = body_of(17).replace('"i":17', '"i":71')
-    tamper("UPDATE auditlog_entry SET body = %s WHERE position = 17", [changed])
+    set_body(tamper, 17, body_of(17).replace('"i":17', '"i":71'))
     assert verify(signed_log).problem.startswith("entry 17: leaf hash expected")
     assert "(the entry was changed)" in verify(signed_log).problem
 
 
 def test_a_change_with_a_matching_leaf_hash_is_still_found(signed_log, tamper) -> None:
     changed = body_of(17).replace('"i":17', '"i":71')
-    tamper("UPDATE auditlog_entry SET body = %s WHERE position = 17", [changed])
+    set_body(tamper, 17, changed)
     tamper(
-        "UPDATE auditlog_node SET hash = %s WHERE level = 0 AND position = 17",
+        "UPDATE auditlog_run SET leaves = %s WHERE first = 17",
         [merkle.leaf_hash(changed.encode())],
     )
     assert verify(signed_log).problem.startswith("entries 16–17: stored tree node 1/8")
 
 
 def test_a_deleted_row_is_found(signed_log, tamper) -> None:
-    tamper("DELETE FROM auditlog_entry WHERE position = 23")
+    tamper("DELETE FROM auditlog_run WHERE first = 23")
     assert verify(signed_log).problem == "entry 23 is missing (the next stored entry is 24)"
 
 
 def test_two_swapped_rows_are_found(signed_log, tamper) -> None:
-    a, b = Entry.objects.get(position=5), Entry.objects.get(position=6)
-    tamper("UPDATE auditlog_entry SET body = %s WHERE position = 5", [b.body])
-    tamper("UPDATE auditlog_entry SET body = %s WHERE position = 6", [a.body])
+    a, b = body_of(5), body_of(6)
+    set_body(tamper, 5, b)
+    set_body(tamper, 6, a)
     assert verify(signed_log).problem.startswith("entry 5:")
+
+
+def test_two_swapped_rows_with_their_hashes_are_found(signed_log, tamper) -> None:
+    tamper("UPDATE auditlog_run SET first = 1000 WHERE first = 5")
+    tamper("UPDATE auditlog_run SET first = 5 WHERE first = 6")
+    tamper("UPDATE auditlog_run SET first = 6 WHERE first = 1000")
+    assert verify(signed_log).problem == "entry 5: its body says index 6 (moved)"
 
 
 def test_an_entry_inserted_in_the_middle_is_found(signed_log, tamper) -> None:
     size = store.size()
     for position in range(size - 1, 9, -1):  # shift 10.. up by one, then insert a new 10
-        tamper("UPDATE auditlog_entry SET position = position + 1 WHERE position = %s", [position])
+        tamper("UPDATE auditlog_run SET first = first + 1 WHERE first = %s", [position])
     forged = body_of(9).replace('"index":9', '"index":10')
     tamper(
-        "INSERT INTO auditlog_entry (position, body, at, actor, action, object_type, "
-        "object_id, request_id) SELECT 10, %s, at, actor, action, object_type, object_id, "
-        "request_id FROM auditlog_entry WHERE position = 9",
-        [forged],
+        "INSERT INTO auditlog_run (first, count, bodies, leaves, nodes) "
+        "SELECT 10, 1, %s, leaves, nodes FROM auditlog_run WHERE first = 9",
+        [forged.encode()],
     )
     assert verify(signed_log).problem.startswith("entry 10:")
 
 
 def test_a_truncated_log_is_found(signed_log, tamper) -> None:
-    tamper("DELETE FROM auditlog_entry WHERE position >= 30")
+    tamper("DELETE FROM auditlog_run WHERE first >= 30")
     problem = verify(signed_log).problem
     assert problem.startswith("the log holds 30 entries but checkpoint 40 was signed")
+
+
+def test_a_changed_search_index_row_is_found(signed_log, tamper) -> None:
+    assert Entry.objects.filter(actor="system:test").count() == 45  # brings the index up
+    tamper("UPDATE auditlog_entry SET actor = 'user:nobody' WHERE position = 12")
+    assert verify(signed_log).problem == (
+        "search index: entry 12 is listed with actor 'user:nobody', its body says 'system:test'"
+    )
 
 
 def test_a_checkpoint_signed_by_another_key_is_found(signed_log, tamper) -> None:
@@ -234,7 +244,7 @@ def test_a_checkpoint_whose_size_goes_backwards_is_found(signed_log, tamper) -> 
 def test_mamori_log_verify_names_the_index_and_exits_non_zero(signed_log, tamper) -> None:
     from django.core.management import CommandError, call_command
 
-    tamper("DELETE FROM auditlog_entry WHERE position = 3")
+    tamper("DELETE FROM auditlog_run WHERE first = 3")
     with pytest.raises(CommandError, match="entry 3 is missing"):
         call_command("log", "verify")
 
@@ -275,6 +285,44 @@ def test_an_archive_verifies_offline_with_only_the_public_key(signed_log, tmp_pa
         )
 
 
+def test_stored_proofs_equal_the_oracle_across_chunks_and_mixed_appends() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def prepared(n: int) -> store.PreparedEntry:
+        return store.PreparedEntry(at, "system:t", "t", "t", str(n), "", {"n": n})
+
+    done = 0
+    for batch in (1, 1, 3, 250, 1, 1, 300, 5, 200, 1, 263, 1):  # runs cut at every 256
+        store.append([prepared(done + k) for k in range(batch)])
+        done += batch
+    size = store.size()
+    bodies = [store.body_of(p) for p in range(size)]
+    oracle = {}
+    frontier = merkle.Frontier()
+    for body in bodies:
+        for level, index, value in frontier.append(merkle.leaf_hash(body)):
+            oracle[(level, index)] = value
+
+    class Oracle:
+        def node(self, level: int, index: int) -> bytes:
+            return oracle[(level, index)]
+
+    stored = store.DbNodes()
+    for tree_size in (1, 2, 255, 256, 257, 511, 512, 513, 700, 768, 1024, size - 1, size):
+        assert merkle.root_at(stored, tree_size) == merkle.root_from_leaves(bodies[:tree_size])
+        for index in range(0, tree_size, 7):
+            proof = merkle.inclusion_proof(stored, index, tree_size)
+            assert proof == merkle.inclusion_proof(Oracle(), index, tree_size)
+        for old in (1, 200, 256, 300, tree_size):
+            if old <= tree_size:
+                assert merkle.consistency_proof(stored, old, tree_size) == (
+                    merkle.consistency_proof(Oracle(), old, tree_size)
+                )
+    assert verify(verifier()).ok
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_appends_never_fork_the_tree() -> None:
     errors: list[BaseException] = []
@@ -298,6 +346,22 @@ def test_concurrent_appends_never_fork_the_tree() -> None:
     assert Entry.objects.filter(action="test.concurrent").count() == 100
     services.issue_checkpoint()
     assert verify(verifier()).ok
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_processes_verify_a_large_log_and_name_the_same_entry(monkeypatch, tamper) -> None:
+    from mamori.auditlog import verify as verification
+
+    grow(600)
+    services.issue_checkpoint()
+    grow(10)
+    monkeypatch.setattr(verification, "PARALLEL_FROM", 0)  # this log counts as large
+    assert verify(verifier(), workers=2).ok
+    position = Entry.objects.get(action="test.event", object_id="300").position
+    set_body(tamper, position, body_of(position).replace('"i":300', '"i":3'))
+    serial = verify(verifier(), workers=1).problem
+    assert serial.startswith(f"entry {position}: leaf hash expected")
+    assert verify(verifier(), workers=2).problem == serial
 
 
 def test_the_audit_pages_show_entries_and_proofs(signed_log) -> None:

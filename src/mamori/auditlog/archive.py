@@ -18,6 +18,7 @@ from typing import Any
 from mamori.auditlog import services, store
 from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
+from mamori.engines.merkle.chunks import CHUNK, split_bodies, split_hashes
 
 __all__ = ["ArchiveError", "export", "verify_archive"]
 
@@ -43,24 +44,20 @@ def export(start: int, end: int, folder: Path) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with (folder / "entries.jsonl").open("w", encoding="utf-8") as out:
-        cursor.execute(
-            store.sql(
-                "SELECT e.position, n.hash, e.body FROM auditlog_entry e JOIN auditlog_node n "
-                "ON n.level = 0 AND n.position = e.position "
-                "WHERE e.position >= %s AND e.position < %s ORDER BY e.position"
-            ),
-            (start, end),
-        )
-        for position, leaf, body in cursor.fetchall():
-            line = (
-                json.dumps(
-                    {"position": position, "leaf_hash": _b64(bytes(leaf)), "body": body},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-            digest.update(line.encode("utf-8"))
-            out.write(line)
+        for run in store.runs(cursor, start - start % CHUNK, end):
+            hashes = split_hashes(run.leaves)
+            for offset, body in enumerate(split_bodies(run.bodies, run.count)):
+                position = run.first + offset
+                if not start <= position < end:
+                    continue
+                item = {
+                    "position": position,
+                    "leaf_hash": _b64(hashes[offset]),
+                    "body": body.decode("utf-8"),
+                }
+                line = json.dumps(item, ensure_ascii=False) + "\n"
+                digest.update(line.encode("utf-8"))
+                out.write(line)
     (folder / "checkpoint.note").write_text(checkpoint.note, encoding="utf-8")
     manifest = {
         "format": "mamori-audit-archive/1",

@@ -1,22 +1,59 @@
 """Append-only tables of the audit log (ISM 23-1-2 and every "記録し保管" clause).
 
-The database itself refuses UPDATE and DELETE on these tables (triggers, see migration 0002).
+The database itself refuses UPDATE and DELETE on these tables (triggers, see migrations 0002
+and 0003).
 """
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Entry(models.Model):
-    """One leaf: the canonical JSON of what happened (its leaf hash is node 0/position).
+class Run(models.Model):
+    """Entries appended together, within one chunk of 256: the log itself (ISM 23-1-2).
 
-    The other columns copy fields of the body for searching; verification checks they agree.
+    ``leaves`` are the entries' leaf hashes, ``nodes`` the hashes of the subtrees of levels 1–7
+    they complete, in the order they complete (see :mod:`mamori.engines.merkle.chunks`), and
+    ``bodies`` their canonical JSON joined by newlines.
+    """
+
+    first = models.BigIntegerField(
+        primary_key=True,
+    )
+    count = models.IntegerField()
+    leaves = models.BinaryField()
+    nodes = models.BinaryField()
+    bodies = models.BinaryField()  # last: reading the hashes need not walk past the bodies
+
+    class Meta:
+        ordering = ["first"]
+        verbose_name = _("run of log entries")
+        verbose_name_plural = _("runs of log entries")
+
+    def __str__(self) -> str:
+        return f"entries {self.first}–{self.first + self.count - 1}"
+
+
+class EntryManager(models.Manager["Entry"]):
+    """Bring the search index up to date with the log before every query of it."""
+
+    def get_queryset(self) -> models.QuerySet["Entry"]:
+        """Catch the index up, then query it."""
+        from mamori.auditlog.store import catch_up_index
+
+        catch_up_index()
+        return super().get_queryset()
+
+
+class Entry(models.Model):
+    """The search index of one entry: who, what, which object, when, which request.
+
+    Derived from the entry's body in the log (:class:`Run`), filled in bulk outside the
+    append path, append-only like the log, and checked against the bodies by verification.
     """
 
     position = models.BigIntegerField(
         primary_key=True,
     )
-    body = models.TextField()
     at = models.DateTimeField()
     actor = models.CharField(
         max_length=200,
@@ -40,6 +77,8 @@ class Entry(models.Model):
         db_index=True,
     )
 
+    objects = EntryManager()
+
     class Meta:
         ordering = ["-position"]
         indexes = [
@@ -51,9 +90,17 @@ class Entry(models.Model):
     def __str__(self) -> str:
         return f"#{self.position} {self.actor} {self.action} {self.object_type}:{self.object_id}"
 
+    @property
+    def body(self) -> str:
+        """Return the entry's canonical JSON as the log holds it."""
+        from mamori.auditlog.store import body_of
+
+        return body_of(self.position).decode("utf-8")
+
 
 class Node(models.Model):
-    """The hash of a perfect subtree (level, position): the cache that makes proofs O(log n)."""
+    """The hash of a perfect subtree of level ≥ 8 (level, position): with the chunks' leaves,
+    the cache that makes proofs O(log n)."""
 
     pk = models.CompositePrimaryKey("level", "position")
     level = models.SmallIntegerField()

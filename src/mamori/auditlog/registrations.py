@@ -31,8 +31,10 @@ def _decision(decision: Any, created: bool) -> dict[str, Any]:
 
 
 def _checkpoint_job() -> dict[str, Any]:
+    from mamori.auditlog.store import catch_up_index
+
     checkpoint = services.issue_checkpoint()
-    return {"size": checkpoint.size if checkpoint else None}
+    return {"size": checkpoint.size if checkpoint else None, "indexed": catch_up_index()}
 
 
 def _verify_job() -> dict[str, Any]:

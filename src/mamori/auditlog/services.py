@@ -111,9 +111,12 @@ def record_read(instance: Model, fields: list[str], purpose: str = "") -> int:
     return record("read", label, str(instance.pk), {"fields": fields, "purpose": purpose})
 
 
-def record_export(kind: str, sha256: str, details: dict[str, Any] | None = None) -> int:
-    """Record an export or download with the digest of what left the system."""
-    return record("export", kind, "", {"sha256": sha256, **(details or {})})
+def record_export(
+    kind: str, sha256: str, details: dict[str, Any] | None = None, object_id: str = ""
+) -> int:
+    """Record an export or download (of the object ``object_id`` of type ``kind``, if it is
+    one) with the digest of what left the system."""
+    return record("export", kind, object_id, {"sha256": sha256, **(details or {})})
 
 
 def origin() -> str:

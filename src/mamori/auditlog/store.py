@@ -1,4 +1,9 @@
-"""Append leaves and read nodes with plain SQL on Django's connection (the fast path).
+"""Append entries and read the stored tree with plain SQL on Django's connection (the fast path).
+
+The log is stored as runs (:mod:`mamori.engines.merkle.chunks`): an append writes one row per
+chunk of 256 it touches, plus one row per subtree of level ≥ 8 it completes — about one row
+per append, whatever its size. The search index (:class:`~mamori.auditlog.models.Entry`) is
+derived from the bodies outside the append path by :func:`catch_up_index`.
 
 Appends hold the log lock for the rest of the transaction — ``pg_advisory_xact_lock`` on
 PostgreSQL, the write lock of a ``BEGIN IMMEDIATE`` transaction on SQLite — so concurrent
@@ -8,6 +13,7 @@ caller's transaction: it commits with the change it records, or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,21 +23,48 @@ from typing import Any
 import orjson
 from django.db import connection, transaction
 
-from mamori.engines.merkle import Frontier, leaf_hash
+from mamori.engines.merkle import Frontier
+from mamori.engines.merkle.chunks import (
+    CHUNK,
+    CHUNK_LEVEL,
+    Corrupt,
+    pieces,
+    split_bodies,
+    split_hashes,
+)
 
-__all__ = ["DbNodes", "PreparedEntry", "append", "canonical", "frontier_hashes", "size"]
+__all__ = [
+    "DbNodes",
+    "PreparedEntry",
+    "StoredRun",
+    "append",
+    "body_of",
+    "canonical",
+    "catch_up_index",
+    "frontier_hashes",
+    "leaves",
+    "raw_cursor",
+    "runs",
+    "size",
+    "sql",
+]
 
 LOCK_KEY = 6962_0001
+#: Beyond this many new entries a stale frontier is rebuilt rather than brought forward.
+ADVANCE_LIMIT = 100_000
 _cache = threading.local()
+_sha256 = hashlib.sha256
+_dumps = orjson.dumps
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def canonical(value: dict[str, Any]) -> bytes:
     """Return the canonical JSON bytes a leaf is hashed over (sorted keys, no spaces, UTF-8).
 
-    Verification never re-serialises: it hashes the stored text, so only determinism at
-    write time matters.
+    Verification never re-serialises: it hashes the stored bytes, so only determinism at
+    write time matters. The output never holds a raw newline, which separates bodies in a run.
     """
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return _dumps(value, option=_SORTED)
 
 
 def raw_cursor() -> Any:
@@ -58,33 +91,114 @@ class PreparedEntry:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StoredRun:
+    """One stored run as read back: raw, so verification can say what is wrong with it."""
+
+    first: int
+    count: int
+    bodies: bytes
+    leaves: bytes
+    nodes: bytes
+
+
+def runs(cursor: Any, start: int, end: int | None = None, limit: int = 0) -> list[StoredRun]:
+    """Return the runs whose first entry lies in [start, end), in order."""
+    query = "SELECT first, count, bodies, leaves, nodes FROM auditlog_run WHERE first >= %s"
+    params: list[int] = [start]
+    if end is not None:
+        query += " AND first < %s"
+        params.append(end)
+    query += " ORDER BY first"
+    if limit:
+        query += " LIMIT %s"
+        params.append(limit)
+    cursor.execute(sql(query), params)
+    return [
+        StoredRun(int(f), int(c), bytes(b), bytes(lv), bytes(n))
+        for f, c, b, lv, n in cursor.fetchall()
+    ]
+
+
+def leaves(cursor: Any, start: int, end: int) -> list[bytes]:
+    """Return the stored leaf hashes of entries [start, end) (runs never cross a chunk, so the
+    runs holding them start at or after the chunk of ``start``); raise KeyError on a gap."""
+    found: list[bytes] = []
+    expected = start - start % CHUNK
+    for run in runs(cursor, expected, end):
+        if run.first != expected:
+            raise KeyError(f"entry {expected} is missing from the store")
+        hashes = split_hashes(run.leaves)
+        if len(hashes) != run.count:
+            raise KeyError(f"entries {run.first}–{run.first + run.count - 1}: leaves are ragged")
+        found.extend(hashes)
+        expected += run.count
+    if expected < end:
+        raise KeyError(f"entry {expected} is missing from the store")
+    offset = start - start % CHUNK
+    return found[start - offset : end - offset]
+
+
+def _completed_before(offset: int) -> int:
+    """Return how many subtrees of levels 1–7 the first ``offset`` entries of a chunk complete
+    (entry k completes as many as k + 1 has trailing zero bits: Σ = offset − popcount)."""
+    return offset - offset.bit_count()
+
+
 class DbNodes:
-    """Read stored perfect-subtree nodes (the engine's NodeReader); level 0 are leaf hashes.
+    """Read the stored tree (the engine's NodeReader): subtrees of level ≥ 8 from their rows,
+    lower ones from their chunk's runs, which store them in the order they complete. Level 0
+    are the leaf hashes.
 
-    Nodes never change once written, so the reader keeps the high ones it has read (levels
-    ≥ ``CACHED_FROM``, at most n/256 of them): successive proofs share them.
+    Stored nodes never change, so the reader keeps the high ones it has read (at most n/128)
+    and the last chunk it opened: successive proofs share them.
     """
-
-    CACHED_FROM = 8
 
     def __init__(self, cursor: Any | None = None) -> None:
         self.cursor = cursor or raw_cursor()
         self.query = sql("SELECT hash FROM auditlog_node WHERE level = %s AND position = %s")
+        self.chunk_query = sql(
+            "SELECT first, count, leaves, nodes FROM auditlog_run "
+            "WHERE first >= %s AND first < %s ORDER BY first"
+        )
         self.cache: dict[tuple[int, int], bytes] = {}
+        self.chunk: tuple[int, int, bytes, bytes] | None = None  # chunk, entries, leaves, nodes
 
     def node(self, level: int, index: int) -> bytes:
-        """Return the stored hash of (level, index) or raise KeyError."""
-        key = (level, index)
-        if key in self.cache:
-            return self.cache[key]
-        self.cursor.execute(self.query, key)
-        row = self.cursor.fetchone()
-        if row is None:
-            raise KeyError(f"node {level}/{index} is missing from the store")
-        value = bytes(row[0])
-        if level >= self.CACHED_FROM:
-            self.cache[key] = value
-        return value
+        """Return the hash of (level, index) or raise KeyError."""
+        if level >= CHUNK_LEVEL:
+            key = (level, index)
+            if key in self.cache:
+                return self.cache[key]
+            self.cursor.execute(self.query, key)
+            row = self.cursor.fetchone()
+            if row is None:
+                raise KeyError(f"node {level}/{index} is missing from the store")
+            value = self.cache[key] = bytes(row[0])
+            return value
+        chunk = (index << level) >> CHUNK_LEVEL
+        _, entries, leaf_blob, node_blob = self._open(chunk)
+        last = ((index + 1) << level) - 1 - chunk * CHUNK  # the entry that completes it
+        if last >= entries:
+            raise KeyError(f"node {level}/{index} is not complete in the stored log")
+        at = last * 32 if level == 0 else (_completed_before(last) + level - 1) * 32
+        blob = leaf_blob if level == 0 else node_blob
+        return blob[at : at + 32]
+
+    def _open(self, chunk: int) -> tuple[int, int, bytes, bytes]:
+        if self.chunk is not None and self.chunk[0] == chunk:
+            return self.chunk
+        first = chunk * CHUNK
+        self.cursor.execute(self.chunk_query, (first, first + CHUNK))
+        leaf_parts, node_parts, entries = [], [], 0
+        for run_first, count, leaf_blob, node_blob in self.cursor.fetchall():
+            if run_first != first + entries:
+                break  # a gap: only the entries before it are known
+            leaf_parts.append(bytes(leaf_blob))
+            node_parts.append(bytes(node_blob))
+            entries += count
+        self.chunk = (chunk, entries, b"".join(leaf_parts), b"".join(node_parts))
+        return self.chunk
 
 
 def _lock(cursor: Any) -> None:
@@ -96,8 +210,9 @@ def _lock(cursor: Any) -> None:
 def size(cursor: Any | None = None) -> int:
     """Return the number of entries in the log."""
     cursor = cursor or raw_cursor()
-    cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
-    return int(cursor.fetchone()[0])
+    cursor.execute("SELECT first, count FROM auditlog_run ORDER BY first DESC LIMIT 1")
+    row = cursor.fetchone()
+    return int(row[0]) + int(row[1]) if row else 0
 
 
 def frontier_hashes(reader: DbNodes, tree_size: int) -> list[bytes]:
@@ -109,46 +224,43 @@ def frontier_hashes(reader: DbNodes, tree_size: int) -> list[bytes]:
     return hashes
 
 
-def _frontier(cursor: Any, tree_size: int) -> Frontier:
+def _cache_key() -> tuple[str, str]:
+    return connection.alias, str(connection.settings_dict["NAME"])
+
+
+def _tip(cursor: Any) -> tuple[int, bytes]:
+    """Return the log's size and the leaf hash of its last entry (empty for an empty log)."""
+    cursor.execute("SELECT first, count, leaves FROM auditlog_run ORDER BY first DESC LIMIT 1")
+    row = cursor.fetchone()
+    if row is None:
+        return 0, b""
+    return int(row[0]) + int(row[1]), bytes(row[2])[-32:]
+
+
+def _frontier(cursor: Any, tree_size: int, last_leaf: bytes) -> Frontier:
+    """Return the frontier at ``tree_size``: this thread's last one — if the log still holds
+    the entry it ended with — brought forward over what others appended since, or rebuilt
+    from the stored tree."""
     cached = getattr(_cache, "frontier", None)
-    key = (connection.alias, connection.settings_dict["NAME"], tree_size)
-    if cached is not None and cached[0] == key:
-        return Frontier(tree_size, cached[1])
+    if cached is not None and cached[0] == _cache_key() and cached[1] <= tree_size:
+        known, hashes, known_last = cached[1], cached[2], cached[3]
+        if known == tree_size and known_last == last_leaf:
+            return Frontier(tree_size, hashes)
+        if known < tree_size and tree_size - known <= ADVANCE_LIMIT:
+            try:
+                newer = leaves(cursor, max(known - 1, 0), tree_size)
+            except (KeyError, Corrupt):
+                newer = []
+            if known == 0 or (newer and newer[0] == known_last):
+                frontier = Frontier(known, hashes)
+                frontier.extend(newer[1:] if known else newer)
+                return frontier
     return Frontier(tree_size, frontier_hashes(DbNodes(cursor), tree_size))
 
 
-def _remember(frontier: Frontier) -> None:
-    key = (connection.alias, connection.settings_dict["NAME"], frontier.size)
-    snapshot = list(frontier.hashes)
-    transaction.on_commit(lambda: setattr(_cache, "frontier", (key, snapshot)))
-
-
-def _sqlite_time(value: datetime) -> str:
-    """Format an aware datetime as Django stores it in SQLite (naive UTC, microseconds)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _rows(
-    start: int, entries: Sequence[PreparedEntry], frontier: Frontier
-) -> Iterator[tuple[tuple[Any, ...], list[tuple[int, int, bytes]]]]:
-    adapt = _sqlite_time if connection.vendor == "sqlite" else (lambda value: value)
-    for offset, entry in enumerate(entries):
-        position = start + offset
-        body = canonical({**entry.body, "index": position})
-        leaf = leaf_hash(body)
-        nodes = list(frontier.append(leaf))
-        at = adapt(entry.at)
-        row = (
-            position,
-            body.decode("utf-8"),
-            at,
-            entry.actor,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.request_id,
-        )
-        yield row, nodes
+def _remember(frontier: Frontier, last_leaf: bytes) -> None:
+    snapshot = (_cache_key(), frontier.size, list(frontier.hashes), last_leaf)
+    transaction.on_commit(lambda: setattr(_cache, "frontier", snapshot))
 
 
 def append(entries: Sequence[PreparedEntry]) -> list[int]:
@@ -158,22 +270,117 @@ def append(entries: Sequence[PreparedEntry]) -> list[int]:
     with transaction.atomic():
         cursor = raw_cursor()
         _lock(cursor)
-        start = size(cursor)
-        frontier = _frontier(cursor, start)
-        entry_rows, node_rows = [], []
-        for row, nodes in _rows(start, entries, frontier):
-            entry_rows.append(row)
-            node_rows.extend(nodes)
+        start, last_leaf = _tip(cursor)
+        frontier = _frontier(cursor, start, last_leaf)
+        run_rows, node_rows = [], []
+        for first, count in pieces(start, len(entries)):
+            bodies = [
+                _dumps({**entry.body, "index": position}, option=_SORTED)
+                for position, entry in enumerate(
+                    entries[first - start : first - start + count], first
+                )
+            ]
+            leaf_list = [_sha256(b"\x00" + body).digest() for body in bodies]
+            inner = []
+            for node in frontier.extend(leaf_list):
+                if node[0] < CHUNK_LEVEL:
+                    inner.append(node[2])
+                else:
+                    node_rows.append(node)
+            run_rows.append(
+                (first, count, b"\n".join(bodies), b"".join(leaf_list), b"".join(inner))
+            )
         cursor.executemany(
             sql(
-                "INSERT INTO auditlog_entry (position, body, at, actor, action, object_type, "
-                "object_id, request_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                "INSERT INTO auditlog_run (first, count, bodies, leaves, nodes) "
+                "VALUES (%s, %s, %s, %s, %s)"
             ),
-            entry_rows,
+            run_rows,
         )
-        cursor.executemany(
-            sql("INSERT INTO auditlog_node (level, position, hash) VALUES (%s, %s, %s)"),
-            node_rows,
-        )
-        _remember(frontier)
+        if node_rows:
+            cursor.executemany(
+                sql("INSERT INTO auditlog_node (level, position, hash) VALUES (%s, %s, %s)"),
+                node_rows,
+            )
+        _remember(frontier, run_rows[-1][3][-32:])
     return list(range(start, start + len(entries)))
+
+
+def body_of(position: int) -> bytes:
+    """Return the stored body of entry ``position``; raise KeyError if there is none."""
+    cursor = raw_cursor()
+    cursor.execute(
+        sql(
+            "SELECT first, count, bodies FROM auditlog_run WHERE first <= %s "
+            "ORDER BY first DESC LIMIT 1"
+        ),
+        [position],
+    )
+    row = cursor.fetchone()
+    if row is None or not int(row[0]) <= position < int(row[0]) + int(row[1]):
+        raise KeyError(f"entry {position} is not in the log")
+    return split_bodies(bytes(row[2]), int(row[1]))[position - int(row[0])]
+
+
+def _sqlite_time(value: datetime) -> str:
+    """Format an aware datetime as Django stores it in SQLite (naive UTC, microseconds)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def index_row(position: int, body: bytes) -> tuple[Any, ...]:
+    """Return the search-index row a body gives: position, at, actor, action, object, request."""
+    parsed = orjson.loads(body)
+    obj = parsed.get("object") or {}
+    return (
+        position,
+        datetime.fromisoformat(parsed["at"]),
+        str(parsed.get("actor") or "")[:200],
+        str(parsed.get("action") or "")[:100],
+        str(obj.get("type") or "")[:100],
+        str(obj.get("id") or "")[:100],
+        str(parsed.get("request_id") or "")[:64],
+    )
+
+
+def _index_rows(stored: Iterator[StoredRun], done: int) -> Iterator[tuple[Any, ...]]:
+    adapt = _sqlite_time if connection.vendor == "sqlite" else None
+    for run in stored:
+        for offset, body in enumerate(split_bodies(run.bodies, run.count)):
+            position = run.first + offset
+            if position < done:
+                continue
+            row = index_row(position, body)
+            yield (row[0], adapt(row[1]), *row[2:]) if adapt else row
+
+
+def catch_up_index(batch: int = 2_000) -> int:
+    """Add the search-index rows of every entry not yet indexed; return how many were added.
+
+    Called before every query of the index and by the checkpoint job, so a search always
+    sees every committed entry. Concurrent catch-ups skip rows another one wrote.
+    """
+    cursor = raw_cursor()
+    cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
+    done = int(cursor.fetchone()[0])
+    if done >= size(cursor):
+        return 0
+    insert = sql(
+        "INSERT INTO auditlog_entry (position, at, actor, action, object_type, object_id, "
+        "request_id) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
+    if connection.vendor == "sqlite":
+        insert = insert.replace("INSERT INTO", "INSERT OR IGNORE INTO")
+    else:
+        insert += " ON CONFLICT (position) DO NOTHING"
+    added = 0
+    with transaction.atomic():
+        start = done - done % CHUNK
+        while True:
+            stored = runs(cursor, start, limit=batch)
+            if not stored:
+                break
+            rows = list(_index_rows(iter(stored), done))
+            cursor.executemany(insert, rows)
+            added += len(rows)
+            start = stored[-1].first + stored[-1].count
+    return added

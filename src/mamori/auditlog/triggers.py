@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = ["TABLES", "disable_sql", "enable_sql", "install_sql", "remove_sql"]
 
-TABLES = ["auditlog_entry", "auditlog_node", "auditlog_checkpoint"]
+#: The log (runs), its node cache, its checkpoints and its search index: all append-only.
+TABLES = ["auditlog_run", "auditlog_node", "auditlog_checkpoint", "auditlog_entry"]
 
 # "%%" because the statement goes through a driver that reads "%" as a placeholder.
 POSTGRES_FUNCTION = """
@@ -23,11 +26,13 @@ def _sqlite_trigger(table: str, op: str) -> str:
     )
 
 
-def install_sql(vendor: str) -> list[str]:
-    """Return the statements that refuse UPDATE and DELETE (and TRUNCATE) on the log."""
+def install_sql(vendor: str, tables: Sequence[str] = ()) -> list[str]:
+    """Return the statements that refuse UPDATE and DELETE (and TRUNCATE) on ``tables`` (the
+    log's tables by default)."""
+    tables = tables or TABLES
     if vendor == "postgresql":
         statements = [POSTGRES_FUNCTION]
-        for table in TABLES:
+        for table in tables:
             statements.append(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION mamori_auditlog_append_only()"
@@ -38,22 +43,23 @@ def install_sql(vendor: str) -> list[str]:
             )
         return statements
     if vendor == "sqlite":
-        return [_sqlite_trigger(table, op) for table in TABLES for op in ("UPDATE", "DELETE")]
+        return [_sqlite_trigger(table, op) for table in tables for op in ("UPDATE", "DELETE")]
     return []
 
 
-def remove_sql(vendor: str) -> list[str]:
+def remove_sql(vendor: str, tables: Sequence[str] = ()) -> list[str]:
     """Return the statements that drop those triggers."""
+    tables = tables or TABLES
     if vendor == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS {table}_{suffix} ON {table}"
-            for table in TABLES
+            for table in tables
             for suffix in ("append_only", "no_truncate")
         ]
     if vendor == "sqlite":
         return [
             f"DROP TRIGGER IF EXISTS {table}_no_{op}"
-            for table in TABLES
+            for table in tables
             for op in ("update", "delete")
         ]
     return []

@@ -2,24 +2,45 @@
 
 Reports the first problem exactly: the entry position (changed, missing, moved) or the
 checkpoint (foreign signature, size going backwards, root that does not match, truncation).
+
+The log is checked a chunk of 256 entries at a time (:mod:`mamori.engines.merkle.chunks`):
+every body is hashed and compared with its stored leaf hash, each complete chunk's root and
+every subtree above it are compared with the stored nodes, and the root at each checkpoint
+with the signed one. Where a chunk or a checkpoint does not hold, the entries under it are
+examined one by one (the index each body gives itself, the stored subtree hashes of levels
+1–7) to name the first that is wrong. Large logs are checked by several processes.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+from django.db import connection
 
+from mamori.auditlog import scan
 from mamori.auditlog.models import Checkpoint
-from mamori.auditlog.store import raw_cursor, sql
+from mamori.auditlog.store import index_row, raw_cursor, sql
 from mamori.engines import merkle
+from mamori.engines.merkle.chunks import (
+    CHUNK,
+    CHUNK_LEVEL,
+    ChunkCheck,
+    check_chunk,
+    inner_node_problem,
+    split_bodies,
+)
 
-__all__ = ["Problem", "Result", "verify"]
+__all__ = ["PARALLEL_FROM", "Problem", "Result", "check_index", "verify"]
 
-BATCH = 20_000
-COLUMNS = ("actor", "action", "object_type", "object_id", "request_id")
+#: Logs of at least this many entries are checked by one process per core.
+PARALLEL_FROM = 400_000
+INDEX_BATCH = 20_000
+COLUMNS = ("at", "actor", "action", "object_type", "object_id", "request_id")
 
 
 class Problem(Exception):
@@ -38,80 +59,6 @@ class Result:
     def ok(self) -> bool:
         """Return whether the log verified."""
         return self.problem is None
-
-
-def _rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
-    last = -1
-    while True:
-        cursor.execute(
-            sql(
-                "SELECT position, body, actor, action, object_type, object_id, request_id "
-                "FROM auditlog_entry WHERE position > %s ORDER BY position LIMIT %s"
-            ),
-            (last, BATCH),
-        )
-        rows = cursor.fetchall()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1][0]
-
-
-def _stored_nodes(cursor: Any, level: int, first: int, last: int) -> dict[int, bytes]:
-    cursor.execute(
-        sql(
-            "SELECT position, hash FROM auditlog_node "
-            "WHERE level = %s AND position BETWEEN %s AND %s"
-        ),
-        (level, first, last),
-    )
-    return {int(position): bytes(value) for position, value in cursor.fetchall()}
-
-
-def _check_nodes(cursor: Any, emitted: list[tuple[int, int, bytes]]) -> None:
-    by_level: dict[int, list[tuple[int, bytes]]] = {}
-    for level, position, value in emitted:
-        by_level.setdefault(level, []).append((position, value))
-    for level, items in sorted(by_level.items()):
-        stored = _stored_nodes(cursor, level, items[0][0], items[-1][0])
-        for position, value in items:
-            got = stored.get(position)
-            if got == value:
-                continue
-            shown = got.hex() if got else "missing"
-            if level == 0:
-                raise Problem(
-                    f"entry {position}: leaf hash expected {shown}, got {value.hex()} "
-                    "(the entry was changed)"
-                )
-            first, last = position << level, ((position + 1) << level) - 1
-            raise Problem(
-                f"entries {first}–{last}: stored tree node {level}/{position} is {shown}, "
-                f"recomputed {value.hex()} (an entry and its leaf hash were both changed)"
-            )
-
-
-def _check_entry(row: tuple[Any, ...], expected: int) -> bytes:
-    position, body = row[0], row[1]
-    if position != expected:
-        raise Problem(f"entry {expected} is missing (the next stored entry is {position})")
-    raw = body.encode("utf-8")
-    leaf = merkle.leaf_hash(raw)  # compared with the stored leaf (node 0/position) in batches
-    parsed = orjson.loads(raw)
-    if parsed.get("index") != position:
-        raise Problem(f"entry {position}: its body says index {parsed.get('index')} (moved)")
-    obj = parsed.get("object") or {}
-    said = (
-        parsed.get("actor"),
-        parsed.get("action"),
-        obj.get("type", ""),
-        obj.get("id", ""),
-        parsed.get("request_id") or "",
-    )
-    for name, column, value in zip(COLUMNS, row[2:], said, strict=True):
-        if (column or "") != (value or ""):
-            raise Problem(f"entry {position}: column {name} is {column!r}, its body says {value!r}")
-    return leaf
 
 
 def _checkpoints(verifier: str) -> dict[int, bytes]:
@@ -134,10 +81,212 @@ def _checkpoints(verifier: str) -> dict[int, bytes]:
     return roots
 
 
-def verify(verifier: str, outside: merkle.Checkpoint | None = None) -> Result:
-    """Verify every entry, node and checkpoint; also ``outside``, a checkpoint kept elsewhere."""
+def _mark() -> str:
+    return "?" if connection.vendor == "sqlite" else "%s"
+
+
+def _database() -> scan.Database:
+    settings = connection.settings_dict
+    return scan.Database(
+        connection.vendor,
+        str(settings["NAME"]),
+        str(settings.get("USER") or ""),
+        str(settings.get("PASSWORD") or ""),
+        str(settings.get("HOST") or ""),
+        str(settings.get("PORT") or ""),
+    )
+
+
+def _pinpoint(cursor: Any, start: int, end: int) -> str | None:
+    """Examine entries [start, end) one by one; return the first problem found, if any."""
+    first_chunk, last_chunk = start // CHUNK, (end - 1) // CHUNK
+    for chunk, runs in scan.chunk_runs(cursor, _mark(), first_chunk, last_chunk + 1):
+        check = check_chunk(chunk, runs)
+        if check.problem:
+            return check.problem
+        for first, count, bodies, _, _ in runs:
+            for offset, body in enumerate(split_bodies(bodies, count)):
+                try:
+                    said = json.loads(body).get("index")
+                except ValueError:
+                    return f"entry {first + offset}: its body is not JSON"
+                if said != first + offset:
+                    return f"entry {first + offset}: its body says index {said} (moved)"
+        problem = inner_node_problem(chunk, runs, check.leaves)
+        if problem:
+            return problem
+    return None
+
+
+class _Walk:
+    """The tree above the chunks, rebuilt as the checks arrive in order, and compared with the
+    stored nodes and the checkpoints."""
+
+    def __init__(self, cursor: Any, roots: dict[int, bytes]) -> None:
+        self.cursor = cursor
+        self.roots = roots
+        self.sizes = sorted(roots)
+        self.next_size = 0  # index into sizes of the next checkpoint to check
+        self.upper = merkle.Frontier()  # leaves are chunk roots: level + CHUNK_LEVEL
+        self.pending: list[tuple[int, int, bytes]] = []
+        self.count = 0
+        self.checked = 0
+        self.verified = 0  # size of the last checkpoint that held
+
+    def flush(self) -> None:
+        """Compare the computed nodes of level ≥ 8 with the stored ones."""
+        by_level: dict[int, list[tuple[int, bytes]]] = {}
+        for level, index, value in self.pending:
+            by_level.setdefault(level, []).append((index, value))
+        self.pending = []
+        for level, items in sorted(by_level.items()):
+            self.cursor.execute(
+                sql(
+                    "SELECT position, hash FROM auditlog_node "
+                    "WHERE level = %s AND position BETWEEN %s AND %s"
+                ),
+                (level, items[0][0], items[-1][0]),
+            )
+            stored = {int(p): bytes(h) for p, h in self.cursor.fetchall()}
+            for index, value in items:
+                got = stored.get(index)
+                if got == value:
+                    continue
+                first, last = index << level, ((index + 1) << level) - 1
+                exact = _pinpoint(self.cursor, first, last + 1) if got else None
+                shown = got.hex() if got else "missing"
+                raise Problem(
+                    exact
+                    or f"entries {first}–{last}: stored tree node {level}/{index} is {shown}, "
+                    f"recomputed {value.hex()} (an entry and its leaf hash were both changed)"
+                )
+
+    def _check_root(self, size: int, root: bytes) -> None:
+        self.flush()
+        self.checked += 1
+        if root == self.roots[size]:
+            self.verified = size
+            return
+        exact = _pinpoint(self.cursor, self.verified - self.verified % CHUNK, size)
+        raise Problem(
+            exact or f"checkpoint {size}: root expected {self.roots[size].hex()}, got {root.hex()}"
+        )
+
+    def add(self, check: ChunkCheck) -> None:
+        """Take the next chunk's check."""
+        start = check.chunk * CHUNK
+        if start != self.count:
+            self.flush()
+            raise Problem(f"entry {self.count} is missing (the next stored entry is {start})")
+        end = start + check.size
+        while self.next_size < len(self.sizes) and self.sizes[self.next_size] <= end:
+            size = self.sizes[self.next_size]
+            if size == end and check.root is not None:
+                break  # the chunk's own root completes it: checked below
+            partial = merkle.Frontier()
+            for leaf in check.leaves[: size - start]:
+                partial.append(leaf)
+            joined = merkle.Frontier(size, self.upper.hashes + partial.hashes)
+            self._check_root(size, joined.root())
+            self.next_size += 1
+        if check.problem:
+            self.flush()
+            raise Problem(check.problem)
+        if check.root is not None:
+            for level, index, value in self.upper.append(check.root):
+                self.pending.append((level + CHUNK_LEVEL, index, value))
+            if len(self.pending) >= 4096:
+                self.flush()
+            if self.next_size < len(self.sizes) and self.sizes[self.next_size] == end:
+                self._check_root(end, self.upper.root())
+                self.next_size += 1
+        self.count = end
+
+    def finish(self) -> None:
+        """Check what no checkpoint covers yet, and that no checkpoint is beyond the log."""
+        self.flush()
+        if self.count > self.verified:
+            exact = _pinpoint(self.cursor, self.verified - self.verified % CHUNK, self.count)
+            if exact:
+                raise Problem(exact)
+        beyond = [size for size in self.sizes if size > self.count]
+        if beyond:
+            raise Problem(
+                f"the log holds {self.count} entries but checkpoint {max(beyond)} was signed: "
+                "entries were removed from the end"
+            )
+
+
+def _checks(cursor: Any, workers: int) -> Iterator[ChunkCheck]:
+    cursor.execute("SELECT first, count FROM auditlog_run ORDER BY first DESC LIMIT 1")
+    row = cursor.fetchone()
+    stored = int(row[0]) + int(row[1]) if row else 0
+    if workers > 1 and stored >= PARALLEL_FROM and connection.vendor in ("sqlite", "postgresql"):
+        keep = frozenset((size - 1) // CHUNK for size in _sizes_wanted(cursor))
+        yield from scan.parallel_checks(_database(), stored // CHUNK, keep, workers)
+    else:
+        yield from scan.check_chunks(cursor, _mark())
+
+
+def _sizes_wanted(cursor: Any) -> list[int]:
+    cursor.execute("SELECT size FROM auditlog_checkpoint")
+    return [int(row[0]) for row in cursor.fetchall()]
+
+
+def _stored_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def check_index(cursor: Any, count: int) -> None:
+    """Compare every search-index row with the body of its entry (the index is derived; a row
+    that disagrees would hide or misname an entry in searches); raise :class:`Problem`."""
+    cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
+    indexed = int(cursor.fetchone()[0])
+    if indexed > count:
+        raise Problem(f"search index: it lists entry {indexed - 1}, which the log does not hold")
+    for low in range(0, indexed, INDEX_BATCH):
+        high = min(low + INDEX_BATCH, indexed)
+        cursor.execute(
+            sql(
+                "SELECT position, at, actor, action, object_type, object_id, request_id "
+                "FROM auditlog_entry WHERE position >= %s AND position < %s ORDER BY position"
+            ),
+            (low, high),
+        )
+        rows = {int(r[0]): r for r in cursor.fetchall()}
+        for _, runs in scan.chunk_runs(cursor, _mark(), low // CHUNK, (high - 1) // CHUNK + 1):
+            for first, run_count, bodies, _, _ in runs:
+                for offset, body in enumerate(split_bodies(bodies, run_count)):
+                    position = first + offset
+                    if not low <= position < high:
+                        continue
+                    row = rows.get(position)
+                    if row is None:
+                        raise Problem(f"search index: entry {position} is missing from it")
+                    want = index_row(position, body)
+                    got = (_stored_time(row[1]), *[(v or "") for v in row[2:]])
+                    for name, a, b in zip(COLUMNS, got, want[1:], strict=True):
+                        if a != b:
+                            raise Problem(
+                                f"search index: entry {position} is listed with {name} "
+                                f"{a!r}, its body says {b!r}"
+                            )
+
+
+def verify(
+    verifier: str,
+    outside: merkle.Checkpoint | None = None,
+    *,
+    index: bool = True,
+    workers: int | None = None,
+) -> Result:
+    """Verify every entry, node and checkpoint; also ``outside``, a checkpoint kept elsewhere,
+    and (``index``) the search index. ``workers`` processes check large logs (default: one per
+    core)."""
     cursor = raw_cursor()
-    count, checked = 0, 0
+    walk = _Walk(cursor, {})
     try:
         roots = _checkpoints(verifier)
         if outside is not None:
@@ -145,36 +294,12 @@ def verify(verifier: str, outside: merkle.Checkpoint | None = None) -> Result:
             if known is not None and known != outside.root:
                 raise Problem(f"the kept checkpoint at size {outside.size} has another root")
             roots.setdefault(outside.size, outside.root)
-        frontier = merkle.Frontier()
-        emitted: list[tuple[int, int, bytes]] = []
-        for row in _rows(cursor):
-            try:
-                leaf = _check_entry(row, count)
-            except Problem:
-                _check_nodes(cursor, emitted)  # an earlier entry may be the first bad one
-                raise
-            emitted.extend(frontier.append(leaf))
-            count += 1
-            if count in roots:
-                _check_nodes(cursor, emitted)  # name the exact entry before the root differs
-                emitted = []
-                checked += 1
-                got = frontier.root()
-                if got != roots[count]:
-                    raise Problem(
-                        f"checkpoint {count}: root expected {roots[count].hex()}, got {got.hex()}"
-                    )
-            if len(emitted) >= BATCH:
-                _check_nodes(cursor, emitted)
-                emitted = []
-        if emitted:
-            _check_nodes(cursor, emitted)
-        beyond = [size for size in roots if size > count]
-        if beyond:
-            raise Problem(
-                f"the log holds {count} entries but checkpoint {max(beyond)} was signed: "
-                "entries were removed from the end"
-            )
+        walk = _Walk(cursor, roots)
+        for check in _checks(cursor, workers or os.cpu_count() or 1):
+            walk.add(check)
+        walk.finish()
+        if index:
+            check_index(cursor, walk.count)
     except Problem as exc:
-        return Result(count, checked, str(exc))
-    return Result(count, checked, None)
+        return Result(walk.count, walk.checked, str(exc))
+    return Result(walk.count, walk.checked, None)

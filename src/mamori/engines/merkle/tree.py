@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+from collections.abc import Sequence
 
 from mamori.engines.merkle.hashing import EMPTY_ROOT, node_hash
 
 __all__ = ["Frontier", "Node"]
+
+_sha256 = hashlib.sha256  # node_hash inlined: appends are the log's hot path
 
 Node = tuple[int, int, bytes]
 """(level, index, hash): the root of leaves [index·2^level, (index+1)·2^level)."""
@@ -34,18 +37,39 @@ class Frontier:
         """Return the levels of the frontier's subtrees for ``size``, largest first."""
         return [bit for bit in range(size.bit_length() - 1, -1, -1) if size >> bit & 1]
 
-    def append(self, leaf: bytes) -> Iterator[Node]:
-        """Add one leaf hash; yield the leaf node and every subtree it completes."""
+    def append(self, leaf: bytes) -> list[Node]:
+        """Add one leaf hash; return the leaf node and every subtree it completes, lowest
+        first."""
         index = self.size
-        yield (0, index, leaf)
+        nodes = [(0, index, leaf)]
         current = leaf
         level = 0
+        hashes = self.hashes
         while index >> level & 1:  # merge with equal-sized subtrees on the right edge
-            current = node_hash(self.hashes.pop(), current)
+            current = _sha256(b"\x01" + hashes.pop() + current).digest()
             level += 1
-            yield (level, index >> level, current)
-        self.hashes.append(current)
-        self.size += 1
+            nodes.append((level, index >> level, current))
+        hashes.append(current)
+        self.size = index + 1
+        return nodes
+
+    def extend(self, leaves: Sequence[bytes]) -> list[Node]:
+        """Add leaf hashes in order; return the subtrees of level ≥ 1 they complete, in the
+        order they complete (the same as :meth:`append` without the leaf nodes)."""
+        completed: list[Node] = []
+        hashes = self.hashes
+        index = self.size
+        for leaf in leaves:
+            current = leaf
+            level = 0
+            while index >> level & 1:
+                current = _sha256(b"\x01" + hashes.pop() + current).digest()
+                level += 1
+                completed.append((level, index >> level, current))
+            hashes.append(current)
+            index += 1
+        self.size = index
+        return completed
 
     def root(self) -> bytes:
         """Return the tree head: MTH of all leaves so far."""

@@ -117,6 +117,7 @@ def signed(run: Run) -> dict[str, Any]:
         "reconciliation.statement",
         hashlib.sha256(data).hexdigest(),
         {"run": run.pk, "key_id": document["signature"]["key_id"]},
+        object_id=str(run.pk),
     )
     return document
 

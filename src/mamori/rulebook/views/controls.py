@@ -39,7 +39,8 @@ def controls_view(request: HttpRequest) -> HttpResponse:
 
 
 def _audit_entries(control: Control) -> list[Entry]:
-    """Return the audit-log entries of the control, its runs, evidence and reviews."""
+    """Return the audit-log entries of the control, its runs, evidence (and its downloads)
+    and reviews."""
     wanted = Q(object_type="rulebook.control", object_id=str(control.pk))
     for label, model in (
         ("rulebook.controlrun", control.runs),
@@ -49,12 +50,7 @@ def _audit_entries(control: Control) -> list[Entry]:
         ids = [str(pk) for pk in model.values_list("pk", flat=True)[:200]]
         if ids:
             wanted |= Q(object_type=label, object_id__in=ids)
-    entries = Entry.objects.filter(wanted) | Entry.objects.filter(
-        action="export",
-        object_type="rulebook.evidence",
-        body__contains=f'"control":"{control.code}"',
-    )
-    return list(entries.order_by("-position")[:30])
+    return list(Entry.objects.filter(wanted).order_by("-position")[:30])
 
 
 @permission_required("rulebook.view")
@@ -151,7 +147,10 @@ def evidence_download_view(request: HttpRequest, pk: int) -> FileResponse:
     if not path.exists():
         raise Http404("the evidence file is missing from the data directory")
     record_export(
-        "rulebook.evidence", item.sha256, {"evidence": item.pk, "control": item.control.code}
+        "rulebook.evidence",
+        item.sha256,
+        {"evidence": item.pk, "control": item.control.code},
+        object_id=str(item.pk),
     )
     return FileResponse(
         open(path, "rb"),

@@ -169,4 +169,4 @@ def issue_checkpoint() -> Checkpoint | None:
 
 def inclusion(position: int, size: int) -> list[bytes]:
     """Return the inclusion proof of entry ``position`` in the tree of ``size`` entries."""
-    return merkle.inclusion_proof(store.DbNodes(), position, size)
+    return store.inclusion_proof(store.DbNodes(), position, size)

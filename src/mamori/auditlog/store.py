@@ -24,6 +24,8 @@ import orjson
 from django.db import connection, transaction
 
 from mamori.engines.merkle import Frontier
+from mamori.engines.merkle import inclusion_proof as merkle_inclusion_proof
+from mamori.engines.merkle import inclusion_reads as merkle_inclusion_reads
 from mamori.engines.merkle.chunks import (
     CHUNK,
     CHUNK_LEVEL,
@@ -42,6 +44,7 @@ __all__ = [
     "canonical",
     "catch_up_index",
     "frontier_hashes",
+    "inclusion_proof",
     "leaves",
     "raw_cursor",
     "runs",
@@ -185,6 +188,24 @@ class DbNodes:
         blob = leaf_blob if level == 0 else node_blob
         return blob[at : at + 32]
 
+    def prefetch(self, keys: list[tuple[int, int]]) -> None:
+        """Read the stored nodes of level ≥ 8 among ``keys`` in one query (a proof's reads)."""
+        wanted: dict[int, list[int]] = {}
+        for level, index in keys:
+            if level >= CHUNK_LEVEL and (level, index) not in self.cache:
+                wanted.setdefault(level, []).append(index)
+        if not wanted:
+            return
+        clauses, params = [], []
+        for level, indexes in wanted.items():
+            clauses.append(f"(level = %s AND position IN ({', '.join(['%s'] * len(indexes))}))")
+            params += [level, *indexes]
+        where = " OR ".join(clauses)  # only placeholders are joined in
+        query = f"SELECT level, position, hash FROM auditlog_node WHERE {where}"  # noqa: S608
+        self.cursor.execute(sql(query), params)
+        for level, position, value in self.cursor.fetchall():
+            self.cache[(int(level), int(position))] = bytes(value)
+
     def _open(self, chunk: int) -> tuple[int, int, bytes, bytes]:
         if self.chunk is not None and self.chunk[0] == chunk:
             return self.chunk
@@ -199,6 +220,13 @@ class DbNodes:
             entries += count
         self.chunk = (chunk, entries, b"".join(leaf_parts), b"".join(node_parts))
         return self.chunk
+
+
+def inclusion_proof(reader: DbNodes, index: int, tree_size: int) -> list[bytes]:
+    """Return the inclusion proof of entry ``index`` in the tree of ``tree_size``, its stored
+    nodes read in one query."""
+    reader.prefetch(merkle_inclusion_reads(index, tree_size))
+    return merkle_inclusion_proof(reader, index, tree_size)
 
 
 def _lock(cursor: Any) -> None:

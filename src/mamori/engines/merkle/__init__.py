@@ -16,7 +16,9 @@ from mamori.engines.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from mamori.engines.merkle.proofs import (
     NodeReader,
     consistency_proof,
+    consistency_reads,
     inclusion_proof,
+    inclusion_reads,
     root_at,
     root_from_leaves,
 )
@@ -32,7 +34,9 @@ __all__ = [
     "NodeReader",
     "ProofError",
     "consistency_proof",
+    "consistency_reads",
     "inclusion_proof",
+    "inclusion_reads",
     "leaf_hash",
     "node_hash",
     "parse_checkpoint",

@@ -12,7 +12,15 @@ from typing import Protocol
 
 from mamori.engines.merkle.hashing import EMPTY_ROOT, leaf_hash, node_hash
 
-__all__ = ["NodeReader", "consistency_proof", "inclusion_proof", "root_at", "root_from_leaves"]
+__all__ = [
+    "NodeReader",
+    "consistency_proof",
+    "consistency_reads",
+    "inclusion_proof",
+    "inclusion_reads",
+    "root_at",
+    "root_from_leaves",
+]
 
 
 class NodeReader(Protocol):
@@ -100,6 +108,32 @@ class _Memory:
 
     def node(self, level: int, index: int) -> bytes:
         return self.levels[level][index]
+
+
+class _Recorder:
+    """A reader that notes which stored nodes a computation asks for (all zero hashes)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, int]] = []
+
+    def node(self, level: int, index: int) -> bytes:
+        self.asked.append((level, index))
+        return EMPTY_ROOT
+
+
+def inclusion_reads(index: int, size: int) -> list[tuple[int, int]]:
+    """Return the (level, index) of every stored node :func:`inclusion_proof` reads, so a store
+    can fetch them in one go."""
+    recorder = _Recorder()
+    inclusion_proof(recorder, index, size)
+    return recorder.asked
+
+
+def consistency_reads(old: int, new: int) -> list[tuple[int, int]]:
+    """Return the (level, index) of every stored node :func:`consistency_proof` reads."""
+    recorder = _Recorder()
+    consistency_proof(recorder, old, new)
+    return recorder.asked
 
 
 def root_from_leaves(data: Sequence[bytes]) -> bytes:

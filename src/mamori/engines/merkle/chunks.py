@@ -150,41 +150,36 @@ class ChunkCheck:
         return ChunkCheck(self.chunk, self.first, self.size, [], self.root, self.problem)
 
 
-def _read_runs(chunk: int, runs: Sequence[RawRun]) -> tuple[list[bytes], list[bytes], str | None]:
+def _read_runs(chunk: int, runs: Sequence[RawRun]) -> tuple[list[bytes], bytes, str | None]:
+    """Return the chunk's bodies, its stored leaf hashes as one byte string, and the first
+    problem with the runs themselves (then only what came before it)."""
     expected = chunk * CHUNK
     bodies: list[bytes] = []
     stored: list[bytes] = []
+    problem = None
     for first, count, blob, leaf_blob, _ in runs:
-        if first != expected:
-            if first > expected:
-                return (
-                    bodies,
-                    stored,
-                    f"entry {expected} is missing (the next stored entry is {first})",
-                )
-            return (
-                bodies,
-                stored,
-                f"entry {first} is stored twice (runs overlap up to {expected - 1})",
-            )
         end = first + count
-        if count < 1 or end > (chunk + 1) * CHUNK:
-            return (
-                bodies,
-                stored,
-                (f"entries {first}–{end - 1}: a run holds 1 to {CHUNK} entries of one chunk"),
+        if first > expected:
+            problem = f"entry {expected} is missing (the next stored entry is {first})"
+        elif first < expected:
+            problem = f"entry {first} is stored twice (runs overlap up to {expected - 1})"
+        elif count < 1 or end > (chunk + 1) * CHUNK:
+            problem = f"entries {first}–{end - 1}: a run holds 1 to {CHUNK} entries of one chunk"
+        elif len(leaf_blob) != count * HASH_SIZE:
+            problem = (
+                f"entries {first}–{end - 1}: the run holds {len(leaf_blob)} bytes of leaf "
+                f"hashes for {count} entries"
             )
-        try:
-            run_bodies = split_bodies(blob, count)
-            run_leaves = split_hashes(leaf_blob)
-            if len(run_leaves) != count:
-                raise Corrupt(f"the run holds {len(run_leaves)} leaf hashes for {count} entries")
-        except Corrupt as exc:
-            return bodies, stored, f"entries {first}–{end - 1}: {exc}"
-        bodies += run_bodies
-        stored += run_leaves
+        else:
+            try:
+                bodies += split_bodies(blob, count)
+            except Corrupt as exc:
+                problem = f"entries {first}–{end - 1}: {exc}"
+        if problem:
+            break
+        stored.append(leaf_blob)
         expected = end
-    return bodies, stored, None
+    return bodies, b"".join(stored), problem
 
 
 def check_chunk(chunk: int, runs: Sequence[RawRun]) -> ChunkCheck:
@@ -192,13 +187,14 @@ def check_chunk(chunk: int, runs: Sequence[RawRun]) -> ChunkCheck:
     leaf hash equal to its body's; return the recomputed leaves and the chunk's root."""
     bodies, stored, problem = _read_runs(chunk, runs)
     leaves = leaf_hashes(bodies)
-    if b"".join(leaves) != b"".join(stored):
+    if b"".join(leaves) != stored:
         start = chunk * CHUNK
-        position = first_difference(start, stored, leaves)
+        stored_leaves = split_hashes(stored)
+        position = first_difference(start, stored_leaves, leaves)
         assert position is not None
         offset = position - start
         problem = (
-            f"entry {position}: leaf hash expected {stored[offset].hex()}, "
+            f"entry {position}: leaf hash expected {stored_leaves[offset].hex()}, "
             f"got {leaves[offset].hex()} (the entry was changed)"
         )
         leaves = leaves[:offset]

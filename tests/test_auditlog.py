@@ -357,6 +357,11 @@ def test_worker_processes_verify_a_large_log_and_name_the_same_entry(monkeypatch
     grow(10)
     monkeypatch.setattr(verification, "PARALLEL_FROM", 0)  # this log counts as large
     assert verify(verifier(), workers=2).ok
+    grow(300)  # the next checkpoint falls in a chunk no stored checkpoint is in
+    kept = merkle.parse_checkpoint(services.issue_checkpoint().note, verifier())
+    tamper("DELETE FROM auditlog_checkpoint WHERE size = %s", [kept.size])
+    grow(300)  # the kept checkpoint's chunk completes: its leaves are needed all the same
+    assert verify(verifier(), kept, workers=2).ok  # kept outside only, in mid-chunk
     position = Entry.objects.get(action="test.event", object_id="300").position
     set_body(tamper, position, body_of(position).replace('"i":300', '"i":3'))
     serial = verify(verifier(), workers=1).problem

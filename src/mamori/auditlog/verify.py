@@ -217,20 +217,17 @@ class _Walk:
             )
 
 
-def _checks(cursor: Any, workers: int) -> Iterator[ChunkCheck]:
+def _checks(cursor: Any, workers: int, sizes: list[int]) -> Iterator[ChunkCheck]:
+    """Yield every chunk's check in order; the chunks holding a checkpoint size keep their
+    leaves (its root is computed from them)."""
     cursor.execute("SELECT first, count FROM auditlog_run ORDER BY first DESC LIMIT 1")
     row = cursor.fetchone()
     stored = int(row[0]) + int(row[1]) if row else 0
     if workers > 1 and stored >= PARALLEL_FROM and connection.vendor in ("sqlite", "postgresql"):
-        keep = frozenset((size - 1) // CHUNK for size in _sizes_wanted(cursor))
+        keep = frozenset((size - 1) // CHUNK for size in sizes)
         yield from scan.parallel_checks(_database(), stored // CHUNK, keep, workers)
     else:
         yield from scan.check_chunks(cursor, _mark())
-
-
-def _sizes_wanted(cursor: Any) -> list[int]:
-    cursor.execute("SELECT size FROM auditlog_checkpoint")
-    return [int(row[0]) for row in cursor.fetchall()]
 
 
 def _stored_time(value: Any) -> datetime:
@@ -295,7 +292,7 @@ def verify(
                 raise Problem(f"the kept checkpoint at size {outside.size} has another root")
             roots.setdefault(outside.size, outside.root)
         walk = _Walk(cursor, roots)
-        for check in _checks(cursor, workers or os.cpu_count() or 1):
+        for check in _checks(cursor, workers or os.cpu_count() or 1, sorted(roots)):
             walk.add(check)
         walk.finish()
         if index:

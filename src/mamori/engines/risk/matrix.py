@@ -278,14 +278,8 @@ def default_matrix_data() -> dict[str, Any]:
         ["medium", "high", "high", "critical", "critical"],
     ]
     return {
-        "likelihood": [
-            {"value": n, "label_ja": a, "label_en": b, "definition_ja": c, "definition_en": d}
-            for n, (a, b, c, d) in enumerate(likelihood, 1)
-        ],
-        "impact": [
-            {"value": n, "label_ja": a, "label_en": b, "definition_ja": c, "definition_en": d}
-            for n, (a, b, c, d) in enumerate(impact, 1)
-        ],
+        "likelihood": [_step_data(ScaleStep(n, *row)) for n, row in enumerate(likelihood, 1)],
+        "impact": [_step_data(ScaleStep(n, *row)) for n, row in enumerate(impact, 1)],
         "levels": [
             {"code": code, "label_ja": ja, "label_en": en, "colour": colour}
             for code, ja, en, colour in levels

@@ -164,6 +164,23 @@ def test_a_deleted_row_is_found(signed_log, tamper) -> None:
     assert verify(signed_log).problem == "entry 23 is missing (the next stored entry is 24)"
 
 
+def test_entries_missing_across_chunks_are_found() -> None:
+    grow(700)
+    services.issue_checkpoint()
+    first = Entry.objects.get(action="test.event", object_id="0").position
+    gap = first + 256 - first % 256 + 256  # a whole chunk, then part of the next
+    for low, high in ((gap - 256, gap), (gap, gap + 10)):
+        with connection.cursor() as cursor:
+            for statement in disable_sql(connection.vendor):
+                cursor.execute(statement)
+            cursor.execute("DELETE FROM auditlog_run WHERE first >= %s AND first < %s", [low, high])
+            for statement in enable_sql(connection.vendor):
+                cursor.execute(statement)
+        assert verify(verifier()).problem == (
+            f"entry {gap - 256} is missing (the next stored entry is {high})"
+        )
+
+
 def test_two_swapped_rows_are_found(signed_log, tamper) -> None:
     a, b = body_of(5), body_of(6)
     set_body(tamper, 5, b)

@@ -177,7 +177,8 @@ class _Walk:
         start = check.chunk * CHUNK
         if start != self.count:
             self.flush()
-            raise Problem(f"entry {self.count} is missing (the next stored entry is {start})")
+            following = check.first if check.first is not None else start
+            raise Problem(f"entry {self.count} is missing (the next stored entry is {following})")
         end = start + check.size
         while self.next_size < len(self.sizes) and self.sizes[self.next_size] <= end:
             size = self.sizes[self.next_size]

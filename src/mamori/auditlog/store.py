@@ -105,9 +105,13 @@ class StoredRun:
     nodes: bytes
 
 
-def runs(cursor: Any, start: int, end: int | None = None, limit: int = 0) -> list[StoredRun]:
-    """Return the runs whose first entry lies in [start, end), in order."""
-    query = "SELECT first, count, bodies, leaves, nodes FROM auditlog_run WHERE first >= %s"
+def runs(
+    cursor: Any, start: int, end: int | None = None, limit: int = 0, bodies: bool = True
+) -> list[StoredRun]:
+    """Return the runs whose first entry lies in [start, end), in order (without their bodies
+    when ``bodies`` is false: reading hashes need not read the entries)."""
+    wanted = "bodies" if bodies else "''"
+    query = f"SELECT first, count, {wanted}, leaves, nodes FROM auditlog_run WHERE first >= %s"  # noqa: S608
     params: list[int] = [start]
     if end is not None:
         query += " AND first < %s"
@@ -118,7 +122,7 @@ def runs(cursor: Any, start: int, end: int | None = None, limit: int = 0) -> lis
         params.append(limit)
     cursor.execute(sql(query), params)
     return [
-        StoredRun(int(f), int(c), bytes(b), bytes(lv), bytes(n))
+        StoredRun(int(f), int(c), bytes(b) if b else b"", bytes(lv), bytes(n))
         for f, c, b, lv, n in cursor.fetchall()
     ]
 
@@ -128,7 +132,7 @@ def leaves(cursor: Any, start: int, end: int) -> list[bytes]:
     runs holding them start at or after the chunk of ``start``); raise KeyError on a gap."""
     found: list[bytes] = []
     expected = start - start % CHUNK
-    for run in runs(cursor, expected, end):
+    for run in runs(cursor, expected, end, bodies=False):
         if run.first != expected:
             raise KeyError(f"entry {expected} is missing from the store")
         hashes = split_hashes(run.leaves)

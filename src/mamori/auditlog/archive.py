@@ -18,7 +18,6 @@ from typing import Any
 from mamori.auditlog import services, store
 from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
-from mamori.engines.merkle.chunks import CHUNK, split_bodies, split_hashes
 
 __all__ = ["ArchiveError", "export", "verify_archive"]
 
@@ -44,20 +43,11 @@ def export(start: int, end: int, folder: Path) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with (folder / "entries.jsonl").open("w", encoding="utf-8") as out:
-        for run in store.runs(cursor, start - start % CHUNK, end):
-            hashes = split_hashes(run.leaves)
-            for offset, body in enumerate(split_bodies(run.bodies, run.count)):
-                position = run.first + offset
-                if not start <= position < end:
-                    continue
-                item = {
-                    "position": position,
-                    "leaf_hash": _b64(hashes[offset]),
-                    "body": body.decode("utf-8"),
-                }
-                line = json.dumps(item, ensure_ascii=False) + "\n"
-                digest.update(line.encode("utf-8"))
-                out.write(line)
+        for position, body, leaf in store.entries(cursor, start, end):
+            item = {"position": position, "leaf_hash": _b64(leaf), "body": body.decode("utf-8")}
+            line = json.dumps(item, ensure_ascii=False) + "\n"
+            digest.update(line.encode("utf-8"))
+            out.write(line)
     (folder / "checkpoint.note").write_text(checkpoint.note, encoding="utf-8")
     manifest = {
         "format": "mamori-audit-archive/1",

@@ -43,8 +43,10 @@ __all__ = [
     "body_of",
     "canonical",
     "catch_up_index",
+    "entries",
     "frontier_hashes",
     "inclusion_proof",
+    "indexed_size",
     "leaves",
     "raw_cursor",
     "runs",
@@ -374,15 +376,30 @@ def index_row(position: int, body: bytes) -> tuple[Any, ...]:
     )
 
 
-def _index_rows(stored: Iterator[StoredRun], done: int) -> Iterator[tuple[Any, ...]]:
-    adapt = _sqlite_time if connection.vendor == "sqlite" else None
-    for run in stored:
-        for offset, body in enumerate(split_bodies(run.bodies, run.count)):
-            position = run.first + offset
-            if position < done:
-                continue
-            row = index_row(position, body)
-            yield (row[0], adapt(row[1]), *row[2:]) if adapt else row
+def entries(
+    cursor: Any, start: int, end: int | None = None, batch: int = 2_000
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """Yield (position, body, leaf hash) of the stored entries in [start, end), in order, reading
+    ``batch`` runs a query (each query's rows are fetched whole, so the cursor may be used
+    between items)."""
+    first = start - start % CHUNK  # the run holding ``start`` begins in its chunk
+    while True:
+        stored = runs(cursor, first, end, limit=batch)
+        if not stored:
+            return
+        for run in stored:
+            hashes = split_hashes(run.leaves)
+            for offset, body in enumerate(split_bodies(run.bodies, run.count)):
+                position = run.first + offset
+                if position >= start and (end is None or position < end):
+                    yield position, body, hashes[offset]
+        first = stored[-1].first + stored[-1].count
+
+
+def indexed_size(cursor: Any) -> int:
+    """Return how many entries, from the first, the search index holds."""
+    cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
+    return int(cursor.fetchone()[0])
 
 
 def catch_up_index(batch: int = 2_000) -> int:
@@ -392,8 +409,7 @@ def catch_up_index(batch: int = 2_000) -> int:
     sees every committed entry. Concurrent catch-ups skip rows another one wrote.
     """
     cursor = raw_cursor()
-    cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
-    done = int(cursor.fetchone()[0])
+    done = indexed_size(cursor)
     if done >= size(cursor):
         return 0
     insert = sql(
@@ -404,15 +420,17 @@ def catch_up_index(batch: int = 2_000) -> int:
         insert = insert.replace("INSERT INTO", "INSERT OR IGNORE INTO")
     else:
         insert += " ON CONFLICT (position) DO NOTHING"
+    adapt = _sqlite_time if connection.vendor == "sqlite" else None
     added = 0
     with transaction.atomic():
-        start = done - done % CHUNK
-        while True:
-            stored = runs(cursor, start, limit=batch)
-            if not stored:
-                break
-            rows = list(_index_rows(iter(stored), done))
+        rows: list[tuple[Any, ...]] = []
+        for position, body, _ in entries(cursor, done, batch=batch):
+            row = index_row(position, body)
+            rows.append((row[0], adapt(row[1]), *row[2:]) if adapt else row)
+            if len(rows) >= batch:
+                cursor.executemany(insert, rows)
+                added, rows = added + len(rows), []
+        if rows:
             cursor.executemany(insert, rows)
             added += len(rows)
-            start = stored[-1].first + stored[-1].count
     return added

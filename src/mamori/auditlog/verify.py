@@ -24,7 +24,7 @@ from django.db import connection
 
 from mamori.auditlog import scan
 from mamori.auditlog.models import Checkpoint
-from mamori.auditlog.store import index_row, raw_cursor, sql
+from mamori.auditlog.store import entries, index_row, indexed_size, raw_cursor, size, sql
 from mamori.engines import merkle
 from mamori.engines.merkle.chunks import (
     CHUNK,
@@ -221,9 +221,7 @@ class _Walk:
 def _checks(cursor: Any, workers: int, sizes: list[int]) -> Iterator[ChunkCheck]:
     """Yield every chunk's check in order; the chunks holding a checkpoint size keep their
     leaves (its root is computed from them)."""
-    cursor.execute("SELECT first, count FROM auditlog_run ORDER BY first DESC LIMIT 1")
-    row = cursor.fetchone()
-    stored = int(row[0]) + int(row[1]) if row else 0
+    stored = size(cursor)
     if workers > 1 and stored >= PARALLEL_FROM and connection.vendor in ("sqlite", "postgresql"):
         keep = frozenset((size - 1) // CHUNK for size in sizes)
         yield from scan.parallel_checks(_database(), stored // CHUNK, keep, workers)
@@ -240,8 +238,7 @@ def _stored_time(value: Any) -> datetime:
 def check_index(cursor: Any, count: int) -> None:
     """Compare every search-index row with the body of its entry (the index is derived; a row
     that disagrees would hide or misname an entry in searches); raise :class:`Problem`."""
-    cursor.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM auditlog_entry")
-    indexed = int(cursor.fetchone()[0])
+    indexed = indexed_size(cursor)
     if indexed > count:
         raise Problem(f"search index: it lists entry {indexed - 1}, which the log does not hold")
     for low in range(0, indexed, INDEX_BATCH):
@@ -254,23 +251,18 @@ def check_index(cursor: Any, count: int) -> None:
             (low, high),
         )
         rows = {int(r[0]): r for r in cursor.fetchall()}
-        for _, runs in scan.chunk_runs(cursor, _mark(), low // CHUNK, (high - 1) // CHUNK + 1):
-            for first, run_count, bodies, _, _ in runs:
-                for offset, body in enumerate(split_bodies(bodies, run_count)):
-                    position = first + offset
-                    if not low <= position < high:
-                        continue
-                    row = rows.get(position)
-                    if row is None:
-                        raise Problem(f"search index: entry {position} is missing from it")
-                    want = index_row(position, body)
-                    got = (_stored_time(row[1]), *[(v or "") for v in row[2:]])
-                    for name, a, b in zip(COLUMNS, got, want[1:], strict=True):
-                        if a != b:
-                            raise Problem(
-                                f"search index: entry {position} is listed with {name} "
-                                f"{a!r}, its body says {b!r}"
-                            )
+        for position, body, _ in entries(cursor, low, high):
+            row = rows.get(position)
+            if row is None:
+                raise Problem(f"search index: entry {position} is missing from it")
+            want = index_row(position, body)
+            got = (_stored_time(row[1]), *[(v or "") for v in row[2:]])
+            for name, a, b in zip(COLUMNS, got, want[1:], strict=True):
+                if a != b:
+                    raise Problem(
+                        f"search index: entry {position} is listed with {name} "
+                        f"{a!r}, its body says {b!r}"
+                    )
 
 
 def verify(

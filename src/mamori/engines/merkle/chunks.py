@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from mamori.engines.merkle.hashing import EMPTY_ROOT, HASH_SIZE
+from mamori.engines.merkle.hashing import HASH_SIZE
 from mamori.engines.merkle.tree import Frontier
 
 __all__ = [
@@ -31,9 +31,7 @@ __all__ = [
     "completed_nodes",
     "first_difference",
     "inner_node_problem",
-    "join_hashes",
     "leaf_hashes",
-    "mth",
     "perfect_root",
     "pieces",
     "split_bodies",
@@ -66,23 +64,6 @@ def perfect_root(hashes: Sequence[bytes]) -> bytes:
         pairs = zip(level[::2], level[1::2], strict=True)
         level = [_sha256(b"\x01" + a + b).digest() for a, b in pairs]
     return level[0]
-
-
-def mth(hashes: Sequence[bytes]) -> bytes:
-    """Return MTH over leaf hashes of any count (RFC 6962 §2.1: split at the largest power of
-    two below n)."""
-    n = len(hashes)
-    if n == 0:
-        return EMPTY_ROOT
-    if n & (n - 1) == 0:
-        return perfect_root(hashes)
-    k = 1 << ((n - 1).bit_length() - 1)
-    return _sha256(b"\x01" + mth(hashes[:k]) + mth(hashes[k:])).digest()
-
-
-def join_hashes(hashes: Sequence[bytes]) -> bytes:
-    """Return hashes as one byte string, as a run stores them."""
-    return b"".join(hashes)
 
 
 def split_hashes(blob: bytes) -> list[bytes]:

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "mamori.rulebook",
     "mamori.custody",
     "mamori.reconciliation",
+    "mamori.risk",
 ]
 
 MIDDLEWARE = [

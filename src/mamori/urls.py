@@ -8,6 +8,7 @@ from mamori.core.api import api
 from mamori.custody.api import router as custody_router
 from mamori.notifications.api import router as notifications_router
 from mamori.reconciliation.api import router as reconciliation_router
+from mamori.risk.api import router as risk_router
 from mamori.rulebook.api import router as rulebook_router
 from mamori.rulebook.views.policies import public_policy_view
 
@@ -17,6 +18,7 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/rulebook", rulebook_router)
 api.add_router("/custody", custody_router)
 api.add_router("/reconciliation", reconciliation_router)
+api.add_router("/risk", risk_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("rulebook/", include("mamori.rulebook.urls")),
     path("custody/", include("mamori.custody.urls")),
     path("reconciliation/", include("mamori.reconciliation.urls")),
+    path("risk/", include("mamori.risk.urls")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(
         "public/policies/<slug:code>/v/<int:number>/",

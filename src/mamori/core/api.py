@@ -9,7 +9,7 @@ endpoint needs gets 403 naming the scope. Signed-in staff may also read through 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -19,6 +19,9 @@ from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
 import mamori
+
+if TYPE_CHECKING:
+    from mamori.accounts.models import User
 
 __all__ = [
     "ErrorBody",
@@ -210,3 +213,17 @@ def platform_info(request: HttpRequest) -> dict[str, Any]:
         "time_zone": settings.TIME_ZONE,
         "database": connection.vendor,
     }
+
+
+def acting_person(request: HttpRequest, permission: str) -> User | None:
+    """Return who acts: the signed-in person, if their roles grant ``permission``, or the
+    person who issued the token (None for a token issued from the command line)."""
+    from mamori.accounts.models import ApiToken, User
+    from mamori.accounts.services.roles import has_permission
+
+    auth = request.auth  # type: ignore[attr-defined]
+    if isinstance(auth, ApiToken):
+        return auth.created_by
+    if isinstance(auth, User) and has_permission(auth, permission):
+        return auth
+    raise HttpError(403, f"your roles do not grant {permission}")

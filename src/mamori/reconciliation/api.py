@@ -19,25 +19,13 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from mamori.accounts.models import ApiToken, User
-from mamori.accounts.services.roles import has_permission
-from mamori.core.api import authenticated
+from mamori.core.api import acting_person, authenticated
 from mamori.reconciliation.models import BookImport, Case, Run
 from mamori.reconciliation.services import books, runs, statements
 
 __all__ = ["router"]
 
 router = Router(tags=["reconciliation"])
-
-
-def _person(request: HttpRequest, permission: str) -> User | None:
-    """Return who acts: the signed-in person (with ``permission``) or the token's issuer."""
-    auth = request.auth  # type: ignore[attr-defined]
-    if isinstance(auth, ApiToken):
-        return auth.created_by
-    if isinstance(auth, User) and has_permission(auth, permission):
-        return auth
-    raise HttpError(403, f"your roles do not grant {permission}")
 
 
 class WalletOut(Schema):
@@ -173,7 +161,7 @@ def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
 @router.post("/runs", response={201: RunOut}, auth=authenticated("reconciliation:run"))
 def start_run(request: HttpRequest) -> Status[dict[str, Any]]:
     """Reconcile now with the current book."""
-    who = _person(request, "reconciliation.manage")
+    who = acting_person(request, "reconciliation.manage")
     return Status(201, _run(runs.run("api", who)))
 
 
@@ -189,7 +177,7 @@ def get_statement(request: HttpRequest, run_id: int) -> dict[str, Any]:
 @router.post("/books", response={201: BookOut}, auth=authenticated("reconciliation:book"))
 def import_book(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Import a .csv or .parquet book; 422 lists every bad row and nothing is kept."""
-    who = _person(request, "reconciliation.manage")
+    who = acting_person(request, "reconciliation.manage")
     name = Path(file.name or "book").name
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload"

@@ -16,9 +16,8 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from mamori.accounts.models import ApiToken, User
-from mamori.accounts.services.roles import has_permission
-from mamori.core.api import authenticated
+from mamori.accounts.models import User
+from mamori.core.api import acting_person, authenticated
 from mamori.rulebook.models import Control, PolicyDocument, PolicyVersion, Requirement
 from mamori.rulebook.services import controls as control_services
 from mamori.rulebook.services import policies
@@ -32,13 +31,11 @@ router = Router(tags=["rulebook"])
 
 
 def _person(request: HttpRequest, permission: str) -> User:
-    """Return who acts: the signed-in person (with ``permission``) or the token's issuer."""
-    auth = request.auth  # type: ignore[attr-defined]
-    if isinstance(auth, ApiToken) and auth.created_by is not None:
-        return auth.created_by
-    if isinstance(auth, User) and has_permission(auth, permission):
-        return auth
-    raise HttpError(403, f"your roles do not grant {permission}")
+    """Return who acts; a token nobody issued (command line) may not change the rulebook."""
+    who = acting_person(request, permission)
+    if who is None:
+        raise HttpError(403, "this token was issued by no person: the rulebook records who acts")
+    return who
 
 
 class RequirementOut(Schema):

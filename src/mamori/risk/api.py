@@ -1,0 +1,432 @@
+"""API of risk management: the inventory, the register, ratings, signals, plan and sign-off.
+
+Services use tokens: ``risk:read`` to read, ``risk:write`` to upsert assets, analyse and rate
+risks and send monitoring signals. Decisions that only a person may make — the owner's
+treatment decision and residual-risk sign-off, recommending, sending the plan — need the
+person's signed-in session (``StaffSession``), never a token. A refusal is 422 with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from mamori.accounts.models import Department, User
+from mamori.accounts.services.roles import has_permission
+from mamori.core.api import StaffSession, acting_person, authenticated
+from mamori.engines.risk import Rating
+from mamori.risk.models import (
+    Assessment,
+    ExternalIncident,
+    InformationAsset,
+    RiskScenario,
+    SecurityPlan,
+    Threat,
+    Vulnerability,
+)
+from mamori.risk.services import RiskRefused, monitoring, plans, scenarios
+from mamori.rulebook.models import Control
+
+__all__ = ["router"]
+
+router = Router(tags=["risk"])
+
+
+def _person(request: HttpRequest) -> User:
+    auth = request.auth  # type: ignore[attr-defined]
+    if not isinstance(auth, User):
+        raise HttpError(403, "only a signed-in person may do this, not a token")
+    return auth
+
+
+def _refused(refused: RiskRefused) -> HttpError:
+    return HttpError(422, f"{refused.code}: {refused.message}")
+
+
+class AssetIn(Schema):
+    """An information asset (ISM 14-2, 21)."""
+
+    code: str
+    name_ja: str
+    name_en: str = ""
+    kind: str
+    classification: str
+    value: int
+    owner: str
+    custodian: str = ""
+    location_kind: str
+    location: str = ""
+    categories: list[str] = []
+
+
+class RatingIn(Schema):
+    """A likelihood and an impact on the assessment's scales."""
+
+    likelihood: int
+    impact: int
+
+
+class ScenarioIn(Schema):
+    """A risk to analyse (ISM 14-1, 15)."""
+
+    code: str
+    name_ja: str
+    name_en: str = ""
+    threat: str
+    assets: list[str]
+    owner: str
+    approach: str
+    approach_note: str = ""
+    vulnerabilities: list[str] = []
+    incidents: list[str] = []
+    baseline_controls: list[str] = []
+    inherent: RatingIn
+    current: RatingIn
+
+
+class RateIn(Schema):
+    """A change of one rating and why."""
+
+    stage: str
+    likelihood: int
+    impact: int
+    reason: str
+
+
+class RecommendIn(Schema):
+    """The security team's recommendation."""
+
+    option: str
+    recommendation: str
+    controls: list[str] = []
+    new_controls: str = ""
+
+
+class DecideIn(Schema):
+    """The owner's decision and the residual rating."""
+
+    option: str
+    residual: RatingIn
+    rationale: str
+
+
+class ActionIn(Schema):
+    """An action of the plan."""
+
+    text: str
+    owner: str
+    due: date
+    budget_jpy: str = "0"
+
+
+class SignalIn(Schema):
+    """A result of an automated control (ISM 12-3)."""
+
+    event_id: str
+    kind: str
+    summary: str
+    details: dict[str, Any] = {}
+
+
+class SignOffIn(Schema):
+    """A sign-off: who explained the residual risks."""
+
+    explained_by: str
+    comment: str = ""
+
+
+def _asset(a: InformationAsset) -> dict[str, Any]:
+    return {
+        "code": a.code,
+        "name_ja": a.name_ja,
+        "name_en": a.name_en,
+        "kind": a.kind,
+        "classification": a.classification,
+        "value": a.value,
+        "owner": a.owner.username,
+        "custodian": a.custodian.code if a.custodian else "",
+        "location_kind": a.location_kind,
+        "location": a.location,
+        "categories": a.categories,
+    }
+
+
+def _scenario(s: RiskScenario, rank: Any = None) -> dict[str, Any]:
+    matrix = s.assessment.matrix.matrix()
+    treatment = getattr(s, "treatment", None)
+    return {
+        "id": s.pk,
+        "code": s.code,
+        "name_ja": s.name_ja,
+        "name_en": s.name_en,
+        "owner": s.owner.username,
+        "threat": s.threat.code,
+        "approach": s.approach,
+        "levels": {
+            stage: {
+                "likelihood": s.rating(stage).likelihood,
+                "impact": s.rating(stage).impact,
+                "level": s.rating(stage).level(matrix).code,
+            }
+            for stage in ("inherent", "current", "residual")
+        },
+        "priority": rank.priority if rank else None,
+        "within_acceptance": rank.within_acceptance if rank else None,
+        "recommended": treatment.recommended_option if treatment else "",
+        "decided": treatment.decided_option if treatment else "",
+        "needs_review": s.needs_review,
+    }
+
+
+def _user(username: str) -> User:
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise HttpError(422, f"unknown_user: no active person {username!r}")
+    return user
+
+
+def _codes(model: Any, codes: list[str], what: str) -> list[Any]:
+    found = {o.code: o for o in model.objects.filter(code__in=codes)}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise HttpError(422, f"unknown_{what}: {', '.join(unknown)}")
+    return [found[c] for c in codes]
+
+
+@router.get("/assets", auth=authenticated("risk:read"))
+def list_assets(request: HttpRequest) -> list[dict[str, Any]]:
+    """Return the inventory."""
+    return [_asset(a) for a in InformationAsset.objects.select_related("owner", "custodian")]
+
+
+@router.post("/assets", response={201: dict}, auth=authenticated("risk:write"))
+def put_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
+    """Add or change an asset by code; every bad field is named."""
+    acting_person(request, "risk.manage")
+    problems = []
+    for field, choices in (
+        ("kind", InformationAsset.Kind.values),
+        ("classification", InformationAsset.Classification.values),
+        ("location_kind", InformationAsset.Location.values),
+    ):
+        if getattr(body, field) not in choices:
+            problems.append(f"{field} must be one of {', '.join(choices)}")
+    if not 1 <= body.value <= 5:
+        problems.append("value must be 1–5")
+    owner = User.objects.filter(username=body.owner, is_active=True).first()
+    if owner is None:
+        problems.append(f"unknown asset owner {body.owner!r}")
+    custodian = Department.objects.filter(code=body.custodian).first() if body.custodian else None
+    if body.custodian and custodian is None:
+        problems.append(f"unknown department {body.custodian!r}")
+    if problems:
+        raise HttpError(422, "bad_asset: " + "; ".join(problems))
+    asset, _ = InformationAsset.objects.update_or_create(
+        code=body.code,
+        defaults={
+            **body.dict(exclude={"code", "owner", "custodian"}),
+            "name_en": body.name_en or body.name_ja,
+            "owner": owner,
+            "custodian": custodian,
+        },
+    )
+    return Status(201, _asset(asset))
+
+
+def _assessment(assessment_id: int | None) -> Assessment:
+    if assessment_id is not None:
+        return get_object_or_404(Assessment.objects.select_related("matrix"), pk=assessment_id)
+    latest = Assessment.objects.select_related("matrix").order_by("-started_at").first()
+    if latest is None:
+        raise HttpError(404, "no risk assessment yet")
+    return latest
+
+
+@router.get("/scenarios", auth=authenticated("risk:read"))
+def list_scenarios(
+    request: HttpRequest, assessment: int | None = None, stage: str = "current"
+) -> dict[str, Any]:
+    """Return the register in order of treatment and the heat map counts."""
+    found = _assessment(assessment)
+    if stage not in ("inherent", "current", "residual"):
+        raise HttpError(422, "bad_stage: inherent, current or residual")
+    ranked = scenarios.ranking(found, stage)
+    maps = {
+        m["stage"]: [[c["count"] for c in row["cells"]] for row in m["rows"]]
+        for m in scenarios.heat_maps(found)
+    }
+    return {
+        "assessment": found.pk,
+        "criteria": f"{found.matrix.code} v{found.matrix.version}",
+        "scenarios": [_scenario(s, r) for s, r in ranked],
+        "heat_maps": maps,
+    }
+
+
+@router.post(
+    "/assessments/{assessment_id}/scenarios",
+    response={201: dict},
+    auth=authenticated("risk:write"),
+)
+def add_scenario(
+    request: HttpRequest, assessment_id: int, body: ScenarioIn
+) -> Status[dict[str, Any]]:
+    """Analyse a new risk."""
+    who = acting_person(request, "risk.manage")
+    found = _assessment(assessment_id)
+    threat = _codes(Threat, [body.threat], "threat")[0]
+    draft = scenarios.ScenarioInput(
+        code=body.code,
+        name_ja=body.name_ja,
+        name_en=body.name_en,
+        threat=threat,
+        assets=_codes(InformationAsset, body.assets, "asset"),
+        owner=_user(body.owner),
+        approach=body.approach,
+        approach_note=body.approach_note,
+        inherent=Rating(body.inherent.likelihood, body.inherent.impact),
+        current=Rating(body.current.likelihood, body.current.impact),
+        vulnerabilities=_codes(Vulnerability, body.vulnerabilities, "vulnerability"),
+        incidents=_codes(ExternalIncident, body.incidents, "incident"),
+        baseline_controls=_codes(Control, body.baseline_controls, "control"),
+    )
+    try:
+        created = scenarios.create(found, draft, who)
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return Status(201, _scenario(created))
+
+
+def _one(scenario_id: int) -> RiskScenario:
+    return get_object_or_404(
+        RiskScenario.objects.select_related("assessment__matrix", "owner", "threat"),
+        pk=scenario_id,
+    )
+
+
+@router.post("/scenarios/{scenario_id}/ratings", auth=authenticated("risk:write"))
+def rate(request: HttpRequest, scenario_id: int, body: RateIn) -> dict[str, Any]:
+    """Change one rating, recorded with its reason."""
+    who = acting_person(request, "risk.manage")
+    scenario = _one(scenario_id)
+    try:
+        scenarios.rate(scenario, body.stage, Rating(body.likelihood, body.impact), body.reason, who)
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return _scenario(_one(scenario_id))
+
+
+@router.post("/scenarios/{scenario_id}/recommendation", auth=[StaffSession()])
+def recommend(request: HttpRequest, scenario_id: int, body: RecommendIn) -> dict[str, Any]:
+    """The security team recommends a treatment (a person, with risk.manage)."""
+    who = _person(request)
+    try:
+        scenarios.recommend(
+            _one(scenario_id),
+            body.option,
+            body.recommendation,
+            _codes(Control, body.controls, "control"),
+            body.new_controls,
+            who,
+        )
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return _scenario(_one(scenario_id))
+
+
+@router.post("/scenarios/{scenario_id}/decision", auth=[StaffSession()])
+def decide(request: HttpRequest, scenario_id: int, body: DecideIn) -> dict[str, Any]:
+    """The risk owner decides the treatment (only that person, signed in)."""
+    try:
+        scenarios.decide(
+            _one(scenario_id),
+            body.option,
+            Rating(body.residual.likelihood, body.residual.impact),
+            body.rationale,
+            _person(request),
+        )
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return _scenario(_one(scenario_id))
+
+
+@router.post("/scenarios/{scenario_id}/actions", response={201: dict}, auth=[StaffSession()])
+def add_action(request: HttpRequest, scenario_id: int, body: ActionIn) -> Status[dict[str, Any]]:
+    """Add an action to a scenario's treatment."""
+    who = _person(request)
+    if not has_permission(who, "risk.manage"):
+        raise HttpError(403, "your roles do not grant risk.manage")
+    scenario = _one(scenario_id)
+    treatment = getattr(scenario, "treatment", None)
+    if treatment is None:
+        raise HttpError(422, "no_recommendation: the security team has not recommended yet")
+    try:
+        action = scenarios.add_action(
+            treatment, body.text, _user(body.owner), body.due, body.budget_jpy, who
+        )
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return Status(201, {"id": action.pk, "budget_jpy": str(action.budget_jpy)})
+
+
+@router.post("/signals", response={201: dict, 200: dict}, auth=authenticated("risk:write"))
+def signal(request: HttpRequest, body: SignalIn) -> Status[dict[str, Any]]:
+    """Take a monitoring signal once by event id; a repeat is 200 and changes nothing."""
+    acting_person(request, "risk.manage")
+    try:
+        taken = monitoring.take(body.event_id, body.kind, body.summary, body.details)
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    if taken is None:
+        return Status(200, {"event_id": body.event_id, "duplicate": True})
+    return Status(201, {"event_id": body.event_id, "scenarios": taken.scenarios})
+
+
+def _plan(plan: SecurityPlan) -> dict[str, Any]:
+    current = plans.current_plan(plan.assessment)
+    return {
+        "id": plan.pk,
+        "version": plan.version,
+        "status": plan.status,
+        "sha256": plan.sha256,
+        "approval": plan.approval_id,
+        "out_of_date": plans.out_of_date(plan) if plan == current else None,
+        "signoffs": {s.owner: s.state for s in plans.owner_states(plan)} if plan == current else {},
+    }
+
+
+@router.get("/plans", auth=authenticated("risk:read"))
+def list_plans(request: HttpRequest, assessment: int | None = None) -> list[dict[str, Any]]:
+    """Return the plan versions of an assessment (newest first) with their state."""
+    found = _assessment(assessment)
+    return [_plan(p) for p in found.plans.select_related("assessment")]
+
+
+@router.post("/assessments/{assessment_id}/plans", response={201: dict}, auth=[StaffSession()])
+def submit_plan(request: HttpRequest, assessment_id: int) -> Status[dict[str, Any]]:
+    """Compile a plan version and send it to the committee and the board."""
+    who = _person(request)
+    if not has_permission(who, "risk.manage"):
+        raise HttpError(403, "your roles do not grant risk.manage")
+    try:
+        plan = plans.submit(_assessment(assessment_id), who)
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return Status(201, _plan(plan))
+
+
+@router.post("/plans/{plan_id}/signoff", response={201: dict}, auth=[StaffSession()])
+def sign_off(request: HttpRequest, plan_id: int, body: SignOffIn) -> Status[dict[str, Any]]:
+    """The signed-in risk owner signs off their residual risks under this plan."""
+    plan = get_object_or_404(SecurityPlan.objects.select_related("assessment"), pk=plan_id)
+    try:
+        signed = plans.sign(plan, _person(request), _user(body.explained_by), body.comment)
+    except RiskRefused as refused:
+        raise _refused(refused) from None
+    return Status(201, {"id": signed.pk, "sha256": signed.sha256, "expires_at": signed.expires_at})

@@ -1,0 +1,156 @@
+"""The information-asset inventory and the threat, vulnerability and incident catalogues
+(ISM 14-2, 15-3, 21)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mamori.accounts.models.bilingual import BilingualName
+
+
+class InformationAsset(BilingualName):
+    """An information asset or a system that holds one, with its value, owner (管理責任者)
+    and where it sits (ISM 14-2-1/2), including the places ISM 21-2 names."""
+
+    class Kind(models.TextChoices):
+        INFORMATION = "information", _("information")
+        SYSTEM = "system", _("system")
+        KEY = "key", _("keys and seeds")
+        DOCUMENT = "document", _("paper document")
+        SERVICE = "service", _("outsourced service")
+
+    class Classification(models.TextChoices):
+        PUBLIC = "public", _("public")
+        INTERNAL = "internal", _("internal")
+        CONFIDENTIAL = "confidential", _("confidential")
+        SECRET = "secret", _("strictly confidential")
+
+    class Location(models.TextChoices):
+        SYSTEM = "system", _("system")
+        CLOUD = "cloud", _("cloud region")
+        PAPER = "paper", _("paper archive")
+        UNUSED_AREA = "unused_area", _("system area not used in normal work (ISM 21-2-1)")
+        DIAGNOSTIC = "diagnostic", _("diagnostic dump (ISM 21-2-2)")
+        ARCHIVE = "archive", _("archived documents (ISM 21-2-3)")
+        VENDOR = "vendor", _("outsourced")
+
+    code = models.SlugField(
+        max_length=50,
+        unique=True,
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+    )
+    classification = models.CharField(
+        max_length=20,
+        choices=Classification.choices,
+    )
+    value = models.PositiveSmallIntegerField(
+        help_text=_("Importance from 1 (low) to 5 (critical)."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    custodian = models.ForeignKey(
+        "accounts.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    location_kind = models.CharField(
+        max_length=20,
+        choices=Location.choices,
+    )
+    location = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    categories = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Data categories: customer_personal, customer_confidential, keys, corporate."),
+    )
+    held_in = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="holds",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__gte=1, value__lte=5), name="risk_asset_value_1_5"
+            ),
+        ]
+        verbose_name = _("information asset")
+        verbose_name_plural = _("information assets")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Threat(BilingualName):
+    """A threat in the catalogue (ISM 14-2-3)."""
+
+    code = models.SlugField(
+        max_length=50,
+        unique=True,
+    )
+    description_ja = models.TextField(
+        blank=True,
+    )
+    description_en = models.TextField(
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("threat")
+        verbose_name_plural = _("threats")
+
+
+class Vulnerability(BilingualName):
+    """A vulnerability in the catalogue (ISM 14-2-4)."""
+
+    code = models.SlugField(
+        max_length=50,
+        unique=True,
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("vulnerability")
+        verbose_name_plural = _("vulnerabilities")
+
+
+class ExternalIncident(BilingualName):
+    """An incident at another firm the analysis learns from (ISM 15-3)."""
+
+    code = models.SlugField(
+        max_length=50,
+        unique=True,
+    )
+    firm = models.CharField(
+        max_length=200,
+    )
+    year = models.PositiveSmallIntegerField()
+    summary_ja = models.TextField(
+        blank=True,
+    )
+    summary_en = models.TextField(
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-year", "code"]
+        verbose_name = _("incident at another firm")
+        verbose_name_plural = _("incidents at other firms")

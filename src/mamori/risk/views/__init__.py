@@ -1,0 +1,1 @@
+"""Risk pages: register and heat maps, scenarios, inventory, criteria, plan, sign-off."""

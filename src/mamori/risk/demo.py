@@ -4,7 +4,9 @@ The inventory holds customers' data, keys, and the three ISM 21-2 places; six ri
 analysed (hot-wallet key theft, blind signing as at Bybit, an altered request as at DMM,
 leaked dumps, ransomware, insider), the security team recommended, the owners decided, and
 plan version 1 was approved by the committee and now waits for the board (sato, suzuki).
-After the board, the owners tanaka and yamamoto sign off their residual risks.
+After the board, the owners tanaka and yamamoto sign off their residual risks. R-01 is linked
+to custody halts and reconciliation results: the demo's drain and ETH difference flag it for
+review.
 """
 
 from __future__ import annotations
@@ -338,7 +340,7 @@ def load(report: DemoReport) -> None:
                     scenario=scenario, kind=MonitoringLink.Kind.CUSTODY_HALT, effect="flag"
                 )
                 MonitoringLink.objects.create(
-                    scenario=scenario, kind=MonitoringLink.Kind.RECONCILIATION, effect="raise"
+                    scenario=scenario, kind=MonitoringLink.Kind.RECONCILIATION, effect="flag"
                 )
         plan = plans.submit(assessment, tanaka)
     for approver in ("takahashi", "ito"):

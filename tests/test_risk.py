@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -604,3 +605,48 @@ def test_an_import_through_the_page_lists_every_bad_row(world) -> None:
     )
     assert response.status_code == 422
     assert "unknown asset owner &#x27;ghost&#x27;" in response.content.decode()
+
+
+def test_ism_20_goes_non_compliant_until_the_sign_offs_are_renewed(world) -> None:
+    from mamori.rulebook.services.controls import run_control
+    from mamori.rulebook.services.status import compute
+
+    urn = "urn:mamori:jvcea:ism:art20:p1"
+    control = Control.objects.get(code="RSK-06")
+    plan = _approved_plan(world)
+    run_control(control)
+    assert compute().of(urn).value == "non_compliant"
+    plans.sign(plan, world["owner"], world["sec"])
+    plans.sign(plan, world["owner2"], world["sec"])
+    run_control(control)
+    assert compute().of(urn).value == "compliant"
+    with time_machine.travel(timezone.now() + timedelta(days=366)):
+        run_control(control)
+        assert compute().of(urn).value == "non_compliant"
+
+
+def test_the_plan_is_sent_and_signed_off_through_the_api_by_people_only(world) -> None:
+    _treat(world, world["r1"])
+    _treat(world, world["r2"], "accept", (2, 3))
+    writer = tokens.issue("writer", ["risk:write", "risk:read"], 30, world["sec"])
+    token = Client(HTTP_AUTHORIZATION=f"Bearer {writer.secret}")
+    url = f"/api/risk/assessments/{world['assessment'].pk}/plans"
+    assert token.post(url).status_code == 401  # a token does not send a plan to the board
+    owner = client_for(world["owner"])
+    assert owner.post(url).status_code == 403  # a risk owner has no risk.manage
+    sent = client_for(world["sec"]).post(url)
+    assert sent.status_code == 201 and sent.json()["status"] == "submitted"
+    plan = SecurityPlan.objects.get()
+    _approve(plan, world["ciso"], world["sgm"], world["board1"], world["board2"])
+    listed = token.get("/api/risk/plans").json()
+    assert listed[0]["status"] == "approved"
+    assert listed[0]["signoffs"] == {"owner-tanaka": "missing", "owner-yama": "missing"}
+    sign = f"/api/risk/plans/{plan.pk}/signoff"
+    body = {"explained_by": "sec-ito"}
+    assert token.post(sign, body, "application/json").status_code == 401
+    refused = client_for(world["dev"]).post(sign, body, "application/json")
+    assert refused.status_code == 422 and "owns no risk" in refused.json()["message"]
+    signed = owner.post(sign, body, "application/json")
+    assert signed.status_code == 201 and len(signed.json()["sha256"]) == 64
+    states = token.get("/api/risk/plans").json()[0]["signoffs"]
+    assert states == {"owner-tanaka": "valid", "owner-yama": "missing"}

@@ -68,3 +68,16 @@ def test_the_custody_benchmark_agrees_with_its_sql_baseline() -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bench"] == "custody" and figures["identical"] is True
     assert figures["held"] > 0 and figures["decisions_per_s"] > 0
+
+
+def test_the_risk_benchmark_ranks_exactly_as_the_sql_baseline() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "risk", "--risks", "5000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "risk" and figures["identical"] is True
+    assert figures["ranked_per_s"] > 0 and figures["baseline_ranked_per_s"] > 0

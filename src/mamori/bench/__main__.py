@@ -8,6 +8,7 @@ BENCHMARKS = {
     "auditlog": "mamori.bench.auditlog",
     "custody": "mamori.bench.custody",
     "reconcile": "mamori.bench.reconcile",
+    "risk": "mamori.bench.risk",
     "rulebook": "mamori.bench.rulebook",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from mamori.engines.risk.matrix import Level, Matrix
 
@@ -45,8 +46,7 @@ class Rating:
         return matrix.level(self.likelihood, self.impact)
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     """One risk's place in the order of treatment (1 = first) and why (ISM 16)."""
 
     key: Hashable
@@ -63,19 +63,27 @@ def _order(matrix: Matrix, rating: Rating) -> tuple[int, int, int, int]:
 
 def rank(matrix: Matrix, risks: Iterable[tuple[Hashable, Rating]]) -> list[Ranked]:
     """Order risks for treatment: higher level first, then the larger likelihood × impact,
-    then the larger impact; equal risks share a priority (ISM 16: 優先順位の決定)."""
-    items = sorted(risks, key=lambda item: (_order(matrix, item[1]), str(item[0])))
+    then the larger impact; equal risks share a priority and are listed by key
+    (ISM 16: 優先順位の決定).
+
+    A matrix has few cells, so risks are grouped by cell and only the cells are ordered.
+    """
+    cells: dict[tuple[int, int], list[tuple[Hashable, Rating]]] = {}
+    for key, rating in risks:
+        cells.setdefault((rating.likelihood, rating.impact), []).append((key, rating))
+    accepted = matrix.acceptance_level.rank
+    ordered = sorted(cells.items(), key=lambda cell: _order(matrix, Rating(*cell[0])))
     ranked: list[Ranked] = []
     previous: tuple[int, int, int, int] | None = None
-    priority = 0
-    for position, (key, rating) in enumerate(items, 1):
+    for (likelihood, impact), members in ordered:
+        rating = Rating(likelihood, impact)
         order = _order(matrix, rating)
         if order != previous:
-            priority, previous = position, order
-        level = rating.level(matrix)
-        ranked.append(
-            Ranked(key, priority, level, rating, level.rank <= matrix.acceptance_level.rank)
-        )
+            priority, previous = len(ranked) + 1, order
+        level = matrix.level(likelihood, impact)
+        within = level.rank <= accepted
+        members.sort(key=lambda member: str(member[0]))
+        ranked.extend(Ranked(key, priority, level, same, within) for key, same in members)
     return ranked
 
 

@@ -650,3 +650,32 @@ def test_the_plan_is_sent_and_signed_off_through_the_api_by_people_only(world) -
     assert signed.status_code == 201 and len(signed.json()["sha256"]) == 64
     states = token.get("/api/risk/plans").json()[0]["signoffs"]
     assert states == {"owner-tanaka": "valid", "owner-yama": "missing"}
+
+
+def test_catalogues_grow_from_the_page_and_an_assessment_completes_when_all_is_decided(
+    world,
+) -> None:
+    sec = client_for(world["sec"])
+    sec.post(
+        "/risk/catalogue/incident/",
+        {"code": "x-2026", "name_ja": "X社流出", "name_en": "X theft", "firm": "X", "year": 2026},
+    )
+    sec.post("/risk/catalogue/threat/", {"code": "sim-swap", "name_ja": "SIM", "name_en": "SIM"})
+    page = sec.post("/risk/catalogue/incident/", {"code": "y", "name_ja": "y", "name_en": "y"})
+    assert page.status_code == 302
+    from mamori.risk.models import ExternalIncident
+
+    assert ExternalIncident.objects.filter(code="x-2026", year=2026).exists()
+    assert not ExternalIncident.objects.filter(code="y").exists()  # firm and year missing
+    assert Threat.objects.filter(code="sim-swap").exists()
+    assessment = world["assessment"]
+    with pytest.raises(RiskRefused, match="still open: R-1, R-2"):
+        criteria.complete(assessment)
+    _treat(world, world["r1"])
+    _treat(world, world["r2"], "accept", (2, 3))
+    sec.post(f"/risk/assessments/{assessment.pk}/complete/")
+    assessment.refresh_from_db()
+    assert assessment.status == "completed"
+    keys = InformationAsset.objects.get(code="hot-keys")
+    with pytest.raises(RiskRefused, match="is completed"):
+        scenarios.create(assessment, _draft("R-3", world["owner"], [keys]), world["sec"])

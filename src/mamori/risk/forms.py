@@ -217,6 +217,18 @@ class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Conclusion"), max_length=1000)
 
 
+class CatalogueForm(forms.Form):
+    """A new threat, vulnerability or incident at another firm (ISM 14-2, 15-3)."""
+
+    code = forms.SlugField(label=_("Code"), max_length=50)
+    name_ja = forms.CharField(label=_("Name (Japanese)"), max_length=200)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=200)
+    text_ja = forms.CharField(label=_("Description (Japanese)"), required=False)
+    text_en = forms.CharField(label=_("Description (English)"), required=False)
+    firm = forms.CharField(label=_("Firm (incidents)"), required=False, max_length=200)
+    year = forms.IntegerField(label=_("Year (incidents)"), required=False, min_value=1990)
+
+
 class ImportForm(forms.Form):
     """An Excel workbook of assets and scenarios."""
 

@@ -11,13 +11,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from mamori.accounts.models import User
 from mamori.engines.risk import Matrix, MatrixError, changed_cells, default_matrix_data
 from mamori.risk.models import Assessment, RiskMatrix
 from mamori.risk.services import RiskRefused
 
-__all__ = ["default_matrix", "edit_matrix", "new_version", "start_assessment"]
+__all__ = ["complete", "default_matrix", "edit_matrix", "new_version", "start_assessment"]
 
 DEFAULT_CRITERIA_JA = (
     "年1回及び重大な変化があった時に、全ての情報資産について脅威と脆弱性を洗い出し、"
@@ -110,3 +111,24 @@ def start_assessment(
     return Assessment.objects.create(
         name=name.strip(), matrix=matrix, lead=lead, context_ja=context_ja, context_en=context_en
     )
+
+
+def complete(assessment: Assessment) -> Assessment:
+    """Mark ``assessment`` completed once every risk has a decided treatment."""
+    if assessment.status == Assessment.Status.COMPLETED:
+        raise RiskRefused("completed", f"assessment {assessment.name} is already completed")
+    undecided = [
+        s.code
+        for s in assessment.scenarios.select_related("treatment")
+        if not getattr(getattr(s, "treatment", None), "decided_option", "")
+    ]
+    if undecided or not assessment.scenarios.exists():
+        raise RiskRefused(
+            "undecided",
+            "an assessment is completed when every risk has a decided treatment; still open: "
+            + (", ".join(undecided) or "no risk analysed yet"),
+        )
+    assessment.status = Assessment.Status.COMPLETED
+    assessment.completed_at = timezone.now()
+    assessment.save(update_fields=["status", "completed_at"])
+    return assessment

@@ -22,7 +22,7 @@ from mamori.risk.models import (
 )
 from mamori.risk.services import RiskRefused, criteria
 
-__all__ = ["assets_view", "criteria_view", "matrix_save_view"]
+__all__ = ["assets_view", "catalogue_add_view", "criteria_view", "matrix_save_view"]
 
 
 @permission_required("risk.view")
@@ -86,8 +86,49 @@ def criteria_view(request: HttpRequest) -> HttpResponse:
             "vulnerabilities": Vulnerability.objects.all(),
             "incidents": ExternalIncident.objects.all(),
             "can_manage": has_permission(request.user, "risk.manage"),
+            "catalogue_form": forms.CatalogueForm(),
         },
     )
+
+
+@require_POST
+@permission_required("risk.manage")
+def catalogue_add_view(request: HttpRequest, kind: str) -> HttpResponse:
+    """Add a threat, a vulnerability or an incident at another firm to the catalogue."""
+    form = forms.CatalogueForm(request.POST)
+    if kind not in ("threat", "vulnerability", "incident") or not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        messages.error(request, _("Not saved: %(errors)s") % {"errors": errors or kind})
+        return redirect("risk:criteria")
+    data = form.cleaned_data
+    names = {"code": data["code"], "name_ja": data["name_ja"], "name_en": data["name_en"]}
+    taken = {
+        "threat": Threat.objects.filter(code=data["code"]),
+        "vulnerability": Vulnerability.objects.filter(code=data["code"]),
+        "incident": ExternalIncident.objects.filter(code=data["code"]),
+    }[kind]
+    if taken.exists():
+        messages.error(request, _("The code %(code)s is taken.") % {"code": data["code"]})
+        return redirect("risk:criteria")
+    if kind == "threat":
+        Threat.objects.create(
+            **names, description_ja=data["text_ja"], description_en=data["text_en"]
+        )
+    elif kind == "vulnerability":
+        Vulnerability.objects.create(**names)
+    elif not data["firm"] or not data["year"]:
+        messages.error(request, _("An incident names the firm and the year."))
+        return redirect("risk:criteria")
+    else:
+        ExternalIncident.objects.create(
+            **names,
+            firm=data["firm"],
+            year=data["year"],
+            summary_ja=data["text_ja"],
+            summary_en=data["text_en"],
+        )
+    messages.success(request, _("Added %(code)s to the catalogue.") % {"code": data["code"]})
+    return redirect("risk:criteria")
 
 
 @require_POST

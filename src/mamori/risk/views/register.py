@@ -21,6 +21,7 @@ from mamori.risk.models import Assessment, RiskMatrix
 from mamori.risk.services import RiskRefused, criteria, scenarios, workbook
 
 __all__ = [
+    "assessment_complete_view",
     "assessment_new_view",
     "export_view",
     "import_view",
@@ -109,6 +110,20 @@ def assessment_new_view(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Assessment started under %(m)s.") % {"m": matrix})
     return redirect(f"/risk/?assessment={assessment.pk}")
+
+
+@require_POST
+@permission_required("risk.manage")
+def assessment_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close an assessment: its risks can no longer be added (ratings still move by
+    monitoring and review)."""
+    try:
+        criteria.complete(get_object_or_404(Assessment, pk=pk))
+    except RiskRefused as refused:
+        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+    else:
+        messages.success(request, _("Assessment completed."))
+    return redirect(f"/risk/?assessment={pk}")
 
 
 @permission_required("risk.manage")

@@ -34,6 +34,7 @@ def run_mamori(*args: str, env: dict[str, str] | None = None, timeout: int = 60)
         ("MAMORI_SESSION_IDLE_SECONDS", "5", "between 60 and 86400"),
         ("MAMORI_LANGUAGE", "fr", "MAMORI_LANGUAGE must be one of ja, en"),
         ("MAMORI_DATABASE_URL", "mysql://x/y", "MAMORI_DATABASE_URL must start with"),
+        ("MAMORI_RISK_SIGNOFF_DAYS", "0", "MAMORI_RISK_SIGNOFF_DAYS must be between 1"),
     ],
 )
 def test_a_wrong_value_names_the_variable(name: str, value: str, expected: str) -> None:

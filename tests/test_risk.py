@@ -679,3 +679,12 @@ def test_catalogues_grow_from_the_page_and_an_assessment_completes_when_all_is_d
     keys = InformationAsset.objects.get(code="hot-keys")
     with pytest.raises(RiskRefused, match="is completed"):
         scenarios.create(assessment, _draft("R-3", world["owner"], [keys]), world["sec"])
+
+
+def test_the_sign_off_cycle_is_the_configured_number_of_days(world, settings) -> None:
+    import dataclasses
+
+    settings.CONFIG = dataclasses.replace(settings.CONFIG, signoff_days=30)
+    plan = _approved_plan(world)
+    signed = plans.sign(plan, world["owner"], world["sec"])
+    assert (signed.expires_at - signed.signed_at).days == 30

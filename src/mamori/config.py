@@ -60,6 +60,7 @@ class Config:
     evidence_max_bytes: int = 25 * 1024 * 1024
     reconcile_at: str = "06:00"
     book_max_age_hours: int = 26
+    signoff_days: int = 365
 
     @property
     def uses_sqlite(self) -> bool:
@@ -186,6 +187,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         ),
         reconcile_at=_clock(env, "MAMORI_RECONCILE_AT", "06:00"),
         book_max_age_hours=_int(env, "MAMORI_BOOK_MAX_AGE_HOURS", 26, 1, 24 * 31),
+        signoff_days=_int(env, "MAMORI_RISK_SIGNOFF_DAYS", 365, 1, 3 * 366),
     )
 
 

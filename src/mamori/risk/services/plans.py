@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -42,7 +43,6 @@ __all__ = [
 
 KIND = "risk.security_plan"
 POLICY = "board_resolution"
-SIGNOFF_DAYS = 365
 
 
 def _sha256(value: Any) -> str:
@@ -239,7 +239,7 @@ def sign(plan: SecurityPlan, owner: User, explained_by: User, comment: str = "")
         sha256=_sha256(snapshot),
         comment=comment,
         signed_at=now,
-        expires_at=now + timedelta(days=SIGNOFF_DAYS),
+        expires_at=now + timedelta(days=settings.CONFIG.signoff_days),
     )
 
 

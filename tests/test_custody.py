@@ -473,3 +473,57 @@ def test_thresholds_are_edited_on_the_page_and_an_inconsistent_set_changes_nothi
     )
     assert "基本単位か円のどちらか一方" in both.content.decode()  # said in the UI language
     assert client_for(make_user("viewer")).get("/custody/thresholds/").status_code == 403
+
+
+def test_each_wallet_s_sends_are_charted_against_the_asset_s_limit(desk) -> None:
+    from mamori.custody.models import Wallet
+    from mamori.custody.services import charts
+
+    btc = Asset.objects.get(code="BTC")
+    for name in ("btc-hot-1", "btc-hot-2"):
+        Wallet.objects.create(name=name, kind="hot", asset=btc, address=ADDRESS)
+    api = desk["api"]
+    for i, (amount, wallet) in enumerate(((3, "btc-hot-1"), (4, "btc-hot-2"), (2, "btc-hot-1"))):
+        assert check(api, f"w{i}", amount * BTC, customer=f"c{i}").json()["action"] == "allow"
+        sent = {
+            "type": "withdrawal_sent",
+            "id": f"s{i}",
+            "at": timezone.now().isoformat(),
+            "withdrawal": f"w{i}",
+            "wallet": wallet,
+        }
+        assert api.post("/api/custody/events", sent, "application/json").json()["action"] == "allow"
+    drawn = {(c.asset, c.wallet): c.peak for c in charts.outflow_charts()}
+    assert drawn == {
+        ("BTC", ""): 9 * BTC,
+        ("BTC", "btc-hot-1"): 5 * BTC,
+        ("BTC", "btc-hot-2"): 4 * BTC,
+    }
+    page = client_for(desk["ciso"]).get("/custody/").content.decode()
+    assert page.count('class="wallet-chart"') == 2
+    # a restart rebuilds the same per-wallet figures from the journal
+    monitor.reset()
+    assert {(c.asset, c.wallet): c.peak for c in charts.outflow_charts()} == drawn
+
+
+def test_an_unknown_wallet_or_one_of_another_asset_is_refused(desk) -> None:
+    from mamori.custody.models import Wallet
+
+    eth = Asset.objects.create(code="ETH", name="Ether", chain="ethereum", decimals=18)
+    Wallet.objects.create(
+        name="eth-hot", kind="hot", asset=eth, address="0xE525C64BBF07965CB68bFFA6454493123dCE358F"
+    )
+    at = timezone.now().isoformat()
+    api = desk["api"]
+    for wallet, message in (("ghost", "unknown wallet 'ghost'"), ("eth-hot", "holds ETH, not BTC")):
+        body = {
+            "type": "balance",
+            "id": f"b-{wallet}",
+            "at": at,
+            "wallet": wallet,
+            "asset": "BTC",
+            "amount": "5",
+        }
+        refused = api.post("/api/custody/events", body, "application/json")
+        assert refused.status_code == 422 and message in refused.json()["message"]
+    assert not MonitorRecord.objects.filter(event_id__startswith="b-").exists()

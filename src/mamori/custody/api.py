@@ -143,7 +143,7 @@ def _event(body: EventIn) -> engine.Event:
     data["at"] = _aware(body.at).isoformat()
     data["type"] = body.type
     try:
-        return inbound.parse(data)
+        return inbound.parse(data, inbound.registered_wallets())
     except ValueError as exc:
         raise HttpError(422, str(exc)) from None
 

@@ -138,6 +138,15 @@ def load(report: DemoReport) -> None:
     for event in _day(day):
         decision = monitor.decide(event)
         counts[str(decision.action)] = counts.get(str(decision.action), 0) + 1
+        if isinstance(event, engine.WithdrawalRequest) and decision.action == "allow":
+            monitor.decide(  # broadcast a second later from the asset's hot wallet
+                engine.WithdrawalSent(
+                    f"{event.id}-sent",
+                    event.at + timedelta(seconds=1),
+                    event.id,
+                    f"{event.asset}-hot",
+                )
+            )
     for asset in Asset.objects.all():
         CapPolicy.objects.create(asset=asset)
     end = day + timedelta(hours=15)

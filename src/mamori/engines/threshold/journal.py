@@ -50,7 +50,7 @@ def event_row(event: Event) -> list[Any]:
     if kind is WithdrawalCancelled:
         return [2, e.id, micros(e.at), e.withdrawal]
     if kind is WithdrawalSent:
-        return [3, e.id, micros(e.at), e.withdrawal]
+        return [3, e.id, micros(e.at), e.withdrawal, *([e.wallet] if e.wallet else [])]
     if kind is Price:
         return [4, e.id, micros(e.at), e.asset, str(e.jpy)]
     if kind is HaltOrder:
@@ -68,7 +68,7 @@ def row_event(row: list[Any]) -> Event:
     if kind == 2:
         return WithdrawalCancelled(event_id, at, row[3])
     if kind == 3:
-        return WithdrawalSent(event_id, at, row[3])
+        return WithdrawalSent(event_id, at, row[3], row[4] if len(row) > 4 else "")
     if kind == 4:
         return Price(event_id, at, row[3], Decimal(row[4]))
     if kind == 6:

@@ -245,11 +245,13 @@ class WithdrawalCancelled:
 
 @dataclass(frozen=True)
 class WithdrawalSent:
-    """A requested withdrawal was broadcast (recorded; the windows already hold it)."""
+    """A requested withdrawal was broadcast, from ``wallet`` if the exchange says which
+    (recorded; the windows already hold it; the wallet's outflow is charted)."""
 
     id: str
     at: datetime
     withdrawal: str
+    wallet: str = ""
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class _Movement:
     units: int
     jpy: int | None
     state: str = "requested"  # requested | sent | cancelled (withdrawals)
+    wallet: str = ""  # the wallet a sent withdrawal left from, if reported
 
 
 class Monitor:
@@ -239,6 +240,15 @@ class Monitor:
             for m in self._history
             if m.direction is Direction.WITHDRAWAL and m.asset == asset and m.state != "cancelled"
         ]
+
+    def outflows_by_wallet(self, asset: str) -> dict[str, list[tuple[int, int]]]:
+        """Return, per wallet, ``(time µs of the request, units)`` of the sent withdrawals of
+        ``asset`` whose wallet was reported, over the retained history."""
+        flows: dict[str, list[tuple[int, int]]] = {}
+        for m in self._history:
+            if m.wallet and m.asset == asset and m.state == "sent":
+                flows.setdefault(m.wallet, []).append((m.time, m.units))
+        return flows
 
     def knows(self, event_id: str) -> bool:
         """Return whether ``event_id`` was decided before (a resend: no need to journal it)."""
@@ -497,6 +507,7 @@ class Monitor:
                 event.id, "not_sendable", f"withdrawal {event.withdrawal} is {movement.state}"
             )
         movement.state = "sent"
+        movement.wallet = event.wallet
         return Decision(event.id, Action.ALLOW)
 
     def _forget(self, t: int) -> None:

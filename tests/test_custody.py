@@ -527,3 +527,32 @@ def test_an_unknown_wallet_or_one_of_another_asset_is_refused(desk) -> None:
         refused = api.post("/api/custody/events", body, "application/json")
         assert refused.status_code == 422 and message in refused.json()["message"]
     assert not MonitorRecord.objects.filter(event_id__startswith="b-").exists()
+
+
+def test_a_rule_can_halt_trading_in_the_asset_s_markets_and_the_gateway_reads_it(desk) -> None:
+    btc = Asset.objects.get(code="BTC")
+    ThresholdRule.objects.create(
+        code="all-market",
+        direction="withdrawal",
+        scope="all",
+        level="halt",
+        asset=btc,
+        limit_units=6 * BTC,
+        window_seconds=3600,
+        halt_scope="market",
+    )
+    monitor.apply_thresholds()
+    api = desk["api"]
+    assert api.get("/api/custody/trading?market=btc/jpy").json()["trading"] == "open"
+    assert check(api, "m1", 4 * BTC, customer="a").json()["action"] == "allow"
+    second = check(api, "m2", 3 * BTC, customer="b").json()
+    assert second["action"] == "halt" and second["halts"][0]["scope"] == "market"
+    status = api.get("/api/custody/trading?market=BTC/JPY").json()
+    assert status["trading"] == "halted" and status["halts"][0]["rule"] == "all-market"
+    assert api.get("/api/custody/trading?market=ETH/JPY").json()["trading"] == "open"
+    # a market halt stops trading, not withdrawals
+    assert check(api, "m3", 1 * BTC, customer="c").json()["action"] == "allow"
+    bad = api.get("/api/custody/trading?market=BTCJPY")
+    assert bad.status_code == 422 and "BASE/QUOTE" in bad.json()["message"]
+    page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "trading in the asset&#x27;s markets" in page

@@ -7,6 +7,7 @@ different content is refused as possible tampering.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -156,20 +157,46 @@ def report_event(request: HttpRequest, body: EventIn) -> dict[str, Any]:
     return _out(monitor.decide(_event(body), timezone.now()))
 
 
+def _halt(halt: Halt) -> dict[str, Any]:
+    return {
+        "id": halt.halt_id,
+        "scope": halt.scope,
+        "key": halt.key,
+        "rule": halt.rule,
+        "event": halt.event_id,
+        "at": halt.started_at,
+    }
+
+
 @router.get("/halts", response=list[HaltOut], auth=authenticated("custody:read"))
 def active_halts(request: HttpRequest) -> list[dict[str, Any]]:
     """List the active halts: every matching withdrawal is refused while one is active."""
-    return [
-        {
-            "id": h.halt_id,
-            "scope": h.scope,
-            "key": h.key,
-            "rule": h.rule,
-            "event": h.event_id,
-            "at": h.started_at,
-        }
-        for h in Halt.objects.filter(lifted_at__isnull=True).order_by("started_at")
+    return [_halt(h) for h in Halt.objects.filter(lifted_at__isnull=True).order_by("started_at")]
+
+
+class TradingOut(Schema):
+    """Whether trading in one market may go on (ISM 27-3: 売買停止)."""
+
+    market: str
+    trading: Literal["open", "halted"]
+    halts: list[HaltOut]
+
+
+@router.get("/trading", response=TradingOut, auth=authenticated("custody:read"))
+def trading_status(request: HttpRequest, market: str) -> dict[str, Any]:
+    """Tell the exchange's order gateway whether ``market`` (e.g. ``BTC/JPY``) is halted: a
+    market halt names the market or its base asset (a threshold rule's asset)."""
+    name = market.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{2,12}/[A-Z0-9]{2,12}", name):
+        raise HttpError(422, f"a market is BASE/QUOTE, e.g. BTC/JPY; got {market!r}")
+    base = name.split("/")[0]
+    halts = [
+        _halt(h)
+        for h in Halt.objects.filter(
+            lifted_at__isnull=True, scope="market", key__in=[name, base]
+        ).order_by("started_at")
     ]
+    return {"market": name, "trading": "halted" if halts else "open", "halts": halts}
 
 
 class AddressIn(Schema):

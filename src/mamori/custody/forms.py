@@ -24,6 +24,7 @@ class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
             "limit_units",
             "limit_jpy",
             "window_seconds",
+            "halt_scope",
         )
 
     def clean(self) -> dict[str, Any]:

@@ -172,6 +172,18 @@ class ThresholdRule(models.Model):
         null=True,
         blank=True,
     )
+    halt_scope = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[
+            ("", _("default (the customer; the asset for all-customers rules)")),
+            ("all_withdrawals", _("all withdrawals")),
+            ("asset", _("the asset's withdrawals")),
+            ("customer", _("the customer's withdrawals")),
+            ("market", _("trading in the asset's markets (ISM 27-3)")),
+        ],
+        help_text=_("What a halt by this rule stops."),
+    )
     active = models.BooleanField(
         default=True,
     )

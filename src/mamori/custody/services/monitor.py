@@ -64,6 +64,7 @@ def _rule_data(rule: ThresholdRule) -> dict[str, Any]:
         "limit_units": str(int(rule.limit_units)) if rule.limit_units is not None else None,
         "limit_jpy": str(rule.limit_jpy) if rule.limit_jpy is not None else None,
         "window": rule.window_seconds,
+        "halt_scope": rule.halt_scope or None,
     }
 
 
@@ -81,6 +82,7 @@ def engine_config(data: dict[str, Any]) -> engine.Config:
                 int(r["limit_units"]) if r["limit_units"] is not None else None,
                 Decimal(r["limit_jpy"]) if r["limit_jpy"] is not None else None,
                 timedelta(seconds=r["window"]) if r["window"] else None,
+                engine.HaltScope(r["halt_scope"]) if r.get("halt_scope") else None,
             )
             for r in data["rules"]
         ),

@@ -113,7 +113,7 @@ def test_the_risk_cycle_is_walked_in_the_browser_by_people_in_their_roles(
     form.locator("[name=residual_impact]").select_option("4")
     form.locator("[name=rationale]").fill("マルチシグと出金上限で受容水準以内")
     form.locator("button").click()
-    expect(page.locator("#decision")).to_contain_text("reduce")
+    expect(page.locator("#decision")).to_contain_text("低減")
     owner_page = page
 
     # the security team sends the plan; the committee and one board member approve

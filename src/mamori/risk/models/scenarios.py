@@ -11,6 +11,12 @@ from mamori.accounts.models.bilingual import BilingualName
 from mamori.engines.risk import Option, Rating
 
 STAGES = ("inherent", "current", "residual")
+OPTION_LABELS = {
+    Option.REDUCE.value: _("reduce"),
+    Option.AVOID.value: _("avoid"),
+    Option.SHARE.value: _("share"),
+    Option.ACCEPT.value: _("accept"),
+}
 
 
 class RiskScenario(BilingualName):
@@ -214,6 +220,16 @@ class Treatment(models.Model):
 
     def __str__(self) -> str:
         return self.decided_option or self.recommended_option
+
+    @property
+    def decided_label(self) -> str:
+        """Return the decided option in the active language ("" while undecided)."""
+        return str(OPTION_LABELS.get(self.decided_option, ""))
+
+    @property
+    def recommended_label(self) -> str:
+        """Return the recommended option in the active language."""
+        return str(OPTION_LABELS.get(self.recommended_option, self.recommended_option))
 
 
 class TreatmentAction(models.Model):

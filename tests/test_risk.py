@@ -688,3 +688,32 @@ def test_the_sign_off_cycle_is_the_configured_number_of_days(world, settings) ->
     plan = _approved_plan(world)
     signed = plans.sign(plan, world["owner"], world["sec"])
     assert (signed.expires_at - signed.signed_at).days == 30
+
+
+def test_the_detailed_approach_rates_the_threat_and_states_the_requirement(world) -> None:
+    keys = InformationAsset.objects.get(code="hot-keys")
+    with pytest.raises(RiskRefused) as refused:
+        scenarios.create(
+            world["assessment"], _draft("R-8", world["owner"], [keys], approach="detailed"), None
+        )
+    assert "rates the threat 1–5" in refused.value.message
+    assert "states the security requirement" in refused.value.message
+    detailed = scenarios.create(
+        world["assessment"],
+        _draft(
+            "R-8",
+            world["owner"],
+            [keys],
+            approach="detailed",
+            threat_level=4,
+            requirement="2-of-3 signatures, keys in an HSM",
+        ),
+        None,
+    )
+    assert detailed.threat_level == 4
+    page = client_for(world["sec"]).get(f"/risk/scenarios/{detailed.pk}/").content.decode()
+    assert "2-of-3 signatures, keys in an HSM" in page
+    exported = load_workbook(io.BytesIO(workbook.export(world["assessment"])))
+    header = [c.value for c in exported["scenarios"][1]]
+    row = [c.value for c in exported["scenarios"][4]]
+    assert row[header.index("threat_level")] == 4

@@ -86,6 +86,8 @@ class ScenarioIn(Schema):
     vulnerabilities: list[str] = []
     incidents: list[str] = []
     baseline_controls: list[str] = []
+    threat_level: int | None = None
+    requirement: str = ""
     inherent: RatingIn
     current: RatingIn
 
@@ -295,6 +297,8 @@ def add_scenario(
         vulnerabilities=_codes(Vulnerability, body.vulnerabilities, "vulnerability"),
         incidents=_codes(ExternalIncident, body.incidents, "incident"),
         baseline_controls=_codes(Control, body.baseline_controls, "control"),
+        threat_level=body.threat_level,
+        requirement=body.requirement,
     )
     try:
         created = scenarios.create(found, draft, who)

@@ -137,6 +137,18 @@ class ScenarioForm(forms.Form):
         queryset=Control.objects.all(),
         required=False,
     )
+    threat_level = forms.TypedChoiceField(
+        label=_("Threat level (detailed approach)"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *[(n, str(n)) for n in range(1, 6)]],
+    )
+    requirement = forms.CharField(
+        label=_("Security requirement (detailed approach)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     inherent_likelihood = _Scale(_("Inherent likelihood"))
     inherent_impact = _Scale(_("Inherent impact"))
     current_likelihood = _Scale(_("Current likelihood"))

@@ -68,6 +68,15 @@ class RiskScenario(BilingualName):
         blank=True,
         help_text=_("Why the ratings are what they are (required for informal and detailed)."),
     )
+    threat_level = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Detailed approach: how strong the threat is, 1–5 (15-2-3)."),
+    )
+    requirement = models.TextField(
+        blank=True,
+        help_text=_("Detailed approach: the security requirement the assets must meet (15-2-3)."),
+    )
     baseline_controls = models.ManyToManyField(
         "rulebook.Control",
         blank=True,

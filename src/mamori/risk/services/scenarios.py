@@ -64,6 +64,8 @@ class ScenarioInput:
     vulnerabilities: Sequence[Vulnerability] = ()
     incidents: Sequence[ExternalIncident] = ()
     baseline_controls: Sequence[Control] = ()
+    threat_level: int | None = None
+    requirement: str = ""
 
 
 def _matrix(assessment: Assessment) -> Matrix:
@@ -100,6 +102,11 @@ def problems(assessment: Assessment, data: ScenarioInput) -> list[str]:
         found.append("the baseline approach names the rulebook controls it was checked against")
     elif data.approach != RiskScenario.Approach.BASELINE and not data.approach_note.strip():
         found.append(f"the {data.approach} approach needs its rationale written down")
+    if data.approach == RiskScenario.Approach.DETAILED:
+        if data.threat_level is None or not 1 <= data.threat_level <= 5:
+            found.append("the detailed approach rates the threat 1–5 (15-2-3)")
+        if not data.requirement.strip():
+            found.append("the detailed approach states the security requirement (15-2-3)")
     return found
 
 
@@ -121,6 +128,8 @@ def create(assessment: Assessment, data: ScenarioInput, by: User | None) -> Risk
             owner=data.owner,
             approach=data.approach,
             approach_note=data.approach_note,
+            threat_level=data.threat_level,
+            requirement=data.requirement,
             inherent_likelihood=data.inherent.likelihood,
             inherent_impact=data.inherent.impact,
             current_likelihood=data.current.likelihood,

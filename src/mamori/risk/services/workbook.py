@@ -60,6 +60,8 @@ SCENARIO_COLUMNS = [
     "current_likelihood",
     "current_impact",
 ]
+# optional columns of the scenarios sheet (the detailed approach, ISM 15-2-3)
+OPTIONAL_SCENARIO_COLUMNS = ["threat_level", "requirement"]
 CATEGORIES = {"customer_personal", "customer_confidential", "keys", "corporate"}
 
 
@@ -225,6 +227,8 @@ class _Checker:
             vulnerabilities=vulnerabilities,
             incidents=incidents,
             baseline_controls=controls,
+            threat_level=_integer(data.get("threat_level")),
+            requirement=_text(data.get("requirement")),
         )
         for reason in scenarios.problems(self.assessment, draft):
             self.bad("scenarios", row, reason)
@@ -307,7 +311,15 @@ def export(assessment: Assessment) -> bytes:
             ]
         )
     risks = book.create_sheet("scenarios")
-    risks.append([*SCENARIO_COLUMNS, "residual_likelihood", "residual_impact", "treatment"])
+    risks.append(
+        [
+            *SCENARIO_COLUMNS,
+            *OPTIONAL_SCENARIO_COLUMNS,
+            "residual_likelihood",
+            "residual_impact",
+            "treatment",
+        ]
+    )
     for s in assessment.scenarios.select_related("owner", "threat").prefetch_related(
         "assets", "vulnerabilities", "incidents", "baseline_controls"
     ):
@@ -329,6 +341,8 @@ def export(assessment: Assessment) -> bytes:
                 s.inherent_impact,
                 s.current_likelihood,
                 s.current_impact,
+                s.threat_level,
+                s.requirement,
                 s.residual_likelihood,
                 s.residual_impact,
                 treatment.decided_option if treatment else "",

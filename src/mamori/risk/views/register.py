@@ -147,6 +147,8 @@ def scenario_new_view(request: HttpRequest, pk: int) -> HttpResponse:
             vulnerabilities=list(data["vulnerabilities"]),
             incidents=list(data["incidents"]),
             baseline_controls=list(data["baseline_controls"]),
+            threat_level=data["threat_level"],
+            requirement=data["requirement"],
         )
         try:
             scenario = scenarios.create(assessment, draft, request.user)  # type: ignore[arg-type]

@@ -99,6 +99,23 @@ def _log_reset_allowed_in_test_flushes(django_db_setup: None, django_db_blocker:
     _start_with_an_empty_log(django_db_blocker)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_straggler_sessions_at_teardown(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """End what still holds the PostgreSQL test database when the run ends — a server or
+    worker process a test killed leaves its backend behind for a moment — so the database
+    is dropped instead of being left with a warning."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def _start_with_an_empty_log(blocker: Any) -> None:
     """Empty the log tables of the freshly built test database, once per run.
 

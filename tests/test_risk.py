@@ -276,6 +276,9 @@ def test_a_change_after_approval_needs_a_new_version(world) -> None:
     assert not result.passed and "new version" in result.summary_en
     second = plans.submit(world["assessment"], world["sec"])
     assert second.version == 2 and second.status == SecurityPlan.Status.SUBMITTED
+    page = client_for(world["sec"]).get("/risk/plans/").content.decode()
+    assert 'id="waiting"' in page and 'id="submit-plan"' not in page
+    assert "低減" in page  # options in the reader's language
     with pytest.raises(RiskRefused, match="still waiting"):
         plans.submit(world["assessment"], world["sec"])
 

@@ -56,6 +56,9 @@ def plans_view(request: HttpRequest) -> HttpResponse:
             "current": current,
             "preview": preview,
             "problem": problem,
+            "waiting": assessment.plans.filter(status=SecurityPlan.Status.SUBMITTED).first()
+            if assessment
+            else None,
             "can_manage": has_permission(request.user, "risk.manage"),
         },
     )

@@ -720,3 +720,13 @@ def test_the_detailed_approach_rates_the_threat_and_states_the_requirement(world
     header = [c.value for c in exported["scenarios"][1]]
     row = [c.value for c in exported["scenarios"][4]]
     assert row[header.index("threat_level")] == 4
+
+
+def test_monitoring_goes_on_after_the_assessment_is_completed(world) -> None:
+    MonitoringLink.objects.create(scenario=world["r2"], kind="incident", effect="raise")
+    _treat(world, world["r1"])
+    _treat(world, world["r2"], "accept", (2, 3))
+    criteria.complete(world["assessment"])
+    assert monitoring.take("inc-9", "incident", "malware on a desk", {}).scenarios == ["R-2"]
+    world["r2"].refresh_from_db()
+    assert world["r2"].rating("current") == Rating(3, 3) and world["r2"].needs_review

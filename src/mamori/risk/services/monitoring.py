@@ -14,15 +14,16 @@ from django.utils import timezone
 
 from mamori.engines.risk import raised
 from mamori.events.bus import Event
-from mamori.risk.models import MonitoringLink, RiskScenario, Signal
+from mamori.risk.models import Assessment, MonitoringLink, RiskScenario, Signal
 from mamori.risk.services import RiskRefused, scenarios
 
 __all__ = ["on_custody_halt", "on_reconciliation", "take"]
 
 
 def take(event_id: str, kind: str, summary: str, details: dict[str, Any]) -> Signal | None:
-    """Apply a signal to every linked scenario of an assessment in progress; return None if
-    ``event_id`` was already taken."""
+    """Apply a signal to every linked scenario of the newest assessment (in progress or
+    completed: monitoring goes on after the analysis); return None if ``event_id`` was already
+    taken."""
     if kind not in MonitoringLink.Kind.values:
         raise RiskRefused("bad_signal", f"signal kind is one of {MonitoringLink.Kind.values}")
     if not event_id.strip():
@@ -33,8 +34,9 @@ def take(event_id: str, kind: str, summary: str, details: dict[str, Any]) -> Sig
                 event_id=event_id, kind=kind, summary=summary[:500], details=details
             )
             touched = []
+            latest = Assessment.objects.order_by("-started_at").first()
             links = MonitoringLink.objects.filter(
-                kind=kind, scenario__assessment__status="in_progress"
+                kind=kind, scenario__assessment=latest
             ).select_related("scenario__assessment__matrix")
             for link in links:
                 touched.append(_apply(link, signal))

@@ -730,3 +730,11 @@ def test_monitoring_goes_on_after_the_assessment_is_completed(world) -> None:
     assert monitoring.take("inc-9", "incident", "malware on a desk", {}).scenarios == ["R-2"]
     world["r2"].refresh_from_db()
     assert world["r2"].rating("current") == Rating(3, 3) and world["r2"].needs_review
+
+
+def test_the_dashboard_panel_counts_what_needs_attention(world) -> None:
+    page = client_for(world["sec"]).get("/").content.decode()
+    assert "受容水準を超える残留リスク 1件" in page  # R-1 is untreated
+    assert "承認済みの計画なし" in page
+    assert "受容水準を超える" not in client_for(world["dev"]).get("/").content.decode()
+

@@ -61,7 +61,7 @@ def test_the_risk_cycle_is_walked_in_the_browser_by_people_in_their_roles(
     form.locator("[name=value]").select_option("5")
     form.locator("[name=owner]").select_option(str(owner.pk))
     form.locator("[name=location_kind]").select_option("system")
-    form.locator("[value=keys]").check()
+    form.locator("[name=categories][value=keys]").check()
     form.locator("button").click()
     expect(page.locator("#assets")).to_contain_text("ホットウォレット秘密鍵")
 

@@ -738,3 +738,48 @@ def test_the_dashboard_panel_counts_what_needs_attention(world) -> None:
     assert "承認済みの計画なし" in page
     assert "受容水準を超える" not in client_for(world["dev"]).get("/").content.decode()
 
+
+def test_customers_confidential_data_names_the_kinds_ism_24_lists(world) -> None:
+    writer = tokens.issue("writer", ["risk:write", "risk:read"], 30, world["sec"])
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {writer.secret}")
+    body = {
+        "code": "wallet-db",
+        "name_ja": "出金DB",
+        "kind": "information",
+        "classification": "secret",
+        "value": 5,
+        "owner": "owner-tanaka",
+        "location_kind": "system",
+        "categories": ["customer_confidential"],
+    }
+    refused = api.post("/api/risk/assets", body, "application/json")
+    assert refused.status_code == 422 and "which kinds ISM 24-1 lists" in refused.json()["message"]
+    body["confidential_kinds"] = ["passwords", "pins"]
+    created = api.post("/api/risk/assets", body, "application/json")
+    assert created.status_code == 201 and created.json()["confidential_kinds"] == [
+        "passwords",
+        "pins",
+    ]
+    bad = [*ASSET[:10], "customer_confidential"]
+    with pytest.raises(workbook.ImportRefused) as import_refused:
+        workbook.import_workbook(_book([bad], []), world["assessment"], world["sec"])
+    assert "which kinds ISM 24-1 lists" in import_refused.value.problems[0].reason
+    page = client_for(world["sec"]).post(
+        "/risk/assets/",
+        {
+            "code": "x",
+            "name_ja": "x",
+            "name_en": "x",
+            "kind": "information",
+            "classification": "public",
+            "value": 1,
+            "owner": world["owner"].pk,
+            "location_kind": "system",
+            "confidential_kinds": ["cards"],
+        },
+    )
+    assert "only for customers" in page.content.decode()
+    assert not InformationAsset.objects.filter(code="x").exists()
+    exported = load_workbook(io.BytesIO(workbook.export(world["assessment"])))
+    header = [c.value for c in exported["assets"][1]]
+    assert "confidential_kinds" in header

@@ -30,6 +30,7 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
+from mamori.risk.models.inventory import inventory_problems
 from mamori.risk.services import RiskRefused, monitoring, plans, scenarios
 from mamori.rulebook.models import Control
 
@@ -63,6 +64,7 @@ class AssetIn(Schema):
     location_kind: str
     location: str = ""
     categories: list[str] = []
+    confidential_kinds: list[str] = []
 
 
 class RatingIn(Schema):
@@ -156,6 +158,7 @@ def _asset(a: InformationAsset) -> dict[str, Any]:
         "location_kind": a.location_kind,
         "location": a.location,
         "categories": a.categories,
+        "confidential_kinds": a.confidential_kinds,
     }
 
 
@@ -221,6 +224,7 @@ def put_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
             problems.append(f"{field} must be one of {', '.join(choices)}")
     if not 1 <= body.value <= 5:
         problems.append("value must be 1–5")
+    problems += inventory_problems(body.categories, body.confidential_kinds)
     owner = User.objects.filter(username=body.owner, is_active=True).first()
     if owner is None:
         problems.append(f"unknown asset owner {body.owner!r}")

@@ -30,7 +30,9 @@ from mamori.risk.models import (
 from mamori.risk.services import criteria, plans, scenarios
 from mamori.rulebook.models import Control
 
-ASSETS = [
+# code, ja, en, kind, classification, value, owner, department, place, location,
+# data categories, confidential kinds (ISM 24-1)
+ASSETS: list[tuple[str, str, str, str, str, int, str, str, str, str, list[str], list[str]]] = [
     (
         "customer-db",
         "顧客データベース",
@@ -43,6 +45,7 @@ ASSETS = [
         "cloud",
         "本番DB ap-northeast-1",
         ["customer_personal", "customer_confidential"],
+        [],
     ),
     (
         "hot-wallet-keys",
@@ -56,6 +59,7 @@ ASSETS = [
         "system",
         "HSM（東京DC）",
         ["keys"],
+        [],
     ),
     (
         "cold-wallet-seeds",
@@ -69,6 +73,7 @@ ASSETS = [
         "paper",
         "金庫（大阪）",
         ["keys"],
+        [],
     ),
     (
         "signing-system",
@@ -81,6 +86,7 @@ ASSETS = [
         "systems",
         "system",
         "署名サーバ（東京DC）",
+        [],
         [],
     ),
     (
@@ -95,6 +101,7 @@ ASSETS = [
         "cloud",
         "ap-northeast-1",
         ["customer_confidential"],
+        [],
     ),
     (
         "old-dr-volume",
@@ -108,6 +115,7 @@ ASSETS = [
         "unused_area",
         "旧DRサーバ /dev/sdb",
         ["customer_personal"],
+        [],
     ),
     (
         "crash-dumps",
@@ -121,6 +129,7 @@ ASSETS = [
         "diagnostic",
         "取引システム /var/crash",
         ["customer_personal", "customer_confidential"],
+        [],
     ),
     (
         "kyc-archive",
@@ -134,6 +143,7 @@ ASSETS = [
         "archive",
         "外部倉庫 保管箱 K-12",
         ["customer_personal"],
+        [],
     ),
 ]
 
@@ -240,7 +250,7 @@ RATIONALE = (
 
 
 def _assets() -> None:
-    for code, ja, en, kind, cls, value, owner, dept, place, where, cats in ASSETS:
+    for code, ja, en, kind, cls, value, owner, dept, place, where, cats, kinds in ASSETS:
         InformationAsset.objects.get_or_create(
             code=code,
             defaults={
@@ -254,6 +264,7 @@ def _assets() -> None:
                 "location_kind": place,
                 "location": where,
                 "categories": cats,
+                "confidential_kinds": kinds,
             },
         )
 

@@ -17,6 +17,7 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
+from mamori.risk.models.inventory import CONFIDENTIAL_KINDS, inventory_problems
 from mamori.rulebook.models import Control
 
 OPTIONS = [
@@ -70,6 +71,13 @@ class AssetForm(forms.ModelForm):  # type: ignore[type-arg]
         ],
     )
 
+    confidential_kinds = forms.MultipleChoiceField(
+        label=_("Confidential information held (ISM 24-1)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=list(CONFIDENTIAL_KINDS.items()),
+    )
+
     class Meta:
         model = InformationAsset
         fields = [
@@ -84,6 +92,7 @@ class AssetForm(forms.ModelForm):  # type: ignore[type-arg]
             "location_kind",
             "location",
             "categories",
+            "confidential_kinds",
             "held_in",
         ]
         labels = {
@@ -105,6 +114,15 @@ class AssetForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["owner"].queryset = _people()  # type: ignore[attr-defined]
         self.fields["custodian"].queryset = Department.objects.all()  # type: ignore[attr-defined]
         self.fields["value"].widget = forms.Select(choices=[(n, n) for n in range(1, 6)])
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse confidential kinds that do not fit the data categories (ISM 24-1)."""
+        data = super().clean() or {}
+        for problem in inventory_problems(
+            list(data.get("categories") or []), list(data.get("confidential_kinds") or [])
+        ):
+            self.add_error("confidential_kinds", problem)
+        return data
 
 
 class ScenarioForm(forms.Form):

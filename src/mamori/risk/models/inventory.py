@@ -9,6 +9,30 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
 
+CONFIDENTIAL_KINDS = {
+    "keys": _("cryptographic keys (ISM 24-1-1)"),
+    "pins": _("PINs (ISM 24-1-2)"),
+    "passwords": _("passwords (ISM 24-1-3)"),
+    "cards": _("credit card information (ISM 24-1-4)"),
+    "other": _("other information that may cause customers losses (ISM 24-1-5)"),
+}
+
+
+def inventory_problems(categories: list[str], kinds: list[str]) -> list[str]:
+    """Return why an asset's data categories and confidential kinds do not fit together."""
+    problems = []
+    unknown = [k for k in kinds if k not in CONFIDENTIAL_KINDS]
+    if unknown:
+        problems.append(f"unknown confidential kinds {', '.join(unknown)}")
+    if "customer_confidential" in categories and not kinds:
+        problems.append(
+            "customers' confidential data names which kinds ISM 24-1 lists it holds "
+            "(keys, pins, passwords, cards, other)"
+        )
+    if kinds and "customer_confidential" not in categories:
+        problems.append("confidential kinds are named only for customers' confidential data")
+    return problems
+
 
 class InformationAsset(BilingualName):
     """An information asset or a system that holds one, with its value, owner (管理責任者)
@@ -75,6 +99,14 @@ class InformationAsset(BilingualName):
         default=list,
         blank=True,
         help_text=_("Data categories: customer_personal, customer_confidential, keys, corporate."),
+    )
+    confidential_kinds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "Which confidential information (ISM 24-1) it holds: keys, pins, passwords, cards, "
+            "other."
+        ),
     )
     held_in = models.ForeignKey(
         "self",

@@ -25,6 +25,7 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
+from mamori.risk.models.inventory import inventory_problems
 from mamori.risk.services import RiskRefused, scenarios
 from mamori.rulebook.models import Control
 
@@ -60,6 +61,8 @@ SCENARIO_COLUMNS = [
     "current_likelihood",
     "current_impact",
 ]
+# optional column of the assets sheet (ISM 24-1)
+OPTIONAL_ASSET_COLUMNS = ["confidential_kinds"]
 # optional columns of the scenarios sheet (the detailed approach, ISM 15-2-3)
 OPTIONAL_SCENARIO_COLUMNS = ["threat_level", "requirement"]
 CATEGORIES = {"customer_personal", "customer_confidential", "keys", "corporate"}
@@ -162,6 +165,8 @@ class _Checker:
         unknown = [c for c in categories if c not in CATEGORIES]
         if unknown:
             reasons.append(f"unknown data categories {', '.join(unknown)}")
+        kinds = _codes(data.get("confidential_kinds"))
+        reasons += inventory_problems(categories, kinds)
         if not _text(data["name_ja"]):
             reasons.append("name_ja is empty")
         for reason in reasons:
@@ -180,6 +185,7 @@ class _Checker:
             "location_kind": _text(data["location_kind"]),
             "location": _text(data["location"]),
             "categories": categories,
+            "confidential_kinds": kinds,
         }
 
     def _pick(self, row: int, kind: str, table: dict[str, Any], codes: list[str]) -> list[Any]:
@@ -293,7 +299,7 @@ def export(assessment: Assessment) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "assets"
-    sheet.append(ASSET_COLUMNS)
+    sheet.append([*ASSET_COLUMNS, *OPTIONAL_ASSET_COLUMNS])
     for a in InformationAsset.objects.select_related("owner", "custodian"):
         sheet.append(
             [
@@ -308,6 +314,7 @@ def export(assessment: Assessment) -> bytes:
                 a.location_kind,
                 a.location,
                 ",".join(a.categories),
+                ",".join(a.confidential_kinds),
             ]
         )
     risks = book.create_sheet("scenarios")

@@ -783,3 +783,27 @@ def test_customers_confidential_data_names_the_kinds_ism_24_lists(world) -> None
     exported = load_workbook(io.BytesIO(workbook.export(world["assessment"])))
     header = [c.value for c in exported["assets"][1]]
     assert "confidential_kinds" in header
+
+
+def test_the_command_line_exports_imports_all_or_nothing_and_prints_the_register(
+    world, tmp_path, capsys
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    out = tmp_path / "risks.xlsx"
+    call_command("risk", "export", "--output", str(out))
+    assert load_workbook(out)["scenarios"].max_row == 3
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(_book([[*ASSET[:6], "ghost", *ASSET[7:]]], []))
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("risk", "import", str(bad), "--as", "sec-ito")
+    assert "assets row 2: unknown asset owner 'ghost'" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="may manage risks"):
+        call_command("risk", "import", str(out), "--as", "owner-tanaka")
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(_book([ASSET], [RISK]))
+    call_command("risk", "import", str(good), "--as", "sec-ito")
+    assert "1 new risks" in capsys.readouterr().out
+    call_command("risk", "register", "--json", "--stage", "current")
+    codes = [r["code"] for r in json.loads(capsys.readouterr().out)["risks"]]
+    assert codes == ["R-1", "R-5", "R-2"]

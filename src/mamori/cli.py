@@ -25,6 +25,7 @@ DATABASE_COMMANDS = {
     "rulebook",
     "custody",
     "reconcile",
+    "risk",
 }
 ALIASES = {"demo-code": "demo_code"}
 

@@ -106,6 +106,7 @@ def test_the_risk_cycle_is_walked_in_the_browser_by_people_in_their_roles(
     form.locator("[name=residual_impact]").select_option("5")
     form.locator("[name=rationale]").fill("そのまま")
     form.locator("button").click()
+    expect(page.locator("main")).to_contain_text("この対応ではリスクが受容水準以内になりません")
     expect(page.locator("main")).to_contain_text("above the acceptance level medium")
     form = page.locator("#decide-form")
     form.locator("[name=option]").select_option("reduce")

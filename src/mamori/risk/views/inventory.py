@@ -149,7 +149,7 @@ def matrix_save_view(request: HttpRequest, pk: int, how: str) -> HttpResponse:
         else:
             saved = criteria.new_version(row.code, data, request.user)  # type: ignore[arg-type]
     except RiskRefused as refused:
-        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.shown()})
         return redirect("risk:criteria")
     messages.success(request, _("Criteria %(m)s saved.") % {"m": saved})
     return redirect("risk:criteria")

@@ -46,7 +46,7 @@ def plans_view(request: HttpRequest) -> HttpResponse:
         try:
             preview = plans.compile_snapshot(assessment)
         except RiskRefused as refused:
-            problem = refused.message
+            problem = refused.shown()
     return render(
         request,
         "risk/plans.html",
@@ -72,7 +72,8 @@ def plan_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         plan = plans.submit(assessment, request.user)  # type: ignore[arg-type]
     except (RiskRefused, ApprovalRefused) as refused:
-        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+        reason = refused.shown() if isinstance(refused, RiskRefused) else refused.message
+        messages.error(request, _("Refused: %(reason)s") % {"reason": reason})
         return redirect("risk:plans")
     messages.success(
         request,
@@ -104,7 +105,7 @@ def signoff_view(request: HttpRequest) -> HttpResponse:
         try:
             plans.sign(plan, user, form.cleaned_data["explained_by"], form.cleaned_data["comment"])
         except RiskRefused as refused:
-            messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+            messages.error(request, _("Refused: %(reason)s") % {"reason": refused.shown()})
         else:
             messages.success(request, _("Your sign-off is recorded."))
             return redirect("risk:signoff")

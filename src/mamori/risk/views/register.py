@@ -120,7 +120,7 @@ def assessment_complete_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         criteria.complete(get_object_or_404(Assessment, pk=pk))
     except RiskRefused as refused:
-        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.shown()})
     else:
         messages.success(request, _("Assessment completed."))
     return redirect(f"/risk/?assessment={pk}")
@@ -153,7 +153,7 @@ def scenario_new_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             scenario = scenarios.create(assessment, draft, request.user)  # type: ignore[arg-type]
         except RiskRefused as refused:
-            form.add_error(None, refused.message)
+            form.add_error(None, refused.shown())
         else:
             messages.success(request, _("Risk %(code)s analysed.") % {"code": scenario.code})
             return redirect("risk:scenario", pk=scenario.pk)

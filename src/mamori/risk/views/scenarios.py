@@ -169,5 +169,5 @@ def scenario_action_view(request: HttpRequest, pk: int, action: str) -> HttpResp
     try:
         messages.success(request, do(scenario, form.cleaned_data, user))
     except RiskRefused as refused:
-        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.shown()})
     return redirect("risk:scenario", pk=pk)

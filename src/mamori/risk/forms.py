@@ -17,7 +17,7 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
-from mamori.risk.models.inventory import CONFIDENTIAL_KINDS, inventory_problems
+from mamori.risk.models.inventory import ASSET_FIELDS, CONFIDENTIAL_KINDS, inventory_problems
 from mamori.rulebook.models import Control
 
 OPTIONS = [
@@ -80,21 +80,7 @@ class AssetForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = InformationAsset
-        fields = [
-            "code",
-            "name_ja",
-            "name_en",
-            "kind",
-            "classification",
-            "value",
-            "owner",
-            "custodian",
-            "location_kind",
-            "location",
-            "categories",
-            "confidential_kinds",
-            "held_in",
-        ]
+        fields = [*ASSET_FIELDS, "confidential_kinds", "held_in"]
         labels = {
             "code": _("Code"),
             "name_ja": _("Name (Japanese)"),

@@ -9,6 +9,21 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
 
+#: What describes an asset, in the order people read it (the form and the Excel columns).
+ASSET_FIELDS = [
+    "code",
+    "name_ja",
+    "name_en",
+    "kind",
+    "classification",
+    "value",
+    "owner",
+    "custodian",
+    "location_kind",
+    "location",
+    "categories",
+]
+
 CONFIDENTIAL_KINDS = {
     "keys": _("cryptographic keys (ISM 24-1-1)"),
     "pins": _("PINs (ISM 24-1-2)"),

@@ -25,25 +25,13 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
-from mamori.risk.models.inventory import inventory_problems
+from mamori.risk.models.inventory import ASSET_FIELDS, inventory_problems
 from mamori.risk.services import RiskRefused, scenarios
 from mamori.rulebook.models import Control
 
 __all__ = ["ASSET_COLUMNS", "SCENARIO_COLUMNS", "ImportRefused", "export", "import_workbook"]
 
-ASSET_COLUMNS = [
-    "code",
-    "name_ja",
-    "name_en",
-    "kind",
-    "classification",
-    "value",
-    "owner",
-    "custodian",
-    "location_kind",
-    "location",
-    "categories",
-]
+ASSET_COLUMNS = ASSET_FIELDS
 SCENARIO_COLUMNS = [
     "code",
     "name_ja",

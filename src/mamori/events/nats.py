@@ -138,10 +138,20 @@ class NatsBus:
         return handled
 
     async def _fetch(self, subscription: Subscription, batch: int, timeout: float) -> list[Any]:
-        pull = await self._pull(subscription)
+        """Return the waiting messages of ``subscription``; none when the wait ends empty.
+
+        nats-py ends an empty wait with its own ``TimeoutError`` or with asyncio's (the
+        built-in one), depending on where the wait was cut; both mean "nothing now". A
+        consumer the broker did not create in time is tried again at the next call.
+        """
+        try:
+            pull = await self._pull(subscription)
+        except (nats.errors.TimeoutError, TimeoutError):
+            log.warning("JetStream did not set up consumer %s in time", subscription.consumer)
+            return []
         try:
             return list(await pull.fetch(batch, timeout=timeout))
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):
             return []
 
     def delete_stream(self) -> None:

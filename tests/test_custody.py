@@ -506,7 +506,7 @@ def test_each_wallet_s_sends_are_charted_against_the_asset_s_limit(desk) -> None
     assert {(c.asset, c.wallet): c.peak for c in charts.outflow_charts()} == drawn
 
 
-def test_an_unknown_wallet_or_one_of_another_asset_is_refused(desk) -> None:
+def test_an_unknown_wallet_or_one_of_another_asset_is_refused(desk, tmp_path) -> None:
     from mamori.custody.models import Wallet
 
     eth = Asset.objects.create(code="ETH", name="Ether", chain="ethereum", decimals=18)
@@ -527,6 +527,22 @@ def test_an_unknown_wallet_or_one_of_another_asset_is_refused(desk) -> None:
         refused = api.post("/api/custody/events", body, "application/json")
         assert refused.status_code == 422 and message in refused.json()["message"]
     assert not MonitorRecord.objects.filter(event_id__startswith="b-").exists()
+    import json as _json
+
+    from django.core.management import CommandError, call_command
+
+    ghost = {
+        "type": "balance",
+        "id": "b-file",
+        "at": at,
+        "wallet": "ghost",
+        "asset": "BTC",
+        "amount": "5",
+    }
+    lines = tmp_path / "events.jsonl"
+    lines.write_text(_json.dumps(ghost), encoding="utf-8")
+    with pytest.raises(CommandError, match="unknown wallet 'ghost'"):
+        call_command("custody", "replay", str(lines))
 
 
 def test_a_rule_can_halt_trading_in_the_asset_s_markets_and_the_gateway_reads_it(desk) -> None:

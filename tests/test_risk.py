@@ -271,7 +271,7 @@ def test_the_plan_passes_the_committee_then_the_board_and_never_its_author(world
 def test_a_change_after_approval_needs_a_new_version(world) -> None:
     plan = _approved_plan(world)
     scenarios.add_rationale(world["r1"].treatment, "new reasoning", world["sec"])
-    assert plans.out_of_date(plan)
+    assert plans.out_of_date(plan, plans.live_snapshot(plan.assessment))
     result = get_check("risk.plan_approved").run()
     assert not result.passed and "new version" in result.summary_en
     second = plans.submit(world["assessment"], world["sec"])
@@ -301,7 +301,9 @@ def test_owners_sign_off_what_they_saw_and_the_control_lapses_when_a_risk_change
 
     # a risk changes after sign-off: the plan is out of date and the sign-off no longer holds
     scenarios.rate(world["r2"], "current", Rating(1, 3), "patched", world["sec"])
-    states = {s.owner: s.state for s in plans.owner_states(plan)}
+    states = {
+        s.owner: s.state for s in plans.owner_states(plan, plans.live_snapshot(plan.assessment))
+    }
     assert states == {"owner-tanaka": "valid", "owner-yama": "changed"}
     assert not check.run().passed
     with pytest.raises(RiskRefused, match="new version must be approved"):
@@ -313,7 +315,9 @@ def test_a_sign_off_expires_after_its_cycle(world) -> None:
     plans.sign(plan, world["owner"], world["sec"])
     plans.sign(plan, world["owner2"], world["sec"])
     with time_machine.travel(timezone.now() + timedelta(days=366)):
-        states = {s.owner: s.state for s in plans.owner_states(plan)}
+        states = {
+            s.owner: s.state for s in plans.owner_states(plan, plans.live_snapshot(plan.assessment))
+        }
         assert set(states.values()) == {"expired"}
         assert not get_check("risk.signed_off").run().passed
 

@@ -144,7 +144,7 @@ def _event(body: EventIn) -> engine.Event:
     data["at"] = _aware(body.at).isoformat()
     data["type"] = body.type
     try:
-        return inbound.parse(data, inbound.registered_wallets())
+        return inbound.parse(data)
     except ValueError as exc:
         raise HttpError(422, str(exc)) from None
 

@@ -30,8 +30,9 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
-from mamori.risk.models.inventory import inventory_problems
+from mamori.risk.models.scenarios import STAGES
 from mamori.risk.services import RiskRefused, monitoring, plans, scenarios
+from mamori.risk.services.inventory import asset_fields
 from mamori.rulebook.models import Control
 
 __all__ = ["router"]
@@ -179,7 +180,7 @@ def _scenario(s: RiskScenario, rank: Any = None) -> dict[str, Any]:
                 "impact": s.rating(stage).impact,
                 "level": s.rating(stage).level(matrix).code,
             }
-            for stage in ("inherent", "current", "residual")
+            for stage in STAGES
         },
         "priority": rank.priority if rank else None,
         "within_acceptance": rank.within_acceptance if rank else None,
@@ -214,41 +215,21 @@ def list_assets(request: HttpRequest) -> list[dict[str, Any]]:
 def put_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
     """Add or change an asset by code; every bad field is named."""
     acting_person(request, "risk.manage")
-    problems = []
-    for field, choices in (
-        ("kind", InformationAsset.Kind.values),
-        ("classification", InformationAsset.Classification.values),
-        ("location_kind", InformationAsset.Location.values),
-    ):
-        if getattr(body, field) not in choices:
-            problems.append(f"{field} must be one of {', '.join(choices)}")
-    if not 1 <= body.value <= 5:
-        problems.append("value must be 1–5")
-    problems += inventory_problems(body.categories, body.confidential_kinds)
-    owner = User.objects.filter(username=body.owner, is_active=True).first()
-    if owner is None:
-        problems.append(f"unknown asset owner {body.owner!r}")
-    custodian = Department.objects.filter(code=body.custodian).first() if body.custodian else None
-    if body.custodian and custodian is None:
-        problems.append(f"unknown department {body.custodian!r}")
+    fields, problems = asset_fields(
+        body.dict(),
+        lambda name: User.objects.filter(username=name, is_active=True).first(),
+        lambda code: Department.objects.filter(code=code).first(),
+    )
     if problems:
         raise HttpError(422, "bad_asset: " + "; ".join(problems))
-    asset, _ = InformationAsset.objects.update_or_create(
-        code=body.code,
-        defaults={
-            **body.dict(exclude={"code", "owner", "custodian"}),
-            "name_en": body.name_en or body.name_ja,
-            "owner": owner,
-            "custodian": custodian,
-        },
-    )
+    asset, _ = InformationAsset.objects.update_or_create(code=body.code, defaults=fields)
     return Status(201, _asset(asset))
 
 
 def _assessment(assessment_id: int | None) -> Assessment:
     if assessment_id is not None:
         return get_object_or_404(Assessment.objects.select_related("matrix"), pk=assessment_id)
-    latest = Assessment.objects.select_related("matrix").order_by("-started_at").first()
+    latest = Assessment.newest()
     if latest is None:
         raise HttpError(404, "no risk assessment yet")
     return latest
@@ -260,7 +241,7 @@ def list_scenarios(
 ) -> dict[str, Any]:
     """Return the register in order of treatment and the heat map counts."""
     found = _assessment(assessment)
-    if stage not in ("inherent", "current", "residual"):
+    if stage not in STAGES:
         raise HttpError(422, "bad_stage: inherent, current or residual")
     ranked = scenarios.ranking(found, stage)
     maps = {
@@ -396,24 +377,31 @@ def signal(request: HttpRequest, body: SignalIn) -> Status[dict[str, Any]]:
     return Status(201, {"event_id": body.event_id, "scenarios": taken.scenarios})
 
 
-def _plan(plan: SecurityPlan) -> dict[str, Any]:
-    current = plans.current_plan(plan.assessment)
-    return {
-        "id": plan.pk,
-        "version": plan.version,
-        "status": plan.status,
-        "sha256": plan.sha256,
-        "approval": plan.approval_id,
-        "out_of_date": plans.out_of_date(plan) if plan == current else None,
-        "signoffs": {s.owner: s.state for s in plans.owner_states(plan)} if plan == current else {},
-    }
+def _plans(assessment: Assessment, listed: list[SecurityPlan]) -> list[dict[str, Any]]:
+    """Describe ``listed``; the newest approved one also with its standing now."""
+    current = plans.current_plan(assessment)
+    live = plans.live_snapshot(assessment) if current in listed else None
+    return [
+        {
+            "id": plan.pk,
+            "version": plan.version,
+            "status": plan.status,
+            "sha256": plan.sha256,
+            "approval": plan.approval_id,
+            "out_of_date": plans.out_of_date(plan, live) if plan == current else None,
+            "signoffs": {s.owner: s.state for s in plans.owner_states(plan, live)}
+            if plan == current
+            else {},
+        }
+        for plan in listed
+    ]
 
 
 @router.get("/plans", auth=authenticated("risk:read"))
 def list_plans(request: HttpRequest, assessment: int | None = None) -> list[dict[str, Any]]:
     """Return the plan versions of an assessment (newest first) with their state."""
     found = _assessment(assessment)
-    return [_plan(p) for p in found.plans.select_related("assessment")]
+    return _plans(found, list(found.plans.all()))
 
 
 @router.post("/assessments/{assessment_id}/plans", response={201: dict}, auth=[StaffSession()])
@@ -426,7 +414,7 @@ def submit_plan(request: HttpRequest, assessment_id: int) -> Status[dict[str, An
         plan = plans.submit(_assessment(assessment_id), who)
     except RiskRefused as refused:
         raise _refused(refused) from None
-    return Status(201, _plan(plan))
+    return Status(201, _plans(plan.assessment, [plan])[0])
 
 
 @router.post("/plans/{plan_id}/signoff", response={201: dict}, auth=[StaffSession()])

@@ -24,7 +24,7 @@ PLACES_21_2 = ("unused_area", "diagnostic", "archive")
 def _latest() -> Assessment | None:
     from mamori.risk.models import Assessment
 
-    return Assessment.objects.select_related("matrix").order_by("-started_at").first()
+    return Assessment.newest()
 
 
 def _none() -> CheckResult:
@@ -163,7 +163,7 @@ def plan_approved() -> CheckResult:
             {},
         )
     evidence = {"plan": plan.pk, "version": plan.version, "approval": plan.approval_id}
-    if plans.out_of_date(plan):
+    if plans.out_of_date(plan, plans.live_snapshot(latest)):
         return CheckResult(
             False,
             f"計画 v{plan.version} の承認後にリスク・対応が変わった: 新しい版の承認が必要",
@@ -187,7 +187,7 @@ def owners_signed_off() -> CheckResult:
     plan = plans.current_plan(latest) if latest else None
     if plan is None:
         return CheckResult(False, "承認済みの計画がない", "no approved plan to sign off", {})
-    states = plans.owner_states(plan)
+    states = plans.owner_states(plan, plans.live_snapshot(plan.assessment))
     bad = [f"{s.owner} ({s.state})" for s in states if s.state != "valid"]
     evidence = {s.owner: s.state for s in states}
     if bad:

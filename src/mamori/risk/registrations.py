@@ -29,18 +29,21 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     from mamori.risk.models import Assessment
     from mamori.risk.services import plans, scenarios
 
-    latest = Assessment.objects.select_related("matrix").order_by("-started_at").first()
+    latest = Assessment.newest()
     if latest is None:
         return {"assessment": None}
     ranked = scenarios.ranking(latest, "residual")
     plan = plans.current_plan(latest)
+    live = plans.live_snapshot(latest) if plan else None
     return {
         "assessment": latest,
         "above": [s for s, r in ranked if not r.within_acceptance],
         "flagged": [s for s, _ in ranked if s.needs_review],
         "plan": plan,
-        "out_of_date": plans.out_of_date(plan) if plan else False,
-        "unsigned": [s for s in plans.owner_states(plan) if s.state != "valid"] if plan else [],
+        "out_of_date": plans.out_of_date(plan, live) if plan else False,
+        "unsigned": [s for s in plans.owner_states(plan, live) if s.state != "valid"]
+        if plan
+        else [],
     }
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "outcome",
     "propose_policy_change",
     "register_action",
+    "snapshot_sha256",
     "submit",
     "verify",
     "waiting_for",
@@ -108,7 +109,8 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _sha256(value: Any) -> str:
+def snapshot_sha256(value: Any) -> str:
+    """Return the SHA-256 (hex) of ``value``'s canonical JSON: what a snapshot is known by."""
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
@@ -142,7 +144,7 @@ def submit(
             policy_version=policy_row.version,
             policy_definition=policy.to_data(),
             snapshot=snapshot,
-            snapshot_sha256=_sha256(snapshot),
+            snapshot_sha256=snapshot_sha256(snapshot),
             requester=requester if isinstance(requester, User) else None,
             requester_token=requester if isinstance(requester, ApiToken) else None,
             created_at=now,
@@ -288,9 +290,9 @@ def verify(request: ApprovalRequest, current: dict[str, Any]) -> None:
     """Raise :class:`SnapshotMismatch` unless ``current`` is exactly what was approved."""
     if request.status != ApprovalRequest.Status.APPROVED:
         raise SnapshotMismatch(f"request #{request.pk} is {request.status}, not approved")
-    if _sha256(request.snapshot) != request.snapshot_sha256:
+    if snapshot_sha256(request.snapshot) != request.snapshot_sha256:
         raise SnapshotMismatch(f"the stored snapshot of request #{request.pk} was altered")
-    got = _sha256(current)
+    got = snapshot_sha256(current)
     if got != request.snapshot_sha256:
         raise SnapshotMismatch(
             f"request #{request.pk} approved {request.snapshot_sha256[:12]}…, got {got[:12]}…: "

@@ -72,15 +72,21 @@ def outflow_charts() -> list[Chart]:
     """Return a chart per all-customers withdrawal rule with a unit limit, for the last day
     of recorded activity: the asset's outflow first, then each wallet's."""
     state = monitor.current()
+    flows: dict[str, tuple[list[tuple[int, int]], dict[str, list[tuple[int, int]]]]] = {}
     charts = []
     for rule in ThresholdRule.objects.filter(
         active=True, direction="withdrawal", scope="all", asset__isnull=False
     ).select_related("asset"):
         asset: Asset = rule.asset  # type: ignore[assignment]
-        flows = state.outflows(asset.code)
-        if not flows or rule.limit_units is None or not rule.window_seconds:
+        if asset.code not in flows:  # read the history once per asset, not once per rule
+            flows[asset.code] = (
+                state.outflows(asset.code),
+                state.outflows_by_wallet(asset.code),
+            )
+        total, by_wallet = flows[asset.code]
+        if not total or rule.limit_units is None or not rule.window_seconds:
             continue
-        charts.append(_chart(asset.code, "", rule, flows))
-        for wallet, sent in sorted(state.outflows_by_wallet(asset.code).items()):
+        charts.append(_chart(asset.code, "", rule, total))
+        for wallet, sent in sorted(by_wallet.items()):
             charts.append(_chart(asset.code, wallet, rule, sent))
     return charts

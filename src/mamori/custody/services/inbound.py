@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mamori.engines import threshold as engine
 
-__all__ = ["TYPES", "parse", "registered_wallets"]
+__all__ = ["TYPES", "parse"]
 
 TYPES = ("deposit", "withdrawal", "withdrawal_cancelled", "withdrawal_sent", "price", "balance")
 
@@ -41,31 +40,26 @@ def _time(data: dict[str, Any]) -> datetime:
     return at
 
 
-def registered_wallets() -> dict[str, str]:
-    """Return each registered wallet's name and the code of its asset."""
+def _wallet(data: dict[str, Any], required: bool) -> str:
+    """Return the event's wallet, which must be registered and hold the event's asset."""
     from mamori.custody.models import Wallet
 
-    return dict(Wallet.objects.values_list("name", "asset__code"))
-
-
-def _wallet(data: dict[str, Any], wallets: Mapping[str, str] | None, required: bool) -> str:
     name = str(data.get("wallet") or "")
     if not name and not required:
         return ""
     name = _text(data, "wallet")
-    if wallets is not None and name not in wallets:
+    held = Wallet.objects.filter(name=name).values_list("asset__code", flat=True).first()
+    if held is None:
         raise ValueError(f"unknown wallet {name!r}: register it first")
     asset = data.get("asset")
-    if wallets is not None and asset and wallets[name] != asset:
-        raise ValueError(f"wallet {name!r} holds {wallets[name]}, not {asset}")
+    if asset and held != asset:
+        raise ValueError(f"wallet {name!r} holds {held}, not {asset}")
     return name
 
 
-def parse(data: dict[str, Any], wallets: Mapping[str, str] | None = None) -> engine.Event:
-    """Return the engine event ``data`` describes; ``ValueError`` says what is wrong.
-
-    With ``wallets`` (name → asset code, see :func:`registered_wallets`), a wallet must be
-    registered (and hold the event's asset)."""
+def parse(data: dict[str, Any]) -> engine.Event:
+    """Return the engine event ``data`` describes; ``ValueError`` says what is wrong (a wallet
+    named must be registered and hold the event's asset)."""
     kind = data.get("type")
     if kind not in TYPES:
         raise ValueError(f"'type' must be one of {', '.join(TYPES)}, got {kind!r}")
@@ -87,7 +81,7 @@ def parse(data: dict[str, Any], wallets: Mapping[str, str] | None = None) -> eng
         return engine.WithdrawalCancelled(event_id, at, _text(data, "withdrawal"))
     if kind == "withdrawal_sent":
         return engine.WithdrawalSent(
-            event_id, at, _text(data, "withdrawal"), _wallet(data, wallets, required=False)
+            event_id, at, _text(data, "withdrawal"), _wallet(data, required=False)
         )
     if kind == "price":
         try:
@@ -96,4 +90,4 @@ def parse(data: dict[str, Any], wallets: Mapping[str, str] | None = None) -> eng
             raise ValueError(f"'jpy' must be a decimal number, got {data.get('jpy')!r}") from None
         return engine.Price(event_id, at, _text(data, "asset"), jpy)
     asset = _text(data, "asset")
-    return engine.Balance(event_id, at, _wallet(data, wallets, required=True), asset, _units(data))
+    return engine.Balance(event_id, at, _wallet(data, required=True), asset, _units(data))

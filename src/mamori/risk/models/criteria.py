@@ -104,3 +104,8 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def newest(cls) -> Assessment | None:
+        """Return the assessment started last — the one in force — with its criteria."""
+        return cls.objects.select_related("matrix", "lead").order_by("-started_at").first()

@@ -21,6 +21,7 @@ def plan_pdf(plan: SecurityPlan, language: str) -> bytes:
     from weasyprint import HTML  # type: ignore[import-untyped]
 
     decisions = plan.approval.decisions.select_related("approver") if plan.approval else []
+    live = plans.live_snapshot(plan.assessment)
     with translation.override(language):
         html = render_to_string(
             "risk/plan_pdf.html",
@@ -28,8 +29,8 @@ def plan_pdf(plan: SecurityPlan, language: str) -> bytes:
                 "plan": plan,
                 "snapshot": plan.snapshot,
                 "decisions": decisions,
-                "states": plans.owner_states(plan),
-                "out_of_date": plans.out_of_date(plan),
+                "states": plans.owner_states(plan, live),
+                "out_of_date": plans.out_of_date(plan, live),
                 "language": language,
                 "time_zone": settings.CONFIG.time_zone,
             },

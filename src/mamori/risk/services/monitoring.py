@@ -34,7 +34,7 @@ def take(event_id: str, kind: str, summary: str, details: dict[str, Any]) -> Sig
                 event_id=event_id, kind=kind, summary=summary[:500], details=details
             )
             touched = []
-            latest = Assessment.objects.order_by("-started_at").first()
+            latest = Assessment.newest()
             links = MonitoringLink.objects.filter(
                 kind=kind, scenario__assessment=latest
             ).select_related("scenario__assessment__matrix")

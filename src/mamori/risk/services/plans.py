@@ -10,7 +10,6 @@ version must be approved; sign-offs are checked against the state they saw.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -24,6 +23,7 @@ from django.utils import timezone
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.risk.models import Assessment, RiskScenario, SecurityPlan, SignOff
+from mamori.risk.models.scenarios import STAGES
 from mamori.risk.services import RiskRefused
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "apply_plan",
     "compile_snapshot",
     "current_plan",
+    "live_snapshot",
     "on_closed",
     "out_of_date",
     "owner_snapshot",
@@ -45,14 +46,10 @@ KIND = "risk.security_plan"
 POLICY = "board_resolution"
 
 
-def _sha256(value: Any) -> str:
-    return hashlib.sha256(approvals.canonical_json(value).encode("utf-8")).hexdigest()
-
-
 def _scenario(matrix: Any, scenario: RiskScenario) -> dict[str, Any]:
     treatment = getattr(scenario, "treatment", None)
     levels = {}
-    for stage in ("inherent", "current", "residual"):
+    for stage in STAGES:
         rating = scenario.rating(stage)
         levels[stage] = {
             "likelihood": rating.likelihood,
@@ -123,7 +120,7 @@ def compile_snapshot(assessment: Assessment) -> dict[str, Any]:
 def submit(assessment: Assessment, by: User) -> SecurityPlan:
     """Compile a new plan version and send it to the committee and the board (ISM 19)."""
     snapshot = compile_snapshot(assessment)
-    digest = _sha256(snapshot)
+    digest = approvals.snapshot_sha256(snapshot)
     with transaction.atomic():
         Assessment.objects.select_for_update().get(pk=assessment.pk)
         waiting = assessment.plans.filter(status=SecurityPlan.Status.SUBMITTED).first()
@@ -145,7 +142,7 @@ def submit(assessment: Assessment, by: User) -> SecurityPlan:
         request = approvals.submit(
             KIND,
             f"情報の安全管理計画 / security plan: {assessment.name} v{version}",
-            {"plan": plan.pk, "version": version, "sha256": digest, "content": snapshot},
+            _approved_content(plan),
             POLICY,
             by,
         )
@@ -154,13 +151,20 @@ def submit(assessment: Assessment, by: User) -> SecurityPlan:
     return plan
 
 
+def _approved_content(plan: SecurityPlan) -> dict[str, Any]:
+    """Return what the committee and the board approve: the plan version and its content."""
+    return {
+        "plan": plan.pk,
+        "version": plan.version,
+        "sha256": plan.sha256,
+        "content": plan.snapshot,
+    }
+
+
 def apply_plan(request: ApprovalRequest) -> None:
     """Mark exactly the approved plan version approved (the approval's own transaction)."""
     plan = SecurityPlan.objects.select_for_update().get(approval=request)
-    approvals.verify(
-        request,
-        {"plan": plan.pk, "version": plan.version, "sha256": plan.sha256, "content": plan.snapshot},
-    )
+    approvals.verify(request, _approved_content(plan))
     plan.status = SecurityPlan.Status.APPROVED
     plan.approved_at = timezone.now()
     plan.save(update_fields=["status", "approved_at"])
@@ -185,12 +189,20 @@ def current_plan(assessment: Assessment) -> SecurityPlan | None:
     return assessment.plans.filter(status=SecurityPlan.Status.APPROVED).order_by("-version").first()
 
 
-def out_of_date(plan: SecurityPlan) -> bool:
-    """Whether the risks, treatments or actions changed since ``plan`` was compiled."""
+def live_snapshot(assessment: Assessment) -> dict[str, Any] | None:
+    """Return the plan the assessment's risks make now, or None while it cannot be compiled
+    (a risk without a decided treatment). Compile it once and pass it to :func:`out_of_date`
+    and :func:`owner_states`."""
     try:
-        return _sha256(compile_snapshot(plan.assessment)) != plan.sha256
+        return compile_snapshot(assessment)
     except RiskRefused:
-        return True
+        return None
+
+
+def out_of_date(plan: SecurityPlan, live: dict[str, Any] | None) -> bool:
+    """Whether the risks, treatments or actions changed since ``plan`` was compiled, given
+    the ``live`` snapshot of :func:`live_snapshot`."""
+    return live is None or approvals.snapshot_sha256(live) != plan.sha256
 
 
 def owners(plan: SecurityPlan) -> list[str]:
@@ -223,7 +235,7 @@ def sign(plan: SecurityPlan, owner: User, explained_by: User, comment: str = "")
         )
     if explained_by.pk == owner.pk:
         raise RiskRefused("self_explained", "the residual risks are explained by someone else")
-    if out_of_date(plan):
+    if out_of_date(plan, live_snapshot(plan.assessment)):
         raise RiskRefused(
             "plan_out_of_date",
             f"the risks changed after plan version {plan.version} was approved: a new version "
@@ -236,7 +248,7 @@ def sign(plan: SecurityPlan, owner: User, explained_by: User, comment: str = "")
         owner=owner,
         explained_by=explained_by,
         snapshot=snapshot,
-        sha256=_sha256(snapshot),
+        sha256=approvals.snapshot_sha256(snapshot),
         comment=comment,
         signed_at=now,
         expires_at=now + timedelta(days=settings.CONFIG.signoff_days),
@@ -252,13 +264,11 @@ class OwnerState:
     signoff: SignOff | None
 
 
-def owner_states(plan: SecurityPlan, live: dict[str, Any] | None = None) -> list[OwnerState]:
-    """Return each named owner's sign-off state against the live risks."""
+def owner_states(plan: SecurityPlan, live: dict[str, Any] | None) -> list[OwnerState]:
+    """Return each named owner's sign-off state against the ``live`` snapshot of
+    :func:`live_snapshot` (None: nothing signed still holds)."""
     if live is None:
-        try:
-            live = compile_snapshot(plan.assessment)
-        except RiskRefused:
-            live = {"criteria": plan.snapshot["criteria"], "scenarios": []}
+        live = {"criteria": plan.snapshot["criteria"], "scenarios": []}
     now = timezone.now()
     latest: dict[str, SignOff] = {}
     for signoff in plan.signoffs.select_related("owner").order_by("signed_at"):
@@ -270,7 +280,7 @@ def owner_states(plan: SecurityPlan, live: dict[str, Any] | None = None) -> list
             states.append(OwnerState(owner, "missing", None))
         elif signed.expires_at <= now:
             states.append(OwnerState(owner, "expired", signed))
-        elif _sha256(owner_snapshot(live, owner, plan.version)) != signed.sha256:
+        elif approvals.snapshot_sha256(owner_snapshot(live, owner, plan.version)) != signed.sha256:
             states.append(OwnerState(owner, "changed", signed))
         else:
             states.append(OwnerState(owner, "valid", signed))

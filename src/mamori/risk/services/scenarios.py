@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Max
@@ -72,22 +72,28 @@ def _matrix(assessment: Assessment) -> Matrix:
     return assessment.matrix.matrix()
 
 
-def _checked_rating(matrix: Matrix, rating: Rating, what: str) -> None:
+def _rating_problem(matrix: Matrix, rating: Rating, what: str) -> str | None:
     try:
         matrix.check(rating.likelihood, rating.impact)
     except RatingError as error:
-        raise RiskRefused("bad_rating", f"{what}: {error}") from None
+        return f"{what}: {error}"
+    return None
+
+
+def _checked_rating(matrix: Matrix, rating: Rating, what: str) -> None:
+    problem = _rating_problem(matrix, rating, what)
+    if problem:
+        raise RiskRefused("bad_rating", problem)
 
 
 def problems(assessment: Assessment, data: ScenarioInput) -> list[str]:
     """Return every reason ``data`` cannot be analysed in ``assessment`` (empty: it can)."""
-    found = []
     matrix = _matrix(assessment)
-    for stage, rating in (("inherent", data.inherent), ("current", data.current)):
-        try:
-            matrix.check(rating.likelihood, rating.impact)
-        except RatingError as error:
-            found.append(f"{stage}: {error}")
+    found = [
+        problem
+        for stage, rating in (("inherent", data.inherent), ("current", data.current))
+        if (problem := _rating_problem(matrix, rating, stage))
+    ]
     if assessment.status != Assessment.Status.IN_PROGRESS:
         found.append(f"assessment {assessment.name} is completed: start a new one")
     if not data.code.strip():
@@ -303,7 +309,7 @@ def ranking(assessment: Assessment, stage: str = "current") -> list[tuple[RiskSc
     matrix = _matrix(assessment)
     scenarios = {s.pk: s for s in assessment.scenarios.select_related("owner", "threat")}
     ranked = rank(matrix, [(pk, s.rating(stage)) for pk, s in scenarios.items()])
-    return [(scenarios[int(str(r.key))], r) for r in ranked]
+    return [(scenarios[cast(int, r.key)], r) for r in ranked]
 
 
 def heat_maps(assessment: Assessment) -> list[dict[str, Any]]:
@@ -313,14 +319,15 @@ def heat_maps(assessment: Assessment) -> list[dict[str, Any]]:
     scenarios = list(assessment.scenarios.all())
     maps = []
     for stage in STAGES:
+        by_cell: dict[Rating, list[str]] = {}
+        for scenario in scenarios:
+            by_cell.setdefault(scenario.rating(stage), []).append(scenario.code)
         rows = []
         for likelihood in range(len(matrix.likelihood), 0, -1):
             cells = []
             for impact in range(1, len(matrix.impact) + 1):
                 level = matrix.level(likelihood, impact)
-                inside = [
-                    s.code for s in scenarios if s.rating(stage) == Rating(likelihood, impact)
-                ]
+                inside = by_cell.get(Rating(likelihood, impact), [])
                 cells.append({"level": level, "count": len(inside), "codes": inside})
             rows.append({"step": matrix.likelihood[likelihood - 1], "cells": cells})
         maps.append({"stage": stage, "rows": rows, "impact": matrix.impact})

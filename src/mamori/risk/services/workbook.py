@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -25,8 +25,9 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
-from mamori.risk.models.inventory import ASSET_FIELDS, inventory_problems
+from mamori.risk.models.inventory import ASSET_FIELDS
 from mamori.risk.services import RiskRefused, scenarios
+from mamori.risk.services.inventory import asset_fields
 from mamori.rulebook.models import Control
 
 __all__ = ["ASSET_COLUMNS", "SCENARIO_COLUMNS", "ImportRefused", "export", "import_workbook"]
@@ -53,7 +54,6 @@ SCENARIO_COLUMNS = [
 OPTIONAL_ASSET_COLUMNS = ["confidential_kinds"]
 # optional columns of the scenarios sheet (the detailed approach, ISM 15-2-3)
 OPTIONAL_SCENARIO_COLUMNS = ["threat_level", "requirement"]
-CATEGORIES = {"customer_personal", "customer_confidential", "keys", "corporate"}
 
 
 @dataclass(frozen=True)
@@ -127,54 +127,16 @@ class _Checker:
         self.problems.append(Problem(sheet, row, reason))
 
     def asset(self, row: int, data: dict[str, Any]) -> dict[str, Any] | None:
-        reasons = []
-        code = _text(data["code"])
-        if not code:
-            reasons.append("code is empty")
-        owner = self.users.get(_text(data["owner"]))
-        if owner is None:
-            reasons.append(f"unknown asset owner {_text(data['owner'])!r}")
-        custodian = None
-        if _text(data["custodian"]):
-            custodian = self.departments.get(_text(data["custodian"]))
-            if custodian is None:
-                reasons.append(f"unknown department {_text(data['custodian'])!r}")
-        for field, choices in (
-            ("kind", InformationAsset.Kind.values),
-            ("classification", InformationAsset.Classification.values),
-            ("location_kind", InformationAsset.Location.values),
-        ):
-            if _text(data[field]) not in choices:
-                reasons.append(f"{field} {_text(data[field])!r} is not one of {', '.join(choices)}")
-        value = _integer(data["value"])
-        if value is None or not 1 <= value <= 5:
-            reasons.append(f"value {_text(data['value'])!r} is outside 1–5")
-        categories = _codes(data["categories"])
-        unknown = [c for c in categories if c not in CATEGORIES]
-        if unknown:
-            reasons.append(f"unknown data categories {', '.join(unknown)}")
-        kinds = _codes(data.get("confidential_kinds"))
-        reasons += inventory_problems(categories, kinds)
-        if not _text(data["name_ja"]):
-            reasons.append("name_ja is empty")
+        raw = {
+            **{field: _text(data.get(field)) for field in ASSET_FIELDS},
+            "value": _integer(data["value"]),
+            "categories": _codes(data["categories"]),
+            "confidential_kinds": _codes(data.get("confidential_kinds")),
+        }
+        fields, reasons = asset_fields(raw, self.users.get, self.departments.get)
         for reason in reasons:
             self.bad("assets", row, reason)
-        if reasons:
-            return None
-        return {
-            "code": code,
-            "name_ja": _text(data["name_ja"]),
-            "name_en": _text(data["name_en"]) or _text(data["name_ja"]),
-            "kind": _text(data["kind"]),
-            "classification": _text(data["classification"]),
-            "value": value,
-            "owner": owner,
-            "custodian": custodian,
-            "location_kind": _text(data["location_kind"]),
-            "location": _text(data["location"]),
-            "categories": categories,
-            "confidential_kinds": kinds,
-        }
+        return None if reasons else {"code": raw["code"], **fields}
 
     def _pick(self, row: int, kind: str, table: dict[str, Any], codes: list[str]) -> list[Any]:
         unknown = [c for c in codes if c not in table]
@@ -259,9 +221,7 @@ def import_workbook(content: bytes, assessment: Assessment, by: User) -> dict[st
         by_code = {a.code: a for a in InformationAsset.objects.all()}
         for item in drafts:
             draft, codes = item
-            draft = scenarios.ScenarioInput(
-                **{**draft.__dict__, "assets": [by_code[c] for c in codes]}
-            )
+            draft = replace(draft, assets=[by_code[c] for c in codes])
             existing = RiskScenario.objects.filter(assessment=assessment, code=draft.code).first()
             if existing is None:
                 scenarios.create(assessment, draft, by)

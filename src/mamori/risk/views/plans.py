@@ -20,26 +20,12 @@ from mamori.risk.services import RiskRefused, documents, plans
 __all__ = ["plan_pdf_view", "plan_submit_view", "plans_view", "signoff_view"]
 
 
-def _latest() -> Assessment | None:
-    return Assessment.objects.select_related("matrix").order_by("-started_at").first()
-
-
 @permission_required("risk.view")
 def plans_view(request: HttpRequest) -> HttpResponse:
     """Show the plan versions of the newest assessment, their approval and sign-off state."""
-    assessment = _latest()
+    assessment = Assessment.newest()
     versions = []
     current = None
-    if assessment is not None:
-        current = plans.current_plan(assessment)
-        for plan in assessment.plans.select_related("author", "approval"):
-            versions.append(
-                {
-                    "plan": plan,
-                    "states": plans.owner_states(plan) if plan == current else [],
-                    "out_of_date": plans.out_of_date(plan) if plan == current else False,
-                }
-            )
     preview = None
     problem = ""
     if assessment is not None:
@@ -47,6 +33,15 @@ def plans_view(request: HttpRequest) -> HttpResponse:
             preview = plans.compile_snapshot(assessment)
         except RiskRefused as refused:
             problem = refused.shown()
+        current = plans.current_plan(assessment)
+        for plan in assessment.plans.select_related("author", "approval"):
+            versions.append(
+                {
+                    "plan": plan,
+                    "states": plans.owner_states(plan, preview) if plan == current else [],
+                    "out_of_date": plans.out_of_date(plan, preview) if plan == current else False,
+                }
+            )
     return render(
         request,
         "risk/plans.html",
@@ -98,7 +93,7 @@ def signoff_view(request: HttpRequest) -> HttpResponse:
     """Show the signed-in owner their residual risks under the current plan and let them
     sign off (ISM 20)."""
     user: User = request.user  # type: ignore[assignment]
-    assessment = _latest()
+    assessment = Assessment.newest()
     plan = plans.current_plan(assessment) if assessment else None
     form = forms.SignOffForm(request.POST or None)
     if request.method == "POST" and plan is not None and form.is_valid():
@@ -111,8 +106,10 @@ def signoff_view(request: HttpRequest) -> HttpResponse:
             return redirect("risk:signoff")
     mine = plans.owner_snapshot(plan.snapshot, user.username, plan.version) if plan else None
     state = None
+    live = plans.live_snapshot(plan.assessment) if plan else None
     if plan is not None:
-        state = next((s for s in plans.owner_states(plan) if s.owner == user.username), None)
+        states = plans.owner_states(plan, live)
+        state = next((s for s in states if s.owner == user.username), None)
     return render(
         request,
         "risk/signoff.html",
@@ -121,6 +118,6 @@ def signoff_view(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "state": state,
             "form": form,
-            "out_of_date": plans.out_of_date(plan) if plan else False,
+            "out_of_date": plans.out_of_date(plan, live) if plan else False,
         },
     )

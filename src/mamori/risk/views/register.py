@@ -18,6 +18,7 @@ from mamori.auditlog.services import record_export
 from mamori.engines.risk import Rating
 from mamori.risk import forms
 from mamori.risk.models import Assessment, RiskMatrix
+from mamori.risk.models.scenarios import STAGES
 from mamori.risk.services import RiskRefused, criteria, scenarios, workbook
 
 __all__ = [
@@ -35,7 +36,7 @@ def _assessment(request: HttpRequest) -> Assessment | None:
     found = Assessment.objects.select_related("matrix", "lead")
     if chosen.isdigit():
         return found.filter(pk=int(chosen)).first()
-    return found.order_by("-started_at").first()
+    return Assessment.newest()
 
 
 def _filtered(request: HttpRequest, ranked: list) -> list:  # type: ignore[type-arg]
@@ -65,7 +66,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
     """Show the heat maps and the ranked register of one assessment."""
     assessment = _assessment(request)
     stage = request.GET.get("stage", "current")
-    if stage not in ("inherent", "current", "residual"):
+    if stage not in STAGES:
         stage = "current"
     context: dict[str, Any] = {
         "assessment": assessment,

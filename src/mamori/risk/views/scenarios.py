@@ -18,6 +18,7 @@ from mamori.accounts.views.access import permission_required
 from mamori.engines.risk import Rating
 from mamori.risk import forms
 from mamori.risk.models import MonitoringLink, RiskScenario, Treatment
+from mamori.risk.models.scenarios import STAGES
 from mamori.risk.services import RiskRefused, scenarios
 
 __all__ = ["scenario_action_view", "scenario_view"]
@@ -37,8 +38,7 @@ def scenario_view(request: HttpRequest, pk: int) -> HttpResponse:
     treatment = Treatment.objects.filter(scenario=scenario).first()
     user: User = request.user  # type: ignore[assignment]
     levels = [
-        (stage, scenario.rating(stage), scenario.rating(stage).level(matrix))
-        for stage in ("inherent", "current", "residual")
+        (stage, scenario.rating(stage), scenario.rating(stage).level(matrix)) for stage in STAGES
     ]
     return render(
         request,

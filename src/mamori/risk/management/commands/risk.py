@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from mamori.risk.models.scenarios import STAGES
+
 
 class Command(BaseCommand):
     """Export and import the inventory and the risks; print the register."""
@@ -31,18 +33,18 @@ class Command(BaseCommand):
         imp.add_argument("--assessment", type=int, help="default: the newest")
         register = sub.add_parser("register", help="print the risks in order of treatment")
         register.add_argument("--assessment", type=int, help="default: the newest")
-        register.add_argument("--stage", choices=["inherent", "current", "residual"])
+        register.add_argument("--stage", choices=STAGES)
         register.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the chosen sub-command."""
         from mamori.risk.models import Assessment
 
-        found = Assessment.objects.select_related("matrix")
         if options.get("assessment"):
+            found = Assessment.objects.select_related("matrix")
             assessment = found.filter(pk=options["assessment"]).first()
         else:
-            assessment = found.order_by("-started_at").first()
+            assessment = Assessment.newest()
         if assessment is None:
             raise CommandError("no such risk assessment (start one on the risk register page)")
         getattr(self, "_" + options["action"])(assessment, options)

@@ -293,9 +293,11 @@ Event = (
 )
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why: a stable ``code``, the rule, what was observed against which limit, in words."""
+class Reason(NamedTuple):
+    """Why: a stable ``code``, the rule, what was observed against which limit, in words.
+
+    A named tuple: one is made for every threshold an event reaches.
+    """
 
     code: str
     message: str

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -82,7 +81,15 @@ def micros(at: datetime) -> int:
     """Return ``at`` as integer microseconds since the epoch (no float)."""
     if at.tzinfo is None:
         raise ValueError("event times must be timezone-aware")
-    return (at - _EPOCH) // _MICRO
+    delta = at - _EPOCH  # exact: days, seconds and microseconds are integers
+    days = delta.days
+    if days != _DAY[0]:  # the day's microseconds, kept: events mostly share their day
+        _DAY[0], _DAY[1] = days, days * 86_400_000_000
+    return _DAY[1] + delta.seconds * 1_000_000 + delta.microseconds
+
+
+#: The last day :func:`micros` converted, and its microseconds since the epoch.
+_DAY = [0, 0]
 
 
 #: What a window adds up: (direction, asset or None for all assets, in JPY?, scope).
@@ -93,25 +100,84 @@ def _measure(rule: Rule) -> Measure:
     return (rule.direction, rule.asset, rule.in_jpy, rule.scope)
 
 
-#: One rule to evaluate: rule, per customer?, in JPY?, limit, window length, its windows.
-_Step = tuple[Rule, bool, bool, int, int, "dict[str, SlidingSum] | None"]
+class _Step:
+    """One rule to evaluate for a movement, with everything its evaluation needs computed
+    once per configuration (the hot path formats no enum and converts no limit)."""
+
+    __slots__ = (
+        "after",
+        "before",
+        "code",
+        "in_jpy",
+        "length",
+        "level",
+        "limit",
+        "per_customer",
+        "rule",
+        "shown_limit",
+        "windows",
+    )
+
+    def __init__(self, rule: Rule, windows: dict[str, SlidingSum] | None) -> None:
+        self.rule = rule.code
+        self.per_customer = rule.scope is Scope.CUSTOMER
+        self.in_jpy = rule.in_jpy
+        # base units, or millionths of a yen
+        self.limit = to_micro_yen(rule.limit_jpy) if rule.limit_jpy is not None else int(rule.limit)
+        self.length = micros(_EPOCH + rule.window) if rule.window else 0  # µs; 0: single
+        self.windows = windows
+        self.level = LEVEL_ORDER[rule.level]
+        self.code = f"threshold.{rule.level}"
+        unit = "JPY" if rule.in_jpy else f"{rule.asset} base units"
+        self.before = f"{rule.scope} {rule.direction} "  # the message around the amount
+        self.after = f" {unit} reached {rule.limit} (rule {rule.code}, {rule.level})"
+        self.shown_limit: int | Decimal = rule.limit
+
+
 #: One measure to count into: its windows by key, in JPY?, per customer?
 _Into = tuple["dict[str, SlidingSum]", bool, bool]
 
 
-@dataclass(slots=True)
-class _Movement:
-    """A counted deposit or withdrawal, kept for ``retention`` to rebuild windows."""
+class _Route:
+    """What a movement of one asset in one direction goes through: the rules to evaluate and
+    the windows to count it into (one lookup per event instead of one per table)."""
 
-    id: str
-    time: int
-    direction: Direction
-    asset: str
-    customer: str
-    units: int
-    jpy: int | None
-    state: str = "requested"  # requested | sent | cancelled (withdrawals)
-    wallet: str = ""  # the wallet a sent withdrawal left from, if reported
+    __slots__ = ("counts", "scale", "steps")
+
+    def __init__(self, steps: list[_Step], counts: list[_Into], scale: int) -> None:
+        self.steps = steps
+        self.counts = counts
+        self.scale = scale  # base units per whole unit, for JPY values
+
+
+class _Movement:
+    """A counted deposit or withdrawal, kept for ``retention`` to rebuild windows (what
+    happened to a withdrawal later — sent, cancelled — is kept beside it, by id)."""
+
+    __slots__ = ("asset", "customer", "id", "jpy", "time", "units", "withdrawal")
+
+    def __init__(
+        self,
+        id: str,
+        time: int,
+        withdrawal: bool,
+        asset: str,
+        customer: str,
+        units: int,
+        jpy: int | None,
+    ) -> None:
+        self.id = id
+        self.time = time
+        self.withdrawal = withdrawal
+        self.asset = asset
+        self.customer = customer
+        self.units = units
+        self.jpy = jpy
+
+    @property
+    def direction(self) -> Direction:
+        """Return which way the movement went."""
+        return Direction.WITHDRAWAL if self.withdrawal else Direction.DEPOSIT
 
 
 class Monitor:
@@ -123,7 +189,9 @@ class Monitor:
         self._prices_micro: dict[str, int] = {}
         self._configure(config)
         self._seen: dict[str, tuple[Event, Decision]] = {}
-        self._counted: dict[str, _Movement] = {}
+        self._counted: dict[str, _Movement] = {}  # withdrawals, by id
+        self._state: dict[str, str] = {}  # withdrawals no longer only requested: sent, cancelled
+        self._wallet: dict[str, str] = {}  # the wallet a sent withdrawal left from, if reported
         self.prices: dict[str, Decimal] = {}
         self.balances: dict[tuple[str, str], int] = {}
         self.halts: dict[str, Halt] = {}
@@ -137,45 +205,32 @@ class Monitor:
         self._measures = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE}
         for kind in self._measures:
             self._windows.setdefault(kind, {})
-        # per (direction, asset): the rules to evaluate and the windows to count into
-        self._plan: dict[
-            tuple[Direction, str],
-            list[tuple[Rule, bool, bool, int, int, dict[str, SlidingSum] | None]],
-        ] = {}
-        self._counts: dict[
-            tuple[Direction, str], list[tuple[dict[str, SlidingSum], bool, bool]]
-        ] = {}
+        # per asset, for withdrawals and for deposits (keyed without enums, whose hash is a
+        # call into Python code)
+        self._withdrawals: dict[str, _Route] = {}
+        self._deposits: dict[str, _Route] = {}
         for direction in Direction:
+            routes = self._withdrawals if direction is Direction.WITHDRAWAL else self._deposits
             for asset in config.assets:
-                key = (direction, asset.code)
-                self._plan[key] = [
-                    (
-                        r,
-                        r.scope is Scope.CUSTOMER,
-                        r.in_jpy,
-                        self._limit(r),
-                        micros(_EPOCH + r.window) if r.window else 0,
-                        self._windows[_measure(r)] if r.scope is not Scope.SINGLE else None,
-                    )
-                    for r in config.rules
-                    if r.direction is direction and (r.asset is None or r.asset == asset.code)
-                ]
-                self._counts[key] = [
-                    (self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER)
-                    for kind in sorted(self._measures, key=str)
-                    if kind[0] is direction and (kind[1] is None or kind[1] == asset.code)
-                ]
+                routes[asset.code] = _Route(
+                    [
+                        _Step(
+                            r, self._windows[_measure(r)] if r.scope is not Scope.SINGLE else None
+                        )
+                        for r in config.rules
+                        if r.direction is direction and (r.asset is None or r.asset == asset.code)
+                    ],
+                    [
+                        (self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER)
+                        for kind in sorted(self._measures, key=str)
+                        if kind[0] is direction and (kind[1] is None or kind[1] == asset.code)
+                    ],
+                    10**asset.decimals,
+                )
         self._retention = micros(_EPOCH + config.retention)
         self._lateness = micros(_EPOCH + config.max_lateness)
         self._future = micros(_EPOCH + config.max_future)
         self._forget_every = self._retention // 8
-
-    @staticmethod
-    def _limit(rule: Rule) -> int:
-        if rule.limit_jpy is not None:
-            return to_micro_yen(rule.limit_jpy)
-        assert rule.limit_units is not None
-        return rule.limit_units
 
     def reconfigure(self, config: Config) -> None:
         """Apply edited thresholds; windows a new rule needs are rebuilt from the history
@@ -185,33 +240,75 @@ class Monitor:
             self._windows[kind] = {}  # stale if it existed: not kept up to date while unused
         self._configure(config)
         for movement in self._history if added else ():
-            if movement.state != "cancelled":
+            if self._state.get(movement.id) != "cancelled":
                 self._count(movement, only=added)
 
     # -- public ------------------------------------------------------------------------
     def process(self, event: Event, now: datetime | None = None) -> Decision:
         """Decide ``event`` (see the module docstring); ``now`` bounds future times."""
-        earlier = self._seen.get(event.id)
+        event_id = event.id
+        earlier = self._seen.get(event_id)
         if earlier is not None:
             if earlier[0] == event:
                 return earlier[1]
             return _reject(
-                event.id,
+                event_id,
                 "duplicate_conflict",
-                f"event id {event.id} was seen before with different content "
+                f"event id {event_id} was seen before with different content "
                 "(possible tampering); refused",
             )
         try:
             t = micros(event.at)
         except (TypeError, ValueError, AttributeError) as exc:
-            return _reject(event.id, "bad_time", f"event time is not usable: {exc}")
-        problem = self._invalid(event, now, t)
-        if problem is not None:
-            self._seen[event.id] = (event, problem)
-            return problem
+            return _reject(event_id, "bad_time", f"event time is not usable: {exc}")
         kind = type(event)
         if kind is WithdrawalRequest or kind is Deposit:
-            decision = self._movement(event, t)  # type: ignore[arg-type]
+            # the common case, checked in one go with each field read once (as a plain
+            # object: its type is what is checked); anything else gets the full checks below
+            withdrawal = kind is WithdrawalRequest
+            amount = _field(event, "amount")
+            customer = _field(event, "customer")
+            asset = _field(event, "asset")
+            route = (self._withdrawals if withdrawal else self._deposits).get(asset)  # type: ignore[call-overload]
+            if (
+                route is not None
+                and type(amount) is int
+                and amount > 0
+                and type(customer) is str
+                and customer
+                and t >= self._latest - self._lateness
+                and (now is None or t <= micros(now) + self._future)
+            ):
+                decision = self._movement(
+                    event,  # type: ignore[arg-type]
+                    event_id,
+                    t,
+                    withdrawal,
+                    route,
+                    customer,
+                    amount,
+                )
+                self._seen[event_id] = (event, decision)
+                if t > self._latest:
+                    self._latest = t
+                return decision
+        problem = self._invalid(event, now, t)
+        if problem is not None:
+            self._seen[event_id] = (event, problem)
+            return problem
+        if isinstance(event, Deposit | WithdrawalRequest):  # valid, but missed the fast path
+            route = (self._withdrawals if kind is WithdrawalRequest else self._deposits)[
+                event.asset
+            ]
+            decision = self._movement(
+                event,
+                event_id,
+                t,
+                kind is WithdrawalRequest,
+                route,
+                event.customer,
+                event.amount,
+            )
         elif isinstance(event, WithdrawalCancelled):
             decision = self._cancel(event)
         elif isinstance(event, WithdrawalSent):
@@ -219,15 +316,15 @@ class Monitor:
         elif isinstance(event, Price):
             self.prices[event.asset] = event.jpy
             self._prices_micro[event.asset] = to_micro_yen(event.jpy)
-            decision = Decision(event.id, Action.ALLOW)
+            decision = _decided(event.id, Action.ALLOW)
         elif isinstance(event, Balance):
             self.balances[(event.wallet, event.asset)] = event.amount
-            decision = Decision(event.id, Action.ALLOW)
+            decision = _decided(event.id, Action.ALLOW)
         elif isinstance(event, HaltOrder):
             decision = self._order_halt(event)
         else:  # pragma: no cover - every event type is handled above
             raise TypeError(f"not an event: {event!r}")
-        self._seen[event.id] = (event, decision)
+        self._seen[event_id] = (event, decision)
         if t > self._latest:
             self._latest = t
         return decision
@@ -235,10 +332,11 @@ class Monitor:
     def outflows(self, asset: str) -> list[tuple[int, int]]:
         """Return ``(time µs, units)`` of the withdrawals of ``asset`` still counted (not
         cancelled), over the retained history — the input of the hot-wallet cap."""
+        state = self._state
         return [
             (m.time, m.units)
             for m in self._history
-            if m.direction is Direction.WITHDRAWAL and m.asset == asset and m.state != "cancelled"
+            if m.withdrawal and m.asset == asset and state.get(m.id) != "cancelled"
         ]
 
     def outflows_by_wallet(self, asset: str) -> dict[str, list[tuple[int, int]]]:
@@ -246,8 +344,9 @@ class Monitor:
         ``asset`` whose wallet was reported, over the retained history."""
         flows: dict[str, list[tuple[int, int]]] = {}
         for m in self._history:
-            if m.wallet and m.asset == asset and m.state == "sent":
-                flows.setdefault(m.wallet, []).append((m.time, m.units))
+            wallet = self._wallet.get(m.id) if m.withdrawal and m.asset == asset else None
+            if wallet and self._state.get(m.id) == "sent":
+                flows.setdefault(wallet, []).append((m.time, m.units))
         return flows
 
     def knows(self, event_id: str) -> bool:
@@ -277,17 +376,12 @@ class Monitor:
 
     # -- validation ----------------------------------------------------------------------
     def _invalid(self, event: Event, now: datetime | None, t: int) -> Decision | None:
+        # The fields checked are read as plain objects (their type is what is checked): the
+        # compiled monitor would refuse a field of the wrong type on reading it as declared.
         kind = type(event)
-        if (
-            (kind is WithdrawalRequest or kind is Deposit)
-            and now is None
-            and t >= self._latest - self._lateness
-            and type(event.amount) is int  # type: ignore[union-attr]
-            and event.amount > 0  # type: ignore[union-attr]
-            and event.customer  # type: ignore[union-attr]
-            and event.asset in self._decimals  # type: ignore[union-attr]
-        ):
-            return None  # the common case, checked in one go
+        amount = _field(event, "amount")
+        customer = _field(event, "customer")
+        asset = _field(event, "asset")
         if now is not None and t > micros(now) + self._future:
             return _reject(
                 event.id,
@@ -302,40 +396,39 @@ class Monitor:
                 f"event time {event.at.isoformat()} is more than {self.config.max_lateness} "
                 "behind the latest accepted event",
             )
-        asset = getattr(event, "asset", None)
         if asset is not None and asset not in self._decimals:
             return _reject(event.id, "unknown_asset", f"unknown asset {asset!r}")
-        if isinstance(event, Deposit | WithdrawalRequest | Balance):
-            amount = event.amount
+        if kind is Deposit or kind is WithdrawalRequest or kind is Balance:
             if not isinstance(amount, int) or isinstance(amount, bool):
+                decimals = self._decimals[asset] if isinstance(asset, str) else "?"
                 return _reject(
                     event.id,
                     "bad_amount",
                     f"amount must be an integer number of {asset} base units "
-                    f"({self._decimals[asset or '']} decimals), got {amount!r}",
+                    f"({decimals} decimals), got {amount!r}",
                 )
-            if amount <= 0 and not isinstance(event, Balance):
+            if amount <= 0 and kind is not Balance:
                 return _reject(event.id, "bad_amount", f"amount must be positive, got {amount}")
-            if isinstance(event, Balance) and amount < 0:
+            if kind is Balance and amount < 0:
                 return _reject(event.id, "bad_amount", f"a balance cannot be negative: {amount}")
-        if isinstance(event, Deposit | WithdrawalRequest) and not event.customer:
+        if (kind is Deposit or kind is WithdrawalRequest) and not customer:
             return _reject(event.id, "no_customer", "the customer is missing")
         if isinstance(event, HaltOrder):
-            if not isinstance(event.scope, HaltScope):
-                return _reject(event.id, "bad_scope", f"unknown halt scope {event.scope!r}")
-            if event.scope is not HaltScope.ALL_WITHDRAWALS and not event.key:
-                return _reject(event.id, "no_key", f"a {event.scope} halt needs its key")
-            if event.scope is HaltScope.ASSET and event.key not in self._decimals:
-                return _reject(event.id, "unknown_asset", f"unknown asset {event.key!r}")
+            scope, key = _field(event, "scope"), _field(event, "key")
+            if not isinstance(scope, HaltScope):
+                return _reject(event.id, "bad_scope", f"unknown halt scope {scope!r}")
+            if scope is not HaltScope.ALL_WITHDRAWALS and not key:
+                return _reject(event.id, "no_key", f"a {scope} halt needs its key")
+            if scope is HaltScope.ASSET and key not in self._decimals:
+                return _reject(event.id, "unknown_asset", f"unknown asset {key!r}")
             if not event.source or not event.reason:
                 return _reject(event.id, "no_reason", "an ordered halt needs its source and reason")
         if isinstance(event, Price):
-            if not isinstance(event.jpy, Decimal) or not event.jpy.is_finite() or event.jpy <= 0:
-                return _reject(
-                    event.id, "bad_price", f"price must be a positive Decimal: {event.jpy!r}"
-                )
-            if event.jpy.scaleb(6) != event.jpy.scaleb(6).to_integral_value():
-                return _reject(event.id, "bad_price", f"price {event.jpy} has more than 6 decimals")
+            jpy = _field(event, "jpy")
+            if not isinstance(jpy, Decimal) or not jpy.is_finite() or jpy <= 0:
+                return _reject(event.id, "bad_price", f"price must be a positive Decimal: {jpy!r}")
+            if jpy.scaleb(6) != jpy.scaleb(6).to_integral_value():
+                return _reject(event.id, "bad_price", f"price {jpy} has more than 6 decimals")
         return None
 
     # -- movements -------------------------------------------------------------------------
@@ -356,54 +449,77 @@ class Monitor:
                 )
         return None
 
-    def _movement(self, event: Deposit | WithdrawalRequest, t: int) -> Decision:
-        withdrawal = type(event) is WithdrawalRequest
+    def _movement(
+        self,
+        event: Deposit | WithdrawalRequest,
+        event_id: str,
+        t: int,
+        withdrawal: bool,
+        route: _Route,
+        customer: str,
+        units: int,
+    ) -> Decision:
+        """Decide a valid deposit or withdrawal request and count it (the fields are passed
+        in, read once)."""
         if withdrawal and self.halts:
             refused = self._halted(event)  # type: ignore[arg-type]
             if refused is not None:
                 return refused
-        direction = Direction.WITHDRAWAL if withdrawal else Direction.DEPOSIT
         if t - self._last_forget > self._forget_every:
             self._forget(t)
-        asset, customer, units = event.asset, event.customer, event.amount
+        asset = event.asset
         price = self._prices_micro.get(asset)
-        jpy = units * price // 10 ** self._decimals[asset] if price is not None else None
+        jpy = units * price // route.scale if price is not None else None
         reasons: list[Reason] = []
         worst = 0
-        halting: list[Rule] = []
-        for rule, per_customer, in_jpy, limit, length, windows in self._plan[(direction, asset)]:
-            if in_jpy:
+        halting: list[str] | None = None
+        for step in route.steps:
+            if step.in_jpy:
                 if jpy is None:
                     reasons.append(
                         Reason(
                             "no_price",
-                            f"no JPY price of {asset} yet: rule {rule.code} cannot be "
+                            f"no JPY price of {asset} yet: rule {step.rule} cannot be "
                             "evaluated; held",
-                            rule.code,
+                            step.rule,
                         )
                     )
-                    worst = max(worst, 2)
+                    if worst < 2:
+                        worst = 2
                     continue
                 observed = jpy
             else:
                 observed = units
+            windows = step.windows
             if windows is not None:
-                window = windows.get(customer if per_customer else "")
+                window = windows.get(customer if step.per_customer else "")
                 if window is not None:
-                    observed += window.total(t - length, t)
-            if observed >= limit:
-                reasons.append(_reached(rule, direction, asset, observed))
-                level = LEVEL_ORDER[rule.level]
-                if level > worst:
-                    worst = level
-                if level == 3:
-                    halting.append(rule)
-        action = _ACTIONS[worst]
+                    observed += window.total(t - step.length, t)
+            if observed >= step.limit:
+                shown = from_micro_yen(observed) if step.in_jpy else observed
+                reasons.append(
+                    _new_tuple(
+                        Reason,
+                        (
+                            step.code,
+                            f"{step.before}{shown}{step.after}",
+                            step.rule,
+                            shown,
+                            step.shown_limit,
+                        ),
+                    )
+                )
+                if step.level > worst:
+                    worst = step.level
+                if step.level == 3:
+                    if halting is None:
+                        halting = []
+                    halting.append(step.rule)
         halts = self._start_halts(event, halting) if halting else ()
         if not (withdrawal and worst == 3):
-            movement = _Movement(event.id, t, direction, asset, customer, units, jpy)
+            movement = _Movement(event_id, t, withdrawal, asset, customer, units, jpy)
             self._history.append(movement)
-            for windows, in_jpy, per_customer in self._counts[(direction, asset)]:
+            for windows, in_jpy, per_customer in route.counts:
                 value = jpy if in_jpy else units
                 if value is None:
                     continue
@@ -413,15 +529,16 @@ class Monitor:
                     window = windows[key] = SlidingSum()
                 window.add(t, value)
             if withdrawal:
-                self._counted[event.id] = movement
-        return Decision(event.id, action, tuple(reasons) if reasons else (), halts)
+                self._counted[event_id] = movement
+        return _decided(event_id, _ACTIONS[worst], tuple(reasons), halts)
 
     def _count(
         self, movement: _Movement, only: set[Measure] | None = None, cancel: bool = False
     ) -> None:
         if only is not None:
+            direction = movement.direction
             for kind in only:
-                if kind[0] is not movement.direction:
+                if kind[0] is not direction:
                     continue
                 if kind[1] is not None and kind[1] != movement.asset:
                     continue
@@ -429,7 +546,8 @@ class Monitor:
                     movement, self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER, cancel
                 )
             return
-        for windows, in_jpy, per_customer in self._counts[(movement.direction, movement.asset)]:
+        routes = self._withdrawals if movement.withdrawal else self._deposits
+        for windows, in_jpy, per_customer in routes[movement.asset].counts:
             self._count_into(movement, windows, in_jpy, per_customer, cancel)
 
     @staticmethod
@@ -453,10 +571,12 @@ class Monitor:
             window.add(movement.time, value)
 
     def _start_halts(
-        self, event: Deposit | WithdrawalRequest, rules: list[Rule]
+        self, event: Deposit | WithdrawalRequest, codes: list[str]
     ) -> tuple[Halt, ...]:
         started = []
-        for n, rule in enumerate(rules):
+        rules = {rule.code: rule for rule in self.config.rules}
+        for n, code in enumerate(codes):
+            rule = rules[code]
             scope = rule.effective_halt_scope()
             key = (
                 ""
@@ -486,15 +606,16 @@ class Monitor:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
-        if movement.state != "requested":
+        state = self._state.get(event.withdrawal)
+        if state is not None:
             return _reject(
                 event.id,
                 "not_cancellable",
-                f"withdrawal {event.withdrawal} is already {movement.state}",
+                f"withdrawal {event.withdrawal} is already {state}",
             )
         self._count(movement, cancel=True)
-        movement.state = "cancelled"
-        return Decision(event.id, Action.ALLOW)
+        self._state[event.withdrawal] = "cancelled"
+        return _decided(event.id, Action.ALLOW)
 
     def _sent(self, event: WithdrawalSent) -> Decision:
         movement = self._counted.get(event.withdrawal)
@@ -502,13 +623,13 @@ class Monitor:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
-        if movement.state != "requested":
-            return _reject(
-                event.id, "not_sendable", f"withdrawal {event.withdrawal} is {movement.state}"
-            )
-        movement.state = "sent"
-        movement.wallet = event.wallet
-        return Decision(event.id, Action.ALLOW)
+        state = self._state.get(event.withdrawal)
+        if state is not None:
+            return _reject(event.id, "not_sendable", f"withdrawal {event.withdrawal} is {state}")
+        self._state[event.withdrawal] = "sent"
+        if event.wallet:
+            self._wallet[event.withdrawal] = event.wallet
+        return _decided(event.id, Action.ALLOW)
 
     def _forget(self, t: int) -> None:
         """Drop what no accepted event's window can reach any more (bounded memory)."""
@@ -522,17 +643,21 @@ class Monitor:
                 window.forget(boundary)
 
 
-def _reached(rule: Rule, direction: Direction, asset: str, observed: int) -> Reason:
-    shown: int | Decimal = from_micro_yen(observed) if rule.in_jpy else observed
-    unit = "JPY" if rule.in_jpy else f"{asset} base units"
-    return Reason(
-        f"threshold.{rule.level}",
-        f"{rule.scope} {direction} {shown} {unit} reached {rule.limit} "
-        f"(rule {rule.code}, {rule.level})",
-        rule.code,
-        shown,
-        rule.limit,
-    )
+#: Named tuples are made with ``tuple.__new__``, in C: their own constructor is Python code,
+#: which costs the compiled monitor more than the rest of a decision.
+_new_tuple = tuple.__new__
+
+
+def _decided(
+    event: str, action: Action, reasons: tuple[Reason, ...] = (), halts: tuple[Halt, ...] = ()
+) -> Decision:
+    """Return the decision (see :data:`_new_tuple`)."""
+    return _new_tuple(Decision, (event, action, reasons, halts))
+
+
+def _field(event: object, name: str) -> object:
+    """Return an event's field as a plain object, or None when it has no such field."""
+    return getattr(event, name, None)
 
 
 _ACTIONS = {0: Action.ALLOW, 1: Action.ALLOW, 2: Action.HOLD, 3: Action.HALT}

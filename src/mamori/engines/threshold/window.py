@@ -6,6 +6,8 @@ in time order (an append); a late event is inserted in place, updating the prefi
 it. A cancelled entry is not removed: its amount goes to a second sorted sum that is
 subtracted, so cancelling an old withdrawal costs no more than recording a late one.
 Entries older than any window can still reach are dropped by :meth:`SlidingSum.forget`.
+A window's start moves forward with time, so the search for it starts where the last one
+ended (a step or two) and falls back to a binary search when it must go back or far.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ __all__ = ["SlidingSum"]
 class SlidingSum:
     """Counted amounts minus cancelled ones, summed over any time range (a, b]."""
 
-    __slots__ = ("cancelled", "cum", "start", "times")
+    __slots__ = ("cancelled", "cum", "hint", "start", "times")
 
     def __init__(self) -> None:
         self.times: list[int] = []
         self.cum: list[int] = [0]
         self.start = 0
+        self.hint = 0  # where the last search for a window's start ended
         self.cancelled: SlidingSum | None = None
 
     def add(self, time: int, amount: int) -> None:
@@ -53,11 +56,28 @@ class SlidingSum:
         if not times:
             return 0
         hi = len(times) if upto >= times[-1] else bisect_right(times, upto, self.start)
-        lo = bisect_right(times, after, self.start, hi)
+        lo = self._after(after, hi)
         total = self.cum[hi] - self.cum[lo]
         if self.cancelled is not None:
             total -= self.cancelled.total(after, upto)
         return total
+
+    def _after(self, after: int, hi: int) -> int:
+        """Return ``bisect_right(times, after, start, hi)``, searching from :attr:`hint`."""
+        times, start = self.times, self.start
+        lo = min(max(self.hint, start), hi)
+        if lo > start and times[lo - 1] > after:
+            lo = bisect_right(times, after, start, lo)
+        else:
+            steps = 0
+            while lo < hi and times[lo] <= after:
+                lo += 1
+                steps += 1
+                if steps == 4:
+                    lo = bisect_right(times, after, lo, hi)
+                    break
+        self.hint = lo
+        return lo
 
     def forget(self, upto: int) -> None:
         """Drop entries with time <= ``upto`` (no window can reach them any more)."""
@@ -67,6 +87,6 @@ class SlidingSum:
         if start > 1024 and start * 2 > len(times):
             del times[:start]
             del self.cum[:start]
-            self.start = 0
+            self.start = self.hint = 0
         if self.cancelled is not None:
             self.cancelled.forget(upto)

@@ -13,7 +13,6 @@ caller's transaction: it commits with the change it records, or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 import orjson
 from django.db import connection, transaction
 
-from mamori.engines.merkle import Frontier
+from mamori.engines.merkle import Frontier, bulk
 from mamori.engines.merkle import inclusion_proof as merkle_inclusion_proof
 from mamori.engines.merkle import inclusion_reads as merkle_inclusion_reads
 from mamori.engines.merkle.chunks import (
@@ -58,7 +57,6 @@ LOCK_KEY = 6962_0001
 #: Beyond this many new entries a stale frontier is rebuilt rather than brought forward.
 ADVANCE_LIMIT = 100_000
 _cache = threading.local()
-_sha256 = hashlib.sha256
 _dumps = orjson.dumps
 _SORTED = orjson.OPT_SORT_KEYS
 
@@ -314,16 +312,15 @@ def append(entries: Sequence[PreparedEntry]) -> list[int]:
                     entries[first - start : first - start + count], first
                 )
             ]
-            leaf_list = [_sha256(b"\x00" + body).digest() for body in bodies]
+            joined = b"\n".join(bodies)
+            leaf_blob = bulk.leaf_hashes(joined)
             inner = []
-            for node in frontier.extend(leaf_list):
+            for node in frontier.extend(split_hashes(leaf_blob)):
                 if node[0] < CHUNK_LEVEL:
                     inner.append(node[2])
                 else:
                     node_rows.append(node)
-            run_rows.append(
-                (first, count, b"\n".join(bodies), b"".join(leaf_list), b"".join(inner))
-            )
+            run_rows.append((first, count, joined, leaf_blob, b"".join(inner)))
         cursor.executemany(
             sql(
                 "INSERT INTO auditlog_run (first, count, bodies, leaves, nodes) "

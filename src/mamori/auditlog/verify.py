@@ -112,7 +112,7 @@ def _pinpoint(cursor: Any, start: int, end: int) -> str | None:
                     return f"entry {first + offset}: its body is not JSON"
                 if said != first + offset:
                     return f"entry {first + offset}: its body says index {said} (moved)"
-        problem = inner_node_problem(chunk, runs, check.leaves)
+        problem = inner_node_problem(chunk, runs, check.leaf_list())
         if problem:
             return problem
     return None
@@ -185,7 +185,7 @@ class _Walk:
             if size == end and check.root is not None:
                 break  # the chunk's own root completes it: checked below
             partial = merkle.Frontier()
-            for leaf in check.leaves[: size - start]:
+            for leaf in check.leaf_list(size - start):
                 partial.append(leaf)
             joined = merkle.Frontier(size, self.upper.hashes + partial.hashes)
             self._check_root(size, joined.root())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Info, Tags, Warning, register
 
-__all__ = ["deploy_settings"]
+__all__ = ["deploy_settings", "engines_compiled"]
 
 
 @register(Tags.security, deploy=True)
@@ -49,3 +49,37 @@ def deploy_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
             )
         )
     return errors
+
+
+@register()
+def engines_compiled(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Say which engines run as plain Python although the build compiled them (slower: the
+    source changed since, or MAMORI_PURE_PYTHON=1), and which were not compiled at all."""
+    from mamori.engines import native
+
+    status = native.status()
+    messages: list[CheckMessage] = []
+    if not status:
+        messages.append(
+            Info(
+                "The engines run as plain Python: the build found no C compiler (or OpenSSL "
+                "headers) to compile them. Results are the same; the custody monitor and the "
+                "audit log's verification are slower.",
+                hint="Install a C compiler and OpenSSL's headers, then run `uv sync --reinstall`.",
+                id="mamori.I001",
+            )
+        )
+    for module, state in sorted(status.items()):
+        if state == "compiled":
+            continue
+        if "MAMORI_PURE_PYTHON" in state:
+            messages.append(Info(f"{module} runs from its source: {state}.", id="mamori.I002"))
+        else:
+            messages.append(
+                Warning(
+                    f"{module} runs from its source: {state}.",
+                    hint="Rebuild with `uv sync` (any `uv run` does).",
+                    id="mamori.W001",
+                )
+            )
+    return messages

@@ -85,6 +85,25 @@ def test_replaying_the_journal_rebuilds_the_same_state_and_decisions(tmp_path: P
     assert rebuilt.process(stream()[4]) == first[4]
 
 
+def test_batches_handed_to_the_writer_thread_land_in_order_and_replay_the_same(
+    tmp_path: Path,
+) -> None:
+    monitor = Monitor(CONFIG)
+    first = []
+    with open(tmp_path / "journal.jsonl", "ab") as file:
+        journal = Journal(file)
+        futures = []
+        for event in stream():
+            first.append(monitor.process(event))
+            journal.event(event)
+            futures.append(journal.commit_behind())  # a batch of one, synced behind
+        assert [future.result() for future in futures] == [1] * len(first)
+        assert journal.commit() == len(first)  # every line handed is durable
+        assert journal.commit() == 0
+    _, again = replay(CONFIG, (tmp_path / "journal.jsonl").read_bytes().splitlines(True))
+    assert again == first
+
+
 def test_a_torn_last_line_is_ignored() -> None:
     lines = [b'[0,"d",1,"c","ETH","5"]\n', b'[1,"w",2,"c","ETH","1"']
     _, decisions = replay(CONFIG, lines)

@@ -3,7 +3,8 @@
 Replays N events (deposits and withdrawal requests, some cancellations) over 100,000
 customers and 5 assets with all three thresholds of ISM 27-2 active (single instruction,
 per customer over 24 hours, all customers per hour), through the engine with its journal
-synced every ``--batch`` events (durable: a decision counts only once its batch is synced).
+synced every ``--batch`` events by a writer thread while the next batch is decided (durable: a
+decision counts only once its batch is synced; the p99 time to that point is printed too).
 The baseline evaluates the same rules the way SQL-based engines do — an aggregate query per
 rule per event on SQLite with the right indexes — on the first ``--baseline-events`` events;
 the decisions of both must be identical. The last line is one JSON object.
@@ -17,6 +18,7 @@ import json
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -110,13 +112,23 @@ def summary(decision: Decision) -> tuple[str, tuple[str, ...]]:
 def run_engine(
     stream: list[Event], batch: int, folder: Path
 ) -> tuple[list[Decision], dict[str, float]]:
-    """Process every event with the journal synced every ``batch`` events."""
+    """Process every event, the journal synced every ``batch`` events by its writer thread
+    while the next batch is decided (pipelined group commit); the rate counts until the last
+    batch is on disk."""
     monitor = Monitor(config())
     decisions: list[Decision] = []
     gc.collect()
     gc.freeze()  # what exists now is long-lived: keep the collector from rescanning it
     gc.disable()  # the monitor's records form no cycles (a service does the same)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)  # the writer thread gets the GIL soon after it asks
     latencies: list[float] = []
+    starts: list[float] = []
+    synced: list[float] = []  # when each batch was on disk
+
+    def on_disk(_: object) -> None:
+        synced.append(time.perf_counter())  # batches complete in order (one writer)
+
     with open(folder / "journal.jsonl", "ab") as file:
         journal = Journal(file)
         begun = time.perf_counter()
@@ -125,17 +137,22 @@ def run_engine(
             decisions.append(monitor.process(event))
             journal.event(event)
             latencies.append(time.perf_counter() - t0)
+            starts.append(t0)
             if n % batch == 0:
-                journal.commit()
+                journal.commit_behind().add_done_callback(on_disk)
         journal.commit()
         elapsed = time.perf_counter() - begun
+        synced.append(begun + elapsed)
+    sys.setswitchinterval(switch)
     gc.enable()
     gc.unfreeze()
+    durable = sorted(synced[i // batch] - start for i, start in enumerate(starts))
     latencies.sort()
     return decisions, {
         "decisions_per_s": len(stream) / elapsed,
         "p99_us": latencies[int(len(latencies) * 0.99)] * 1e6,
         "median_us": statistics.median(latencies) * 1e6,
+        "p99_durable_ms": durable[int(len(durable) * 0.99)] * 1e3,
     }
 
 
@@ -261,6 +278,7 @@ def main(argv: list[str]) -> int:
         "decisions_per_s": round(ours["decisions_per_s"]),
         "p99_us": round(ours["p99_us"], 1),
         "median_us": round(ours["median_us"], 1),
+        "p99_durable_ms": round(ours["p99_durable_ms"], 2),
         "baseline": "sql",
         "baseline_events": size,
         "baseline_decisions_per_s": round(baseline_rate),
@@ -272,8 +290,9 @@ def main(argv: list[str]) -> int:
         "http_max_rps_p99_10ms": http["max_rps_p99_10ms"] if http else None,
     }
     print(
-        f"engine {figures['decisions_per_s']}/s durable (journal fsync every {args.batch}), "
-        f"p99 {figures['p99_us']} µs; SQL baseline {figures['baseline_decisions_per_s']}/s on "
+        f"engine {figures['decisions_per_s']}/s durable (journal fsync every {args.batch}, "
+        f"pipelined), p99 {figures['p99_us']} µs to decide, {figures['p99_durable_ms']} ms to "
+        f"be on disk; SQL baseline {figures['baseline_decisions_per_s']}/s on "
         f"{size} events; identical: {identical}"
     )
     if http:

@@ -1,17 +1,21 @@
 """The monitor's journal: every event and decision, appended and synced before acknowledging.
 
 A decision is acknowledged only after the journal holding it is on disk (:meth:`Journal.commit`
-writes the batch and calls ``fsync``: group commit). After a crash, :func:`replay` feeds the
-journal back through a fresh :class:`~.monitor.Monitor`; the monitor is deterministic, so it
-reaches the same state and the same decisions, and a resent event gets its first decision.
-A torn last line (the process died mid-write) is ignored: that batch was never acknowledged.
-The file object is passed in, so this module does no I/O of its own choosing.
+writes the batch and calls ``fsync``: group commit). :meth:`Journal.commit_behind` hands the
+batch to one writer thread instead, which writes and syncs batches in order while the monitor
+decides the next ones (its future says when that batch may be acknowledged). After a crash,
+:func:`replay` feeds the journal back through a fresh :class:`~.monitor.Monitor`; the monitor
+is deterministic, so it reaches the same state and the same decisions, and a resent event gets
+its first decision. A torn last line (the process died mid-write) is ignored: that batch was
+never acknowledged. The file object is passed in, so this module does no I/O of its own
+choosing.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
@@ -100,6 +104,9 @@ class Journal:
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
         self._pending: list[bytes] = []
+        self._writer: ThreadPoolExecutor | None = None  # started by the first commit_behind
+        self._behind: list[Future[int]] = []
+        self._handed = 0  # lines handed to the writer since the last commit
 
     def event(self, event: Event, now: datetime | None = None) -> None:
         """Add a processed event (and the ``now`` it was checked against) to the next commit."""
@@ -110,14 +117,43 @@ class Journal:
         self._pending.append(orjson.dumps([9, halt_id]) + b"\n")
 
     def commit(self) -> int:
-        """Write and fsync what was added; return how many lines became durable."""
-        if not self._pending:
-            return 0
-        count = len(self._pending)
-        self._file.write(b"".join(self._pending))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        """Write and fsync what was added, after every batch handed to the writer thread;
+        return how many lines became durable since the last :meth:`commit`."""
+        for future in self._behind:
+            future.result()  # a failed write raises here
+        self._behind.clear()
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
+        count, self._handed = self._handed, 0
+        if self._pending:
+            count += self._write(b"".join(self._pending), len(self._pending))
+            self._pending.clear()
+        return count
+
+    def commit_behind(self) -> Future[int]:
+        """Hand what was added to the writer thread, which writes and fsyncs the batches in
+        the order they were handed; return the future of this batch (how many lines), done
+        once it is on disk. A failed earlier write raises here."""
+        kept = []
+        for earlier in self._behind:
+            if earlier.done():
+                earlier.result()
+            else:
+                kept.append(earlier)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="mamori-journal")
+        future = self._writer.submit(self._write, b"".join(self._pending), len(self._pending))
+        self._handed += len(self._pending)
         self._pending.clear()
+        self._behind = [*kept, future]
+        return future
+
+    def _write(self, data: bytes, count: int) -> int:
+        if count:
+            self._file.write(data)
+            self._file.flush()
+            os.fsync(self._file.fileno())
         return count
 
 

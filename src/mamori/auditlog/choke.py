@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models.query import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 
-__all__ = ["EXCLUDED_APPS", "install", "row_digest"]
+__all__ = ["EXCLUDED_APPS", "install", "record_created", "row_digest"]
 
 EXCLUDED_APPS = {"auditlog", "sessions", "contenttypes", "migrations"}
 _installed = False
@@ -67,10 +67,16 @@ def _after_save(
         "create" if created else "update",
         _label(sender),
         str(instance.pk),
-        getattr(instance, "_audit_before", None),
+        None if created else getattr(instance, "_audit_before", None),
         row_digest(_values(instance)),
         services.describe(instance, created),
     )
+
+
+def record_created(instance: models.Model) -> None:
+    """Record that ``instance`` was created, as ``post_save`` does (for an insert made without
+    the ORM's ``save``: :func:`mamori.core.fastdb.insert`)."""
+    _after_save(type(instance), instance, created=True)
 
 
 def _after_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:

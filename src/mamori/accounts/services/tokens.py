@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mamori.accounts.models import ApiToken, User
 from mamori.core import crypto
+from mamori.core.fastdb import Prepared
 from mamori.core.scopes import known_scopes
 
 __all__ = [
@@ -36,6 +37,12 @@ class IssuedToken:
 
     token: ApiToken
     secret: str
+
+
+#: A token by its public prefix (every API call asks: built once, see mamori.core.fastdb).
+_BY_PREFIX: Prepared[ApiToken] = Prepared(
+    lambda prefix: ApiToken.objects.filter(prefix=prefix), "\x00prefix"
+)
 
 
 def _digest(secret: str) -> str:
@@ -73,7 +80,7 @@ def authenticate(secret: str) -> ApiToken | None:
     parts = secret.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = ApiToken.objects.filter(prefix=parts[1]).first()
+    token = _BY_PREFIX.first(parts[1])
     if token is None or not secrets.compare_digest(token.digest, _digest(secret.strip())):
         return None
     if not token.is_usable:

@@ -10,11 +10,18 @@ from django.utils import timezone
 
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
 from mamori.accounts.services import approvals
+from mamori.core.fastdb import Prepared
 from mamori.custody.models import Asset, HeldWithdrawal, MonitorRecord
 from mamori.custody.services import allowlist, monitor
 from mamori.engines import threshold as engine
 
 __all__ = ["RELEASE_KIND", "RELEASE_POLICY", "Checked", "check_withdrawal"]
+
+#: The reads every check makes, built once (mamori.core.fastdb).
+_ASSET: Prepared[Asset] = Prepared(lambda code: Asset.objects.filter(code=code), "\x00asset")
+_FIRST: Prepared[MonitorRecord] = Prepared(
+    lambda event: MonitorRecord.objects.filter(event_id=event, kind="event"), "\x00event"
+)
 
 RELEASE_KIND = "custody.withdrawal_release"
 RELEASE_POLICY = "withdrawal_release"
@@ -40,10 +47,10 @@ def check_withdrawal(
     """Decide a withdrawal request once (idempotent by ``request_id``)."""
     now = timezone.now()
     if at is None:  # the time of the first check, so that a resend is the same event
-        first = MonitorRecord.objects.filter(event_id=request_id, kind="event").first()
+        first = _FIRST.first(request_id)
         at = engine.from_micros(first.row[2]) if first is not None else now
     event = engine.WithdrawalRequest(request_id, at, customer, asset, amount, address)
-    asset_row = Asset.objects.filter(code=asset).first()
+    asset_row = _ASSET.first(asset)
     verdict = allowlist.check_destination(customer, asset_row, address, at) if asset_row else None
     if verdict is not None and verdict.action == "reject":
         reason = engine.Reason(verdict.code, verdict.message)

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from mamori.core import fastdb
 from mamori.custody.models import Asset, MonitorRecord, ThresholdRule
 from mamori.engines import threshold as engine
 
@@ -47,6 +48,15 @@ class _Held:
 
 
 _HELD = _Held()
+#: Reads every decision makes, built once (mamori.core.fastdb): the journal after a record,
+#: a page at a time, and whether a record exists.
+_PAGE = 1000
+_AFTER: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
+    lambda after: MonitorRecord.objects.filter(pk__gt=after).order_by("pk")[:_PAGE], -6962_2702
+)
+_EXISTS: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
+    lambda pk: MonitorRecord.objects.filter(pk=pk).only("pk"), -6962_2703
+)
 
 
 def reset() -> None:
@@ -114,15 +124,19 @@ def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Moni
 def _catch_up() -> engine.Monitor:
     """Apply the journal records this process has not seen (all of them after a reset)."""
     if _HELD.pending is not None:
-        if MonitorRecord.objects.filter(pk=_HELD.pending).exists():
+        if _EXISTS.first(_HELD.pending) is not None:
             _HELD.pending = None
         else:  # the transaction that wrote it rolled back: memory is ahead of the journal
             log.warning("custody monitor rebuilt: a decision was rolled back")
             reset()
     monitor = _HELD.monitor
-    for record in MonitorRecord.objects.filter(pk__gt=_HELD.seq).order_by("pk").iterator():
-        monitor = _apply(monitor, record)
-        _HELD.seq = record.pk
+    while True:
+        page = _AFTER.all(_HELD.seq)
+        for record in page:
+            monitor = _apply(monitor, record)
+            _HELD.seq = record.pk
+        if len(page) < _PAGE:
+            break
     if monitor is None:
         monitor = engine.Monitor(engine.Config((), ()))
     _HELD.monitor = monitor
@@ -182,13 +196,15 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
         if monitor.knows(event.id):
             return monitor.process(event)
         decision = monitor.process(event, now)
-        record = MonitorRecord.objects.create(
-            kind=MonitorRecord.Kind.EVENT,
-            event_id=event.id,
-            row=engine.checked_row(event, now),
-            action=str(decision.action),
-            reasons=[_reason(r) for r in decision.reasons],
-            recorded_at=timezone.now(),
+        record = fastdb.insert(
+            MonitorRecord(
+                kind=MonitorRecord.Kind.EVENT,
+                event_id=event.id,
+                row=engine.checked_row(event, now),
+                action=str(decision.action),
+                reasons=[_reason(r) for r in decision.reasons],
+                recorded_at=timezone.now(),
+            )
         )
         _written(record)
         alerts.after_decision(event, decision)

@@ -341,6 +341,29 @@ def test_stored_proofs_equal_the_oracle_across_chunks_and_mixed_appends() -> Non
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_appends_rolled_back_are_never_built_on() -> None:
+    from django.db import transaction
+
+    grow(3)
+    with pytest.raises(RuntimeError), transaction.atomic(), acting("system:test"):
+        services.record("test.undone", "t", "1")
+        services.record("test.undone", "t", "2")
+        raise RuntimeError("the request failed")
+    with transaction.atomic(), acting("system:test"):
+        services.record("test.kept", "t", "3")
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint rolled back
+            services.record("test.undone", "t", "4")
+            raise RuntimeError("one item of a batch failed")
+        services.record("test.kept", "t", "5")
+    assert not Entry.objects.filter(action="test.undone").exists()
+    kept = Entry.objects.filter(action="test.kept").order_by("position")
+    assert [e.object_id for e in kept] == ["3", "5"]
+    assert [e.position for e in kept] == [kept[0].position, kept[0].position + 1]
+    services.issue_checkpoint()
+    assert verify(verifier()).ok
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_appends_never_fork_the_tree() -> None:
     errors: list[BaseException] = []
 

@@ -291,8 +291,11 @@ def _frontier(cursor: Any, tree_size: int, last_leaf: bytes) -> Frontier:
 
 
 def _remember(frontier: Frontier, last_leaf: bytes) -> None:
-    snapshot = (_cache_key(), frontier.size, list(frontier.hashes), last_leaf)
-    transaction.on_commit(lambda: setattr(_cache, "frontier", snapshot))
+    """Keep this thread's frontier for its next append — at once, not at commit: the next
+    append uses it only if the stored log still ends where it ends (same size, same last
+    leaf), so the frontier of a rolled-back append is never used, and the appends of one long
+    transaction each cost the same instead of re-reading everything appended before them."""
+    _cache.frontier = (_cache_key(), frontier.size, list(frontier.hashes), last_leaf)
 
 
 def append(entries: Sequence[PreparedEntry]) -> list[int]:

@@ -67,6 +67,25 @@ def test_expired_and_revoked_tokens_get_the_same_401_as_unknown_ones(
     assert all(body.json() == UNAUTHENTICATED for body in bodies)
 
 
+def test_a_bad_token_on_a_post_gets_401_where_cross_site_checks_are_enforced(alice) -> None:
+    from conftest import sign_in
+
+    strict = Client(enforce_csrf_checks=True)  # as a real server: the test client skips CSRF
+    body = {"request_id": "r", "customer": "c", "asset": "BTC", "amount": "1"}
+    refused = strict.post(
+        "/api/custody/withdrawals/check",
+        body,
+        content_type="application/json",
+        **bearer("mamori_abc_def"),
+    )
+    assert refused.status_code == 401 and refused.json() == UNAUTHENTICATED
+    signed_in = Client()
+    sign_in(signed_in, alice)
+    strict.cookies = signed_in.cookies  # a signed-in session still needs its CSRF token
+    forged = strict.post("/api/custody/withdrawals/check", body, content_type="application/json")
+    assert forged.status_code == 403 and "CSRF" in forged.json()["message"]
+
+
 def test_a_token_without_the_scope_gets_403_naming_it(client: Client) -> None:
     issued = tokens.issue("other service", ["platform:read"], 30, None)
     response = client.get("/api/accounts/users", **bearer(issued.secret))

@@ -86,6 +86,13 @@ class StaffSession(APIKeyCookie):
 
     param_name = "mamori_session"
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        """Return the session cookie; without one there is no session to protect from
+        cross-site requests, so a token client with a bad token gets 401, not a CSRF 403."""
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         """Return the user of a verified session, else None."""
         user = getattr(request, "user", None)

@@ -31,6 +31,7 @@ def _key_material() -> bytes:
     return read_or_create_secret(path).encode("ascii")
 
 
+@functools.cache  # the same key for the same purpose: derived once per process
 def _derive(purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
         _key_material()

@@ -84,6 +84,25 @@ def admin_client(client: Client, admin_user: User) -> Client:
     return client
 
 
+def withdrawal_thresholds(asset, rules) -> None:
+    """Give ``asset`` withdrawal thresholds, each ``(code, scope, level, base units, window
+    seconds or None)``, and make them the monitor's."""
+    from mamori.custody.models import ThresholdRule
+    from mamori.custody.services import monitor
+
+    for code, scope, level, units, window in rules:
+        ThresholdRule.objects.create(
+            code=code,
+            direction="withdrawal",
+            scope=scope,
+            level=level,
+            asset=asset,
+            limit_units=units,
+            window_seconds=window,
+        )
+    monitor.apply_thresholds()
+
+
 def give(user: User, *codes: str) -> User:
     for code in codes:
         RoleAssignment.objects.create(user=user, role=Role.objects.get(code=code))

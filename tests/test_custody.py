@@ -10,7 +10,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for, give, make_user
+from conftest import client_for, give, make_user, withdrawal_thresholds
 from mamori.accounts.services import approvals, tokens
 from mamori.custody.models import Asset, Halt, HeldWithdrawal, MonitorRecord, ThresholdRule
 from mamori.custody.services import monitor
@@ -38,21 +38,14 @@ def desk(db):
         responsible=operator,
         unknown_address="allow",
     )
-    for code, scope, level, units, window in (
-        ("single", "single", "hold", 5 * BTC, None),
-        ("customer", "customer", "notify", 8 * BTC, 3600),
-        ("all", "all", "halt", 20 * BTC, 3600),
-    ):
-        ThresholdRule.objects.create(
-            code=code,
-            direction="withdrawal",
-            scope=scope,
-            level=level,
-            asset=btc,
-            limit_units=units,
-            window_seconds=window,
-        )
-    monitor.apply_thresholds()
+    withdrawal_thresholds(
+        btc,
+        [
+            ("single", "single", "hold", 5 * BTC, None),
+            ("customer", "customer", "notify", 8 * BTC, 3600),
+            ("all", "all", "halt", 20 * BTC, 3600),
+        ],
+    )
     issued = tokens.issue("exchange", ["custody:check", "custody:report", "custody:read"], 30, None)
     yield {
         "api": Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}"),

@@ -1,5 +1,6 @@
 """kill -9 of the API server (two workers) mid-burst: no acknowledged decision lost or
-changed, none repeated, after a restart and a resend of everything."""
+changed, none repeated, after a restart and a resend of everything; kill -9 of its custody
+decider process: every check still answered, the process replaced."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ monitor.apply_thresholds()
 """
 
 
-def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(data_dir: Path, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
     process = subprocess.Popen(
         [
@@ -44,7 +45,7 @@ def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             "--port",
             str(port),
             "--workers",
-            "2",
+            str(workers),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -134,3 +135,61 @@ def test_kill_9_during_a_burst_over_http(tmp_path: Path) -> None:
         ).fetchone()[0]
     assert rows == [] and count == total
     assert any("threshold.notify" in v[1] for v in final.values() if v)
+
+
+def deciders(session: int) -> list[int]:
+    """Return the pids of the custody decider processes in the server's session."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if b"decider" in command and b"custody" in command and int(stat[3]) == session:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_decider_process_is_replaced_and_every_check_is_answered(
+    tmp_path: Path,
+) -> None:
+    mamori_in(tmp_path, "migrate")
+    mamori_in(tmp_path, "shell", "-c", SETUP)
+    token = mamori_in(tmp_path, "token", "create", "--name", "gw", "--scope", "custody:check")
+    secret = token.stdout.strip().splitlines()[-1].split()[-1]
+    port = free_port()
+    server = serve(tmp_path, port, workers=1)
+    try:
+        (first,) = deciders(server.pid)
+        total = 400
+        answers: dict[int, tuple[str, str] | None] = {}
+
+        def client(start: int) -> None:
+            for n in range(start, total, 4):
+                answers[n] = check(port, secret, n)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        while len(answers) < 100:
+            time.sleep(0.01)
+        os.kill(first, signal.SIGKILL)
+        for thread in threads:
+            thread.join()
+        assert len(answers) == total and all(a is not None for a in answers.values())
+        deadline = time.monotonic() + 30
+        while not [pid for pid in deciders(server.pid) if pid != first]:
+            assert time.monotonic() < deadline, "the decider process was not replaced"
+            time.sleep(0.2)
+        again = {n: check(port, secret, n) for n in range(0, total, 7)}
+        assert all(again[n] == answers[n] for n in again)  # resends: the first decisions
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    with sqlite3.connect(tmp_path / "mamori.sqlite3") as db:
+        counts = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM custody_monitorrecord "
+            "WHERE kind = 'event'"
+        ).fetchone()
+    assert counts == (total, total)  # every check decided, and only once

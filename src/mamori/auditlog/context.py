@@ -37,9 +37,12 @@ def set_actor(actor: str) -> None:
 
 
 @contextmanager
-def acting(actor: str, request_id: str | None = None) -> Iterator[AuditContext]:
-    """Record entries inside the block as ``actor`` with one request id (jobs, CLI, workers)."""
-    token = _CURRENT.set(AuditContext(actor, request_id or uuid.uuid4().hex))
+def acting(
+    actor: str, request_id: str | None = None, ip: str | None = None
+) -> Iterator[AuditContext]:
+    """Record entries inside the block as ``actor`` with one request id (jobs, CLI, workers,
+    and requests answered outside Django's middleware) and the client's address."""
+    token = _CURRENT.set(AuditContext(actor, request_id or uuid.uuid4().hex, ip))
     try:
         yield current()
     finally:

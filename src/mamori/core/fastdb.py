@@ -6,11 +6,13 @@ connection — its SQL, the value converters of its columns — from a queryset 
 sample values; each call runs that SQL with its own values and turns the rows into model
 instances exactly as the ORM does. :func:`insert` writes one instance with an INSERT built once
 and records it in the audit log through the choke point, as ``post_save`` would: it is the only
-way past the signals, so no change escapes the log.
+way past the signals, so no change escapes the log. Both run on the driver's own cursor (as the
+audit log's appends do), with the SQL already in the driver's placeholder style.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -22,6 +24,22 @@ __all__ = ["Prepared", "insert"]
 
 M = TypeVar("M", bound=models.Model)
 _local = threading.local()
+_FORMAT = re.compile(r"(?<!%)%s")
+
+
+def _for_driver(sql: str, alias: str) -> str:
+    """Return ``sql`` in the driver's placeholder style (SQLite's ``?``, as Django's cursor
+    wrapper would make it on every call)."""
+    if connections[alias].vendor == "sqlite":
+        return _FORMAT.sub("?", sql).replace("%%", "%")
+    return sql
+
+
+def _cursor(connection: Any) -> Any:
+    """Return a driver cursor of Django's ``connection`` (opened if it is not yet)."""
+    if connection.connection is None:
+        connection.ensure_connection()
+    return connection.connection.cursor()
 
 
 class _Read:
@@ -29,7 +47,8 @@ class _Read:
 
     def __init__(self, queryset: models.QuerySet[Any], samples: tuple[Any, ...]) -> None:
         compiler = queryset.query.get_compiler(using=queryset.db)
-        self.sql, params = compiler.as_sql()
+        sql, params = compiler.as_sql()
+        self.sql = _for_driver(sql, queryset.db)
         self.params = list(params)
         self.slots = []
         for sample in samples:
@@ -43,14 +62,18 @@ class _Read:
         self.converters = compiler.get_converters([column for column, _, _ in compiler.select])
         self.model = queryset.model
         self.alias = queryset.db
+        self.connection = connections[queryset.db]  # this thread's
 
     def run(self, values: tuple[Any, ...]) -> list[Any]:
         params = list(self.params)
         for slot, value in zip(self.slots, values, strict=True):
             params[slot] = value
-        with connections[self.alias].cursor() as cursor:
+        cursor = _cursor(self.connection)
+        try:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        finally:
+            cursor.close()
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
         return [self.model.from_db(self.alias, self.names, row) for row in rows]
@@ -98,7 +121,7 @@ def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = [model._meta.pk]
         ((sql, _),) = compiler.as_sql()
-        inserts[key] = (sql, fields)
+        inserts[key] = (_for_driver(sql, alias), fields)
     return inserts[key]
 
 
@@ -113,14 +136,15 @@ def insert(instance: M) -> M:
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
-    with connection.cursor() as cursor:
+    cursor = _cursor(connection)
+    try:
         cursor.execute(sql, params)
         if connection.features.can_return_columns_from_insert:
             instance.pk = cursor.fetchone()[0]
         else:
-            instance.pk = connection.ops.last_insert_id(
-                cursor, model._meta.db_table, model._meta.pk.column
-            )
+            instance.pk = cursor.lastrowid
+    finally:
+        cursor.close()
     instance._state.adding = False
     instance._state.db = alias
     choke.record_created(instance)

@@ -22,10 +22,12 @@ from mamori.custody.models import Halt
 from mamori.custody.services import checks, monitor
 from mamori.engines import threshold as engine
 
-__all__ = ["router"]
+__all__ = ["CHECK_SCOPE", "CheckIn", "DecisionOut", "decided_check", "decision_body", "router"]
 
 router = Router(tags=["custody"])
 AMOUNT = r"^[0-9]{1,40}$"
+#: The scope a service needs to ask for a check (here and in :mod:`mamori.custody.gateway`).
+CHECK_SCOPE = "custody:check"
 
 
 class ReasonOut(Schema):
@@ -84,7 +86,8 @@ class EventIn(Schema):
     jpy: str = ""
 
 
-def _out(decision: engine.Decision, approval: int | None = None) -> dict[str, Any]:
+def decision_body(decision: engine.Decision, approval: int | None = None) -> dict[str, Any]:
+    """Return the answer to a check or an event (the :class:`DecisionOut` fields)."""
     return {
         "id": decision.event,
         "action": str(decision.action),
@@ -119,22 +122,30 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
-@router.post("/withdrawals/check", response=DecisionOut, auth=authenticated("custody:check"))
+@router.post("/withdrawals/check", response=DecisionOut, auth=authenticated(CHECK_SCOPE))
 def check_withdrawal(request: HttpRequest, body: CheckIn) -> dict[str, Any]:
     """Decide a withdrawal: allow, hold (approval id given), reject or halt, with reasons."""
     requester = request.auth  # type: ignore[attr-defined]
     if not isinstance(requester, User | ApiToken):
         raise HttpError(403, "the caller cannot request a check")
+    if body.at is not None:
+        _aware(body.at)
+    return decided_check(body, requester)
+
+
+def decided_check(body: CheckIn, requester: User | ApiToken) -> dict[str, Any]:
+    """Decide the check ``body`` asks for (its time, if any, is timezone-aware) and return the
+    answer's fields: the endpoint and the fast path (:mod:`mamori.custody.decider`) both."""
     checked = checks.check_withdrawal(
         body.request_id,
         body.customer,
         body.asset,
         int(body.amount),
         body.address,
-        _aware(body.at) if body.at else None,
+        body.at,
         requester,
     )
-    return _out(checked.decision, checked.approval.pk if checked.approval else None)
+    return decision_body(checked.decision, checked.approval.pk if checked.approval else None)
 
 
 def _event(body: EventIn) -> engine.Event:
@@ -154,7 +165,7 @@ def report_event(request: HttpRequest, body: EventIn) -> dict[str, Any]:
     """Report a deposit, cancellation, send, price or balance (idempotent by id)."""
     from django.utils import timezone
 
-    return _out(monitor.decide(_event(body), timezone.now()))
+    return decision_body(monitor.decide(_event(body), timezone.now()))
 
 
 def _halt(halt: Halt) -> dict[str, Any]:

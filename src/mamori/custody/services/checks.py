@@ -55,7 +55,7 @@ def check_withdrawal(
     if verdict is not None and verdict.action == "reject":
         reason = engine.Reason(verdict.code, verdict.message)
         return Checked(engine.Decision(request_id, engine.Action.REJECT, (reason,)), None)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # one decision: all of it or none
         decision = monitor.decide(event, now)
         if verdict is not None and verdict.action == "hold":
             extra = engine.Reason(verdict.code, verdict.message)

@@ -190,7 +190,7 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
     """Decide ``event`` once, durably; a resend returns the first decision."""
     from mamori.custody.services import alerts
 
-    with _LOCK, transaction.atomic():
+    with _LOCK, transaction.atomic(savepoint=False):  # the caller's transaction, if any
         _db_lock()
         monitor = _catch_up()
         if monitor.knows(event.id):

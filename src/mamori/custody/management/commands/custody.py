@@ -1,4 +1,4 @@
-"""``mamori custody replay FILE | apply-thresholds | halts``: custody from the shell."""
+"""``mamori custody replay FILE | apply-thresholds | halts | decider``: custody from the shell."""
 
 from __future__ import annotations
 
@@ -22,10 +22,21 @@ class Command(BaseCommand):
         replay.add_argument("path", type=Path)
         sub.add_parser("apply-thresholds", help="make the configured thresholds effective")
         sub.add_parser("halts", help="list the active halts")
+        decider = sub.add_parser(
+            "decider",
+            help="decide withdrawal checks sent by the web workers (mamori serve starts it)",
+        )
+        decider.add_argument("--socket", type=Path, required=True, help="the Unix socket")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the sub-command."""
         from mamori.auditlog.context import acting
+
+        if options["action"] == "decider":  # each check is recorded as the token that asked
+            from mamori.custody.decider import serve
+
+            serve(options["socket"])
+            return
 
         with acting("system:cli"):
             getattr(self, "_" + options["action"].replace("-", "_"))(options)

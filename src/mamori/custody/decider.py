@@ -1,0 +1,356 @@
+"""Deciding withdrawal checks in batches (ISM 27-2, 27-3): one transaction for every check
+waiting, each answered only once that transaction is committed (group commit).
+
+:func:`decide_batch` is the one place a fast check is decided. It runs either in a thread of
+the web process (:class:`ThreadDecider`) or in a decider process of its own, started by
+``mamori serve`` (:func:`serve`), which the web workers reach over a Unix socket in the data
+directory (:class:`RemoteDecider`). The process has a core to itself: no web request competes
+with it for the interpreter, and there is only one writer however many web workers there are.
+If it cannot be reached, a web process decides in its own thread; either way the monitor's lock
+and journal in the database keep every process's decisions in one order (see
+:mod:`mamori.custody.services.monitor`).
+
+An answer is the rendered body of the endpoint's 200, or None: Django's endpoint must answer
+(the body or the token is not what the fast path takes, or the check failed and rolled back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import queue
+import selectors
+import socket
+import struct
+import threading
+import time
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from django.db import connections, transaction
+from pydantic import ValidationError
+
+__all__ = ["Check", "RemoteDecider", "ThreadDecider", "decide_batch", "serve"]
+
+log = logging.getLogger("mamori.custody.decider")
+
+#: At most this many checks are decided in one transaction.
+MAX_BATCH = 256
+#: When checks arrive faster than they are decided (the last batch held several), a decision
+#: thread waits this long for more: one transaction, commit and wake-up serve them all.
+GATHER = 0.0004
+#: Past this many pages in SQLite's write-ahead log, the decider's checkpoint thread restarts it.
+WAL_RESTART = 4096
+_LENGTH = struct.Struct("!I")
+_NUMBER = struct.Struct("!Q")
+
+
+@dataclass
+class Check:
+    """A withdrawal check as received: the bearer secret, the raw body, the request id the
+    answer carries, and the client's address (for the audit log)."""
+
+    secret: str
+    body: bytes
+    request_id: str
+    ip: str | None
+
+
+def _decide_one(check: Check, alone: bool) -> bytes | None:
+    """Decide one check inside the batch's transaction, in a savepoint of its own (unless it
+    is ``alone``: its failure then rolls back the whole transaction)."""
+    from mamori.accounts.services import tokens
+    from mamori.auditlog.context import acting
+    from mamori.core.api import api
+    from mamori.custody.api import CHECK_SCOPE, CheckIn, decided_check
+
+    try:
+        body = CheckIn.model_validate_json(check.body)
+    except (ValidationError, ValueError):
+        return None  # Django refuses it, saying what is wrong
+    if body.at is not None and body.at.tzinfo is None:
+        return None  # refused by the endpoint, saying why
+    token = tokens.authenticate(check.secret)
+    if token is None or CHECK_SCOPE not in token.scopes:
+        return None
+    try:
+        savepoint = nullcontext() if alone else transaction.atomic()
+        with acting(f"token:{token.prefix}", check.request_id, check.ip), savepoint:
+            out = decided_check(body, token)
+    except Exception:
+        log.exception("check %s failed; Django's endpoint answers it", body.request_id)
+        return None
+    # the endpoint's renderer, on the fields its schema declares (a test compares the bytes)
+    rendered: str = api.renderer.render(None, out, response_status=200)  # type: ignore[arg-type]
+    return rendered.encode()
+
+
+def decide_batch(batch: list[Check]) -> list[bytes | None]:
+    """Decide ``batch`` in one transaction. If the transaction fails, every answer is None and
+    the connection is closed, so the next batch starts on a fresh one (otherwise the
+    connection is kept: opening one costs more than a batch)."""
+    answers: list[bytes | None] = []
+    try:
+        with transaction.atomic():
+            for check in batch:
+                answers.append(_decide_one(check, alone=len(batch) == 1))
+    except Exception:
+        log.exception("a batch of %d checks failed; Django's endpoint answers them", len(batch))
+        connections["default"].close()
+        return [None] * len(batch)
+    return answers
+
+
+@dataclass
+class _Waiting:
+    check: Check
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bytes | None]
+    answer: bytes | None = field(default=None)
+
+
+def _resolve(waiting: list[_Waiting]) -> None:
+    for item in waiting:
+        if not item.future.done():
+            item.future.set_result(item.answer)
+
+
+class ThreadDecider:
+    """A decision thread in the web process: a batch of checks per transaction."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="mamori-custody-decider")
+        self.thread.daemon = True
+        self.thread.start()
+
+    async def decide(self, check: Check) -> bytes | None:
+        """Return the answer to ``check``."""
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(check, loop, loop.create_future())
+        self.queue.put(waiting)
+        return await waiting.future
+
+    def stop(self) -> None:
+        """Finish what is queued, then end the thread (and its database connection)."""
+        self.queue.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        busy = False  # the last batch held several checks: more are probably on their way
+        try:
+            while (first := self.queue.get()) is not None:
+                batch = [first]
+                stop = self._gather(batch, GATHER if busy else 0.0)
+                busy = len(batch) > 1
+                for item, answer in zip(
+                    batch, decide_batch([item.check for item in batch]), strict=True
+                ):
+                    item.answer = answer
+                by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
+                for item in batch:
+                    by_loop.setdefault(item.loop, []).append(item)
+                for loop, items in by_loop.items():  # one wake-up of each event loop
+                    loop.call_soon_threadsafe(_resolve, items)
+                if stop:
+                    break
+        finally:
+            connections.close_all()
+
+    def _gather(self, batch: list[_Waiting], wait: float) -> bool:
+        """Add what is queued to ``batch`` (waiting up to ``wait`` seconds for more); return
+        whether the thread was asked to stop."""
+        deadline = time.monotonic() + wait
+        while len(batch) < MAX_BATCH:
+            left = deadline - time.monotonic()
+            try:
+                item = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            batch.append(item)
+        return False
+
+
+# -- the decider process and its clients ------------------------------------------------------
+
+
+def _request_frame(number: int, check: Check) -> bytes:
+    head = orjson.dumps([number, check.secret, check.request_id, check.ip])
+    payload = head + b"\x00" + check.body  # JSON never holds a raw NUL byte
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def _answer_frame(number: int, answer: bytes | None) -> bytes:
+    payload = _NUMBER.pack(number) + (b"\x01" + answer if answer is not None else b"\x00")
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def _frames(buffer: bytearray) -> list[bytes]:
+    """Take the complete frames off the front of ``buffer``."""
+    frames = []
+    while len(buffer) >= _LENGTH.size:
+        (size,) = _LENGTH.unpack_from(buffer)
+        if len(buffer) < _LENGTH.size + size:
+            break
+        frames.append(bytes(buffer[_LENGTH.size : _LENGTH.size + size]))
+        del buffer[: _LENGTH.size + size]
+    return frames
+
+
+def _checkpoint_behind(stop: threading.Event) -> None:
+    """On SQLite, move the write-ahead log's checkpoints off the decision path. The decider's
+    connection never checkpoints: SQLite would make the commit that crosses 1,000 pages copy
+    them into the database and sync it, a pause of tens of milliseconds. A thread of its own
+    checkpoints four times a second without blocking anyone (PASSIVE); because the decider
+    keeps writing meanwhile, the log is seldom wholly copied when a write begins (the moment
+    SQLite starts it over), so past :data:`WAL_RESTART` pages the thread also restarts it
+    (RESTART: the decider waits only for the pages written since the passive pass). A long
+    log would slow every read."""
+    if connections["default"].vendor != "sqlite":
+        return
+    with connections["default"].cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+
+    def checkpoint() -> None:
+        while not stop.wait(0.25):
+            try:
+                with connections["default"].cursor() as cursor:
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _, pages, _ = cursor.fetchone()
+                    if pages > WAL_RESTART:
+                        cursor.execute("PRAGMA wal_checkpoint(RESTART)")
+            except Exception:  # retried at the next turn
+                log.exception("checkpoint of the write-ahead log failed")
+                connections["default"].close()
+
+        connections.close_all()
+
+    threading.Thread(target=checkpoint, name="mamori-decider-checkpoint", daemon=True).start()
+
+
+def serve(
+    path: Path, ready: threading.Event | None = None, stop: threading.Event | None = None
+) -> None:
+    """Decide the checks web workers send over the Unix socket at ``path`` until ``stop`` is
+    set (a process simply runs until it is terminated): whatever arrived while a batch was
+    being decided is the next batch. ``ready`` is set once the socket listens."""
+    stop = stop or threading.Event()
+    path.unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    os.chmod(path, 0o600)  # only the account that runs mamori may ask
+    listener.listen(64)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    buffers: dict[socket.socket, bytearray] = {}
+    _checkpoint_behind(stop)
+    gc.freeze()  # what is loaded by now lives as long as the process: not rescanned
+    if ready is not None:
+        ready.set()
+    log.info("custody decider listening on %s", path)
+    while not stop.is_set():
+        batch: list[tuple[socket.socket, int, Check]] = []
+        timeout: float | None = 0.5  # wait for the first check; then take what else is there
+        while len(batch) < MAX_BATCH:
+            events = selector.select(timeout)
+            if not events:
+                break
+            for key, _ in events:
+                if key.fileobj is listener:
+                    connection, _ = listener.accept()
+                    connection.settimeout(5.0)  # a worker that stops reading is dropped
+                    selector.register(connection, selectors.EVENT_READ)
+                    buffers[connection] = bytearray()
+                    continue
+                connection = key.fileobj  # type: ignore[assignment]
+                data = connection.recv(1 << 16)
+                if not data:
+                    selector.unregister(connection)
+                    connection.close()
+                    buffers.pop(connection, None)
+                    continue
+                buffers[connection] += data
+                for frame in _frames(buffers[connection]):
+                    head, _, body = frame.partition(b"\x00")
+                    number, secret, request_id, ip = orjson.loads(head)
+                    batch.append((connection, number, Check(secret, body, request_id, ip)))
+            timeout = 0
+        if not batch:
+            continue
+        answers = decide_batch([check for _, _, check in batch])
+        for (connection, number, _), answer in zip(batch, answers, strict=True):
+            try:
+                connection.sendall(_answer_frame(number, answer))
+            except OSError:
+                log.warning("a web worker left before its answer was sent")
+    for connection in buffers:
+        connection.close()
+    selector.close()
+    listener.close()
+    path.unlink(missing_ok=True)
+    connections.close_all()
+
+
+class RemoteDecider:
+    """A web worker's link to the decider process: checks sent over one connection, answers
+    matched to them by number. Raises ``ConnectionError`` when the process cannot be reached
+    (the worker then decides in a thread of its own)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: asyncio.StreamWriter | None = None
+        self.waiting: dict[int, asyncio.Future[bytes | None]] = {}
+        self.number = 0
+        self.connecting = asyncio.Lock()
+
+    async def decide(self, check: Check) -> bytes | None:
+        """Return the answer to ``check`` from the decider process."""
+        writer = await self._writer()
+        self.number += 1
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self.waiting[self.number] = future
+        writer.write(_request_frame(self.number, check))
+        return await future
+
+    async def _writer(self) -> asyncio.StreamWriter:
+        async with self.connecting:
+            if self.writer is None or self.writer.is_closing():
+                try:
+                    reader, self.writer = await asyncio.open_unix_connection(str(self.path))
+                except OSError as exc:
+                    raise ConnectionError(f"custody decider at {self.path}: {exc}") from exc
+                asyncio.get_running_loop().create_task(self._read(reader))
+            return self.writer
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
+                payload = await reader.readexactly(size)
+                (number,) = _NUMBER.unpack_from(payload)
+                future = self.waiting.pop(number, None)
+                if future is not None and not future.done():
+                    answered = payload[_NUMBER.size] == 1
+                    future.set_result(payload[_NUMBER.size + 1 :] if answered else None)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            lost = ConnectionError(f"custody decider at {self.path} went away: {exc}")
+            for future in self.waiting.values():
+                if not future.done():
+                    future.set_exception(lost)
+            self.waiting.clear()
+            if self.writer is not None:
+                self.writer.close()
+            self.writer = None
+
+    def stop(self) -> None:
+        """Close the connection (nothing to do if its event loop is already gone)."""
+        if self.writer is not None:
+            with suppress(RuntimeError):  # its loop has closed, and the connection with it
+                self.writer.close()
+            self.writer = None

@@ -1,0 +1,240 @@
+"""The withdrawal check at the speed the exchange needs (ISM 27-2, 27-3): an ASGI layer in front
+of Django for ``POST /api/custody/withdrawals/check`` with a bearer token.
+
+The exchange's services ask before every withdrawal, so an answer must come in milliseconds at
+a thousand requests a second. Django's request cycle costs more than the decision itself (a
+thread hop per request, the middleware chain, SQL built for every query), so this layer hands
+the request's body and token to a decider (:mod:`mamori.custody.decider`): the decider process
+``mamori serve`` starts, or a thread of this process. It decides everything waiting in one
+transaction and answers once that is committed: an answer given is a decision stored.
+
+Only what can be answered exactly as the documented endpoint does is answered here: a
+well-formed check with a usable token that has ``custody:check``. Everything else — malformed
+JSON, a field out of its bounds, an unknown, expired or revoked token, a missing scope, a
+signed-in person's session, a batch that failed — goes to Django's endpoint unchanged (with the
+body already read), so every refusal and error still comes from one place. The success body is
+rendered with the endpoint's renderer, and the headers are those Django's middleware gives an
+API answer to the same kind of request (learned from Django once per kind).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import sys
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from mamori.custody.decider import Check, RemoteDecider, ThreadDecider
+
+__all__ = ["DECIDER_SOCKET", "PATH", "Gateway"]
+
+log = logging.getLogger("mamori.custody.gateway")
+
+PATH = "/api/custody/withdrawals/check"
+#: The environment variable through which ``mamori serve`` tells its web workers where the
+#: decider process listens.
+DECIDER_SOCKET = "MAMORI_CUSTODY_DECIDER"
+#: Larger bodies go to Django, which applies its own limits.
+MAX_BODY = 64 * 1024
+#: While a decision thread waits for the interpreter, the event loop gives it up this soon
+#: (CPython's default, 5 ms, would be the floor of every answer's latency).
+SWITCH_INTERVAL = 0.0005
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]  # Django types its handler's arguments its own way
+
+
+class Gateway:
+    """The ASGI application: the fast check in front of Django's application."""
+
+    def __init__(self, app: ASGIApp, decider_socket: Path | None = None) -> None:
+        self.app = app
+        configured = os.environ.get(DECIDER_SOCKET)
+        self.socket = decider_socket or (Path(configured) if configured else None)
+        self._remote: RemoteDecider | None = None
+        self._remote_loop: asyncio.AbstractEventLoop | None = None
+        self._thread: ThreadDecider | None = None
+        self._settled = False
+        self._lock = threading.Lock()
+        self._headers: dict[tuple[Any, ...], list[tuple[bytes, bytes]]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a fast check, or hand the request to Django."""
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        secret = _bearer(scope)
+        if secret is None:
+            await self.app(scope, receive, send)
+            return
+        body, whole = await _read(receive)
+        if body is None:
+            return  # the client left before sending its request
+        client = scope.get("client")
+        # a request id as Django's middleware makes them: 32 random hex digits
+        check = Check(secret, body, os.urandom(16).hex(), client[0] if client else None)
+        answer = await self._decide(check) if whole else None
+        if answer is None:
+            await self.app(scope, _replay(body), send)
+            return
+        headers = await self._django_headers(scope)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    *headers,
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(answer)).encode()),
+                    (b"x-request-id", check.request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+    async def _decide(self, check: Check) -> bytes | None:
+        if not self._settled:
+            self._settle()
+        remote = self._remote_decider()
+        if remote is not None:
+            try:
+                return await remote.decide(check)
+            except ConnectionError as exc:  # decided here instead (the journal keeps order)
+                log.warning("%s; deciding in this process", exc)
+        return await self._thread_decider().decide(check)
+
+    def _remote_decider(self) -> RemoteDecider | None:
+        if self.socket is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._remote is None or self._remote_loop is not loop:
+            self._remote, self._remote_loop = RemoteDecider(self.socket), loop
+        return self._remote
+
+    def _settle(self) -> None:
+        """Once per process, before the first fast check: what is loaded by now lives as long
+        as the process, so the collector stops rescanning it (a full collection of Django's
+        objects would be a pause of tens of milliseconds), and a thread waiting for the
+        interpreter gets it soon."""
+        with self._lock:
+            if not self._settled:
+                gc.freeze()
+                sys.setswitchinterval(SWITCH_INTERVAL)
+                self._settled = True
+
+    def _thread_decider(self) -> ThreadDecider:
+        with self._lock:
+            if self._thread is None:
+                self._thread = ThreadDecider()
+            return self._thread
+
+    def stop(self) -> None:
+        """End the decision thread once what it holds is decided, and the link to the decider
+        process (tests; a server process simply exits)."""
+        with self._lock:
+            if self._thread is not None:
+                self._thread.stop()
+                self._thread = None
+            if self._remote is not None:
+                self._remote.stop()
+                self._remote = None
+
+    async def _django_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """Return the headers Django's middleware puts on an API answer to a request like this
+        one (security headers, Vary, Content-Language), learned once per kind of request."""
+        wanted = dict(scope["headers"])
+        key = (
+            scope.get("scheme"),
+            wanted.get(b"host"),
+            wanted.get(b"x-forwarded-proto"),
+            _language(wanted.get(b"accept-language", b"").decode("latin-1")),
+        )
+        known = self._headers.get(key)
+        if known is None:
+            probe = {
+                **scope,
+                "method": "GET",
+                "path": "/api/health",
+                "raw_path": b"/api/health",
+                "query_string": b"",
+                "headers": [
+                    (name, value)
+                    for name, value in scope["headers"]
+                    if name not in (b"authorization", b"cookie", b"content-length")
+                ],
+            }
+            started: dict[str, Any] = {}
+
+            async def capture(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    started.update(message)
+
+            await self.app(probe, _replay(b""), capture)
+            per_request = {b"content-type", b"content-length", b"x-request-id"}
+            known = [
+                (name.lower(), value)
+                for name, value in started.get("headers", [])
+                if name.lower() not in per_request
+            ]
+            if started.get("status") == 200:
+                self._headers[key] = known
+        return known
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            kind, _, secret = value.decode("latin-1").partition(" ")
+            return secret.strip() if kind.lower() == "bearer" and secret.strip() else None
+    return None
+
+
+def _language(accept: str) -> str:
+    for code, _ in parse_accept_lang_header(accept):
+        try:
+            return str(get_supported_language_variant(code))
+        except LookupError:
+            continue
+    return str(settings.LANGUAGE_CODE)
+
+
+async def _read(receive: Receive) -> tuple[bytes | None, bool]:
+    """Return the request body (None if the client left) and whether it is within
+    :data:`MAX_BODY` (a larger one goes to Django whole, which applies its own limits)."""
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None, False
+        parts.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(parts)
+    return body, len(body) <= MAX_BODY
+
+
+def _replay(body: bytes) -> Receive:
+    """Return a ``receive`` that gives ``body`` once, then waits as a client would."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    return receive

@@ -259,6 +259,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--baseline-events", type=int, default=100_000)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP part")
     parser.add_argument("--http-seconds", type=float, default=60.0, help="time held at 1,000/s")
+    parser.add_argument(
+        "--http-workers", type=int, default=1, help="web workers of the server (and its decider)"
+    )
     args = parser.parse_args(argv)
     stream = events(args.events, args.customers)
     with tempfile.TemporaryDirectory(prefix="mamori-bench-custody-") as tmp:
@@ -271,7 +274,7 @@ def main(argv: list[str]) -> int:
     if not args.no_http:
         from mamori.bench.custody_http import measure
 
-        http = measure(args.http_seconds, min(10.0, args.http_seconds))
+        http = measure(args.http_seconds, min(10.0, args.http_seconds), args.http_workers)
     figures = {
         "bench": "custody",
         "events": len(stream),
@@ -288,6 +291,8 @@ def main(argv: list[str]) -> int:
         "http_p99_ms_at_1000rps": round(http["at_1000"]["p99_ms"], 2) if http else None,
         "http_achieved_rps_at_1000": round(http["at_1000"]["achieved"]) if http else None,
         "http_max_rps_p99_10ms": http["max_rps_p99_10ms"] if http else None,
+        "http_p50_ms_at_1000rps": round(http["at_1000"]["p50_ms"], 2) if http else None,
+        "http_workers": args.http_workers if http else None,
     }
     print(
         f"engine {figures['decisions_per_s']}/s durable (journal fsync every {args.batch}, "
@@ -299,7 +304,9 @@ def main(argv: list[str]) -> int:
         for step in [http["at_1000"], *http["ramp"]]:
             print(
                 f"HTTP {step['rate']}/s target: {step['achieved']:.0f}/s achieved, "
-                f"p99 {step['p99_ms']:.1f} ms over {step['requests']} requests"
+                f"p50 {step['p50_ms']:.1f} ms, p99 {step['p99_ms']:.1f} ms, max "
+                f"{step['max_ms']:.1f} ms over {step['requests']} requests "
+                f"({step['failures']} failed)"
             )
     print(json.dumps(figures))
     return 0 if identical else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -115,6 +116,19 @@ def test_events_go_through_jetstream_to_a_durable_consumer(nats_bus, handled) ->
     assert [e.event_id for e in handled] == [first.event_id, second.event_id]
     assert handled[0].data == {"n": 1}
     assert nats_bus.consume(10, 0.5) == 0  # acknowledged: nothing comes back
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_idle_consumers_do_not_hold_up_a_busy_one(nats_bus, handled) -> None:
+    for n in range(4):  # four consumers with nothing to do
+        subscribe(f"mamori.idle{n}.*", f"idle-{n}", handled.append)
+    nats_bus.consume(10, 1.0)  # the consumers are set up on the broker
+    event = publish("mamori.test.thing", {"n": 1})
+    began = time.monotonic()
+    assert nats_bus.consume(10, 1.0) == 1
+    took = time.monotonic() - began
+    assert [e.event_id for e in handled] == [event.event_id]
+    assert took < 2.5  # one wait of at most 1 s for all five, not one per idle consumer
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

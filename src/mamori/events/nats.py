@@ -113,11 +113,14 @@ class NatsBus:
         return self._pulls[subscription.consumer]
 
     def consume(self, max_messages: int = 100, timeout: float = 1.0) -> int:
-        """Fetch and handle waiting messages for every subscription; return how many were new."""
+        """Fetch the waiting messages of every subscription at once — an idle subscription
+        never delays a busy one: a poll waits at most ``timeout`` — and handle them, each
+        acknowledged after its handler committed; return how many were new."""
         handled = 0
-        for subscription in subscriptions():
-            with self._lock:
-                messages = self._run(self._fetch(subscription, max_messages, timeout))
+        current = subscriptions()
+        with self._lock:
+            fetched = self._run(self._fetch_all(current, max_messages, timeout))
+        for subscription, messages in zip(current, fetched, strict=True):
             for message in messages:
                 payload = json.loads(message.data)
                 event = Event(
@@ -136,6 +139,12 @@ class NatsBus:
                 with self._lock:
                     self._run(message.ack_sync(timeout=self.timeout))
         return handled
+
+    async def _fetch_all(
+        self, current: list[Subscription], batch: int, timeout: float
+    ) -> list[list[Any]]:
+        await self._connect()  # once, before the fetches run side by side
+        return list(await asyncio.gather(*(self._fetch(s, batch, timeout) for s in current)))
 
     async def _fetch(self, subscription: Subscription, batch: int, timeout: float) -> list[Any]:
         """Return the waiting messages of ``subscription``; none when the wait ends empty.

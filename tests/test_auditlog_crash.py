@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_kill_9_during_appends_on_sqlite(tmp_path: Path) -> None:
 def test_kill_9_during_appends_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     import psycopg
 
-    name = f"mamori_crash_{int(time.time() * 1000) % 10**9}"
+    name = f"mamori_crash_{uuid.uuid4().hex[:12]}"
     admin = postgres_url.replace("postgres://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')

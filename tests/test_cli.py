@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -142,7 +143,7 @@ def test_token_commands_issue_list_and_revoke(tmp_path: Path) -> None:
 def test_migrate_and_demo_run_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     import psycopg
 
-    name = f"mamori_cli_{int(time.time() * 1000) % 10**9}"
+    name = f"mamori_cli_{uuid.uuid4().hex[:12]}"
     admin_url = postgres_url.replace("postgres://", "postgresql://")
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')

@@ -118,7 +118,7 @@ def test_plain_python_is_forced_by_the_setting_and_says_so(tmp_path: Path) -> No
 def test_the_engines_pass_their_tests_as_plain_python_too() -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ENGINE_TESTS],
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *ENGINE_TESTS],
         cwd=ROOT,
         env={**clean, "MAMORI_PURE_PYTHON": "1"},
         capture_output=True,

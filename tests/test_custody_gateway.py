@@ -121,7 +121,7 @@ def test_the_gateway_answers_as_the_endpoint_does(desk) -> None:
     ]
     fast = through_gateway(desk["gateway"], [(secret, raw, "ja") for raw in sent])
     more = [json.dumps(body(f"w{i}", 4 * BTC, customer=f"x{i}")).encode() for i in (2, 3, 4)]
-    later = through_gateway(desk["gateway"], [(secret, raw, "en") for raw in more])
+    later = [through_gateway(desk["gateway"], [(secret, raw, "en")])[0] for raw in more]  # in order
     # 1 + 5 (held, counted) + 4 + 4 + 4 = 18 BTC; the next 4 reach the 20 BTC an hour: halt
     assert [r.json()["action"] for r in fast] == ["allow", "hold", "allow"]
     assert [r.json()["action"] for r in later] == ["allow", "allow", "halt"]
@@ -174,11 +174,12 @@ def test_concurrent_checks_are_decided_once_each_and_logged_with_their_request(d
     assert actions[:30].count("allow") == 19 and actions[:30].count("halt") == 1
     assert [a.json() for a in answers[30:]] == [a.json() for a in answers[:5]]
     assert MonitorRecord.objects.filter(kind="event").count() == 30
-    for answer in answers[:3]:
+    for answer, resent in zip(answers[:3], answers[30:33], strict=True):
         record = MonitorRecord.objects.get(event_id=answer.json()["id"])
         entry = Entry.objects.get(object_type="custody.monitorrecord", object_id=str(record.pk))
         logged = json.loads(entry.body)
-        assert entry.request_id == answer.headers["x-request-id"]
+        # the copy the decider took first made the record, under that request's id
+        assert entry.request_id in {answer.headers["x-request-id"], resent.headers["x-request-id"]}
         assert logged["actor"] == f"token:{desk['token'].token.prefix}"
         assert logged["ip"] == "10.1.2.3"
 
@@ -216,3 +217,18 @@ def test_a_decider_process_that_cannot_be_reached_leaves_the_deciding_to_the_wor
         nobody.stop()
     assert answer.status_code == 200 and answer.json()["action"] == "allow"
     assert MonitorRecord.objects.filter(event_id="alone").count() == 1
+
+
+def test_a_host_django_does_not_serve_is_refused_as_django_refuses_it(desk) -> None:
+    raw = json.dumps(body("elsewhere", 1)).encode()
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=desk["gateway"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as http:
+            return await http.post(
+                PATH, content=raw, headers={"Authorization": f"Bearer {desk['token'].secret}"}
+            )
+
+    refused = asyncio.run(send())
+    assert refused.status_code == 400
+    assert not MonitorRecord.objects.filter(event_id="elsewhere").exists()

@@ -82,14 +82,16 @@ class Gateway:
         body, whole = await _read(receive)
         if body is None:
             return  # the client left before sending its request
+        # Django must be willing to answer such a request at all (its host allowed, over HTTPS
+        # where TLS is on): else it answers, refusing or redirecting
+        headers = await self._django_headers(scope) if whole else None
         client = scope.get("client")
         # a request id as Django's middleware makes them: 32 random hex digits
         check = Check(secret, body, os.urandom(16).hex(), client[0] if client else None)
-        answer = await self._decide(check) if whole else None
-        if answer is None:
+        answer = await self._decide(check) if headers is not None else None
+        if headers is None or answer is None:
             await self.app(scope, _replay(body), send)
             return
-        headers = await self._django_headers(scope)
         await send(
             {
                 "type": "http.response.start",
@@ -151,14 +153,17 @@ class Gateway:
                 self._remote.stop()
                 self._remote = None
 
-    async def _django_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+    async def _django_headers(self, scope: Scope) -> list[tuple[bytes, bytes]] | None:
         """Return the headers Django's middleware puts on an API answer to a request like this
-        one (security headers, Vary, Content-Language), learned once per kind of request."""
+        one (security headers, Vary, Content-Language), learned once per kind of request —
+        or None if Django answers such a request with anything but a 200 (a host it does not
+        serve, plain HTTP where TLS is on). Only answers it gives are remembered, so the kinds
+        are bounded by the hosts it serves."""
         wanted = dict(scope["headers"])
         key = (
             scope.get("scheme"),
             wanted.get(b"host"),
-            wanted.get(b"x-forwarded-proto"),
+            wanted.get(b"x-forwarded-proto") == b"https",
             _language(wanted.get(b"accept-language", b"").decode("latin-1")),
         )
         known = self._headers.get(key)
@@ -188,8 +193,9 @@ class Gateway:
                 for name, value in started.get("headers", [])
                 if name.lower() not in per_request
             ]
-            if started.get("status") == 200:
-                self._headers[key] = known
+            if started.get("status") != 200:
+                return None
+            self._headers[key] = known
         return known
 
 

@@ -61,6 +61,7 @@ def desk(request, tmp_path_factory):
     try:
         yield {
             "gateway": gateway,
+            "decider": server,
             "token": tokens.issue("exchange", ["custody:check"], 30, None),
             "reader": tokens.issue("reader", ["custody:read"], 30, None).secret,
         }
@@ -232,3 +233,20 @@ def test_a_host_django_does_not_serve_is_refused_as_django_refuses_it(desk) -> N
     refused = asyncio.run(send())
     assert refused.status_code == 400
     assert not MonitorRecord.objects.filter(event_id="elsewhere").exists()
+
+
+def test_the_decider_drops_a_connection_that_sends_no_checks_and_goes_on(desk, tmp_path) -> None:
+    if desk["decider"] is None:
+        pytest.skip("about the decider serving a socket")
+    import socket as sockets
+
+    for garbage in (b"\x00\x00\x00\x05hello", b"\x00\x00\x00\x03\x35\x00x"):
+        with sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM) as stranger:
+            stranger.connect(str(desk["gateway"].socket))
+            stranger.sendall(garbage)
+            stranger.settimeout(5)
+            assert stranger.recv(100) == b""  # dropped, no answer
+    assert desk["decider"].is_alive()  # still serving
+    raw = json.dumps(body("after", 1)).encode()
+    (answer,) = through_gateway(desk["gateway"], [(desk["token"].secret, raw, "en")])
+    assert answer.status_code == 200 and answer.json()["action"] == "allow"

@@ -234,6 +234,14 @@ def _checkpoint_behind(stop: threading.Event) -> None:
     threading.Thread(target=checkpoint, name="mamori-decider-checkpoint", daemon=True).start()
 
 
+def _check_of(frame: bytes) -> tuple[int, Check]:
+    """Return the number and the check a request frame carries (``ValueError`` if it is not
+    one)."""
+    head, _, body = frame.partition(b"\x00")
+    number, secret, request_id, ip = orjson.loads(head)
+    return int(number), Check(str(secret), body, str(request_id), ip)
+
+
 def serve(
     path: Path, ready: threading.Event | None = None, stop: threading.Event | None = None
 ) -> None:
@@ -269,17 +277,22 @@ def serve(
                     buffers[connection] = bytearray()
                     continue
                 connection = key.fileobj  # type: ignore[assignment]
-                data = connection.recv(1 << 16)
+                try:
+                    data = connection.recv(1 << 16)
+                    buffers[connection] += data
+                    received = [
+                        (connection, *_check_of(frame)) for frame in _frames(buffers[connection])
+                    ]
+                except (OSError, ValueError, TypeError) as exc:  # reset, or not our frames
+                    log.warning("a web worker's connection ended: %s", exc or "closed")
+                    data = b""
                 if not data:
                     selector.unregister(connection)
                     connection.close()
                     buffers.pop(connection, None)
+                    batch = [item for item in batch if item[0] is not connection]
                     continue
-                buffers[connection] += data
-                for frame in _frames(buffers[connection]):
-                    head, _, body = frame.partition(b"\x00")
-                    number, secret, request_id, ip = orjson.loads(head)
-                    batch.append((connection, number, Check(secret, body, request_id, ip)))
+                batch.extend(received)
             timeout = 0
         if not batch:
             continue
@@ -308,6 +321,7 @@ class RemoteDecider:
         self.waiting: dict[int, asyncio.Future[bytes | None]] = {}
         self.number = 0
         self.connecting = asyncio.Lock()
+        self.reading: asyncio.Task[None] | None = None  # kept: the loop holds tasks weakly
 
     async def decide(self, check: Check) -> bytes | None:
         """Return the answer to ``check`` from the decider process."""
@@ -325,7 +339,7 @@ class RemoteDecider:
                     reader, self.writer = await asyncio.open_unix_connection(str(self.path))
                 except OSError as exc:
                     raise ConnectionError(f"custody decider at {self.path}: {exc}") from exc
-                asyncio.get_running_loop().create_task(self._read(reader))
+                self.reading = asyncio.get_running_loop().create_task(self._read(reader))
             return self.writer
 
     async def _read(self, reader: asyncio.StreamReader) -> None:

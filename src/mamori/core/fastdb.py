@@ -88,18 +88,17 @@ class Prepared(Generic[M]):
     def __init__(self, build: Callable[..., models.QuerySet[M]], *samples: Any) -> None:
         self.build = build
         self.samples = samples
+        self._compiled = threading.local()  # each thread's, on its own connection
 
-    def _compiled(self) -> _Read:
-        reads: dict[tuple[int, str], _Read] = _local.__dict__.setdefault("reads", {})
-        key = (id(self), connections["default"].vendor)
-        read = reads.get(key)
+    def _read(self) -> _Read:
+        read: _Read | None = getattr(self._compiled, "read", None)
         if read is None:
-            read = reads[key] = _Read(self.build(*self.samples), self.samples)
+            read = self._compiled.read = _Read(self.build(*self.samples), self.samples)
         return read
 
     def all(self, *values: Any) -> list[M]:
         """Return the instances the query finds for ``values``."""
-        found: list[M] = self._compiled().run(values)
+        found: list[M] = self._read().run(values)
         return found
 
     def first(self, *values: Any) -> M | None:
@@ -109,9 +108,9 @@ class Prepared(Generic[M]):
 
 
 def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models.Field[Any, Any]]]:
-    inserts: dict[tuple[type[models.Model], str], tuple[str, list[Any]]]
+    inserts: dict[type[models.Model], tuple[str, list[Any]]]
     inserts = _local.__dict__.setdefault("inserts", {})
-    key = (model, connections[alias].vendor)
+    key = model
     if key not in inserts:
         fields = [
             f for f in model._meta.concrete_fields if not f.generated and f is not model._meta.pk

@@ -193,3 +193,28 @@ def test_a_killed_decider_process_is_replaced_and_every_check_is_answered(
             "WHERE kind = 'event'"
         ).fetchone()
     assert counts == (total, total)  # every check decided, and only once
+
+
+def test_the_decider_stops_when_its_server_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the server alone (not its process group): the decider it started does not
+    linger, holding the database and the socket, once nothing can use it."""
+    mamori_in(tmp_path, "migrate")
+    port = free_port()
+    server = serve(tmp_path, port, workers=1)
+    try:
+        (decider,) = deciders(server.pid)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{decider}").exists() and _state(decider) != "Z":
+            assert time.monotonic() < deadline, "the orphaned decider kept running"
+            time.sleep(0.1)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "X"

@@ -262,7 +262,12 @@ def serve(
     if ready is not None:
         ready.set()
     log.info("custody decider listening on %s", path)
+    parent = os.getppid()
     while not stop.is_set():
+        if os.getppid() != parent:  # the server that started it is gone: so is its purpose
+            log.warning("the server that started the custody decider is gone; stopping")
+            stop.set()
+            break
         batch: list[tuple[socket.socket, int, Check]] = []
         timeout: float | None = 0.5  # wait for the first check; then take what else is there
         while len(batch) < MAX_BATCH:

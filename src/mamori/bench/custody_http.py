@@ -24,7 +24,7 @@ from typing import Any
 
 __all__ = ["measure"]
 
-RAMP = (250, 500, 1000, 1500, 2000, 2500, 3000)
+RAMP = (250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000)
 
 SETUP = """
 from mamori.custody.models import Asset, ThresholdRule

@@ -26,6 +26,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,51 @@ def decide_batch(batch: list[Check]) -> list[bytes | None]:
     return answers
 
 
+class _Collector:
+    """Python's cyclic garbage collector, paced for a process that holds the monitor.
+
+    The monitor keeps every event of its windows in memory: millions of objects that live
+    as long as the process. Left alone, the collector rescans them all whenever enough have
+    been added, a pause that grows with them (0.57 s measured, mid-burst). Here they are
+    moved out of its sight once a second (``gc.freeze`` after a collection of the young
+    generations), so each collection sees only the last second's survivors. Garbage in
+    reference cycles among frozen objects would be kept: a full collection reclaims it
+    when the decider is idle (at most every :data:`FULL_EVERY` seconds)."""
+
+    FREEZE_EVERY = 1.0
+    FULL_EVERY = 600.0
+
+    def __init__(self) -> None:
+        self.frozen = self.full = time.monotonic()
+
+    @staticmethod
+    def load(work: Callable[[], object]) -> None:
+        """Do ``work`` (the monitor's rebuild) with the collector off, then freeze."""
+        gc.disable()
+        try:
+            work()
+        finally:
+            gc.enable()
+            gc.freeze()
+
+    def after_batch(self) -> None:
+        """Freeze what has survived since the last second."""
+        now = time.monotonic()
+        if now - self.frozen >= self.FREEZE_EVERY:
+            self.frozen = now
+            gc.collect(1)
+            gc.freeze()
+
+    def when_idle(self) -> None:
+        """A full collection, if one is due."""
+        now = time.monotonic()
+        if now - self.full >= self.FULL_EVERY:
+            self.full = self.frozen = now
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+
+
 @dataclass
 class _Waiting:
     check: Check
@@ -142,6 +188,7 @@ class ThreadDecider:
 
     def _run(self) -> None:
         busy = False  # the last batch held several checks: more are probably on their way
+        collector = _Collector()
         try:
             while (first := self.queue.get()) is not None:
                 batch = [first]
@@ -156,6 +203,7 @@ class ThreadDecider:
                     by_loop.setdefault(item.loop, []).append(item)
                 for loop, items in by_loop.items():  # one wake-up of each event loop
                     loop.call_soon_threadsafe(_resolve, items)
+                collector.after_batch()
                 if stop:
                     break
         finally:
@@ -203,35 +251,67 @@ def _frames(buffer: bytearray) -> list[bytes]:
     return frames
 
 
-def _checkpoint_behind(stop: threading.Event) -> None:
-    """On SQLite, move the write-ahead log's checkpoints off the decision path. The decider's
-    connection never checkpoints: SQLite would make the commit that crosses 1,000 pages copy
-    them into the database and sync it, a pause of tens of milliseconds. A thread of its own
-    checkpoints four times a second without blocking anyone (PASSIVE); because the decider
-    keeps writing meanwhile, the log is seldom wholly copied when a write begins (the moment
-    SQLite starts it over), so past :data:`WAL_RESTART` pages the thread also restarts it
-    (RESTART: the decider waits only for the pages written since the passive pass). A long
-    log would slow every read."""
-    if connections["default"].vendor != "sqlite":
-        return
-    with connections["default"].cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
+class _Checkpoints:
+    """On SQLite, the write-ahead log's checkpoints kept off the decision path.
 
-    def checkpoint() -> None:
-        while not stop.wait(0.25):
+    The decider's connection never checkpoints on its own: SQLite would make the commit that
+    crosses 1,000 pages copy them into the database and sync it, a pause of tens of
+    milliseconds. A thread copies the log into the database four times a second without
+    blocking anyone (PASSIVE). Because the decider keeps writing meanwhile, the log is seldom
+    wholly copied when a write begins (the moment SQLite starts it over), so past
+    :data:`WAL_RESTART` pages the thread asks the decider, between two batches, to restart it
+    (:meth:`restart_if_due`): the decider then copies only the pages written since the
+    thread's last pass. The restart is the decider's own, on its own connection, never
+    concurrent with the thread's pass: a restart from another thread would hold the log's
+    write lock while it waits, in SQLite's busy handler, for the decider's read to end — a
+    stall of hundreds of milliseconds, measured. A long log would slow every read."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.lock = threading.Lock()  # one checkpoint at a time
+        self.due = threading.Event()
+        self.enabled = connections["default"].vendor == "sqlite"
+        if not self.enabled:
+            return
+        with connections["default"].cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        threading.Thread(target=self._copy, name="mamori-decider-checkpoint", daemon=True).start()
+
+    def _copy(self) -> None:
+        while not self.stop.wait(0.25):
             try:
-                with connections["default"].cursor() as cursor:
+                with self.lock, connections["default"].cursor() as cursor:
                     cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
                     _, pages, _ = cursor.fetchone()
-                    if pages > WAL_RESTART:
-                        cursor.execute("PRAGMA wal_checkpoint(RESTART)")
+                if pages > WAL_RESTART:
+                    self.due.set()
             except Exception:  # retried at the next turn
                 log.exception("checkpoint of the write-ahead log failed")
                 connections["default"].close()
-
         connections.close_all()
 
-    threading.Thread(target=checkpoint, name="mamori-decider-checkpoint", daemon=True).start()
+    def restart_if_due(self) -> None:
+        """In the decider's thread, between batches: restart the log if the thread asked."""
+        if not self.due.is_set():
+            return
+        self.due.clear()
+        try:
+            with self.lock, connections["default"].cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(RESTART)")
+        except Exception:  # asked again at the thread's next pass
+            log.exception("restart of the write-ahead log failed")
+            connections["default"].close()
+
+
+def _load_monitor() -> None:
+    """Bring the monitor up to date with its journal (on a restart: rebuild its windows)."""
+    from mamori.custody.services import monitor
+
+    try:
+        monitor.current()
+    except Exception:  # the first check tries again, and Django answers if it fails
+        log.exception("the custody monitor could not be loaded")
+        connections["default"].close()
 
 
 def _check_of(frame: bytes) -> tuple[int, Check]:
@@ -257,8 +337,9 @@ def serve(
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     buffers: dict[socket.socket, bytearray] = {}
-    _checkpoint_behind(stop)
-    gc.freeze()  # what is loaded by now lives as long as the process: not rescanned
+    checkpoints = _Checkpoints(stop)
+    collector = _Collector()
+    collector.load(_load_monitor)  # checks that arrive meanwhile wait in the socket's queue
     if ready is not None:
         ready.set()
     log.info("custody decider listening on %s", path)
@@ -268,11 +349,14 @@ def serve(
             log.warning("the server that started the custody decider is gone; stopping")
             stop.set()
             break
+        checkpoints.restart_if_due()
         batch: list[tuple[socket.socket, int, Check]] = []
         timeout: float | None = 0.5  # wait for the first check; then take what else is there
         while len(batch) < MAX_BATCH:
             events = selector.select(timeout)
             if not events:
+                if not batch:
+                    collector.when_idle()
                 break
             for key, _ in events:
                 if key.fileobj is listener:
@@ -307,6 +391,7 @@ def serve(
                 connection.sendall(_answer_frame(number, answer))
             except OSError:
                 log.warning("a web worker left before its answer was sent")
+        collector.after_batch()
     for connection in buffers:
         connection.close()
     selector.close()

@@ -40,6 +40,7 @@ from mamori.engines.threshold.monitor import Monitor, micros
 __all__ = ["Journal", "checked_row", "event_row", "replay", "row_event", "unchecked_row"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LINE = orjson.OPT_APPEND_NEWLINE
 
 
 def event_row(event: Event) -> list[Any]:
@@ -103,18 +104,24 @@ class Journal:
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
-        self._pending: list[bytes] = []
+        # the lines of the next commit, in one growing buffer: orjson's output kept as an
+        # object per line until the commit cost 1.8 µs a line more (small blocks of the C
+        # allocator's, measured), as much as the rest of the journal's work
+        self._pending = bytearray()
+        self._count = 0  # lines in it
         self._writer: ThreadPoolExecutor | None = None  # started by the first commit_behind
         self._behind: list[Future[int]] = []
         self._handed = 0  # lines handed to the writer since the last commit
 
     def event(self, event: Event, now: datetime | None = None) -> None:
         """Add a processed event (and the ``now`` it was checked against) to the next commit."""
-        self._pending.append(orjson.dumps(checked_row(event, now)) + b"\n")
+        self._pending += orjson.dumps(checked_row(event, now), option=_LINE)
+        self._count += 1
 
     def lift(self, halt_id: str) -> None:
         """Add a lifted halt to the next commit."""
-        self._pending.append(orjson.dumps([9, halt_id]) + b"\n")
+        self._pending += orjson.dumps([9, halt_id], option=_LINE)
+        self._count += 1
 
     def commit(self) -> int:
         """Write and fsync what was added, after every batch handed to the writer thread;
@@ -126,9 +133,8 @@ class Journal:
             self._writer.shutdown()
             self._writer = None
         count, self._handed = self._handed, 0
-        if self._pending:
-            count += self._write(b"".join(self._pending), len(self._pending))
-            self._pending.clear()
+        if self._count:
+            count += self._write(*self._take())
         return count
 
     def commit_behind(self) -> Future[int]:
@@ -143,13 +149,19 @@ class Journal:
                 kept.append(earlier)
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="mamori-journal")
-        future = self._writer.submit(self._write, b"".join(self._pending), len(self._pending))
-        self._handed += len(self._pending)
-        self._pending.clear()
+        data, count = self._take()
+        future = self._writer.submit(self._write, data, count)
+        self._handed += count
         self._behind = [*kept, future]
         return future
 
-    def _write(self, data: bytes, count: int) -> int:
+    def _take(self) -> tuple[bytearray, int]:
+        """Return the pending lines and their number, and start a new buffer."""
+        data, count = self._pending, self._count
+        self._pending, self._count = bytearray(), 0
+        return data, count
+
+    def _write(self, data: bytearray, count: int) -> int:
         if count:
             self._file.write(data)
             self._file.flush()

@@ -211,7 +211,7 @@ def _check_levels(config: Config) -> None:
                     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deposit:
     """Crypto-assets credited to a customer."""
 
@@ -222,7 +222,7 @@ class Deposit:
     amount: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawalRequest:
     """A customer's instruction to send crypto-assets out."""
 
@@ -234,7 +234,7 @@ class WithdrawalRequest:
     address: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawalCancelled:
     """A requested withdrawal that will not be sent: its amount leaves the windows."""
 
@@ -243,7 +243,7 @@ class WithdrawalCancelled:
     withdrawal: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawalSent:
     """A requested withdrawal was broadcast, from ``wallet`` if the exchange says which
     (recorded; the windows already hold it; the wallet's outflow is charted)."""
@@ -254,7 +254,7 @@ class WithdrawalSent:
     wallet: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Price:
     """The JPY price of one whole unit of an asset from this time on."""
 
@@ -264,7 +264,7 @@ class Price:
     jpy: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Balance:
     """A wallet's balance observed on chain (for the hot-wallet cap)."""
 
@@ -275,7 +275,7 @@ class Balance:
     amount: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HaltOrder:
     """A halt ordered from outside the thresholds — e.g. reconciliation found coins missing
     (ISM 34-2) — with its scope, key, who ordered it (``source``) and why."""

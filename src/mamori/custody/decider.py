@@ -190,7 +190,14 @@ class ThreadDecider:
         busy = False  # the last batch held several checks: more are probably on their way
         collector = _Collector()
         try:
-            while (first := self.queue.get()) is not None:
+            while True:
+                try:
+                    first = self.queue.get(timeout=0.5)
+                except queue.Empty:
+                    collector.when_idle()
+                    continue
+                if first is None:
+                    break
                 batch = [first]
                 stop = self._gather(batch, GATHER if busy else 0.0)
                 busy = len(batch) > 1

@@ -277,9 +277,8 @@ class _Checkpoints:
         self.stop = stop
         self.lock = threading.Lock()  # one checkpoint at a time
         self.due = threading.Event()
-        self.enabled = connections["default"].vendor == "sqlite"
-        if not self.enabled:
-            return
+        if connections["default"].vendor != "sqlite":
+            return  # nothing to do: the thread never asks for a restart
         with connections["default"].cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         threading.Thread(target=self._copy, name="mamori-decider-checkpoint", daemon=True).start()

@@ -84,6 +84,23 @@ def admin_client(client: Client, admin_user: User) -> Client:
     return client
 
 
+def monitored_btc(responsible: User, rules) -> object:
+    """Create BTC (8 decimals, unknown addresses allowed) with ``responsible`` answering for
+    it and the withdrawal thresholds ``rules`` (see :func:`withdrawal_thresholds`)."""
+    from mamori.custody.models import Asset
+
+    btc = Asset.objects.create(
+        code="BTC",
+        name="Bitcoin",
+        chain="bitcoin",
+        decimals=8,
+        responsible=responsible,
+        unknown_address="allow",
+    )
+    withdrawal_thresholds(btc, rules)
+    return btc
+
+
 def withdrawal_thresholds(asset, rules) -> None:
     """Give ``asset`` withdrawal thresholds, each ``(code, scope, level, base units, window
     seconds or None)``, and make them the monitor's."""

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from conftest import client_for, give, make_user, withdrawal_thresholds
+from conftest import client_for, give, make_user, monitored_btc
 from mamori.accounts.services import approvals, tokens
 from mamori.custody.models import Asset, Halt, HeldWithdrawal, MonitorRecord, ThresholdRule
 from mamori.custody.services import monitor
@@ -30,16 +30,8 @@ def desk(db):
     operator = give(make_user("op-watanabe"), "custody_operator")
     operator.email = "op@exchange.example"
     operator.save()
-    btc = Asset.objects.create(
-        code="BTC",
-        name="Bitcoin",
-        chain="bitcoin",
-        decimals=8,
-        responsible=operator,
-        unknown_address="allow",
-    )
-    withdrawal_thresholds(
-        btc,
+    monitored_btc(
+        operator,
         [
             ("single", "single", "hold", 5 * BTC, None),
             ("customer", "customer", "notify", 8 * BTC, 3600),

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from django.test import Client
 
-from conftest import give, make_user, withdrawal_thresholds
+from conftest import give, make_user, monitored_btc
 from mamori.accounts.services import tokens
 from mamori.auditlog.models import Entry
 from mamori.custody import decider
 from mamori.custody.gateway import PATH, Gateway
-from mamori.custody.models import Asset, MonitorRecord
+from mamori.custody.models import MonitorRecord
 from mamori.custody.services import checks, monitor
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -33,16 +33,8 @@ def desk(request, tmp_path_factory):
     and the gateway in front of Django — deciding in a thread of its own, or asking a decider
     serving a Unix socket (as the decider process does)."""
     monitor.reset()
-    btc = Asset.objects.create(
-        code="BTC",
-        name="Bitcoin",
-        chain="bitcoin",
-        decimals=8,
-        responsible=give(make_user("op-sato"), "custody_operator"),
-        unknown_address="allow",
-    )
-    withdrawal_thresholds(
-        btc,
+    monitored_btc(
+        give(make_user("op-sato"), "custody_operator"),
         [
             ("single", "single", "hold", 5 * BTC, None),
             ("all", "all", "halt", 20 * BTC, 3600),

@@ -98,34 +98,30 @@ def unchecked_row(row: list[Any]) -> tuple[Event, datetime | None]:
 
 
 class Journal:
-    """Append-only journal lines, one JSON array each: an event row (type number, id, time in
-    microseconds, fields; optionally the ``now`` it was checked against) or ``[9, halt id]``
-    for a lifted halt. Synced by :meth:`commit`."""
+    """An append-only journal of rows: an event row (type number, id, time in microseconds,
+    fields; optionally the ``now`` it was checked against) or ``[9, halt id]`` for a lifted
+    halt. Each commit writes one line, the JSON array of its rows (one ``orjson`` call per
+    batch instead of per row: a third of the journal's cost per event, measured), and syncs
+    it. A line holding a single row is read too."""
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
-        # the lines of the next commit, in one growing buffer: orjson's output kept as an
-        # object per line until the commit cost 1.8 µs a line more (small blocks of the C
-        # allocator's, measured), as much as the rest of the journal's work
-        self._pending = bytearray()
-        self._count = 0  # lines in it
+        self._rows: list[list[Any]] = []  # the rows of the next commit
         self._writer: ThreadPoolExecutor | None = None  # started by the first commit_behind
         self._behind: list[Future[int]] = []
-        self._handed = 0  # lines handed to the writer since the last commit
+        self._handed = 0  # rows handed to the writer since the last commit
 
     def event(self, event: Event, now: datetime | None = None) -> None:
         """Add a processed event (and the ``now`` it was checked against) to the next commit."""
-        self._pending += orjson.dumps(checked_row(event, now), option=_LINE)
-        self._count += 1
+        self._rows.append(checked_row(event, now))
 
     def lift(self, halt_id: str) -> None:
         """Add a lifted halt to the next commit."""
-        self._pending += orjson.dumps([9, halt_id], option=_LINE)
-        self._count += 1
+        self._rows.append([9, halt_id])
 
     def commit(self) -> int:
         """Write and fsync what was added, after every batch handed to the writer thread;
-        return how many lines became durable since the last :meth:`commit`."""
+        return how many rows became durable since the last :meth:`commit`."""
         for future in self._behind:
             future.result()  # a failed write raises here
         self._behind.clear()
@@ -133,13 +129,13 @@ class Journal:
             self._writer.shutdown()
             self._writer = None
         count, self._handed = self._handed, 0
-        if self._count:
+        if self._rows:
             count += self._write(*self._take())
         return count
 
     def commit_behind(self) -> Future[int]:
         """Hand what was added to the writer thread, which writes and fsyncs the batches in
-        the order they were handed; return the future of this batch (how many lines), done
+        the order they were handed; return the future of this batch (how many rows), done
         once it is on disk. A failed earlier write raises here."""
         kept = []
         for earlier in self._behind:
@@ -155,13 +151,15 @@ class Journal:
         self._behind = [*kept, future]
         return future
 
-    def _take(self) -> tuple[bytearray, int]:
-        """Return the pending lines and their number, and start a new buffer."""
-        data, count = self._pending, self._count
-        self._pending, self._count = bytearray(), 0
-        return data, count
+    def _take(self) -> tuple[bytes, int]:
+        """Return the line of the pending rows and their number, and start anew."""
+        rows = self._rows
+        if not rows:
+            return b"", 0
+        self._rows = []
+        return orjson.dumps(rows, option=_LINE), len(rows)
 
-    def _write(self, data: bytearray, count: int) -> int:
+    def _write(self, data: bytes, count: int) -> int:
         if count:
             self._file.write(data)
             self._file.flush()
@@ -173,7 +171,11 @@ def _lines(raw: Iterable[bytes]) -> Iterator[list[Any]]:
     for line in raw:
         if not line.endswith(b"\n"):
             return  # torn tail: never acknowledged
-        yield orjson.loads(line)
+        rows = orjson.loads(line)
+        if rows and type(rows[0]) is list:  # a commit's rows
+            yield from rows
+        else:  # a single row
+            yield rows
 
 
 def replay(config: Config, raw: Iterable[bytes]) -> tuple[Monitor, list[Decision]]:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from mamori.engines.threshold.reason import Reason
+
 __all__ = [
     "Action",
     "Asset",
@@ -291,19 +293,6 @@ class HaltOrder:
 Event = (
     Deposit | WithdrawalRequest | WithdrawalCancelled | WithdrawalSent | Price | Balance | HaltOrder
 )
-
-
-class Reason(NamedTuple):
-    """Why: a stable ``code``, the rule, what was observed against which limit, in words.
-
-    A named tuple: one is made for every threshold an event reaches.
-    """
-
-    code: str
-    message: str
-    rule: str | None = None
-    observed: int | Decimal | None = None
-    limit: int | Decimal | None = None
 
 
 @dataclass(frozen=True)

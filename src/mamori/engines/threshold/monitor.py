@@ -49,6 +49,7 @@ from mamori.engines.threshold.model import (
     WithdrawalRequest,
     WithdrawalSent,
 )
+from mamori.engines.threshold.reason import reached
 from mamori.engines.threshold.window import SlidingSum
 
 __all__ = ["MICRO_YEN", "Monitor", "from_micro_yen", "from_micros", "micros", "to_micro_yen"]
@@ -112,20 +113,18 @@ class _Step:
         "length",
         "level",
         "limit",
-        "per_customer",
+        "measure",
         "rule",
         "shown_limit",
-        "windows",
     )
 
-    def __init__(self, rule: Rule, windows: dict[str, SlidingSum] | None) -> None:
+    def __init__(self, rule: Rule, measure: int) -> None:
         self.rule = rule.code
-        self.per_customer = rule.scope is Scope.CUSTOMER
         self.in_jpy = rule.in_jpy
         # base units, or millionths of a yen
         self.limit = to_micro_yen(rule.limit_jpy) if rule.limit_jpy is not None else int(rule.limit)
         self.length = micros(_EPOCH + rule.window) if rule.window else 0  # µs; 0: single
-        self.windows = windows
+        self.measure = measure  # where its window is in the route's counts; -1: single
         self.level = LEVEL_ORDER[rule.level]
         self.code = f"threshold.{rule.level}"
         unit = "JPY" if rule.in_jpy else f"{rule.asset} base units"
@@ -134,45 +133,70 @@ class _Step:
         self.shown_limit: int | Decimal = rule.limit
 
 
-#: One measure to count into: its windows by key, in JPY?, per customer?
-_Into = tuple["dict[str, SlidingSum]", bool, bool]
+class _Count:
+    """One measure a movement is counted into: all customers' window, or the customers'
+    windows by customer."""
+
+    __slots__ = ("in_jpy", "total", "windows")
+
+    def __init__(
+        self, total: SlidingSum | None, windows: dict[str, SlidingSum] | None, in_jpy: bool
+    ) -> None:
+        self.total = total
+        self.windows = windows
+        self.in_jpy = in_jpy
+
+    def find(self, customer: str) -> SlidingSum | None:
+        """Return the window ``customer``'s movement is counted into, if it exists."""
+        windows = self.windows
+        return self.total if windows is None else windows.get(customer)
 
 
 class _Route:
     """What a movement of one asset in one direction goes through: the rules to evaluate and
-    the windows to count it into (one lookup per event instead of one per table)."""
+    the measures to count it into (each window looked up once per movement)."""
 
     __slots__ = ("counts", "scale", "steps")
 
-    def __init__(self, steps: list[_Step], counts: list[_Into], scale: int) -> None:
+    def __init__(self, steps: list[_Step], counts: list[_Count], scale: int) -> None:
         self.steps = steps
         self.counts = counts
         self.scale = scale  # base units per whole unit, for JPY values
 
 
-class _Movement:
-    """A counted deposit or withdrawal, kept for ``retention`` to rebuild windows (what
-    happened to a withdrawal later — sent, cancelled — is kept beside it, by id)."""
+class _Seen:
+    """An event by id: the event and its decision and, for a counted deposit or withdrawal,
+    its time (µs) and JPY value (kept for ``retention`` to rebuild windows; what happened to
+    a withdrawal later — sent, cancelled — is kept beside it, by id). One object per event:
+    a second map or object per event cost a cache miss and a page of memory per 4 KB."""
 
-    __slots__ = ("asset", "customer", "id", "jpy", "time", "units", "withdrawal")
+    __slots__ = ("counted", "decision", "event", "jpy", "time")
 
     def __init__(
-        self,
-        id: str,
-        time: int,
-        withdrawal: bool,
-        asset: str,
-        customer: str,
-        units: int,
-        jpy: int | None,
+        self, event: Event, decision: Decision, counted: bool, time: int, jpy: int | None
     ) -> None:
-        self.id = id
+        self.event = event
+        self.decision = decision
+        self.counted = counted
         self.time = time
-        self.withdrawal = withdrawal
-        self.asset = asset
-        self.customer = customer
-        self.units = units
         self.jpy = jpy
+
+    @property
+    def movement(self) -> Deposit | WithdrawalRequest:
+        """Return the counted deposit or withdrawal."""
+        event = self.event
+        assert isinstance(event, Deposit | WithdrawalRequest)
+        return event
+
+    @property
+    def withdrawal(self) -> bool:
+        """Return whether the movement is a withdrawal."""
+        return type(self.event) is WithdrawalRequest
+
+    @property
+    def id(self) -> str:
+        """Return the event's id."""
+        return self.event.id
 
     @property
     def direction(self) -> Direction:
@@ -184,14 +208,14 @@ class Monitor:
     """Exact sliding-window threshold monitor; state is rebuilt by replaying its journal."""
 
     def __init__(self, config: Config, halt_id: Callable[[str, int], str] | None = None) -> None:
+        # all customers' window, or the customers' windows by customer, per measure
+        self._totals: dict[Measure, SlidingSum] = {}
         self._windows: dict[Measure, dict[str, SlidingSum]] = {}
-        self._history: deque[_Movement] = deque()
+        self._history: deque[_Seen] = deque()  # counted movements, oldest first
         self._prices_micro: dict[str, int] = {}
         self._configure(config)
-        # every event by id: the event, its decision and, for a counted withdrawal, its
-        # movement (one map: a second one of a million ids cost a cache miss per withdrawal)
-        self._seen: dict[str, tuple[Event, Decision, _Movement | None]] = {}
-        self._counted: _Movement | None = None  # set by _movement for a counted withdrawal
+        # every event by id (one map: a second one of a million ids cost a cache miss each)
+        self._seen: dict[str, _Seen] = {}
         self._state: dict[str, str] = {}  # withdrawals no longer only requested: sent, cancelled
         self._wallet: dict[str, str] = {}  # the wallet a sent withdrawal left from, if reported
         self.prices: dict[str, Decimal] = {}
@@ -206,7 +230,10 @@ class Monitor:
         self._decimals = {a.code: a.decimals for a in config.assets}
         self._measures = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE}
         for kind in self._measures:
-            self._windows.setdefault(kind, {})
+            if kind[3] is Scope.CUSTOMER:
+                self._windows.setdefault(kind, {})
+            else:
+                self._totals.setdefault(kind, SlidingSum())
         # per asset, for withdrawals and for deposits (keyed without enums, whose hash is a
         # call into Python code)
         self._withdrawals: dict[str, _Route] = {}
@@ -214,19 +241,17 @@ class Monitor:
         for direction in Direction:
             routes = self._withdrawals if direction is Direction.WITHDRAWAL else self._deposits
             for asset in config.assets:
+                kinds = sorted(
+                    (k for k in self._measures if _routed(k[0], k[1], direction, asset.code)),
+                    key=str,
+                )
                 routes[asset.code] = _Route(
                     [
-                        _Step(
-                            r, self._windows[_measure(r)] if r.scope is not Scope.SINGLE else None
-                        )
+                        _Step(r, kinds.index(_measure(r)) if r.scope is not Scope.SINGLE else -1)
                         for r in config.rules
-                        if r.direction is direction and (r.asset is None or r.asset == asset.code)
+                        if _routed(r.direction, r.asset, direction, asset.code)
                     ],
-                    [
-                        (self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER)
-                        for kind in sorted(self._measures, key=str)
-                        if kind[0] is direction and (kind[1] is None or kind[1] == asset.code)
-                    ],
+                    [self._count_of(kind) for kind in kinds],
                     10**asset.decimals,
                 )
         self._retention = micros(_EPOCH + config.retention)
@@ -234,16 +259,22 @@ class Monitor:
         self._future = micros(_EPOCH + config.max_future)
         self._forget_every = self._retention // 8
 
+    def _count_of(self, kind: Measure) -> _Count:
+        if kind[3] is Scope.CUSTOMER:
+            return _Count(None, self._windows[kind], kind[2])
+        return _Count(self._totals[kind], None, kind[2])
+
     def reconfigure(self, config: Config) -> None:
         """Apply edited thresholds; windows a new rule needs are rebuilt from the history
         kept for ``retention``, so the edit is exact, not a fresh start."""
         added = {_measure(r) for r in config.rules if r.scope is not Scope.SINGLE} - self._measures
-        for kind in added:
-            self._windows[kind] = {}  # stale if it existed: not kept up to date while unused
+        for kind in added:  # stale if it existed: not kept up to date while unused
+            self._totals.pop(kind, None)
+            self._windows.pop(kind, None)
         self._configure(config)
-        for movement in self._history if added else ():
-            if self._state.get(movement.id) != "cancelled":
-                self._count(movement, only=added)
+        for seen in self._history if added else ():
+            if self._state.get(seen.id) != "cancelled":
+                self._count(seen, only=added)
 
     # -- public ------------------------------------------------------------------------
     def process(self, event: Event, now: datetime | None = None) -> Decision:
@@ -251,8 +282,8 @@ class Monitor:
         event_id = event.id
         earlier = self._seen.get(event_id)
         if earlier is not None:
-            if earlier[0] == event:
-                return earlier[1]
+            if earlier.event == event:
+                return earlier.decision
             return _reject(
                 event_id,
                 "duplicate_conflict",
@@ -290,15 +321,13 @@ class Monitor:
                     customer,
                     amount,
                 )
-                self._seen[event_id] = (event, decision, self._counted)
                 if t > self._latest:
                     self._latest = t
                 return decision
         problem = self._invalid(event, now, t)
         if problem is not None:
-            self._seen[event_id] = (event, problem, None)
+            self._seen[event_id] = _Seen(event, problem, False, t, None)
             return problem
-        self._counted = None
         if isinstance(event, Deposit | WithdrawalRequest):  # valid, but missed the fast path
             route = (self._withdrawals if kind is WithdrawalRequest else self._deposits)[
                 event.asset
@@ -312,44 +341,55 @@ class Monitor:
                 event.customer,
                 event.amount,
             )
-        elif isinstance(event, WithdrawalCancelled):
-            decision = self._cancel(event)
-        elif isinstance(event, WithdrawalSent):
-            decision = self._sent(event)
-        elif isinstance(event, Price):
-            self.prices[event.asset] = event.jpy
-            self._prices_micro[event.asset] = to_micro_yen(event.jpy)
-            decision = _decided(event.id, Action.ALLOW)
-        elif isinstance(event, Balance):
-            self.balances[(event.wallet, event.asset)] = event.amount
-            decision = _decided(event.id, Action.ALLOW)
-        elif isinstance(event, HaltOrder):
-            decision = self._order_halt(event)
-        else:  # pragma: no cover - every event type is handled above
-            raise TypeError(f"not an event: {event!r}")
-        self._seen[event_id] = (event, decision, self._counted)
+        else:
+            decision = self._other(event)
+            self._seen[event_id] = _Seen(event, decision, False, t, None)
         if t > self._latest:
             self._latest = t
         return decision
+
+    def _other(self, event: Event) -> Decision:
+        """Decide a valid event other than a deposit or withdrawal request."""
+        if isinstance(event, WithdrawalCancelled):
+            return self._cancel(event)
+        if isinstance(event, WithdrawalSent):
+            return self._sent(event)
+        if isinstance(event, Price):
+            self.prices[event.asset] = event.jpy
+            self._prices_micro[event.asset] = to_micro_yen(event.jpy)
+            return _decided(event.id, Action.ALLOW)
+        if isinstance(event, Balance):
+            self.balances[(event.wallet, event.asset)] = event.amount
+            return _decided(event.id, Action.ALLOW)
+        if isinstance(event, HaltOrder):
+            return self._order_halt(event)
+        raise TypeError(f"not an event: {event!r}")  # pragma: no cover - all handled above
 
     def outflows(self, asset: str) -> list[tuple[int, int]]:
         """Return ``(time µs, units)`` of the withdrawals of ``asset`` still counted (not
         cancelled), over the retained history — the input of the hot-wallet cap."""
         state = self._state
         return [
-            (m.time, m.units)
-            for m in self._history
-            if m.withdrawal and m.asset == asset and state.get(m.id) != "cancelled"
+            (seen.time, movement.amount)
+            for seen in self._history
+            if type(movement := seen.movement) is WithdrawalRequest
+            and movement.asset == asset
+            and state.get(movement.id) != "cancelled"
         ]
 
     def outflows_by_wallet(self, asset: str) -> dict[str, list[tuple[int, int]]]:
         """Return, per wallet, ``(time µs of the request, units)`` of the sent withdrawals of
         ``asset`` whose wallet was reported, over the retained history."""
         flows: dict[str, list[tuple[int, int]]] = {}
-        for m in self._history:
-            wallet = self._wallet.get(m.id) if m.withdrawal and m.asset == asset else None
-            if wallet and self._state.get(m.id) == "sent":
-                flows.setdefault(wallet, []).append((m.time, m.units))
+        for seen in self._history:
+            movement = seen.movement
+            wallet = (
+                self._wallet.get(movement.id)
+                if type(movement) is WithdrawalRequest and movement.asset == asset
+                else None
+            )
+            if wallet and self._state.get(movement.id) == "sent":
+                flows.setdefault(wallet, []).append((seen.time, movement.amount))
         return flows
 
     def knows(self, event_id: str) -> bool:
@@ -372,7 +412,10 @@ class Monitor:
         (base units, or JPY as ``Decimal``)."""
         rule = next(r for r in self.config.rules if r.code == rule_code)
         assert rule.window is not None
-        window = self._windows.get(_measure(rule), {}).get(key)
+        kind = _measure(rule)
+        window = (
+            self._totals.get(kind) if kind not in self._windows else self._windows[kind].get(key)
+        )
         t = micros(at)
         total = window.total(t - micros(_EPOCH + rule.window), t) if window else 0
         return from_micro_yen(total) if rule.in_jpy else total
@@ -462,18 +505,20 @@ class Monitor:
         customer: str,
         units: int,
     ) -> Decision:
-        """Decide a valid deposit or withdrawal request and count it (the fields are passed
-        in, read once); a counted withdrawal's movement is left in :attr:`_counted`."""
-        self._counted = None
+        """Decide a valid deposit or withdrawal request, count it and remember it by id (the
+        fields are passed in, read once)."""
         if withdrawal and self.halts:
             refused = self._halted(event)  # type: ignore[arg-type]
             if refused is not None:
+                self._seen[event_id] = _Seen(event, refused, False, t, None)
                 return refused
         if t - self._last_forget > self._forget_every:
             self._forget(t)
         asset = event.asset
         price = self._prices_micro.get(asset)
         jpy = units * price // route.scale if price is not None else None
+        counts = route.counts
+        found = [count.find(customer) for count in counts]  # once, to evaluate and count
         reasons: list[Reason] = []
         worst = 0
         halting: list[str] | None = None
@@ -494,24 +539,14 @@ class Monitor:
                 observed = jpy
             else:
                 observed = units
-            windows = step.windows
-            if windows is not None:
-                window = windows.get(customer if step.per_customer else "")
+            if step.measure >= 0:
+                window = found[step.measure]
                 if window is not None:
                     observed += window.total(t - step.length, t)
             if observed >= step.limit:
                 shown = from_micro_yen(observed) if step.in_jpy else observed
                 reasons.append(
-                    _new_tuple(
-                        Reason,
-                        (
-                            step.code,
-                            f"{step.before}{shown}{step.after}",
-                            step.rule,
-                            shown,
-                            step.shown_limit,
-                        ),
-                    )
+                    reached(step.code, step.before, shown, step.after, step.rule, step.shown_limit)
                 )
                 if step.level > worst:
                     worst = step.level
@@ -520,59 +555,45 @@ class Monitor:
                         halting = []
                     halting.append(step.rule)
         halts = self._start_halts(event, halting) if halting else ()
-        if not (withdrawal and worst == 3):
-            movement = _Movement(event_id, t, withdrawal, asset, customer, units, jpy)
-            self._history.append(movement)
-            for windows, in_jpy, per_customer in route.counts:
-                value = jpy if in_jpy else units
+        decision = _decided(event_id, _ACTIONS[worst], tuple(reasons), halts)
+        counted = not (withdrawal and worst == 3)
+        seen = self._seen[event_id] = _Seen(event, decision, counted, t, jpy)
+        if counted:
+            self._history.append(seen)
+            for n, count in enumerate(counts):
+                value = jpy if count.in_jpy else units
                 if value is None:
                     continue
-                key = customer if per_customer else ""
-                window = windows.get(key)
+                window = found[n]
                 if window is None:
-                    window = windows[key] = SlidingSum()
+                    assert count.windows is not None  # all customers' window always exists
+                    window = count.windows[customer] = SlidingSum()
                 window.add(t, value)
-            if withdrawal:
-                self._counted = movement
-        return _decided(event_id, _ACTIONS[worst], tuple(reasons), halts)
+        return decision
 
-    def _count(
-        self, movement: _Movement, only: set[Measure] | None = None, cancel: bool = False
-    ) -> None:
-        if only is not None:
-            direction = movement.direction
-            for kind in only:
-                if kind[0] is not direction:
-                    continue
-                if kind[1] is not None and kind[1] != movement.asset:
-                    continue
-                self._count_into(
-                    movement, self._windows[kind], kind[2], kind[3] is Scope.CUSTOMER, cancel
-                )
-            return
-        routes = self._withdrawals if movement.withdrawal else self._deposits
-        for windows, in_jpy, per_customer in routes[movement.asset].counts:
-            self._count_into(movement, windows, in_jpy, per_customer, cancel)
-
-    @staticmethod
-    def _count_into(
-        movement: _Movement,
-        windows: dict[str, SlidingSum],
-        in_jpy: bool,
-        per_customer: bool,
-        cancel: bool,
-    ) -> None:
-        value = movement.jpy if in_jpy else movement.units
-        if value is None:
-            return
-        key = movement.customer if per_customer else ""
-        window = windows.get(key)
-        if window is None:
-            window = windows[key] = SlidingSum()
-        if cancel:
-            window.cancel(movement.time, value)
-        else:
-            window.add(movement.time, value)
+    def _count(self, seen: _Seen, only: set[Measure] | None = None, cancel: bool = False) -> None:
+        """Count a remembered movement again (into the measures ``only``, when a
+        reconfiguration added them), or take it out of its windows (``cancel``)."""
+        movement = seen.movement
+        withdrawal = type(movement) is WithdrawalRequest
+        direction = Direction.WITHDRAWAL if withdrawal else Direction.DEPOSIT
+        for kind in self._measures if only is None else only:
+            if not _routed(kind[0], kind[1], direction, movement.asset):
+                continue
+            value = seen.jpy if kind[2] else movement.amount
+            if value is None:
+                continue
+            if kind[3] is Scope.CUSTOMER:
+                windows = self._windows[kind]
+                window = windows.get(movement.customer)
+                if window is None:
+                    window = windows[movement.customer] = SlidingSum()
+            else:
+                window = self._totals[kind]
+            if cancel:
+                window.cancel(seen.time, value)
+            else:
+                window.add(seen.time, value)
 
     def _start_halts(
         self, event: Deposit | WithdrawalRequest, codes: list[str]
@@ -604,13 +625,15 @@ class Monitor:
         self.halts[halt.id] = halt
         return Decision(event.id, Action.HALT, (reason,), (halt,))
 
-    def _counted_withdrawal(self, withdrawal: str) -> _Movement | None:
+    def _counted_withdrawal(self, withdrawal: str) -> _Seen | None:
         seen = self._seen.get(withdrawal)
-        return seen[2] if seen is not None else None
+        if seen is None or not seen.counted or type(seen.event) is not WithdrawalRequest:
+            return None
+        return seen
 
     def _cancel(self, event: WithdrawalCancelled) -> Decision:
-        movement = self._counted_withdrawal(event.withdrawal)
-        if movement is None:
+        counted = self._counted_withdrawal(event.withdrawal)
+        if counted is None:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
@@ -621,13 +644,13 @@ class Monitor:
                 "not_cancellable",
                 f"withdrawal {event.withdrawal} is already {state}",
             )
-        self._count(movement, cancel=True)
+        self._count(counted, cancel=True)
         self._state[event.withdrawal] = "cancelled"
         return _decided(event.id, Action.ALLOW)
 
     def _sent(self, event: WithdrawalSent) -> Decision:
-        movement = self._counted_withdrawal(event.withdrawal)
-        if movement is None:
+        counted = self._counted_withdrawal(event.withdrawal)
+        if counted is None:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
@@ -646,9 +669,16 @@ class Monitor:
         history = self._history
         while history and history[0].time <= boundary:
             history.popleft()
+        for total in self._totals.values():
+            total.forget(boundary)
         for windows in self._windows.values():
-            for window in windows.values():
+            emptied = []
+            for customer, window in windows.items():
                 window.forget(boundary)
+                if window.empty():
+                    emptied.append(customer)
+            for customer in emptied:  # a customer gone quiet holds no memory
+                del windows[customer]
 
 
 #: Named tuples are made with ``tuple.__new__``, in C: their own constructor is Python code,
@@ -661,6 +691,12 @@ def _decided(
 ) -> Decision:
     """Return the decision (see :data:`_new_tuple`)."""
     return _new_tuple(Decision, (event, action, reasons, halts))
+
+
+def _routed(direction: Direction, asset: str | None, to: Direction, of: str) -> bool:
+    """Return whether a rule or measure of ``direction`` and ``asset`` (None: all assets)
+    applies to movements of asset ``of`` going ``to``."""
+    return direction is to and (asset is None or asset == of)
 
 
 def _field(event: object, name: str) -> object:

@@ -110,6 +110,24 @@ def test_a_torn_last_line_is_ignored() -> None:
     assert len(decisions) == 1
 
 
+def test_a_commit_is_one_line_and_a_torn_commit_is_ignored_whole(tmp_path: Path) -> None:
+    with open(tmp_path / "journal.jsonl", "ab") as file:
+        journal = Journal(file)
+        for event in stream()[:3]:
+            journal.event(event)
+        assert journal.commit() == 3
+        for event in stream()[3:]:
+            journal.event(event)
+        assert journal.commit() == 5
+    lines = (tmp_path / "journal.jsonl").read_bytes().splitlines(True)
+    assert len(lines) == 2
+    _, whole = replay(CONFIG, lines)
+    assert [d.event for d in whole] == [e.id for e in stream()]
+    # the process died while writing the second commit: none of it was acknowledged
+    _, torn = replay(CONFIG, [lines[0], lines[1][:-9]])
+    assert [d.event for d in torn] == ["p", "d", "w1"]
+
+
 WORKER = textwrap.dedent(
     """
     import sys

@@ -4,6 +4,7 @@ decider process: every check still answered, the process replaced."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -81,8 +82,8 @@ def check(port: int, token: str, n: int) -> tuple[str, str] | None:
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             decision = json.loads(response.read())
-    except (urllib.error.URLError, ConnectionError, OSError):
-        return None
+    except (urllib.error.URLError, http.client.HTTPException, OSError):
+        return None  # the server died before answering: nothing was acknowledged
     return decision["action"], ",".join(r["code"] for r in decision["reasons"])
 
 

@@ -277,11 +277,15 @@ class _Checkpoints:
         self.stop = stop
         self.lock = threading.Lock()  # one checkpoint at a time
         self.due = threading.Event()
+        self.thread: threading.Thread | None = None
         if connections["default"].vendor != "sqlite":
             return  # nothing to do: the thread never asks for a restart
         with connections["default"].cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
-        threading.Thread(target=self._copy, name="mamori-decider-checkpoint", daemon=True).start()
+        self.thread = threading.Thread(
+            target=self._copy, name="mamori-decider-checkpoint", daemon=True
+        )
+        self.thread.start()
 
     def _copy(self) -> None:
         while not self.stop.wait(0.25):

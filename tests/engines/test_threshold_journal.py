@@ -27,8 +27,10 @@ from mamori.engines.threshold import (
     WithdrawalCancelled,
     WithdrawalRequest,
     WithdrawalSent,
+    checked_row,
     replay,
 )
+from mamori.engines.threshold.codec import narrow
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 CONFIG = Config(
@@ -102,6 +104,38 @@ def test_batches_handed_to_the_writer_thread_land_in_order_and_replay_the_same(
         assert journal.commit() == 0
     _, again = replay(CONFIG, (tmp_path / "journal.jsonl").read_bytes().splitlines(True))
     assert again == first
+
+
+def test_the_monitor_journals_what_it_decides_as_the_journal_would(tmp_path: Path) -> None:
+    """Rows made by the monitor while deciding equal the journal's own rows of the same
+    events; a resend, a reused id and an unusable time add none; amounts wider than 64 bits
+    are written as digits and come back exact."""
+    now = T0 + timedelta(minutes=1)
+    wide = WithdrawalRequest("w9", T0 + timedelta(seconds=7), "c2", "ETH", 20 * 10**18, "0xdef")
+    events = [*stream(), wide]
+    odd = [
+        stream()[2],  # a resend: changes nothing
+        Deposit("d", T0, "c1", "ETH", 1),  # the id of another event: refused, changes nothing
+        Deposit("naive", datetime(2026, 11, 22, 9, 0), "c1", "ETH", 1),
+        Deposit("late", T0 - timedelta(hours=2), "c1", "ETH", 1),  # refused, remembered
+        Deposit("bad", T0, "c1", "ETH", Decimal("1.5")),  # type: ignore[arg-type]
+    ]
+    monitor, mirror = Monitor(CONFIG), Monitor(CONFIG)
+    with open(tmp_path / "journal.jsonl", "ab") as file:
+        journal = Journal(file)
+        first = [monitor.process(event, now, journal.rows) for event in events + odd]
+        expected = [checked_row(e, now) for e in [*events, odd[3], odd[4]]]
+        assert [narrow(row) for row in journal.rows] == expected
+        assert [mirror.process(e, now) for e in events + odd] == first
+        assert journal.commit() == len(expected)
+    raw = (tmp_path / "journal.jsonl").read_bytes()
+    assert b'"20000000000000000000"' in raw  # wider than 64 bits: its digits
+    rebuilt, again = replay(CONFIG, raw.splitlines(True))
+    assert again == [*first[: len(events)], first[-2], first[-1]]
+    # resends get their first decisions: the events came back exact (else: a conflict)
+    assert rebuilt.process(wide) == first[len(events) - 1]
+    assert rebuilt.process(odd[4]) == first[-1]
+    assert first[-1].codes == ("bad_amount",)
 
 
 def test_a_torn_last_line_is_ignored() -> None:

@@ -16,85 +16,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import IO, Any
 
 import orjson
 
-from mamori.engines.threshold.model import (
-    Balance,
-    Config,
-    Decision,
-    Deposit,
-    Event,
-    HaltOrder,
-    HaltScope,
-    Price,
-    WithdrawalCancelled,
-    WithdrawalRequest,
-    WithdrawalSent,
+from mamori.engines.threshold.codec import (
+    checked_row,
+    event_row,
+    narrow,
+    row_event,
+    unchecked_row,
 )
-from mamori.engines.threshold.monitor import Monitor, micros
+from mamori.engines.threshold.model import Config, Decision, Event
+from mamori.engines.threshold.monitor import Monitor
 
 __all__ = ["Journal", "checked_row", "event_row", "replay", "row_event", "unchecked_row"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LINE = orjson.OPT_APPEND_NEWLINE
-
-
-def event_row(event: Event) -> list[Any]:
-    """Return the compact journal row of ``event``: a type number and its fields in order;
-    times as integer microseconds, amounts and prices as strings."""
-    e: Any = event  # one branch per exact type, checked with ``type() is`` for speed
-    kind = type(e)
-    if kind is WithdrawalRequest:
-        return [1, e.id, micros(e.at), e.customer, e.asset, str(e.amount), e.address]
-    if kind is Deposit:
-        return [0, e.id, micros(e.at), e.customer, e.asset, str(e.amount)]
-    if kind is WithdrawalCancelled:
-        return [2, e.id, micros(e.at), e.withdrawal]
-    if kind is WithdrawalSent:
-        return [3, e.id, micros(e.at), e.withdrawal, *([e.wallet] if e.wallet else [])]
-    if kind is Price:
-        return [4, e.id, micros(e.at), e.asset, str(e.jpy)]
-    if kind is HaltOrder:
-        return [6, e.id, micros(e.at), str(e.scope), e.key, e.source, e.reason]
-    return [5, e.id, micros(e.at), e.wallet, e.asset, str(e.amount)]
-
-
-def row_event(row: list[Any]) -> Event:
-    """Rebuild the event of an :func:`event_row` row."""
-    kind, event_id, at = row[0], row[1], _EPOCH + timedelta(microseconds=row[2])
-    if kind == 1:
-        return WithdrawalRequest(event_id, at, row[3], row[4], int(row[5]), row[6])
-    if kind == 0:
-        return Deposit(event_id, at, row[3], row[4], int(row[5]))
-    if kind == 2:
-        return WithdrawalCancelled(event_id, at, row[3])
-    if kind == 3:
-        return WithdrawalSent(event_id, at, row[3], row[4] if len(row) > 4 else "")
-    if kind == 4:
-        return Price(event_id, at, row[3], Decimal(row[4]))
-    if kind == 6:
-        return HaltOrder(event_id, at, HaltScope(row[3]), row[4], row[5], row[6])
-    return Balance(event_id, at, row[3], row[4], int(row[5]))
-
-
-def checked_row(event: Event, now: datetime | None = None) -> list[Any]:
-    """Return the journal row of ``event`` with the ``now`` it was checked against, if any
-    (marked by adding 10 to the type number and appending ``now`` in microseconds)."""
-    row = event_row(event)
-    if now is not None:
-        row = [row[0] + 10, *row[1:], micros(now)]
-    return row
-
-
-def unchecked_row(row: list[Any]) -> tuple[Event, datetime | None]:
-    """Return the event and the ``now`` of a :func:`checked_row` row."""
-    if row[0] >= 10:
-        return row_event([row[0] - 10, *row[1:-1]]), _EPOCH + timedelta(microseconds=row[-1])
-    return row_event(row), None
 
 
 class Journal:
@@ -110,6 +49,12 @@ class Journal:
         self._writer: ThreadPoolExecutor | None = None  # started by the first commit_behind
         self._behind: list[Future[int]] = []
         self._handed = 0  # rows handed to the writer since the last commit
+
+    @property
+    def rows(self) -> list[list[Any]]:
+        """The rows of the next commit: the same list for the journal's life, so it can be
+        handed to :meth:`~.monitor.Monitor.process` once, to journal what it decides."""
+        return self._rows
 
     def event(self, event: Event, now: datetime | None = None) -> None:
         """Add a processed event (and the ``now`` it was checked against) to the next commit."""
@@ -152,12 +97,17 @@ class Journal:
         return future
 
     def _take(self) -> tuple[bytes, int]:
-        """Return the line of the pending rows and their number, and start anew."""
+        """Return the line of the pending rows and their number, and empty the list."""
         rows = self._rows
         if not rows:
             return b"", 0
-        self._rows = []
-        return orjson.dumps(rows, option=_LINE), len(rows)
+        try:
+            data = orjson.dumps(rows, option=_LINE)
+        except orjson.JSONEncodeError:  # an amount wider than 64 bits: written as its digits
+            data = orjson.dumps([narrow(row) for row in rows], option=_LINE)
+        count = len(rows)
+        rows.clear()
+        return data, count
 
     def _write(self, data: bytes, count: int) -> int:
         if count:

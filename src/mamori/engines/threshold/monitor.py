@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from mamori.engines.threshold.codec import checked_row, from_micros, micros, movement_row
 from mamori.engines.threshold.model import (
     LEVEL_ORDER,
     Action,
@@ -72,26 +73,6 @@ def to_micro_yen(jpy: Decimal) -> int:
 def from_micro_yen(value: int) -> Decimal:
     """Return millionths of a yen as a JPY ``Decimal``."""
     return Decimal(value).scaleb(-6).normalize() if value else Decimal(0)
-
-
-def from_micros(value: int) -> datetime:
-    """Return integer microseconds since the epoch as an aware UTC datetime."""
-    return _EPOCH + timedelta(microseconds=value)
-
-
-def micros(at: datetime) -> int:
-    """Return ``at`` as integer microseconds since the epoch (no float)."""
-    if at.tzinfo is None:
-        raise ValueError("event times must be timezone-aware")
-    delta = at - _EPOCH  # exact: days, seconds and microseconds are integers
-    days = delta.days
-    if days != _DAY[0]:  # the day's microseconds, kept: events mostly share their day
-        _DAY[0], _DAY[1] = days, days * 86_400_000_000
-    return _DAY[1] + delta.seconds * 1_000_000 + delta.microseconds
-
-
-#: The last day :func:`micros` converted, and its microseconds since the epoch.
-_DAY = [0, 0]
 
 
 #: What a window adds up: (direction, asset or None for all assets, in JPY?, scope).
@@ -298,8 +279,16 @@ class Monitor:
                 self._count(seen, only=added)
 
     # -- public ------------------------------------------------------------------------
-    def process(self, event: Event, now: datetime | None = None) -> Decision:
-        """Decide ``event`` (see the module docstring); ``now`` bounds future times."""
+    def process(
+        self, event: Event, now: datetime | None = None, rows: list[list[Any]] | None = None
+    ) -> Decision:
+        """Decide ``event`` (see the module docstring); ``now`` bounds future times.
+
+        Given ``rows`` (a :class:`~.journal.Journal`'s :attr:`~.journal.Journal.rows`), the
+        event's journal row is appended to it unless the event changed nothing: a resend,
+        an id reused with other content, a time that is not one. For a deposit or
+        withdrawal the row is made from the fields read to decide (:func:`.codec.movement_row`).
+        """
         event_id = event.id
         earlier = self._seen.get(event_id)
         if earlier is not None:
@@ -320,10 +309,12 @@ class Monitor:
             # the common case, checked in one go with each field read once (as a plain
             # object: its type is what is checked); anything else gets the full checks below
             withdrawal = kind is WithdrawalRequest
-            amount = _field(event, "amount")
-            customer = _field(event, "customer")
-            asset = _field(event, "asset")
-            route = (self._withdrawals if withdrawal else self._deposits).get(asset)  # type: ignore[call-overload]
+            movement: Any = event  # read untyped: a plain attribute read, no check on reading
+            amount = movement.amount
+            customer = movement.customer
+            asset = movement.asset
+            route = (self._withdrawals if withdrawal else self._deposits).get(asset)
+            checked = None if now is None else micros(now)
             if (
                 route is not None
                 and type(amount) is int
@@ -331,7 +322,7 @@ class Monitor:
                 and type(customer) is str
                 and customer
                 and t >= self._latest - self._lateness
-                and (now is None or t <= micros(now) + self._future)
+                and (checked is None or t <= checked + self._future)
             ):
                 decision = self._movement(
                     event,  # type: ignore[arg-type]
@@ -344,7 +335,29 @@ class Monitor:
                 )
                 if t > self._latest:
                     self._latest = t
+                if rows is not None:
+                    address = movement.address if withdrawal else ""
+                    rows.append(
+                        movement_row(
+                            withdrawal,
+                            event_id,
+                            t,
+                            customer,
+                            asset,
+                            amount,
+                            address,
+                            checked,
+                        )
+                    )
                 return decision
+        decision = self._checked(event, event_id, now, t)
+        if rows is not None:
+            rows.append(checked_row(event, now))
+        return decision
+
+    def _checked(self, event: Event, event_id: str, now: datetime | None, t: int) -> Decision:
+        """Decide an event that missed the fast path of :meth:`process`, with every check."""
+        kind = type(event)
         problem = self._invalid(event, now, t)
         if problem is not None:
             self._seen[event_id] = _Seen(event, problem, False, t, None)

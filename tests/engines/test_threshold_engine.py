@@ -475,3 +475,26 @@ def test_the_cap_says_what_to_sweep_or_refill_and_spread_finds_a_heavy_wallet() 
     heavy = over_share({"hot": 100, "cold-1": 700, "cold-2": 200}, Decimal("0.6"))
     assert heavy == [("cold-1", Decimal("0.7"))]
     assert over_share({"a": 60, "b": 40}, Decimal("0.6")) == []  # exactly at the share
+
+
+def test_a_decision_is_a_value_that_cannot_change() -> None:
+    import copy
+    import pickle
+
+    from mamori.engines.native import compiled
+    from mamori.engines.threshold import Decision, Reason, decision
+
+    held = Decision("w1", Action.HOLD, (Reason("threshold.hold", "over", "r"),))
+    same = Decision("w1", Action.HOLD, (Reason("threshold.hold", "over", "r"),))
+    assert held == same and hash(held) == hash(same)
+    assert (held != same) is False  # its own __ne__
+    assert held != Decision("w1", Action.ALLOW) and held != ("w1", Action.HOLD)
+    assert held.codes == ("threshold.hold",)
+    assert pickle.loads(pickle.dumps(held)) == held == copy.deepcopy(held)
+    more = held.replace(reasons=(*held.reasons, Reason("destination.new", "fresh address")))
+    assert more.codes == ("threshold.hold", "destination.new") and held.codes == ("threshold.hold",)
+    assert held.replace(action=Action.REJECT).action is Action.REJECT
+    assert "Decision(event='w1', action=" in repr(held)
+    if compiled(decision):  # compiled, a decision's fields cannot be set
+        with pytest.raises(AttributeError):
+            held.action = Action.ALLOW  # type: ignore[misc]

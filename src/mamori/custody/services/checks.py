@@ -60,9 +60,9 @@ def check_withdrawal(
         if verdict is not None and verdict.action == "hold":
             extra = engine.Reason(verdict.code, verdict.message)
             if decision.action is engine.Action.ALLOW:
-                decision = decision._replace(action=engine.Action.HOLD)
+                decision = decision.replace(action=engine.Action.HOLD)
             if decision.action is engine.Action.HOLD:
-                decision = decision._replace(reasons=(*decision.reasons, extra))
+                decision = decision.replace(reasons=(*decision.reasons, extra))
         approval = None
         if decision.action is engine.Action.HOLD:
             held = HeldWithdrawal.objects.filter(event_id=request_id).select_related("approval")

@@ -12,6 +12,7 @@ from mamori.engines.threshold.cap import (
     learn_expected_outflow,
     over_share,
 )
+from mamori.engines.threshold.decision import Decision
 from mamori.engines.threshold.journal import (
     Journal,
     checked_row,
@@ -26,7 +27,6 @@ from mamori.engines.threshold.model import (
     Balance,
     Config,
     ConfigError,
-    Decision,
     Deposit,
     Direction,
     Event,

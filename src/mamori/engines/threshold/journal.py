@@ -28,7 +28,8 @@ from mamori.engines.threshold.codec import (
     row_event,
     unchecked_row,
 )
-from mamori.engines.threshold.model import Config, Decision, Event
+from mamori.engines.threshold.decision import Decision
+from mamori.engines.threshold.model import Config, Event
 from mamori.engines.threshold.monitor import Monitor
 
 __all__ = ["Journal", "checked_row", "event_row", "replay", "row_event", "unchecked_row"]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
 
 from mamori.engines.threshold.reason import Reason
 
@@ -23,7 +22,6 @@ __all__ = [
     "Balance",
     "Config",
     "ConfigError",
-    "Decision",
     "Deposit",
     "Direction",
     "Event",
@@ -315,21 +313,3 @@ class Halt:
         if self.scope is HaltScope.CUSTOMER:
             return event.customer == self.key
         return False
-
-
-class Decision(NamedTuple):
-    """The decision for one event, with machine-readable reasons and halts it started.
-
-    A named tuple rather than a dataclass: one is made per event, and this is the cheapest
-    immutable record Python has.
-    """
-
-    event: str
-    action: Action
-    reasons: tuple[Reason, ...] = ()
-    halts: tuple[Halt, ...] = ()
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        """Return the reason codes, for quick comparison."""
-        return tuple(r.code for r in self.reasons)

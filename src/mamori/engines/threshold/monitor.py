@@ -31,12 +31,12 @@ from decimal import Decimal
 from typing import Any
 
 from mamori.engines.threshold.codec import checked_row, from_micros, micros, movement_row
+from mamori.engines.threshold.decision import Decision
 from mamori.engines.threshold.model import (
     LEVEL_ORDER,
     Action,
     Balance,
     Config,
-    Decision,
     Deposit,
     Direction,
     Event,
@@ -391,10 +391,10 @@ class Monitor:
         if isinstance(event, Price):
             self.prices[event.asset] = event.jpy
             self._prices_micro[event.asset] = to_micro_yen(event.jpy)
-            return _decided(event.id, Action.ALLOW)
+            return Decision(event.id, Action.ALLOW)
         if isinstance(event, Balance):
             self.balances[(event.wallet, event.asset)] = event.amount
-            return _decided(event.id, Action.ALLOW)
+            return Decision(event.id, Action.ALLOW)
         if isinstance(event, HaltOrder):
             return self._order_halt(event)
         raise TypeError(f"not an event: {event!r}")  # pragma: no cover - all handled above
@@ -592,7 +592,7 @@ class Monitor:
                         halting = []
                     halting.append(step.rule)
         halts = self._start_halts(event, halting) if halting else ()
-        decision = _decided(event_id, _ACTIONS[worst], reasons, halts)
+        decision = Decision(event_id, _ACTIONS[worst], reasons, halts)
         counted = not (withdrawal and worst == 3)
         seen = self._seen[event_id] = _Seen(event, decision, counted, t, jpy)
         if counted:
@@ -683,7 +683,7 @@ class Monitor:
             )
         self._count(counted, cancel=True)
         self._state[event.withdrawal] = "cancelled"
-        return _decided(event.id, Action.ALLOW)
+        return Decision(event.id, Action.ALLOW)
 
     def _sent(self, event: WithdrawalSent) -> Decision:
         counted = self._counted_withdrawal(event.withdrawal)
@@ -697,7 +697,7 @@ class Monitor:
         self._state[event.withdrawal] = "sent"
         if event.wallet:
             self._wallet[event.withdrawal] = event.wallet
-        return _decided(event.id, Action.ALLOW)
+        return Decision(event.id, Action.ALLOW)
 
     def _forget(self, t: int) -> None:
         """Drop what no accepted event's window can reach any more (bounded memory)."""
@@ -718,18 +718,6 @@ class Monitor:
                     emptied.append(customer)
             for customer in emptied:  # a customer gone quiet holds no memory
                 del windows[customer]
-
-
-#: Named tuples are made with ``tuple.__new__``, in C: their own constructor is Python code,
-#: which costs the compiled monitor more than the rest of a decision.
-_new_tuple = tuple.__new__
-
-
-def _decided(
-    event: str, action: Action, reasons: tuple[Reason, ...] = (), halts: tuple[Halt, ...] = ()
-) -> Decision:
-    """Return the decision (see :data:`_new_tuple`)."""
-    return _new_tuple(Decision, (event, action, reasons, halts))
 
 
 def _routed(direction: Direction, asset: str | None, to: Direction, of: str) -> bool:

@@ -56,6 +56,9 @@ class Reason:
     def __hash__(self) -> int:
         return hash(self._key())
 
+    def __reduce__(self) -> tuple[type[Reason], tuple[object, ...]]:
+        return (Reason, self._key())
+
     def __repr__(self) -> str:
         return (
             f"Reason(code={self.code!r}, message={self.message!r}, rule={self.rule!r}, "

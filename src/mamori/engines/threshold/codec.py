@@ -42,7 +42,7 @@ __all__ = [
     "unchecked_row",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 #: Integers outside [_LOWEST, _HIGHEST] are written as strings (orjson's range).
 _LOWEST: Final = -(2**63)
 _HIGHEST: Final = 2**64 - 1
@@ -55,9 +55,12 @@ def from_micros(value: int) -> datetime:
 
 def micros(at: datetime) -> int:
     """Return ``at`` as integer microseconds since the epoch (no float)."""
-    if at.tzinfo is None:
-        raise ValueError("event times must be timezone-aware")
-    delta = at - _EPOCH  # exact: days, seconds and microseconds are integers
+    try:
+        delta = at - _EPOCH  # exact: days, seconds and microseconds are integers
+    except TypeError:
+        if isinstance(at, datetime) and at.tzinfo is None:
+            raise ValueError("event times must be timezone-aware") from None
+        raise
     days = delta.days
     if days != _DAY[0]:  # the day's microseconds, kept: events mostly share their day
         _DAY[0], _DAY[1] = days, days * 86_400_000_000
@@ -65,7 +68,7 @@ def micros(at: datetime) -> int:
 
 
 #: The last day :func:`micros` converted, and its microseconds since the epoch.
-_DAY = [0, 0]
+_DAY: Final = [0, 0]
 
 
 def narrow(row: list[Any]) -> list[Any]:

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from mamori.engines.threshold.codec import checked_row, from_micros, micros, movement_row
 from mamori.engines.threshold.decision import Decision
@@ -56,8 +56,11 @@ from mamori.engines.threshold.window import SlidingSum
 
 __all__ = ["MICRO_YEN", "Monitor", "from_micro_yen", "from_micros", "micros", "to_micro_yen"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+#: The event classes of the fast path, as names the compiled module holds itself (an imported
+#: name is looked up in the module's dictionary each time it is read)
+_WITHDRAWAL_REQUEST: Final = WithdrawalRequest
+_DEPOSIT: Final = Deposit
 #: JPY values are counted in millionths of a yen.
 MICRO_YEN = 1_000_000
 
@@ -305,10 +308,10 @@ class Monitor:
         except (TypeError, ValueError, AttributeError) as exc:
             return _reject(event_id, "bad_time", f"event time is not usable: {exc}")
         kind = type(event)
-        if kind is WithdrawalRequest or kind is Deposit:
+        withdrawal = kind is _WITHDRAWAL_REQUEST
+        if withdrawal or kind is _DEPOSIT:
             # the common case, checked in one go with each field read once (as a plain
             # object: its type is what is checked); anything else gets the full checks below
-            withdrawal = kind is WithdrawalRequest
             movement: Any = event  # read untyped: a plain attribute read, no check on reading
             amount = movement.amount
             customer = movement.customer
@@ -731,7 +734,8 @@ def _field(event: object, name: str) -> object:
     return getattr(event, name, None)
 
 
-_ACTIONS = {0: Action.ALLOW, 1: Action.ALLOW, 2: Action.HOLD, 3: Action.HALT}
+#: The action of the strictest level reached (none, notify, hold, halt).
+_ACTIONS: Final = (Action.ALLOW, Action.ALLOW, Action.HOLD, Action.HALT)
 
 
 def _reject(event_id: str, code: str, message: str) -> Decision:

@@ -58,8 +58,7 @@ class SlidingSum:
         index = bisect_right(times, time, self.start)
         times.insert(index, time)
         cum.insert(index + 1, cum[index] + amount)
-        for j in range(index + 2, len(cum)):
-            cum[j] += amount
+        _shift(cum, index + 2, amount)
 
     def _lists(self) -> list[int]:
         """Move the single entry into the sorted lists, and return the times."""
@@ -130,3 +129,10 @@ class SlidingSum:
         times = self.times
         held = self.one if times is None else self.start < len(times)
         return not held and (self.cancelled is None or self.cancelled.empty())
+
+
+def _shift(sums: list[int], start: int, amount: int) -> None:
+    """Add ``amount`` to the prefix sums from ``start`` on (after a late entry), typed so
+    that the compiled loop adds machine integers instead of calling into Python's."""
+    for j in range(start, len(sums)):
+        sums[j] = sums[j] + amount

@@ -39,6 +39,7 @@ __all__ = [
     "movement_row",
     "narrow",
     "row_event",
+    "span_micros",
     "unchecked_row",
 ]
 
@@ -69,6 +70,11 @@ def micros(at: datetime) -> int:
 
 #: The last day :func:`micros` converted, and its microseconds since the epoch.
 _DAY: Final = [0, 0]
+
+
+def span_micros(span: timedelta) -> int:
+    """Return the length of ``span`` in integer microseconds (a window, a bound)."""
+    return micros(_EPOCH + span)
 
 
 def narrow(row: list[Any]) -> list[Any]:

@@ -26,11 +26,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from mamori.engines.threshold.codec import checked_row, from_micros, micros, movement_row
+from mamori.engines.threshold.codec import (
+    checked_row,
+    from_micros,
+    micros,
+    movement_row,
+    span_micros,
+)
 from mamori.engines.threshold.decision import Decision
 from mamori.engines.threshold.model import (
     LEVEL_ORDER,
@@ -56,7 +62,6 @@ from mamori.engines.threshold.window import SlidingSum
 
 __all__ = ["MICRO_YEN", "Monitor", "from_micro_yen", "from_micros", "micros", "to_micro_yen"]
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 #: The event classes of the fast path, as names the compiled module holds itself (an imported
 #: name is looked up in the module's dictionary each time it is read)
 _WITHDRAWAL_REQUEST: Final = WithdrawalRequest
@@ -131,7 +136,7 @@ class _Step:
         self.in_jpy = rule.in_jpy
         # base units, or millionths of a yen
         self.limit = to_micro_yen(rule.limit_jpy) if rule.limit_jpy is not None else int(rule.limit)
-        self.length = micros(_EPOCH + rule.window) if rule.window else 0  # µs; 0: single
+        self.length = span_micros(rule.window) if rule.window else 0  # µs; 0: single
         self.count = count  # the measure its window is in; None: a single amount
         self.level = LEVEL_ORDER[rule.level]
         self.code = f"threshold.{rule.level}"
@@ -259,9 +264,9 @@ class Monitor:
                     list(counts.values()),
                     10**asset.decimals,
                 )
-        self._retention = micros(_EPOCH + config.retention)
-        self._lateness = micros(_EPOCH + config.max_lateness)
-        self._future = micros(_EPOCH + config.max_future)
+        self._retention = span_micros(config.retention)
+        self._lateness = span_micros(config.max_lateness)
+        self._future = span_micros(config.max_future)
         self._forget_every = self._retention // 8
 
     def _count_of(self, kind: Measure) -> _Count:
@@ -454,7 +459,7 @@ class Monitor:
             self._totals.get(kind) if kind not in self._windows else self._windows[kind].get(key)
         )
         t = micros(at)
-        total = window.total(t - micros(_EPOCH + rule.window), t) if window else 0
+        total = window.total(t - span_micros(rule.window), t) if window else 0
         return from_micro_yen(total) if rule.in_jpy else total
 
     # -- validation ----------------------------------------------------------------------

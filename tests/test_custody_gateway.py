@@ -197,6 +197,41 @@ def test_a_check_that_fails_in_a_batch_is_answered_by_the_endpoint(desk, monkeyp
     assert MonitorRecord.objects.filter(event_id="f1").count() == 1
 
 
+def test_a_check_that_fails_in_a_batch_leaves_the_others_decided_once(desk, monkeypatch) -> None:
+    real = checks.check_withdrawal
+    calls = []
+
+    def fails_f2(request_id, *args, **kwargs):
+        calls.append(request_id)
+        if request_id == "f2":
+            raise RuntimeError("the database went away")
+        return real(request_id, *args, **kwargs)
+
+    monkeypatch.setattr(checks, "check_withdrawal", fails_f2)
+    secret = desk["token"].secret
+    batch = [
+        decider.Check(
+            secret, json.dumps(body(f"f{i}", BTC, customer=f"k{i}")).encode(), f"{i:032x}", None
+        )
+        for i in (1, 2, 3)
+    ]
+    answers = decider.decide_batch(batch)
+    # the batch's transaction failed with f2, then each check was decided alone
+    assert calls == ["f1", "f2", "f1", "f2", "f3"]
+    assert answers[1] is None  # Django's endpoint answers it
+    assert [json.loads(answers[i])["action"] for i in (0, 2)] == ["allow", "allow"]
+    records = MonitorRecord.objects.filter(kind="event").order_by("pk")
+    assert [r.event_id for r in records] == ["f1", "f3"]
+    logged = Entry.objects.filter(object_type="custody.monitorrecord").order_by("position")
+    # the configuration's record, then one entry each for f1 and f3, under their requests
+    config = MonitorRecord.objects.get(kind="config")
+    assert [e.object_id for e in logged] == [str(r.pk) for r in (config, *records)]
+    assert [e.request_id for e in logged][1:] == [f"{1:032x}", f"{3:032x}"]
+    # the monitor in memory forgot what the failed transaction decided
+    current = monitor.current()
+    assert current.knows("f1") and current.knows("f3") and not current.knows("f2")
+
+
 def test_a_decider_process_that_cannot_be_reached_leaves_the_deciding_to_the_worker(
     desk, tmp_path
 ) -> None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from mamori.engines.merkle import Frontier, bulk
 from mamori.engines.merkle import inclusion_proof as merkle_inclusion_proof
@@ -233,9 +233,9 @@ def inclusion_proof(reader: DbNodes, index: int, tree_size: int) -> list[bytes]:
     return merkle_inclusion_proof(reader, index, tree_size)
 
 
-def _lock(cursor: Any) -> None:
+def _lock(cursor: Any, vendor: str) -> None:
     """Serialise appenders. SQLite transactions here begin IMMEDIATE, which is the lock."""
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
@@ -256,8 +256,8 @@ def frontier_hashes(reader: DbNodes, tree_size: int) -> list[bytes]:
     return hashes
 
 
-def _cache_key() -> tuple[str, str]:
-    return connection.alias, str(connection.settings_dict["NAME"])
+def _cache_key(db: Any) -> tuple[str, str]:
+    return db.alias, str(db.settings_dict["NAME"])
 
 
 def _tip(cursor: Any) -> tuple[int, bytes]:
@@ -269,12 +269,12 @@ def _tip(cursor: Any) -> tuple[int, bytes]:
     return int(row[0]) + int(row[1]), bytes(row[2])[-32:]
 
 
-def _frontier(cursor: Any, tree_size: int, last_leaf: bytes) -> Frontier:
+def _frontier(cursor: Any, key: tuple[str, str], tree_size: int, last_leaf: bytes) -> Frontier:
     """Return the frontier at ``tree_size``: this thread's last one — if the log still holds
     the entry it ended with — brought forward over what others appended since, or rebuilt
     from the stored tree."""
     cached = getattr(_cache, "frontier", None)
-    if cached is not None and cached[0] == _cache_key() and cached[1] <= tree_size:
+    if cached is not None and cached[0] == key and cached[1] <= tree_size:
         known, hashes, known_last = cached[1], cached[2], cached[3]
         if known == tree_size and known_last == last_leaf:
             return Frontier(tree_size, hashes)
@@ -290,23 +290,39 @@ def _frontier(cursor: Any, tree_size: int, last_leaf: bytes) -> Frontier:
     return Frontier(tree_size, frontier_hashes(DbNodes(cursor), tree_size))
 
 
-def _remember(frontier: Frontier, last_leaf: bytes) -> None:
+def _remember(key: tuple[str, str], frontier: Frontier, last_leaf: bytes) -> None:
     """Keep this thread's frontier for its next append — at once, not at commit: the next
     append uses it only if the stored log still ends where it ends (same size, same last
     leaf), so the frontier of a rolled-back append is never used, and the appends of one long
     transaction each cost the same instead of re-reading everything appended before them."""
-    _cache.frontier = (_cache_key(), frontier.size, list(frontier.hashes), last_leaf)
+    _cache.frontier = (key, frontier.size, list(frontier.hashes), last_leaf)
+
+
+_INSERT_RUN = (
+    "INSERT INTO auditlog_run (first, count, bodies, leaves, nodes) VALUES (%s, %s, %s, %s, %s)"
+)
+_INSERT_NODE = "INSERT INTO auditlog_node (level, position, hash) VALUES (%s, %s, %s)"
+#: The two inserts of an append, by whether the database is SQLite (placeholders ``?``).
+_INSERTS = {
+    False: (_INSERT_RUN, _INSERT_NODE),
+    True: (_INSERT_RUN.replace("%s", "?"), _INSERT_NODE.replace("%s", "?")),
+}
 
 
 def append(entries: Sequence[PreparedEntry]) -> list[int]:
     """Append ``entries`` in order; return their positions."""
     if not entries:
         return []
-    with transaction.atomic():
-        cursor = raw_cursor()
-        _lock(cursor)
+    # inside a caller's transaction, part of it (no savepoint of its own: if an append fails,
+    # the caller's transaction cannot commit, so a change is never kept without its entry)
+    with transaction.atomic(savepoint=False):
+        db = connections[DEFAULT_DB_ALIAS]  # looked up once: each look-up costs microseconds
+        db.ensure_connection()
+        cursor = db.connection.cursor()
+        _lock(cursor, db.vendor)
+        key = _cache_key(db)
         start, last_leaf = _tip(cursor)
-        frontier = _frontier(cursor, start, last_leaf)
+        frontier = _frontier(cursor, key, start, last_leaf)
         run_rows, node_rows = [], []
         for first, count in pieces(start, len(entries)):
             bodies = [
@@ -324,19 +340,11 @@ def append(entries: Sequence[PreparedEntry]) -> list[int]:
                 else:
                     node_rows.append(node)
             run_rows.append((first, count, joined, leaf_blob, b"".join(inner)))
-        cursor.executemany(
-            sql(
-                "INSERT INTO auditlog_run (first, count, bodies, leaves, nodes) "
-                "VALUES (%s, %s, %s, %s, %s)"
-            ),
-            run_rows,
-        )
+        insert_run, insert_node = _INSERTS[db.vendor == "sqlite"]
+        cursor.executemany(insert_run, run_rows)
         if node_rows:
-            cursor.executemany(
-                sql("INSERT INTO auditlog_node (level, position, hash) VALUES (%s, %s, %s)"),
-                node_rows,
-            )
-        _remember(frontier, run_rows[-1][3][-32:])
+            cursor.executemany(insert_node, node_rows)
+        _remember(key, frontier, run_rows[-1][3][-32:])
     return list(range(start, start + len(entries)))
 
 

@@ -27,13 +27,17 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from django.db import connections, transaction
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from mamori.accounts.models import ApiToken
 
 __all__ = ["Check", "RemoteDecider", "ThreadDecider", "decide_batch", "serve"]
 
@@ -61,9 +65,11 @@ class Check:
     ip: str | None
 
 
-def _decide_one(check: Check, alone: bool) -> bytes | None:
-    """Decide one check inside the batch's transaction, in a savepoint of its own (unless it
-    is ``alone``: its failure then rolls back the whole transaction)."""
+def _decide_one(check: Check, tokens_seen: dict[str, ApiToken | None]) -> bytes | None:
+    """Decide one check inside the batch's transaction. None: Django's endpoint answers it (the
+    body or the token is not what the fast path takes); an exception: the check failed, and the
+    transaction with it. ``tokens_seen`` holds the tokens this transaction has already looked
+    up, by secret: a revocation committed while it runs is not seen by it either way."""
     from mamori.accounts.services import tokens
     from mamori.auditlog.context import acting
     from mamori.core.api import api
@@ -75,35 +81,50 @@ def _decide_one(check: Check, alone: bool) -> bytes | None:
         return None  # Django refuses it, saying what is wrong
     if body.at is not None and body.at.tzinfo is None:
         return None  # refused by the endpoint, saying why
-    token = tokens.authenticate(check.secret)
+    if check.secret in tokens_seen:
+        token = tokens_seen[check.secret]
+    else:
+        token = tokens_seen[check.secret] = tokens.authenticate(check.secret)
     if token is None or CHECK_SCOPE not in token.scopes:
         return None
-    try:
-        savepoint = nullcontext() if alone else transaction.atomic()
-        with acting(f"token:{token.prefix}", check.request_id, check.ip), savepoint:
-            out = decided_check(body, token)
-    except Exception:
-        log.exception("check %s failed; Django's endpoint answers it", body.request_id)
-        return None
+    with acting(f"token:{token.prefix}", check.request_id, check.ip):
+        out = decided_check(body, token)
     # the endpoint's renderer, on the fields its schema declares (a test compares the bytes)
     rendered: str = api.renderer.render(None, out, response_status=200)  # type: ignore[arg-type]
     return rendered.encode()
 
 
-def decide_batch(batch: list[Check]) -> list[bytes | None]:
-    """Decide ``batch`` in one transaction. If the transaction fails, every answer is None and
-    the connection is closed, so the next batch starts on a fresh one (otherwise the
-    connection is kept: opening one costs more than a batch)."""
-    answers: list[bytes | None] = []
+def _decide_alone(check: Check) -> bytes | None:
+    """Decide ``check`` in a transaction of its own; None if it fails (logged)."""
     try:
         with transaction.atomic():
-            for check in batch:
-                answers.append(_decide_one(check, alone=len(batch) == 1))
+            return _decide_one(check, {})
     except Exception:
-        log.exception("a batch of %d checks failed; Django's endpoint answers them", len(batch))
+        log.exception("a check failed; Django's endpoint answers it")
+        connections["default"].close()  # the next transaction starts on a fresh connection
+        return None
+
+
+def decide_batch(batch: list[Check]) -> list[bytes | None]:
+    """Decide ``batch`` in one transaction: one commit for all its answers.
+
+    A check that fails takes the transaction with it (no savepoint per check: two statements
+    each that almost never matter); the batch is then decided again one check per transaction,
+    so only the check that fails again is left to Django's endpoint. Nothing of the failed
+    transaction was answered, and the monitor, seeing its last record missing, rebuilds its
+    windows from the journal. After a failure the connection is closed, so the next
+    transaction starts on a fresh one (otherwise it is kept: opening one costs more than a
+    batch)."""
+    if len(batch) == 1:
+        return [_decide_alone(batch[0])]
+    try:
+        tokens_seen: dict[str, ApiToken | None] = {}
+        with transaction.atomic():
+            return [_decide_one(check, tokens_seen) for check in batch]
+    except Exception:
+        log.warning("a batch of %d checks failed; deciding them one by one", len(batch))
         connections["default"].close()
-        return [None] * len(batch)
-    return answers
+    return [_decide_alone(check) for check in batch]
 
 
 class _Collector:

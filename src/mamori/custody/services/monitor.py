@@ -48,14 +48,11 @@ class _Held:
 
 
 _HELD = _Held()
-#: Reads every decision makes, built once (mamori.core.fastdb): the journal after a record,
-#: a page at a time, and whether a record exists.
+#: The read every decision makes, built once (mamori.core.fastdb): the journal from a record
+#: on, a page at a time.
 _PAGE = 1000
-_AFTER: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
-    lambda after: MonitorRecord.objects.filter(pk__gt=after).order_by("pk")[:_PAGE], -6962_2702
-)
-_EXISTS: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
-    lambda pk: MonitorRecord.objects.filter(pk=pk).only("pk"), -6962_2703
+_FROM: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
+    lambda first: MonitorRecord.objects.filter(pk__gte=first).order_by("pk")[:_PAGE], -6962_2702
 )
 
 
@@ -122,21 +119,32 @@ def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Moni
 
 
 def _catch_up() -> engine.Monitor:
-    """Apply the journal records this process has not seen (all of them after a reset)."""
-    if _HELD.pending is not None:
-        if _EXISTS.first(_HELD.pending) is not None:
-            _HELD.pending = None
-        else:  # the transaction that wrote it rolled back: memory is ahead of the journal
-            log.warning("custody monitor rebuilt: a decision was rolled back")
-            reset()
+    """Apply the journal records this process has not seen (all of them after a reset).
+
+    While the transaction that wrote this process's last record is not known to be committed,
+    the read starts at that record: if it is missing, the transaction rolled back and memory is
+    ahead of the journal, so the monitor is rebuilt. One read for both questions."""
+    if _HELD.pending is not None and _HELD.pending != _HELD.seq:
+        reset()  # cannot happen (_written sets both); rebuilding is right whatever happened
     monitor = _HELD.monitor
+    first = _HELD.seq if _HELD.pending is not None else _HELD.seq + 1
     while True:
-        page = _AFTER.all(_HELD.seq)
+        page = _FROM.all(first)
+        full = len(page) == _PAGE
+        if _HELD.pending is not None:
+            if not page or page[0].pk != _HELD.pending:
+                log.warning("custody monitor rebuilt: a decision was rolled back")
+                reset()
+                monitor, first = None, 1
+                continue
+            _HELD.pending = None
+            del page[0]
         for record in page:
             monitor = _apply(monitor, record)
             _HELD.seq = record.pk
-        if len(page) < _PAGE:
+        if not full:
             break
+        first = _HELD.seq + 1
     if monitor is None:
         monitor = engine.Monitor(engine.Config((), ()))
     _HELD.monitor = monitor

@@ -67,6 +67,39 @@ def test_expired_and_revoked_tokens_get_the_same_401_as_unknown_ones(
     assert all(body.json() == UNAUTHENTICATED for body in bodies)
 
 
+def test_a_token_changed_in_the_database_by_another_process_is_seen_at_its_next_use(
+    client: Client,
+) -> None:
+    from django.db import connection
+
+    issued = tokens.issue("service", ["accounts:read"], 30, None)
+    pk = issued.token.pk
+
+    def users() -> int:
+        return client.get("/api/accounts/users", **bearer(issued.secret)).status_code
+
+    def change(assignment: str, *params: object) -> None:  # not through the ORM's instances
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE accounts_apitoken SET {assignment} WHERE id = %s", [*params, pk]
+            )
+
+    assert users() == 200 and users() == 200  # the second use finds it known
+    change("scopes = %s", '["custody:read"]')
+    assert users() == 403  # narrowed at once
+    change("scopes = %s", '["accounts:read"]')
+    assert users() == 200
+    change("expires_at = %s", timezone.now() - timedelta(seconds=1))
+    assert users() == 401  # expired at once
+    change("expires_at = %s", timezone.now() + timedelta(days=1))
+    assert users() == 200
+    change("revoked_at = %s", timezone.now())
+    assert users() == 401  # revoked at once
+    change("revoked_at = NULL")
+    change("digest = %s", "0" * 64)
+    assert users() == 401  # a row that no longer holds this secret's digest
+
+
 def test_a_bad_token_on_a_post_gets_401_where_cross_site_checks_are_enforced(alice) -> None:
     from conftest import sign_in
 

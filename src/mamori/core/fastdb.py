@@ -65,18 +65,21 @@ class _Read:
         self.connection = connections[queryset.db]  # this thread's
 
     def run(self, values: tuple[Any, ...]) -> list[Any]:
+        return [self.model.from_db(self.alias, self.names, row) for row in self.rows(values)]
+
+    def rows(self, values: tuple[Any, ...]) -> list[Any]:
         params = list(self.params)
         for slot, value in zip(self.slots, values, strict=True):
             params[slot] = value
         cursor = _cursor(self.connection)
         try:
             cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+            rows: list[Any] = cursor.fetchall()
         finally:
             cursor.close()
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
-        return [self.model.from_db(self.alias, self.names, row) for row in rows]
+        return rows
 
 
 class Prepared(Generic[M]):
@@ -105,6 +108,13 @@ class Prepared(Generic[M]):
         """Return the first instance the query finds for ``values``, or None."""
         found = self.all(*values)
         return found[0] if found else None
+
+    def first_row(self, *values: Any) -> tuple[Any, ...] | None:
+        """Return the first row the query finds for ``values`` — its selected columns' values,
+        converted as the ORM converts them, with no instance built — or None (for a
+        ``values_list`` queryset, whose rows are what is wanted)."""
+        found = self._read().rows(values)
+        return tuple(found[0]) if found else None
 
 
 def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models.Field[Any, Any]]]:

@@ -68,6 +68,8 @@ def test_the_custody_benchmark_agrees_with_its_sql_baseline() -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bench"] == "custody" and figures["identical"] is True
     assert figures["held"] > 0 and figures["decisions_per_s"] > 0
+    before, after = figures["machine_loop_s"]  # the machine's speed, to read the rest against
+    assert before > 0 and after > 0
 
 
 def test_the_risk_benchmark_ranks_exactly_as_the_sql_baseline() -> None:

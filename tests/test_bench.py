@@ -70,6 +70,8 @@ def test_the_custody_benchmark_agrees_with_its_sql_baseline() -> None:
     assert figures["held"] > 0 and figures["decisions_per_s"] > 0
     before, after = figures["machine_loop_s"]  # the machine's speed, to read the rest against
     assert before > 0 and after > 0
+    flush_p50, flush_p99 = figures["machine_fsync_ms"]
+    assert 0 < flush_p50 <= flush_p99
 
 
 def test_the_risk_benchmark_ranks_exactly_as_the_sql_baseline() -> None:

@@ -328,6 +328,16 @@ def test_a_cancelled_withdrawal_releases_its_amount() -> None:
     assert again.codes == ("not_cancellable",)
 
 
+def test_a_withdrawal_of_an_asset_dropped_from_the_configuration_can_be_cancelled() -> None:
+    rule = Rule("c", Direction.WITHDRAWAL, Scope.CUSTOMER, Level.HOLD, "B", 100, window=10 * MIN)
+    monitor = Monitor(config((rule,)))
+    monitor.process(w(1, 70, T0, asset="B"))
+    monitor.reconfigure(Config((ASSETS[0],), (), max_lateness=5 * MIN, max_future=MIN))
+    assert monitor.process(WithdrawalCancelled("x1", T0 + MIN, "w1")).action is Action.ALLOW
+    monitor.reconfigure(config((rule,)))  # back: the cancelled withdrawal is not counted again
+    assert monitor.process(w(2, 99, T0 + 2 * MIN, asset="B")).action is Action.ALLOW
+
+
 def test_a_halt_refuses_matching_withdrawals_until_lifted() -> None:
     rule = Rule("h", Direction.WITHDRAWAL, Scope.ALL, Level.HALT, "A", 100, window=60 * MIN)
     monitor = Monitor(config((rule,)))

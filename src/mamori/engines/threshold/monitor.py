@@ -616,13 +616,29 @@ class Monitor:
                 window.add(t, value)
         return decision
 
-    def _count(self, seen: _Seen, only: set[Measure] | None = None, cancel: bool = False) -> None:
-        """Count a remembered movement again (into the measures ``only``, when a
-        reconfiguration added them), or take it out of its windows (``cancel``)."""
+    def _uncount(self, seen: _Seen) -> None:
+        """Take a counted withdrawal out of every window it is in: the measures of its
+        route, as :meth:`_movement` counted it (the route lists them for its asset)."""
+        movement = seen.movement
+        customer = movement.customer
+        route = self._withdrawals.get(movement.asset)
+        for count in route.counts if route is not None else ():  # its asset may be gone
+            value = seen.jpy if count.in_jpy else movement.amount
+            if value is None:
+                continue
+            windows = count.windows
+            window = count.total if windows is None else windows.get(customer)
+            if window is None:  # forgotten with its customer's quiet window: nothing to take
+                continue
+            window.cancel(seen.time, value)
+
+    def _count(self, seen: _Seen, only: set[Measure]) -> None:
+        """Count a remembered movement again into the measures ``only`` (a reconfiguration
+        added them)."""
         movement = seen.movement
         withdrawal = type(movement) is WithdrawalRequest
         direction = Direction.WITHDRAWAL if withdrawal else Direction.DEPOSIT
-        for kind in self._measures if only is None else only:
+        for kind in only:
             if not _routed(kind[0], kind[1], direction, movement.asset):
                 continue
             value = seen.jpy if kind[2] else movement.amount
@@ -635,10 +651,7 @@ class Monitor:
                     window = windows[movement.customer] = SlidingSum()
             else:
                 window = self._totals[kind]
-            if cancel:
-                window.cancel(seen.time, value)
-            else:
-                window.add(seen.time, value)
+            window.add(seen.time, value)
 
     def _start_halts(
         self, event: Deposit | WithdrawalRequest, codes: list[str]
@@ -689,7 +702,7 @@ class Monitor:
                 "not_cancellable",
                 f"withdrawal {event.withdrawal} is already {state}",
             )
-        self._count(counted, cancel=True)
+        self._uncount(counted)
         self._state[event.withdrawal] = "cancelled"
         return Decision(event.id, Action.ALLOW)
 

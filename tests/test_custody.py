@@ -159,6 +159,22 @@ def test_a_rolled_back_decision_is_forgotten(desk) -> None:
     assert again.action == "allow"  # decided afresh, not the rolled-back first decision
 
 
+def test_a_decision_rolled_back_to_a_savepoint_is_forgotten_in_the_same_transaction(desk) -> None:
+    from mamori.engines import threshold as engine
+
+    now = timezone.now()
+    with transaction.atomic():
+        monitor.decide(engine.WithdrawalRequest("s1", now, "same", "BTC", 4 * BTC), now)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            monitor.decide(engine.WithdrawalRequest("s2", now, "same", "BTC", 4 * BTC), now)
+            raise RuntimeError("the request failed after deciding")
+        third = monitor.decide(engine.WithdrawalRequest("s3", now, "same", "BTC", BTC), now)
+    # s1 + s3 = 5 BTC, under the customer's 8 BTC notice; with s2 still counted it would be 9
+    assert third.reasons == ()
+    assert not monitor.current().knows("s2")
+    assert [r.event_id for r in MonitorRecord.objects.filter(kind="event")] == ["s1", "s3"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "text"),
     [

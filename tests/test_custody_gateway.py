@@ -232,6 +232,36 @@ def test_a_check_that_fails_in_a_batch_leaves_the_others_decided_once(desk, monk
     assert current.knows("f1") and current.knows("f3") and not current.knows("f2")
 
 
+def test_a_batch_reads_the_journal_once_and_the_next_batch_reads_it_again(
+    desk, monkeypatch
+) -> None:
+    reads = []
+    real = monitor._FROM.all
+
+    def counted(first):
+        reads.append(first)
+        return real(first)
+
+    monkeypatch.setattr(monitor._FROM, "all", counted)
+    secret = desk["token"].secret
+
+    def batch(*ids: str) -> list:
+        checks = [
+            decider.Check(
+                secret, json.dumps(body(i, 4 * BTC, customer="k")).encode(), f"r-{i}", None
+            )
+            for i in ids
+        ]
+        return [json.loads(answer) for answer in decider.decide_batch(checks)]
+
+    first = batch("b1", "b2", "b3")
+    assert len(reads) == 1  # the second and third check knew the journal was theirs
+    second = batch("b4", "b5")
+    assert len(reads) == 2  # a new transaction: another process may have written since
+    # the hourly window holds every check of both batches: the fifth reaches 20 BTC and halts
+    assert [a["action"] for a in first + second] == ["allow"] * 4 + ["halt"]
+
+
 def test_a_decider_process_that_cannot_be_reached_leaves_the_deciding_to_the_worker(
     desk, tmp_path
 ) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from mamori.core import fastdb
@@ -45,6 +45,9 @@ class _Held:
     monitor: engine.Monitor | None = None
     seq: int = 0
     pending: int | None = None
+    #: Where ``pending`` was written: the transaction's outermost block and the savepoints
+    #: then open (see :func:`_still_written`).
+    written_in: tuple[object, list[str]] | None = None
 
 
 _HELD = _Held()
@@ -58,7 +61,30 @@ _FROM: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
 
 def reset() -> None:
     """Forget the in-memory monitor (the next call rebuilds it from the journal)."""
-    _HELD.monitor, _HELD.seq, _HELD.pending = None, 0, None
+    _HELD.monitor, _HELD.seq, _HELD.pending, _HELD.written_in = None, 0, None, None
+
+
+def _where(db: Any) -> tuple[object, list[str]]:
+    """Return the open transaction's outermost block and its open savepoints, in order."""
+    return db.atomic_blocks[0], [sid for sid in db.savepoint_ids if sid is not None]
+
+
+def _still_written() -> bool:
+    """Return whether this process's last record is certainly in the journal as this
+    transaction sees it, and nothing after it: it was written in this same transaction and
+    no savepoint open at the time has ended since (a savepoint's id is never used again).
+
+    The transaction has held the monitor lock since that write (PostgreSQL's advisory lock
+    and SQLite's write lock last until it ends), so no other process can have added to the
+    journal: a batch's second and later checks need not read it (:func:`_catch_up`)."""
+    written_in = _HELD.written_in
+    if written_in is None or _HELD.pending is None or _HELD.monitor is None:
+        return False
+    db = connections[DEFAULT_DB_ALIAS]
+    if not db.in_atomic_block or db.needs_rollback:
+        return False
+    block, savepoints = _where(db)
+    return block is written_in[0] and savepoints[: len(written_in[1])] == written_in[1]
 
 
 def _rule_data(rule: ThresholdRule) -> dict[str, Any]:
@@ -123,9 +149,14 @@ def _catch_up() -> engine.Monitor:
 
     While the transaction that wrote this process's last record is not known to be committed,
     the read starts at that record: if it is missing, the transaction rolled back and memory is
-    ahead of the journal, so the monitor is rebuilt. One read for both questions."""
+    ahead of the journal, so the monitor is rebuilt. One read for both questions — and none
+    while the transaction that wrote that record is still the one running (:func:`_still_written`):
+    a batch of checks reads the journal once."""
     if _HELD.pending is not None and _HELD.pending != _HELD.seq:
         reset()  # cannot happen (_written sets both); rebuilding is right whatever happened
+    if _still_written():
+        assert _HELD.monitor is not None
+        return _HELD.monitor
     monitor = _HELD.monitor
     first = _HELD.seq if _HELD.pending is not None else _HELD.seq + 1
     while True:
@@ -137,7 +168,7 @@ def _catch_up() -> engine.Monitor:
                 reset()
                 monitor, first = None, 1
                 continue
-            _HELD.pending = None
+            _HELD.pending, _HELD.written_in = None, None
             del page[0]
         for record in page:
             monitor = _apply(monitor, record)
@@ -154,10 +185,12 @@ def _catch_up() -> engine.Monitor:
 def _written(record: MonitorRecord) -> None:
     _HELD.seq = record.pk
     _HELD.pending = record.pk
+    _HELD.written_in = _where(connections[DEFAULT_DB_ALIAS])
 
     def committed(pk: int = record.pk) -> None:
         if _HELD.pending == pk:
             _HELD.pending = None
+            _HELD.written_in = None
 
     transaction.on_commit(committed)
 

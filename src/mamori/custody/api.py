@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
+from pydantic import BaseModel
 
 from mamori.accounts.models import ApiToken, User
 from mamori.core.api import authenticated
@@ -61,7 +62,10 @@ class DecisionOut(Schema):
     approval_request: int | None = None
 
 
-class CheckIn(Schema):
+# A plain pydantic model, not a ninja ``Schema``: it is only read from JSON, never from a
+# Django object, so the ``Schema``'s wrapping validator (each field fetched through Python
+# code) is not needed — every fast check (:mod:`mamori.custody.decider`) is validated with it.
+class CheckIn(BaseModel):
     """A customer's withdrawal instruction, amount in base units as a string of digits."""
 
     request_id: str = Field(min_length=1, max_length=200)

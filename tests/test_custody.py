@@ -175,6 +175,26 @@ def test_a_decision_rolled_back_to_a_savepoint_is_forgotten_in_the_same_transact
     assert [r.event_id for r in MonitorRecord.objects.filter(kind="event")] == ["s1", "s3"]
 
 
+def test_a_rolled_back_record_s_number_reused_by_another_process_is_not_taken_for_ours(
+    desk, monkeypatch
+) -> None:
+    from mamori.engines import threshold as engine
+
+    now = timezone.now()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        monitor.decide(engine.WithdrawalRequest("ours", now, "same", "BTC", BTC), now)
+        raise RuntimeError("the request failed after deciding")
+    ours = monitor._HELD
+    monkeypatch.setattr(monitor, "_HELD", monitor._Held())  # another process, its own memory
+    monitor.decide(engine.WithdrawalRequest("theirs", now, "same", "BTC", 4 * BTC), now)
+    # (on SQLite "theirs" gets the number the rolled-back record had)
+    monkeypatch.setattr(monitor, "_HELD", ours)
+    third = monitor.decide(engine.WithdrawalRequest("third", now, "same", "BTC", 4 * BTC), now)
+    # theirs + third = 8 BTC, the customer's notice; "ours" (1 BTC) was never committed
+    assert third.codes == ("threshold.notify",)
+    assert not monitor.current().knows("ours")
+
+
 @pytest.mark.parametrize(
     ("body", "status", "text"),
     [

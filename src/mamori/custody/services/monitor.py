@@ -45,6 +45,9 @@ class _Held:
     monitor: engine.Monitor | None = None
     seq: int = 0
     pending: int | None = None
+    #: The pending record's event id and time of writing: on SQLite a rolled-back record's
+    #: number is given to the next record written, perhaps by another process
+    pending_record: tuple[str, datetime] | None = None
     #: Where ``pending`` was written: the transaction's outermost block and the savepoints
     #: then open (see :func:`_still_written`).
     written_in: tuple[object, list[str]] | None = None
@@ -61,7 +64,8 @@ _FROM: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
 
 def reset() -> None:
     """Forget the in-memory monitor (the next call rebuilds it from the journal)."""
-    _HELD.monitor, _HELD.seq, _HELD.pending, _HELD.written_in = None, 0, None, None
+    _HELD.monitor, _HELD.seq, _HELD.pending = None, 0, None
+    _HELD.pending_record = _HELD.written_in = None
 
 
 def _where(db: Any) -> tuple[object, list[str]]:
@@ -149,9 +153,10 @@ def _catch_up() -> engine.Monitor:
 
     While the transaction that wrote this process's last record is not known to be committed,
     the read starts at that record: if it is missing, the transaction rolled back and memory is
-    ahead of the journal, so the monitor is rebuilt. One read for both questions — and none
-    while the transaction that wrote that record is still the one running (:func:`_still_written`):
-    a batch of checks reads the journal once."""
+    ahead of the journal, so the monitor is rebuilt (a record found at its number is this
+    process's only if its event id and time of writing are too). One read for both questions —
+    and none while the transaction that wrote that record is still the one running
+    (:func:`_still_written`): a batch of checks reads the journal once."""
     if _HELD.pending is not None and _HELD.pending != _HELD.seq:
         reset()  # cannot happen (_written sets both); rebuilding is right whatever happened
     if _still_written():
@@ -163,7 +168,7 @@ def _catch_up() -> engine.Monitor:
         page = _FROM.all(first)
         full = len(page) == _PAGE
         if _HELD.pending is not None:
-            if not page or page[0].pk != _HELD.pending:
+            if not page or _identity(page[0]) != (_HELD.pending, _HELD.pending_record):
                 log.warning("custody monitor rebuilt: a decision was rolled back")
                 reset()
                 monitor, first = None, 1
@@ -182,9 +187,13 @@ def _catch_up() -> engine.Monitor:
     return monitor
 
 
+def _identity(record: MonitorRecord) -> tuple[int, tuple[str, datetime]]:
+    return record.pk, (record.event_id, record.recorded_at)
+
+
 def _written(record: MonitorRecord) -> None:
     _HELD.seq = record.pk
-    _HELD.pending = record.pk
+    _HELD.pending, _HELD.pending_record = _identity(record)
     _HELD.written_in = _where(connections[DEFAULT_DB_ALIAS])
 
     def committed(pk: int = record.pk) -> None:

@@ -64,8 +64,13 @@ _FROM: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
 
 def reset() -> None:
     """Forget the in-memory monitor (the next call rebuilds it from the journal)."""
-    _HELD.monitor, _HELD.seq, _HELD.pending = None, 0, None
-    _HELD.pending_record = _HELD.written_in = None
+    _HELD.monitor, _HELD.seq = None, 0
+    _confirmed()
+
+
+def _confirmed() -> None:
+    """Forget the pending record: it is known to be committed (or the monitor is reset)."""
+    _HELD.pending = _HELD.pending_record = _HELD.written_in = None
 
 
 def _where(db: Any) -> tuple[object, list[str]]:
@@ -173,7 +178,7 @@ def _catch_up() -> engine.Monitor:
                 reset()
                 monitor, first = None, 1
                 continue
-            _HELD.pending, _HELD.written_in = None, None
+            _confirmed()
             del page[0]
         for record in page:
             monitor = _apply(monitor, record)
@@ -198,8 +203,7 @@ def _written(record: MonitorRecord) -> None:
 
     def committed(pk: int = record.pk) -> None:
         if _HELD.pending == pk:
-            _HELD.pending = None
-            _HELD.written_in = None
+            _confirmed()
 
     transaction.on_commit(committed)
 

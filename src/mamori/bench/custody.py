@@ -352,6 +352,7 @@ def main(argv: list[str]) -> int:
         "http_p99_ms_at_1000rps": round(http["at_1000"]["p99_ms"], 2) if http else None,
         "http_achieved_rps_at_1000": round(http["at_1000"]["achieved"]) if http else None,
         "http_max_rps_p99_10ms": http["max_rps_p99_10ms"] if http else None,
+        "http_steady_rps_p99_10ms": http["steady_rps_p99_10ms"] if http else None,
         "http_p50_ms_at_1000rps": round(http["at_1000"]["p50_ms"], 2) if http else None,
         "http_workers": args.http_workers if http else None,
         # the machine's speed before and after (mamori.bench.machine): ~1 s when it is not slowed

@@ -261,6 +261,31 @@ def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
     assert timezone.now() - timedelta(minutes=1) < run.started_at
 
 
+def test_the_page_lists_alerts_and_their_recipient_acknowledges_one_there(
+    desk, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(5):
+            check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
+    notice = Notification.objects.get(topic="custody.halt")
+    button = f'action="/notifications/{notice.pk}/acknowledge/"'
+    alerts = client_for(desk["ciso"]).get("/custody/").content.decode().split('id="alerts"')[1]
+    assert notice.title_ja in alerts.split("</section>")[0]
+    assert button not in alerts  # the CISO is not told before the escalation: no button
+    operator = client_for(desk["operator"])
+    assert button in operator.get("/custody/").content.decode()
+    elsewhere = operator.post(
+        f"/notifications/{notice.pk}/acknowledge/", {"next": "https://evil.example/"}
+    )
+    assert elsewhere.url == f"/notifications/{notice.pk}/"  # another site is not followed
+    back = operator.post(f"/notifications/{notice.pk}/acknowledge/", {"next": "/custody/#alerts"})
+    assert back.url == "/custody/#alerts"
+    notice.refresh_from_db()
+    assert notice.acknowledged_by == desk["operator"]
+    page = operator.get("/custody/").content.decode().split('id="alerts"')[1]
+    assert button not in page and "op-watanabe" in page.split("</section>")[0]
+
+
 def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
     desk, django_capture_on_commit_callbacks
 ) -> None:

@@ -1,4 +1,5 @@
-"""Custody pages: active halts with lift requests, recent decisions, thresholds, wallets."""
+"""Custody pages: active halts with lift requests, alerts with acknowledgement, recent
+decisions, thresholds, wallets (ISM 27)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from mamori.custody.models import (
     Wallet,
 )
 from mamori.custody.services import cap, charts, halts
+from mamori.notifications.models import Delivery, Notification
 
 
 @permission_required("custody.view")
@@ -30,10 +32,21 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         .exclude(action="allow", reasons=[])
         .order_by("-pk")[:50]
     )
+    alerts = list(
+        Notification.objects.filter(topic__startswith="custody.")
+        .select_related("acknowledged_by")
+        .order_by("-created_at", "-pk")[:50]
+    )
+    mine = set(
+        Delivery.objects.filter(
+            user_id=request.user.pk or 0, notification__in=[a.pk for a in alerts]
+        ).values_list("notification_id", flat=True)
+    )
     return render(
         request,
         "custody/overview.html",
         {
+            "alerts": [(alert, alert.pk in mine) for alert in alerts],
             "active": Halt.objects.filter(lifted_at__isnull=True).select_related("lift_request"),
             "lifted": Halt.objects.filter(lifted_at__isnull=False)[:20],
             "flagged": flagged,

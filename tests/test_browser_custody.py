@@ -76,6 +76,7 @@ def test_a_halt_is_seen_acknowledged_and_lifted_by_two_people_in_the_browser(
         officer.locator("#halts").get_by_role("link", name=f"#{halt.lift_request_id}").click()
         officer.get_by_label("理由").fill("流出元を遮断済み")
         officer.get_by_role("button", name="承認する").click()
+        expect(officer.get_by_role("cell", name="流出元を遮断済み")).to_be_visible()  # recorded
         expect(officer.locator("#approval-state")).not_to_have_text("承認済み")  # one of two
         halt.refresh_from_db()
         assert halt.lifted_at is None

@@ -37,7 +37,21 @@ def test_demo_prepares_an_embedded_database_and_prints_how_to_sign_in(tmp_path: 
             "SELECT COUNT(DISTINCT role_id) FROM accounts_roleassignment"
         ).fetchone()[0]
         total = connection.execute("SELECT COUNT(*) FROM accounts_role").fetchone()[0]
+        halts = connection.execute(
+            "SELECT rule, event_id FROM custody_halt WHERE lifted_at IS NULL AND key = 'BTC'"
+        ).fetchall()
+        drain = connection.execute(
+            "SELECT event_id, action, reasons FROM custody_monitorrecord"
+            " WHERE event_id LIKE 'demo-drain-%' AND event_id NOT LIKE '%-sent' ORDER BY id"
+        ).fetchall()
     assert roles == total == 13  # people in every role
+    # the day's Coincheck-like drain is halted at its first breach, the rest refused
+    ((rule, cause),) = halts
+    actions = [action for _, action, _ in drain]
+    first = actions.index("halt")
+    assert rule == "btc-all-halt" and cause == drain[first][0]
+    assert set(actions[:first]) <= {"allow", "hold"} and len(actions) == 40
+    assert all(a == "reject" and '"halted"' in r for _, a, r in drain[first + 1 :])
     again = run_mamori("demo", "--no-serve", "--data-dir", str(tmp_path), timeout=120)
     assert again.returncode == 0  # idempotent
 

@@ -123,6 +123,18 @@ def test_lifting_a_halt_needs_two_distinct_authorised_people(desk) -> None:
     assert halt.lifted_at is not None
     assert MonitorRecord.objects.filter(kind="lift", event_id=f"lift:{halt.halt_id}").exists()
     assert check(desk["api"], "after-2", 1, customer="y").json()["action"] != "reject"
+    from mamori.auditlog.models import Entry
+
+    # the halt, its alert and its lift are in the audit log, each with who did it
+    logged = Entry.objects.filter(object_type="custody.halt", object_id=str(halt.pk))
+    steps = [(e.action, e.actor) for e in logged.order_by("position")]
+    assert steps[0][0] == "create" and steps[0][1].startswith("token:")  # by the check
+    assert ("update", "user:op-watanabe") in steps  # the lift asked for
+    assert len(steps) == 3  # and the lift itself
+    alert = Notification.objects.get(topic="custody.halt")
+    assert Entry.objects.filter(
+        object_type="notifications.notification", object_id=str(alert.pk), action="create"
+    ).exists()
 
 
 def test_a_restarted_process_rebuilds_the_same_state_from_the_journal(desk) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from conftest import client_for, give, make_user, monitored_btc
 from mamori.accounts.services import approvals, tokens
+from mamori.auditlog.models import Entry
 from mamori.custody.models import Asset, Halt, HeldWithdrawal, MonitorRecord, ThresholdRule
 from mamori.custody.services import monitor
 from mamori.events.models import OutboxEvent
@@ -123,8 +124,6 @@ def test_lifting_a_halt_needs_two_distinct_authorised_people(desk) -> None:
     assert halt.lifted_at is not None
     assert MonitorRecord.objects.filter(kind="lift", event_id=f"lift:{halt.halt_id}").exists()
     assert check(desk["api"], "after-2", 1, customer="y").json()["action"] != "reject"
-    from mamori.auditlog.models import Entry
-
     # the halt, its alert and its lift are in the audit log, each with who did it
     logged = Entry.objects.filter(object_type="custody.halt", object_id=str(halt.pk))
     steps = [(e.action, e.actor) for e in logged.order_by("position")]

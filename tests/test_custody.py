@@ -71,8 +71,18 @@ def test_allow_then_a_single_large_withdrawal_is_held_for_approval(desk) -> None
     assert held["approval_request"] == request.pk and request.policy.code == "withdrawal_release"
     again = check(desk["api"], "r2", 5 * BTC).json()
     assert again == held  # idempotent: same decision, same approval
+    assert not Notification.objects.filter(topic__startswith="custody.tampering").exists()
     conflict = check(desk["api"], "r2", 6 * BTC).json()
     assert conflict["action"] == "reject" and conflict["reasons"][0]["code"] == "duplicate_conflict"
+    # refused and told at once as possible tampering, logged; the first decision stands
+    (told,) = Notification.objects.filter(topic="custody.tampering.BTC")
+    assert told.severity == "critical" and "r2" in told.title_en and told.requires_ack
+    assert told.deliveries.filter(user=desk["operator"]).exists()  # BTC's responsible person
+    check(desk["api"], "r2", 7 * BTC)  # another within minutes: logged, told once
+    assert Notification.objects.filter(topic="custody.tampering.BTC").count() == 1
+    logged = Entry.objects.filter(action="custody.duplicate_conflict", object_id="r2")
+    assert logged.count() == 2
+    assert check(desk["api"], "r2", 5 * BTC).json() == held
 
 
 def test_the_all_customers_limit_halts_at_the_first_breach_and_tells_people_at_once(

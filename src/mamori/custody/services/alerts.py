@@ -10,10 +10,12 @@ from mamori.engines import threshold as engine
 from mamori.events.bus import publish
 from mamori.notifications.services import Recipient, notified_within, notify
 
-__all__ = ["ESCALATE_AFTER", "after_decision"]
+__all__ = ["ESCALATE_AFTER", "after_decision", "conflicting_resend"]
 
 #: A notice not acknowledged within this time goes to the next level.
 ESCALATE_AFTER = timedelta(minutes=10)
+#: Ids resent with other content are told once per asset within this time (each is logged).
+TAMPERING_TOLD_EVERY = timedelta(minutes=10)
 
 
 def _levels(asset_code: str) -> list[list[Recipient]]:
@@ -104,3 +106,38 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
             escalate_after=ESCALATE_AFTER,
             link="/custody/",
         )
+
+
+def conflicting_resend(event: engine.Event, decision: engine.Decision) -> None:
+    """An id seen before came again with other content: refused by the monitor, changing
+    nothing. Log it, and tell the asset's responsible people (possible tampering with a
+    request in flight — the DMM Bitcoin and Bybit losses began with an altered transfer)."""
+    from mamori.auditlog.services import record
+
+    asset = str(getattr(event, "asset", "") or "")
+    message = decision.reasons[0].message if decision.reasons else ""
+    record(
+        "custody.duplicate_conflict",
+        "custody.event",
+        event.id,
+        details={"type": type(event).__name__, "asset": asset, "reason": message},
+    )
+    topic = f"custody.tampering.{asset or 'any'}"[:100]
+    if notified_within(topic, TAMPERING_TOLD_EVERY):
+        return
+    notify(
+        topic,
+        "critical",
+        (
+            f"改ざんの疑い: ID {event.id} が異なる内容で再送されました",
+            f"Possible tampering: id {event.id} was sent again with other content",
+        ),
+        (
+            f"最初の判定が有効で、再送は拒否されました。送信元を確認してください。{message}",
+            f"The first decision stands and the resend was refused. Check the sender. {message}",
+        ),
+        _levels(asset),
+        requires_ack=True,
+        escalate_after=ESCALATE_AFTER,
+        link="/custody/",
+    )

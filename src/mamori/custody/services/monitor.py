@@ -248,7 +248,10 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
         _db_lock()
         monitor = _catch_up()
         if monitor.knows(event.id):
-            return monitor.process(event)
+            first = monitor.process(event)  # its first decision, or refused if it differs
+            if first.codes == ("duplicate_conflict",):
+                alerts.conflicting_resend(event, first)
+            return first
         decision = monitor.process(event, now)
         record = fastdb.insert(
             MonitorRecord(

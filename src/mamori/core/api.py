@@ -31,9 +31,21 @@ __all__ = [
     "TokenAuth",
     "api",
     "authenticated",
+    "explain_pattern",
 ]
 
 log = logging.getLogger("mamori.api")
+
+#: What a field's pattern asks for, in words, by pattern: said instead of the pattern itself
+#: when a value does not match it (``explain_pattern``).
+_PATTERN_MEANINGS: dict[str, Any] = {}
+
+
+def explain_pattern(pattern: str, meaning: Any) -> str:
+    """Register what ``pattern`` asks for (a lazily translated sentence) and return the
+    pattern, so that a field declared with it is refused in those words."""
+    _PATTERN_MEANINGS[pattern] = meaning
+    return pattern
 
 
 class FieldError(Schema):
@@ -143,7 +155,11 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields = []
     for error in exc.errors:
         location = ".".join(str(part) for part in error.get("loc", ()))
-        fields.append({"field": location, "message": str(error.get("msg", "invalid"))})
+        message = error.get("msg", "invalid")
+        if error.get("type") == "string_pattern_mismatch":
+            pattern = str((error.get("ctx") or {}).get("pattern", ""))
+            message = _PATTERN_MEANINGS.get(pattern, message)
+        fields.append({"field": location, "message": str(message)})
     return _error(request, 422, "invalid", _("The request is not valid."), fields)
 
 

@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import BaseModel
 
 from mamori.accounts.models import ApiToken, User
-from mamori.core.api import authenticated
+from mamori.core.api import authenticated, explain_pattern
 from mamori.custody.models import Halt
 from mamori.custody.services import checks, monitor
 from mamori.engines import threshold as engine
@@ -26,7 +27,12 @@ from mamori.engines import threshold as engine
 __all__ = ["CHECK_SCOPE", "CheckIn", "DecisionOut", "decided_check", "decision_body", "router"]
 
 router = Router(tags=["custody"])
-AMOUNT = r"^[0-9]{1,40}$"
+_IN_BASE_UNITS = gettext_lazy(
+    "must be a whole number of the asset's base units (satoshi for BTC, wei for ETH): "
+    "digits only, no fraction, sign or exponent"
+)
+AMOUNT = explain_pattern(r"^[0-9]{1,40}$", _IN_BASE_UNITS)
+AMOUNT_IF_ANY = explain_pattern(r"^([0-9]{1,40})?$", _IN_BASE_UNITS)  # events without one
 #: The scope a service needs to ask for a check (here and in :mod:`mamori.custody.gateway`).
 CHECK_SCOPE = "custody:check"
 
@@ -84,7 +90,7 @@ class EventIn(Schema):
     at: datetime
     customer: str = ""
     asset: str = ""
-    amount: str = Field(default="", pattern=r"^([0-9]{1,40})?$")
+    amount: str = Field(default="", pattern=AMOUNT_IF_ANY)
     withdrawal: str = ""
     wallet: str = ""
     jpy: str = ""

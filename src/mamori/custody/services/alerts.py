@@ -123,14 +123,15 @@ def conflicting_resend(event: engine.Event, decision: engine.Decision) -> None:
         details={"type": type(event).__name__, "asset": asset, "reason": message},
     )
     topic = f"custody.tampering.{asset or 'any'}"[:100]
+    shown = event.id if len(event.id) <= 120 else f"{event.id[:119]}…"  # titles hold 300
     if notified_within(topic, TAMPERING_TOLD_EVERY):
         return
     notify(
         topic,
         "critical",
         (
-            f"改ざんの疑い: ID {event.id} が異なる内容で再送されました",
-            f"Possible tampering: id {event.id} was sent again with other content",
+            f"改ざんの疑い: ID {shown} が異なる内容で再送されました",
+            f"Possible tampering: id {shown} was sent again with other content",
         ),
         (
             f"最初の判定が有効で、再送は拒否されました。送信元を確認してください。{message}",

@@ -9,13 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mamori.accounts.models import User
 from mamori.accounts.views.access import permission_required
+from mamori.core.redirects import next_url
 from mamori.notifications import services
 from mamori.notifications.models import Delivery, Notification, WebhookEndpoint
 from mamori.notifications.webhooks import WebhookRefused
@@ -65,10 +65,8 @@ def acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
     except PermissionError:
         raise PermissionDenied from None
     messages.success(request, _("Acknowledged."))
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    back = next_url(request)
+    if back:
         return redirect(back)  # the page the button was on (the custody page's alerts, say)
     return redirect("notifications:detail", pk=pk)
 

@@ -7,7 +7,6 @@ import time
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,18 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mamori.accounts.forms import CodeForm, LoginForm
 from mamori.accounts.models import User
 from mamori.accounts.services import mfa, signin
+from mamori.core.redirects import next_url
 
 PENDING_SECONDS = 300
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -37,12 +28,12 @@ def _pending_user(request: HttpRequest) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-def _finish(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+def _finish(request: HttpRequest, user: User, back: str) -> HttpResponse:
     login(request, user, backend=BACKEND)
     request.session["mfa_verified"] = True
     if user.language:
         request.session["_language"] = user.language
-    return redirect(next_url or "core:dashboard")
+    return redirect(back or "core:dashboard")
 
 
 @never_cache
@@ -61,7 +52,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()
             request.session["pending_user_id"] = result.user.pk
             request.session["pending_at"] = time.time()
-            request.session["pending_next"] = _next_url(request)
+            request.session["pending_next"] = next_url(request)
             target = "accounts:mfa" if result.user.has_confirmed_totp else "accounts:enrol"
             return redirect(target)
         error = result.error
@@ -69,7 +60,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "error": error, "next": _next_url(request)},
+        {"form": form, "error": error, "next": next_url(request)},
         status=status,
     )
 

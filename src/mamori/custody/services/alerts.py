@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from mamori.auditlog.services import record
 from mamori.custody.models import Asset, Halt
 from mamori.engines import threshold as engine
 from mamori.events.bus import publish
@@ -112,8 +113,6 @@ def conflicting_resend(event: engine.Event, decision: engine.Decision) -> None:
     """An id seen before came again with other content: refused by the monitor, changing
     nothing. Log it, and tell the asset's responsible people (possible tampering with a
     request in flight — the DMM Bitcoin and Bybit losses began with an altered transfer)."""
-    from mamori.auditlog.services import record
-
     asset = str(getattr(event, "asset", "") or "")
     message = decision.reasons[0].message if decision.reasons else ""
     record(

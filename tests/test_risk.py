@@ -457,6 +457,32 @@ def test_an_import_creates_assets_and_risks_and_the_export_reads_back(world) -> 
     assert codes == ["R-1", "R-2", "R-5"]
 
 
+def test_an_exported_name_or_code_that_looks_like_a_formula_is_text_and_imports_back_as_is(
+    world,
+) -> None:
+    link = '=HYPERLINK("https://evil.example/","open")'
+    command = "=cmd|' /C calc'!A0"
+    asset = _asset(command, world["owner"])
+    InformationAsset.objects.filter(pk=asset.pk).update(name_ja=link, name_en="@SUM(1)")
+    scenarios.create(
+        world["assessment"],
+        _draft("R-9", world["owner"], [asset], approach_note="-2+3"),
+        world["sec"],
+    )
+    content = workbook.export(world["assessment"])
+    book = load_workbook(io.BytesIO(content))
+    row = next(r for r in book["assets"].iter_rows(min_row=2) if r[0].value == "'" + command)
+    assert [cell.data_type for cell in row[:3]] == ["s", "s", "s"]
+    assert [cell.value for cell in row[:3]] == ["'" + command, "'" + link, "'@SUM(1)"]
+    assert row[5].value == 4 and row[5].data_type == "n"
+    risk = next(r for r in book["scenarios"].iter_rows(min_row=2) if r[0].value == "R-9")
+    assert risk[4].value == "'" + command and risk[9].value == "'-2+3"
+    InformationAsset.objects.filter(pk=asset.pk).update(name_ja="changed", name_en="changed")
+    workbook.import_workbook(content, world["assessment"], world["sec"])
+    asset.refresh_from_db()
+    assert (asset.name_ja, asset.name_en) == (link, "@SUM(1)")
+
+
 def test_a_file_that_is_not_a_workbook_is_refused(world) -> None:
     with pytest.raises(workbook.ImportRefused, match="problem"):
         workbook.import_workbook(b"not excel", world["assessment"], world["sec"])

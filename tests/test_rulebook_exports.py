@@ -65,3 +65,13 @@ def test_the_evidence_pack_holds_files_a_manifest_and_the_checkpoint(people) -> 
     assert (
         json.loads(entry.body)["details"]["sha256"] == hashlib.sha256(response.content).hexdigest()
     )
+
+
+def test_an_evidence_name_that_looks_like_a_formula_is_written_as_text(people) -> None:
+    control = Control.objects.get(code="DOC-CUS-07")
+    store_evidence(control, io.BytesIO(b"%PDF-1.4 audit"), "-2-cmd.pdf", "Audit", people["ciso"])
+    book = load_workbook(io.BytesIO(exports.statement_xlsx("en")))
+    cells = [c for row in book["ISM"].iter_rows(min_row=2) for c in row if c.value]
+    mine = [c for c in cells if "-2-cmd.pdf" in str(c.value)]
+    assert mine and all(c.value.startswith("'-2-cmd.pdf") for c in mine)
+    assert all(c.data_type == "s" for c in mine)

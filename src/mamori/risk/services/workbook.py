@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mamori.accounts.models import Department, User
+from mamori.core.exports import read_cell, safe_row
 from mamori.engines.risk import Rating
 from mamori.risk.models import (
     Assessment,
@@ -74,7 +75,7 @@ class ImportRefused(RiskRefused):
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    return "" if value is None else str(read_cell(value)).strip()
 
 
 def _codes(value: Any) -> list[str]:
@@ -250,20 +251,22 @@ def export(assessment: Assessment) -> bytes:
     sheet.append([*ASSET_COLUMNS, *OPTIONAL_ASSET_COLUMNS])
     for a in InformationAsset.objects.select_related("owner", "custodian"):
         sheet.append(
-            [
-                a.code,
-                a.name_ja,
-                a.name_en,
-                a.kind,
-                a.classification,
-                a.value,
-                a.owner.username,
-                a.custodian.code if a.custodian else "",
-                a.location_kind,
-                a.location,
-                ",".join(a.categories),
-                ",".join(a.confidential_kinds),
-            ]
+            safe_row(
+                [
+                    a.code,
+                    a.name_ja,
+                    a.name_en,
+                    a.kind,
+                    a.classification,
+                    a.value,
+                    a.owner.username,
+                    a.custodian.code if a.custodian else "",
+                    a.location_kind,
+                    a.location,
+                    ",".join(a.categories),
+                    ",".join(a.confidential_kinds),
+                ]
+            )
         )
     risks = book.create_sheet("scenarios")
     risks.append(
@@ -280,28 +283,30 @@ def export(assessment: Assessment) -> bytes:
     ):
         treatment = getattr(s, "treatment", None)
         risks.append(
-            [
-                s.code,
-                s.name_ja,
-                s.name_en,
-                s.threat.code,
-                ",".join(a.code for a in s.assets.all()),
-                ",".join(v.code for v in s.vulnerabilities.all()),
-                ",".join(i.code for i in s.incidents.all()),
-                s.owner.username,
-                s.approach,
-                s.approach_note,
-                ",".join(c.code for c in s.baseline_controls.all()),
-                s.inherent_likelihood,
-                s.inherent_impact,
-                s.current_likelihood,
-                s.current_impact,
-                s.threat_level,
-                s.requirement,
-                s.residual_likelihood,
-                s.residual_impact,
-                treatment.decided_option if treatment else "",
-            ]
+            safe_row(
+                [
+                    s.code,
+                    s.name_ja,
+                    s.name_en,
+                    s.threat.code,
+                    ",".join(a.code for a in s.assets.all()),
+                    ",".join(v.code for v in s.vulnerabilities.all()),
+                    ",".join(i.code for i in s.incidents.all()),
+                    s.owner.username,
+                    s.approach,
+                    s.approach_note,
+                    ",".join(c.code for c in s.baseline_controls.all()),
+                    s.inherent_likelihood,
+                    s.inherent_impact,
+                    s.current_likelihood,
+                    s.current_impact,
+                    s.threat_level,
+                    s.requirement,
+                    s.residual_likelihood,
+                    s.residual_impact,
+                    treatment.decided_option if treatment else "",
+                ]
+            )
         )
     out = io.BytesIO()
     book.save(out)

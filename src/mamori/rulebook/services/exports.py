@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from mamori.auditlog.models import Checkpoint
 from mamori.auditlog.services import issue_checkpoint, record_export
+from mamori.core.exports import safe_row
 from mamori.rulebook.models import Control, Evidence, Framework, Requirement
 from mamori.rulebook.services.controls import latest_runs
 from mamori.rulebook.services.evidence import evidence_path
@@ -186,14 +187,14 @@ def statement_xlsx(language: str) -> bytes:
     summary.append([HEADERS[language][0], "N", *(STATUS_LABELS[k][pick] for k in STATUS_LABELS)])
     for part in _summary(items):
         name = part["framework"].name_en if language == "en" else part["framework"].name_ja
-        summary.append([name, part["total"], *part["counts"].values()])
+        summary.append(safe_row([name, part["total"], *part["counts"].values()]))
     for framework in Framework.objects.order_by("-ref_id"):
         sheet = book.create_sheet(framework.ref_id.upper())
         sheet.append(HEADERS[language])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in (r for r in items if r.rule == framework.ref_id.upper()):
-            sheet.append(row.cells())
+            sheet.append(safe_row(row.cells()))
             status_cell = sheet.cell(row=sheet.max_row, column=6)
             status_cell.fill = PatternFill("solid", fgColor=fills[row.status])
         for column, width in zip(

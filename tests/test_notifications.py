@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -164,15 +165,65 @@ def test_a_failing_webhook_is_retried_with_backoff(people, settings) -> None:
     ("url", "reason"),
     [
         ("ftp://example.com/hook", "http or https"),
-        ("http://169.254.169.254/latest/meta-data", "non-public"),
-        ("http://127.0.0.1:9/hook", "non-public"),
-        ("http://10.0.0.5/hook", "non-public"),
+        ("http://169.254.169.254/latest/meta-data", "link-local address that is not globally"),
+        ("http://127.0.0.1:9/hook", "loopback address that is not globally routable"),
+        ("http://10.0.0.5/hook", "private address that is not globally routable"),
+        ("http://100.64.0.1/hook", "carrier-grade NAT"),
+        ("http://[::ffff:127.0.0.1]/hook", "loopback"),
         ("http://no-such-host.invalid/hook", "does not resolve"),
     ],
 )
 def test_webhook_urls_that_are_not_allowed_are_refused(url: str, reason: str) -> None:
     with pytest.raises(WebhookRefused, match=reason):
         services.add_webhook("bad", url)
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    """``hooks.example`` resolves twice to a public address (when the webhook is added and
+    when a delivery is checked), then to 127.0.0.1 (DNS rebinding); connections are recorded,
+    and one to the public address reaches the local receiver, which plays the public server
+    (nothing leaves the machine)."""
+    real_resolve, real_connect = socket.getaddrinfo, socket.create_connection
+    answers = ["93.184.216.34", "93.184.216.34"]
+    connected: list[tuple[str, int]] = []
+
+    def resolve(host, port, *args, **kwargs):
+        if host != "hooks.example":
+            return real_resolve(host, port, *args, **kwargs)
+        address = answers.pop(0) if answers else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    def connect(address, *args, **kwargs):
+        connected.append(address)
+        host = "127.0.0.1" if address[0] == "93.184.216.34" else address[0]
+        return real_connect((host, address[1]), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    return connected
+
+
+def test_a_webhook_connects_to_the_address_it_checked_not_to_a_second_answer(
+    people, rebinding
+) -> None:
+    with http_receiver() as (url, received):
+        port = int(url.rsplit(":", 1)[1])
+        services.add_webhook("siem", f"http://hooks.example:{port}/siem")
+        services.notify("x.y", "critical", ("a", "a"), levels=LEVELS[:1])
+    assert rebinding == [("93.184.216.34", port)]
+    assert [r["headers"]["Host"] for r in received.requests] == [f"hooks.example:{port}"]
+
+
+def test_an_allowed_internal_host_still_receives_webhooks(people, settings, rebinding) -> None:
+    settings.MAMORI_WEBHOOK_ALLOWED_HOSTS = ["hooks.example"]
+    with http_receiver() as (url, received):
+        port = int(url.rsplit(":", 1)[1])
+        services.add_webhook("siem", f"http://hooks.example:{port}/siem")
+        services.notify("x.y", "critical", ("a", "a"), levels=LEVELS[:1])
+        services.notify("x.y", "critical", ("b", "b"), levels=LEVELS[:1])
+    assert len(received.requests) == 2
+    assert rebinding == [("93.184.216.34", port), ("93.184.216.34", port)]
 
 
 def test_people_see_and_acknowledge_alerts_in_the_ui(people) -> None:

@@ -1,8 +1,13 @@
-"""Webhook targets: refuse addresses that are not http(s) or point where they must not.
+"""Webhook targets: refuse addresses that are not http(s) or point where they must not, and
+call the address that was checked.
 
-Private, loopback, link-local (cloud metadata) and multicast addresses are refused unless the
-host is listed in ``MAMORI_WEBHOOK_ALLOWED_HOSTS``; the check runs again at every delivery, so a
-name that later resolves somewhere forbidden is caught (DNS rebinding).
+An address that is not globally routable (private, loopback, link-local and cloud metadata,
+carrier-grade NAT, reserved; see :mod:`mamori.core.addresses`) is refused unless the host is
+listed in ``MAMORI_WEBHOOK_ALLOWED_HOSTS``. The check runs again at every delivery, and the
+delivery connects to the very address that was checked (the host name is resolved once; the
+request still carries the original ``Host`` header and TLS server name, and the certificate is
+verified for that name), so a name that resolves elsewhere between the check and the
+connection (DNS rebinding) cannot send it somewhere forbidden.
 """
 
 from __future__ import annotations
@@ -11,45 +16,93 @@ import hashlib
 import hmac
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from urllib.parse import SplitResult, urlsplit
 
+import httpx
 from django.conf import settings
 
-__all__ = ["WebhookRefused", "check_url", "sign"]
+from mamori.core.addresses import not_global
+
+__all__ = ["WebhookRefused", "check_url", "post", "sign"]
+
+_PORTS = {"http": 80, "https": 443}
 
 
 class WebhookRefused(ValueError):
     """A webhook URL that mamori will not call; the message says why."""
 
 
-def check_url(url: str) -> None:
-    """Raise :class:`WebhookRefused` unless ``url`` is an allowed http(s) target."""
+def _parts(url: str) -> tuple[SplitResult, str, int]:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme not in _PORTS:
         raise WebhookRefused(f"a webhook must be http or https, got {parts.scheme or 'none'!r}")
     host = parts.hostname
     if not host:
         raise WebhookRefused("the webhook URL has no host")
-    if host in settings.MAMORI_WEBHOOK_ALLOWED_HOSTS:
-        return
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
+        port = parts.port or _PORTS[parts.scheme]
+    except ValueError as exc:
+        raise WebhookRefused(f"the webhook URL's port is not a port: {exc}") from None
+    return parts, host, port
+
+
+def _allowed(host: str) -> bool:
+    return host in settings.MAMORI_WEBHOOK_ALLOWED_HOSTS
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """Return the addresses ``host`` resolves to, refused if any is not globally routable
+    (unless the host is allowed)."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
         raise WebhookRefused(f"the host {host!r} does not resolve: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_multicast
-            or address.is_unspecified
-            or address.is_reserved
-        ):
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if _allowed(host):
+        return addresses
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        kind = not_global(address)
+        if kind is not None:
             raise WebhookRefused(
-                f"the host {host!r} resolves to {address}, a non-public address; list it in "
-                "MAMORI_WEBHOOK_ALLOWED_HOSTS if it is meant"
+                f"the host {host!r} resolves to {address}, a {kind} address that is not "
+                "globally routable; list the host in MAMORI_WEBHOOK_ALLOWED_HOSTS if it is meant"
             )
+    return addresses
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`WebhookRefused` unless ``url`` is an allowed http(s) target."""
+    _, host, port = _parts(url)
+    if not _allowed(host):
+        _resolve(host, port)
+
+
+def post(url: str, content: bytes, headers: Mapping[str, str], timeout: float) -> httpx.Response:
+    """POST ``content`` to ``url`` at an address checked just now (tried in the order the
+    resolver gave them); redirects are not followed and no proxy from the environment is used,
+    so the request goes nowhere else. Raise :class:`WebhookRefused` or :class:`httpx.HTTPError`."""
+    parts, host, port = _parts(url)
+    name = f"[{host}]" if ":" in host else host
+    sent_headers = {**headers, "Host": name if parts.port is None else f"{name}:{port}"}
+    userinfo = parts.netloc.rpartition("@")[0]
+    error: httpx.HTTPError | None = None
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for address in _resolve(host, port):
+            pinned = f"[{address}]" if ":" in address else address
+            netloc = f"{userinfo}@{pinned}:{port}" if userinfo else f"{pinned}:{port}"
+            try:
+                return client.post(
+                    parts._replace(netloc=netloc).geturl(),
+                    content=content,
+                    headers=sent_headers,
+                    extensions={"sni_hostname": host},
+                )
+            except httpx.ConnectError as exc:  # the next address, as a browser would
+                error = exc
+    assert error is not None  # getaddrinfo answers at least one address or raises
+    raise error
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

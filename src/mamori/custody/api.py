@@ -12,14 +12,16 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationInfo, field_validator
 
 from mamori.accounts.models import ApiToken, User
 from mamori.core.api import authenticated, explain_pattern
+from mamori.custody import bounds
 from mamori.custody.models import Halt
 from mamori.custody.services import checks, monitor
 from mamori.engines import threshold as engine
@@ -68,32 +70,49 @@ class DecisionOut(Schema):
     approval_request: int | None = None
 
 
+def _printable(value: str, info: ValidationInfo) -> str:
+    """Refuse a control or direction-changing character in a text field (NUL, U+202E: the
+    field's length is bounded by its declaration)."""
+    return bounds.identifier(value, str(info.field_name), bounds.ADDRESS_MAX)
+
+
+def _near_now(at: datetime | None) -> datetime | None:
+    """Refuse an event time without a time zone or far from the server's clock."""
+    return None if at is None else bounds.event_time(at, timezone.now())
+
+
 # A plain pydantic model, not a ninja ``Schema``: it is only read from JSON, never from a
 # Django object, so the ``Schema``'s wrapping validator (each field fetched through Python
 # code) is not needed — every fast check (:mod:`mamori.custody.decider`) is validated with it.
 class CheckIn(BaseModel):
     """A customer's withdrawal instruction, amount in base units as a string of digits."""
 
-    request_id: str = Field(min_length=1, max_length=200)
-    customer: str = Field(min_length=1, max_length=200)
+    request_id: str = Field(min_length=1, max_length=bounds.ID_MAX)
+    customer: str = Field(min_length=1, max_length=bounds.ID_MAX)
     asset: str = Field(min_length=1, max_length=20)
     amount: str = Field(pattern=AMOUNT)
-    address: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=bounds.ADDRESS_MAX)
     at: datetime | None = None
+
+    _texts = field_validator("request_id", "customer", "asset", "address")(_printable)
+    _time = field_validator("at")(_near_now)
 
 
 class EventIn(Schema):
     """A deposit, a cancelled or sent withdrawal, a price or a wallet balance."""
 
     type: Literal["deposit", "withdrawal_cancelled", "withdrawal_sent", "price", "balance"]
-    id: str = Field(min_length=1, max_length=200)
+    id: str = Field(min_length=1, max_length=bounds.ID_MAX)
     at: datetime
-    customer: str = ""
-    asset: str = ""
+    customer: str = Field(default="", max_length=bounds.ID_MAX)
+    asset: str = Field(default="", max_length=20)
     amount: str = Field(default="", pattern=AMOUNT_IF_ANY)
-    withdrawal: str = ""
-    wallet: str = ""
-    jpy: str = ""
+    withdrawal: str = Field(default="", max_length=bounds.ID_MAX)
+    wallet: str = Field(default="", max_length=bounds.ID_MAX)
+    jpy: str = Field(default="", max_length=32)
+
+    _texts = field_validator("id", "customer", "asset", "withdrawal", "wallet", "jpy")(_printable)
+    _time = field_validator("at")(_near_now)
 
 
 def decision_body(decision: engine.Decision, approval: int | None = None) -> dict[str, Any]:
@@ -126,25 +145,17 @@ def decision_body(decision: engine.Decision, approval: int | None = None) -> dic
     }
 
 
-def _aware(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise HttpError(422, "'at' needs a time zone (e.g. 2026-11-22T09:00:00+09:00)")
-    return at
-
-
 @router.post("/withdrawals/check", response=DecisionOut, auth=authenticated(CHECK_SCOPE))
 def check_withdrawal(request: HttpRequest, body: CheckIn) -> dict[str, Any]:
     """Decide a withdrawal: allow, hold (approval id given), reject or halt, with reasons."""
     requester = request.auth  # type: ignore[attr-defined]
     if not isinstance(requester, User | ApiToken):
         raise HttpError(403, "the caller cannot request a check")
-    if body.at is not None:
-        _aware(body.at)
     return decided_check(body, requester)
 
 
 def decided_check(body: CheckIn, requester: User | ApiToken) -> dict[str, Any]:
-    """Decide the check ``body`` asks for (its time, if any, is timezone-aware) and return the
+    """Decide the check ``body`` asks for (its fields within their bounds) and return the
     answer's fields: the endpoint and the fast path (:mod:`mamori.custody.decider`) both."""
     checked = checks.check_withdrawal(
         body.request_id,
@@ -158,14 +169,14 @@ def decided_check(body: CheckIn, requester: User | ApiToken) -> dict[str, Any]:
     return decision_body(checked.decision, checked.approval.pk if checked.approval else None)
 
 
-def _event(body: EventIn) -> engine.Event:
+def _event(body: EventIn, now: datetime) -> engine.Event:
     from mamori.custody.services import inbound
 
     data = body.dict()
-    data["at"] = _aware(body.at).isoformat()
+    data["at"] = body.at.isoformat()
     data["type"] = body.type
     try:
-        return inbound.parse(data)
+        return inbound.parse(data, now)
     except ValueError as exc:
         raise HttpError(422, str(exc)) from None
 
@@ -173,9 +184,8 @@ def _event(body: EventIn) -> engine.Event:
 @router.post("/events", response=DecisionOut, auth=authenticated("custody:report"))
 def report_event(request: HttpRequest, body: EventIn) -> dict[str, Any]:
     """Report a deposit, cancellation, send, price or balance (idempotent by id)."""
-    from django.utils import timezone
-
-    return decision_body(monitor.decide(_event(body), timezone.now()))
+    now = timezone.now()
+    return decision_body(monitor.decide(_event(body, now), now))
 
 
 def _halt(halt: Halt) -> dict[str, Any]:
@@ -223,10 +233,12 @@ def trading_status(request: HttpRequest, market: str) -> dict[str, Any]:
 class AddressIn(Schema):
     """A customer's withdrawal destination to register."""
 
-    customer: str = Field(min_length=1, max_length=200)
+    customer: str = Field(min_length=1, max_length=bounds.ID_MAX)
     asset: str = Field(min_length=1, max_length=20)
-    address: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=bounds.ADDRESS_MAX)
     label: str = Field(default="", max_length=100)
+
+    _texts = field_validator("customer", "asset", "address", "label")(_printable)
 
 
 class AddressOut(Schema):
@@ -244,7 +256,9 @@ class MoveIn(Schema):
     """One of the exchange's own transfers between wallets."""
 
     asset: str = Field(min_length=1, max_length=20)
-    to_address: str = Field(min_length=1, max_length=200)
+    to_address: str = Field(min_length=1, max_length=bounds.ADDRESS_MAX)
+
+    _texts = field_validator("asset", "to_address")(_printable)
 
 
 def _asset(code: str) -> Any:

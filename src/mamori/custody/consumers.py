@@ -23,7 +23,7 @@ log = logging.getLogger("mamori.custody")
 def handle_inbound(event: Event) -> None:
     """Decide one inbound event."""
     try:
-        parsed = inbound.parse(event.data)
+        parsed = inbound.parse(event.data, timezone.now())
     except ValueError as exc:
         log.warning("custody event %s refused: %s", event.event_id, exc)
         return

@@ -9,9 +9,10 @@ from mamori.auditlog.services import record
 from mamori.custody.models import Asset, Halt
 from mamori.engines import threshold as engine
 from mamori.events.bus import publish
+from mamori.notifications.models import Notification
 from mamori.notifications.services import Recipient, notified_within, notify
 
-__all__ = ["ESCALATE_AFTER", "after_decision", "conflicting_resend"]
+__all__ = ["ESCALATE_AFTER", "after_decision", "conflicting_resend", "journal_quarantined"]
 
 #: A notice not acknowledged within this time goes to the next level.
 ESCALATE_AFTER = timedelta(minutes=10)
@@ -137,6 +138,44 @@ def conflicting_resend(event: engine.Event, decision: engine.Decision) -> None:
             f"The first decision stands and the resend was refused. Check the sender. {message}",
         ),
         _levels(asset),
+        requires_ack=True,
+        escalate_after=ESCALATE_AFTER,
+        link="/custody/",
+    )
+
+
+def journal_quarantined(record_pk: int, what: str, asset: str) -> None:
+    """A journal record cannot be loaded: the monitor set it aside and refuses the withdrawals
+    of ``asset`` (``*``: of every asset). Log it, and tell the asset's responsible people at
+    once, once per record (every process that loads the journal finds it again)."""
+    topic = f"custody.quarantine.{record_pk}"
+    if Notification.objects.filter(topic=topic).exists():
+        return
+    record(
+        "custody.journal_quarantined",
+        "custody.monitorrecord",
+        str(record_pk),
+        details={"record": what, "asset": asset},
+    )
+    every = asset == "*"
+    notify(
+        topic,
+        "critical",
+        (
+            f"監視の記録 #{record_pk} を読めません: "
+            f"{'全資産' if every else asset} の出金を拒否しています",
+            f"Monitor journal record #{record_pk} cannot be loaded: "
+            f"{'every asset' if every else asset} withdrawals are refused",
+        ),
+        (
+            f"記録 #{record_pk}（{what}）は読み込めないため隔離されました。"
+            "修復して監視を再読み込みするまで、理由 journal_quarantined で出金を拒否します。"
+            "他の資産の判定は続いています。",
+            f"Record #{record_pk} ({what}) cannot be loaded and was set aside. Withdrawals are "
+            "refused with the reason journal_quarantined until it is repaired and the journal "
+            "reloaded; other assets are decided as before.",
+        ),
+        _levels("" if every else asset),
         requires_ack=True,
         escalate_after=ESCALATE_AFTER,
         link="/custody/",

@@ -1,11 +1,12 @@
-"""Events from the exchange's systems (API, NATS, files) → engine events, checked at the edge."""
+"""Events from the exchange's systems (API, NATS, files) → engine events, checked at the edge
+(the bounds of :mod:`mamori.custody.bounds`: nothing out of them is decided or written)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from mamori.custody import bounds
 from mamori.engines import threshold as engine
 
 __all__ = ["TYPES", "parse"]
@@ -13,11 +14,11 @@ __all__ = ["TYPES", "parse"]
 TYPES = ("deposit", "withdrawal", "withdrawal_cancelled", "withdrawal_sent", "price", "balance")
 
 
-def _text(data: dict[str, Any], key: str) -> str:
+def _text(data: dict[str, Any], key: str, limit: int = bounds.ID_MAX) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{key!r} is required (a non-empty string)")
-    return value
+    return bounds.identifier(value, key, limit)
 
 
 def _units(data: dict[str, Any]) -> int:
@@ -27,17 +28,15 @@ def _units(data: dict[str, Any]) -> int:
     text = str(value)
     if not text.isdigit():
         raise ValueError(f"'amount' must be digits only (base units), got {text!r}")
-    return int(text)
+    return bounds.units(text)
 
 
-def _time(data: dict[str, Any]) -> datetime:
+def _time(data: dict[str, Any], now: datetime | None) -> datetime:
     try:
         at = datetime.fromisoformat(_text(data, "at"))
     except ValueError as exc:
         raise ValueError(f"'at' is not an ISO 8601 time: {exc}") from None
-    if at.tzinfo is None:
-        raise ValueError("'at' needs a time zone (e.g. 2026-11-22T09:00:00+09:00)")
-    return at
+    return bounds.event_time(at, now)
 
 
 def _wallet(data: dict[str, Any], required: bool) -> str:
@@ -57,13 +56,15 @@ def _wallet(data: dict[str, Any], required: bool) -> str:
     return name
 
 
-def parse(data: dict[str, Any]) -> engine.Event:
+def parse(data: dict[str, Any], now: datetime | None = None) -> engine.Event:
     """Return the engine event ``data`` describes; ``ValueError`` says what is wrong (a wallet
-    named must be registered and hold the event's asset)."""
+    named must be registered and hold the event's asset). Its time must be near ``now`` (the
+    server's clock, when the event arrives as it happens), or within the years the journal
+    can hold (a file replayed)."""
     kind = data.get("type")
     if kind not in TYPES:
         raise ValueError(f"'type' must be one of {', '.join(TYPES)}, got {kind!r}")
-    event_id, at = _text(data, "id"), _time(data)
+    event_id, at = _text(data, "id"), _time(data, now)
     if kind == "deposit":
         return engine.Deposit(
             event_id, at, _text(data, "customer"), _text(data, "asset"), _units(data)
@@ -75,7 +76,7 @@ def parse(data: dict[str, Any]) -> engine.Event:
             _text(data, "customer"),
             _text(data, "asset"),
             _units(data),
-            str(data.get("address") or ""),
+            bounds.identifier(str(data.get("address") or ""), "address", bounds.ADDRESS_MAX),
         )
     if kind == "withdrawal_cancelled":
         return engine.WithdrawalCancelled(event_id, at, _text(data, "withdrawal"))
@@ -84,10 +85,7 @@ def parse(data: dict[str, Any]) -> engine.Event:
             event_id, at, _text(data, "withdrawal"), _wallet(data, required=False)
         )
     if kind == "price":
-        try:
-            jpy = Decimal(_text(data, "jpy"))
-        except InvalidOperation:
-            raise ValueError(f"'jpy' must be a decimal number, got {data.get('jpy')!r}") from None
+        jpy = bounds.price(_text(data, "jpy"))
         return engine.Price(event_id, at, _text(data, "asset"), jpy)
     asset = _text(data, "asset")
     return engine.Balance(event_id, at, _wallet(data, required=True), asset, _units(data))

@@ -8,13 +8,19 @@ transaction — so a decision exists once it is committed, every process sees th
 sequence, and after a crash the journal rebuilds exactly the same state. If a transaction
 rolls back after the monitor changed in memory, the next call notices the missing record and
 rebuilds from the journal.
+
+A journal record that cannot be loaded (written before the edge refused such events, or
+altered by hand) does not stop the monitor: it is set aside — logged, told at once to the
+asset's responsible people — and the withdrawals of its asset (of every asset, if the record
+names none) are refused with the reason ``journal_quarantined`` until it is repaired and the
+journal reloaded. Other assets are decided as before.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,21 +29,30 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from mamori.core import fastdb
+from mamori.custody import bounds
 from mamori.custody.models import Asset, MonitorRecord, ThresholdRule
 from mamori.engines import threshold as engine
 
 __all__ = [
+    "EVERY_ASSET",
+    "QUARANTINED",
     "apply_thresholds",
     "current",
     "decide",
     "engine_config",
     "lift",
+    "quarantined",
     "reset",
 ]
 
 log = logging.getLogger("mamori.custody")
 LOCK_KEY = 0x6D616D6F72695F63  # "mamori_c"
 _LOCK = threading.RLock()  # re-entered by on-commit hooks that read the monitor
+#: The reason code of a withdrawal refused because its asset's journal holds a record that
+#: could not be loaded.
+QUARANTINED = "journal_quarantined"
+#: The asset of a set-aside record that names none (a configuration, a lift): every asset.
+EVERY_ASSET = "*"
 
 
 @dataclass
@@ -51,6 +66,11 @@ class _Held:
     #: Where ``pending`` was written: the transaction's outermost block and the savepoints
     #: then open (see :func:`_still_written`).
     written_in: tuple[object, list[str]] | None = None
+    #: Journal records that could not be loaded: record number → the asset whose withdrawals
+    #: they stop (:data:`EVERY_ASSET` if the record names none).
+    quarantined: dict[int, str] = field(default_factory=dict)
+    #: Set-aside records whose alert is not known to be committed (told again until it is).
+    untold: dict[int, str] = field(default_factory=dict)
 
 
 _HELD = _Held()
@@ -65,7 +85,14 @@ _FROM: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
 def reset() -> None:
     """Forget the in-memory monitor (the next call rebuilds it from the journal)."""
     _HELD.monitor, _HELD.seq = None, 0
+    _HELD.quarantined, _HELD.untold = {}, {}
     _confirmed()
+
+
+def quarantined() -> dict[int, str]:
+    """Return the journal records set aside since the monitor was loaded: record number →
+    the asset whose withdrawals they stop (:data:`EVERY_ASSET`: all)."""
+    return dict(_HELD.quarantined)
 
 
 def _confirmed() -> None:
@@ -153,6 +180,70 @@ def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Moni
     return monitor
 
 
+def _load(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Monitor | None:
+    """Apply ``record``; if it cannot be loaded, set it aside instead of failing the whole
+    monitor (every process, every check) — the asset it concerns is refused until it is
+    repaired."""
+    try:
+        return _apply(monitor, record)
+    except Exception as exc:  # any flaw of a stored row: it must not stop every asset
+        asset = _asset_of(record)
+        _HELD.quarantined[record.pk] = asset
+        _HELD.untold[record.pk] = f"{record.event_id} ({type(exc).__name__})"
+        log.error(
+            "custody journal record %s (%s) cannot be loaded and is set aside; withdrawals "
+            "of %s are refused: %r",
+            record.pk,
+            record.event_id,
+            "every asset" if asset == EVERY_ASSET else asset,
+            exc,
+        )
+        return monitor
+
+
+def _tell_quarantined() -> None:
+    """Tell the responsible people of each record set aside, once its telling is committed
+    (a rolled-back transaction leaves it to be told by the next one)."""
+    from mamori.custody.services import alerts
+
+    for pk, what in list(_HELD.untold.items()):
+        alerts.journal_quarantined(pk, what, _HELD.quarantined.get(pk, EVERY_ASSET))
+
+        def told(pk: int = pk) -> None:
+            _HELD.untold.pop(pk, None)
+
+        transaction.on_commit(told)
+
+
+def _asset_of(record: MonitorRecord) -> str:
+    """Return the asset a journal record concerns, read from its row as far as it can be
+    (:data:`EVERY_ASSET` if it names none that can be told)."""
+    row = record.row
+    if record.kind != MonitorRecord.Kind.EVENT or not isinstance(row, list) or len(row) < 4:
+        return EVERY_ASSET
+    kind = row[0] % 10 if type(row[0]) is int else None
+    asset: object = None
+    if kind in (0, 1, 5) and len(row) > 4:  # deposit, withdrawal request, balance
+        asset = row[4]
+    elif kind == 4:  # price
+        asset = row[3]
+    elif kind == 6 and row[3] == str(engine.HaltScope.ASSET) and len(row) > 4:
+        asset = row[4]
+    elif kind in (2, 3):  # a cancelled or sent withdrawal: the asset of that withdrawal
+        first = MonitorRecord.objects.filter(event_id=str(row[3]), kind="event").first()
+        if first is not None and isinstance(first.row, list) and len(first.row) > 4:
+            asset = first.row[4]
+    return asset if isinstance(asset, str) and asset else EVERY_ASSET
+
+
+def _quarantine_of(asset: str) -> int | None:
+    """Return the number of a set-aside record that stops withdrawals of ``asset``."""
+    for pk, stopped in _HELD.quarantined.items():
+        if stopped in (asset, EVERY_ASSET):
+            return pk
+    return None
+
+
 def _catch_up() -> engine.Monitor:
     """Apply the journal records this process has not seen (all of them after a reset).
 
@@ -181,7 +272,7 @@ def _catch_up() -> engine.Monitor:
             _confirmed()
             del page[0]
         for record in page:
-            monitor = _apply(monitor, record)
+            monitor = _load(monitor, record)
             _HELD.seq = record.pk
         if not full:
             break
@@ -189,6 +280,8 @@ def _catch_up() -> engine.Monitor:
     if monitor is None:
         monitor = engine.Monitor(engine.Config((), ()))
     _HELD.monitor = monitor
+    if _HELD.untold:
+        _tell_quarantined()
     return monitor
 
 
@@ -240,10 +333,41 @@ def apply_thresholds() -> engine.Config:
     return config
 
 
+def _unwritable(event: engine.Event) -> engine.Decision | None:
+    """Refuse, before anything is written, an event whose time the journal could not read
+    back (every edge refuses it first, saying which field: this is the last guard)."""
+    try:
+        bounds.event_time(event.at, None)
+    except (ValueError, TypeError, AttributeError) as exc:
+        reason = engine.Reason("bad_time", f"event time is not usable: {exc}")
+        return engine.Decision(event.id, engine.Action.REJECT, (reason,))
+    return None
+
+
+def _refused_while_quarantined(event: engine.Event) -> engine.Decision | None:
+    """Refuse a withdrawal of an asset whose journal holds a record set aside (not written:
+    once the record is repaired, the same request is decided)."""
+    if not _HELD.quarantined or not isinstance(event, engine.WithdrawalRequest):
+        return None
+    pk = _quarantine_of(event.asset)
+    if pk is None:
+        return None
+    reason = engine.Reason(
+        QUARANTINED,
+        f"the monitor's journal holds a record it cannot load (#{pk}) for {event.asset}"
+        f"{' (every asset)' if _HELD.quarantined[pk] == EVERY_ASSET else ''}; its withdrawals "
+        "are refused until the record is repaired and the journal reloaded",
+    )
+    return engine.Decision(event.id, engine.Action.REJECT, (reason,))
+
+
 def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
     """Decide ``event`` once, durably; a resend returns the first decision."""
     from mamori.custody.services import alerts
 
+    unwritable = _unwritable(event)
+    if unwritable is not None:
+        return unwritable
     with _LOCK, transaction.atomic(savepoint=False):  # the caller's transaction, if any
         _db_lock()
         monitor = _catch_up()
@@ -252,6 +376,9 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
             if first.codes == ("duplicate_conflict",):
                 alerts.conflicting_resend(event, first)
             return first
+        refused = _refused_while_quarantined(event)
+        if refused is not None:
+            return refused
         decision = monitor.process(event, now)
         record = fastdb.insert(
             MonitorRecord(

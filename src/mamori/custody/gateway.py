@@ -15,6 +15,11 @@ signed-in person's session, a batch that failed — goes to Django's endpoint un
 body already read), so every refusal and error still comes from one place. The success body is
 rendered with the endpoint's renderer, and the headers are those Django's middleware gives an
 API answer to the same kind of request (learned from Django once per kind).
+
+Every request to custody's API (``/api/custody/``), authenticated or not, has its body bounded
+here: one declared longer than :data:`MAX_BODY` is refused with 413 before any of it is read,
+and one that turns out longer is refused as soon as the limit is passed, the rest unread. A
+check is a few hundred bytes; no one can make a worker hold hundreds of megabytes.
 """
 
 from __future__ import annotations
@@ -29,13 +34,16 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from mamori.custody.decider import Check, RemoteDecider, ThreadDecider
 
-__all__ = ["DECIDER_SOCKET", "PATH", "Gateway"]
+__all__ = ["BOUNDED", "DECIDER_SOCKET", "MAX_BODY", "PATH", "Gateway"]
 
 log = logging.getLogger("mamori.custody.gateway")
 
@@ -43,7 +51,9 @@ PATH = "/api/custody/withdrawals/check"
 #: The environment variable through which ``mamori serve`` tells its web workers where the
 #: decider process listens.
 DECIDER_SOCKET = "MAMORI_CUSTODY_DECIDER"
-#: Larger bodies go to Django, which applies its own limits.
+#: The requests whose bodies are bounded here (custody's API: JSON of a few fields each).
+BOUNDED = "/api/custody/"
+#: The longest body accepted there; a longer one is refused with 413, unread.
 MAX_BODY = 64 * 1024
 #: While a decision thread waits for the interpreter, the event loop gives it up this soon
 #: (CPython's default, 5 ms, would be the floor of every answer's latency).
@@ -71,20 +81,23 @@ class Gateway:
         self._headers: dict[tuple[Any, ...], list[tuple[bytes, bytes]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a fast check, or hand the request to Django."""
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+        """Answer a fast check, refuse a body over the limit, or hand the request to Django."""
+        if scope["type"] != "http" or not scope["path"].startswith(BOUNDED):
             await self.app(scope, receive, send)
             return
-        secret = _bearer(scope)
-        if secret is None:
-            await self.app(scope, receive, send)
-            return
-        body, whole = await _read(receive)
+        body, whole = await _read(receive, _declared_length(scope))
         if body is None:
             return  # the client left before sending its request
+        if not whole:
+            await self._too_large(scope, send)
+            return
+        secret = _bearer(scope) if scope["path"] == PATH and scope["method"] == "POST" else None
+        if secret is None:
+            await self.app(scope, _replay(body), send)
+            return
         # Django must be willing to answer such a request at all (its host allowed, over HTTPS
         # where TLS is on): else it answers, refusing or redirecting
-        headers = await self._django_headers(scope) if whole else None
+        headers = await self._django_headers(scope)
         client = scope.get("client")
         # a request id as Django's middleware makes them: 32 random hex digits
         check = Check(secret, body, os.urandom(16).hex(), client[0] if client else None)
@@ -92,19 +105,19 @@ class Gateway:
         if headers is None or answer is None:
             await self.app(scope, _replay(body), send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    *headers,
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(answer)).encode()),
-                    (b"x-request-id", check.request_id.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer})
+        await _answer(send, 200, answer, [*headers, (b"x-request-id", check.request_id.encode())])
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        """Answer 413 with the API's error body, in the request's language, with the headers
+        Django gives such a request (where it serves it at all)."""
+        wanted = dict(scope["headers"])
+        with translation.override(_language(wanted.get(b"accept-language", b"").decode("latin-1"))):
+            message = _(
+                "The request body is larger than the limit of %(limit)s bytes; it was not read."
+            ) % {"limit": f"{MAX_BODY:,}"}
+        answer = orjson.dumps({"code": "too_large", "message": message, "fields": []})
+        headers = await self._django_headers(scope) or []
+        await _answer(send, 413, answer, [*headers, (b"connection", b"close")])
 
     async def _decide(self, check: Check) -> bytes | None:
         if not self._settled:
@@ -208,7 +221,7 @@ def _bearer(scope: Scope) -> str | None:
 
 
 def _language(accept: str) -> str:
-    for code, _ in parse_accept_lang_header(accept):
+    for code, _quality in parse_accept_lang_header(accept):
         try:
             return str(get_supported_language_variant(code))
         except LookupError:
@@ -216,19 +229,50 @@ def _language(accept: str) -> str:
     return str(settings.LANGUAGE_CODE)
 
 
-async def _read(receive: Receive) -> tuple[bytes | None, bool]:
+async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    """Send a JSON answer with ``headers`` besides its type and length."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                *headers,
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """Return the request's Content-Length, if it declares one that is a number."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+async def _read(receive: Receive, declared: int | None) -> tuple[bytes | None, bool]:
     """Return the request body (None if the client left) and whether it is within
-    :data:`MAX_BODY` (a larger one goes to Django whole, which applies its own limits)."""
+    :data:`MAX_BODY`. Reading stops as soon as the body is known to be longer — declared so,
+    or counted so — and the rest is never read (the body is then ``b""``)."""
+    if declared is not None and declared > MAX_BODY:
+        return b"", False
     parts: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None, False
-        parts.append(message.get("body", b""))
+        part = message.get("body", b"")
+        size += len(part)
+        if size > MAX_BODY:
+            return b"", False
+        parts.append(part)
         if not message.get("more_body"):
             break
-    body = b"".join(parts)
-    return body, len(body) <= MAX_BODY
+    return b"".join(parts), True
 
 
 def _replay(body: bytes) -> Receive:

@@ -279,6 +279,80 @@ def test_services_raise_alerts_through_the_api(people) -> None:
     assert {f["field"].split(".")[-1] for f in bad.json()["fields"]} >= {"severity"}
 
 
+def _send(secret: str, **changes):
+    body = {
+        "topic": "custody.threshold",
+        "severity": "critical",
+        "title_ja": "閾値",
+        "title_en": "Threshold",
+        "levels": [[{"role": "custody_operator", "department": "custody"}]],
+        **changes,
+    }
+    return Client().post(
+        "/api/notifications",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+def test_an_alert_to_a_role_or_department_that_does_not_exist_is_refused_naming_it(
+    people,
+) -> None:
+    from mamori.accounts.services import tokens
+
+    secret = tokens.issue("monitor", ["notifications:send"], 30, None).secret
+    ciso = {"role": "ciso"}
+    for levels, field, words in (
+        ([[ciso], [ciso, {"role": "cisoo"}]], "body.body.levels.1.1.role", "no role 'cisoo'"),
+        ([[{"role": "ciso", "department": "nowhere"}]], "body.body.levels.0.0.department", ""),
+    ):
+        refused = _send(secret, levels=levels)
+        assert refused.status_code == 422, refused.content
+        [error] = refused.json()["fields"]
+        assert error["field"] == field and words in error["message"]
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "https://evil.example/login",
+        "http://localhost/custody/",
+        "//evil.example/",
+        "/\\evil.example/",
+        " /custody/",
+        "custody/",
+    ],
+)
+def test_an_alert_with_a_link_outside_mamori_is_refused(people, link: str) -> None:
+    from mamori.accounts.services import tokens
+
+    secret = tokens.issue("monitor", ["notifications:send"], 30, None).secret
+    refused = _send(secret, link=link)
+    assert refused.status_code == 422, refused.content
+    [error] = refused.json()["fields"]
+    assert error["field"] == "body.body.link" and "path in mamori" in error["message"]
+    assert not Notification.objects.exists()
+
+
+def test_an_alert_may_link_to_a_page_of_mamori(people, settings) -> None:
+    from mamori.accounts.services import tokens
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "mamori.exchange.example"]
+    secret = tokens.issue("monitor", ["notifications:send"], 30, None).secret
+    for link in ("/custody/", "https://mamori.exchange.example/custody/?asset=BTC"):
+        assert _send(secret, link=link).status_code == 201
+    assert {n.link for n in Notification.objects.all()} == {
+        "/custody/",
+        "https://mamori.exchange.example/custody/?asset=BTC",
+    }
+
+
 def test_an_approval_request_notifies_its_approvers(people) -> None:
     from mamori.accounts.services import approvals
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -42,6 +42,11 @@ class NotifyIn(Schema):
     levels: list[list[RecipientIn]] = Field(min_length=1)
     requires_ack: bool = False
     escalate_after_seconds: int | None = Field(default=None, ge=60)
+    link: str = Field(
+        default="",
+        max_length=500,
+        description="A path in mamori (/custody/) or an https address on one of its hosts.",
+    )
 
 
 class NotificationOut(Schema):
@@ -61,18 +66,24 @@ class NotificationOut(Schema):
 @router.post("", response={201: NotificationOut}, auth=authenticated("notifications:send"))
 def raise_notification(request: HttpRequest, body: NotifyIn) -> Status[Notification]:
     """Raise a notification to the responsible people, delivered at once."""
+    levels = [[services.Recipient(r.role, r.department) for r in level] for level in body.levels]
     try:
+        services.check_recipients(levels)
         notification = services.notify(
             body.topic,
             body.severity,
             (body.title_ja, body.title_en),
             (body.body_ja, body.body_en),
-            [[services.Recipient(r.role, r.department) for r in level] for level in body.levels],
+            levels,
             requires_ack=body.requires_ack,
             escalate_after=timedelta(seconds=body.escalate_after_seconds)
             if body.escalate_after_seconds
             else None,
+            link=body.link,
         )
+    except services.NotificationRefused as exc:
+        location = ("body", "body", *(int(p) if p.isdigit() else p for p in exc.field.split(".")))
+        raise ValidationError([{"loc": location, "msg": exc.message}]) from None
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     return Status(201, notification)

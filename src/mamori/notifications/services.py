@@ -19,8 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
-from mamori.accounts.models import RoleAssignment, User
+from mamori.accounts.models import Department, Role, RoleAssignment, User
 from mamori.core import crypto
 from mamori.notifications.channels import CHANNELS, DeliveryFailed
 from mamori.notifications.models import Delivery, Notification, WebhookEndpoint
@@ -28,9 +30,12 @@ from mamori.notifications.webhooks import check_url
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "NotificationRefused",
     "Recipient",
     "acknowledge",
     "add_webhook",
+    "check_link",
+    "check_recipients",
     "deliver",
     "deliver_due",
     "escalate_due",
@@ -58,6 +63,71 @@ class Recipient:
         if self.username:
             return {"user": self.username}
         return {"role": self.role, "department": self.department}
+
+
+class NotificationRefused(ValueError):
+    """A notification mamori will not raise; ``field`` names the value at fault (``link``,
+    ``levels.0.1.role``) and the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_recipients(levels: list[list[Recipient]]) -> None:
+    """Raise :class:`NotificationRefused` naming the first recipient whose role, department or
+    person does not exist (an alert to nobody would be lost without a word)."""
+    roles = set(Role.objects.values_list("code", flat=True))
+    departments = set(Department.objects.values_list("code", flat=True))
+    for i, level in enumerate(levels):
+        for j, recipient in enumerate(level):
+            where = f"levels.{i}.{j}"
+            if recipient.username:
+                if not User.objects.filter(username=recipient.username, is_active=True).exists():
+                    raise NotificationRefused(
+                        f"{where}.username",
+                        _("No active person is called '%(name)s'.") % {"name": recipient.username},
+                    )
+                continue
+            if recipient.role not in roles:
+                raise NotificationRefused(
+                    f"{where}.role",
+                    _("There is no role '%(role)s'; the roles are: %(roles)s.")
+                    % {"role": recipient.role, "roles": ", ".join(sorted(roles))},
+                )
+            if recipient.department and recipient.department not in departments:
+                raise NotificationRefused(
+                    f"{where}.department",
+                    _("There is no department '%(department)s'.")
+                    % {"department": recipient.department},
+                )
+
+
+def check_link(link: str) -> None:
+    """Raise :class:`NotificationRefused` unless ``link`` is empty, a path in mamori
+    (``/custody/``) or an https address on one of mamori's own hosts (``ALLOWED_HOSTS``):
+    a notification must not carry a ``javascript:`` link or send its reader elsewhere."""
+    if not link:
+        return
+    printable = link.isprintable() and not any(c.isspace() for c in link)
+    absolute = link.startswith("https://")
+    if not (
+        printable
+        and len(link) <= 500  # the column's length
+        and (absolute or (link.startswith("/") and not link.startswith(("//", "/\\"))))
+        and url_has_allowed_host_and_scheme(
+            link, allowed_hosts=set(settings.ALLOWED_HOSTS), require_https=True
+        )
+    ):
+        raise NotificationRefused(
+            "link",
+            _(
+                "A link must be a path in mamori (starting with /) or an https:// address on "
+                "one of mamori's own hosts, without spaces; got '%(link)s'."
+            )
+            % {"link": link[:100]},
+        )
 
 
 def recipients_of(level: list[dict[str, str | None]]) -> list[User]:
@@ -162,6 +232,7 @@ def notify(
         raise ValueError("a notification needs at least one recipient at level 0")
     if requires_ack and escalate_after is None and len(levels) > 1:
         raise ValueError("escalation levels need escalate_after")
+    check_link(link)
     now = timezone.now()
     with transaction.atomic():
         notification = Notification.objects.create(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -234,6 +235,38 @@ def test_a_decision_keeps_the_recommendation_apart_and_versions_the_rationale(wo
     assert world["r1"].rating("residual") == Rating(1, 4)
     with pytest.raises(RiskRefused, match="whole yen"):
         scenarios.add_action(treatment, "buy HSM", world["owner"], date(2027, 1, 1), "1.5", None)
+
+
+def test_a_budget_beyond_what_the_column_holds_is_refused_on_every_way_in_with_the_limit(
+    world,
+) -> None:
+    treatment = _treat(world, world["r1"])
+    huge, due = "9" * 100, date(2027, 1, 1)
+    with pytest.raises(RiskRefused, match="at most 999,999,999,999,999 yen") as refused:
+        scenarios.add_action(treatment, "buy HSM", world["owner"], due, huge, None)
+    assert refused.value.code == "budget_too_large"
+    for bad in ("NaN", "Infinity"):
+        with pytest.raises(RiskRefused, match="whole yen"):
+            scenarios.add_action(treatment, "buy HSM", world["owner"], due, bad, None)
+    sec, pk = client_for(world["sec"]), world["r1"].pk
+    form = {"text": "buy HSM", "owner": world["owner"].pk, "due": "2027-01-01", "budget": huge}
+    page = sec.post(f"/risk/scenarios/{pk}/action/", form, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "no more than 15 digits" in page.content.decode()
+    body = {"text": "buy HSM", "owner": "owner-tanaka", "due": "2027-01-01", "budget_jpy": huge}
+    api = sec.post(
+        f"/api/risk/scenarios/{pk}/actions", body, "application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert api.status_code == 422, api.content
+    [field] = api.json()["fields"]
+    assert field["field"].endswith("budget_jpy") and "at most 15 digits" in field["message"]
+    assert not treatment.actions.exists()
+    for digits in ("9" * 16, "1" + "0" * 15):  # would come back rounded from SQLite
+        with pytest.raises(RiskRefused, match="this one has 16 digits"):
+            scenarios.add_action(treatment, "buy HSM", world["owner"], due, digits, None)
+    scenarios.add_action(treatment, "buy HSM", world["owner"], due, "9" * 15, None)
+    shown = sec.get(f"/risk/scenarios/{pk}/")
+    assert shown.status_code == 200 and "9" * 15 in shown.content.decode()
+    assert treatment.actions.get().budget_jpy == Decimal("9" * 15)
 
 
 # --- plan (ISM 19) and sign-off (ISM 20) ---------------------------------------------------

@@ -13,12 +13,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from django.utils.translation import gettext_lazy
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
 from mamori.accounts.models import Department, User
 from mamori.accounts.services.roles import has_permission
+from mamori.core import api as core_api
 from mamori.core.api import StaffSession, acting_person, authenticated
 from mamori.engines.risk import Rating
 from mamori.risk.models import (
@@ -30,7 +32,7 @@ from mamori.risk.models import (
     Threat,
     Vulnerability,
 )
-from mamori.risk.models.scenarios import STAGES
+from mamori.risk.models.scenarios import BUDGET_DIGITS, STAGES
 from mamori.risk.services import RiskRefused, monitoring, plans, scenarios
 from mamori.risk.services.inventory import asset_fields
 from mamori.rulebook.models import Control
@@ -121,13 +123,19 @@ class DecideIn(Schema):
     rationale: str
 
 
+BUDGET = core_api.explain_pattern(
+    rf"^[0-9]{{1,{BUDGET_DIGITS}}}$",
+    gettext_lazy("must be whole yen: digits only, no sign, point or separator, at most 15 digits"),
+)
+
+
 class ActionIn(Schema):
     """An action of the plan."""
 
     text: str
     owner: str
     due: date
-    budget_jpy: str = "0"
+    budget_jpy: str = Field(default="0", pattern=BUDGET)
 
 
 class SignalIn(Schema):

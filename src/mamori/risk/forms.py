@@ -18,6 +18,7 @@ from mamori.risk.models import (
     Vulnerability,
 )
 from mamori.risk.models.inventory import ASSET_FIELDS, CONFIDENTIAL_KINDS, inventory_problems
+from mamori.risk.models.scenarios import BUDGET_DIGITS
 from mamori.rulebook.models import Control
 
 OPTIONS = [
@@ -206,7 +207,9 @@ class ActionForm(forms.Form):
     text = forms.CharField(label=_("Action"), max_length=500)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
     due = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
-    budget = forms.DecimalField(label=_("Budget (JPY)"), min_value=0, decimal_places=0)
+    budget = forms.DecimalField(
+        label=_("Budget (JPY)"), min_value=0, max_digits=BUDGET_DIGITS, decimal_places=0
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

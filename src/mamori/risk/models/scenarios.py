@@ -11,6 +11,10 @@ from mamori.accounts.models.bilingual import BilingualName
 from mamori.engines.risk import Option, Rating
 
 STAGES = ("inherent", "current", "residual")
+#: the digits a budget (whole yen) may have, up to 999,999,999,999,999 yen: the column holds 16,
+#: but SQLite keeps a decimal as a float with 15 significant digits, and a 16-digit budget would
+#: come back rounded, or fail to load at all
+BUDGET_DIGITS = 15
 OPTION_LABELS = {
     Option.REDUCE.value: _("reduce"),
     Option.AVOID.value: _("avoid"),

@@ -22,6 +22,7 @@ HEADLINES = {
     "no_controls": _("Name the controls of the treatment (ISM 18-1)"),
     "no_rationale": _("Write down why these controls were chosen (ISM 18-2)"),
     "bad_budget": _("The budget is whole yen, not negative"),
+    "budget_too_large": _("The budget has more digits than a budget holds (15)"),
     "bad_action": _("An action says what will be done"),
     "empty_plan": _("The assessment has no risk yet"),
     "undecided": _("Some risks have no decided treatment"),

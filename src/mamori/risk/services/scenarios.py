@@ -28,7 +28,7 @@ from mamori.risk.models import (
     TreatmentAction,
     Vulnerability,
 )
-from mamori.risk.models.scenarios import STAGES
+from mamori.risk.models.scenarios import BUDGET_DIGITS, STAGES
 from mamori.risk.services import RiskRefused
 from mamori.rulebook.models import Control
 
@@ -295,8 +295,15 @@ def add_action(
         amount = Decimal(str(budget or 0))
     except InvalidOperation:
         raise RiskRefused("bad_budget", f"budget {budget!r} is not an amount of yen") from None
-    if amount < 0 or amount != amount.to_integral_value():
+    if not amount.is_finite() or amount < 0 or amount != amount.to_integral_value():
         raise RiskRefused("bad_budget", f"budget {amount} must be whole yen, not negative")
+    limit = Decimal(10) ** BUDGET_DIGITS
+    if amount >= limit:
+        raise RiskRefused(
+            "budget_too_large",
+            f"a budget is at most {limit - 1:,} yen ({BUDGET_DIGITS} digits); "
+            f"this one has {amount.adjusted() + 1} digits",
+        )
     if not text.strip():
         raise RiskRefused("bad_action", "an action says what will be done")
     return TreatmentAction.objects.create(

@@ -137,6 +137,48 @@ def test_unlock_command_lifts_a_lock(client: Client, alice: User, settings) -> N
     assert post_password(client, "alice", PASSWORD).status_code == 302
 
 
+def test_failures_from_one_address_do_not_lock_the_person_out_from_another(
+    alice: User, settings
+) -> None:
+    settings.MAMORI_LOGIN_SLOWDOWN_AFTER = 50
+    settings.MAMORI_LOGIN_LOCK_AFTER = 3
+    attacker, office = Client(REMOTE_ADDR="203.0.113.9"), Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(3):
+        post_password(attacker, "alice", "wrong")
+    assert "ロックされています" in post_password(attacker, "alice", PASSWORD).content.decode()
+    assert post_password(office, "alice", PASSWORD).status_code == 302
+    failures = LoginAttempt.objects.filter(username="alice", outcome="failure")
+    assert set(failures.values_list("ip_address", flat=True)) == {"203.0.113.9"}
+    assert failures.count() == 3
+
+
+def test_one_address_trying_name_after_name_is_locked_for_every_name(alice: User, settings) -> None:
+    settings.MAMORI_LOGIN_SLOWDOWN_AFTER = 50
+    settings.MAMORI_LOGIN_LOCK_AFTER = 10
+    settings.MAMORI_LOGIN_SOURCE_LOCK_AFTER = 5
+    attacker, office = Client(REMOTE_ADDR="203.0.113.9"), Client(REMOTE_ADDR="198.51.100.7")
+    for name in ("ciso", "sgm", "board", "root", "admin"):
+        assert post_password(attacker, name, "guess").status_code == 400
+    locked = post_password(attacker, "alice", PASSWORD)
+    assert locked.status_code == 400 and "ロックされています" in locked.content.decode()
+    assert post_password(office, "alice", PASSWORD).status_code == 302
+    assert LoginAttempt.objects.filter(ip_address="203.0.113.9").count() == 6
+
+
+def test_failures_spread_over_more_than_the_lock_time_do_not_lock_an_address(
+    alice: User, settings
+) -> None:
+    settings.MAMORI_LOGIN_SLOWDOWN_AFTER = 50
+    settings.MAMORI_LOGIN_SOURCE_LOCK_AFTER = 3
+    settings.MAMORI_LOGIN_LOCK_SECONDS = 600
+    office = Client(REMOTE_ADDR="198.51.100.7")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for name in ("bob", "carol", "dave", "erin"):
+            post_password(office, name, "typo")
+            clock.shift(timedelta(seconds=601))
+        assert post_password(office, "alice", PASSWORD).status_code == 302
+
+
 def test_a_recovery_code_signs_in_once(client: Client, alice: User) -> None:
     from mamori.accounts.services import mfa
 

@@ -48,6 +48,7 @@ class Config:
     login_slowdown_after: int
     login_lock_after: int
     login_lock_seconds: int
+    login_source_lock_after: int
     language: str
     time_zone: str
     secret_key_file: Path
@@ -171,6 +172,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         login_slowdown_after=_int(env, "MAMORI_LOGIN_SLOWDOWN_AFTER", 3, 1, 100),
         login_lock_after=_int(env, "MAMORI_LOGIN_LOCK_AFTER", 10, 2, 1000),
         login_lock_seconds=_int(env, "MAMORI_LOGIN_LOCK_SECONDS", 1800, 60, 31_536_000),
+        login_source_lock_after=_int(env, "MAMORI_LOGIN_SOURCE_LOCK_AFTER", 50, 2, 10_000),
         language=_choice(env, "MAMORI_LANGUAGE", "ja", ("ja", "en")),
         time_zone=env.get("MAMORI_TIME_ZONE", "Asia/Tokyo"),
         secret_key_file=Path(

@@ -198,6 +198,7 @@ MAMORI_WEBHOOK_ALLOWED_HOSTS = list(CONFIG.webhook_allowed_hosts)
 MAMORI_LOGIN_SLOWDOWN_AFTER = CONFIG.login_slowdown_after
 MAMORI_LOGIN_LOCK_AFTER = CONFIG.login_lock_after
 MAMORI_LOGIN_LOCK_SECONDS = CONFIG.login_lock_seconds
+MAMORI_LOGIN_SOURCE_LOCK_AFTER = CONFIG.login_source_lock_after
 
 LOGGING = {
     "version": 1,

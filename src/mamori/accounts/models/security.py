@@ -6,7 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LoginThrottle(models.Model):
-    """Failures counted per user name (known or not, so existence does not leak)."""
+    """Failures counted per user name from one address, and per address across names (the
+    key, held in ``username``, is ``name|address`` or ``|address``; see
+    :mod:`mamori.accounts.services.throttle`); names known or not, so existence does not
+    leak."""
 
     username = models.CharField(
         max_length=150,

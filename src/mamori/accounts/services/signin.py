@@ -66,7 +66,7 @@ def _record(
 
 
 def _refused(request: HttpRequest, username: str, stage: str) -> StepResult | None:
-    refusal = throttle.check(username)
+    refusal = throttle.check(username, client_ip(request))
     if refusal is None:
         return None
     if refusal.locked:
@@ -128,14 +128,14 @@ def second_step(request: HttpRequest, user: User, code: str) -> StepResult:
         return StepResult(
             None, _("The code is not correct or was already used. Enter the current code.")
         )
-    throttle.reset(username)
+    throttle.reset(username, client_ip(request))
     _record(request, username, user, stage, Outcome.SUCCESS)
     return StepResult(user)
 
 
 def second_step_enrolled(request: HttpRequest, user: User) -> None:
     """Record a sign-in completed by confirming a new authenticator."""
-    throttle.reset(user.username)
+    throttle.reset(user.username, client_ip(request))
     _record(request, user.username, user, Stage.TOTP, Outcome.SUCCESS, "authenticator enrolled")
 
 

@@ -223,7 +223,7 @@ def test_a_rolled_back_record_s_number_reused_by_another_process_is_not_taken_fo
         ({"amount": "1.5"}, 422, "最小単位（BTCはsatoshi"),  # more decimals than base units
         ({"amount": "-3"}, 422, "小数・符号・指数は使えません"),
         ({"amount": "1e8"}, 422, "小数・符号・指数は使えません"),
-        ({"at": "2026-11-22T09:00:00"}, 422, "time zone"),
+        ({"at": "2026-11-22T09:00:00"}, 422, "タイムゾーンが必要"),
         ({"asset": "DOGE"}, 200, "unknown_asset"),
         ({"amount": "0"}, 200, "bad_amount"),
     ],

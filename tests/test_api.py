@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from mamori.accounts.models import ApiToken, Department
+from mamori.accounts.models import ApiToken, Department, Role, RoleAssignment, User
 from mamori.accounts.services import tokens
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +170,12 @@ def test_token_issue_refuses_bad_requests() -> None:
     assert not ApiToken.objects.exists()
 
 
-def test_a_signed_in_person_reads_through_the_session(alice_client: Client) -> None:
+def test_a_signed_in_person_reads_through_the_session_what_their_roles_grant(
+    alice: User, alice_client: Client
+) -> None:
+    refused = alice_client.get("/api/accounts/users")
+    assert refused.status_code == 403 and "accounts.view" in refused.json()["message"]
+    RoleAssignment.objects.create(user=alice, role=Role.objects.get(code="internal_auditor"))
     response = alice_client.get("/api/accounts/users")
     assert response.status_code == 200
     assert response.json()["items"][0]["username"] == "alice"
@@ -202,11 +207,11 @@ def test_administrator_issues_and_revokes_tokens_in_the_ui(admin_client: Client)
 
 
 def test_people_who_are_not_administrators_cannot_manage_tokens(alice_client: Client) -> None:
-    assert alice_client.get("/accounts/tokens/").status_code == 302
+    assert alice_client.get("/accounts/tokens/").status_code == 403
     response = alice_client.post(
         "/accounts/tokens/", {"name": "x", "scopes": ["accounts:read"], "days": 30}
     )
-    assert response.status_code == 302
+    assert response.status_code == 403
     assert not ApiToken.objects.exists()
 
 

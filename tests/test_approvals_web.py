@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pydantic
 import pytest
 from django.test import Client
 
@@ -118,23 +119,20 @@ def test_services_submit_and_read_requests_but_cannot_decide(officers) -> None:
     secret = tokens.issue("gateway", ["approvals:submit", "approvals:read"], 30, None).secret
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     client = Client()
-    created = client.post(
-        "/api/approvals/requests",
-        {"kind": "approvals.policy_change", "title": "x", "policy": "nope", "snapshot": {}},
-        content_type="application/json",
-        **headers,
-    )
-    assert created.status_code == 409
-    assert created.json()["code"] == "unknown_policy"
     from mamori.accounts.services import approvals
 
-    approvals.register_action("test.withdrawal", lambda request: None)
+    approvals.register_kind(
+        "test.withdrawal",
+        policy="halt_lift",
+        apply=lambda request: None,
+        schema=WithdrawalSnapshot,
+        submittable=True,
+    )
     created = client.post(
         "/api/approvals/requests",
         {
             "kind": "test.withdrawal",
             "title": "Release 5 BTC",
-            "policy": "halt_lift",
             "snapshot": {"amount": "500000000", "asset": "BTC"},
         },
         content_type="application/json",
@@ -143,6 +141,7 @@ def test_services_submit_and_read_requests_but_cannot_decide(officers) -> None:
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["status"] == "pending" and len(body["snapshot_sha256"]) == 64
+    assert body["policy"] == "halt_lift"
     decided = client.post(
         f"/api/approvals/requests/{body['id']}/decisions",
         {"verdict": "approve", "reason": "machine"},
@@ -154,11 +153,18 @@ def test_services_submit_and_read_requests_but_cannot_decide(officers) -> None:
     assert listed["count"] == 1
 
 
+class WithdrawalSnapshot(pydantic.BaseModel):
+    """The snapshot of the test kind a service may submit."""
+
+    amount: str
+    asset: str
+
+
 def test_a_person_decides_through_the_api_with_the_same_rules(officers) -> None:
     from mamori.accounts.services import approvals
 
-    approvals.register_action("test.thing", lambda request: None)
-    request = approvals.submit("test.thing", "t", {"a": 1}, "halt_lift", officers["req"])
+    approvals.register_kind("test.thing", policy="halt_lift", apply=lambda request: None)
+    request = approvals.submit("test.thing", "t", {"a": 1}, officers["req"])
     req = signed_in(officers["req"])
     csrf = req.get("/accounts/approvals/").cookies.get("mamori_csrftoken")
     response = req.post(

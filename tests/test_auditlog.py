@@ -80,8 +80,8 @@ def test_approval_decisions_are_recorded_as_such() -> None:
     ann, bob, req = make_user("ann"), make_user("bob"), make_user("req")
     for person in (ann, bob):
         RoleAssignment.objects.create(user=person, role=Role.objects.get(code="ciso"))
-    approvals.register_action("test.z", lambda request: None)
-    request = approvals.submit("test.z", "t", {"a": 1}, "halt_lift", req)
+    approvals.register_kind("test.z", policy="halt_lift", apply=lambda request: None)
+    request = approvals.submit("test.z", "t", {"a": 1}, req)
     approvals.decide(request.pk, ann, "reject", "no")
     entry = Entry.objects.get(action="approval.reject")
     assert json.loads(entry.body)["details"]["request"] == request.pk

@@ -356,8 +356,8 @@ def test_an_alert_may_link_to_a_page_of_mamori(people, settings) -> None:
 def test_an_approval_request_notifies_its_approvers(people) -> None:
     from mamori.accounts.services import approvals
 
-    approvals.register_action("test.x", lambda request: None)
-    approvals.submit("test.x", "Lift halt", {"a": 1}, "halt_lift", people["op"])
+    approvals.register_kind("test.x", policy="halt_lift", apply=lambda request: None)
+    approvals.submit("test.x", "Lift halt", {"a": 1}, people["op"])
     told = Delivery.objects.filter(notification__topic="approvals.submitted", channel="inapp")
     assert {d.user.username for d in told} == {"mgr", "chief"}
 
@@ -365,9 +365,9 @@ def test_an_approval_request_notifies_its_approvers(people) -> None:
 def test_the_requester_is_told_through_the_event_bus_when_their_request_closes(people) -> None:
     from mamori.accounts.services import approvals
 
-    approvals.register_action("test.y", lambda request: None)
+    approvals.register_kind("test.y", policy="halt_lift", apply=lambda request: None)
     RoleAssignment.objects.create(user=people["op"], role=Role.objects.get(code="ciso"))
-    request = approvals.submit("test.y", "Lift halt", {"a": 1}, "halt_lift", people["mgr"])
+    request = approvals.submit("test.y", "Lift halt", {"a": 1}, people["mgr"])
     approvals.decide(request.pk, people["op"], "approve", "ok")
     approvals.decide(request.pk, people["chief"], "approve", "ok")
     told = Notification.objects.get(topic="approvals.closed")

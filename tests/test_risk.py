@@ -711,7 +711,7 @@ def test_the_plan_is_sent_and_signed_off_through_the_api_by_people_only(world) -
     body = {"explained_by": "sec-ito"}
     assert token.post(sign, body, "application/json").status_code == 401
     refused = client_for(world["dev"]).post(sign, body, "application/json")
-    assert refused.status_code == 422 and "owns no risk" in refused.json()["message"]
+    assert refused.status_code == 403 and "risk.own" in refused.json()["message"]
     signed = owner.post(sign, body, "application/json")
     assert signed.status_code == 201 and len(signed.json()["sha256"]) == 64
     states = token.get("/api/risk/plans").json()[0]["signoffs"]

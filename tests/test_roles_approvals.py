@@ -164,10 +164,8 @@ def test_verify_refuses_anything_but_the_approved_snapshot(org) -> None:
 
 
 def test_committee_approves_before_the_board(org) -> None:
-    approvals.register_action("test.plan", lambda request: None)
-    request = approvals.submit(
-        "test.plan", "Security plan 2027", {"plan": 1}, "board_resolution", org["req"]
-    )
+    approvals.register_kind("test.plan", policy="board_resolution", apply=lambda request: None)
+    request = approvals.submit("test.plan", "Security plan 2027", {"plan": 1}, org["req"])
     with pytest.raises(ApprovalRefused) as refused:
         approvals.decide(request.pk, org["dan"], "approve", "board first?")
     assert refused.value.code == "out_of_order"

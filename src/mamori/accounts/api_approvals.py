@@ -11,10 +11,12 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import ConfigDict, Field
 
 from mamori.accounts.models import ApiToken, ApprovalPolicy, ApprovalRequest, User
 from mamori.accounts.services import approvals
-from mamori.core.api import Pagination, StaffSession, api, authenticated
+from mamori.core.api import Pagination, api, authenticated, people_only
+from mamori.core.scopes import SIGNED_IN
 
 __all__ = ["router"]
 
@@ -75,11 +77,13 @@ class RequestOut(Schema):
 
 
 class SubmitIn(Schema):
-    """What a service asks to have approved."""
+    """What a service asks to have approved. The policy is not the caller's to choose: the
+    server decides it from the kind (a field ``policy`` is refused)."""
 
-    kind: str
-    title: str
-    policy: str
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(max_length=80)
+    title: str = Field(min_length=1, max_length=300)
     snapshot: dict[str, Any]
 
 
@@ -122,16 +126,20 @@ def get_request(request: HttpRequest, request_id: int) -> ApprovalRequest:
 
 @router.post("/requests", response={201: RequestOut}, auth=authenticated("approvals:submit"))
 def submit_request(request: HttpRequest, body: SubmitIn) -> Status[ApprovalRequest]:
-    """Submit a snapshot for approval under a policy."""
+    """Submit a snapshot for approval; only kinds their module opened to the API are taken,
+    each under the policy the server registered for it."""
     requester = request.auth  # type: ignore[attr-defined]
     if not isinstance(requester, User | ApiToken):
         raise approvals.ApprovalRefused("no_requester", "the caller cannot request approval")
-    return Status(
-        201, approvals.submit(body.kind, body.title, body.snapshot, body.policy, requester)
-    )
+    if not approvals.kind_of(body.kind).submittable:
+        raise approvals.ApprovalRefused(
+            "not_submittable",
+            f"requests of kind {body.kind!r} are opened by their own module, not through this API",
+        )
+    return Status(201, approvals.submit(body.kind, body.title, body.snapshot, requester))
 
 
-@router.post("/requests/{request_id}/decisions", response=RequestOut, auth=[StaffSession()])
+@router.post("/requests/{request_id}/decisions", response=RequestOut, auth=people_only(SIGNED_IN))
 def decide(request: HttpRequest, request_id: int, body: DecideIn) -> ApprovalRequest:
     """Record the signed-in person's decision (people decide; tokens cannot)."""
     get_object_or_404(ApprovalRequest, pk=request_id)

@@ -16,7 +16,7 @@ from mamori.core.scopes import register_scope
 
 
 def _is_admin(request: HttpRequest) -> bool:
-    return bool(request.user.is_superuser)
+    return has_permission(request.user, "accounts.manage_tokens")
 
 
 def _security_context(request: HttpRequest) -> dict[str, Any] | None:
@@ -126,15 +126,14 @@ def register() -> None:
             order=90,
         )
     )
-    register_scope("accounts:read", _("read departments, people and roles"))
-    register_scope("approvals:read", _("read approval requests and policies"))
-    register_scope("approvals:submit", _("submit requests for approval"))
+    register_scope("accounts:read", _("read departments, people and roles"), "accounts.view")
+    register_scope("approvals:read", _("read approval requests and policies"), "approvals.view_all")
+    register_scope("approvals:submit", _("submit requests for approval"), "approvals.submit")
     from mamori.accounts import demo
     from mamori.accounts.services import approvals, roles
 
-    approvals.register_action("accounts.role_grant", roles.apply_role_grant)
+    roles.register_kinds()
     approvals.on_closed(_publish_closed)
-    approvals.register_action("accounts.role_revoke", roles.apply_role_revoke)
 
     register_demo_loader("accounts", demo.load, order=10)
     register_demo_loader("approvals", demo.load_approvals, order=20)

@@ -3,7 +3,9 @@
 Every error answers ``{"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}``.
 Machine clients send ``Authorization: Bearer <token>``; a missing, unknown, expired or revoked
 token gets the same 401, so the answer never tells which. A valid token without the scope an
-endpoint needs gets 403 naming the scope. Signed-in staff may also read through their session.
+endpoint needs gets 403 naming the scope. Signed-in staff use the same endpoints through their
+session when their roles grant the permission the scope stands for (see ``mamori.core.scopes``);
+every endpoint declares that permission, sessions and tokens are checked against it alike.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
 import mamori
+from mamori.core.scopes import SIGNED_IN, permission_for
 
 if TYPE_CHECKING:
     from mamori.accounts.models import User
@@ -26,12 +29,16 @@ if TYPE_CHECKING:
 __all__ = [
     "ErrorBody",
     "Pagination",
+    "PermissionMissing",
     "ScopeMissing",
     "StaffSession",
     "TokenAuth",
+    "acting_person",
     "api",
     "authenticated",
+    "declared_permission",
     "explain_pattern",
+    "people_only",
 ]
 
 log = logging.getLogger("mamori.api")
@@ -71,15 +78,41 @@ class ScopeMissing(Exception):
         self.scope = scope
 
 
-class TokenAuth(HttpBearer):
-    """Bearer token authentication requiring ``scope`` (``None``: any usable token)."""
+class PermissionMissing(Exception):
+    """The person acting (signed in, or who issued the token) lacks the permission needed."""
 
-    def __init__(self, scope: str | None) -> None:
+    def __init__(self, permission: str, through_token: bool = False) -> None:
+        super().__init__(permission)
+        self.permission = permission
+        self.through_token = through_token
+
+
+class PersonRequired(Exception):
+    """The endpoint records the person who acts; a token no person issued cannot use it."""
+
+
+class TokenAuth(HttpBearer):
+    """Bearer token authentication requiring ``scope`` (``None``: any usable token).
+
+    A token acts with its scopes *and* its issuer's current permissions: when the person who
+    issued it no longer holds the scope's permission, the token is refused too. A token issued
+    from the command line has no issuer: it is the installation's own service and its scopes
+    are all it has.
+    """
+
+    def __init__(self, scope: str | None, *, person_required: bool = False) -> None:
         super().__init__()
         self.scope = scope
+        self.person_required = person_required
+
+    @property
+    def permission(self) -> str:
+        """Return the permission this endpoint needs (``signed_in`` for any usable token)."""
+        return SIGNED_IN if self.scope is None else permission_for(self.scope)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        """Return the token if usable; raise :class:`ScopeMissing` if it lacks the scope."""
+        """Return the token if usable; raise :class:`ScopeMissing` if it lacks the scope and
+        :class:`PermissionMissing` if its issuer no longer holds the permission."""
         from mamori.accounts.services import tokens
 
         found = tokens.authenticate(token)
@@ -87,6 +120,13 @@ class TokenAuth(HttpBearer):
             return None
         if self.scope is not None and self.scope not in found.scopes:
             raise ScopeMissing(self.scope)
+        if found.created_by_id is None and self.person_required:
+            raise PersonRequired()
+        if found.created_by_id is not None:
+            from mamori.accounts.services.roles import has_permission
+
+            if not has_permission(found.created_by, self.permission):
+                raise PermissionMissing(self.permission, through_token=True)
         from mamori.auditlog.context import set_actor
 
         set_actor(f"token:{found.prefix}")
@@ -94,9 +134,22 @@ class TokenAuth(HttpBearer):
 
 
 class StaffSession(APIKeyCookie):
-    """A signed-in, MFA-verified staff session (CSRF-checked for unsafe methods)."""
+    """A signed-in, MFA-verified staff session (CSRF-checked for unsafe methods) whose roles
+    grant ``permission`` — or the permission of ``scope``, the same check a token passes."""
 
     param_name = "mamori_session"
+
+    def __init__(self, permission: str | None = None, *, scope: str | None = None) -> None:
+        super().__init__()
+        if (permission is None) == (scope is None):
+            raise ValueError("a session check names a permission or a scope, one of the two")
+        self._permission = permission
+        self.scope = scope
+
+    @property
+    def permission(self) -> str:
+        """Return the permission this endpoint needs."""
+        return self._permission or permission_for(self.scope or "")
 
     def _get_key(self, request: HttpRequest) -> str | None:
         """Return the session cookie; without one there is no session to protect from
@@ -106,16 +159,36 @@ class StaffSession(APIKeyCookie):
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        """Return the user of a verified session, else None."""
+        """Return the user of a verified session whose roles grant the permission; raise
+        :class:`PermissionMissing` for a verified session without it; None without one."""
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and request.session.get("mfa_verified"):
-            return user
-        return None
+        if user is None or not user.is_authenticated or not request.session.get("mfa_verified"):
+            return None
+        from mamori.accounts.services.roles import has_permission
+
+        if not has_permission(user, self.permission):
+            raise PermissionMissing(self.permission)
+        return user
 
 
-def authenticated(scope: str | None) -> list[Any]:
-    """Return the ``auth=`` list of an endpoint that needs ``scope`` (token) or staff session."""
-    return [TokenAuth(scope), StaffSession()]
+def authenticated(scope: str | None, *, person_required: bool = False) -> list[Any]:
+    """Return the ``auth=`` list of an endpoint open to a token with ``scope`` (whose issuer
+    still holds its permission) and to a person whose roles grant that permission. With
+    ``person_required`` the endpoint records who acts: a token no person issued is refused."""
+    if scope is None:
+        return [TokenAuth(None, person_required=person_required), StaffSession(SIGNED_IN)]
+    return [TokenAuth(scope, person_required=person_required), StaffSession(scope=scope)]
+
+
+def people_only(permission: str) -> list[Any]:
+    """Return the ``auth=`` list of an endpoint only a signed-in person may use (a decision,
+    a sign-off): their roles must grant ``permission``; tokens are refused."""
+    return [StaffSession(permission)]
+
+
+def declared_permission(auth: Any) -> str | None:
+    """Return the permission an ``auth=`` entry checks (None for one that declares none)."""
+    return getattr(auth, "permission", None)
 
 
 class Pagination(PageNumberPagination):
@@ -177,6 +250,30 @@ def _forbidden(request: HttpRequest, exc: ScopeMissing) -> HttpResponse:
         403,
         "forbidden",
         _("This token does not have the scope %(scope)s.") % {"scope": exc.scope},
+    )
+
+
+@api.exception_handler(PermissionMissing)
+def _permission_missing(request: HttpRequest, exc: PermissionMissing) -> HttpResponse:
+    if exc.through_token:
+        message = _(
+            "The person who issued this token no longer holds the permission %(permission)s."
+        )
+    else:
+        message = _("Your roles do not grant the permission %(permission)s.")
+    return _error(request, 403, "forbidden", message % {"permission": exc.permission})
+
+
+@api.exception_handler(PersonRequired)
+def _person_required(request: HttpRequest, exc: PersonRequired) -> HttpResponse:
+    return _error(
+        request,
+        403,
+        "person_required",
+        _(
+            "This endpoint records who acts: use a token issued by a person who holds the "
+            "permission, not a service token."
+        ),
     )
 
 
@@ -246,7 +343,9 @@ def acting_person(request: HttpRequest, permission: str) -> User | None:
 
     auth = request.auth  # type: ignore[attr-defined]
     if isinstance(auth, ApiToken):
+        if auth.created_by is not None and not has_permission(auth.created_by, permission):
+            raise PermissionMissing(permission, through_token=True)
         return auth.created_by
     if isinstance(auth, User) and has_permission(auth, permission):
         return auth
-    raise HttpError(403, f"your roles do not grant {permission}")
+    raise PermissionMissing(permission)

@@ -16,4 +16,4 @@ class CoreConfig(AppConfig):
         from mamori.core import checks  # noqa: F401
         from mamori.core.scopes import register_scope
 
-        register_scope("platform:read", _("read what this installation runs"))
+        register_scope("platform:read", _("read what this installation runs"), "platform.read")

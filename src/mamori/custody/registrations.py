@@ -37,14 +37,20 @@ def register() -> None:
     from mamori.events.bus import subscribe
 
     subscribe(consumers.SUBJECT, "custody-monitor", consumers.handle_inbound)
-    approvals.register_action(halts.KIND, halts.apply_lift)
-    approvals.register_action(checks.RELEASE_KIND, lambda request: None)
-    approvals.register_action(allowlist.KIND, allowlist.apply_approval)
+    approvals.register_kind(halts.KIND, policy=halts.POLICY, apply=halts.apply_lift)
+    approvals.register_kind(
+        checks.RELEASE_KIND, policy=checks.RELEASE_POLICY, apply=lambda request: None
+    )
+    approvals.register_kind(allowlist.KIND, policy=allowlist.POLICY, apply=allowlist.apply_approval)
     approvals.on_closed(allowlist.on_closed)
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
-    register_scope("custody:check", _("check withdrawals before they are sent"))
-    register_scope("custody:report", _("report deposits, cancellations, sends, prices, balances"))
-    register_scope("custody:read", _("read active halts"))
+    register_scope("custody:check", _("check withdrawals before they are sent"), "custody.check")
+    register_scope(
+        "custody:report",
+        _("report deposits, cancellations, sends, prices, balances"),
+        "custody.report",
+    )
+    register_scope("custody:read", _("read active halts"), "custody.view")
     register_job(
         Job(
             "custody.cap_check",

@@ -14,7 +14,8 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from mamori.accounts.models import User
-from mamori.core.api import Pagination, StaffSession, authenticated
+from mamori.core.api import Pagination, authenticated, people_only
+from mamori.core.scopes import SIGNED_IN
 from mamori.notifications import services
 from mamori.notifications.models import Notification
 
@@ -89,14 +90,16 @@ def raise_notification(request: HttpRequest, body: NotifyIn) -> Status[Notificat
     return Status(201, notification)
 
 
-@router.get("/mine", response=list[NotificationOut], auth=[StaffSession()])
+@router.get("/mine", response=list[NotificationOut], auth=people_only(SIGNED_IN))
 @paginate(Pagination)
 def mine(request: HttpRequest) -> QuerySet[Notification]:
     """List the signed-in person's notifications."""
     return Notification.objects.filter(deliveries__user_id=request.user.pk or 0 or 0).distinct()
 
 
-@router.post("/{notification_id}/acknowledge", response=NotificationOut, auth=[StaffSession()])
+@router.post(
+    "/{notification_id}/acknowledge", response=NotificationOut, auth=people_only(SIGNED_IN)
+)
 def acknowledge(request: HttpRequest, notification_id: int) -> Any:
     """Acknowledge a notification addressed to the signed-in person."""
     notification = get_object_or_404(Notification, pk=notification_id)

@@ -88,7 +88,9 @@ def register() -> None:
             order=1,
         )
     )
-    register_scope("notifications:send", _("raise notifications to responsible people"))
+    register_scope(
+        "notifications:send", _("raise notifications to responsible people"), "notifications.send"
+    )
     approvals.on_submitted(_notify_approvers)
     from mamori.events.bus import subscribe
 

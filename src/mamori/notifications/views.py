@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,14 +13,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mamori.accounts.models import User
-from mamori.accounts.views.access import permission_required
+from mamori.accounts.views.access import permission_required, signed_in_required
 from mamori.core.redirects import next_url
 from mamori.notifications import services
 from mamori.notifications.models import Delivery, Notification, WebhookEndpoint
 from mamori.notifications.webhooks import WebhookRefused
 
 
-@login_required
+@signed_in_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
     """List the person's notifications, newest first, and mark them read."""
     rows = (
@@ -36,7 +35,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     return page
 
 
-@login_required
+@signed_in_required
 def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one notification with every delivery attempt (the record of who was told when)."""
     notification = get_object_or_404(Notification, pk=pk)
@@ -54,7 +53,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_required
 @require_POST
 def acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge a notification: the escalation stops."""

@@ -51,7 +51,7 @@ def register() -> None:
     from mamori.reconciliation.services import cases
 
     compliance.register()
-    approvals.register_action(cases.KIND, cases.apply_close)
+    approvals.register_kind(cases.KIND, policy=cases.POLICY, apply=cases.apply_close)
     approvals.on_closed(cases.on_closed)
     register_page(
         "custody", _("Reconciliation (book against chain)"), "reconciliation:overview", _can_view
@@ -65,9 +65,11 @@ def register() -> None:
             30,
         )
     )
-    register_scope("reconciliation:read", _("read reconciliation runs and cases"))
-    register_scope("reconciliation:run", _("start a reconciliation run"))
-    register_scope("reconciliation:book", _("import the exchange's book"))
+    register_scope(
+        "reconciliation:read", _("read reconciliation runs and cases"), "reconciliation.view"
+    )
+    register_scope("reconciliation:run", _("start a reconciliation run"), "reconciliation.manage")
+    register_scope("reconciliation:book", _("import the exchange's book"), "reconciliation.manage")
     hours, minutes = settings.CONFIG.reconcile_at.split(":")
     register_job(
         Job(

@@ -21,7 +21,7 @@ from ninja.responses import Status
 from mamori.accounts.models import Department, User
 from mamori.accounts.services.roles import has_permission
 from mamori.core import api as core_api
-from mamori.core.api import StaffSession, acting_person, authenticated
+from mamori.core.api import acting_person, authenticated, people_only
 from mamori.engines.risk import Rating
 from mamori.risk.models import (
     Assessment,
@@ -34,7 +34,7 @@ from mamori.risk.models import (
 )
 from mamori.risk.models.scenarios import BUDGET_DIGITS, STAGES
 from mamori.risk.services import RiskRefused, monitoring, plans, scenarios
-from mamori.risk.services.inventory import asset_fields
+from mamori.risk.services.inventory import asset_fields, departments_refused
 from mamori.rulebook.models import Control
 
 __all__ = ["router"]
@@ -219,10 +219,11 @@ def list_assets(request: HttpRequest) -> list[dict[str, Any]]:
     return [_asset(a) for a in InformationAsset.objects.select_related("owner", "custodian")]
 
 
-@router.post("/assets", response={201: dict}, auth=authenticated("risk:write"))
-def put_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
-    """Add or change an asset by code; every bad field is named."""
-    acting_person(request, "risk.manage")
+def _write_asset(
+    request: HttpRequest, body: AssetIn, current: InformationAsset | None
+) -> InformationAsset:
+    """Check ``body`` and the caller's departments, then create or change the asset."""
+    who = acting_person(request, "risk.manage")
     fields, problems = asset_fields(
         body.dict(),
         lambda name: User.objects.filter(username=name, is_active=True).first(),
@@ -230,8 +231,34 @@ def put_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
     )
     if problems:
         raise HttpError(422, "bad_asset: " + "; ".join(problems))
-    asset, _ = InformationAsset.objects.update_or_create(code=body.code, defaults=fields)
-    return Status(201, _asset(asset))
+    refused = departments_refused(who, current, fields)
+    if refused:
+        raise HttpError(403, "; ".join(refused))
+    if current is None:
+        return InformationAsset.objects.create(code=body.code, **fields)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.save()
+    return current
+
+
+@router.post("/assets", response={201: dict}, auth=authenticated("risk:write"))
+def add_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
+    """Add an asset; every bad field is named, and a code already in use is refused (409):
+    change an asset with ``PUT /assets/{code}``."""
+    if InformationAsset.objects.filter(code=body.code).exists():
+        raise HttpError(409, f"asset_exists: {body.code!r} is already in the inventory")
+    return Status(201, _asset(_write_asset(request, body, None)))
+
+
+@router.put("/assets/{code}", response={200: dict}, auth=authenticated("risk:write"))
+def change_asset(request: HttpRequest, code: str, body: AssetIn) -> dict[str, Any]:
+    """Change the asset ``code`` (the body's code must be the same); every bad field is named.
+    A role held for one department changes that department's assets only."""
+    current = get_object_or_404(InformationAsset.objects.select_related("owner"), code=code)
+    if body.code != code:
+        raise HttpError(422, f"code_mismatch: the body names {body.code!r}, the path {code!r}")
+    return _asset(_write_asset(request, body, current))
 
 
 def _assessment(assessment_id: int | None) -> Assessment:
@@ -319,7 +346,7 @@ def rate(request: HttpRequest, scenario_id: int, body: RateIn) -> dict[str, Any]
     return _scenario(_one(scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/recommendation", auth=[StaffSession()])
+@router.post("/scenarios/{scenario_id}/recommendation", auth=people_only("risk.manage"))
 def recommend(request: HttpRequest, scenario_id: int, body: RecommendIn) -> dict[str, Any]:
     """The security team recommends a treatment (a person, with risk.manage)."""
     who = _person(request)
@@ -337,7 +364,7 @@ def recommend(request: HttpRequest, scenario_id: int, body: RecommendIn) -> dict
     return _scenario(_one(scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/decision", auth=[StaffSession()])
+@router.post("/scenarios/{scenario_id}/decision", auth=people_only("risk.own"))
 def decide(request: HttpRequest, scenario_id: int, body: DecideIn) -> dict[str, Any]:
     """The risk owner decides the treatment (only that person, signed in)."""
     try:
@@ -353,7 +380,9 @@ def decide(request: HttpRequest, scenario_id: int, body: DecideIn) -> dict[str, 
     return _scenario(_one(scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/actions", response={201: dict}, auth=[StaffSession()])
+@router.post(
+    "/scenarios/{scenario_id}/actions", response={201: dict}, auth=people_only("risk.manage")
+)
 def add_action(request: HttpRequest, scenario_id: int, body: ActionIn) -> Status[dict[str, Any]]:
     """Add an action to a scenario's treatment."""
     who = _person(request)
@@ -412,7 +441,9 @@ def list_plans(request: HttpRequest, assessment: int | None = None) -> list[dict
     return _plans(found, list(found.plans.all()))
 
 
-@router.post("/assessments/{assessment_id}/plans", response={201: dict}, auth=[StaffSession()])
+@router.post(
+    "/assessments/{assessment_id}/plans", response={201: dict}, auth=people_only("risk.manage")
+)
 def submit_plan(request: HttpRequest, assessment_id: int) -> Status[dict[str, Any]]:
     """Compile a plan version and send it to the committee and the board."""
     who = _person(request)
@@ -425,7 +456,7 @@ def submit_plan(request: HttpRequest, assessment_id: int) -> Status[dict[str, An
     return Status(201, _plans(plan.assessment, [plan])[0])
 
 
-@router.post("/plans/{plan_id}/signoff", response={201: dict}, auth=[StaffSession()])
+@router.post("/plans/{plan_id}/signoff", response={201: dict}, auth=people_only("risk.own"))
 def sign_off(request: HttpRequest, plan_id: int, body: SignOffIn) -> Status[dict[str, Any]]:
     """The signed-in risk owner signs off their residual risks under this plan."""
     plan = get_object_or_404(SecurityPlan.objects.select_related("assessment"), pk=plan_id)

@@ -56,7 +56,7 @@ def register() -> None:
     from mamori.risk.services import monitoring, plans
 
     compliance.register()
-    approvals.register_action(plans.KIND, plans.apply_plan)
+    approvals.register_kind(plans.KIND, policy=plans.POLICY, apply=plans.apply_plan)
     approvals.on_closed(plans.on_closed)
     subscribe("mamori.custody.halt_started", "risk-custody-halts", monitoring.on_custody_halt)
     subscribe(
@@ -70,6 +70,8 @@ def register() -> None:
     register_widget(
         Widget("risk", _("Information-security risks (ISM ch.4)"), "risk/widget.html", _widget, 20)
     )
-    register_scope("risk:read", _("read the asset inventory and the risk register"))
-    register_scope("risk:write", _("change assets and risks, send monitoring signals"))
+    register_scope("risk:read", _("read the asset inventory and the risk register"), "risk.view")
+    register_scope(
+        "risk:write", _("change assets and risks, send monitoring signals"), "risk.manage"
+    )
     register_demo_loader("risk", demo.load, order=400)

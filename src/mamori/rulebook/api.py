@@ -113,7 +113,6 @@ def _version(v: PolicyVersion) -> dict[str, Any]:
 @router.get("/coverage", auth=authenticated("rulebook:read"))
 def get_coverage(request: HttpRequest) -> dict[str, Any]:
     """Return how many requirements have a control, per rule, and each one's status."""
-    _person(request, "rulebook.view")
     return coverage()
 
 
@@ -122,7 +121,6 @@ def list_requirements(
     request: HttpRequest, rule: str = "", status: str = ""
 ) -> list[dict[str, Any]]:
     """List requirements (filter by ``rule`` = srm|ism and ``status``)."""
-    _person(request, "rulebook.view")
     compliance = compute()
     rows = Requirement.objects.filter(is_requirement=True, removed_in__isnull=True)
     if rule:
@@ -150,7 +148,6 @@ def list_requirements(
 @router.get("/controls", response=list[ControlOut], auth=authenticated("rulebook:read"))
 def list_controls(request: HttpRequest) -> list[dict[str, Any]]:
     """List the control catalogue with each control's current state."""
-    _person(request, "rulebook.view")
     states = control_services.states()
     return [
         {
@@ -166,7 +163,11 @@ def list_controls(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/controls/{code}/runs", response={201: RunOut}, auth=authenticated("rulebook:write"))
+@router.post(
+    "/controls/{code}/runs",
+    response={201: RunOut},
+    auth=authenticated("rulebook:write", person_required=True),
+)
 def run_control(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
     """Run an automated or workflow control now."""
     who = _person(request, "rulebook.manage")
@@ -188,7 +189,9 @@ def run_control(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
 
 
 @router.post(
-    "/controls/{code}/evidence", response={201: EvidenceOut}, auth=authenticated("rulebook:write")
+    "/controls/{code}/evidence",
+    response={201: EvidenceOut},
+    auth=authenticated("rulebook:write", person_required=True),
 )
 def upload_evidence(
     request: HttpRequest,
@@ -223,13 +226,14 @@ def upload_evidence(
 )
 def list_versions(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     """List the versions of a policy summary."""
-    _person(request, "rulebook.view")
     document = get_object_or_404(PolicyDocument, code=code)
     return [_version(v) for v in document.versions.all()]
 
 
 @router.post(
-    "/policies/{code}/versions", response={201: VersionOut}, auth=authenticated("rulebook:write")
+    "/policies/{code}/versions",
+    response={201: VersionOut},
+    auth=authenticated("rulebook:write", person_required=True),
 )
 def create_draft(request: HttpRequest, code: str, body: DraftIn) -> Status[dict[str, Any]]:
     """Create a new draft version (every section in Japanese and English)."""
@@ -245,7 +249,7 @@ def create_draft(request: HttpRequest, code: str, body: DraftIn) -> Status[dict[
 @router.post(
     "/policies/{code}/versions/{number}/submit",
     response={202: VersionOut},
-    auth=authenticated("rulebook:write"),
+    auth=authenticated("rulebook:write", person_required=True),
 )
 def submit_version(request: HttpRequest, code: str, number: int) -> Status[dict[str, Any]]:
     """Send a draft for approval; it is published only when the approval completes."""

@@ -77,8 +77,8 @@ def register() -> None:
     from mamori.rulebook.services import decisions, policies
 
     compliance.register()
-    approvals.register_action(policies.KIND, policies.apply_publication)
-    approvals.register_action(decisions.KIND, decisions.apply_decision)
+    approvals.register_kind(policies.KIND, policy=policies.POLICY, apply=policies.apply_publication)
+    approvals.register_kind(decisions.KIND, policy=decisions.POLICY, apply=decisions.apply_decision)
     approvals.on_closed(policies.on_closed)
     post_migrate.connect(_sync, dispatch_uid="mamori.rulebook.sync")
     register_page("governance", _("Compliance"), "rulebook:dashboard", _can_view)
@@ -88,8 +88,12 @@ def register() -> None:
     register_widget(
         Widget("compliance", _("Compliance with the rules"), "rulebook/widget.html", _widget, 15)
     )
-    register_scope("rulebook:read", _("read requirements, controls and compliance status"))
-    register_scope("rulebook:write", _("upload evidence, run controls and draft policies"))
+    register_scope(
+        "rulebook:read", _("read requirements, controls and compliance status"), "rulebook.view"
+    )
+    register_scope(
+        "rulebook:write", _("upload evidence, run controls and draft policies"), "rulebook.manage"
+    )
     register_job(
         Job(
             "rulebook.run_controls",

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,15 +31,18 @@ from mamori.engines import approvals as engine
 
 __all__ = [
     "ApprovalRefused",
+    "Kind",
     "SnapshotMismatch",
     "canonical_json",
     "decide",
     "engine_decisions",
     "expire_due",
+    "kind_of",
     "may_decide",
     "outcome",
     "propose_policy_change",
-    "register_action",
+    "register_kind",
+    "registered_kinds",
     "snapshot_sha256",
     "submit",
     "verify",
@@ -62,23 +66,66 @@ class SnapshotMismatch(Exception):
 
 
 @dataclass(frozen=True)
-class _Action:
+class Kind:
+    """A kind of request, as the module that acts on it registered it.
+
+    The server, never the requester, chooses the policy: ``policy`` is a policy code or a
+    function of the snapshot returning one (a role's own grant policy, say). ``schema``
+    validates a snapshot on submit; ``subject`` names the person a request is about (who may
+    then not approve it); only a ``submittable`` kind may be opened through the public API.
+    """
+
+    code: str
+    policy: str | Callable[[dict[str, Any]], str]
     apply: Callable[[ApprovalRequest], None]
-    validate: Callable[[dict[str, Any]], None] | None
+    validate: Callable[[dict[str, Any]], None] | None = None
+    schema: type[pydantic.BaseModel] | None = None
+    subject: Callable[[dict[str, Any]], str | None] | None = None
+    submittable: bool = False
+
+    def policy_code(self, snapshot: dict[str, Any]) -> str:
+        """Return the code of the policy a request with ``snapshot`` is decided under."""
+        return self.policy if isinstance(self.policy, str) else self.policy(snapshot)
 
 
-_ACTIONS: dict[str, _Action] = {}
+_KINDS: dict[str, Kind] = {}
 _SUBMITTED_HOOKS: list[Callable[[ApprovalRequest], None]] = []
 _CLOSED_HOOKS: list[Callable[[ApprovalRequest], None]] = []
 
 
-def register_action(
-    kind: str,
+def register_kind(
+    code: str,
+    *,
+    policy: str | Callable[[dict[str, Any]], str],
     apply: Callable[[ApprovalRequest], None],
     validate: Callable[[dict[str, Any]], None] | None = None,
-) -> None:
-    """Declare a kind of request: ``apply`` runs once on approval with the approved snapshot."""
-    _ACTIONS[kind] = _Action(apply, validate)
+    schema: type[pydantic.BaseModel] | None = None,
+    subject: Callable[[dict[str, Any]], str | None] | None = None,
+    submittable: bool = False,
+) -> Kind:
+    """Declare a kind of request: its policy (chosen here, by the server), how a snapshot is
+    validated, whom it is about and the action run once on approval with the approved
+    snapshot. A kind the public API may open must have a snapshot schema."""
+    if submittable and schema is None:
+        raise ValueError(f"the submittable kind {code!r} needs a snapshot schema")
+    kind = Kind(code, policy, apply, validate, schema, subject, submittable)
+    _KINDS[code] = kind
+    return kind
+
+
+def kind_of(code: str) -> Kind:
+    """Return the registered kind ``code``; refuse an unknown one."""
+    try:
+        return _KINDS[code]
+    except KeyError:
+        raise ApprovalRefused(
+            "unknown_kind", f"no kind of request {code!r} is registered"
+        ) from None
+
+
+def registered_kinds() -> list[Kind]:
+    """Return every registered kind, by code."""
+    return [_KINDS[code] for code in sorted(_KINDS)]
 
 
 def on_submitted(hook: Callable[[ApprovalRequest], None]) -> None:
@@ -118,23 +165,27 @@ def submit(
     kind: str,
     title: str,
     snapshot: dict[str, Any],
-    policy_code: str,
     requester: User | ApiToken,
 ) -> ApprovalRequest:
-    """Open a request for ``snapshot`` under the current version of ``policy_code``."""
-    if kind not in _ACTIONS:
-        raise ApprovalRefused("unknown_kind", f"no action is registered for {kind!r}")
+    """Open a request for ``snapshot`` under the policy the kind is registered with.
+
+    A request made with a token is the token's issuer's: that person may not approve it.
+    """
+    registered = kind_of(kind)
     try:
         json.loads(canonical_json(snapshot))
     except (TypeError, ValueError) as exc:
         raise ApprovalRefused("bad_snapshot", f"the snapshot is not JSON: {exc}") from None
-    action = _ACTIONS[kind]
-    if action.validate:
-        action.validate(snapshot)
+    if registered.schema is not None:
+        _check_schema(registered.schema, snapshot)
+    if registered.validate:
+        registered.validate(snapshot)
+    policy_code = registered.policy_code(snapshot)
     policy_row = ApprovalPolicy.objects.filter(code=policy_code).first()
     if policy_row is None:
         raise ApprovalRefused("unknown_policy", f"no approval policy {policy_code!r}")
     policy = engine.Policy.from_data(policy_row.definition)
+    person = requester.created_by if isinstance(requester, ApiToken) else requester
     now = timezone.now()
     with transaction.atomic():
         request = ApprovalRequest.objects.create(
@@ -145,7 +196,7 @@ def submit(
             policy_definition=policy.to_data(),
             snapshot=snapshot,
             snapshot_sha256=snapshot_sha256(snapshot),
-            requester=requester if isinstance(requester, User) else None,
+            requester=person,
             requester_token=requester if isinstance(requester, ApiToken) else None,
             created_at=now,
             expires_at=now + policy.lifetime,
@@ -153,6 +204,18 @@ def submit(
         _after_commit(_SUBMITTED_HOOKS, request)
     log.info("approval request #%s %s submitted under %s", request.pk, kind, policy_code)
     return request
+
+
+def _check_schema(schema: type[pydantic.BaseModel], snapshot: dict[str, Any]) -> None:
+    """Refuse a snapshot that does not have the kind's shape, naming each bad field."""
+    try:
+        schema.model_validate(snapshot)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'snapshot'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ApprovalRefused("bad_snapshot", f"the snapshot is not valid: {problems}") from None
 
 
 def _policy(request: ApprovalRequest) -> engine.Policy:
@@ -190,16 +253,38 @@ def may_decide(
     request: ApprovalRequest, user: User, verdict: str = "approve"
 ) -> engine.Refusal | None:
     """Return why ``user`` may not decide ``verdict`` now (None: they may)."""
-    return engine.refusal_for(
+    return _refusal(
+        request, user, engine.Verdict(verdict), engine_decisions(request), timezone.now()
+    )
+
+
+def _refusal(
+    request: ApprovalRequest,
+    user: User,
+    verdict: engine.Verdict,
+    decisions: list[engine.Decision],
+    now: Any,
+) -> engine.Refusal | None:
+    """Return why ``user`` may not decide: the policy's rules, then the person the request is
+    about (nobody approves a grant of a role to themselves)."""
+    refusal = engine.refusal_for(
         _policy(request),
         _requester_key(request),
-        engine_decisions(request),
+        decisions,
         str(user.pk),
         roles_of(user),
-        engine.Verdict(verdict),
+        verdict,
         request.created_at,
-        timezone.now(),
+        now,
     )
+    if refusal is not None or verdict is not engine.Verdict.APPROVE:
+        return refusal
+    kind = _KINDS.get(request.kind)
+    if kind and kind.subject and kind.subject(request.snapshot) == user.get_username():
+        return engine.Refusal(
+            "subject_approval", "this request is about you: someone else must approve it"
+        )
+    return None
 
 
 def waiting_for(user: User) -> list[ApprovalRequest]:
@@ -227,16 +312,7 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
         policy = _policy(request)
         decisions = engine_decisions(request)
         roles = roles_of(user)
-        refusal = engine.refusal_for(
-            policy,
-            _requester_key(request),
-            decisions,
-            str(user.pk),
-            roles,
-            wanted,
-            request.created_at,
-            now,
-        )
+        refusal = _refusal(request, user, wanted, decisions, now)
         if refusal is not None:
             raise ApprovalRefused(refusal.code, refusal.message)
         stage = None
@@ -257,7 +333,7 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
             request.closed_at = now
             request.save(update_fields=["status", "closed_at"])
             if result.status is engine.Status.APPROVED:
-                _ACTIONS[request.kind].apply(request)
+                kind_of(request.kind).apply(request)
             _after_commit(_CLOSED_HOOKS, request)
     log.info("approval request #%s: %s by %s (%s)", request.pk, wanted.value, user, request.status)
     return request
@@ -317,7 +393,6 @@ def propose_policy_change(
         "approvals.policy_change",
         f"Change approval policy {policy.code} (v{policy.version} → v{policy.version + 1})",
         snapshot,
-        "policy_change",
         requester,
     )
 
@@ -336,4 +411,29 @@ def _apply_policy_change(request: ApprovalRequest) -> None:
     policy.save(update_fields=["definition", "version", "updated_at"])
 
 
-register_action("approvals.policy_change", _apply_policy_change)
+class PolicyChangeSnapshot(pydantic.BaseModel):
+    """What a change of an approval policy approves."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    policy: str
+    base_version: int
+    definition: dict[str, Any]
+
+
+def _validate_policy_change(snapshot: dict[str, Any]) -> None:
+    if not ApprovalPolicy.objects.filter(code=snapshot["policy"]).exists():
+        raise ApprovalRefused("unknown_policy", f"no approval policy {snapshot['policy']!r}")
+    try:
+        engine.Policy.from_data({**snapshot["definition"], "code": snapshot["policy"]})
+    except (engine.PolicyError, KeyError, TypeError, ValueError) as exc:
+        raise ApprovalRefused("bad_policy", str(exc)) from None
+
+
+register_kind(
+    "approvals.policy_change",
+    policy="policy_change",
+    apply=_apply_policy_change,
+    validate=_validate_policy_change,
+    schema=PolicyChangeSnapshot,
+)

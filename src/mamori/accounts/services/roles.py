@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
+import pydantic
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -23,20 +25,32 @@ from mamori.accounts.models import (
     SegregationRule,
     User,
 )
+from mamori.core.scopes import SIGNED_IN
 from mamori.engines import segregation
 
 __all__ = [
+    "DEFAULT_GRANT_POLICY",
+    "PLATFORM_PERMISSIONS",
     "SegregationRefused",
+    "approver_roles",
     "assign",
     "conflicts",
+    "grant_policy",
     "has_permission",
     "open_access_review",
+    "permissions_of",
+    "register_kinds",
     "revoke",
     "roles_of",
     "segregation_check",
 ]
 
 log = logging.getLogger("mamori.accounts.roles")
+
+#: The policy a role that can approve is granted under when it names none of its own.
+DEFAULT_GRANT_POLICY = "role_grant"
+GRANT_KIND = "accounts.role_grant"
+REVOKE_KIND = "accounts.role_revoke"
 
 
 class SegregationRefused(Exception):
@@ -58,16 +72,74 @@ def roles_of(user: User) -> frozenset[str]:
     )
 
 
-def has_permission(user: object, permission: str) -> bool:
-    """Return whether ``user`` may do ``permission`` through a role (or is an administrator)."""
+#: What administering the platform allows without any role: people, role requests, tokens,
+#: the platform's jobs and notification channels. Never an approval, never the exchange's
+#: records: an administrator who is also an officer holds that role through a two-person grant.
+PLATFORM_PERMISSIONS = frozenset(
+    {
+        "platform.read",
+        "accounts.view",
+        "accounts.assign_roles",
+        "accounts.manage_tokens",
+        "scheduler.view",
+        "notifications.manage",
+    }
+)
+
+
+def has_permission(user: object, permission: str, department: Department | None = None) -> bool:
+    """Return whether ``user`` may do ``permission`` through a role they hold now.
+
+    With ``department``, a role held for one department counts only for that department
+    (a company-wide role counts everywhere). ``signed_in`` is every active person's; an
+    administrator holds :data:`PLATFORM_PERMISSIONS` besides their roles.
+    """
     if not isinstance(user, User) or not user.is_active:
         return False
-    if user.is_superuser:
+    if permission == SIGNED_IN:
         return True
-    permissions = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list(
-        "role__permissions", flat=True
+    if user.is_superuser and permission in PLATFORM_PERMISSIONS:
+        return True
+    held = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list(
+        "role__permissions", "department_id"
     )
-    return any(permission in granted for granted in permissions)
+    return any(
+        permission in granted and (department is None or scope is None or scope == department.pk)
+        for granted, scope in held
+    )
+
+
+def permissions_of(user: object) -> frozenset[str]:
+    """Return every permission ``user`` holds now, anywhere (for tokens and menus)."""
+    if not isinstance(user, User) or not user.is_active:
+        return frozenset()
+    granted: set[str] = {SIGNED_IN}
+    if user.is_superuser:
+        granted |= PLATFORM_PERMISSIONS
+    for permissions in RoleAssignment.objects.filter(
+        user=user, revoked_at__isnull=True
+    ).values_list("role__permissions", flat=True):
+        granted.update(permissions)
+    return frozenset(granted)
+
+
+def approver_roles() -> frozenset[str]:
+    """Return the codes of the roles that any approval policy lets approve."""
+    from mamori.accounts.models import ApprovalPolicy
+
+    codes: set[str] = set()
+    for definition in ApprovalPolicy.objects.values_list("definition", flat=True):
+        for stage in definition.get("stages", []):
+            codes.update(stage.get("roles", []))
+    return frozenset(codes)
+
+
+def grant_policy(role: Role) -> str:
+    """Return the approval policy a grant or removal of ``role`` needs ("" for none): its own,
+    or ``role_grant`` for any role that can approve something (two people, never one)."""
+    if role.grant_policy:
+        return role.grant_policy
+    return DEFAULT_GRANT_POLICY if role.code in approver_roles() else ""
 
 
 def _rules() -> list[segregation.Rule]:
@@ -115,28 +187,34 @@ def segregation_check(user: User, role: Role, department: Department | None) -> 
 def assign(
     user: User, role: Role, department: Department | None, by: User | None
 ) -> RoleAssignment | object:
-    """Grant ``role``; returns the assignment, or the approval request if the role needs one."""
+    """Grant ``role``; returns the assignment, or the approval request if the role needs one.
+
+    A person never grants a role to themselves, and a role that can approve anything is
+    granted only through approval (:func:`grant_policy`). ``by`` None is the command line of
+    the installation (setting up its first officers), which grants such roles at once.
+    """
     if role.per_department and department is None:
         raise ValueError(f"the role {role.code} is held for a department: name one")
+    if by is not None and by.pk == user.pk:
+        raise ValueError("nobody grants a role to themselves: ask another administrator")
     if RoleAssignment.objects.filter(
         user=user, role=role, department=department, revoked_at__isnull=True
     ).exists():
         raise ValueError(f"{user.username} already holds {role.code} there")
     segregation_check(user, role, department)
-    if role.grant_policy:
+    if role.grant_policy or (by is not None and grant_policy(role)):
         from mamori.accounts.services import approvals
 
         if by is None:
             raise ValueError(f"granting {role.code} needs approval: name who asks")
         return approvals.submit(
-            "accounts.role_grant",
+            GRANT_KIND,
             f"Grant {role.name_en} to {user.username}",
             {
                 "user": user.username,
                 "role": role.code,
                 "department": department.code if department else None,
             },
-            role.grant_policy,
             by,
         )
     return _grant(user, role, department, by)
@@ -171,13 +249,13 @@ def revoke(assignment: RoleAssignment, by: User | None) -> object | None:
     Returns the approval request when the role has a grant policy (ISM 31-4: granting,
     changing and removing key-holder rights all go through the approval procedure).
     """
-    if assignment.role.grant_policy:
+    if grant_policy(assignment.role):
         from mamori.accounts.services import approvals
 
         if by is None:
             raise ValueError(f"removing {assignment.role.code} needs approval: name who asks")
         return approvals.submit(
-            "accounts.role_revoke",
+            REVOKE_KIND,
             f"Remove {assignment.role.name_en} from {assignment.user.username}",
             {
                 "assignment": assignment.pk,
@@ -185,7 +263,6 @@ def revoke(assignment: RoleAssignment, by: User | None) -> object | None:
                 "role": assignment.role.code,
                 "department": assignment.department.code if assignment.department else None,
             },
-            assignment.role.grant_policy,
             by,
         )
     _end(assignment, by)
@@ -206,6 +283,77 @@ def apply_role_revoke(request: object) -> None:
         pk=snapshot["assignment"]
     )
     _end(assignment, request.requester)  # type: ignore[attr-defined]
+
+
+class GrantSnapshot(pydantic.BaseModel):
+    """What a grant of a role approves: who, which role, for which department."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    user: str = pydantic.Field(min_length=1, max_length=150)
+    role: str = pydantic.Field(min_length=1, max_length=50)
+    department: str | None = pydantic.Field(max_length=50)
+
+
+class RevokeSnapshot(GrantSnapshot):
+    """What a removal of a role approves: the assignment ended."""
+
+    assignment: int
+
+
+def _validate_grant(snapshot: dict[str, Any]) -> None:
+    from mamori.accounts.services.approvals import ApprovalRefused
+
+    user = User.objects.filter(username=snapshot["user"], is_active=True).first()
+    role = Role.objects.filter(code=snapshot["role"]).first()
+    if user is None or role is None:
+        raise ApprovalRefused("bad_snapshot", "no such active person or role")
+    department = None
+    if snapshot["department"] is not None:
+        department = Department.objects.filter(code=snapshot["department"]).first()
+        if department is None:
+            raise ApprovalRefused("bad_snapshot", f"no department {snapshot['department']!r}")
+    elif role.per_department:
+        raise ApprovalRefused("bad_snapshot", f"the role {role.code} is held for a department")
+
+
+def _validate_revoke(snapshot: dict[str, Any]) -> None:
+    from mamori.accounts.services.approvals import ApprovalRefused
+
+    if not RoleAssignment.objects.filter(
+        pk=snapshot["assignment"],
+        user__username=snapshot["user"],
+        role__code=snapshot["role"],
+        revoked_at__isnull=True,
+    ).exists():
+        raise ApprovalRefused("bad_snapshot", "no such current role assignment")
+
+
+def _snapshot_policy(snapshot: dict[str, Any]) -> str:
+    role = Role.objects.get(code=snapshot["role"])
+    return grant_policy(role) or DEFAULT_GRANT_POLICY
+
+
+def _snapshot_person(snapshot: dict[str, Any]) -> str | None:
+    return str(snapshot.get("user") or "") or None
+
+
+def register_kinds() -> None:
+    """Declare the two kinds of request that change who holds a guarded role."""
+    from mamori.accounts.services import approvals
+
+    for code, apply, validate, schema in (
+        (GRANT_KIND, apply_role_grant, _validate_grant, GrantSnapshot),
+        (REVOKE_KIND, apply_role_revoke, _validate_revoke, RevokeSnapshot),
+    ):
+        approvals.register_kind(
+            code,
+            policy=_snapshot_policy,
+            apply=apply,
+            validate=validate,
+            schema=schema,
+            subject=_snapshot_person,
+        )
 
 
 def conflicts() -> list[segregation.Breach]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from mamori.accounts.models import ApiToken, User
 from mamori.core import crypto
 from mamori.core.fastdb import Prepared
-from mamori.core.scopes import known_scopes
+from mamori.core.scopes import known_scopes, permission_for
 
 __all__ = [
     "MAX_LIFETIME_DAYS",
@@ -61,6 +61,15 @@ def issue(name: str, scopes: list[str], days: int, created_by: User | None) -> I
         raise TokenError(f"unknown scope(s): {', '.join(unknown)}")
     if not 1 <= days <= MAX_LIFETIME_DAYS:
         raise TokenError(f"lifetime must be 1 to {MAX_LIFETIME_DAYS} days, got {days}")
+    if created_by is not None:
+        from mamori.accounts.services.roles import has_permission
+
+        lacking = sorted(s for s in scopes if not has_permission(created_by, permission_for(s)))
+        if lacking:
+            raise TokenError(
+                f"a token acts with its issuer's permissions, and you do not hold those of "
+                f"{', '.join(lacking)}: a service token is issued with `mamori token create`"
+            )
     prefix = secrets.token_hex(6)
     body = secrets.token_urlsafe(32)
     secret = f"{TOKEN_PREFIX}_{prefix}_{body}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mamori.accounts.models import ApprovalPolicy, ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.accounts.services.roles import has_permission
-from mamori.accounts.views.access import permission_required
+from mamori.accounts.views.access import permission_required, signed_in_required
 
 
 def _visible(user: User) -> Q:
@@ -25,7 +24,7 @@ def _visible(user: User) -> Q:
     return Q(requester=user) | Q(decisions__approver=user)
 
 
-@login_required
+@signed_in_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
     """List the pending requests the person may decide now, and their own open requests."""
     assert isinstance(request.user, User)
@@ -37,7 +36,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_required
 def history_view(request: HttpRequest) -> HttpResponse:
     """List requests the person may see, newest first, filtered by status."""
     assert isinstance(request.user, User)
@@ -56,7 +55,7 @@ def history_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_required
 @require_http_methods(["GET", "POST"])
 def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one request: what exactly is approved, who decided, and the decision form."""
@@ -103,7 +102,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required("approvals.view_all")
 def policies_view(request: HttpRequest) -> HttpResponse:
     """List approval policies and their stages."""
     return render(

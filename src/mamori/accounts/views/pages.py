@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, user_passes_test
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,17 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mamori.accounts.forms import CodeForm, TokenForm
 from mamori.accounts.models import ApiToken, Department, LoginAttempt, RoleAssignment, User
 from mamori.accounts.services import mfa, tokens
+from mamori.accounts.views.access import permission_required, public, signed_in_required
 
 
-def is_administrator(user: object) -> bool:
-    """Return whether ``user`` administers the platform (tokens, unlocking)."""
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
-
-
-administrator_required = user_passes_test(is_administrator)
-
-
-@login_required
+@signed_in_required
 @require_http_methods(["GET", "POST"])
 def security_view(request: HttpRequest) -> HttpResponse:
     """Show the person's second factor and sign-in history; renew recovery codes."""
@@ -44,6 +36,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public
 @require_POST
 def language_view(request: HttpRequest) -> HttpResponse:
     """Switch the language; a signed-in person keeps the choice on their account."""
@@ -70,7 +63,7 @@ def language_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@permission_required("accounts.view")
 def people_view(request: HttpRequest) -> HttpResponse:
     """List departments, their people and the roles each holds (SRM 5–7, ISM 7–9)."""
     active = RoleAssignment.objects.filter(revoked_at__isnull=True).select_related(
@@ -89,7 +82,7 @@ def people_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@administrator_required
+@permission_required("accounts.manage_tokens")
 @require_http_methods(["GET", "POST"])
 def tokens_view(request: HttpRequest) -> HttpResponse:
     """List API tokens and issue a new one (its secret shown once)."""
@@ -122,7 +115,7 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@administrator_required
+@permission_required("accounts.manage_tokens")
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke a token at once."""

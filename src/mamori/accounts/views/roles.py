@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +24,7 @@ from mamori.accounts.models import (
 )
 from mamori.accounts.services import roles
 from mamori.accounts.services.roles import has_permission
-from mamori.accounts.views.access import permission_required
+from mamori.accounts.views.access import permission_required, signed_in_required
 
 
 class AssignForm(forms.Form):
@@ -40,7 +39,7 @@ class AssignForm(forms.Form):
     )
 
 
-@login_required
+@permission_required("accounts.view")
 @require_http_methods(["GET", "POST"])
 def assignments_view(request: HttpRequest) -> HttpResponse:
     """List who holds which role (and the history); grant roles if permitted."""
@@ -113,7 +112,7 @@ def segregation_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@signed_in_required
 def reviews_view(request: HttpRequest) -> HttpResponse:
     """List access reviews and the items waiting for this person."""
     return render(
@@ -138,7 +137,7 @@ def open_review_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:reviews")
 
 
-@login_required
+@signed_in_required
 @require_POST
 def decide_review_item_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm a person's roles, or flag that they need changing; only their reviewer may."""

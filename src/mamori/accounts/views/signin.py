@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mamori.accounts.forms import CodeForm, LoginForm
 from mamori.accounts.models import User
 from mamori.accounts.services import mfa, signin
+from mamori.accounts.views.access import public
 from mamori.core.redirects import next_url
 
 PENDING_SECONDS = 300
@@ -36,6 +37,7 @@ def _finish(request: HttpRequest, user: User, back: str) -> HttpResponse:
     return redirect(back or "core:dashboard")
 
 
+@public
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -65,6 +67,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mfa_view(request: HttpRequest) -> HttpResponse:
@@ -86,6 +89,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public
 @never_cache
 @require_http_methods(["GET", "POST"])
 def enrol_view(request: HttpRequest) -> HttpResponse:
@@ -125,6 +129,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public
 @never_cache
 def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     """Show freshly made recovery codes once; reloading shows nothing."""
@@ -140,6 +145,7 @@ def recovery_codes_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
+@public
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     """Sign out and record it."""

@@ -78,7 +78,6 @@ def request_address(
             KIND,
             f"Allow {asset.code} address {address} for {customer}",
             {"customer": customer, "asset": asset.code, "address": address},
-            POLICY,
             requester,
         )
         return AllowedAddress.objects.create(

@@ -81,7 +81,6 @@ def check_withdrawal(
                         "address": address,
                         "reasons": [r.code for r in decision.reasons],
                     },
-                    RELEASE_POLICY,
                     requester,
                 )
                 HeldWithdrawal.objects.create(event_id=request_id, approval=approval)

@@ -31,9 +31,7 @@ def request_lift(halt: Halt, by: User) -> ApprovalRequest:
             raise approvals.ApprovalRefused(
                 "already_requested", f"lifting {halt.halt_id} already waits for approval"
             )
-        request = approvals.submit(
-            KIND, f"Lift halt {halt.scope} {halt.key}", _snapshot(halt), POLICY, by
-        )
+        request = approvals.submit(KIND, f"Lift halt {halt.scope} {halt.key}", _snapshot(halt), by)
         halt.lift_request = request
         halt.save(update_fields=["lift_request"])
     return request

@@ -207,7 +207,6 @@ def request_close(case: Case, resolution: str, by: User) -> ApprovalRequest:
             KIND,
             f"Close reconciliation case {case.pk} ({case.asset})",
             _snapshot(case),
-            POLICY,
             by,
         )
         case.status = Case.Status.AWAITING

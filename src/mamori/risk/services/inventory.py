@@ -10,9 +10,39 @@ from mamori.accounts.models import Department, User
 from mamori.risk.models import InformationAsset
 from mamori.risk.models.inventory import inventory_problems
 
-__all__ = ["CATEGORIES", "asset_fields"]
+__all__ = ["CATEGORIES", "asset_fields", "departments_refused"]
 
 CATEGORIES = {"customer_personal", "customer_confidential", "keys", "corporate"}
+
+
+def _department_of(fields: Mapping[str, Any]) -> Department | None:
+    """Return the department an asset belongs to: its custodian, else its owner's."""
+    custodian = fields.get("custodian")
+    if custodian is not None:
+        return custodian  # type: ignore[no-any-return]
+    owner = fields.get("owner")
+    return owner.department if owner is not None else None
+
+
+def departments_refused(
+    who: User | None, current: InformationAsset | None, fields: Mapping[str, Any]
+) -> list[str]:
+    """Return why ``who`` may not write the asset: a role held for one department manages that
+    department's assets only, both as the asset is and as it would become (``who`` None: the
+    installation's own service, which its token's scope alone allows)."""
+    from mamori.accounts.services.roles import has_permission
+
+    if who is None:
+        return []
+    wanted = [_department_of(fields)]
+    if current is not None:
+        wanted.append(current.custodian or current.owner.department)
+    refused = []
+    for department in wanted:
+        if not has_permission(who, "risk.manage", department):
+            name = department.code if department is not None else "no department"
+            refused.append(f"your roles do not grant risk.manage for the assets of {name}")
+    return sorted(set(refused))
 
 
 def asset_fields(

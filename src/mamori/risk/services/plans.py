@@ -143,7 +143,6 @@ def submit(assessment: Assessment, by: User) -> SecurityPlan:
             KIND,
             f"情報の安全管理計画 / security plan: {assessment.name} v{version}",
             _approved_content(plan),
-            POLICY,
             by,
         )
         plan.approval = request

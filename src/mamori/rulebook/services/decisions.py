@@ -35,7 +35,6 @@ def request_decision(
             KIND,
             f"Compliance status of {requirement.label}: {status}",
             {"urn": requirement.urn, "status": status, "justification": justification},
-            POLICY,
             by,
         )
         return StatusDecision.objects.create(

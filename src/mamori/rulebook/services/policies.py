@@ -152,7 +152,6 @@ def submit_for_publication(version: PolicyVersion, by: User) -> ApprovalRequest:
             KIND,
             f"Publish {version.document.title_en} v{version.number}",
             _snapshot(version),
-            POLICY,
             by,
         )
         version.status = PolicyVersion.Status.PENDING

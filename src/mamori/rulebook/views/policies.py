@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
-from mamori.accounts.views.access import permission_required
+from mamori.accounts.views.access import permission_required, public
 from mamori.rulebook.forms import PolicyForm
 from mamori.rulebook.models import PolicyDocument, PolicyVersion
 from mamori.rulebook.services import policies
@@ -105,6 +105,7 @@ def policy_submit_view(request: HttpRequest, code: str, number: int) -> HttpResp
     return redirect("rulebook:policy_version", code=code, number=number)
 
 
+@public
 def public_policy_view(request: HttpRequest, code: str, number: int | None = None) -> HttpResponse:
     """Serve a published summary to anyone, signed in or not, in Japanese or English."""
     version = policies.published(code, number)

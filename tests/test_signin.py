@@ -251,3 +251,43 @@ def test_a_missing_csrf_token_is_refused_and_changes_nothing(alice: User) -> Non
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 403
     assert not LoginAttempt.objects.exists()
+
+
+def test_a_person_changes_their_password_from_my_security_and_stays_signed_in(
+    alice_client: Client, alice: User
+) -> None:
+    from mamori.auditlog.models import Entry
+
+    assert (
+        'href="/accounts/security/password/"'
+        in alice_client.get("/accounts/security/").content.decode()
+    )
+    with time_machine.travel(timezone.now() + timedelta(seconds=60)):
+        elsewhere = Client()
+        sign_in(elsewhere, alice)  # another session of hers, on another device
+    new = "a new and long passphrase 7"
+    page = "/accounts/security/password/"
+    wrong = alice_client.post(
+        page, {"current_password": "guess", "new_password1": new, "new_password2": new}
+    )
+    assert (
+        wrong.status_code == 400 and "現在のパスワードが正しくありません" in wrong.content.decode()
+    )
+    assert LoginAttempt.objects.filter(reason="wrong current password").count() == 1
+    short = alice_client.post(
+        page, {"current_password": PASSWORD, "new_password1": "short", "new_password2": "short"}
+    )
+    assert short.status_code == 400 and "短すぎ" in short.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    changed = alice_client.post(
+        page, {"current_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert changed.status_code == 302 and changed["Location"] == "/accounts/security/"
+    alice.refresh_from_db()
+    assert alice.check_password(new)
+    assert alice_client.get("/accounts/security/").status_code == 200  # still signed in here
+    assert elsewhere.get("/accounts/security/").status_code == 302  # signed out there
+    entry = Entry.objects.get(action="account.password_change")
+    assert entry.object_type == "accounts.user" and entry.object_id == str(alice.pk)
+    assert "alice" in entry.actor

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mamori.accounts.views import approvals, pages, roles, signin
+from mamori.accounts.views import approvals, pages, password, roles, signin
 
 app_name = "accounts"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", signin.logout_view, name="logout"),
     path("security/", pages.security_view, name="security"),
     path("security/recovery-codes/", signin.recovery_codes_view, name="recovery_codes"),
+    path("security/password/", password.password_view, name="password"),
     path("people/", pages.people_view, name="people"),
     path("tokens/", pages.tokens_view, name="tokens"),
     path("tokens/<int:pk>/revoke/", pages.token_revoke_view, name="token_revoke"),

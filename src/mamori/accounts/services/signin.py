@@ -20,6 +20,7 @@ from mamori.accounts.services import mfa, throttle
 __all__ = [
     "StepResult",
     "client_ip",
+    "confirm_password",
     "password_step",
     "record_logout",
     "second_step",
@@ -111,6 +112,18 @@ def password_step(request: HttpRequest, username: str, password: str) -> StepRes
         _fail(request, username, None, Stage.PASSWORD, "wrong user name or password")
         return StepResult(None, _("The user name or password is not correct."))
     _record(request, username, user, Stage.PASSWORD, Outcome.SUCCESS)
+    return StepResult(user)
+
+
+def confirm_password(request: HttpRequest, user: User, password: str) -> StepResult:
+    """Check the signed-in person's current password again (before it is changed); a wrong
+    one is recorded and counted like a failed sign-in, so the page cannot be used to guess."""
+    refused = _refused(request, user.username, Stage.PASSWORD)
+    if refused:
+        return refused
+    if not user.check_password(password):
+        _fail(request, user.username, user, Stage.PASSWORD, "wrong current password")
+        return StepResult(None, _("The current password is not correct."))
     return StepResult(user)
 
 

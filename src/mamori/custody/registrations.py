@@ -30,7 +30,7 @@ def register() -> None:
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo
-    from mamori.custody.services import allowlist, checks, halts
+    from mamori.custody.services import allowlist, checks, halts, thresholds
 
     compliance.register()
     from mamori.custody import consumers
@@ -42,6 +42,12 @@ def register() -> None:
         checks.RELEASE_KIND, policy=checks.RELEASE_POLICY, apply=lambda request: None
     )
     approvals.register_kind(allowlist.KIND, policy=allowlist.POLICY, apply=allowlist.apply_approval)
+    approvals.register_kind(
+        thresholds.KIND,
+        policy=thresholds.POLICY,
+        apply=thresholds.apply_change,
+        validate=thresholds.validate,
+    )
     approvals.on_closed(allowlist.on_closed)
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
     register_scope("custody:check", _("check withdrawals before they are sent"), "custody.check")

@@ -4,7 +4,7 @@ decisions, thresholds, wallets (ISM 27)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +20,7 @@ from mamori.custody.models import (
     ThresholdRule,
     Wallet,
 )
-from mamori.custody.services import cap, charts, halts
+from mamori.custody.services import cap, charts, halts, thresholds
 from mamori.notifications.models import Delivery, Notification
 
 
@@ -81,7 +81,8 @@ def lift_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("custody.manage")
 def thresholds_view(request: HttpRequest) -> HttpResponse:
-    """Add a threshold or switch one on or off; the whole set is checked before it applies."""
+    """Add a threshold (the whole set is checked before it applies), or ask for one to be
+    switched on or off: two people approve that, as they do a halt's lift."""
     from django.db import transaction
 
     from mamori.custody.forms import ThresholdForm
@@ -90,18 +91,14 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
 
     form = ThresholdForm()
     if request.method == "POST":
-        toggle = request.POST.get("toggle")
+        if "toggle" in request.POST:
+            return _switch(request, request.POST["toggle"])
         try:
             with transaction.atomic():
-                if toggle:
-                    rule = get_object_or_404(ThresholdRule, pk=int(toggle))
-                    rule.active = not rule.active
-                    rule.save(update_fields=["active"])
-                else:
-                    form = ThresholdForm(request.POST)
-                    if not form.is_valid():
-                        raise _Invalid
-                    form.save()
+                form = ThresholdForm(request.POST)
+                if not form.is_valid():
+                    raise _Invalid
+                form.save()
                 monitor.apply_thresholds()
         except _Invalid:
             pass
@@ -110,11 +107,38 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Thresholds are in effect."))
             return redirect("custody:thresholds")
+    waiting = thresholds.pending_by_rule()
+    rules = ThresholdRule.objects.select_related("asset")
     return render(
         request,
         "custody/thresholds.html",
-        {"form": form, "rules": ThresholdRule.objects.select_related("asset")},
+        {"form": form, "rules": [(rule, waiting.get(rule.code)) for rule in rules]},
     )
+
+
+def _switch(request: HttpRequest, toggle: str) -> HttpResponse:
+    """Ask for the threshold numbered ``toggle`` to be switched on or off."""
+    if not toggle.isdigit():
+        return HttpResponseBadRequest(
+            _("The threshold to switch is given by its number; got %(value)s.")
+            % {"value": toggle[:40]}
+        )
+    rule = get_object_or_404(ThresholdRule, pk=int(toggle))
+    try:
+        approval = thresholds.request_switch(rule, request.user)  # type: ignore[arg-type]
+    except ApprovalRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        if rule.active:
+            said = _(
+                "Switching threshold %(code)s off needs two approvals: request #%(id)s was sent."
+            )
+        else:
+            said = _(
+                "Switching threshold %(code)s on needs two approvals: request #%(id)s was sent."
+            )
+        messages.success(request, said % {"code": rule.code, "id": approval.pk})
+    return redirect("custody:thresholds")
 
 
 class _Invalid(Exception):

@@ -107,18 +107,54 @@ def test_check_deploy_fails_on_unsafe_settings_and_names_them(tmp_path: Path) ->
     assert "MAMORI_TLS is off" in result.stderr
 
 
+SAFE_PRODUCTION = {
+    "MAMORI_TLS": "1",
+    "MAMORI_ALLOWED_HOSTS": "mamori.example.jp",
+    "MAMORI_DATABASE_URL": "postgres://mamori@db.example.jp:5432/mamori",  # not connected to
+    "MAMORI_CSRF_TRUSTED_ORIGINS": "https://mamori.example.jp",
+    "MAMORI_WEBHOOK_ALLOWED_HOSTS": "siem.corp.example.jp",
+    "MAMORI_LOGIN_LOCK_AFTER": "10",
+    "MAMORI_SESSION_IDLE_SECONDS": "28800",
+}
+
+
 def test_check_deploy_passes_a_safe_production_configuration(tmp_path: Path) -> None:
     result = run_mamori(
-        "check",
-        "--deploy",
-        env={
-            "MAMORI_DATA_DIR": str(tmp_path),
-            "MAMORI_TLS": "1",
-            "MAMORI_ALLOWED_HOSTS": "mamori.example.jp",
-        },
+        "check", "--deploy", env={"MAMORI_DATA_DIR": str(tmp_path), **SAFE_PRODUCTION}
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_loose_settings_each_naming_the_variable_to_change(
+    tmp_path: Path,
+) -> None:
+    unsafe = {
+        **SAFE_PRODUCTION,
+        "MAMORI_DATABASE_URL": "",  # the embedded SQLite file
+        "MAMORI_WEBHOOK_ALLOWED_HOSTS": "169.254.169.254,10.0.0.5,[::1],metadata.google.internal",
+        "MAMORI_CSRF_TRUSTED_ORIGINS": "http://mamori.example.jp,https://evil.example",
+        "MAMORI_LOGIN_LOCK_AFTER": "1000",
+        "MAMORI_SESSION_IDLE_SECONDS": "86400",
+    }
+    result = run_mamori("check", "--deploy", env={"MAMORI_DATA_DIR": str(tmp_path), **unsafe})
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "(mamori.E" in line]
+    expected = [
+        ("E005", "MAMORI_WEBHOOK_ALLOWED_HOSTS names 169.254.169.254, a link-local address"),
+        ("E005", "MAMORI_WEBHOOK_ALLOWED_HOSTS names 10.0.0.5, a private address"),
+        ("E005", "MAMORI_WEBHOOK_ALLOWED_HOSTS names [::1], a loopback address"),
+        ("E005", "names metadata.google.internal, a name of this machine or of a cloud metadata"),
+        ("E006", "MAMORI_CSRF_TRUSTED_ORIGINS lists http://mamori.example.jp, but it is not https"),
+        ("E006", "lists https://evil.example, but its host is not one of MAMORI_ALLOWED_HOSTS"),
+        ("E007", "MAMORI_LOGIN_LOCK_AFTER is 1000"),
+        ("E008", "MAMORI_SESSION_IDLE_SECONDS is 86400"),
+        ("E009", "The database is SQLite"),
+    ]
+    for code, words in expected:
+        assert any(f"(mamori.{code})" in e and words in e for e in errors), (code, errors)
+    assert len(errors) == len(expected)
+    assert "MAMORI_DATABASE_URL=postgres://" in result.stderr  # the hint names what to set
 
 
 def test_tls_turns_on_secure_cookies_and_hsts(tmp_path: Path) -> None:

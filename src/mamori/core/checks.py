@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Info, Tags, Warning, register
+from django.http.request import validate_host
 
-__all__ = ["deploy_settings", "engines_compiled"]
+from mamori.core.addresses import not_global
+
+__all__ = [
+    "LOGIN_LOCK_AFTER_MAX",
+    "SESSION_IDLE_SECONDS_MAX",
+    "deploy_settings",
+    "engines_compiled",
+]
+
+#: the most failures before a lock-out that a deployment may allow
+LOGIN_LOCK_AFTER_MAX = 10
+#: the longest idle time of a session that a deployment may allow (8 hours)
+SESSION_IDLE_SECONDS_MAX = 8 * 3600
+#: names of cloud metadata services and of this machine, never a webhook target
+_FORBIDDEN_NAMES = {
+    "localhost",
+    "metadata",
+    "metadata.google.internal",
+    "metadata.goog",
+    "instance-data",
+    "instance-data.ec2.internal",
+}
+
+
+def _forbidden_webhook_host(host: str) -> str | None:
+    """Return why ``host`` must not be allowed as a webhook target, or None."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name in _FORBIDDEN_NAMES or name.endswith(".localhost"):
+        return "a name of this machine or of a cloud metadata service"
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    kind = not_global(address)
+    return None if kind is None else f"a {kind} address"
+
+
+def _foreign_origin(origin: str, allowed_hosts: tuple[str, ...]) -> str | None:
+    """Return why ``origin`` must not be trusted for CSRF, or None."""
+    parts = urlsplit(origin)
+    if parts.scheme != "https":
+        return "it is not https"
+    if not parts.hostname or not validate_host(parts.hostname, list(allowed_hosts)):
+        return "its host is not one of MAMORI_ALLOWED_HOSTS"
+    return None
 
 
 @register(Tags.security, deploy=True)
@@ -46,6 +93,63 @@ def deploy_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
                 "MAMORI_ALLOWED_HOSTS lists only loopback names while TLS is on.",
                 hint="Add the public host name mamori is served under.",
                 id="mamori.E004",
+            )
+        )
+    return errors + _limits(config)
+
+
+def _limits(config: Any) -> list[Error]:
+    """Report webhook, origin, lock-out, session and database settings too loose for
+    production."""
+    errors = []
+    for host in config.webhook_allowed_hosts:
+        why = _forbidden_webhook_host(host)
+        if why:
+            errors.append(
+                Error(
+                    f"MAMORI_WEBHOOK_ALLOWED_HOSTS names {host}, {why}: webhooks could read "
+                    "cloud credentials or reach services that trust this machine.",
+                    hint="Remove it from MAMORI_WEBHOOK_ALLOWED_HOSTS; list internal receivers "
+                    "by their host name.",
+                    id="mamori.E005",
+                )
+            )
+    for origin in config.csrf_trusted_origins:
+        why = _foreign_origin(origin, config.allowed_hosts)
+        if why:
+            errors.append(
+                Error(
+                    f"MAMORI_CSRF_TRUSTED_ORIGINS lists {origin}, but {why}: forms posted from "
+                    "it would be trusted.",
+                    hint="List only https://<host> origins of hosts in MAMORI_ALLOWED_HOSTS.",
+                    id="mamori.E006",
+                )
+            )
+    if config.login_lock_after > LOGIN_LOCK_AFTER_MAX:
+        errors.append(
+            Error(
+                f"MAMORI_LOGIN_LOCK_AFTER is {config.login_lock_after}: that many guesses of a "
+                f"password are allowed before a lock-out (at most {LOGIN_LOCK_AFTER_MAX}).",
+                hint=f"Set MAMORI_LOGIN_LOCK_AFTER to {LOGIN_LOCK_AFTER_MAX} or less.",
+                id="mamori.E007",
+            )
+        )
+    if config.session_idle_seconds > SESSION_IDLE_SECONDS_MAX:
+        errors.append(
+            Error(
+                f"MAMORI_SESSION_IDLE_SECONDS is {config.session_idle_seconds}: a session left "
+                f"open stays usable longer than {SESSION_IDLE_SECONDS_MAX // 3600} hours.",
+                hint=f"Set MAMORI_SESSION_IDLE_SECONDS to {SESSION_IDLE_SECONDS_MAX} or less.",
+                id="mamori.E008",
+            )
+        )
+    if config.uses_sqlite:
+        errors.append(
+            Error(
+                "The database is SQLite: one file on one machine, with decimals kept as floats "
+                "and one writer at a time; production runs on PostgreSQL.",
+                hint="Set MAMORI_DATABASE_URL=postgres://user@host:5432/mamori.",
+                id="mamori.E009",
             )
         )
     return errors

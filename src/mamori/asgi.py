@@ -1,5 +1,6 @@
 """ASGI entry point used by ``mamori serve`` and ``mamori demo``: Django, behind the fast
-withdrawal check of :mod:`mamori.custody.gateway`."""
+withdrawal check of :mod:`mamori.custody.gateway`, every body bounded first
+(:mod:`mamori.core.limits`)."""
 
 import os
 
@@ -8,6 +9,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
 django_application = get_asgi_application()
 
-from mamori.custody.gateway import Gateway  # noqa: E402 - needs Django set up first
+from mamori.core.limits import BodyLimit  # noqa: E402 - needs Django set up first
+from mamori.custody.gateway import Gateway  # noqa: E402
 
-application = Gateway(django_application)
+application = BodyLimit(Gateway(django_application))

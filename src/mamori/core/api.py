@@ -10,9 +10,11 @@ every endpoint declares that permission, sessions and tokens are checked against
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -21,6 +23,7 @@ from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
 import mamori
+from mamori.core.limits import FORM_LIMIT, too_large
 from mamori.core.scopes import SIGNED_IN, permission_for
 
 if TYPE_CHECKING:
@@ -275,6 +278,12 @@ def _person_required(request: HttpRequest, exc: PersonRequired) -> HttpResponse:
             "permission, not a service token."
         ),
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    body, _kind = too_large(request.path, FORM_LIMIT)
+    return api.create_response(request, json.loads(body), status=413)
 
 
 @api.exception_handler(Http404)

@@ -159,7 +159,7 @@ def test_a_session_reads_through_the_api_what_its_roles_grant() -> None:
 def test_a_token_loses_what_its_issuer_loses() -> None:
     ciso = give(make_user("ciso"), "ciso")
     issued = tokens.issue("reader", ["approvals:read"], 1, ciso)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}", "HTTP_ACCEPT_LANGUAGE": "en"}
     assert Client().get("/api/approvals/requests", **headers).status_code == 200
     RoleAssignment.objects.filter(user=ciso).update(revoked_at="2026-01-01T00:00:00Z")
     answer = Client().get("/api/approvals/requests", **headers)

@@ -294,3 +294,45 @@ def test_adding_an_asset_with_a_code_in_use_is_refused_not_an_overwrite(
     from mamori.risk.models import InformationAsset
 
     assert InformationAsset.objects.get(code="cold-wallet-seeds").value == 5
+
+
+def test_a_workbook_import_cannot_change_another_departments_asset(
+    custody: Department, systems: Department
+) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from mamori.risk.models import InformationAsset
+    from mamori.risk.services import criteria, workbook
+
+    ciso = give(make_user("ciso"), "ciso")
+    tanaka = give(make_user("tanaka"), "dept_system_manager", systems)
+    InformationAsset.objects.create(
+        code="cold-wallet-seeds",
+        name_ja="シード",
+        name_en="Seeds",
+        kind="information",
+        classification="secret",
+        value=5,
+        owner=ciso,
+        custodian=custody,
+        location_kind="system",
+        categories=["keys"],
+    )
+    assessment = criteria.start_assessment("2026", criteria.default_matrix(), ciso)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "assets"
+    sheet.append(workbook.ASSET_COLUMNS)
+    sheet.append(
+        ["cold-wallet-seeds", "シード", "Seeds", "information", "public", 1, "ciso", "custody"]
+        + ["system", "", "keys"]
+    )
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(workbook.ImportRefused) as refused:
+        workbook.import_workbook(out.getvalue(), assessment, tanaka)
+    reasons = [(p.sheet, p.row, p.reason) for p in refused.value.problems]
+    assert ("assets", 2, "your roles do not grant risk.manage for the assets of custody") in reasons
+    assert InformationAsset.objects.get(code="cold-wallet-seeds").classification == "secret"

@@ -28,7 +28,7 @@ from mamori.risk.models import (
 )
 from mamori.risk.models.inventory import ASSET_FIELDS
 from mamori.risk.services import RiskRefused, scenarios
-from mamori.risk.services.inventory import asset_fields
+from mamori.risk.services.inventory import asset_fields, departments_refused
 from mamori.rulebook.models import Control
 
 __all__ = ["ASSET_COLUMNS", "SCENARIO_COLUMNS", "ImportRefused", "export", "import_workbook"]
@@ -113,8 +113,9 @@ def _integer(value: Any) -> int | None:
 class _Checker:
     """Check every row of both sheets against the database and each other."""
 
-    def __init__(self, assessment: Assessment) -> None:
+    def __init__(self, assessment: Assessment, by: User | None) -> None:
         self.assessment = assessment
+        self.by = by
         self.problems: list[Problem] = []
         self.users = {u.username: u for u in User.objects.filter(is_active=True)}
         self.departments = {d.code: d for d in Department.objects.all()}
@@ -135,6 +136,8 @@ class _Checker:
             "confidential_kinds": _codes(data.get("confidential_kinds")),
         }
         fields, reasons = asset_fields(raw, self.users.get, self.departments.get)
+        if not reasons:
+            reasons = departments_refused(self.by, self.assets.get(raw["code"]), fields)
         for reason in reasons:
             self.bad("assets", row, reason)
         return None if reasons else {"code": raw["code"], **fields}
@@ -200,7 +203,7 @@ def import_workbook(content: bytes, assessment: Assessment, by: User) -> dict[st
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise ImportRefused([Problem("-", 0, f"not an Excel workbook (.xlsx): {error}")]) from None
-    checker = _Checker(assessment)
+    checker = _Checker(assessment, by)
     asset_rows = _rows(book, "assets", ASSET_COLUMNS, checker.problems)
     scenario_rows = _rows(book, "scenarios", SCENARIO_COLUMNS, checker.problems)
     if not asset_rows and not scenario_rows and not checker.problems:

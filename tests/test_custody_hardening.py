@@ -281,3 +281,19 @@ def test_an_amount_is_a_whole_number_of_base_units_below_two_to_the_256(desk) ->
         withdrawal("\u0663")  # an Arabic-Indic three: a digit to Python, not to us
     refused = check(desk["api"], "big", 10**40)  # 41 digits: over the API's bound
     assert "base units" in refusal(refused, "amount")
+
+
+def test_resending_the_poisoned_id_without_a_time_is_refused_not_a_server_error(desk) -> None:
+    _poison("ETH", "eth-poisoned")
+    monitor.reset()
+    body = {
+        "request_id": "eth-poisoned",
+        "customer": "c9",
+        "asset": "ETH",
+        "amount": "1",
+        "address": ADDRESS,
+    }
+    answer = desk["api"].post("/api/custody/withdrawals/check", body, "application/json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["action"] == "reject"
+    assert answer.json()["reasons"][0]["code"] == "journal_quarantined"

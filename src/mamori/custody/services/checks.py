@@ -48,7 +48,15 @@ def check_withdrawal(
     now = timezone.now()
     if at is None:  # the time of the first check, so that a resend is the same event
         first = _FIRST.first(request_id)
-        at = engine.from_micros(first.row[2]) if first is not None else now
+        try:
+            at = engine.from_micros(first.row[2]) if first is not None else now
+        except (OverflowError, ValueError, TypeError, IndexError):
+            reason = engine.Reason(
+                monitor.QUARANTINED,
+                f"the first check of {request_id} in the monitor's journal has a time that "
+                "cannot be read; the record must be repaired before this id is decided",
+            )
+            return Checked(engine.Decision(request_id, engine.Action.REJECT, (reason,)), None)
     event = engine.WithdrawalRequest(request_id, at, customer, asset, amount, address)
     asset_row = _ASSET.first(asset)
     verdict = allowlist.check_destination(customer, asset_row, address, at) if asset_row else None

@@ -325,10 +325,8 @@ def test_a_workbook_import_cannot_change_another_departments_asset(
     sheet = book.active
     sheet.title = "assets"
     sheet.append(workbook.ASSET_COLUMNS)
-    sheet.append(
-        ["cold-wallet-seeds", "シード", "Seeds", "information", "public", 1, "ciso", "custody"]
-        + ["system", "", "keys"]
-    )
+    row = ["cold-wallet-seeds", "シード", "Seeds", "information", "public", 1, "ciso"]
+    sheet.append([*row, "custody", "system", "", "keys"])
     out = io.BytesIO()
     book.save(out)
     with pytest.raises(workbook.ImportRefused) as refused:

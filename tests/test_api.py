@@ -242,3 +242,13 @@ def test_every_issued_token_authenticates_and_any_altered_one_does_not() -> None
             assert tokens.authenticate(altered) is None
 
     check()
+
+
+def test_a_page_beyond_any_list_is_refused_in_words_not_a_server_error(
+    alice: User, alice_client: Client
+) -> None:
+    RoleAssignment.objects.create(user=alice, role=Role.objects.get(code="internal_auditor"))
+    far = alice_client.get("/api/accounts/users?page=580800185849810979389440")
+    assert far.status_code == 422
+    assert far.json()["fields"][0]["field"].endswith("page")
+    assert alice_client.get("/api/accounts/users?page=1000000").json()["items"] == []

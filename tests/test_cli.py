@@ -125,7 +125,7 @@ def test_serve_runs_the_asgi_server_with_workers(tmp_path: Path) -> None:
 
 
 def _wait_for(url: str) -> dict[str, str]:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # two workers and a decider start slowly when loaded
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:

@@ -200,14 +200,14 @@ MAX_PAGE = 1_000_000
 
 
 class Pagination(PageNumberPagination):
-    """Page-number pagination: ``?page=1&page_size=50`` (at most 200 per page, page at most
-    :data:`MAX_PAGE`)."""
+    """Page-number pagination: ``?page=1&page_size=50`` (a larger page size is served as 200;
+    the page at most :data:`MAX_PAGE`)."""
 
     class Input(Schema):
         """The page asked for, bounded."""
 
         page: int = Field(1, ge=1, le=MAX_PAGE)
-        page_size: int | None = Field(None, ge=1, le=200)
+        page_size: int | None = Field(None, ge=1)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(page_size=50, max_page_size=200, **kwargs)

@@ -497,7 +497,11 @@ def test_the_exchange_moves_funds_only_to_its_registered_wallets(desk) -> None:
     assert stray["action"] == "reject" and stray["reasons"][0]["code"] == "unregistered_wallet"
 
 
-def test_thresholds_are_edited_on_the_page_and_an_inconsistent_set_changes_nothing(desk) -> None:
+def test_a_threshold_added_on_the_page_waits_for_two_approvals_and_a_bad_set_is_not_asked(
+    desk,
+) -> None:
+    from mamori.accounts.models import ApprovalRequest
+
     client = client_for(desk["ciso"])
     btc = Asset.objects.get(code="BTC")
     added = client.post(
@@ -513,6 +517,11 @@ def test_thresholds_are_edited_on_the_page_and_an_inconsistent_set_changes_nothi
         },
     )
     assert added.status_code == 302
+    assert "cust-hold" not in [r.code for r in monitor.current().config.rules]
+    request = ApprovalRequest.objects.get(kind="custody.threshold_create")
+    approvals.decide(request.pk, desk["sgm"], "approve", "agreed")
+    assert not ThresholdRule.objects.filter(code="cust-hold").exists()
+    approvals.decide(request.pk, give(make_user("ciso-two"), "ciso"), "approve", "agreed")
     assert "cust-hold" in [r.code for r in monitor.current().config.rules]
     # a halt level below the notify level of the same measure is refused, nothing saved
     refused = client.post(
@@ -530,6 +539,7 @@ def test_thresholds_are_edited_on_the_page_and_an_inconsistent_set_changes_nothi
     )
     assert "must not come before" in refused.content.decode()
     assert not ThresholdRule.objects.filter(code="cust-halt-low").exists()
+    assert ApprovalRequest.objects.filter(kind="custody.threshold_create").count() == 1
     both = client.post(
         "/custody/thresholds/",
         {

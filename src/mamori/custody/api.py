@@ -303,3 +303,13 @@ def check_move(request: HttpRequest, body: MoveIn) -> dict[str, Any]:
     verdict = allowlist.check_internal_move(_asset(body.asset), body.to_address)
     reasons = [{"code": verdict.code, "message": verdict.message}] if verdict.code else []
     return {"id": "", "action": verdict.action, "reasons": reasons, "halts": []}
+
+
+def _with_setup() -> None:
+    """Add the set-up operations (:mod:`mamori.custody.api_setup`) to this router."""
+    from mamori.custody import api_setup
+
+    api_setup.mount(router)
+
+
+_with_setup()

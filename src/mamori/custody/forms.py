@@ -40,3 +40,79 @@ class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
         if data.get("scope") != "single" and not data.get("window_seconds"):
             raise forms.ValidationError(_("This threshold needs a window in seconds."))
         return data
+
+
+class AssetForm(forms.Form):
+    """A new asset (checked whole by :func:`mamori.custody.services.setup.add_asset`)."""
+
+    code = forms.CharField(label=_("Code"), max_length=20, help_text=_("e.g. BTC, ETH, USDC"))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    chain = forms.CharField(label=_("Chain"), max_length=40, help_text=_("e.g. bitcoin, ethereum"))
+    decimals = forms.IntegerField(label=_("Decimals"), min_value=0, max_value=30)
+    contract = forms.CharField(
+        label=_("Token contract"),
+        max_length=100,
+        required=False,
+        help_text=_("Token contract address (ERC-20); empty for the chain's native asset."),
+    )
+    responsible = forms.CharField(
+        label=_("Responsible person (user name)"), max_length=150, required=False
+    )
+    unknown_address = forms.ChoiceField(
+        label=_("Withdrawal to an address not on the allowlist"),
+        choices=[
+            ("hold", _("hold for approval")),
+            ("reject", _("reject")),
+            ("allow", _("allow (allowlist not enforced)")),
+        ],
+    )
+
+
+class WalletForm(forms.Form):
+    """A new wallet (checked whole by :func:`mamori.custody.services.setup.add_wallet`)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    asset = forms.CharField(label=_("Asset"), max_length=20)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("hot", _("hot")), ("warm", _("warm")), ("cold", _("cold"))]
+    )
+    address = forms.CharField(label=_("Address"), max_length=200)
+    m = forms.IntegerField(label=_("Signatures needed (m)"), min_value=1, max_value=20, initial=1)
+    n = forms.IntegerField(label=_("Key holders (n)"), min_value=1, max_value=20, initial=1)
+    site = forms.CharField(label=_("Site"), max_length=100, required=False)
+    custodian = forms.CharField(label=_("Custodian"), max_length=100, required=False)
+
+
+class WalletImportForm(forms.Form):
+    """A CSV or Excel file of wallets."""
+
+    file = forms.FileField(label=_("Wallets (.csv or .xlsx)"))
+
+
+class CapForm(forms.Form):
+    """An asset's hot-wallet cap policy, set or changed through two approvals."""
+
+    asset = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    k = forms.DecimalField(label=_("k"), min_value=0, max_digits=6, decimal_places=3)
+    expected_units = forms.RegexField(
+        label=_("Expected outflow per 24 hours (base units)"),
+        regex=r"^[0-9]{1,40}$",
+        required=False,
+        help_text=_("Empty: learned from history."),
+    )
+    percentile = forms.IntegerField(label=_("Percentile"), min_value=50, max_value=100, initial=99)
+    max_share = forms.DecimalField(
+        label=_("Largest share of one wallet"), min_value=0, max_value=1, decimal_places=3
+    )
+
+
+class LimitForm(forms.Form):
+    """A threshold's new limit, through two approvals."""
+
+    rule = forms.IntegerField(widget=forms.HiddenInput)
+    limit_units = forms.RegexField(
+        label=_("Limit (base units)"), regex=r"^[0-9]{1,40}$", required=False
+    )
+    limit_jpy = forms.DecimalField(
+        label=_("Limit (JPY)"), min_value=0, max_digits=30, decimal_places=6, required=False
+    )

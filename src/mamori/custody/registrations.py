@@ -30,7 +30,7 @@ def register() -> None:
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo
-    from mamori.custody.services import allowlist, checks, halts, thresholds
+    from mamori.custody.services import allowlist, checks, halts, limits, thresholds
 
     compliance.register()
     from mamori.custody import consumers
@@ -48,6 +48,12 @@ def register() -> None:
         apply=thresholds.apply_change,
         validate=thresholds.validate,
     )
+    for code, apply, schema in (
+        (limits.CREATE_KIND, limits.apply_create, limits.ThresholdSnapshot),
+        (limits.LIMIT_KIND, limits.apply_limit, limits.LimitSnapshot),
+        (limits.CAP_KIND, limits.apply_cap, limits.CapSnapshot),
+    ):
+        approvals.register_kind(code, policy=limits.POLICY, apply=apply, schema=schema)
     approvals.on_closed(allowlist.on_closed)
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
     register_scope("custody:check", _("check withdrawals before they are sent"), "custody.check")
@@ -57,6 +63,9 @@ def register() -> None:
         "custody.report",
     )
     register_scope("custody:read", _("read active halts"), "custody.view")
+    register_scope(
+        "custody:admin", _("set up assets, wallets, thresholds and nodes"), "custody.manage"
+    )
     register_job(
         Job(
             "custody.cap_check",

@@ -3,12 +3,16 @@ decisions, thresholds, wallets (ISM 27)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mamori.accounts.models import ApprovalRequest
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
@@ -20,7 +24,7 @@ from mamori.custody.models import (
     ThresholdRule,
     Wallet,
 )
-from mamori.custody.services import cap, charts, halts, thresholds
+from mamori.custody.services import cap, charts, halts, limits, thresholds
 from mamori.notifications.models import Delivery, Notification
 
 
@@ -81,39 +85,110 @@ def lift_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("custody.manage")
 def thresholds_view(request: HttpRequest) -> HttpResponse:
-    """Add a threshold (the whole set is checked before it applies), or ask for one to be
-    switched on or off: two people approve that, as they do a halt's lift."""
-    from django.db import transaction
+    """Ask for a threshold to be added, its limit changed or it switched on or off: two
+    people approve each, as they do a halt's lift; the whole set is checked first."""
+    from mamori.custody.forms import LimitForm, ThresholdForm
 
-    from mamori.custody.forms import ThresholdForm
-    from mamori.custody.services import monitor
-    from mamori.engines.threshold import ConfigError
-
-    form = ThresholdForm()
+    form, limit_form = ThresholdForm(), LimitForm()
     if request.method == "POST":
         if "toggle" in request.POST:
             return _switch(request, request.POST["toggle"])
-        try:
-            with transaction.atomic():
-                form = ThresholdForm(request.POST)
-                if not form.is_valid():
-                    raise _Invalid
-                form.save()
-                monitor.apply_thresholds()
-        except _Invalid:
-            pass
-        except ConfigError as exc:
-            messages.error(request, _("Thresholds refused, nothing changed: %(e)s") % {"e": exc})
+        if "rule" in request.POST:
+            limit_form = LimitForm(request.POST)
+            if _ask_limit(request, limit_form):
+                return redirect("custody:thresholds")
         else:
-            messages.success(request, _("Thresholds are in effect."))
-            return redirect("custody:thresholds")
+            form = ThresholdForm(request.POST)
+            if _ask_threshold(request, form):
+                return redirect("custody:thresholds")
     waiting = thresholds.pending_by_rule()
+    asked = {
+        str(r.snapshot.get("rule")): r
+        for r in ApprovalRequest.objects.filter(
+            kind=limits.LIMIT_KIND, status=ApprovalRequest.Status.PENDING
+        )
+    }
+    created = ApprovalRequest.objects.filter(
+        kind=limits.CREATE_KIND, status=ApprovalRequest.Status.PENDING
+    ).order_by("pk")
     rules = ThresholdRule.objects.select_related("asset")
     return render(
         request,
         "custody/thresholds.html",
-        {"form": form, "rules": [(rule, waiting.get(rule.code)) for rule in rules]},
+        {
+            "form": form,
+            "limit_form": limit_form,
+            "rules": [(rule, waiting.get(rule.code), asked.get(rule.code)) for rule in rules],
+            "created": created,
+        },
     )
+
+
+def _ask_threshold(request: HttpRequest, form: Any) -> bool:
+    """Send the threshold of ``form`` for two approvals; say why if it is refused."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        spec = limits.ThresholdSpec(
+            code=data["code"],
+            direction=data["direction"],
+            scope=data["scope"],
+            level=data["level"],
+            asset=data["asset"].code if data["asset"] else None,
+            limit_units=_digits(data["limit_units"]),
+            limit_jpy=_digits(data["limit_jpy"]),
+            window=data["window_seconds"] or None,
+            halt_scope=data["halt_scope"] or None,
+        )
+        approval = limits.request_threshold(spec, request.user)  # type: ignore[arg-type]
+    except ApprovalRefused as refused:
+        form.add_error(None, refused.message)
+        return False
+    except ValueError as exc:  # outside the snapshot's schema (pydantic)
+        form.add_error(None, str(exc))
+        return False
+    messages.success(
+        request,
+        _("Threshold %(code)s takes effect once two people approve: request #%(id)s was sent.")
+        % {"code": spec.code, "id": approval.pk},
+    )
+    return True
+
+
+def _ask_limit(request: HttpRequest, form: Any) -> bool:
+    """Send the new limit of ``form`` for two approvals; say why if it is refused."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    rule = get_object_or_404(ThresholdRule, pk=data["rule"])
+    try:
+        terms = limits.LimitTerms(
+            limit_units=data["limit_units"] or None, limit_jpy=_digits(data["limit_jpy"])
+        )
+        approval = limits.request_limit(rule, terms, request.user)  # type: ignore[arg-type]
+    except ApprovalRefused as refused:
+        messages.error(request, refused.message)
+        return True
+    except ValueError as exc:  # outside the snapshot's schema (pydantic)
+        messages.error(request, str(exc))
+        return True
+    messages.success(
+        request,
+        _(
+            "The new limit of %(code)s takes effect once two people approve: "
+            "request #%(id)s was sent."
+        )
+        % {"code": rule.code, "id": approval.pk},
+    )
+    return True
+
+
+def _digits(value: Decimal | str | None) -> str | None:
+    """Return an amount as plain digits (no exponent), or None."""
+    if value is None or value == "":
+        return None
+    return format(Decimal(value).normalize(), "f")
 
 
 def _switch(request: HttpRequest, toggle: str) -> HttpResponse:
@@ -139,7 +214,3 @@ def _switch(request: HttpRequest, toggle: str) -> HttpResponse:
             )
         messages.success(request, said % {"code": rule.code, "id": approval.pk})
     return redirect("custody:thresholds")
-
-
-class _Invalid(Exception):
-    """The form has errors (shown with the form)."""

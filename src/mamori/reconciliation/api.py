@@ -10,18 +10,18 @@ from __future__ import annotations
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import Field, File, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from mamori.core.api import acting_person, authenticated
-from mamori.reconciliation.models import BookImport, Case, Run
-from mamori.reconciliation.services import books, runs, statements
+from mamori.core.api import ErrorBody, acting_person, authenticated
+from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
+from mamori.reconciliation.services import books, nodes, runs, statements
 
 __all__ = ["router"]
 
@@ -230,3 +230,60 @@ def list_cases(request: HttpRequest, open_only: bool = False) -> list[dict[str, 
         }
         for c in cases[:500]
     ]
+
+
+class NodeIn(Schema):
+    """The node of one chain: an Ethereum/EVM or Bitcoin Core JSON-RPC URL (credentials in it
+    are stored encrypted and never shown)."""
+
+    chain: str = Field(max_length=40)
+    family: Literal["evm", "bitcoin"]
+    url: str = Field(max_length=300)
+    confirmations: int = Field(default=0, ge=0, le=1000)
+    timeout_seconds: int = Field(default=10, ge=1, le=300)
+
+
+class NodeOut(Schema):
+    """A registered node, its URL with secrets masked."""
+
+    chain: str
+    family: str
+    url: str
+    confirmations: int
+    timeout_seconds: int
+
+
+def _node(node: ChainNode) -> dict[str, Any]:
+    return {
+        "chain": node.chain,
+        "family": node.family,
+        "url": node.url_shown,
+        "confirmations": node.confirmations,
+        "timeout_seconds": node.timeout_seconds,
+    }
+
+
+_ADMIN = authenticated("custody:admin", person_required=True)
+
+
+@router.get("/nodes", response=list[NodeOut], auth=_ADMIN)
+def list_nodes(request: HttpRequest) -> list[dict[str, Any]]:
+    """List the chain nodes (URLs masked)."""
+    return [_node(n) for n in ChainNode.objects.all()]
+
+
+@router.post("/nodes", response={201: NodeOut, 422: ErrorBody}, auth=_ADMIN)
+def set_node(request: HttpRequest, body: NodeIn) -> Status[Any]:
+    """Register or change the node of a chain; a URL that cannot work is refused (422)."""
+    acting_person(request, "custody.manage")
+    try:
+        node = nodes.set_node(
+            body.chain,
+            body.family,
+            body.url,
+            confirmations=body.confirmations,
+            timeout_seconds=body.timeout_seconds,
+        )
+    except nodes.NodeRefused as refused:
+        return Status(422, {"code": refused.code, "message": refused.message, "fields": []})
+    return Status(201, _node(node))

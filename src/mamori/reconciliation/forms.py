@@ -41,3 +41,30 @@ class CloseForm(forms.Form):
     """How the case was resolved (goes to approval)."""
 
     resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NodeForm(forms.Form):
+    """The node of one chain (its URL checked by
+    :func:`mamori.reconciliation.services.nodes.set_node`)."""
+
+    chain = forms.CharField(
+        label=_("Chain"),
+        max_length=40,
+        help_text=_("The chain name the assets use (e.g. ethereum, bitcoin)."),
+    )
+    family = forms.ChoiceField(
+        label=_("Kind of node"),
+        choices=[
+            ("evm", _("Ethereum / EVM (JSON-RPC)")),
+            ("bitcoin", _("Bitcoin Core (JSON-RPC)")),
+        ],
+    )
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=300,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted; shown with its password and keys masked."),
+    )
+    confirmations = forms.IntegerField(
+        label=_("Confirmations"), min_value=0, max_value=1000, initial=0
+    )

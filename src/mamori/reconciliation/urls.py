@@ -14,4 +14,5 @@ urlpatterns = [
     path("books/", views.book_upload_view, name="book_upload"),
     path("books/<int:pk>/", views.book_view, name="book"),
     path("cases/<int:pk>/", views.case_view, name="case"),
+    path("nodes/", views.nodes_view, name="nodes"),
 ]

@@ -185,3 +185,31 @@ def case_view(request: HttpRequest, pk: int) -> HttpResponse:
             "close_form": forms.CloseForm(),
         },
     )
+
+
+@permission_required("custody.manage")
+def nodes_view(request: HttpRequest) -> HttpResponse:
+    """Show the chain nodes (URLs masked); register or change a chain's node."""
+    from mamori.reconciliation.services import nodes
+
+    form = forms.NodeForm()
+    if request.method == "POST":
+        form = forms.NodeForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                node = nodes.set_node(
+                    data["chain"], data["family"], data["url"], confirmations=data["confirmations"]
+                )
+            except nodes.NodeRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(
+                    request,
+                    _("The node of %(chain)s is %(url)s.")
+                    % {"chain": node.chain, "url": node.url_shown},
+                )
+                return redirect("reconciliation:nodes")
+    return render(
+        request, "reconciliation/nodes.html", {"form": form, "nodes": ChainNode.objects.all()}
+    )

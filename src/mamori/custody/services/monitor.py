@@ -43,6 +43,7 @@ __all__ = [
     "lift",
     "quarantined",
     "reset",
+    "rule_data",
 ]
 
 log = logging.getLogger("mamori.custody")
@@ -123,7 +124,8 @@ def _still_written() -> bool:
     return block is written_in[0] and savepoints[: len(written_in[1])] == written_in[1]
 
 
-def _rule_data(rule: ThresholdRule) -> dict[str, Any]:
+def rule_data(rule: ThresholdRule) -> dict[str, Any]:
+    """Return ``rule`` as a configuration record holds it (limits as decimal strings)."""
     return {
         "code": rule.code,
         "direction": rule.direction,
@@ -315,7 +317,7 @@ def apply_thresholds() -> engine.Config:
     """
     data = {
         "assets": [[a.code, a.decimals] for a in Asset.objects.order_by("code")],
-        "rules": [_rule_data(r) for r in ThresholdRule.objects.filter(active=True)],
+        "rules": [rule_data(r) for r in ThresholdRule.objects.filter(active=True)],
     }
     config = engine_config(data)  # refuse before anything is written
     with _LOCK, transaction.atomic():

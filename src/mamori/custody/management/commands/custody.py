@@ -1,4 +1,5 @@
-"""``mamori custody replay FILE | apply-thresholds | halts | decider``: custody from the shell."""
+"""``mamori custody replay FILE | apply-thresholds | halts | decider | asset add | wallet add |
+wallet import FILE``: custody from the shell."""
 
 from __future__ import annotations
 
@@ -27,6 +28,31 @@ class Command(BaseCommand):
             help="decide withdrawal checks sent by the web workers (mamori serve starts it)",
         )
         decider.add_argument("--socket", type=Path, required=True, help="the Unix socket")
+        asset = sub.add_parser("asset", help="set up assets").add_subparsers(
+            dest="step", required=True
+        )
+        add = asset.add_parser("add", help="create an asset")
+        add.add_argument("code", help="e.g. BTC")
+        add.add_argument("--name", required=True)
+        add.add_argument("--chain", required=True, help="e.g. bitcoin, ethereum")
+        add.add_argument("--decimals", type=int, required=True, help="base-unit decimals")
+        add.add_argument("--contract", default="", help="token contract (ERC-20)")
+        add.add_argument("--responsible", default="", help="user name told at once")
+        add.add_argument("--unknown-address", default="hold", choices=("hold", "reject", "allow"))
+        wallet = sub.add_parser("wallet", help="set up wallets").add_subparsers(
+            dest="step", required=True
+        )
+        one = wallet.add_parser("add", help="register a wallet")
+        one.add_argument("name")
+        one.add_argument("--asset", required=True)
+        one.add_argument("--kind", required=True, choices=("hot", "warm", "cold"))
+        one.add_argument("--address", required=True)
+        one.add_argument("--m", type=int, default=1, help="signatures needed")
+        one.add_argument("--n", type=int, default=1, help="key holders")
+        one.add_argument("--site", default="")
+        one.add_argument("--custodian", default="")
+        many = wallet.add_parser("import", help="register the wallets of a .csv or .xlsx file")
+        many.add_argument("path", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the sub-command."""
@@ -90,3 +116,45 @@ class Command(BaseCommand):
                 f"{halt.halt_id}: {halt.scope} {halt.key} since {halt.started_at:%Y-%m-%d %H:%M} "
                 f"(rule {halt.rule}, event {halt.event_id})"
             )
+
+    def _asset(self, options: dict[str, Any]) -> None:
+        from mamori.custody.services import setup
+
+        data = setup.AssetIn(
+            code=options["code"],
+            name=options["name"],
+            chain=options["chain"],
+            decimals=options["decimals"],
+            contract=options["contract"],
+            responsible=options["responsible"],
+            unknown_address=options["unknown_address"],
+        )
+        try:
+            asset = setup.add_asset(data)
+        except setup.SetupRefused as refused:
+            raise CommandError(refused.message) from None
+        self.stdout.write(f"asset {asset.code}: {asset.chain}, {asset.decimals} decimals")
+
+    def _wallet(self, options: dict[str, Any]) -> None:
+        from mamori.custody.services import setup
+
+        if options["step"] == "import":
+            path: Path = options["path"]
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            try:
+                wallets = setup.import_wallets(path.read_bytes(), path.name)
+            except setup.SetupRefused as refused:
+                raise CommandError("\n".join(refused.lines())) from None
+            self.stdout.write(f"{len(wallets)} wallets registered")
+            return
+        data = setup.WalletIn(
+            **{k: options[k] for k in ("name", "asset", "kind", "address", "m", "n")},
+            site=options["site"],
+            custodian=options["custodian"],
+        )
+        try:
+            wallet = setup.add_wallet(data)
+        except setup.SetupRefused as refused:
+            raise CommandError(refused.message) from None
+        self.stdout.write(f"wallet {wallet.name}: {wallet.asset.code} {wallet.kind}")

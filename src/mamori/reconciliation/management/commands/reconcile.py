@@ -107,6 +107,7 @@ class Command(BaseCommand):
         from mamori.reconciliation.services import nodes
 
         try:
+            nodes.check_url(options["url"])
             node = nodes.configure(
                 options["chain"],
                 options["family"],

@@ -26,6 +26,8 @@ DATABASE_COMMANDS = {
     "custody",
     "reconcile",
     "risk",
+    "setup",
+    "accounts",
 }
 ALIASES = {"demo-code": "demo_code"}
 

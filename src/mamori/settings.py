@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mamori.core.context_processors.navigation",
+                "mamori.accounts.context_processors.organisation",
             ],
         },
     },

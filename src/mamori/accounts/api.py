@@ -113,3 +113,7 @@ def users(request: HttpRequest) -> QuerySet[User]:
         .order_by("username")
     )
     return queryset
+
+
+# The set-up's writes (departments, people, role grants) share these paths: same router.
+from mamori.accounts import api_setup as _api_setup  # noqa: E402, F401

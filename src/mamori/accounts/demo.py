@@ -7,7 +7,14 @@ import hashlib
 
 from django.db import transaction
 
-from mamori.accounts.models import Department, Role, RoleAssignment, TotpDevice, User
+from mamori.accounts.models import (
+    Department,
+    Organisation,
+    Role,
+    RoleAssignment,
+    TotpDevice,
+    User,
+)
 from mamori.accounts.services import mfa
 from mamori.core.demo import DemoReport
 
@@ -63,6 +70,10 @@ def demo_secret(username: str) -> str:
 def load(report: DemoReport) -> None:
     """Create the departments, people, roles and enrolled authenticators (idempotent)."""
     with transaction.atomic():
+        if Organisation.current() is None:
+            Organisation.objects.create(
+                name_ja="さくらデジタル取引所", name_en="Sakura Digital Exchange"
+            )
         departments: dict[str, Department] = {}
         for code, name_ja, name_en, parent in DEPARTMENTS:
             departments[code], _ = Department.objects.get_or_create(

@@ -19,6 +19,10 @@ def _is_admin(request: HttpRequest) -> bool:
     return has_permission(request.user, "accounts.manage_tokens")
 
 
+def _manages_people(request: HttpRequest) -> bool:
+    return has_permission(request.user, "accounts.manage_people")
+
+
 def _security_context(request: HttpRequest) -> dict[str, Any] | None:
     user = request.user
     if not isinstance(user, User):
@@ -88,6 +92,9 @@ def register() -> None:
         "accounts:segregation",
         lambda request: has_permission(request.user, "accounts.view_sod_report"),
     )
+    register_page("platform", _("Organisation"), "accounts:organisation", _manages_people)
+    register_page("platform", _("Departments"), "accounts:departments", _manages_people)
+    register_page("platform", _("People: invite and deactivate"), "accounts:staff", _manages_people)
     register_page("platform", _("My security"), "accounts:security")
     register_page("platform", _("API tokens"), "accounts:tokens", _is_admin)
     register_widget(
@@ -127,6 +134,14 @@ def register() -> None:
         )
     )
     register_scope("accounts:read", _("read departments, people and roles"), "accounts.view")
+    register_scope(
+        "accounts:write",
+        _("name the organisation, create departments, invite and deactivate people"),
+        "accounts.manage_people",
+    )
+    register_scope(
+        "accounts:assign", _("grant roles (or ask for their approval)"), "accounts.assign_roles"
+    )
     register_scope("approvals:read", _("read approval requests and policies"), "approvals.view_all")
     register_scope("approvals:submit", _("submit requests for approval"), "approvals.submit")
     from mamori.accounts import demo

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mamori.accounts.views import approvals, pages, password, roles, signin
+from mamori.accounts.views import approvals, pages, password, roles, setup, signin
 
 app_name = "accounts"
 
@@ -14,7 +14,17 @@ urlpatterns = [
     path("security/", pages.security_view, name="security"),
     path("security/recovery-codes/", signin.recovery_codes_view, name="recovery_codes"),
     path("security/password/", password.password_view, name="password"),
+    path("welcome/", setup.welcome_view, name="welcome"),
     path("people/", pages.people_view, name="people"),
+    path("organisation/", setup.organisation_view, name="organisation"),
+    path("departments/", setup.departments_view, name="departments"),
+    path("departments/<int:pk>/", setup.department_view, name="department"),
+    path("staff/", setup.staff_view, name="staff"),
+    path("staff/import/", setup.import_view, name="roster_import"),
+    path("staff/export/", setup.export_view, name="roster_export"),
+    path("staff/<int:pk>/", setup.person_view, name="person"),
+    path("staff/<int:pk>/deactivate/", setup.person_deactivate_view, name="person_deactivate"),
+    path("staff/<int:pk>/reinvite/", setup.person_reinvite_view, name="person_reinvite"),
     path("tokens/", pages.tokens_view, name="tokens"),
     path("tokens/<int:pk>/revoke/", pages.token_revoke_view, name="token_revoke"),
     path("language/", pages.language_view, name="language"),

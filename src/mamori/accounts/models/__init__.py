@@ -5,6 +5,7 @@ from mamori.accounts.models.mfa import RecoveryCode, TotpDevice
 from mamori.accounts.models.org import Department, Role, RoleAssignment, SegregationRule
 from mamori.accounts.models.reviews import AccessReview, AccessReviewItem
 from mamori.accounts.models.security import LoginAttempt, LoginThrottle
+from mamori.accounts.models.setup import Invitation, Organisation
 from mamori.accounts.models.tokens import ApiToken
 from mamori.accounts.models.users import User
 
@@ -16,8 +17,10 @@ __all__ = [
     "ApprovalPolicy",
     "ApprovalRequest",
     "Department",
+    "Invitation",
     "LoginAttempt",
     "LoginThrottle",
+    "Organisation",
     "RecoveryCode",
     "Role",
     "RoleAssignment",

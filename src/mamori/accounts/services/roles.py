@@ -72,7 +72,8 @@ def roles_of(user: User) -> frozenset[str]:
     )
 
 
-#: What administering the platform allows without any role: people, role requests, tokens,
+#: What administering the platform allows without any role: people (departments, invitations,
+#: deactivation), role requests, tokens,
 #: the platform's jobs and notification channels. Never an approval, never the exchange's
 #: records: an administrator who is also an officer holds that role through a two-person grant.
 PLATFORM_PERMISSIONS = frozenset(
@@ -81,6 +82,7 @@ PLATFORM_PERMISSIONS = frozenset(
         "accounts.view",
         "accounts.assign_roles",
         "accounts.manage_tokens",
+        "accounts.manage_people",
         "scheduler.view",
         "notifications.manage",
     }

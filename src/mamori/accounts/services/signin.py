@@ -21,6 +21,7 @@ __all__ = [
     "StepResult",
     "client_ip",
     "confirm_password",
+    "invitation_step",
     "password_step",
     "record_logout",
     "second_step",
@@ -125,6 +126,23 @@ def confirm_password(request: HttpRequest, user: User, password: str) -> StepRes
         _fail(request, user.username, user, Stage.PASSWORD, "wrong current password")
         return StepResult(None, _("The current password is not correct."))
     return StepResult(user)
+
+
+def invitation_step(request: HttpRequest, username: str, code: str) -> tuple[object, str]:
+    """Check an invitation code like a password: refused codes are counted and slowed down,
+    and the message never says whether the user name exists. Returns the invitation or the
+    message to show."""
+    from mamori.accounts.services import people
+
+    refused = _refused(request, username, Stage.PASSWORD)
+    if refused:
+        return None, refused.error
+    invitation = people.find_invitation(username, code)
+    if invitation is None:
+        _fail(request, username, None, Stage.PASSWORD, "wrong, used or expired invitation code")
+        return None, _("The user name or invitation code is not correct, or the code has expired.")
+    _record(request, username, invitation.user, Stage.PASSWORD, Outcome.SUCCESS, "invitation")
+    return invitation, ""
 
 
 def second_step(request: HttpRequest, user: User, code: str) -> StepResult:

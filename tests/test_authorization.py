@@ -334,3 +334,13 @@ def test_a_workbook_import_cannot_change_another_departments_asset(
     reasons = [(p.sheet, p.row, p.reason) for p in refused.value.problems]
     assert ("assets", 2, "your roles do not grant risk.manage for the assets of custody") in reasons
     assert InformationAsset.objects.get(code="cold-wallet-seeds").classification == "secret"
+
+
+def test_the_menu_offers_only_pages_the_person_may_open() -> None:
+    nobody = signed_in(make_user("norole"))
+    page = nobody.get("/").content.decode()
+    assert "/accounts/people/" not in page and "/custody/" not in page and "/audit/" not in page
+    assert "/accounts/security/" in page
+    auditor = signed_in(give(make_user("kato"), "internal_auditor"))
+    page = auditor.get("/").content.decode()
+    assert "/audit/" in page and "/accounts/people/" in page

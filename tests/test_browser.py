@@ -31,7 +31,8 @@ def test_sign_in_with_totp_switch_language_and_see_the_dashboard(server, browser
 
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    expect(page.locator("nav")).to_contain_text("People and roles")
+    expect(page.locator("nav")).to_contain_text("My security")
+    expect(page.locator("nav")).not_to_contain_text("People and roles")  # she holds no role
 
     page.get_by_role("button", name="日本語").click()
     expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()

@@ -35,6 +35,8 @@ def _security_context(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def _organisation_context(request: HttpRequest) -> dict[str, Any] | None:
+    if not has_permission(request.user, "accounts.view"):
+        return None
     return {
         "departments": Department.objects.count(),
         "people": User.objects.filter(is_active=True).count(),

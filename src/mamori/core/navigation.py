@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -58,11 +59,32 @@ def register_page(
     raise ValueError(f"unknown chapter {chapter!r}")
 
 
+def _declared_allows(request: HttpRequest, url_name: str) -> bool:
+    """Return whether the person's roles grant the permission the page declares (a page
+    they would be refused is not offered)."""
+    from mamori.accounts.services.roles import has_permission
+
+    try:
+        view = resolve(reverse(url_name)).func
+    except NoReverseMatch:
+        return True  # a page with parameters: its own ``allowed`` decides
+    permission = getattr(view, "required_permission", None)
+    if permission is None or permission == "public":
+        return True
+    return has_permission(request.user, permission)
+
+
 def menu_for(request: HttpRequest) -> list[tuple[Chapter, list[Entry]]]:
-    """Return the chapters with the entries ``request.user`` may see; empty chapters omitted."""
+    """Return the chapters with the entries ``request.user`` may see — those whose page
+    declares a permission their roles grant and that their own test allows; empty chapters
+    omitted."""
     menu = []
     for chapter in CHAPTERS:
-        entries = [entry for entry in chapter.entries if entry.allowed(request)]
+        entries = [
+            entry
+            for entry in chapter.entries
+            if entry.allowed(request) and _declared_allows(request, entry.url_name)
+        ]
         if entries:
             menu.append((chapter, entries))
     return menu

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -344,3 +346,94 @@ def test_the_menu_offers_only_pages_the_person_may_open() -> None:
     auditor = signed_in(give(make_user("kato"), "internal_auditor"))
     page = auditor.get("/").content.decode()
     assert "/audit/" in page and "/accounts/people/" in page
+
+
+def _scenario_on_custody_seeds(custody: Department) -> tuple[User, object]:
+    from mamori.engines.risk import Rating
+    from mamori.risk.models import InformationAsset, Threat
+    from mamori.risk.services import criteria, scenarios
+
+    ciso = give(make_user("ciso"), "ciso")
+    seeds = InformationAsset.objects.create(
+        code="cold-wallet-seeds",
+        name_ja="シード",
+        name_en="Seeds",
+        kind="information",
+        classification="secret",
+        value=5,
+        owner=ciso,
+        custodian=custody,
+        location_kind="system",
+        categories=["keys"],
+    )
+    assessment = criteria.start_assessment("2026", criteria.default_matrix(), ciso)
+    draft = scenarios.ScenarioInput(
+        code="R-1",
+        name_ja="鍵の盗難",
+        name_en="Key theft",
+        threat=Threat.objects.get(code="hot-wallet-key-theft"),
+        assets=[seeds],
+        owner=ciso,
+        approach="informal",
+        approach_note="judgement",
+        inherent=Rating(4, 5),
+        current=Rating(3, 5),
+    )
+    return ciso, scenarios.create(assessment, draft, ciso)
+
+
+def test_a_department_manager_cannot_rerate_another_departments_risk(
+    custody: Department, systems: Department
+) -> None:
+    _ciso, scenario = _scenario_on_custody_seeds(custody)
+    tanaka = give(make_user("tanaka"), "dept_system_manager", systems)
+    answer = signed_in(tanaka).post(
+        f"/api/risk/scenarios/{scenario.pk}/ratings",
+        {"stage": "current", "likelihood": 1, "impact": 1, "reason": "fine"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 403 and "custody" in answer.json()["message"]
+    scenario.refresh_from_db()
+    assert scenario.rating("current").likelihood == 3
+
+
+def test_the_asset_page_refuses_an_asset_of_another_department(
+    custody: Department, systems: Department
+) -> None:
+    from mamori.risk.models import InformationAsset
+
+    tanaka = give(make_user("tanaka"), "dept_system_manager", systems)
+    answer = signed_in(tanaka).post(
+        "/risk/assets/",
+        {
+            "code": "planted",
+            "name_ja": "x",
+            "name_en": "x",
+            "kind": "information",
+            "classification": "secret",
+            "value": 5,
+            "owner": tanaka.pk,
+            "custodian": custody.pk,
+            "location_kind": "system",
+            "categories": "keys",
+        },
+    )
+    assert answer.status_code == 200
+    assert "custody" in answer.content.decode()
+    assert not InformationAsset.objects.filter(code="planted").exists()
+
+
+def test_a_department_manager_cannot_change_the_companys_risk_criteria(
+    systems: Department,
+) -> None:
+    from mamori.risk.models import RiskMatrix
+
+    tanaka = give(make_user("tanaka"), "dept_system_manager", systems)
+    matrix = RiskMatrix.objects.first()
+    before = RiskMatrix.objects.count()
+    lowered = {**matrix.data, "acceptance": "high"}
+    signed_in(tanaka).post(f"/risk/criteria/{matrix.pk}/next/", {"criteria": json.dumps(lowered)})
+    assert RiskMatrix.objects.count() == before
+    ciso = signed_in(give(make_user("ciso"), "ciso"))
+    ciso.post(f"/risk/criteria/{matrix.pk}/next/", {"criteria": json.dumps(lowered)})
+    assert RiskMatrix.objects.count() == before + 1  # a company-wide role may

@@ -34,7 +34,7 @@ from mamori.risk.models import (
 )
 from mamori.risk.models.scenarios import BUDGET_DIGITS, STAGES
 from mamori.risk.services import RiskRefused, monitoring, plans, scenarios
-from mamori.risk.services.inventory import asset_fields, departments_refused
+from mamori.risk.services.inventory import asset_fields, departments_refused, scenario_refused
 from mamori.rulebook.models import Control
 
 __all__ = ["router"]
@@ -303,6 +303,7 @@ def add_scenario(
     who = acting_person(request, "risk.manage")
     found = _assessment(assessment_id)
     threat = _codes(Threat, [body.threat], "threat")[0]
+    _managed(who, InformationAsset.objects.filter(code__in=body.assets))
     draft = scenarios.ScenarioInput(
         code=body.code,
         name_ja=body.name_ja,
@@ -334,11 +335,25 @@ def _one(scenario_id: int) -> RiskScenario:
     )
 
 
+def _managed(who: User | None, assets: Any) -> None:
+    """Refuse (403) a change of a risk on assets of a department ``who`` does not manage."""
+    refused = scenario_refused(who, assets.select_related("custodian", "owner__department"))
+    if refused:
+        raise HttpError(403, "; ".join(refused))
+
+
+def _one_managed(scenario_id: int, who: User | None) -> RiskScenario:
+    """Return the scenario, refusing one on assets of a department ``who`` does not manage."""
+    scenario = _one(scenario_id)
+    _managed(who, scenario.assets.all())
+    return scenario
+
+
 @router.post("/scenarios/{scenario_id}/ratings", auth=authenticated("risk:write"))
 def rate(request: HttpRequest, scenario_id: int, body: RateIn) -> dict[str, Any]:
     """Change one rating, recorded with its reason."""
     who = acting_person(request, "risk.manage")
-    scenario = _one(scenario_id)
+    scenario = _one_managed(scenario_id, who)
     try:
         scenarios.rate(scenario, body.stage, Rating(body.likelihood, body.impact), body.reason, who)
     except RiskRefused as refused:
@@ -352,7 +367,7 @@ def recommend(request: HttpRequest, scenario_id: int, body: RecommendIn) -> dict
     who = _person(request)
     try:
         scenarios.recommend(
-            _one(scenario_id),
+            _one_managed(scenario_id, who),
             body.option,
             body.recommendation,
             _codes(Control, body.controls, "control"),
@@ -386,9 +401,7 @@ def decide(request: HttpRequest, scenario_id: int, body: DecideIn) -> dict[str, 
 def add_action(request: HttpRequest, scenario_id: int, body: ActionIn) -> Status[dict[str, Any]]:
     """Add an action to a scenario's treatment."""
     who = _person(request)
-    if not has_permission(who, "risk.manage"):
-        raise HttpError(403, "your roles do not grant risk.manage")
-    scenario = _one(scenario_id)
+    scenario = _one_managed(scenario_id, who)
     treatment = getattr(scenario, "treatment", None)
     if treatment is None:
         raise HttpError(422, "no_recommendation: the security team has not recommended yet")

@@ -36,6 +36,7 @@ __all__ = [
     "assign",
     "conflicts",
     "grant_policy",
+    "has_company_wide",
     "has_permission",
     "open_access_review",
     "permissions_of",
@@ -108,6 +109,19 @@ def has_permission(user: object, permission: str, department: Department | None 
     return any(
         permission in granted and (department is None or scope is None or scope == department.pk)
         for granted, scope in held
+    )
+
+
+def has_company_wide(user: object, permission: str) -> bool:
+    """Return whether ``user`` holds ``permission`` through a role held company-wide (not for
+    one department): what changing something every department shares needs."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return any(
+        permission in granted
+        for granted in RoleAssignment.objects.filter(
+            user=user, revoked_at__isnull=True, department__isnull=True
+        ).values_list("role__permissions", flat=True)
     )
 
 

@@ -3,14 +3,14 @@ the API and the Excel import."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mamori.accounts.models import Department, User
 from mamori.risk.models import InformationAsset
 from mamori.risk.models.inventory import inventory_problems
 
-__all__ = ["CATEGORIES", "asset_fields", "departments_refused"]
+__all__ = ["CATEGORIES", "asset_fields", "departments_refused", "scenario_refused"]
 
 CATEGORIES = {"customer_personal", "customer_confidential", "keys", "corporate"}
 
@@ -43,6 +43,17 @@ def departments_refused(
             name = department.code if department is not None else "no department"
             refused.append(f"your roles do not grant risk.manage for the assets of {name}")
     return sorted(set(refused))
+
+
+def scenario_refused(who: User | None, assets: Iterable[InformationAsset]) -> list[str]:
+    """Return why ``who`` may not change a risk on ``assets``: a role held for one department
+    manages the risks of that department's assets only (``who`` None: a service token)."""
+    refused: set[str] = set()
+    for asset in assets:
+        refused.update(
+            departments_refused(who, asset, {"custodian": asset.custodian, "owner": asset.owner})
+        )
+    return sorted(refused)
 
 
 def asset_fields(

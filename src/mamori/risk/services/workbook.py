@@ -28,7 +28,7 @@ from mamori.risk.models import (
 )
 from mamori.risk.models.inventory import ASSET_FIELDS
 from mamori.risk.services import RiskRefused, scenarios
-from mamori.risk.services.inventory import asset_fields, departments_refused
+from mamori.risk.services.inventory import asset_fields, departments_refused, scenario_refused
 from mamori.rulebook.models import Control
 
 __all__ = ["ASSET_COLUMNS", "SCENARIO_COLUMNS", "ImportRefused", "export", "import_workbook"]
@@ -137,7 +137,7 @@ class _Checker:
         }
         fields, reasons = asset_fields(raw, self.users.get, self.departments.get)
         if not reasons:
-            reasons = departments_refused(self.by, self.assets.get(raw["code"]), fields)
+            reasons = departments_refused(self.by, self.assets.get(str(raw["code"])), fields)
         for reason in reasons:
             self.bad("assets", row, reason)
         return None if reasons else {"code": raw["code"], **fields}
@@ -160,6 +160,14 @@ class _Checker:
         unknown = [c for c in asset_codes if c not in self.assets and c not in new_assets]
         if unknown:
             self.bad("scenarios", row, f"unknown asset {', '.join(unknown)}")
+        touched = [self.assets[c] for c in asset_codes if c in self.assets]
+        existing = RiskScenario.objects.filter(
+            assessment=self.assessment, code=_text(data["code"])
+        ).first()
+        if existing is not None:
+            touched += list(existing.assets.all())
+        for reason in scenario_refused(self.by, touched):
+            self.bad("scenarios", row, reason)
         vulnerabilities = self._pick(
             row, "vulnerability", self.vulnerabilities, _codes(data["vulnerabilities"])
         )

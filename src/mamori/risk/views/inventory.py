@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mamori.accounts.services.roles import has_permission
+from mamori.accounts.models import User
+from mamori.accounts.services.roles import has_company_wide, has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.risk import forms
 from mamori.risk.models import (
@@ -21,6 +22,7 @@ from mamori.risk.models import (
     Vulnerability,
 )
 from mamori.risk.services import RiskRefused, criteria
+from mamori.risk.services.inventory import departments_refused
 
 __all__ = ["assets_view", "catalogue_add_view", "criteria_view", "matrix_save_view"]
 
@@ -34,6 +36,10 @@ def assets_view(request: HttpRequest) -> HttpResponse:
         if not can_manage:
             messages.error(request, _("Your roles do not allow this."))
             return redirect("risk:assets")
+        if form.is_valid():
+            who = request.user if isinstance(request.user, User) else None
+            for reason in departments_refused(who, None, form.cleaned_data):
+                form.add_error("custodian", reason)
         if form.is_valid():
             asset = form.save()
             messages.success(request, _("Asset %(code)s added.") % {"code": asset.code})
@@ -134,8 +140,18 @@ def catalogue_add_view(request: HttpRequest, kind: str) -> HttpResponse:
 @require_POST
 @permission_required("risk.manage")
 def matrix_save_view(request: HttpRequest, pk: int, how: str) -> HttpResponse:
-    """Edit a criteria version nobody uses, or save the change as the next version."""
+    """Edit a criteria version nobody uses, or save the change as the next version (the
+    criteria every department shares: a role held company-wide, not for one department)."""
     row = get_object_or_404(RiskMatrix, pk=pk)
+    if not has_company_wide(request.user, "risk.manage"):
+        messages.error(
+            request,
+            _(
+                "The risk criteria are the whole company's: a role held for one department "
+                "cannot change them."
+            ),
+        )
+        return redirect("risk:criteria")
     try:
         data = json.loads(request.POST.get("criteria", ""))
         if not isinstance(data, dict):

@@ -20,6 +20,7 @@ from mamori.risk import forms
 from mamori.risk.models import MonitoringLink, RiskScenario, Treatment
 from mamori.risk.models.scenarios import STAGES
 from mamori.risk.services import RiskRefused, scenarios
+from mamori.risk.services.inventory import scenario_refused
 
 __all__ = ["scenario_action_view", "scenario_view"]
 
@@ -151,7 +152,9 @@ def scenario_action_view(request: HttpRequest, pk: int, action: str) -> HttpResp
         return redirect("risk:scenario", pk=pk)
     form_class, who, do = ACTIONS[action]
     is_owner = user.pk == scenario.owner_id
-    manager = has_permission(user, "risk.manage")
+    manager = has_permission(user, "risk.manage") and not scenario_refused(
+        user, scenario.assets.select_related("custodian", "owner__department")
+    )
     allowed = {"owner": is_owner, "manage": manager, "owner_or_manage": is_owner or manager}[who]
     if not allowed:
         messages.error(

@@ -231,7 +231,11 @@ def _limit_of(rule: ThresholdRule) -> dict[str, str | None]:
 def request_limit(rule: ThresholdRule, terms: LimitTerms, by: User) -> ApprovalRequest:
     """Ask for ``rule``'s limit to become ``terms`` (in the same unit kind or the other)."""
     with transaction.atomic():
-        rule = ThresholdRule.objects.select_for_update().select_related("asset").get(pk=rule.pk)
+        rule = (
+            ThresholdRule.objects.select_for_update(of=("self",))
+            .select_related("asset")
+            .get(pk=rule.pk)
+        )
         changed = {**monitor.rule_data(rule), **terms.model_dump()}
         _check_spec(ThresholdSpec.model_validate(changed))
         current = _limit_of(rule)
@@ -252,7 +256,7 @@ def apply_limit(request: ApprovalRequest) -> None:
     """Change the limit if it is still what the request was based on; apply the set."""
     snapshot = LimitSnapshot.model_validate(request.snapshot)
     rule = (
-        ThresholdRule.objects.select_for_update()
+        ThresholdRule.objects.select_for_update(of=("self",))
         .select_related("asset")
         .filter(code=snapshot.rule)
         .first()

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from conftest import client_for, give, make_user
 from mamori.accounts.models import ApprovalRequest
 from mamori.accounts.services import approvals, tokens
+from mamori.auditlog.models import Entry
 from mamori.custody.models import Asset, CapPolicy, ThresholdRule, Wallet
 from mamori.custody.services import monitor
 from mamori.reconciliation.models import ChainNode
@@ -86,6 +87,9 @@ def test_an_asset_and_a_wallet_are_created_on_the_page(officers) -> None:
     assert "ウォレット eth-hot-1 を登録しました" in registered.content.decode()
     wallet = Wallet.objects.get(name="eth-hot-1")
     assert (wallet.multisig_m, wallet.multisig_n, wallet.location) == (2, 3, "Tokyo DC")
+    for kind, pk in (("custody.asset", eth.pk), ("custody.wallet", wallet.pk)):
+        logged = Entry.objects.get(object_type=kind, object_id=str(pk), action="create")
+        assert logged.actor.endswith("op-mori"), logged.actor  # audited, with who acted
 
 
 def test_an_asset_and_a_wallet_are_created_through_the_api_with_a_person_s_token(

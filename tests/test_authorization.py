@@ -437,3 +437,23 @@ def test_a_department_manager_cannot_change_the_companys_risk_criteria(
     ciso = signed_in(give(make_user("ciso"), "ciso"))
     ciso.post(f"/risk/criteria/{matrix.pk}/next/", {"criteria": json.dumps(lowered)})
     assert RiskMatrix.objects.count() == before + 1  # a company-wide role may
+
+
+@pytest.mark.parametrize("number", ["²", "9" * 5000, "-1", ""])
+def test_a_record_number_that_is_not_plain_digits_is_refused_not_a_server_error(
+    number: str,
+) -> None:
+    ciso = signed_in(give(make_user("ciso"), "ciso"))
+    assert ciso.post("/custody/thresholds/", {"toggle": number}).status_code == 400
+    assert ciso.get("/risk/", {"assessment": number}).status_code == 200
+
+
+def test_the_administrator_does_not_read_notifications_sent_to_others() -> None:
+    from mamori.notifications.services import Recipient, notify
+
+    give(make_user("ciso"), "ciso")
+    notification = notify(
+        "test.secret", "critical", ("秘密", "Secret"), ("本文", "body"), [[Recipient("ciso")]]
+    )
+    admin = signed_in(make_user("root", superuser=True))
+    assert admin.get(f"/notifications/{notification.pk}/").status_code == 403

@@ -16,6 +16,7 @@ from mamori.accounts.models import ApprovalRequest
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.core.numbers import record_number
 from mamori.custody.models import (
     AllowedAddress,
     Asset,
@@ -193,12 +194,13 @@ def _digits(value: Decimal | str | None) -> str | None:
 
 def _switch(request: HttpRequest, toggle: str) -> HttpResponse:
     """Ask for the threshold numbered ``toggle`` to be switched on or off."""
-    if not toggle.isdigit():
+    number = record_number(toggle)
+    if number is None:
         return HttpResponseBadRequest(
             _("The threshold to switch is given by its number; got %(value)s.")
             % {"value": toggle[:40]}
         )
-    rule = get_object_or_404(ThresholdRule, pk=int(toggle))
+    rule = get_object_or_404(ThresholdRule, pk=number)
     try:
         approval = thresholds.request_switch(rule, request.user)  # type: ignore[arg-type]
     except ApprovalRefused as refused:

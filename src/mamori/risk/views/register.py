@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.auditlog.services import record_export
+from mamori.core.numbers import record_number
 from mamori.engines.risk import Rating
 from mamori.risk import forms
 from mamori.risk.models import Assessment, RiskMatrix
@@ -32,10 +33,10 @@ __all__ = [
 
 
 def _assessment(request: HttpRequest) -> Assessment | None:
-    chosen = request.GET.get("assessment", "")
+    chosen = record_number(request.GET.get("assessment"))
     found = Assessment.objects.select_related("matrix", "lead")
-    if chosen.isdigit():
-        return found.filter(pk=int(chosen)).first()
+    if chosen is not None:
+        return found.filter(pk=chosen).first()
     return Assessment.newest()
 
 

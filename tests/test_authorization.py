@@ -457,3 +457,12 @@ def test_the_administrator_does_not_read_notifications_sent_to_others() -> None:
     )
     admin = signed_in(make_user("root", superuser=True))
     assert admin.get(f"/notifications/{notification.pk}/").status_code == 403
+
+
+def test_a_token_stops_when_its_issuer_loses_administration_even_after_use() -> None:
+    admin = make_user("root", superuser=True)
+    issued = tokens.issue("platform", ["platform:read"], 1, admin)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
+    assert Client().get("/api/platform", **headers).status_code == 200  # now in the cache
+    User.objects.filter(pk=admin.pk).update(is_superuser=False)
+    assert Client().get("/api/platform", **headers).status_code == 403

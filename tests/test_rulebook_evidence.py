@@ -12,7 +12,12 @@ from conftest import client_for
 from mamori.accounts.services import tokens
 from mamori.rulebook.models import Control, Evidence
 from mamori.rulebook.services.controls import states
-from mamori.rulebook.services.evidence import EvidenceRefused, evidence_path, store_evidence
+from mamori.rulebook.services.evidence import (
+    EvidenceRefused,
+    accept_evidence,
+    evidence_path,
+    store_evidence,
+)
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.7\n% mamori test\n"
@@ -22,11 +27,15 @@ def control() -> Control:
     return Control.objects.get(code="DOC-CYB-03")
 
 
-def test_a_pdf_is_kept_by_its_hash_and_the_control_then_holds(people) -> None:
+def test_a_pdf_is_kept_by_its_hash_and_the_control_holds_once_its_owner_accepts_it(
+    people,
+) -> None:
     assert not states()[control().pk].ok
-    item = store_evidence(control(), io.BytesIO(PDF), "pentest.pdf", "Pentest", people["ciso"])
+    item = store_evidence(control(), io.BytesIO(PDF), "pentest.pdf", "Pentest", people["sgm"])
     assert item.sha256 == hashlib.sha256(PDF).hexdigest()
     assert evidence_path(item.sha256).read_bytes() == PDF
+    assert not states()[control().pk].ok
+    accept_evidence(item, people["ciso"], "read it", item.claimed.all())
     assert states()[control().pk].ok
 
 
@@ -60,10 +69,11 @@ def test_expired_evidence_makes_the_control_fail_saying_when(people) -> None:
 
     from django.utils import timezone
 
-    store_evidence(control(), io.BytesIO(PDF), "p.pdf", "P", people["ciso"])
+    item = store_evidence(control(), io.BytesIO(PDF), "p.pdf", "P", people["sgm"])
+    accept_evidence(item, people["ciso"], "read it", item.claimed.all())
     Evidence.objects.update(valid_until=timezone.localdate() - timedelta(days=1))
     state = states()[control().pk]
-    assert not state.ok and "evidence expired on" in state.reason_en
+    assert not state.ok and "review due" in state.reason_en
 
 
 def test_the_page_uploads_and_shows_a_refusal_in_words(people) -> None:

@@ -12,6 +12,7 @@ from mamori.engines.rulebook.status import (
     PARTIAL,
     ControlState,
     Status,
+    known_by,
     requirement_status,
 )
 
@@ -21,7 +22,8 @@ EXPIRED = ControlState("C3", False, "C3: 期限切れ", "C3: evidence expired on
 
 
 def test_all_controls_holding_is_compliant_and_gives_no_reason() -> None:
-    assert requirement_status([OK, OK], []) == Status(COMPLIANT, ())
+    status = requirement_status([OK, OK], [])
+    assert (status.value, status.reasons) == (COMPLIANT, ())
 
 
 def test_a_failed_control_among_holding_ones_is_partial_and_says_which() -> None:
@@ -72,3 +74,47 @@ def test_status_matches_a_brute_force_reading_of_the_rule(
         expected = PARTIAL
     assert status.value == expected
     assert (status.value == COMPLIANT) == (not status.reasons and expected == COMPLIANT)
+
+
+MINE = ControlState("SCH-01", True, kind="self")
+DOC = ControlState("DOC-1", True, kind="document")
+FLOW = ControlState("W-1", True, kind="workflow")
+
+
+def test_a_passing_check_of_mamori_itself_never_makes_a_requirement_compliant() -> None:
+    status = requirement_status([MINE], [])
+    assert status.value == NON_COMPLIANT
+    assert status.reasons[0][1] == "no control is assigned"
+    assert known_by(status) == "none"
+
+
+def test_a_failing_check_of_mamori_itself_does_not_count_against_a_requirement() -> None:
+    broken = ControlState("NTF-01", False, "x", "alerts unacknowledged", kind="self")
+    status = requirement_status([DOC, broken], [])
+    assert status.value == COMPLIANT and status.kinds == ("document",)
+
+
+def test_a_requirement_met_only_by_documents_says_so() -> None:
+    status = requirement_status([DOC], [])
+    assert status.only_documents and known_by(status) == "document_only"
+    assert not requirement_status([DOC, OK], []).only_documents
+
+
+def test_a_requirement_is_known_by_the_strongest_kind_of_its_own_controls() -> None:
+    assert known_by(requirement_status([DOC, FLOW], [])) == "workflow"
+    assert known_by(requirement_status([DOC, FLOW, OK], [])) == "measured"
+
+
+def test_a_paragraph_is_known_only_as_strongly_as_its_weakest_item() -> None:
+    items = [requirement_status([OK], []), requirement_status([DOC], [])]
+    paragraph = requirement_status([], items)
+    assert paragraph.value == COMPLIANT and known_by(paragraph) == "document_only"
+    assert paragraph.kinds == ("measured", "document")
+
+
+def test_an_unmet_requirement_is_known_by_nothing_and_a_decision_is_its_own_basis() -> None:
+    assert known_by(requirement_status([OK, FAILED], [])) == "none"
+    decided = requirement_status([FAILED], [], Status(COMPLIANT, (("理由", "why"),)))
+    assert known_by(decided) == "decided"
+    excused = requirement_status([FAILED], [], Status(NOT_APPLICABLE, (("理由", "why"),)))
+    assert known_by(excused) == "not_applicable"

@@ -46,9 +46,17 @@ def mfa_enrolled() -> CheckResult:
 
 
 def segregation_clean() -> CheckResult:
-    """Pass when no current role assignment breaches a segregation rule."""
+    """Pass when no current role assignment breaches a segregation rule; with nobody holding
+    a role there is nothing to check and the control does not pass."""
     from mamori.accounts.services.roles import conflicts
 
+    if not RoleAssignment.objects.filter(revoked_at__isnull=True, user__is_active=True).exists():
+        return CheckResult(
+            False,
+            "役割を保有する者がいない（職務分離を確認できない）",
+            "nobody holds a role yet: segregation of duties cannot be checked",
+            {"breaches": [], "assignments": 0},
+        )
     breaches = conflicts()
     found = [b.explain() for b in breaches]
     if found:
@@ -131,6 +139,13 @@ def sensitive_grants_approved(role: str) -> CheckResult:
         if (a.user.username, a.department.code if a.department else None) not in approved
     ]
     holders = len(assignments)
+    if not holders:
+        return CheckResult(
+            False,
+            f"{row.name_ja}を保有する者がいない",
+            f"nobody holds the role {row.name_en}",
+            {"role": role, "holders": 0, "unapproved": []},
+        )
     if unapproved:
         return CheckResult(
             False,

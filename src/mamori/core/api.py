@@ -126,9 +126,13 @@ class TokenAuth(HttpBearer):
         if found.created_by_id is None and self.person_required:
             raise PersonRequired()
         if found.created_by_id is not None:
+            from mamori.accounts.models import User
             from mamori.accounts.services.roles import has_permission
 
-            if not has_permission(found.created_by, self.permission):
+            # the issuer as the database has them now (deactivated, no longer administrator),
+            # not as the token cache last saw them
+            issuer = User.objects.filter(pk=found.created_by_id).first()
+            if not has_permission(issuer, self.permission):
                 raise PermissionMissing(self.permission, through_token=True)
         from mamori.auditlog.context import set_actor
 

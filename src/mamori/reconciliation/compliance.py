@@ -51,9 +51,11 @@ def no_unexplained_difference() -> CheckResult:
 
 def cases_worked(days: int = 3) -> CheckResult:
     """Pass when no discrepancy case has stayed without a known cause for ``days`` (34-2:
-    find the cause quickly)."""
-    from mamori.reconciliation.models import Case
+    find the cause quickly); before any reconciliation ran there is nothing to work."""
+    from mamori.reconciliation.models import Case, Run
 
+    if not Run.objects.exists():
+        return CheckResult(False, "照合が一度も実行されていない", "reconciliation never ran", {})
     late = Case.objects.filter(
         status=Case.Status.OPEN,
         cause=Case.Cause.UNKNOWN,

@@ -207,9 +207,14 @@ def owners_signed_off() -> CheckResult:
 
 
 def flags_reviewed(days: int = 7) -> CheckResult:
-    """Pass when no scenario flagged by monitoring waits more than ``days`` (12-3, 12-4)."""
+    """Pass when no scenario flagged by monitoring waits more than ``days`` (12-3, 12-4);
+    with no risk scenario at all there is nothing to review and the control does not pass."""
     from mamori.risk.models import RiskScenario
 
+    if not RiskScenario.objects.exists():
+        return CheckResult(
+            False, "リスクシナリオが登録されていない", "no risk scenario is registered", {}
+        )
     late = RiskScenario.objects.filter(
         needs_review=True, flagged_at__lt=timezone.now() - timedelta(days=days)
     )

@@ -18,11 +18,16 @@ from ninja.responses import Status
 
 from mamori.accounts.models import User
 from mamori.core.api import acting_person, authenticated
-from mamori.rulebook.models import Control, PolicyDocument, PolicyVersion, Requirement
+from mamori.rulebook.models import Control, Evidence, PolicyDocument, PolicyVersion, Requirement
 from mamori.rulebook.services import controls as control_services
 from mamori.rulebook.services import policies
 from mamori.rulebook.services.coverage import coverage
-from mamori.rulebook.services.evidence import EvidenceRefused, store_evidence
+from mamori.rulebook.services.evidence import (
+    EvidenceRefused,
+    accept_evidence,
+    reject_evidence,
+    store_evidence,
+)
 from mamori.rulebook.services.status import compute
 
 __all__ = ["router"]
@@ -74,7 +79,7 @@ class RunOut(Schema):
 
 
 class EvidenceOut(Schema):
-    """Evidence kept for a document control."""
+    """Evidence kept for a document control, with its review and what it shows."""
 
     id: int
     control: str
@@ -82,6 +87,55 @@ class EvidenceOut(Schema):
     sha256: str
     size: int
     valid_until: date
+    period_start: date | None = None
+    period_end: date | None = None
+    review: str
+    claimed: list[str]
+    confirmed: list[str]
+    reviewed_by: str | None = None
+    review_note: str = ""
+
+
+class AcceptIn(Schema):
+    """The owner's acceptance: a comment and each requirement (URN) the evidence shows."""
+
+    comment: str
+    requirements: list[str]
+
+
+class RejectIn(Schema):
+    """The owner's rejection, with the reason."""
+
+    reason: str
+
+
+def _evidence(item: Evidence) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "control": item.control.code,
+        "filename": item.filename,
+        "sha256": item.sha256,
+        "size": item.size,
+        "valid_until": item.valid_until,
+        "period_start": item.period_start,
+        "period_end": item.period_end,
+        "review": item.review,
+        "claimed": sorted(r.urn for r in item.claimed.all()),
+        "confirmed": sorted(r.urn for r in item.confirmed.all()),
+        "reviewed_by": item.reviewed_by.username if item.reviewed_by else None,
+        "review_note": item.review_note,
+    }
+
+
+def _urns(control: Control, urns: list[str]) -> list[Requirement]:
+    """Return the requirements ``urns`` names, refusing one the control does not serve."""
+    found = list(control.requirements.filter(urn__in=urns))
+    missing = sorted(set(urns) - {r.urn for r in found})
+    if missing:
+        raise HttpError(
+            422, f"requirement_not_served: {control.code} does not serve {', '.join(missing)}"
+        )
+    return found
 
 
 class DraftIn(Schema):
@@ -200,25 +254,74 @@ def upload_evidence(
     title: Form[str] = "",
     valid_until: Form[date | None] = None,
     sha256: Form[str] = "",
+    requirements: Form[str] = "",
+    period_start: Form[date | None] = None,
+    period_end: Form[date | None] = None,
 ) -> Status[dict[str, Any]]:
-    """Upload evidence for a document control (refused if too large, wrong type or hash)."""
+    """Upload evidence for a document control (refused if too large, wrong type or hash).
+
+    ``requirements``: the URNs it shows, separated by spaces or commas (empty: every
+    requirement of the control). It stays *pending* until the control's owner accepts it.
+    """
     who = _person(request, "rulebook.manage")
     control = get_object_or_404(Control, code=code)
+    urns = [u for u in requirements.replace(",", " ").split() if u]
+    claimed = _urns(control, urns) if urns else None
     try:
-        item = store_evidence(control, file, file.name or "upload", title, who, valid_until, sha256)
+        item = store_evidence(
+            control,
+            file,
+            file.name or "upload",
+            title,
+            who,
+            valid_until,
+            sha256,
+            claimed,
+            (period_start, period_end),
+        )
     except EvidenceRefused as refused:
         raise HttpError(422, f"{refused.code}: {refused.message}") from None
-    return Status(
-        201,
-        {
-            "id": item.pk,
-            "control": code,
-            "filename": item.filename,
-            "sha256": item.sha256,
-            "size": item.size,
-            "valid_until": item.valid_until,
-        },
-    )
+    return Status(201, _evidence(item))
+
+
+@router.post(
+    "/evidence/{evidence_id}/accept",
+    response=EvidenceOut,
+    auth=authenticated("rulebook:write", person_required=True),
+)
+def accept(request: HttpRequest, evidence_id: int, body: AcceptIn) -> dict[str, Any]:
+    """Accept pending evidence as the control's owner (not its uploader), confirming each
+    requirement it shows; refused with a reason otherwise."""
+    who = _person(request, "rulebook.manage")
+    item = get_object_or_404(Evidence.objects.select_related("control"), pk=evidence_id)
+    try:
+        item = accept_evidence(item, who, body.comment, _urns(item.control, body.requirements))
+    except EvidenceRefused as refused:
+        raise _refusal(refused) from None
+    return _evidence(item)
+
+
+@router.post(
+    "/evidence/{evidence_id}/reject",
+    response=EvidenceOut,
+    auth=authenticated("rulebook:write", person_required=True),
+)
+def reject(request: HttpRequest, evidence_id: int, body: RejectIn) -> dict[str, Any]:
+    """Reject pending evidence as the control's owner (not its uploader), with the reason."""
+    who = _person(request, "rulebook.manage")
+    item = get_object_or_404(Evidence.objects.select_related("control"), pk=evidence_id)
+    try:
+        item = reject_evidence(item, who, body.reason)
+    except EvidenceRefused as refused:
+        raise _refusal(refused) from None
+    return _evidence(item)
+
+
+def _refusal(refused: EvidenceRefused) -> HttpError:
+    """Return the answer to a refused review: 403 not the owner or one's own upload, 409
+    already decided, 422 otherwise."""
+    status = {"not_owner": 403, "own_upload": 403, "not_pending": 409}.get(refused.code, 422)
+    return HttpError(status, f"{refused.code}: {refused.message}")
 
 
 @router.get(

@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
-KINDS = ("automated", "workflow", "document")
+KINDS = ("measured", "workflow", "document", "self")
 RELATIONSHIPS = ("equal", "subset", "superset", "intersect")
 _PREFIX = "urn:mamori:jvcea:"
 

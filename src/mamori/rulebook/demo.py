@@ -85,25 +85,30 @@ def load(report: DemoReport) -> None:
     policies.ensure_documents()
     _publish("system-risk", SYSTEM_RISK)
     _publish("information-security", INFORMATION_SECURITY)
-    uploader = User.objects.get(username="takahashi")
+    uploader = User.objects.get(username="ito")
+    owner = User.objects.get(username="takahashi")  # system general manager and CISO
     today = timezone.localdate()
     for code, filename, title, days in EVIDENCE:
         control = Control.objects.get(code=code)
         if Evidence.objects.filter(control=control).exists():
             continue
         text = f"# {title}\n\nDemo evidence for {control.code} ({control.name_en}).\n"
-        evidence.store_evidence(
+        item = evidence.store_evidence(
             control,
             io.BytesIO(text.encode("utf-8")),
             filename,
             title,
             uploader,
             valid_until=today + timedelta(days=days),
+            period=(today - timedelta(days=365), today),
+        )
+        evidence.accept_evidence(
+            item, owner, "内容を確認 / contents checked", list(item.claimed.all())
         )
     for code in ("AUD-01", "ACC-01", "RB-01", "RB-02"):
         control = Control.objects.get(code=code)
         if control.last_reviewed_at is None:
-            controls.review_control(control, uploader, "設計を確認 / design checked")
+            controls.review_control(control, owner, "設計を確認 / design checked")
     controls.run_due()
     if not StatusDecision.objects.exists():
         decisions.request_decision(

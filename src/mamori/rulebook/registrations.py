@@ -40,6 +40,7 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
                 "framework": framework,
                 "status": compliance.of(framework.urn).value,
                 "counts": compliance.counts(urns),
+                "known": compliance.how_known(urns),
                 "total": len(urns),
             }
         )

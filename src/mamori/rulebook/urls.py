@@ -18,6 +18,8 @@ urlpatterns = [
     path("controls/<str:code>/review/", controls.review_view, name="control_review"),
     path("controls/<str:code>/evidence/", controls.upload_view, name="control_upload"),
     path("evidence/<int:pk>/", controls.evidence_download_view, name="evidence"),
+    path("evidence/<int:pk>/accept/", controls.evidence_accept_view, name="evidence_accept"),
+    path("evidence/<int:pk>/reject/", controls.evidence_reject_view, name="evidence_reject"),
     path("policies/", policies.policies_view, name="policies"),
     path("policies/<slug:code>/edit/", policies.policy_edit_view, name="policy_edit"),
     path(

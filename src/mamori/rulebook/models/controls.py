@@ -15,15 +15,18 @@ __all__ = ["Control", "ControlReview", "ControlRun", "Evidence", "StatusDecision
 class Control(models.Model):
     """A control in the catalogue, linked to the requirements it satisfies.
 
-    *automated*: a check mamori runs (pass/fail with evidence); *workflow*: a register or
-    approval in mamori that must exist and be current, also checked by mamori; *document*:
-    an uploaded document with owner, review cycle and expiry.
+    *measured*: an automated check of the exchange's own systems or data (pass/fail with
+    evidence); *workflow*: a register or approval in mamori that the requirement demands,
+    checked by mamori; *document*: evidence a person reviewed, with owner, review cycle and
+    expiry; *self*: a check of mamori itself, shown beside a requirement as mamori's own
+    health and never counted toward it.
     """
 
     class Kind(models.TextChoices):
-        AUTOMATED = "automated", _("automated")
+        MEASURED = "measured", _("measured")
         WORKFLOW = "workflow", _("workflow")
-        DOCUMENT = "document", _("document")
+        DOCUMENT = "document", _("reviewed document")
+        SELF = "self", _("mamori's own health")
 
     code = models.CharField(
         max_length=60,
@@ -145,7 +148,18 @@ class ControlRun(models.Model):
 
 
 class Evidence(models.Model):
-    """A document uploaded as evidence for a control, stored by its SHA-256 (ISM 5-4)."""
+    """A document uploaded as evidence for a control, stored by its SHA-256 (ISM 5-4).
+
+    It is *pending* until a holder of the control's owner role other than the uploader
+    accepts it with a comment, confirming each requirement it shows, or rejects it with a
+    reason. Only accepted evidence counts, only for the requirements the reviewer confirmed,
+    and only until ``valid_until`` (capped by the control's review period).
+    """
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("awaiting review")
+        ACCEPTED = "accepted", _("accepted")
+        REJECTED = "rejected", _("rejected")
 
     control = models.ForeignKey(
         Control,
@@ -172,9 +186,58 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField()
     valid_until = models.DateField()
+    period_start = models.DateField(
+        null=True,
+        blank=True,
+    )
+    period_end = models.DateField(
+        null=True,
+        blank=True,
+    )
+    claimed = models.ManyToManyField(
+        Requirement,
+        related_name="evidence_claimed",
+        blank=True,
+    )
+    review = models.CharField(
+        max_length=10,
+        choices=Review.choices,
+        default=Review.PENDING,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    reviewed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    review_note = models.TextField(
+        blank=True,
+    )
+    confirmed = models.ManyToManyField(
+        Requirement,
+        related_name="evidence_confirmed",
+        blank=True,
+    )
 
     class Meta:
         ordering = ("-uploaded_at", "-pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review="pending") | ~Q(review_note=""),
+                name="rulebook_evidence_review_explained",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_start__lte=models.F("period_end")),
+                name="rulebook_evidence_period_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.sha256[:12]})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -18,6 +18,7 @@ from mamori.rulebook.models import Control, ControlReview, ControlRun, Evidence
 __all__ = [
     "Attention",
     "attention_list",
+    "document_states",
     "latest_runs",
     "remind_owners",
     "review_control",
@@ -77,7 +78,7 @@ def latest_runs() -> dict[int, ControlRun]:
 
 
 def run_due(now: datetime | None = None) -> list[ControlRun]:
-    """Run every automated or workflow control whose last run is older than half its period."""
+    """Run every control with a check whose last run is older than half its period."""
     now = now or timezone.now()
     latest = latest_runs()
     done = []
@@ -101,9 +102,84 @@ def review_control(control: Control, reviewer: User, note: str) -> ControlReview
 
 
 def _evidence_by_control() -> dict[int, list[Evidence]]:
+    """Return each control's evidence, newest validity first (pending and rejected too)."""
     out: dict[int, list[Evidence]] = {}
     for item in Evidence.objects.order_by("-valid_until", "-pk"):
         out.setdefault(item.control_id, []).append(item)
+    return out
+
+
+def _document_state(code: str, evidence: list[Evidence], today: date) -> ControlState:
+    """Return whether reviewed evidence holds: accepted by the owner and still current."""
+    accepted = [e for e in evidence if e.review == Evidence.Review.ACCEPTED]
+    if not accepted:
+        if any(e.review == Evidence.Review.PENDING for e in evidence):
+            return ControlState(
+                code,
+                False,
+                f"{code}: 証跡が責任者の確認待ち",
+                f"{code}: evidence awaits its owner's review",
+                kind="document",
+            )
+        return ControlState(
+            code,
+            False,
+            f"{code}: 確認済みの証跡がない",
+            f"{code}: no reviewed evidence",
+            kind="document",
+        )
+    newest = accepted[0]
+    if newest.valid_until < today:
+        return ControlState(
+            code,
+            False,
+            f"{code}: 見直し期限切れ（証跡は {newest.valid_until} まで）",
+            f"{code}: review due (evidence valid until {newest.valid_until})",
+            kind="document",
+        )
+    return ControlState(code, True, kind="document")
+
+
+def document_states(now: datetime | None = None) -> dict[tuple[int, int], ControlState]:
+    """Return, for each document control and each requirement it serves, whether reviewed
+    evidence shows that requirement now: accepted, current, and confirmed by the reviewer
+    for that requirement (one file does not silently satisfy a whole article)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    evidence = _evidence_by_control()
+    confirmed: dict[int, set[int]] = {}
+    for evidence_id, requirement_id in Evidence.confirmed.through.objects.values_list(
+        "evidence_id", "requirement_id"
+    ):
+        confirmed.setdefault(evidence_id, set()).add(requirement_id)
+    codes = dict(Control.objects.filter(kind=Control.Kind.DOCUMENT).values_list("pk", "code"))
+    out: dict[tuple[int, int], ControlState] = {}
+    links = Control.requirements.through.objects.filter(control_id__in=codes)
+    for control_id, requirement_id in links.values_list("control_id", "requirement_id"):
+        code = codes[control_id]
+        mine = evidence.get(control_id, [])
+        showing = [e for e in mine if requirement_id in confirmed.get(e.pk, set())]
+        if not mine:
+            state = ControlState(
+                code,
+                False,
+                f"{code}: 証跡が未登録",
+                f"{code}: no evidence uploaded",
+                kind="document",
+            )
+        elif not any(e.review == Evidence.Review.ACCEPTED for e in mine):
+            state = _document_state(code, mine, today)
+        elif showing:
+            state = _document_state(code, showing, today)
+        else:
+            state = ControlState(
+                code,
+                False,
+                f"{code}: この要件を示すと確認された証跡がない",
+                f"{code}: no reviewed evidence was confirmed to show this requirement",
+                kind="document",
+            )
+        out[(control_id, requirement_id)] = state
     return out
 
 
@@ -115,9 +191,8 @@ def states(now: datetime | None = None) -> dict[int, ControlState]:
     evidence = _evidence_by_control()
     out: dict[int, ControlState] = {}
     for control in Control.objects.all():
-        out[control.pk] = _state(
-            control, latest.get(control.pk), evidence.get(control.pk, []), now, today
-        )
+        state = _state(control, latest.get(control.pk), evidence.get(control.pk, []), now, today)
+        out[control.pk] = replace(state, kind=control.kind)
     return out
 
 
@@ -134,15 +209,7 @@ def _state(
             return ControlState(
                 code, False, f"{code}: 証跡が未登録", f"{code}: no evidence uploaded"
             )
-        newest = evidence[0]
-        if newest.valid_until < today:
-            return ControlState(
-                code,
-                False,
-                f"{code}: 証跡の有効期限切れ（{newest.valid_until}）",
-                f"{code}: evidence expired on {newest.valid_until}",
-            )
-        return ControlState(code, True)
+        return _document_state(code, evidence, today)
     if run is None:
         return ControlState(code, False, f"{code}: 未実行", f"{code}: never ran")
     period = timedelta(hours=control.run_every_hours or 24)
@@ -163,7 +230,9 @@ class Attention:
     """Something overdue or about to expire, for the dashboard's list."""
 
     control: Control
-    what: str  # review_overdue | evidence_expiring | evidence_expired | evidence_missing | run_late
+    #: review_overdue | evidence_expiring | evidence_expired | evidence_missing |
+    #: evidence_pending | run_late
+    what: str
     due: date | None
 
 
@@ -186,7 +255,10 @@ def attention_list(now: datetime | None = None) -> list[Attention]:
                 )
             )
         if control.kind == Control.Kind.DOCUMENT:
-            docs = evidence.get(control.pk, [])
+            every = evidence.get(control.pk, [])
+            if any(e.review == Evidence.Review.PENDING for e in every):
+                items.append(Attention(control, "evidence_pending", None))
+            docs = [e for e in every if e.review == Evidence.Review.ACCEPTED]
             if not docs:
                 items.append(Attention(control, "evidence_missing", None))
             elif docs[0].valid_until < today:
@@ -208,8 +280,9 @@ def attention_list(now: datetime | None = None) -> list[Attention]:
         "evidence_expired": 0,
         "run_late": 1,
         "evidence_missing": 2,
-        "evidence_expiring": 3,
-        "review_overdue": 4,
+        "evidence_pending": 3,
+        "evidence_expiring": 4,
+        "review_overdue": 5,
     }
     return sorted(items, key=lambda a: (order[a.what], a.due or date.min, a.control.code))
 
@@ -219,6 +292,7 @@ _WHAT = {
     "evidence_expiring": ("証跡の期限間近", "evidence expiring"),
     "evidence_expired": ("証跡の期限切れ", "evidence expired"),
     "evidence_missing": ("証跡未登録", "no evidence yet"),
+    "evidence_pending": ("証跡の確認待ち", "evidence awaiting review"),
     "run_late": ("実行遅延", "run late"),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -14,9 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from mamori.accounts.models import User
-from mamori.rulebook.models import Control, Evidence
+from mamori.rulebook.models import Control, Evidence, Requirement
 
-__all__ = ["ALLOWED", "EvidenceRefused", "evidence_path", "store_evidence"]
+__all__ = [
+    "ALLOWED",
+    "EvidenceRefused",
+    "accept_evidence",
+    "evidence_path",
+    "may_review",
+    "reject_evidence",
+    "store_evidence",
+]
 
 #: Accepted file types: extension → (content type, how the content must start or ``None``
 #: for UTF-8 text).
@@ -78,8 +87,16 @@ def store_evidence(
     uploaded_by: User,
     valid_until: date | None = None,
     declared_sha256: str = "",
+    requirements: Iterable[Requirement] | None = None,
+    period: tuple[date | None, date | None] = (None, None),
 ) -> Evidence:
-    """Check and keep one evidence file for ``control``; refuse with a reason otherwise."""
+    """Check and keep one evidence file for ``control``, *pending* its owner's review; refuse
+    with a reason otherwise.
+
+    ``requirements`` are what the uploader says it shows (each must be one the control serves;
+    none given: all of them); ``period`` is the (start, end) it covers. Its validity is capped
+    by the control's review period.
+    """
     if control.kind != Control.Kind.DOCUMENT:
         raise EvidenceRefused(
             "not_a_document", f"{control.code} is {control.kind}: its evidence is its runs"
@@ -108,10 +125,24 @@ def store_evidence(
         raise EvidenceRefused(
             "hash_mismatch", f"declared SHA-256 {declared}, the file's is {digest}"
         )
+    served = list(control.requirements.all())
+    claimed = served if requirements is None else list(requirements)
+    foreign = [r.label for r in claimed if r not in served]
+    if foreign:
+        raise EvidenceRefused(
+            "requirement_not_served",
+            f"{control.code} does not serve {', '.join(foreign)}",
+        )
+    if not claimed:
+        raise EvidenceRefused("no_requirement", "say which requirement the evidence shows")
+    start, end = period
+    if start and end and start > end:
+        raise EvidenceRefused("period_reversed", f"the period starts {start}, after {end}")
     today = timezone.localdate()
     valid_until = valid_until or today + timedelta(days=control.evidence_valid_days or 365)
     if valid_until < today:
         raise EvidenceRefused("already_expired", f"valid until {valid_until} is in the past")
+    valid_until = min(valid_until, today + timedelta(days=control.review_days))
     path = evidence_path(digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -122,7 +153,7 @@ def store_evidence(
             os.fsync(out.fileno())
         os.replace(tmp, path)
     with transaction.atomic():
-        return Evidence.objects.create(
+        item = Evidence.objects.create(
             control=control,
             title=(title.strip() or filename)[:300],
             filename=_SAFE_NAME.sub("_", filename)[:255],
@@ -132,4 +163,78 @@ def store_evidence(
             uploaded_by=uploaded_by,
             uploaded_at=timezone.now(),
             valid_until=valid_until,
+            period_start=start,
+            period_end=end,
         )
+        item.claimed.set(claimed)
+    return item
+
+
+def may_review(item: Evidence, reviewer: User) -> bool:
+    """Return whether ``reviewer`` may decide on ``item``: a holder of the control's owner
+    role who did not upload it."""
+    from mamori.accounts.services.roles import roles_of
+
+    return reviewer.pk != item.uploaded_by_id and item.control.owner_role.code in roles_of(reviewer)
+
+
+def _check_reviewer(item: Evidence, reviewer: User, note: str) -> None:
+    if item.review != Evidence.Review.PENDING:
+        raise EvidenceRefused("not_pending", f"the evidence was already {item.review}")
+    if reviewer.pk == item.uploaded_by_id:
+        raise EvidenceRefused("own_upload", "the uploader may not review their own evidence")
+    if not may_review(item, reviewer):
+        raise EvidenceRefused(
+            "not_owner",
+            f"only a holder of {item.control.owner_role.code}, the owner of "
+            f"{item.control.code}, may review its evidence",
+        )
+    if not note.strip():
+        raise EvidenceRefused("note_required", "say why: a comment or a reason is required")
+
+
+def accept_evidence(
+    item: Evidence,
+    reviewer: User,
+    comment: str,
+    requirements: Iterable[Requirement],
+) -> Evidence:
+    """Accept pending ``item`` as its control's owner, confirming each requirement it shows
+    (only ones the uploader claimed); its validity is capped by the review period from now."""
+    with transaction.atomic():
+        item = Evidence.objects.select_for_update().select_related("control").get(pk=item.pk)
+        _check_reviewer(item, reviewer, comment)
+        claimed = set(item.claimed.all())
+        confirmed = list(requirements)
+        if not confirmed:
+            raise EvidenceRefused(
+                "no_requirement", "confirm at least one requirement the evidence shows"
+            )
+        unclaimed = [r.label for r in confirmed if r not in claimed]
+        if unclaimed:
+            raise EvidenceRefused(
+                "not_claimed", f"the evidence does not claim to show {', '.join(unclaimed)}"
+            )
+        now = timezone.now()
+        cap = timezone.localdate(now) + timedelta(days=item.control.review_days)
+        item.review = Evidence.Review.ACCEPTED
+        item.reviewed_by = reviewer
+        item.reviewed_at = now
+        item.review_note = comment.strip()[:4000]
+        item.valid_until = min(item.valid_until, cap)
+        item.save()
+        item.confirmed.set(confirmed)
+    return item
+
+
+def reject_evidence(item: Evidence, reviewer: User, reason: str) -> Evidence:
+    """Reject pending ``item`` as its control's owner, with the reason."""
+    with transaction.atomic():
+        item = Evidence.objects.select_for_update().select_related("control").get(pk=item.pk)
+        _check_reviewer(item, reviewer, reason)
+        item.review = Evidence.Review.REJECTED
+        item.reviewed_by = reviewer
+        item.reviewed_at = timezone.now()
+        item.review_note = reason.strip()[:4000]
+        item.save()
+    return item

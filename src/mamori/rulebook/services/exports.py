@@ -23,7 +23,7 @@ from mamori.core.exports import safe_row
 from mamori.rulebook.models import Control, Evidence, Framework, Requirement
 from mamori.rulebook.services.controls import latest_runs
 from mamori.rulebook.services.evidence import evidence_path
-from mamori.rulebook.services.status import compute
+from mamori.rulebook.services.status import compute, known_by
 
 __all__ = ["Row", "evidence_pack", "recorded", "rows", "statement_pdf", "statement_xlsx"]
 
@@ -32,6 +32,23 @@ STATUS_LABELS = {
     "partial": ("一部適合", "Partially compliant"),
     "non_compliant": ("不適合", "Non-compliant"),
     "not_applicable": ("対象外", "Not applicable"),
+}
+KNOWN_LABELS = {
+    "measured": ("計測で充足", "Met by measurement"),
+    "workflow": ("ワークフローで充足", "Met by workflow"),
+    "document_only": ("確認済み文書のみで充足", "Met by reviewed documents only"),
+    "decided": ("承認された判断で充足", "Met by approved decision"),
+    "none": ("未充足", "Not met"),
+    "not_applicable": ("対象外", "Not applicable"),
+}
+#: The how-known columns every summary shows (``decided`` and ``not_applicable`` are in the
+#: status columns already or rare; shown when present).
+KNOWN_COLUMNS = ("measured", "workflow", "document_only", "none")
+KIND_LABELS = {
+    "measured": ("計測", "measured"),
+    "workflow": ("ワークフロー", "workflow"),
+    "document": ("確認済み文書", "reviewed document"),
+    "self": ("mamori 自身の稼働状況（算入しない）", "mamori's own health (not counted)"),
 }
 STRENGTH_LABELS = {
     "must": ("義務", "must"),
@@ -47,6 +64,7 @@ HEADERS = {
         "本文",
         "義務の強さ",
         "状況",
+        "充足の根拠",
         "理由",
         "統制",
         "責任者",
@@ -60,6 +78,7 @@ HEADERS = {
         "Text",
         "Strength",
         "Status",
+        "How it is known",
         "Reasons",
         "Controls",
         "Owners",
@@ -80,6 +99,8 @@ class Row:
     strength: str
     status: str
     status_label: str
+    known: str = "none"
+    known_label: str = ""
     reasons: list[str] = field(default_factory=list)
     controls: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
@@ -95,6 +116,7 @@ class Row:
             self.text,
             self.strength,
             self.status_label,
+            self.known_label,
             "\n".join(self.reasons),
             "\n".join(self.controls),
             "\n".join(self.owners),
@@ -104,7 +126,8 @@ class Row:
 
 
 def rows(language: str) -> list[Row]:
-    """Return every requirement of both rules with its status, controls, evidence and dates."""
+    """Return every requirement of both rules with its status, how it is known, controls
+    (each with its kind), evidence and dates."""
     en = language == "en"
     compliance = compute()
     evidence: dict[int, list[Evidence]] = {}
@@ -132,9 +155,11 @@ def rows(language: str) -> list[Row]:
                 strength=STRENGTH_LABELS.get(node.strength, (node.strength, node.strength))[pick],
                 status=status.value,
                 status_label=STATUS_LABELS[status.value][pick],
+                known=known_by(status),
+                known_label=KNOWN_LABELS[known_by(status)][pick],
                 reasons=[r[pick] for r in status.reasons],
                 controls=[
-                    f"{c.code} {c.name_en if en else c.name_ja} ({c.get_kind_display()})"
+                    f"{c.code} {c.name_en if en else c.name_ja} ({KIND_LABELS[c.kind][pick]})"
                     for c in controls
                 ],
                 owners=sorted(
@@ -158,7 +183,8 @@ def _summary(items: list[Row]) -> list[dict[str, Any]]:
     for framework in Framework.objects.order_by("-ref_id"):
         mine = [r for r in items if r.rule == framework.ref_id.upper()]
         counts = {key: sum(1 for r in mine if r.status == key) for key in STATUS_LABELS}
-        out.append({"framework": framework, "total": len(mine), "counts": counts})
+        known = {key: sum(1 for r in mine if r.known == key) for key in KNOWN_COLUMNS}
+        out.append({"framework": framework, "total": len(mine), "counts": counts, "known": known})
     return out
 
 
@@ -184,10 +210,19 @@ def statement_xlsx(language: str) -> bytes:
     summary.append([timezone.localtime().strftime("%Y-%m-%d %H:%M %Z")])
     summary.append([])
     pick = 1 if language == "en" else 0
-    summary.append([HEADERS[language][0], "N", *(STATUS_LABELS[k][pick] for k in STATUS_LABELS)])
+    summary.append(
+        [
+            HEADERS[language][0],
+            "N",
+            *(STATUS_LABELS[k][pick] for k in STATUS_LABELS),
+            *(KNOWN_LABELS[k][pick] for k in KNOWN_COLUMNS),
+        ]
+    )
     for part in _summary(items):
         name = part["framework"].name_en if language == "en" else part["framework"].name_ja
-        summary.append(safe_row([name, part["total"], *part["counts"].values()]))
+        summary.append(
+            safe_row([name, part["total"], *part["counts"].values(), *part["known"].values()])
+        )
     for framework in Framework.objects.order_by("-ref_id"):
         sheet = book.create_sheet(framework.ref_id.upper())
         sheet.append(HEADERS[language])
@@ -198,7 +233,7 @@ def statement_xlsx(language: str) -> bytes:
             status_cell = sheet.cell(row=sheet.max_row, column=6)
             status_cell.fill = PatternFill("solid", fgColor=fills[row.status])
         for column, width in zip(
-            "ABCDEFGHIJK", (6, 12, 34, 60, 12, 14, 40, 40, 24, 40, 16), strict=True
+            "ABCDEFGHIJKL", (6, 12, 34, 60, 12, 14, 18, 40, 40, 24, 40, 16), strict=True
         ):
             sheet.column_dimensions[column].width = width
         for line in sheet.iter_rows(min_row=2):
@@ -229,6 +264,9 @@ def statement_pdf(language: str) -> bytes:
                 "generated": timezone.localtime(),
                 "status_labels": {
                     k: v[1 if language == "en" else 0] for k, v in STATUS_LABELS.items()
+                },
+                "known_labels": {
+                    k: KNOWN_LABELS[k][1 if language == "en" else 0] for k in KNOWN_COLUMNS
                 },
             },
         )

@@ -231,34 +231,44 @@ def sync_controls(libraries: list[Library]) -> int:
                 spec.line,
                 f"{spec.code}: unknown owner role {spec.owner!r}",
             )
-        control, _ = Control.objects.update_or_create(
-            code=spec.code,
-            defaults={
-                "kind": spec.kind,
-                "name_ja": spec.name[0],
-                "name_en": spec.name[1],
-                "description_ja": spec.description[0],
-                "description_en": spec.description[1],
-                "check_code": spec.check,
-                "check_params": spec.params,
-                "owner_role": roles[spec.owner],
-                "review_days": spec.review_days,
-                "run_every_hours": spec.run_every_hours,
-                "evidence_valid_days": spec.evidence_valid_days,
-                "module": spec.module,
-                "tests": list(spec.tests),
-            },
-        )
+        fields = {
+            "kind": spec.kind,
+            "name_ja": spec.name[0],
+            "name_en": spec.name[1],
+            "description_ja": spec.description[0],
+            "description_en": spec.description[1],
+            "check_code": spec.check,
+            "check_params": spec.params,
+            "owner_role": roles[spec.owner],
+            "review_days": spec.review_days,
+            "run_every_hours": spec.run_every_hours,
+            "evidence_valid_days": spec.evidence_valid_days,
+            "module": spec.module,
+            "tests": list(spec.tests),
+        }
+        control = Control.objects.filter(code=spec.code).first()
+        if control is None:
+            control = Control.objects.create(code=spec.code, **fields)
+        elif any(getattr(control, k) != v for k, v in fields.items()):
+            for key, value in fields.items():
+                setattr(control, key, value)
+            control.save()
         wanted = {by_urn[u].pk for u in spec.satisfies}
         if set(control.requirements.values_list("pk", flat=True)) != wanted:
             control.requirements.set(wanted)
     for mapping in catalogue.read_mappings(libraries):
-        Mapping.objects.update_or_create(
+        row, created = Mapping.objects.get_or_create(
             requirement=by_urn[mapping.urn],
             target_framework=mapping.framework,
             target_id=mapping.target,
             defaults={"target_title": mapping.title, "relationship": mapping.relationship},
         )
+        if not created and (row.target_title, row.relationship) != (
+            mapping.title,
+            mapping.relationship,
+        ):
+            row.target_title, row.relationship = mapping.title, mapping.relationship
+            row.save()
     return len(specs)
 
 
@@ -267,8 +277,7 @@ def sync_builtin() -> list[LoadResult]:
     libraries = catalogue.builtin_libraries()
     with transaction.atomic():
         results = _load(libraries, newer_kept=True)
-        if any(r.action != "unchanged" for r in results) or not Control.objects.exists():
-            sync_controls(libraries)
+        sync_controls(libraries)  # saves only what the catalogue changed (kinds, mappings)
     for result in results:
         if result.action != "unchanged":
             log.info("rule library %s v%s %s", result.ref_id, result.version, result.action)

@@ -9,18 +9,20 @@ from django.utils import timezone
 
 from mamori.engines.rulebook.status import (
     COMPLIANT,
+    KNOWN_BY,
     NON_COMPLIANT,
     NOT_APPLICABLE,
     PARTIAL,
     ControlState,
     Status,
     combine,
+    known_by,
     requirement_status,
 )
 from mamori.rulebook.models import Control, Framework, Requirement, StatusDecision
-from mamori.rulebook.services.controls import states
+from mamori.rulebook.services.controls import document_states, states
 
-__all__ = ["Compliance", "compute"]
+__all__ = ["Compliance", "compute", "known_by"]
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,30 @@ class Compliance:
             out[self.of(urn).value] += 1
         return {key: count for key, count in out.items() if count}
 
+    def how_known(self, urns: list[str]) -> dict[str, int]:
+        """Count how ``urns`` are met: ``measured``, ``workflow``, ``document_only`` and
+        ``none`` always, ``decided`` and ``not_applicable`` when there are any."""
+        out = dict.fromkeys(KNOWN_BY, 0)
+        for urn in urns:
+            out[known_by(self.of(urn))] += 1
+        return {
+            key: count
+            for key, count in out.items()
+            if count or key in ("measured", "workflow", "document_only", "none")
+        }
+
 
 def compute(now: datetime | None = None) -> Compliance:
     """Compute the status of every requirement, article, chapter and rule."""
     now = now or timezone.now()
     control_states = states(now)
+    per_requirement = document_states(now)
     links: dict[int, list[ControlState]] = {}
     for link in Control.requirements.through.objects.all():
-        links.setdefault(link.requirement_id, []).append(control_states[link.control_id])
+        state = per_requirement.get(
+            (link.control_id, link.requirement_id), control_states[link.control_id]
+        )
+        links.setdefault(link.requirement_id, []).append(state)
     decisions = {
         d.requirement_id: d
         for d in StatusDecision.objects.filter(

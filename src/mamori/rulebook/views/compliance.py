@@ -15,7 +15,7 @@ from mamori.rulebook.forms import DecisionForm
 from mamori.rulebook.models import Framework, FrameworkVersion, Requirement
 from mamori.rulebook.services import decisions
 from mamori.rulebook.services.controls import attention_list
-from mamori.rulebook.services.status import compute
+from mamori.rulebook.services.status import compute, known_by
 
 
 @permission_required("rulebook.view")
@@ -49,6 +49,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 "status": compliance.of(framework.urn),
                 "chapters": chapters,
                 "counts": compliance.counts(requirements),
+                "known": compliance.how_known(requirements),
                 "total": len(requirements),
                 "review": sum(1 for n in nodes if n.needs_review),
             }
@@ -62,7 +63,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
 @permission_required("rulebook.view")
 def node_view(request: HttpRequest, urn: str) -> HttpResponse:
-    """Show one node: its text in both languages, status, controls, evidence and notes."""
+    """Show one node: its text in both languages, status and how it is known, controls
+    (mamori's own health apart, never counted), evidence and notes."""
     node = get_object_or_404(Requirement.objects.select_related("framework"), urn=urn)
     compliance = compute()
     children = list(node.children.filter(removed_in__isnull=True).order_by("order"))
@@ -78,7 +80,13 @@ def node_view(request: HttpRequest, urn: str) -> HttpResponse:
             "ancestors": _ancestors(node),
             "status": compliance.by_urn.get(node.urn),
             "children": [{"node": c, "status": compliance.by_urn.get(c.urn)} for c in children],
-            "controls": [{"control": c, "state": states.get(c.code)} for c in controls],
+            "controls": [
+                {"control": c, "state": states.get(c.code)} for c in controls if c.kind != "self"
+            ],
+            "own_health": [
+                {"control": c, "state": states.get(c.code)} for c in controls if c.kind == "self"
+            ],
+            "known": known_by(status) if (status := compliance.by_urn.get(node.urn)) else None,
             "decision": compliance.decisions.get(node.urn),
             "pending": node.decisions.filter(effective_at__isnull=True, approval__status="pending"),
             "refs": refs,

@@ -13,10 +13,22 @@ from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.auditlog.models import Entry
 from mamori.auditlog.services import record_export
-from mamori.rulebook.forms import EvidenceForm, ReviewForm
+from mamori.rulebook.forms import (
+    AcceptEvidenceForm,
+    EvidenceForm,
+    RejectEvidenceForm,
+    ReviewForm,
+)
 from mamori.rulebook.models import Control, Evidence
 from mamori.rulebook.services import controls as control_services
-from mamori.rulebook.services.evidence import EvidenceRefused, evidence_path, store_evidence
+from mamori.rulebook.services.evidence import (
+    EvidenceRefused,
+    accept_evidence,
+    evidence_path,
+    may_review,
+    reject_evidence,
+    store_evidence,
+)
 
 
 @permission_required("rulebook.view")
@@ -65,9 +77,20 @@ def control_view(request: HttpRequest, code: str) -> HttpResponse:
             "state": control_services.states()[control.pk],
             "requirements": control.requirements.order_by("framework", "order"),
             "runs": control.runs.all()[:20],
-            "evidence": control.evidence.select_related("uploaded_by")[:50],
+            "evidence": [
+                {
+                    "item": e,
+                    "may_review": e.review == Evidence.Review.PENDING
+                    and may_review(e, request.user),  # type: ignore[arg-type]
+                    "accept_form": AcceptEvidenceForm(item=e, prefix=f"e{e.pk}"),
+                    "reject_form": RejectEvidenceForm(prefix=f"e{e.pk}"),
+                }
+                for e in control.evidence.select_related(
+                    "uploaded_by", "reviewed_by", "control__owner_role"
+                ).prefetch_related("claimed", "confirmed")[:50]
+            ],
             "reviews": control.reviews.select_related("reviewer")[:10],
-            "evidence_form": EvidenceForm(),
+            "evidence_form": EvidenceForm(control=control),
             "review_form": ReviewForm(),
             "can_manage": has_permission(request.user, "rulebook.manage"),
             "audit_entries": _audit_entries(control),
@@ -110,7 +133,7 @@ def review_view(request: HttpRequest, code: str) -> HttpResponse:
 def upload_view(request: HttpRequest, code: str) -> HttpResponse:
     """Upload evidence; refused with the reason if too large, of a wrong type or hash."""
     control = get_object_or_404(Control, code=code)
-    form = EvidenceForm(request.POST, request.FILES)
+    form = EvidenceForm(request.POST, request.FILES, control=control)
     if not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:
@@ -129,14 +152,61 @@ def upload_view(request: HttpRequest, code: str) -> HttpResponse:
             request.user,  # type: ignore[arg-type]
             form.cleaned_data["valid_until"],
             form.cleaned_data["sha256"] or "",
+            form.cleaned_data["requirements"] or None,
+            (form.cleaned_data["period_start"], form.cleaned_data["period_end"]),
         )
     except EvidenceRefused as refused:
         messages.error(request, _("Upload refused: %(reason)s") % {"reason": refused.message})
     else:
         messages.success(
-            request, _("Evidence kept (SHA-256 %(sha)s).") % {"sha": item.sha256[:16] + "…"}
+            request,
+            _("Evidence kept (SHA-256 %(sha)s); it counts once the control's owner accepts it.")
+            % {"sha": item.sha256[:16] + "…"},
         )
     return redirect("rulebook:control", code=code)
+
+
+@require_POST
+@permission_required("rulebook.view")
+def evidence_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept pending evidence as the control's owner, confirming what it shows."""
+    item = get_object_or_404(Evidence.objects.select_related("control"), pk=pk)
+    form = AcceptEvidenceForm(request.POST, item=item, prefix=f"e{item.pk}")
+    if not form.is_valid():
+        messages.error(
+            request, _("Acceptance needs a comment and at least one requirement it shows.")
+        )
+        return redirect("rulebook:control", code=item.control.code)
+    try:
+        accept_evidence(
+            item,
+            request.user,  # type: ignore[arg-type]
+            form.cleaned_data["comment"],
+            form.cleaned_data["requirements"],
+        )
+    except EvidenceRefused as refused:
+        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+    else:
+        messages.success(request, _("Evidence accepted."))
+    return redirect("rulebook:control", code=item.control.code)
+
+
+@require_POST
+@permission_required("rulebook.view")
+def evidence_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject pending evidence as the control's owner, with the reason."""
+    item = get_object_or_404(Evidence.objects.select_related("control"), pk=pk)
+    form = RejectEvidenceForm(request.POST, prefix=f"e{item.pk}")
+    if not form.is_valid():
+        messages.error(request, _("A rejection needs a reason."))
+        return redirect("rulebook:control", code=item.control.code)
+    try:
+        reject_evidence(item, request.user, form.cleaned_data["reason"])  # type: ignore[arg-type]
+    except EvidenceRefused as refused:
+        messages.error(request, _("Refused: %(reason)s") % {"reason": refused.message})
+    else:
+        messages.success(request, _("Evidence rejected."))
+    return redirect("rulebook:control", code=item.control.code)
 
 
 @permission_required("rulebook.view")

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         """Declare the sub-commands."""
         sub = parser.add_subparsers(dest="action", required=True)
         cov = sub.add_parser(
-            "coverage", help="requirements with a control (exit 1 if any lacks one)"
+            "coverage",
+            help="requirements with a control, how each is met (exit 1 if any lacks one)",
         )
         cov.add_argument("--json", action="store_true", help="print one JSON object")
         trace = sub.add_parser("traceability", help="write docs/traceability.md from the library")
@@ -66,7 +67,9 @@ class Command(BaseCommand):
             for rule, counts in result["by_rule"].items():
                 self.stdout.write(
                     f"{rule.upper()}: {counts['with_control']}/{counts['requirements']} "
-                    "requirements have a control"
+                    "requirements have a control that counts; met by measurement "
+                    f"{counts['measured']}, by workflow {counts['workflow']}, by reviewed "
+                    f"documents only {counts['document_only']}, not met {counts['none']}"
                 )
             statuses: dict[str, int] = {}
             for item in result["items"]:

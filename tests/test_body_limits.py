@@ -96,3 +96,25 @@ def test_under_asgi_a_declared_length_over_the_limit_is_refused_unread() -> None
     status, body = _through_asgi(headers, client)
     assert status == 413 and body["code"] == "too_large"
     assert client.read == 0
+
+
+def test_only_upload_routes_take_a_multipart_body_over_the_form_limit() -> None:
+    from mamori.core.limits import limit_for
+
+    multipart = "multipart/form-data; boundary=x"
+    assert limit_for(multipart, "/accounts/login/") == FORM_LIMIT
+    assert limit_for(multipart, "/api/notifications") == FORM_LIMIT
+    for path in (
+        "/rulebook/controls/DOC-CUS-03/evidence/",
+        "/api/rulebook/controls/DOC-CUS-03/evidence",
+        "/reconciliation/books/",
+        "/api/reconciliation/books",
+        "/risk/assessments/1/import/",
+    ):
+        assert limit_for(multipart, path) > FORM_LIMIT, path
+    answer = Client().post(
+        "/accounts/login/",
+        b"x" * (FORM_LIMIT + 1),
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert answer.status_code == 413

@@ -11,6 +11,7 @@ elsewhere, in the request's language.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -20,7 +21,14 @@ from django.utils import translation
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 
-__all__ = ["FORM_LIMIT", "BodyLimit", "BodyLimitMiddleware", "limit_for", "too_large"]
+__all__ = [
+    "FORM_LIMIT",
+    "UPLOAD_PATHS",
+    "BodyLimit",
+    "BodyLimitMiddleware",
+    "limit_for",
+    "too_large",
+]
 
 #: The longest body that is not a file upload.
 FORM_LIMIT = 1024 * 1024
@@ -33,9 +41,23 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-def limit_for(content_type: str) -> int:
-    """Return the longest body accepted with ``content_type``."""
-    if content_type.lower().startswith("multipart/form-data"):
+#: The routes that take a file (evidence, a book, a workbook, a roster or wallet list): only a
+#: multipart request to one of them may be longer than :data:`FORM_LIMIT` — not the sign-in
+#: page, whatever content type a client claims.
+UPLOAD_PATHS = re.compile(
+    r"^/(?:api/)?(?:"
+    r"rulebook/controls/[^/]+/evidence"
+    r"|reconciliation/books"
+    r"|risk/assessments/\d+/import"
+    r"|accounts/[a-z]+/import"
+    r"|custody/[a-z]+/import"
+    r")/?$"
+)
+
+
+def limit_for(content_type: str, path: str = "") -> int:
+    """Return the longest body accepted with ``content_type`` at ``path``."""
+    if content_type.lower().startswith("multipart/form-data") and UPLOAD_PATHS.match(path):
         return int(settings.CONFIG.evidence_max_bytes) + _FORM_MARGIN
     return FORM_LIMIT
 
@@ -64,7 +86,7 @@ class BodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         """Answer 413 for a body declared too long; else go on."""
-        limit = limit_for(request.META.get("CONTENT_TYPE", ""))
+        limit = limit_for(request.META.get("CONTENT_TYPE", ""), request.path)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -87,7 +109,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        limit = limit_for(headers.get(b"content-type", b"").decode("latin-1"))
+        limit = limit_for(headers.get(b"content-type", b"").decode("latin-1"), scope["path"])
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:

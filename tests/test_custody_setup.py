@@ -423,3 +423,14 @@ def test_a_person_without_custody_manage_is_refused(officers, method, url) -> No
     viewer = give(make_user("auditor-ota"), "internal_auditor")
     answer = getattr(client_for(viewer), method)(url)
     assert answer.status_code == 403
+
+
+def test_a_short_row_is_reported_on_its_line_not_as_a_missing_column(officers) -> None:
+    btc()
+    listed = io.BytesIO(f"name,asset,kind,address,m,n\nbtc-hot,BTC,hot,{HOT}\n".encode())
+    listed.name = "wallets.csv"
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {tokens_for(officers).secret}")
+    answer = api.post("/api/custody/wallets/import", {"file": listed}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 422
+    assert [f["field"] for f in answer.json()["fields"]] == ["line 2"]
+    assert "1 ≤ m ≤ n" in answer.json()["fields"][0]["message"]

@@ -253,7 +253,8 @@ def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
             "bad_file", _("At most %(max)s rows in one import.") % {"max": _MAX_ROWS}
         )
     header = [cell.lower() for cell in rows[0]]
-    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+    width = len(header)  # a short row has its missing cells empty, a long one is cut
+    return [dict(zip(header, [*row, *[""] * (width - len(row))], strict=False)) for row in rows[1:]]
 
 
 def import_wallets(content: bytes, filename: str) -> list[Wallet]:

@@ -180,6 +180,17 @@ def test_a_wallet_address_not_valid_for_the_chain_is_refused_with_the_reason(off
         },
     )
     assert "有効な bitcoin のアドレスではありません" in shown.content.decode()
+    # a token lives on an EVM chain: its wallets have EVM addresses, whatever the chain's name
+    Asset.objects.create(
+        code="USDC", name="USD Coin", chain="polygon", decimals=6, contract="0x" + "cd" * 20
+    )
+    token = page.post(
+        "/api/custody/wallets",
+        {"name": "usdc-hot", "asset": "USDC", "kind": "hot", "address": HOT},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert token.status_code == 422 and "not a valid polygon address" in token.json()["message"]
 
 
 def test_a_wallet_import_with_bad_rows_is_refused_whole_naming_each_line(officers) -> None:

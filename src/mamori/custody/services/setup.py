@@ -183,6 +183,8 @@ def _wallet_problems(data: WalletIn, taken: set[str]) -> list[str]:
         return problems
     try:
         address = validate_address(asset, data.address)
+        if asset.contract and not _CONTRACT.match(address):  # a token lives on an EVM chain
+            raise AddressRefused("malformed_address", address)
     except AddressRefused:
         problems.append(
             _("%(address)r is not a valid %(chain)s address")

@@ -125,3 +125,23 @@ def test_the_statement_counts_requirements_met_by_reviewed_documents_only(people
     known = {row[2].value: row[6].value for row in sheet.iter_rows(min_row=2)}
     assert known[P + "ism:art32:p1"] == "Met by reviewed documents only"
     assert known[P + "ism:art34:p1"] == "Not met"
+
+
+def test_the_api_says_how_each_requirement_is_known_and_which_checks_are_mamoris_own(
+    people,
+) -> None:
+    from conftest import client_for
+    from mamori.accounts.services import tokens
+
+    issued = tokens.issue("grc", ["rulebook:read"], 30, people["ciso"])
+    rows = (
+        client_for(people["nobody"])
+        .get("/api/rulebook/requirements?rule=srm", HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+        .json()
+    )
+    by_urn = {r["urn"]: r for r in rows}
+    watch = by_urn[P + "srm:art21:p1"]
+    assert watch["kinds"] == {"SCH-01": "self"} and watch["known_by"] == "none"
+    plan = by_urn[P + "srm:art4:p6"]
+    assert plan["kinds"] == {"APR-01": "self", "DOC-GOV-03": "document"}
+    assert plan["only_documents"] is True

@@ -28,7 +28,7 @@ from mamori.rulebook.services.evidence import (
     reject_evidence,
     store_evidence,
 )
-from mamori.rulebook.services.status import compute
+from mamori.rulebook.services.status import compute, known_by
 
 __all__ = ["router"]
 
@@ -44,7 +44,8 @@ def _person(request: HttpRequest, permission: str) -> User:
 
 
 class RequirementOut(Schema):
-    """A requirement with its status and controls."""
+    """A requirement with its status, how it is known and its controls with their kinds
+    (a ``self`` control is mamori's own health and never counts)."""
 
     urn: str
     label: str
@@ -54,6 +55,9 @@ class RequirementOut(Schema):
     status: str
     reasons: list[str]
     controls: list[str]
+    kinds: dict[str, str]
+    known_by: str
+    only_documents: bool
 
 
 class ControlOut(Schema):
@@ -194,6 +198,9 @@ def list_requirements(
                 "status": state.value,
                 "reasons": [en for _, en in state.reasons],
                 "controls": sorted(c.code for c in node.controls.all()),
+                "kinds": {c.code: c.kind for c in node.controls.all()},
+                "known_by": known_by(state),
+                "only_documents": state.only_documents,
             }
         )
     return out

@@ -401,3 +401,50 @@ def test_a_department_cannot_be_placed_under_its_own_child(admin_client: Client)
     assert answer.status_code == 400
     top.refresh_from_db()
     assert top.parent is None
+
+
+def test_the_command_line_creates_a_department_invites_and_deactivates_as_an_administrator(
+    admin_user: User,
+) -> None:
+    out = io.StringIO()
+    call_command(
+        "accounts",
+        "department",
+        "ops",
+        "--name-ja",
+        "運用部",
+        "--name-en",
+        "Operations",
+        "--as",
+        admin_user.username,
+        stdout=out,
+    )
+    call_command(
+        "accounts",
+        "invite",
+        "mei",
+        "--email",
+        "mei@example.jp",
+        "--department",
+        "ops",
+        "--as",
+        admin_user.username,
+        stdout=out,
+    )
+    code = printed_code(out.getvalue())
+    assert first_sign_in(Client(), "mei", code).status_code == 302
+    call_command("accounts", "deactivate", "mei", "--as", admin_user.username, stdout=out)
+    assert not User.objects.get(username="mei").is_active
+    with pytest.raises(CommandError, match="may manage people"):
+        call_command("accounts", "deactivate", admin_user.username, "--as", "mei")
+
+
+def test_the_people_page_links_role_assignments_and_for_an_administrator_the_set_up(
+    admin_client: Client, people: dict[str, User]
+) -> None:
+    page = admin_client.get("/accounts/people/").content.decode().split("<main>")[1]
+    assert "/accounts/roles/" in page and "/accounts/staff/" in page
+    officer = Client()
+    sign_in(officer, people["ciso"])
+    seen = officer.get("/accounts/people/").content.decode().split("<main>")[1]
+    assert "/accounts/roles/" in seen and "/accounts/staff/" not in seen

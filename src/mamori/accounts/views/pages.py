@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mamori.accounts.forms import CodeForm, TokenForm
 from mamori.accounts.models import ApiToken, Department, LoginAttempt, RoleAssignment, User
 from mamori.accounts.services import mfa, tokens
+from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, public, signed_in_required
 
 
@@ -78,7 +79,11 @@ def people_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/people.html",
-        {"people": people, "departments": Department.objects.all()},
+        {
+            "people": people,
+            "departments": Department.objects.all(),
+            "may_manage": has_permission(request.user, "accounts.manage_people"),
+        },
     )
 
 

@@ -14,7 +14,7 @@ from conftest import client_for
 from mamori.auditlog.models import Entry
 from mamori.rulebook.models import Control
 from mamori.rulebook.services import exports
-from mamori.rulebook.services.evidence import store_evidence
+from mamori.rulebook.services.evidence import accept_evidence, store_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,10 @@ def test_the_evidence_pack_holds_files_a_manifest_and_the_checkpoint(people) -> 
 
 def test_an_evidence_name_that_looks_like_a_formula_is_written_as_text(people) -> None:
     control = Control.objects.get(code="DOC-CUS-07")
-    store_evidence(control, io.BytesIO(b"%PDF-1.4 audit"), "-2-cmd.pdf", "Audit", people["ciso"])
+    item = store_evidence(
+        control, io.BytesIO(b"%PDF-1.4 audit"), "-2-cmd.pdf", "Audit", people["sgm"]
+    )
+    accept_evidence(item, people["ciso"], "audit report", item.claimed.all())
     book = load_workbook(io.BytesIO(exports.statement_xlsx("en")))
     cells = [c for row in book["ISM"].iter_rows(min_row=2) for c in row if c.value]
     mine = [c for c in cells if "-2-cmd.pdf" in str(c.value)]

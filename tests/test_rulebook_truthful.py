@@ -125,6 +125,27 @@ def test_the_statement_counts_requirements_met_by_reviewed_documents_only(people
     known = {row[2].value: row[6].value for row in sheet.iter_rows(min_row=2)}
     assert known[P + "ism:art32:p1"] == "Met by reviewed documents only"
     assert known[P + "ism:art34:p1"] == "Not met"
+    shown = {row[2].value: row[10].value for row in sheet.iter_rows(min_row=2)}
+    assert (
+        "p.pdf" in shown[P + "ism:art32:p1"] and "accepted by ciso-kim" in shown[P + "ism:art32:p1"]
+    )
+
+
+def test_the_statement_lists_no_evidence_its_owner_has_not_accepted(people) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from mamori.rulebook.services import exports
+    from mamori.rulebook.services.evidence import reject_evidence, store_evidence
+
+    pentest = Control.objects.get(code="DOC-CYB-03")
+    pending = store_evidence(pentest, io.BytesIO(b"%PDF-1.7 a"), "draft.pdf", "D", people["sgm"])
+    rejected = store_evidence(pentest, io.BytesIO(b"%PDF-1.7 b"), "old.pdf", "O", people["sgm"])
+    reject_evidence(rejected, people["ciso"], "from 2019")
+    sheet = load_workbook(io.BytesIO(exports.statement_xlsx("en")))["ISM"]
+    shown = {row[2].value: row[10].value for row in sheet.iter_rows(min_row=2)}
+    assert not shown[P + "ism:art32:p1"], pending
 
 
 def test_the_api_says_how_each_requirement_is_known_and_which_checks_are_mamoris_own(

@@ -127,11 +127,14 @@ class Row:
 
 def rows(language: str) -> list[Row]:
     """Return every requirement of both rules with its status, how it is known, controls
-    (each with its kind), evidence and dates."""
+    (each with its kind), the accepted evidence confirmed to show it, and dates."""
     en = language == "en"
     compliance = compute()
     evidence: dict[int, list[Evidence]] = {}
-    for item in Evidence.objects.order_by("-valid_until"):
+    accepted = Evidence.objects.filter(review=Evidence.Review.ACCEPTED).select_related(
+        "reviewed_by"
+    )
+    for item in accepted.prefetch_related("confirmed").order_by("-valid_until"):
         evidence.setdefault(item.control_id, []).append(item)
     last_run = latest_runs()
     out: list[Row] = []
@@ -166,9 +169,10 @@ def rows(language: str) -> list[Row]:
                     {c.owner_role.name_en if en else c.owner_role.name_ja for c in controls}
                 ),
                 evidence=[
-                    f"{e.filename} sha256:{e.sha256[:16]}… → {e.valid_until}"
+                    f"{e.filename} sha256:{e.sha256[:16]}… → {e.valid_until} "
+                    f"({'accepted by' if en else '確認者'} {e.reviewed_by})"
                     for c in controls
-                    for e in evidence.get(c.pk, [])[:1]
+                    for e in [x for x in evidence.get(c.pk, []) if node in x.confirmed.all()][:1]
                 ],
                 last_checked=timezone.localtime(max(checked)).strftime("%Y-%m-%d %H:%M")
                 if checked

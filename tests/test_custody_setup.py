@@ -84,12 +84,23 @@ def test_an_asset_and_a_wallet_are_created_on_the_page(officers) -> None:
         },
         follow=True,
     )
-    assert "ウォレット eth-hot-1 を登録しました" in registered.content.decode()
+    assert "他の 2 人の承認後に登録されます" in registered.content.decode()
+    assert not Wallet.objects.exists()  # not before two other people approve
+    request = ApprovalRequest.objects.get(kind="custody.wallets_register")
+    client_for(officers["ciso"]).post(
+        f"/accounts/approvals/{request.pk}/", {"verdict": "approve", "reason": "checked"}
+    )
+    client_for(officers["sgm"]).post(
+        f"/accounts/approvals/{request.pk}/", {"verdict": "approve", "reason": "checked"}
+    )
     wallet = Wallet.objects.get(name="eth-hot-1")
     assert (wallet.multisig_m, wallet.multisig_n, wallet.location) == (2, 3, "Tokyo DC")
-    for kind, pk in (("custody.asset", eth.pk), ("custody.wallet", wallet.pk)):
+    for kind, pk, who in (
+        ("custody.asset", eth.pk, "op-mori"),
+        ("custody.wallet", wallet.pk, "sgm-kato"),
+    ):
         logged = Entry.objects.get(object_type=kind, object_id=str(pk), action="create")
-        assert logged.actor.endswith("op-mori"), logged.actor  # audited, with who acted
+        assert logged.actor.endswith(who), logged.actor  # audited, with who acted
 
 
 def test_an_asset_and_a_wallet_are_created_through_the_api_with_a_person_s_token(
@@ -109,6 +120,9 @@ def test_an_asset_and_a_wallet_are_created_through_the_api_with_a_person_s_token
         content_type="application/json",
     )
     assert wallet.status_code == 201, wallet.content
+    assert wallet.json()["kind"] == "custody.wallets_register"
+    assert api.get("/api/custody/wallets").json() == []
+    approve_last(officers)
     assert [w["name"] for w in api.get("/api/custody/wallets").json()] == ["btc-cold"]
     again = api.post(
         "/api/custody/assets",
@@ -233,8 +247,41 @@ def test_a_wallet_import_with_bad_rows_is_refused_whole_naming_each_line(officer
     content.seek(0)
     content.name = "wallets.xlsx"
     accepted = api.post("/api/custody/wallets/import", {"file": content})
-    assert accepted.status_code == 201 and accepted.json()["created"] == 2
+    assert accepted.status_code == 201 and accepted.json()["status"] == "pending"
+    approve_last(officers)
     assert Wallet.objects.get(name="btc-cold").multisig_n == 3
+
+
+def approve_last(officers) -> None:
+    """The CISO and the system general manager approve the newest request."""
+    request = ApprovalRequest.objects.order_by("-pk").first()
+    for who in ("ciso", "sgm"):
+        approvals.decide(request.pk, officers[who], "approve", "checked the address")
+
+
+def test_one_person_cannot_make_an_address_a_wallet_the_exchange_may_move_to(officers) -> None:
+    """ISM 27, 29-1-4: the exchange's own moves go only to its registered wallets; registering
+    one is two other people's decision, and a wallet taken meanwhile is refused as stale."""
+    asset = btc()
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {tokens_for(officers).secret}")
+    body = {"name": "btc-cold", "asset": "BTC", "kind": "cold", "address": COLD}
+    asked = api.post("/api/custody/wallets", body, content_type="application/json")
+    assert asked.status_code == 201
+    from mamori.custody.services.allowlist import check_internal_move
+
+    assert check_internal_move(asset, COLD).action == "reject"
+    with pytest.raises(approvals.ApprovalRefused) as refused:
+        approvals.decide(asked.json()["approval_request"], officers["operator"], "approve", "me")
+    assert refused.value.code == "self_approval"
+    again = api.post("/api/custody/wallets", body, content_type="application/json")
+    approve_last(officers)  # the second request: registered
+    first = ApprovalRequest.objects.get(pk=asked.json()["approval_request"])
+    approvals.decide(first.pk, officers["ciso"], "approve", "ok")
+    with pytest.raises(approvals.ApprovalRefused) as stale:
+        approvals.decide(first.pk, officers["sgm"], "approve", "ok")
+    assert stale.value.code == "stale" and again.status_code == 201
+    assert check_internal_move(asset, COLD).action == "allow"
+    assert Wallet.objects.filter(address=COLD).count() == 1
 
 
 def tokens_for(officers):

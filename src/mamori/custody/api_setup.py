@@ -55,13 +55,6 @@ class WalletIO(Schema):
     custodian: str = Field(default="", max_length=100)
 
 
-class ImportOut(Schema):
-    """The wallets an import registered."""
-
-    created: int
-    wallets: list[WalletIO]
-
-
 class RequestOut(Schema):
     """The approval request that was opened (two approvals apply it)."""
 
@@ -113,13 +106,14 @@ def list_wallets(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def add_wallet(request: HttpRequest, body: WalletIO) -> Status[Any]:
-    """Register a wallet; an address not valid for the asset's chain is refused (422)."""
-    _person(request)
+    """Ask for a wallet to be registered: it exists once two other people approve (the
+    exchange's own moves may go to it). An address not valid for the asset's chain is refused
+    (422)."""
+    who = _person(request)
     try:
-        wallet = setup.add_wallet(setup.WalletIn(**body.dict()))
+        return _opened(setup.request_wallets([setup.WalletIn(**body.dict())], who))
     except setup.SetupRefused as refused:
         return _refusal(refused.code, refused.message)
-    return Status(201, setup.wallet_row(wallet))
 
 
 def import_wallets(request: HttpRequest, file: File[UploadedFile]) -> Status[Any]:
@@ -128,12 +122,13 @@ def import_wallets(request: HttpRequest, file: File[UploadedFile]) -> Status[Any
     _person(request)
     if (file.size or 0) > _MAX_FILE:
         return _refusal("too_large", f"at most {_MAX_FILE} bytes")
+    who = _person(request)
     try:
-        wallets = setup.import_wallets(file.read(), Path(file.name or "").name)
+        wallets = setup.read_wallets(file.read(), Path(file.name or "").name)
     except setup.SetupRefused as refused:
         fields = [{"field": f"line {p.line}", "message": p.reason} for p in refused.problems]
         return _refusal(refused.code, refused.message, fields)
-    return Status(201, {"created": len(wallets), "wallets": [setup.wallet_row(w) for w in wallets]})
+    return _opened(setup.request_wallets(wallets, who))
 
 
 def request_threshold(request: HttpRequest, body: limits.ThresholdSpec) -> Status[Any]:
@@ -178,8 +173,8 @@ def mount(router: Router) -> None:
     router.get("/assets", response=list[AssetIO], auth=_AUTH)(list_assets)
     router.post("/assets", response={201: AssetIO, 422: ErrorBody}, auth=_AUTH)(add_asset)
     router.get("/wallets", response=list[WalletIO], auth=_AUTH)(list_wallets)
-    router.post("/wallets", response={201: WalletIO, 422: ErrorBody}, auth=_AUTH)(add_wallet)
-    router.post("/wallets/import", response={201: ImportOut, 422: ErrorBody}, auth=_AUTH)(
+    router.post("/wallets", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(add_wallet)
+    router.post("/wallets/import", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(
         import_wallets
     )
     router.post("/thresholds", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(

@@ -30,7 +30,7 @@ def register() -> None:
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo
-    from mamori.custody.services import allowlist, checks, halts, limits, thresholds
+    from mamori.custody.services import allowlist, checks, halts, limits, setup, thresholds
 
     compliance.register()
     from mamori.custody import consumers
@@ -54,6 +54,12 @@ def register() -> None:
         (limits.CAP_KIND, limits.apply_cap, limits.CapSnapshot),
     ):
         approvals.register_kind(code, policy=limits.POLICY, apply=apply, schema=schema)
+    approvals.register_kind(
+        setup.WALLETS_KIND,
+        policy=setup.WALLETS_POLICY,
+        apply=setup.apply_wallets,
+        schema=setup.WalletsSnapshot,
+    )
     approvals.on_closed(allowlist.on_closed)
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
     register_scope("custody:check", _("check withdrawals before they are sent"), "custody.check")

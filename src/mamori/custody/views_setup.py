@@ -51,13 +51,14 @@ def _asset(request: HttpRequest, bound: dict[str, Any]) -> bool:
 
 
 def _wallet(request: HttpRequest, bound: dict[str, Any]) -> bool:
+    who: User = request.user  # type: ignore[assignment]  # permission_required: signed in
     return _create(
         request,
         bound,
         "wallet_form",
         forms.WalletForm(request.POST),
-        lambda data: setup.add_wallet(setup.WalletIn(**data)),
-        _("Wallet %(name)s was registered."),
+        lambda data: setup.request_wallets([setup.WalletIn(**data)], who),
+        _("A wallet is registered once two other people approve: request %(name)s was sent."),
     )
 
 
@@ -71,12 +72,18 @@ def _import(request: HttpRequest, bound: dict[str, Any]) -> bool:
         form.add_error("file", _("At most %(max)s bytes.") % {"max": _MAX_FILE})
         return False
     try:
-        wallets = setup.import_wallets(upload.read(), upload.name)
+        wallets = setup.read_wallets(upload.read(), upload.name)
     except setup.SetupRefused as refused:
         for line in refused.lines():
             form.add_error(None, line)
         return False
-    messages.success(request, _("%(count)s wallets were registered.") % {"count": len(wallets)})
+    who: User = request.user  # type: ignore[assignment]  # permission_required: signed in
+    approval = setup.request_wallets(wallets, who)
+    messages.success(
+        request,
+        _("%(count)s wallets are registered once two other people approve: request #%(id)s.")
+        % {"count": len(wallets), "id": approval.pk},
+    )
     return True
 
 

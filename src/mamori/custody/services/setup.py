@@ -8,18 +8,24 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pydantic
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mamori.accounts.models import User
+
+if TYPE_CHECKING:
+    from mamori.accounts.models import ApprovalRequest
 from mamori.custody.models import Asset, Wallet
 from mamori.custody.services.allowlist import AddressRefused, validate_address
 
 __all__ = [
     "MAX_DECIMALS",
     "MAX_SIGNERS",
+    "WALLETS_KIND",
+    "WALLETS_POLICY",
     "WALLET_COLUMNS",
     "AssetIn",
     "Problem",
@@ -27,9 +33,12 @@ __all__ = [
     "WalletIn",
     "add_asset",
     "add_wallet",
+    "apply_wallets",
     "asset_row",
     "import_wallets",
     "read_table",
+    "read_wallets",
+    "request_wallets",
     "wallet_row",
 ]
 
@@ -213,14 +222,80 @@ def _create_wallet(data: WalletIn) -> Wallet:
     )
 
 
-def add_wallet(data: WalletIn) -> Wallet:
-    """Register the wallet ``data`` describes, or refuse naming every problem."""
+def _checked_wallet(data: WalletIn) -> WalletIn:
+    """Return ``data`` if it describes a wallet that can be registered; else refuse naming
+    every problem."""
     problems = _wallet_problems(data, set())
     if problems:
         raise SetupRefused(
             "bad_wallet", _("Wallet refused: %(why)s") % {"why": "; ".join(problems)}
         )
-    return _create_wallet(data)
+    return data
+
+
+def add_wallet(data: WalletIn) -> Wallet:
+    """Register the wallet ``data`` describes at once, or refuse naming every problem: the
+    installation's command line. A person asks with :func:`request_wallets` (two approvals)."""
+    return _create_wallet(_checked_wallet(data))
+
+
+#: Registering the exchange's own wallets: where its own moves may go (ISM 27, 29-1-4) —
+#: never one person's decision.
+WALLETS_KIND = "custody.wallets_register"
+WALLETS_POLICY = "halt_lift"
+
+
+class WalletsSnapshot(pydantic.BaseModel):
+    """What an approval of new wallets approves: each wallet, as checked when asked."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    wallets: list[dict[str, str]] = pydantic.Field(min_length=1, max_length=_MAX_ROWS)
+
+
+def _snapshot_of(data: WalletIn) -> dict[str, str]:
+    return {
+        "name": data.name,
+        "asset": data.asset,
+        "kind": data.kind,
+        "address": data.address.strip(),
+        "m": str(data.m),
+        "n": str(data.n),
+        "site": data.site.strip(),
+        "custodian": data.custodian.strip(),
+    }
+
+
+def request_wallets(wallets: list[WalletIn], by: User) -> ApprovalRequest:
+    """Ask for ``wallets`` (each checked) to be registered: they exist once two people other
+    than ``by`` approve, and are checked again then."""
+    from mamori.accounts.services import approvals
+
+    if len(wallets) == 1:
+        _checked_wallet(wallets[0])
+        title = f"Register wallet {wallets[0].name} ({wallets[0].asset} {wallets[0].kind})"
+    else:
+        title = f"Register {len(wallets)} wallets"
+    snapshot = {"wallets": [_snapshot_of(w) for w in wallets]}
+    return approvals.submit(WALLETS_KIND, title, snapshot, by)
+
+
+def apply_wallets(request: ApprovalRequest) -> None:
+    """Register the approved wallets, all or none, checked again against the wallets now."""
+    from mamori.accounts.services.approvals import ApprovalRefused
+
+    wallets = [WalletIn(**row) for row in request.snapshot["wallets"]]
+    problems: list[str] = []
+    taken: set[str] = set()
+    for data in wallets:
+        problems += _wallet_problems(data, taken)
+        taken.add(data.name)
+    if problems:
+        raise ApprovalRefused(
+            "stale", "the wallets cannot be registered as approved: " + "; ".join(problems)
+        )
+    for data in wallets:
+        _create_wallet(data)
 
 
 def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
@@ -260,8 +335,16 @@ def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
 
 
 def import_wallets(content: bytes, filename: str) -> list[Wallet]:
-    """Register every wallet of the file, or none: every bad row is reported with its line
-    (the header is line 1)."""
+    """Register every wallet of the file at once, or none (the installation's command line;
+    a person asks with :func:`read_wallets` and :func:`request_wallets`)."""
+    wallets = read_wallets(content, filename)
+    with transaction.atomic():
+        return [_create_wallet(data) for data in wallets]
+
+
+def read_wallets(content: bytes, filename: str) -> list[WalletIn]:
+    """Return every wallet of the file, each checked, or refuse: every bad row is reported
+    with its line (the header is line 1)."""
     rows = read_table(content, filename)
     missing = [c for c in WALLET_COLUMNS[:6] if c not in rows[0]] if rows else []
     if not rows or missing:
@@ -291,8 +374,7 @@ def import_wallets(content: bytes, filename: str) -> list[Wallet]:
             % {"count": len(problems)},
             problems,
         )
-    with transaction.atomic():
-        return [_create_wallet(data) for data in wallets]
+    return wallets
 
 
 def asset_row(asset: Asset) -> dict[str, Any]:

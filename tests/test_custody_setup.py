@@ -442,6 +442,9 @@ def test_a_node_url_is_checked_and_shown_with_its_secrets_masked(officers) -> No
     )
     shown = saved.content.decode()
     assert "s3cret" not in shown and "abcdef0123456789abcdef" not in shown and "zz9" not in shown
+    asked = ApprovalRequest.objects.get(kind="reconciliation.node_change")  # two approve it
+    for who in ("sgm", "ciso"):
+        approvals.decide(asked.pk, officers[who], "approve", "our node")
     node = ChainNode.objects.get(chain="ethereum")
     assert node.url_shown == "https://user:***@mainnet.example/v3/***?key=***"
     refused = page.post(
@@ -463,7 +466,9 @@ def test_a_registered_node_really_answers(officers, anvil_node) -> None:
         {"chain": "ethereum", "family": "evm", "url": anvil_node.url},
         content_type="application/json",
     )
-    assert answer.status_code == 201, answer.content
+    assert answer.status_code == 202, answer.content
+    for who in ("sgm", "ciso"):
+        approvals.decide(answer.json()["approval_request"], officers[who], "approve", "ok")
     adapter = nodes.adapter_for(ChainNode.objects.get(chain="ethereum"))
     assert adapter.pin().number >= 0
 

@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.core.api import ErrorBody, acting_person, authenticated
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, nodes, runs, statements
@@ -263,6 +264,16 @@ def _node(node: ChainNode) -> dict[str, Any]:
     }
 
 
+class NodeChangeOut(Schema):
+    """A node change sent for two approvals."""
+
+    approval_request: int
+    kind: str
+    chain: str
+    url: str
+    status: str
+
+
 _ADMIN = authenticated("custody:admin", person_required=True)
 
 
@@ -272,18 +283,35 @@ def list_nodes(request: HttpRequest) -> list[dict[str, Any]]:
     return [_node(n) for n in ChainNode.objects.all()]
 
 
-@router.post("/nodes", response={201: NodeOut, 422: ErrorBody}, auth=_ADMIN)
+@router.post("/nodes", response={202: NodeChangeOut, 409: ErrorBody, 422: ErrorBody}, auth=_ADMIN)
 def set_node(request: HttpRequest, body: NodeIn) -> Status[Any]:
-    """Register or change the node of a chain; a URL that cannot work is refused (422)."""
-    acting_person(request, "custody.manage")
+    """Ask for the node of a chain to be registered or changed (202 with the approval request:
+    applied once two other people approve); a URL that cannot work is refused (422), a second
+    pending change of the same chain too (409)."""
+    person = acting_person(request, "custody.manage")
+    if person is None:  # the authentication already refuses a token no person issued
+        raise HttpError(403, "a node change is asked by a person")
     try:
-        node = nodes.set_node(
+        asked = nodes.request_change(
             body.chain,
             body.family,
             body.url,
+            person,
             confirmations=body.confirmations,
             timeout_seconds=body.timeout_seconds,
         )
     except nodes.NodeRefused as refused:
         return Status(422, {"code": refused.code, "message": refused.message, "fields": []})
-    return Status(201, _node(node))
+    except ApprovalRefused as refused:
+        status = 409 if refused.code == "already_requested" else 422
+        return Status(status, {"code": refused.code, "message": refused.message, "fields": []})
+    return Status(
+        202,
+        {
+            "approval_request": asked.pk,
+            "kind": asked.kind,
+            "chain": body.chain,
+            "url": asked.snapshot["requested"]["url_shown"],
+            "status": asked.status,
+        },
+    )

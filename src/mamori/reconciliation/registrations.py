@@ -48,10 +48,13 @@ def register() -> None:
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.reconciliation import compliance, demo
-    from mamori.reconciliation.services import cases
+    from mamori.reconciliation.services import cases, nodes
 
     compliance.register()
     approvals.register_kind(cases.KIND, policy=cases.POLICY, apply=cases.apply_close)
+    approvals.register_kind(
+        nodes.KIND, policy=nodes.POLICY, apply=nodes.apply_change, schema=nodes.NodeChangeSnapshot
+    )
     approvals.on_closed(cases.on_closed)
     register_page(
         "custody", _("Reconciliation (book against chain)"), "reconciliation:overview", _can_view

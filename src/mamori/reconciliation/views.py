@@ -189,7 +189,8 @@ def case_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("custody.manage")
 def nodes_view(request: HttpRequest) -> HttpResponse:
-    """Show the chain nodes (URLs masked); register or change a chain's node."""
+    """Show the chain nodes (URLs masked) and the changes waiting for approval; ask for a
+    chain's node to be registered or changed (applied once two other people approve)."""
     from mamori.reconciliation.services import nodes
 
     form = forms.NodeForm()
@@ -198,18 +199,37 @@ def nodes_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                node = nodes.set_node(
-                    data["chain"], data["family"], data["url"], confirmations=data["confirmations"]
+                asked = nodes.request_change(
+                    data["chain"],
+                    data["family"],
+                    data["url"],
+                    request.user,  # type: ignore[arg-type]
+                    confirmations=data["confirmations"],
                 )
             except nodes.NodeRefused as refused:
+                form.add_error(None, refused.message)
+            except ApprovalRefused as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(
                     request,
-                    _("The node of %(chain)s is %(url)s.")
-                    % {"chain": node.chain, "url": node.url_shown},
+                    _(
+                        "Setting the node of %(chain)s to %(url)s needs two approvals: "
+                        "request #%(id)s was sent."
+                    )
+                    % {
+                        "chain": data["chain"],
+                        "url": asked.snapshot["requested"]["url_shown"],
+                        "id": asked.pk,
+                    },
                 )
                 return redirect("reconciliation:nodes")
     return render(
-        request, "reconciliation/nodes.html", {"form": form, "nodes": ChainNode.objects.all()}
+        request,
+        "reconciliation/nodes.html",
+        {
+            "form": form,
+            "nodes": ChainNode.objects.all(),
+            "pending": list(nodes.pending().values()),
+        },
     )

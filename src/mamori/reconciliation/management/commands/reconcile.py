@@ -1,5 +1,9 @@
 """``mamori reconcile ...``: reconciliation from the shell (ISM 34).
 
+``node`` sets a chain's node at once: the command line is the installation's own (whoever runs
+it already holds the server and its keys). On the page and through the API a node change waits
+for two other people's approval.
+
 Exit status of ``run``: 0 matched, 1 difference, 2 failed. ``verify-statement`` exits 1 and
 names every figure or signature that does not hold.
 """
@@ -37,7 +41,13 @@ class Command(BaseCommand):
         run.add_argument("--book", type=Path, help="import this book first and use it")
         imp = sub.add_parser("import", help="import a .csv or .parquet book (all or nothing)")
         imp.add_argument("path", type=Path)
-        node = sub.add_parser("node", help="set the node of a chain")
+        node = sub.add_parser(
+            "node",
+            help=(
+                "set the node of a chain at once (the command line is the installation's own; "
+                "on the page and through the API a change waits for two approvals)"
+            ),
+        )
         node.add_argument("chain")
         node.add_argument("family", choices=["evm", "bitcoin"])
         node.add_argument("url")

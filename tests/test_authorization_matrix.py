@@ -88,7 +88,7 @@ def pages() -> list[Page]:
 def operations() -> list[Operation]:
     """Return every API operation, as its router declares it (the URL configuration loaded
     first: the routers are added to the API there)."""
-    get_resolver().url_patterns  # noqa: B018 — imports mamori.urls, which adds the routers
+    get_resolver().url_patterns  # imports mamori.urls, which adds the routers
     found = []
     for prefix, router in api._routers:
         for path, view in router.path_operations.items():

@@ -18,14 +18,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
-from django.utils.translation import get_language_from_request
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 __all__ = [
     "FORM_LIMIT",
     "UPLOAD_PATHS",
     "BodyLimit",
     "BodyLimitMiddleware",
+    "language_of",
     "limit_for",
     "too_large",
 ]
@@ -141,7 +143,7 @@ class BodyLimit:
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:
     accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
-    with translation.override(_language(accept)):
+    with translation.override(language_of(accept)):
         body, kind = too_large(scope.get("path", ""), limit)
     await send(
         {
@@ -157,7 +159,12 @@ async def _refuse(scope: Scope, send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _language(accept: str) -> str:
-    request = HttpRequest()
-    request.META["HTTP_ACCEPT_LANGUAGE"] = accept
-    return get_language_from_request(request)
+def language_of(accept: str) -> str:
+    """Return the supported language an ``Accept-Language`` header asks for first (the
+    default language when it asks for none): for answers made before Django's middleware."""
+    for code, _quality in parse_accept_lang_header(accept):
+        try:
+            return str(get_supported_language_variant(code))
+        except LookupError:
+            continue
+    return str(settings.LANGUAGE_CODE)

@@ -34,13 +34,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import orjson
-from django.conf import settings
 from django.utils import translation
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation import gettext as _
-from django.utils.translation.trans_real import parse_accept_lang_header
 
+from mamori.core.limits import language_of, too_large
 from mamori.custody.decider import Check, RemoteDecider, ThreadDecider
 
 __all__ = ["BOUNDED", "DECIDER_SOCKET", "MAX_BODY", "PATH", "Gateway"]
@@ -111,11 +107,10 @@ class Gateway:
         """Answer 413 with the API's error body, in the request's language, with the headers
         Django gives such a request (where it serves it at all)."""
         wanted = dict(scope["headers"])
-        with translation.override(_language(wanted.get(b"accept-language", b"").decode("latin-1"))):
-            message = _(
-                "The request body is larger than the limit of %(limit)s bytes; it was not read."
-            ) % {"limit": f"{MAX_BODY:,}"}
-        answer = orjson.dumps({"code": "too_large", "message": message, "fields": []})
+        with translation.override(
+            language_of(wanted.get(b"accept-language", b"").decode("latin-1"))
+        ):
+            answer, _kind = too_large(scope["path"], MAX_BODY)
         headers = await self._django_headers(scope) or []
         await _answer(send, 413, answer, [*headers, (b"connection", b"close")])
 
@@ -177,7 +172,7 @@ class Gateway:
             scope.get("scheme"),
             wanted.get(b"host"),
             wanted.get(b"x-forwarded-proto") == b"https",
-            _language(wanted.get(b"accept-language", b"").decode("latin-1")),
+            language_of(wanted.get(b"accept-language", b"").decode("latin-1")),
         )
         known = self._headers.get(key)
         if known is None:
@@ -218,15 +213,6 @@ def _bearer(scope: Scope) -> str | None:
             kind, _, secret = value.decode("latin-1").partition(" ")
             return secret.strip() if kind.lower() == "bearer" and secret.strip() else None
     return None
-
-
-def _language(accept: str) -> str:
-    for code, _quality in parse_accept_lang_header(accept):
-        try:
-            return str(get_supported_language_variant(code))
-        except LookupError:
-            continue
-    return str(settings.LANGUAGE_CODE)
 
 
 async def _answer(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -59,19 +60,26 @@ def register_page(
     raise ValueError(f"unknown chapter {chapter!r}")
 
 
+@functools.cache
+def _declared_permission(url_name: str) -> str | None:
+    """Return the permission the page ``url_name`` declares (None: open, or a page with
+    parameters whose own ``allowed`` decides); the URL configuration does not change, so
+    each page is resolved once, not at every menu drawn."""
+    try:
+        view = resolve(reverse(url_name)).func
+    except NoReverseMatch:
+        return None
+    permission = getattr(view, "required_permission", None)
+    return None if permission == "public" else permission
+
+
 def _declared_allows(request: HttpRequest, url_name: str) -> bool:
     """Return whether the person's roles grant the permission the page declares (a page
     they would be refused is not offered)."""
     from mamori.accounts.services.roles import has_permission
 
-    try:
-        view = resolve(reverse(url_name)).func
-    except NoReverseMatch:
-        return True  # a page with parameters: its own ``allowed`` decides
-    permission = getattr(view, "required_permission", None)
-    if permission is None or permission == "public":
-        return True
-    return has_permission(request.user, permission)
+    permission = _declared_permission(url_name)
+    return permission is None or has_permission(request.user, permission)
 
 
 def menu_for(request: HttpRequest) -> list[tuple[Chapter, list[Entry]]]:

@@ -32,12 +32,15 @@ __all__ = [
     "DEFAULT_GRANT_POLICY",
     "PLATFORM_PERMISSIONS",
     "SegregationRefused",
+    "appoint_first_officer",
     "approver_roles",
     "assign",
     "conflicts",
     "grant_policy",
     "has_company_wide",
     "has_permission",
+    "officer_roles",
+    "officers_needed",
     "open_access_review",
     "permissions_of",
     "register_kinds",
@@ -233,6 +236,78 @@ def assign(
             },
             by,
         )
+    return _grant(user, role, department, by)
+
+
+def officers_needed() -> int:
+    """Return how many more people must hold an officer role before grants can be approved.
+
+    The officers are the roles of the ``role_grant`` policy's stages; a fresh installation has
+    none, so nobody could approve the first grant. Until enough distinct active people hold
+    them, the installation appoints them (:func:`appoint_first_officer`).
+    """
+    from mamori.accounts.models import ApprovalPolicy
+
+    policy = ApprovalPolicy.objects.filter(code=DEFAULT_GRANT_POLICY).first()
+    if policy is None:
+        return 0
+    needed = 0
+    for stage in policy.definition.get("stages", []):
+        holders = (
+            RoleAssignment.objects.filter(
+                role__code__in=stage.get("roles", []),
+                revoked_at__isnull=True,
+                user__is_active=True,
+            )
+            .values("user")
+            .distinct()
+            .count()
+        )
+        needed = max(needed, int(stage.get("required", 1)) - holders)
+    return needed
+
+
+def officer_roles() -> frozenset[str]:
+    """Return the roles whose holders approve role grants (the ``role_grant`` policy's)."""
+    from mamori.accounts.models import ApprovalPolicy
+
+    policy = ApprovalPolicy.objects.filter(code=DEFAULT_GRANT_POLICY).first()
+    if policy is None:
+        return frozenset()
+    return frozenset(
+        code for stage in policy.definition.get("stages", []) for code in stage.get("roles", [])
+    )
+
+
+def appoint_first_officer(
+    user: User, role: Role, department: Department | None, by: User
+) -> RoleAssignment:
+    """Grant an officer role at once while too few officers exist to approve any grant.
+
+    SRM 5-1, ISM 31-4: on an empty installation the administrator appoints the first officers
+    from the command line (recorded as theirs); once enough people hold officer roles, every
+    further grant goes through the two-person approval and this is refused.
+    """
+    if role.code not in officer_roles():
+        raise ValueError(
+            f"{role.code} is not an officer role: only {', '.join(sorted(officer_roles()))} "
+            "can be appointed this way"
+        )
+    if officers_needed() <= 0:
+        raise ValueError(
+            "the installation already has its officers: ask for the role on the role "
+            "assignments page; two officers approve it"
+        )
+    if by.pk == user.pk:
+        raise ValueError("nobody grants a role to themselves: ask another administrator")
+    if role.per_department and department is None:
+        raise ValueError(f"the role {role.code} is held for a department: name one")
+    if RoleAssignment.objects.filter(
+        user=user, role=role, department=department, revoked_at__isnull=True
+    ).exists():
+        raise ValueError(f"{user.username} already holds {role.code} there")
+    segregation_check(user, role, department)
+    log.info("first officer %s appointed %s by %s", user, role.code, by)
     return _grant(user, role, department, by)
 
 

@@ -1,4 +1,4 @@
-"""``mamori accounts import|export|department|invite|deactivate``: departments and people from
+"""``mamori accounts import|export|department|invite|deactivate|grant``: departments and people from
 the shell (SRM 5–7, ISM 7–9, ISM 23-1-1).
 
 ``import`` is all or nothing and exits 1 naming every bad line; invitation codes are printed
@@ -43,6 +43,16 @@ class Command(BaseCommand):
         deactivate = sub.add_parser("deactivate", help="deactivate a person (never deleted)")
         deactivate.add_argument("person")
         deactivate.add_argument("--as", dest="username", required=True)
+        grant = sub.add_parser(
+            "grant",
+            help="grant a role (through its approval if it needs one); --first-officer "
+            "appoints an officer at once while the installation has too few to approve",
+        )
+        grant.add_argument("person")
+        grant.add_argument("role")
+        grant.add_argument("--department", default="")
+        grant.add_argument("--first-officer", action="store_true")
+        grant.add_argument("--as", dest="username", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the chosen sub-command."""
@@ -155,3 +165,39 @@ class Command(BaseCommand):
             f"{person.username} deactivated: {counts['sessions']} session(s) ended, "
             f"{counts['tokens']} token(s) revoked"
         )
+
+    def _grant(self, options: dict[str, Any]) -> None:
+        from mamori.accounts.models import Department, Role, RoleAssignment, User
+        from mamori.accounts.services import roles
+
+        by = self._actor(options)
+        if not roles.has_permission(by, "accounts.assign_roles"):
+            raise CommandError(f"{by.username} may not assign roles")
+        person = User.objects.filter(username=options["person"], is_active=True).first()
+        role = Role.objects.filter(code=options["role"]).first()
+        department = None
+        if options["department"]:
+            department = Department.objects.filter(code=options["department"]).first()
+            if department is None:
+                raise CommandError(f"there is no department {options['department']}")
+        if person is None:
+            raise CommandError(f"there is no active person {options['person']}")
+        if role is None:
+            raise CommandError(f"there is no role {options['role']}")
+        try:
+            if options["first_officer"]:
+                roles.appoint_first_officer(person, role, department, by)
+                self.stdout.write(
+                    f"{person.username} appointed {role.code} (first officer); "
+                    f"{max(roles.officers_needed(), 0)} more needed before grants are approved"
+                )
+                return
+            result = roles.assign(person, role, department, by)
+        except (ValueError, roles.SegregationRefused) as refused:
+            raise CommandError(str(refused)) from None
+        if isinstance(result, RoleAssignment):
+            self.stdout.write(f"{person.username} granted {role.code}")
+        else:
+            self.stdout.write(
+                f"granting {role.code} to {person.username} needs approval: request #{result.pk}"  # type: ignore[attr-defined]
+            )

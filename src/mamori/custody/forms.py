@@ -45,6 +45,10 @@ class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
 class AssetForm(forms.Form):
     """A new asset (checked whole by :func:`mamori.custody.services.setup.add_asset`)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "asset-%s")  # one page holds several forms: unique ids
+        super().__init__(*args, **kwargs)
+
     code = forms.CharField(label=_("Code"), max_length=20, help_text=_("e.g. BTC, ETH, USDC"))
     name = forms.CharField(label=_("Name"), max_length=100)
     chain = forms.CharField(label=_("Chain"), max_length=40, help_text=_("e.g. bitcoin, ethereum"))
@@ -71,6 +75,10 @@ class AssetForm(forms.Form):
 class WalletForm(forms.Form):
     """A new wallet (checked whole by :func:`mamori.custody.services.setup.add_wallet`)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "wallet-%s")  # one page holds several forms: unique ids
+        super().__init__(*args, **kwargs)
+
     name = forms.CharField(label=_("Name"), max_length=100)
     asset = forms.CharField(label=_("Asset"), max_length=20)
     kind = forms.ChoiceField(
@@ -86,11 +94,19 @@ class WalletForm(forms.Form):
 class WalletImportForm(forms.Form):
     """A CSV or Excel file of wallets."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "wallets-file-%s")  # one page holds several forms: unique ids
+        super().__init__(*args, **kwargs)
+
     file = forms.FileField(label=_("Wallets (.csv or .xlsx)"))
 
 
 class CapForm(forms.Form):
     """An asset's hot-wallet cap policy, set or changed through two approvals."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "cap-%s")  # one page holds several forms: unique ids
+        super().__init__(*args, **kwargs)
 
     asset = forms.CharField(max_length=20, widget=forms.HiddenInput)
     k = forms.DecimalField(label=_("k"), min_value=0, max_digits=6, decimal_places=3)

@@ -27,11 +27,20 @@ from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
 
 
+class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A person shown with their user name, so two people of one name are told apart."""
+
+    def label_from_instance(self, obj: User) -> str:
+        """Return "display name (user name)"."""
+        return f"{obj.display_name} ({obj.username})" if obj.display_name else obj.username
+
+
 class AssignForm(forms.Form):
     """Grant a role to a person, company-wide or for a department."""
 
-    user = forms.ModelChoiceField(
-        label=gettext_lazy("Person"), queryset=User.objects.filter(is_active=True)
+    user = PersonChoiceField(
+        label=gettext_lazy("Person"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
     )
     role = forms.ModelChoiceField(label=gettext_lazy("Role"), queryset=Role.objects.all())
     department = forms.ModelChoiceField(

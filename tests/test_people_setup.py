@@ -448,3 +448,39 @@ def test_the_people_page_links_role_assignments_and_for_an_administrator_the_set
     sign_in(officer, people["ciso"])
     seen = officer.get("/accounts/people/").content.decode().split("<main>")[1]
     assert "/accounts/roles/" in seen and "/accounts/staff/" not in seen
+
+
+def test_the_installation_appoints_its_first_officers_then_grants_need_two_of_them(
+    admin_user,
+) -> None:
+    """On an empty install nobody holds a role that approves grants: the administrator
+    appoints the first officers on the command line, and only until there are enough."""
+    sato, kato = make_user("sato"), make_user("kato")
+    make_user("suzuki")
+
+    def grant(*args: str) -> str:
+        out = io.StringIO()
+        call_command("accounts", "grant", *args, "--as", admin_user.username, stdout=out)
+        return out.getvalue()
+
+    with pytest.raises(CommandError, match="not an officer role"):
+        grant("sato", "custody_operator", "--first-officer")
+    with pytest.raises(CommandError, match="nobody grants a role to themselves"):
+        grant(admin_user.username, "ciso", "--first-officer")
+    assert "1 more needed" in grant("sato", "ciso", "--first-officer")
+    assert "0 more needed" in grant("suzuki", "system_general_manager", "--first-officer")
+    assert RoleAssignment.objects.get(user=sato, role__code="ciso").granted_by == admin_user
+    with pytest.raises(CommandError, match="already has its officers"):
+        grant("kato", "ciso", "--first-officer")
+    # from now on the same command asks for the two-person approval
+    assert "needs approval: request #" in grant("kato", "ciso")
+    assert not RoleAssignment.objects.filter(user=kato).exists()
+    request = ApprovalRequest.objects.get(kind="accounts.role_grant")
+    assert request.snapshot["user"] == "kato"
+
+
+def test_only_an_administrator_may_grant_from_the_command_line(people) -> None:
+    with pytest.raises(CommandError, match="not a person who may manage people"):
+        call_command(
+            "accounts", "grant", "sato", "ciso", "--first-officer", "--as", people["ciso"].username
+        )

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.db import transaction
 
-from mamori.events import bus
+from mamori.events import bus, subscriptions
 from mamori.events.bus import BusBackpressure, Event, InvalidSubject, publish, relay, subscribe
 from mamori.events.models import OutboxEvent, ProcessedEvent
 from mamori.testing.pytest_plugin import need_service
@@ -20,13 +20,13 @@ NATS_URL = os.environ.get("MAMORI_TEST_NATS_URL", "nats://127.0.0.1:4222")
 @pytest.fixture
 def handled():
     seen: list[Event] = []
-    saved = list(bus._SUBSCRIPTIONS)
-    bus._SUBSCRIPTIONS.clear()
+    saved = list(subscriptions._SUBSCRIPTIONS)
+    subscriptions._SUBSCRIPTIONS.clear()
     subscribe("mamori.test.*", "test-consumer", seen.append)
     bus.reset_bus(bus.InProcessBus())
     yield seen
-    bus._SUBSCRIPTIONS.clear()
-    bus._SUBSCRIPTIONS.extend(saved)
+    subscriptions._SUBSCRIPTIONS.clear()
+    subscriptions._SUBSCRIPTIONS.extend(saved)
     bus.reset_bus(None)
 
 
@@ -86,10 +86,10 @@ def test_the_outbox_refuses_to_grow_past_its_bound(handled, monkeypatch) -> None
 
 
 def test_patterns_match_like_nats() -> None:
-    assert bus.matches("mamori.custody.*", "mamori.custody.halt")
-    assert not bus.matches("mamori.custody.*", "mamori.custody.halt.lifted")
-    assert bus.matches("mamori.>", "mamori.custody.halt.lifted")
-    assert not bus.matches("mamori.audit.*", "mamori.custody.halt")
+    assert subscriptions.matches("mamori.custody.*", "mamori.custody.halt")
+    assert not subscriptions.matches("mamori.custody.*", "mamori.custody.halt.lifted")
+    assert subscriptions.matches("mamori.>", "mamori.custody.halt.lifted")
+    assert not subscriptions.matches("mamori.audit.*", "mamori.custody.halt")
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_idle_consumers_do_not_hold_up_a_busy_one(nats_bus, handled) -> None:
     assert nats_bus.consume(10, 1.0) == 1
     took = time.monotonic() - began
     assert [e.event_id for e in handled] == [event.event_id]
-    assert took < 2.5  # one wait of at most 1 s for all five, not one per idle consumer
+    assert took < 4.5  # one wait of at most 1 s for all five, not five waits (5 s)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -143,7 +143,7 @@ def test_jetstream_deduplicates_and_consumers_are_idempotent(nats_bus, handled) 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_failing_handler_gets_the_event_again(nats_bus) -> None:
     attempts: list[str] = []
-    bus._SUBSCRIPTIONS.clear()
+    subscriptions._SUBSCRIPTIONS.clear()
 
     def flaky(event: Event) -> None:
         attempts.append(event.event_id)
@@ -153,10 +153,11 @@ def test_a_failing_handler_gets_the_event_again(nats_bus) -> None:
     subscribe("mamori.test.*", "flaky-consumer", flaky)
     publish("mamori.test.thing", {"n": 1})
     assert nats_bus.consume(10, 2.0) == 0
-    import time
-
-    time.sleep(5.5)  # the nak asked for redelivery after 5 s
-    assert nats_bus.consume(10, 3.0) == 1
+    deadline = time.monotonic() + 30  # the nak asked for redelivery after 5 s
+    redelivered = 0
+    while not redelivered and time.monotonic() < deadline:
+        redelivered = nats_bus.consume(10, 1.0)
+    assert redelivered == 1
     assert len(attempts) == 2
 
 

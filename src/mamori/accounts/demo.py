@@ -124,7 +124,7 @@ def load_approvals(report: DemoReport) -> None:
             User.objects.get(username="tanaka"),
         )
         approvals.decide(
-            request.pk,  # type: ignore[attr-defined]
+            request.pk,
             User.objects.get(username="ito"),
             "approve",
             "本人確認と研修修了を確認済み / identity and training checked",

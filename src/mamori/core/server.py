@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
-from pathlib import Path
+from collections.abc import Callable
+from typing import Protocol
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-__all__ = ["ensure_migrated", "run"]
+__all__ = ["Companion", "ensure_migrated", "register_companion", "run"]
 
 log = logging.getLogger("mamori.server")
 
@@ -32,51 +28,27 @@ def ensure_migrated() -> None:
         )
 
 
-class _DeciderProcess:
-    """The custody decider process (:mod:`mamori.custody.decider`) beside the web workers:
-    started before them, restarted if it dies, stopped with the server."""
+class Companion(Protocol):
+    """A process an app runs beside the web workers (custody's decider): started before them,
+    watched while they serve, stopped with the server."""
 
-    def __init__(self) -> None:
-        self.socket = settings.CONFIG.data_dir / "custody-decider.sock"
-        if len(str(self.socket)) > 100:  # beyond what a Unix socket path may hold
-            self.socket = Path(tempfile.mkdtemp(prefix="mamori-")) / "decider.sock"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.stopping = threading.Event()
-
-    def start(self) -> bool:
-        """Start the process; return whether it listens (else the workers decide in threads)."""
-        self.process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-            [sys.executable, "-m", "mamori", "custody", "decider", "--socket", str(self.socket)]
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.process.poll() is None:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                if probe.connect_ex(str(self.socket)) == 0:
-                    return True
-            time.sleep(0.1)
-        log.warning("the custody decider did not start; web workers decide in their own threads")
-        self.stop()
-        return False
+    def start(self) -> dict[str, str]:
+        """Start; return the environment the workers inherit (empty if it did not start)."""
 
     def watch(self) -> None:
-        """Restart the process whenever it exits, until the server stops."""
-        while not self.stopping.wait(1.0):
-            if self.process is not None and self.process.poll() is not None:
-                log.warning(
-                    "the custody decider exited (%s); restarting it", self.process.returncode
-                )
-                self.start()
+        """Restart the process whenever it exits, until stopped (runs in a thread)."""
 
     def stop(self) -> None:
         """Stop the process."""
-        self.stopping.set()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.socket.unlink(missing_ok=True)
+
+
+_COMPANIONS: list[Callable[[], Companion]] = []
+
+
+def register_companion(factory: Callable[[], Companion]) -> None:
+    """Run a ``factory()`` companion beside the workers of every ``serve`` and ``demo``."""
+    if factory not in _COMPANIONS:
+        _COMPANIONS.append(factory)
 
 
 def run(host: str, port: int, workers: int, access_log: bool = True) -> None:
@@ -84,12 +56,14 @@ def run(host: str, port: int, workers: int, access_log: bool = True) -> None:
     decider process beside the web workers."""
     import uvicorn
 
-    from mamori.custody.gateway import DECIDER_SOCKET
-
-    decider = _DeciderProcess()
-    if decider.start():
-        os.environ[DECIDER_SOCKET] = str(decider.socket)  # the workers inherit it
-        threading.Thread(target=decider.watch, name="mamori-decider-watch", daemon=True).start()
+    companions = [factory() for factory in _COMPANIONS]
+    exported: list[str] = []
+    for companion in companions:
+        environment = companion.start()
+        if environment:
+            os.environ.update(environment)  # the workers inherit it
+            exported.extend(environment)
+            threading.Thread(target=companion.watch, name="mamori-companion", daemon=True).start()
     try:
         uvicorn.run(
             "mamori.asgi:application",
@@ -104,5 +78,7 @@ def run(host: str, port: int, workers: int, access_log: bool = True) -> None:
             lifespan="off",
         )
     finally:
-        decider.stop()
-        os.environ.pop(DECIDER_SOCKET, None)
+        for companion in companions:
+            companion.stop()
+        for name in exported:
+            os.environ.pop(name, None)

@@ -30,8 +30,22 @@ def register() -> None:
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo
-    from mamori.custody.services import allowlist, checks, halts, limits, setup, thresholds
+    from mamori.custody.services import (
+        alerts,
+        allowlist,
+        checks,
+        halts,
+        limits,
+        monitor,
+        setup,
+        thresholds,
+    )
 
+    monitor.listen(alerts)  # the alerts module is the listener
+    from mamori.core.server import register_companion
+    from mamori.custody.companion import DeciderProcess
+
+    register_companion(DeciderProcess)  # the decider beside the workers of serve and demo
     compliance.register()
     from mamori.custody import consumers
     from mamori.events.bus import subscribe

@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from mamori.events.models import OutboxEvent, ProcessedEvent
+from mamori.events.models import OutboxEvent
+from mamori.events.subscriptions import (
+    Event,
+    Handler,
+    handle_once,
+    matches,
+    subscribe,
+    subscriptions,
+)
 
 __all__ = [
     "MAX_PENDING",
@@ -45,28 +50,6 @@ class BusBackpressure(RuntimeError):
     """The outbox holds too many undelivered events: the broker has been away too long."""
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event: a subject, a unique id, JSON data and when it happened."""
-
-    subject: str
-    event_id: str
-    data: dict[str, Any]
-    occurred_at: datetime
-
-
-Handler = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A durable consumer of a subject pattern (``*`` one token, ``>`` the rest)."""
-
-    pattern: str
-    consumer: str
-    handler: Handler
-
-
 class Bus(Protocol):
     """What a bus implementation provides to the relay and the worker."""
 
@@ -75,50 +58,6 @@ class Bus(Protocol):
 
     def consume(self, max_messages: int, timeout: float) -> int:
         """Handle up to ``max_messages`` waiting for this process's consumers; return how many."""
-
-
-_SUBSCRIPTIONS: list[Subscription] = []
-
-
-def matches(pattern: str, subject: str) -> bool:
-    """Return whether NATS-style ``pattern`` matches ``subject``."""
-    wanted, tokens = pattern.split("."), subject.split(".")
-    for index, part in enumerate(wanted):
-        if part == ">":
-            return len(tokens) > index
-        if index >= len(tokens) or (part != "*" and part != tokens[index]):
-            return False
-    return len(tokens) == len(wanted)
-
-
-def subscribe(pattern: str, consumer: str, handler: Handler) -> None:
-    """Register ``handler`` as durable consumer ``consumer`` of ``pattern`` (idempotent)."""
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", consumer):
-        raise ValueError(f"consumer names are lowercase words, got {consumer!r}")
-    for existing in _SUBSCRIPTIONS:
-        if existing.consumer == consumer:
-            return
-    _SUBSCRIPTIONS.append(Subscription(pattern, consumer, handler))
-
-
-def subscriptions() -> list[Subscription]:
-    """Return the registered subscriptions."""
-    return list(_SUBSCRIPTIONS)
-
-
-def handle_once(subscription: Subscription, event: Event) -> bool:
-    """Run the handler unless this consumer already handled the event; return if it ran.
-
-    The record of handling and the handler's own writes commit together, so a crash between
-    them leaves neither and the redelivered event is handled then.
-    """
-    try:
-        with transaction.atomic():
-            ProcessedEvent.objects.create(consumer=subscription.consumer, event_id=event.event_id)
-            subscription.handler(event)
-    except IntegrityError:
-        return False
-    return True
 
 
 def publish(subject: str, data: dict[str, Any], event_id: str | None = None) -> Event:

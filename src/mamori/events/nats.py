@@ -21,7 +21,7 @@ import nats
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
 
-from mamori.events.bus import Event, Subscription, handle_once, subscriptions
+from mamori.events.subscriptions import Event, Subscription, handle_once, subscriptions
 
 __all__ = ["NatsBus"]
 

@@ -26,7 +26,7 @@ from mamori.accounts.models import (
     ApprovalRequest,
     User,
 )
-from mamori.accounts.services.roles import roles_of
+from mamori.accounts.services.holdings import roles_of
 from mamori.engines import approvals as engine
 
 __all__ = [

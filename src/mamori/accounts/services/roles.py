@@ -19,12 +19,16 @@ from django.utils import timezone
 from mamori.accounts.models import (
     AccessReview,
     AccessReviewItem,
+    ApprovalRequest,
     Department,
     Role,
     RoleAssignment,
     SegregationRule,
     User,
 )
+from mamori.accounts.services import approvals
+from mamori.accounts.services.approvals import ApprovalRefused
+from mamori.accounts.services.holdings import roles_of
 from mamori.core.scopes import SIGNED_IN
 from mamori.engines import segregation
 
@@ -63,17 +67,6 @@ class SegregationRefused(Exception):
     def __init__(self, breaches: list[segregation.Breach]) -> None:
         self.breaches = breaches
         super().__init__("; ".join(b.explain() for b in breaches))
-
-
-def roles_of(user: User) -> frozenset[str]:
-    """Return the codes of the roles ``user`` holds now."""
-    if not user.is_active:
-        return frozenset()
-    return frozenset(
-        RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list(
-            "role__code", flat=True
-        )
-    )
 
 
 #: What administering the platform allows without any role: people (departments, invitations,
@@ -205,7 +198,7 @@ def segregation_check(user: User, role: Role, department: Department | None) -> 
 
 def assign(
     user: User, role: Role, department: Department | None, by: User | None
-) -> RoleAssignment | object:
+) -> RoleAssignment | ApprovalRequest:
     """Grant ``role``; returns the assignment, or the approval request if the role needs one.
 
     A person never grants a role to themselves, and a role that can approve anything is
@@ -222,8 +215,6 @@ def assign(
         raise ValueError(f"{user.username} already holds {role.code} there")
     segregation_check(user, role, department)
     if role.grant_policy or (by is not None and grant_policy(role)):
-        from mamori.accounts.services import approvals
-
         if by is None:
             raise ValueError(f"granting {role.code} needs approval: name who asks")
         return approvals.submit(
@@ -322,27 +313,25 @@ def _grant(
     return assignment
 
 
-def apply_role_grant(request: object) -> None:
+def apply_role_grant(request: ApprovalRequest) -> None:
     """Grant the role named in an approved snapshot (the snapshot, not the live request)."""
-    snapshot = request.snapshot  # type: ignore[attr-defined]
+    snapshot = request.snapshot
     user = User.objects.get(username=snapshot["user"])
     role = Role.objects.get(code=snapshot["role"])
     department = (
         Department.objects.get(code=snapshot["department"]) if snapshot["department"] else None
     )
     segregation_check(user, role, department)  # rules may have changed while it waited
-    _grant(user, role, department, request.requester)  # type: ignore[attr-defined]
+    _grant(user, role, department, request.requester)
 
 
-def revoke(assignment: RoleAssignment, by: User | None) -> object | None:
+def revoke(assignment: RoleAssignment, by: User | None) -> ApprovalRequest | None:
     """End a role assignment (kept in the history); a guarded role needs approval first.
 
     Returns the approval request when the role has a grant policy (ISM 31-4: granting,
     changing and removing key-holder rights all go through the approval procedure).
     """
     if grant_policy(assignment.role):
-        from mamori.accounts.services import approvals
-
         if by is None:
             raise ValueError(f"removing {assignment.role.code} needs approval: name who asks")
         return approvals.submit(
@@ -367,13 +356,13 @@ def _end(assignment: RoleAssignment, by: User | None) -> None:
     log.info("role %s of %s revoked by %s", assignment.role.code, assignment.user, by)
 
 
-def apply_role_revoke(request: object) -> None:
+def apply_role_revoke(request: ApprovalRequest) -> None:
     """End the assignment named in an approved snapshot."""
-    snapshot = request.snapshot  # type: ignore[attr-defined]
+    snapshot = request.snapshot
     assignment = RoleAssignment.objects.select_related("user", "role").get(
         pk=snapshot["assignment"]
     )
-    _end(assignment, request.requester)  # type: ignore[attr-defined]
+    _end(assignment, request.requester)
 
 
 class GrantSnapshot(pydantic.BaseModel):
@@ -393,8 +382,6 @@ class RevokeSnapshot(GrantSnapshot):
 
 
 def _validate_grant(snapshot: dict[str, Any]) -> None:
-    from mamori.accounts.services.approvals import ApprovalRefused
-
     user = User.objects.filter(username=snapshot["user"], is_active=True).first()
     role = Role.objects.filter(code=snapshot["role"]).first()
     if user is None or role is None:
@@ -409,8 +396,6 @@ def _validate_grant(snapshot: dict[str, Any]) -> None:
 
 
 def _validate_revoke(snapshot: dict[str, Any]) -> None:
-    from mamori.accounts.services.approvals import ApprovalRefused
-
     if not RoleAssignment.objects.filter(
         pk=snapshot["assignment"],
         user__username=snapshot["user"],
@@ -431,8 +416,6 @@ def _snapshot_person(snapshot: dict[str, Any]) -> str | None:
 
 def register_kinds() -> None:
     """Declare the two kinds of request that change who holds a guarded role."""
-    from mamori.accounts.services import approvals
-
     for code, apply, validate, schema in (
         (GRANT_KIND, apply_role_grant, _validate_grant, GrantSnapshot),
         (REVOKE_KIND, apply_role_revoke, _validate_revoke, RevokeSnapshot),

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
@@ -36,11 +36,13 @@ from mamori.engines import threshold as engine
 __all__ = [
     "EVERY_ASSET",
     "QUARANTINED",
+    "Listener",
     "apply_thresholds",
     "current",
     "decide",
     "engine_config",
     "lift",
+    "listen",
     "quarantined",
     "reset",
     "rule_data",
@@ -203,13 +205,39 @@ def _load(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Monit
         return monitor
 
 
+class Listener(Protocol):
+    """Who is told what the monitor decided (the alerts module): registered at start-up, so
+    the monitor imports nothing that imports it back."""
+
+    def after_decision(self, event: engine.Event, decision: engine.Decision) -> None:
+        """A decision was written."""
+
+    def conflicting_resend(self, event: engine.Event, decision: engine.Decision) -> None:
+        """An event came again with different content."""
+
+    def journal_quarantined(self, record_pk: int, what: str, asset: str) -> None:
+        """A journal record was set aside as unreadable."""
+
+
+_LISTENERS: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    """Make ``listener`` the one told of decisions (custody registers its alerts)."""
+    _LISTENERS[:] = [listener]
+
+
+def _listener() -> Listener:
+    if not _LISTENERS:
+        raise RuntimeError("the custody monitor has no listener: custody's alerts not registered")
+    return _LISTENERS[0]
+
+
 def _tell_quarantined() -> None:
     """Tell the responsible people of each record set aside, once its telling is committed
     (a rolled-back transaction leaves it to be told by the next one)."""
-    from mamori.custody.services import alerts
-
     for pk, what in list(_HELD.untold.items()):
-        alerts.journal_quarantined(pk, what, _HELD.quarantined.get(pk, EVERY_ASSET))
+        _listener().journal_quarantined(pk, what, _HELD.quarantined.get(pk, EVERY_ASSET))
 
         def told(pk: int = pk) -> None:
             _HELD.untold.pop(pk, None)
@@ -365,8 +393,7 @@ def _refused_while_quarantined(event: engine.Event) -> engine.Decision | None:
 
 def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
     """Decide ``event`` once, durably; a resend returns the first decision."""
-    from mamori.custody.services import alerts
-
+    alerts = _listener()
     unwritable = _unwritable(event)
     if unwritable is not None:
         return unwritable

@@ -199,5 +199,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{person.username} granted {role.code}")
         else:
             self.stdout.write(
-                f"granting {role.code} to {person.username} needs approval: request #{result.pk}"  # type: ignore[attr-defined]
+                f"granting {role.code} to {person.username} needs approval: request #{result.pk}"
             )

@@ -109,7 +109,9 @@ def test_kill_9_during_a_burst_over_http(tmp_path: Path) -> None:
     threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 120
     while len(acknowledged) < 150:
+        assert time.monotonic() < deadline, f"only {len(acknowledged)} checks answered"
         time.sleep(0.01)
     os.killpg(server.pid, signal.SIGKILL)
     server.wait()
@@ -173,7 +175,9 @@ def test_a_killed_decider_process_is_replaced_and_every_check_is_answered(
         threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 120
         while len(answers) < 100:
+            assert time.monotonic() < deadline, f"only {len(answers)} checks answered"
             time.sleep(0.01)
         os.kill(first, signal.SIGKILL)
         for thread in threads:

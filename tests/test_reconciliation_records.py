@@ -16,6 +16,7 @@ from mamori.accounts.services import tokens
 from mamori.custody.models import Asset, Halt
 from mamori.custody.services import monitor
 from mamori.notifications.models import Delivery, Notification
+from mamori.reconciliation import compliance
 from mamori.reconciliation.models import AssetPolicy, BookImport, Case, Run
 from mamori.reconciliation.services import books, runs
 from test_reconciliation import BTC_HOT, ETH, HEADER, exchange, steal
@@ -128,6 +129,8 @@ def test_a_refused_book_opens_a_case_and_no_run_uses_an_older_book_until_a_good_
     failed = Run.objects.first()
     assert failed.status == "failed" and failed.book is None and not failed.assets.exists()
     assert Notification.objects.filter(topic="reconciliation.failed").exists()
+    control = compliance.no_unexplained_difference()  # the older matched run proves nothing
+    assert not control.passed and f"book {refused.pk} (bad.csv) was refused" in control.summary_en
 
     runner = tokens.issue(
         "runner", ["reconciliation:run", "reconciliation:read"], 30, exchange["ciso"]
@@ -149,7 +152,7 @@ def test_a_refused_book_opens_a_case_and_no_run_uses_an_older_book_until_a_good_
 
     call_command("reconcile", "import", str(exchange["book"]))  # a newer good book
     call_command("reconcile", "run")  # matched again: exit 0
-    assert Run.objects.first().status == "matched"
+    assert Run.objects.first().status == "matched" and compliance.no_unexplained_difference().passed
     assert "book.csv" in case.actions.last().text and "accepted" in case.actions.last().text
     page = ciso.get("/reconciliation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="book-refused-in-force"' not in page

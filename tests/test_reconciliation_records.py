@@ -118,7 +118,11 @@ def test_a_refused_book_opens_a_case_and_no_run_uses_an_older_book_until_a_good_
     assert "line 4: wallet 'ETH-warm' is not registered" in told.body_en
     assert _told(told) == {"op-watanabe", "ciso-ono"}  # the assets' responsible, the CISO
 
-    capsys.readouterr()
+    with pytest.raises(SystemExit) as given_bad:
+        call_command("reconcile", "run", "--book", str(bad))
+    assert given_bad.value.code == 2 and "bad row(s), nothing imported" in capsys.readouterr().err
+    assert Case.objects.filter(kind="book_refused").count() == 1  # noted on the open case
+    refused = BookImport.objects.filter(status="refused").first()
     with pytest.raises(SystemExit) as exited:
         call_command("reconcile", "run")
     assert exited.value.code == 2
@@ -139,7 +143,9 @@ def test_a_refused_book_opens_a_case_and_no_run_uses_an_older_book_until_a_good_
     answer = api.post("/api/reconciliation/runs").json()
     assert answer["status"] == "failed" and f"{named} was refused" in answer["reason"]
     cases = api.get("/api/reconciliation/cases").json()
-    assert [(c["kind"], c["book"], c["run"]) for c in cases] == [("book_refused", refused.pk, None)]
+    assert [(c["kind"], c["book"], c["run"]) for c in cases] == [
+        ("book_refused", case.book_id, None)
+    ]
 
     ciso = client_for(exchange["ciso"])
     page = ciso.get("/reconciliation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -148,7 +154,7 @@ def test_a_refused_book_opens_a_case_and_no_run_uses_an_older_book_until_a_good_
     ja = ciso.get("/reconciliation/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert f"帳簿 #{refused.pk}（bad.csv" in ja
     shown = ciso.get(f"/reconciliation/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en")
-    assert f"Book #{refused.pk} (bad.csv, imported" in shown.content.decode()
+    assert f"Book #{case.book_id} (bad.csv, imported" in shown.content.decode()
 
     call_command("reconcile", "import", str(exchange["book"]))  # a newer good book
     call_command("reconcile", "run")  # matched again: exit 0

@@ -107,7 +107,13 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> None:
         from mamori.reconciliation.services import runs
 
-        book = self._import({"path": options["book"]}) if options.get("book") else None
+        book = None
+        if options.get("book"):
+            try:
+                book = self._import({"path": options["book"]})
+            except CommandError as refused:  # no run on a refused book: failed, not different
+                self.stderr.write(str(refused))
+                raise SystemExit(2) from None
         run = runs.run("cli", book=book)
         for result in run.assets.all():
             self.stdout.write(

@@ -1,5 +1,6 @@
 """Importing the book (ISM 34-1): files kept by hash, every bad row reported, nothing kept
-from a refused book but the record of its refusal."""
+from a refused book but the record of its refusal — which opens a case, tells the responsible
+people, and keeps every run from an older book until a newer one is accepted."""
 
 from __future__ import annotations
 

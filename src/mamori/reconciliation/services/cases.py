@@ -1,6 +1,9 @@
 """Discrepancy cases (ISM 34-2): opened at once with a notice to the responsible person,
 worked with a cause and actions, closed only through approval — and a program defect only
-with its fix linked. Missing coins above the asset's limit halt its withdrawals."""
+with its fix linked. Missing coins above the asset's limit order a halt of its withdrawals
+from the custody monitor: the case records the halt only when the monitor confirms it, and
+otherwise says it could not be made and tells the responsible person. A refused book opens a
+case of its own."""
 
 from __future__ import annotations
 
@@ -91,7 +94,7 @@ def _ask_monitor(order: threshold.HaltOrder) -> tuple[bool, str, str]:
     said = "; ".join(r.message for r in decision.reasons)
     if decision.action is threshold.Action.HALT:
         halts = ", ".join(h.id for h in decision.halts)
-        return True, "", halts or "already in force"
+        return True, "", f"halt {halts}" if halts else "a halt of the asset already in force"
     code = decision.codes[0] if decision.codes else str(decision.action)
     return False, code[:40], said or f"the monitor answered {decision.action}"
 

@@ -2,7 +2,8 @@
 
 ``POST /api/reconciliation/books`` (scope ``reconciliation:book``) imports a CSV or Parquet
 book all or nothing (422 with every bad row); ``POST /api/reconciliation/runs`` (scope
-``reconciliation:run``) reconciles now; reads need ``reconciliation:read``.
+``reconciliation:run``) reconciles now; reads need ``reconciliation:read``. A refused book opens
+a *book refused* case, and until a newer book is accepted every run fails naming it.
 """
 
 from __future__ import annotations
@@ -85,12 +86,19 @@ class BookOut(Schema):
 
 
 class CaseOut(Schema):
-    """A discrepancy case."""
+    """A case: a difference a run found (``run``), or a refused book (``book``). ``halt``
+    says what happened to the halt the asset's policy called for: ``made`` (the custody
+    monitor confirmed it), ``not_made`` (``halt_refused`` holds the monitor's code, e.g.
+    ``unknown_asset``: the asset is not configured in custody monitoring) or ``none``."""
 
     id: int
+    kind: str
     asset: str
     wallet: str
-    run: int
+    run: int | None
+    book: int | None
+    halt: Literal["made", "not_made", "none"]
+    halt_refused: str
     difference: str
     status: str
     cause: str
@@ -218,9 +226,13 @@ def list_cases(request: HttpRequest, open_only: bool = False) -> list[dict[str, 
     return [
         {
             "id": c.pk,
+            "kind": c.kind,
             "asset": c.asset,
             "wallet": c.wallet,
             "run": c.run_id,
+            "book": c.book_id,
+            "halt": "made" if c.halt_ordered else "not_made" if c.halt_refused else "none",
+            "halt_refused": c.halt_refused,
             "difference": str(int(c.difference)),
             "status": c.status,
             "cause": c.cause,

@@ -35,9 +35,21 @@ def ran_every_day(days: int = 7) -> CheckResult:
 
 
 def no_unexplained_difference() -> CheckResult:
-    """Pass when every asset's latest run matched (34-1: confirm there is no difference)."""
+    """Pass when every asset's latest run matched (34-1: confirm there is no difference) and
+    the latest book imported was not refused (runs then compare nothing)."""
+    from mamori.reconciliation.services.books import refusal_in_force
     from mamori.reconciliation.services.history import latest_per_asset
 
+    refused = refusal_in_force()
+    if refused is not None:
+        name = refused.file_name or refused.source
+        return CheckResult(
+            False,
+            f"帳簿 {refused.pk}（{name}）の取込が拒否され、照合できていない",
+            f"book {refused.pk} ({name}) was refused: nothing is reconciled until a newer "
+            "book is accepted",
+            {"refused_book": refused.pk},
+        )
     latest = latest_per_asset()
     if not latest:
         return CheckResult(False, "照合結果がない", "no reconciliation result yet", {})

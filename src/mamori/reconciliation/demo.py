@@ -14,12 +14,16 @@ import random
 from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from mamori.core.demo import DemoReport
 from mamori.custody.demo import BTC_COLD, BTC_HOT, ETH, ETH_COLD, ETH_HOT
 from mamori.custody.models import Asset, Wallet
+
+if TYPE_CHECKING:
+    from mamori.reconciliation.models import Run
 
 USDC = 10**6
 CUSTOMERS = 2_000
@@ -86,6 +90,7 @@ def _steal(anvil_url: str, amount: int) -> None:
 
 def load(report: DemoReport) -> None:
     """Start the nodes, import the book, run twice (idempotent: restarts only the nodes)."""
+    from mamori.custody.services import monitor
     from mamori.reconciliation.models import AssetPolicy, Run
     from mamori.reconciliation.services import books, nodes, runs
     from mamori.testing.anvil import ToolsMissing
@@ -118,13 +123,30 @@ def load(report: DemoReport) -> None:
     Wallet.objects.create(
         name="USDC-cold", kind="cold", asset=usdc, address=ETH_COLD, multisig_m=3, multisig_n=5
     )
+    monitor.apply_thresholds()  # USDC joins custody monitoring, so it can be halted too
     AssetPolicy.objects.create(asset=eth, halt_above_units=10 * ETH)
+    AssetPolicy.objects.create(asset=usdc, halt_above_units=10_000 * USDC)
     book = books.import_file(path, "demo")
     first = runs.run("demo", book=book)
     _steal(anvil_url, 40 * ETH)
     second = runs.run("demo", book=book)
     report.lines.append(
         f"Reconciliation: {book.rows} book rows; run {first.pk} {first.status}; 40 ETH then "
-        f"left the hot wallet and run {second.pk} found it ({second.status}), opened a case and "
-        "halted ETH withdrawals — see /reconciliation/"
+        f"left the hot wallet and run {second.pk} found it ({second.status})"
+        f"{_what_the_case_did(second)} — see /reconciliation/"
     )
+
+
+def _what_the_case_did(run: Run) -> str:
+    """Say what the run's ETH case did, as recorded: the halt only if the monitor made it."""
+    case = run.cases.filter(asset="ETH").first()
+    if case is None:
+        return ", no case was opened"
+    if case.halt_ordered:
+        return f", opened case {case.pk} and halted ETH withdrawals"
+    if case.halt_refused:
+        return (
+            f", opened case {case.pk}; the halt of ETH withdrawals could not be made "
+            f"({case.halt_refused})"
+        )
+    return f", opened case {case.pk}"

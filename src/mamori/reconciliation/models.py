@@ -282,7 +282,14 @@ class WalletResult(models.Model):
 
 class Case(models.Model):
     """A discrepancy case (ISM 34-2): find the cause quickly, protect the assets, and fix
-    the program when a defect caused it — a program defect cannot close without its fix."""
+    the program when a defect caused it — a program defect cannot close without its fix.
+
+    A case is opened by a run that found a difference (``run``), or by a book that was
+    refused (``book``): until a newer book is accepted, no run reconciles at all."""
+
+    class Kind(models.TextChoices):
+        DIFFERENCE = "difference", _("difference")
+        BOOK_REFUSED = "book_refused", _("book refused")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -296,8 +303,14 @@ class Case(models.Model):
         OPERATIONAL_ERROR = "operational_error", _("operational error")
         THEFT = "theft", _("theft / incident")
 
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.DIFFERENCE,
+    )
     asset = models.CharField(
         max_length=20,
+        blank=True,
     )
     wallet = models.CharField(
         max_length=100,
@@ -306,7 +319,17 @@ class Case(models.Model):
     run = models.ForeignKey(
         Run,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="cases",
+    )
+    book = models.ForeignKey(
+        BookImport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text=_("The refused book that opened the case."),
     )
     difference = models.DecimalField(
         max_digits=41,
@@ -343,6 +366,12 @@ class Case(models.Model):
     )
     halt_ordered = models.BooleanField(
         default=False,
+        help_text=_("The custody monitor confirmed the halt of the asset's withdrawals."),
+    )
+    halt_refused = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=_("Why the halt the policy called for could not be made (the monitor's code)."),
     )
     close_request = models.OneToOneField(
         "accounts.ApprovalRequest",
@@ -367,6 +396,11 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="closed", cause="unknown"),
                 name="reconciliation_case_closed_with_cause",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="difference", run__isnull=False)
+                | Q(kind="book_refused", book__isnull=False),
+                name="reconciliation_case_has_its_origin",
             ),
         ]
 

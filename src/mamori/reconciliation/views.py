@@ -40,6 +40,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "nodes": ChainNode.objects.all(),
             "can_manage": has_permission(request.user, "reconciliation.manage"),
             "book_form": forms.BookForm(),
+            "refused_book": books.refusal_in_force(),
         },
     )
 
@@ -108,8 +109,15 @@ def book_upload_view(request: HttpRequest) -> HttpResponse:
         except books.BookRefused as refused:
             messages.error(
                 request,
-                _("Book refused: %(n)s bad row(s); nothing was imported.")
-                % {"n": refused.record.error_count},
+                _(
+                    "Book refused: %(n)s bad row(s); nothing was imported. Case #%(case)s was "
+                    "opened and the responsible people told; runs will not reconcile against "
+                    "an older book until a corrected one is imported."
+                )
+                % {
+                    "n": refused.record.error_count,
+                    "case": refused.case.pk if refused.case else "—",
+                },
             )
             return redirect("reconciliation:book", pk=refused.record.pk)
     messages.success(request, _("Book imported: %(n)s rows.") % {"n": record.rows})
@@ -154,7 +162,9 @@ def _case_post(request: HttpRequest, case: Case) -> None:
 @permission_required("reconciliation.view")
 def case_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a case and, for managers, work it: owner, cause, actions, closing."""
-    case = get_object_or_404(Case.objects.select_related("owner", "run", "close_request"), pk=pk)
+    case = get_object_or_404(
+        Case.objects.select_related("owner", "run", "book", "close_request"), pk=pk
+    )
     can_manage = has_permission(request.user, "reconciliation.manage")
     if request.method == "POST":
         if not can_manage:

@@ -1,5 +1,6 @@
 """Importing the book (ISM 34-1): files kept by hash, every bad row reported, nothing kept
-from a refused book but the record of its refusal."""
+from a refused book but the record of its refusal — which opens a case, tells the responsible
+people, and keeps every run from an older book until a newer one is accepted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from mamori.accounts.models import User
@@ -19,7 +21,7 @@ from mamori.config import mask_url
 from mamori.core import crypto
 from mamori.custody.models import Asset, Wallet
 from mamori.engines import reconcile
-from mamori.reconciliation.models import BookImport, BookSource
+from mamori.reconciliation.models import BookImport, BookSource, Case
 
 __all__ = [
     "MAX_ERRORS_KEPT",
@@ -28,6 +30,7 @@ __all__ = [
     "current_book",
     "import_file",
     "import_query",
+    "refusal_in_force",
     "registry",
     "totals_of",
 ]
@@ -36,14 +39,19 @@ MAX_ERRORS_KEPT = 1000
 
 
 class BookRefused(ValueError):
-    """A book refused; ``record`` is the stored refusal with its bad rows."""
+    """A book refused; ``record`` is the stored refusal with its bad rows, ``case`` the
+    *book refused* case it opened (or was noted on)."""
 
-    def __init__(self, record: BookImport) -> None:
+    def __init__(self, record: BookImport, case: Case | None = None) -> None:
         self.record = record
+        self.case = case
         shown = "; ".join(f"line {e['line']}: {e['reason']}" for e in record.errors[:5])
         more = record.error_count - min(5, len(record.errors))
         suffix = f" and {more} more" if more > 0 else ""
-        super().__init__(f"book refused, {record.error_count} bad row(s): {shown}{suffix}")
+        opened = f"; case {case.pk}" if case is not None else ""
+        super().__init__(
+            f"book {record.pk} refused, {record.error_count} bad row(s): {shown}{suffix}{opened}"
+        )
 
 
 def registry() -> tuple[dict[str, str], list[str]]:
@@ -59,29 +67,38 @@ def _record(
     result: reconcile.BookTotals | reconcile.BookRejected,
     user: User | None,
 ) -> BookImport:
+    from mamori.reconciliation.services import cases
+
     if isinstance(result, reconcile.BookRejected):
+        with transaction.atomic():
+            record = BookImport.objects.create(
+                source=source,
+                file_name=name,
+                sha256=digest,
+                rows=result.rows,
+                status=BookImport.Status.REFUSED,
+                errors=[
+                    {"line": e.line, "reason": e.reason} for e in result.errors[:MAX_ERRORS_KEPT]
+                ],
+                error_count=len(result.errors),
+                imported_by=user,
+                imported_at=timezone.now(),
+            )
+            case = cases.open_for_refused_book(record)
+        raise BookRefused(record, case)
+    with transaction.atomic():
         record = BookImport.objects.create(
             source=source,
             file_name=name,
             sha256=digest,
             rows=result.rows,
-            status=BookImport.Status.REFUSED,
-            errors=[{"line": e.line, "reason": e.reason} for e in result.errors[:MAX_ERRORS_KEPT]],
-            error_count=len(result.errors),
+            status=BookImport.Status.ACCEPTED,
+            totals=[[a, w, c, str(v)] for (a, w, c), v in sorted(result.totals.items())],
             imported_by=user,
             imported_at=timezone.now(),
         )
-        raise BookRefused(record)
-    return BookImport.objects.create(
-        source=source,
-        file_name=name,
-        sha256=digest,
-        rows=result.rows,
-        status=BookImport.Status.ACCEPTED,
-        totals=[[a, w, c, str(v)] for (a, w, c), v in sorted(result.totals.items())],
-        imported_by=user,
-        imported_at=timezone.now(),
-    )
+        cases.note_book_accepted(record)
+    return record
 
 
 def _sha256(path: Path) -> str:
@@ -171,11 +188,43 @@ def import_query(source: BookSource, user: User | None = None) -> BookImport:
     return _record(f"query:{source.name}", source.name, digest, result, user)
 
 
+def refusal_in_force(than: BookImport | None = None) -> BookImport | None:
+    """Return the latest refused book if it is newer than ``than`` (by default: than every
+    accepted book) — a run must not reconcile against a book older than a refused one."""
+    refused = BookImport.objects.filter(status=BookImport.Status.REFUSED).first()
+    if refused is None:
+        return None
+    if than is None:
+        than = BookImport.objects.filter(status=BookImport.Status.ACCEPTED).first()
+    if than is not None and (than.imported_at, than.pk) > (refused.imported_at, refused.pk):
+        return None
+    return refused
+
+
+def refusal_reason(refused: BookImport, older: BookImport | None) -> str:
+    """Say why a run does not reconcile: the refused book, its bad rows, its case."""
+    from mamori.reconciliation.services import cases
+
+    case = (
+        refused.cases.first()
+        or Case.objects.filter(
+            kind=Case.Kind.BOOK_REFUSED, status__in=[Case.Status.OPEN, Case.Status.AWAITING]
+        ).first()
+    )
+    bad = "; ".join(f"line {e['line']}: {e['reason']}" for e in refused.errors[:3])
+    not_used = f" {cases.describe_book(older)} is older and is not used" if older else ""
+    return (
+        f"{cases.describe_book(refused)} was refused ({refused.error_count} bad row(s): {bad})"
+        f";{not_used or ' no book was accepted after it'}: import a corrected book"
+        + (f" (case {case.pk})" if case is not None else "")
+    )
+
+
 def current_book() -> tuple[BookImport | None, str]:
     """Return the book a run should use and, when there is none, why.
 
     An active query source is read now; otherwise the latest accepted import, if younger than
-    ``MAMORI_BOOK_MAX_AGE_HOURS``.
+    ``MAMORI_BOOK_MAX_AGE_HOURS`` and not older than the latest refused import.
     """
     source = BookSource.objects.filter(active=True).order_by("name").first()
     if source is not None:
@@ -184,6 +233,9 @@ def current_book() -> tuple[BookImport | None, str]:
         except BookRefused as refused:
             return None, str(refused)
     latest = BookImport.objects.filter(status=BookImport.Status.ACCEPTED).first()
+    refused_book = refusal_in_force(latest)
+    if refused_book is not None:
+        return None, refusal_reason(refused_book, latest)
     if latest is None:
         return None, "no book has been imported: import the exchange's book first"
     max_age = timedelta(hours=settings.CONFIG.book_max_age_hours)

@@ -1,9 +1,13 @@
 """Discrepancy cases (ISM 34-2): opened at once with a notice to the responsible person,
 worked with a cause and actions, closed only through approval — and a program defect only
-with its fix linked. Missing coins above the asset's limit halt its withdrawals."""
+with its fix linked. Missing coins above the asset's limit order a halt of its withdrawals
+from the custody monitor: the case records the halt only when the monitor confirms it, and
+otherwise says it could not be made and tells the responsible person. A refused book opens a
+case of its own."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,7 +20,7 @@ from mamori.custody.models import Asset
 from mamori.engines import reconcile as engine
 from mamori.engines import threshold
 from mamori.notifications.services import Recipient, notify
-from mamori.reconciliation.models import AssetPolicy, Case, CaseAction, Run
+from mamori.reconciliation.models import AssetPolicy, BookImport, Case, CaseAction, Run
 
 __all__ = [
     "KIND",
@@ -25,8 +29,11 @@ __all__ = [
     "add_action",
     "apply_close",
     "assign",
+    "describe_book",
+    "note_book_accepted",
     "on_closed",
     "open_for",
+    "open_for_refused_book",
     "request_close",
     "set_cause",
     "tell_failed",
@@ -35,6 +42,7 @@ __all__ = [
 KIND = "reconciliation.case_close"
 POLICY = "reconciliation_case_close"
 ESCALATE_AFTER = timedelta(minutes=30)
+log = logging.getLogger(__name__)
 
 
 class CaseRefused(ValueError):
@@ -53,26 +61,99 @@ def _note(case: Case, text: str, by: User | None = None) -> CaseAction:
     return CaseAction.objects.create(case=case, at=timezone.now(), by=by, text=text)
 
 
-def _order_halt(case: Case, outcome: engine.AssetOutcome) -> None:
+def _refusal_text(asset: str, code: str, detail: str) -> tuple[str, str]:
+    """Return why a halt could not be made, in Japanese and English."""
+    if code == "unknown_asset":
+        return (
+            f"{asset} はカストディの監視に設定されていません"
+            "（mamori custody apply-thresholds で監視に加えてください）",
+            f"{asset} is not configured in custody monitoring "
+            "(add it with mamori custody apply-thresholds)",
+        )
+    if code == "monitor_error":
+        return (
+            f"カストディの監視に停止を指示できませんでした: {detail}",
+            f"the custody monitor could not be asked: {detail}",
+        )
+    return (
+        f"カストディの監視が停止を拒否しました（{code}: {detail}）",
+        f"the custody monitor refused the halt ({code}: {detail})",
+    )
+
+
+def _ask_monitor(order: threshold.HaltOrder) -> tuple[bool, str, str]:
+    """Order the halt; return whether the monitor confirmed it, its code and what it said."""
     from mamori.custody.services import monitor
 
+    try:
+        with transaction.atomic():  # a failure must not lose the case
+            decision = monitor.decide(order)
+    except Exception as exc:  # any failure of the monitor: the case says the halt failed
+        log.exception("reconciliation: halt order %s failed", order.id)
+        return False, "monitor_error", f"{type(exc).__name__}: {exc}"[:500]
+    said = "; ".join(r.message for r in decision.reasons)
+    if decision.action is threshold.Action.HALT:
+        halts = ", ".join(h.id for h in decision.halts)
+        return True, "", f"halt {halts}" if halts else "a halt of the asset already in force"
+    code = decision.codes[0] if decision.codes else str(decision.action)
+    return False, code[:40], said or f"the monitor answered {decision.action}"
+
+
+def _order_halt(case: Case, outcome: engine.AssetOutcome, run: Run) -> None:
+    """Halt the asset's withdrawals when the policy says so; record the halt only when the
+    custody monitor confirms it, and otherwise say on the case, and tell the asset's
+    responsible people at once, that no halt was made."""
     policy = AssetPolicy.objects.filter(asset__code=outcome.asset).first()
     missing = -(outcome.difference or 0)
     if policy is None or policy.halt_above_units is None or missing < policy.halt_above_units:
         return
     order = threshold.HaltOrder(
-        f"reconciliation-run{case.run_id}-{outcome.asset}",
+        f"reconciliation-run{run.pk}-{outcome.asset}",
         timezone.now(),
         threshold.HaltScope.ASSET,
         outcome.asset,
         "reconciliation",
-        f"reconciliation run {case.run_id}: {missing} base units of {outcome.asset} missing "
+        f"reconciliation run {run.pk}: {missing} base units of {outcome.asset} missing "
         f"on chain (limit {policy.halt_above_units})",
     )
-    monitor.decide(order)
-    case.halt_ordered = True
-    case.save(update_fields=["halt_ordered"])
-    _note(case, f"withdrawals of {outcome.asset} halted: {order.reason}")
+    confirmed, code, said = _ask_monitor(order)
+    if confirmed:
+        case.halt_ordered, case.halt_refused = True, ""
+        case.save(update_fields=["halt_ordered", "halt_refused"])
+        _note(
+            case,
+            f"withdrawals of {outcome.asset} halted by the custody monitor ({said}): "
+            f"{order.reason}",
+        )
+        return
+    case.halt_refused = code
+    case.save(update_fields=["halt_refused"])
+    why_ja, why_en = _refusal_text(outcome.asset, code, said)
+    _note(
+        case,
+        f"halt could not be made: {why_en}; withdrawals of {outcome.asset} are NOT halted "
+        f"({order.reason}; the monitor answered {code}: {said})",
+    )
+    notify(
+        "reconciliation.halt_refused",
+        "critical",
+        (
+            f"停止できませんでした: {outcome.asset} の出金は停止されていません",
+            f"Halt could not be made: {outcome.asset} withdrawals are not halted",
+        ),
+        (
+            f"照合 {run.pk} で {outcome.asset} が {missing} 基本単位不足し、方針により出金停止を"
+            f"指示しましたが、停止できませんでした: {why_ja}。出金を止める措置を直ちに"
+            "とってください（ISM 34-2）。",
+            f"Run {run.pk} found {missing} base units of {outcome.asset} missing and the "
+            f"policy called for a halt of its withdrawals, but the halt could not be made: "
+            f"{why_en}. Stop the withdrawals by other means at once (ISM 34-2).",
+        ),
+        _levels(outcome.asset),
+        requires_ack=True,
+        escalate_after=ESCALATE_AFTER,
+        link=f"/reconciliation/cases/{case.pk}/",
+    )
 
 
 def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
@@ -82,9 +163,15 @@ def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
     wallets = [w for w in outcome.wallets if w.status is engine.Status.DIFFERENCE]
     where = ", ".join(f"{w.wallet} {w.difference:+}" for w in wallets)
     with transaction.atomic():
-        case = Case.objects.filter(asset=outcome.asset).exclude(status=Case.Status.CLOSED).first()
+        case = (
+            Case.objects.filter(kind=Case.Kind.DIFFERENCE, asset=outcome.asset)
+            .exclude(status=Case.Status.CLOSED)
+            .first()
+        )
         if case is not None:
             _note(case, f"run {run.pk}: the difference is {difference:+} ({where or 'total'})")
+            if not case.halt_ordered:
+                _order_halt(case, outcome, run)  # a halt that could not be made is tried again
             return case
         owner = Asset.objects.filter(code=outcome.asset).values_list("responsible", flat=True)
         case = Case.objects.create(
@@ -114,8 +201,92 @@ def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
             escalate_after=ESCALATE_AFTER,
             link=f"/reconciliation/cases/{case.pk}/",
         )
-        _order_halt(case, outcome)
+        _order_halt(case, outcome, run)
     return case
+
+
+def _book_levels() -> list[list[Recipient]]:
+    """Who is told of a refused book: it stops the reconciliation of every asset, so the
+    responsible person of every custody asset and the CISO; then the system general manager
+    and the CISO."""
+    people = (
+        Asset.objects.filter(responsible__isnull=False, responsible__is_active=True)
+        .order_by("responsible__username")
+        .values_list("responsible__username", flat=True)
+        .distinct()
+    )
+    first = [Recipient(username=name) for name in people] + [Recipient(role="ciso")]
+    return [first, [Recipient(role="system_general_manager"), Recipient(role="ciso")]]
+
+
+def describe_book(book: BookImport) -> str:
+    """Name a book as people find it: its number, file (or source) and time of import."""
+    return (
+        f"book {book.pk} ({book.file_name or book.source}, imported "
+        f"{book.imported_at:%Y-%m-%d %H:%M} UTC)"
+    )
+
+
+def _reasons(book: BookImport, shown: int = 5) -> str:
+    lines = "; ".join(f"line {e['line']}: {e['reason']}" for e in book.errors[:shown])
+    more = book.error_count - min(shown, len(book.errors))
+    return lines + (f" and {more} more" if more > 0 else "")
+
+
+def open_for_refused_book(book: BookImport) -> Case:
+    """Open a *book refused* case (or note the refusal on the open one) and tell the
+    responsible people at once: until a newer book is accepted, no run reconciles."""
+    with transaction.atomic():
+        case = (
+            Case.objects.filter(kind=Case.Kind.BOOK_REFUSED)
+            .exclude(status=Case.Status.CLOSED)
+            .first()
+        )
+        what = f"{describe_book(book)} refused, {book.error_count} bad row(s): {_reasons(book)}"
+        if case is not None:
+            _note(case, what, book.imported_by)
+        else:
+            case = Case.objects.create(
+                kind=Case.Kind.BOOK_REFUSED,
+                book=book,
+                difference=0,
+                owner=book.imported_by,
+                opened_at=timezone.now(),
+            )
+            _note(case, f"opened: {what}", book.imported_by)
+        name = book.file_name or book.source
+        notify(
+            "reconciliation.book_refused",
+            "critical",
+            (
+                f"帳簿の取込拒否: 帳簿 {book.pk}（{name}）",
+                f"Book refused: book {book.pk} ({name})",
+            ),
+            (
+                f"帳簿 {book.pk}（{name}）は {book.error_count} 行の誤りのため取り込まれません"
+                f"でした: {_reasons(book)}。新しい正しい帳簿が取り込まれるまで、照合は古い帳簿"
+                "で行われません（ISM 34-1）。",
+                f"Book {book.pk} ({name}) was refused for {book.error_count} bad row(s): "
+                f"{_reasons(book)}. Until a newer good book is imported, no run reconciles "
+                "against an older book (ISM 34-1).",
+            ),
+            _book_levels(),
+            requires_ack=True,
+            escalate_after=ESCALATE_AFTER,
+            link=f"/reconciliation/cases/{case.pk}/",
+        )
+    return case
+
+
+def note_book_accepted(book: BookImport) -> None:
+    """Note on the open *book refused* case that a newer book was accepted (runs use it)."""
+    case = Case.objects.filter(kind=Case.Kind.BOOK_REFUSED).exclude(status=Case.Status.CLOSED)
+    for open_case in case:
+        _note(
+            open_case,
+            f"{describe_book(book)} accepted: runs reconcile against it",
+            book.imported_by,
+        )
 
 
 def tell_failed(run: Run) -> None:
@@ -177,6 +348,8 @@ def add_action(case: Case, text: str, by: User) -> CaseAction:
 def _snapshot(case: Case) -> dict[str, str]:
     return {
         "case": str(case.pk),
+        "kind": case.kind,
+        "book": str(case.book_id or ""),
         "asset": case.asset,
         "difference": str(case.difference),
         "cause": case.cause,

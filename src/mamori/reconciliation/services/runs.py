@@ -150,9 +150,13 @@ def run(trigger: str, user: User | None = None, book: BookImport | None = None) 
     if book is None:
         book, why = books.current_book()
         if book is None:
-            return _finish(run_row, Run.Status.FAILED, why, started)
+            return _failed_early(run_row, why, started)
     elif book.status != BookImport.Status.ACCEPTED:
-        return _finish(run_row, Run.Status.FAILED, f"book {book.pk} was refused", started)
+        return _failed_early(run_row, f"book {book.pk} was refused", started)
+    else:
+        refused = books.refusal_in_force(book)
+        if refused is not None:
+            return _failed_early(run_row, books.refusal_reason(refused, book), started)
     run_row.book = book
     run_row.save(update_fields=["book"])
     totals = books.totals_of(book)
@@ -200,9 +204,24 @@ def run(trigger: str, user: User | None = None, book: BookImport | None = None) 
             cases.open_for(run_row, outcome)
     if status == Run.Status.FAILED:
         cases.tell_failed(run_row)
+    _published(run_row)
+    return run_row
+
+
+def _published(run_row: Run) -> None:
     publish(
         "mamori.reconciliation.run_finished",
-        {"run": run_row.pk, "status": status, "day": run_row.day.isoformat()},
+        {"run": run_row.pk, "status": run_row.status, "day": run_row.day.isoformat()},
         event_id=f"reconciliation-run-{run_row.pk}",
     )
+
+
+def _failed_early(run_row: Run, reason: str, started: float) -> Run:
+    """Finish a run that could not start reading (no usable book), tell the CISO and the
+    system general manager, and publish it like any other run."""
+    from mamori.reconciliation.services import cases
+
+    _finish(run_row, Run.Status.FAILED, reason, started)
+    cases.tell_failed(run_row)
+    _published(run_row)
     return run_row

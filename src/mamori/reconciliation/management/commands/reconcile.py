@@ -4,8 +4,9 @@
 it already holds the server and its keys). On the page and through the API a node change waits
 for two other people's approval.
 
-Exit status of ``run``: 0 matched, 1 difference, 2 failed. ``verify-statement`` exits 1 and
-names every figure or signature that does not hold.
+Exit status of ``run``: 0 matched, 1 difference, 2 failed (also when the latest book imported
+was refused: no run reconciles against an older book until a newer one is accepted).
+``verify-statement`` exits 1 and names every figure or signature that does not hold.
 """
 
 from __future__ import annotations
@@ -92,16 +93,27 @@ class Command(BaseCommand):
             record = books.import_file(path, "cli")
         except books.BookRefused as refused:
             lines = [f"{path}:{e['line']}: {e['reason']}" for e in refused.record.errors]
-            raise CommandError(
-                "\n".join([f"{refused.record.error_count} bad row(s), nothing imported:", *lines])
-            ) from None
+            record = refused.record
+            head = f"book {record.pk}: {record.error_count} bad row(s), nothing imported"
+            if refused.case is not None:
+                head += (
+                    f"; case {refused.case.pk} opened and the responsible people told; runs "
+                    "will not reconcile against an older book until a corrected one is imported"
+                )
+            raise CommandError("\n".join([f"{head}:", *lines])) from None
         self.stdout.write(f"book {record.pk}: {record.rows} rows accepted ({record.sha256[:16]})")
         return record
 
     def _run(self, options: dict[str, Any]) -> None:
         from mamori.reconciliation.services import runs
 
-        book = self._import({"path": options["book"]}) if options.get("book") else None
+        book = None
+        if options.get("book"):
+            try:
+                book = self._import({"path": options["book"]})
+            except CommandError as refused:  # no run on a refused book: failed, not different
+                self.stderr.write(str(refused))
+                raise SystemExit(2) from None
         run = runs.run("cli", book=book)
         for result in run.assets.all():
             self.stdout.write(

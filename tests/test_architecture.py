@@ -50,5 +50,7 @@ def test_config_public_surface_is_pinned() -> None:
         "ConfigError",
         "load",
         "mask_url",
+        "prepare_data_dir",
         "read_or_create_secret",
+        "read_secret",
     ]

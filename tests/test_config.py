@@ -119,6 +119,7 @@ SAFE_PRODUCTION = {
 
 
 def test_check_deploy_passes_a_safe_production_configuration(tmp_path: Path) -> None:
+    read_or_create_secret(tmp_path / "secret_key")  # an installed system (mamori migrate made it)
     result = run_mamori(
         "check", "--deploy", env={"MAMORI_DATA_DIR": str(tmp_path), **SAFE_PRODUCTION}
     )
@@ -167,3 +168,25 @@ def test_tls_turns_on_secure_cookies_and_hsts(tmp_path: Path) -> None:
     tls = run_mamori("shell", "--no-imports", "-c", code, env={**base, "MAMORI_TLS": "1"})
     assert plain.stdout.split() == ["False", "False", "0"]
     assert tls.stdout.split() == ["True", "True", "31536000"]
+
+
+def test_reading_the_settings_writes_nothing(tmp_path: Path) -> None:
+    """Importing mamori.settings (as mypy, a linter or a shell does) creates no directory and
+    no secret; `mamori migrate` prepares the installation, and a command on a data directory
+    that does not exist says so instead of creating one."""
+    data = tmp_path / "nowhere"
+    env = {**os.environ, "MAMORI_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "mamori.settings"}
+    env.pop("MAMORI_DATABASE_URL", None)
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    assert not data.exists()
+    refused = subprocess.run(
+        [sys.executable, "-m", "mamori", "log", "verify"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 1
+    assert "there is no installation in" in refused.stderr and not data.exists()
+    subprocess.run(
+        [sys.executable, "-m", "mamori", "migrate", "-v0"], env=env, check=True, capture_output=True
+    )
+    assert (data / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert data.stat().st_mode & 0o777 == 0o700

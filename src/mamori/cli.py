@@ -29,6 +29,9 @@ DATABASE_COMMANDS = {
     "setup",
     "accounts",
 }
+#: The commands that set an installation up: only these create the data directory and the
+#: secret key (importing the settings writes nothing).
+PREPARING_COMMANDS = {"migrate", "serve", "demo", "demo_code", "setup"}
 ALIASES = {"demo-code": "demo_code"}
 
 
@@ -82,12 +85,24 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check" and "--deploy" in args and "--fail-level" not in args:
         args += ["--fail-level", "WARNING"]
 
-    from mamori.config import ConfigError, load
+    from mamori.config import ConfigError, load, prepare_data_dir
 
     try:
-        load()
+        config = load()
+        if command in PREPARING_COMMANDS:
+            prepare_data_dir(config)
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)
+    if (
+        command in DATABASE_COMMANDS
+        and not config.data_dir.is_dir()
+        and config.database_url.startswith("sqlite")
+    ):
+        return _fail(
+            f"there is no installation in {config.data_dir}: run `mamori migrate` first "
+            "(or `mamori demo`)",
+            1,
+        )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
 
     from mamori.core.i18n import compile_catalogues

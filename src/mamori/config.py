@@ -23,7 +23,9 @@ __all__ = [
     "ConfigError",
     "load",
     "mask_url",
+    "prepare_data_dir",
     "read_or_create_secret",
+    "read_secret",
 ]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -193,6 +195,40 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     )
 
 
+def prepare_data_dir(config: Config) -> None:
+    """Create the data directory (mode 0700), its static folder and the secret key.
+
+    Only the commands that set an installation up call this (``migrate``, ``serve``, ``demo``,
+    ``setup``): importing the settings writes nothing.
+    """
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (config.data_dir / "static").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the data directory {config.data_dir}: {exc}") from None
+    read_or_create_secret(config.secret_key_file)
+
+
+def read_secret(path: Path) -> str:
+    """Return the secret stored at ``path`` ("" if there is none yet); never create it.
+
+    A file readable by group or others is refused, as by :func:`read_or_create_secret`.
+    """
+    if not path.exists():
+        return ""
+    return _checked_secret(path)
+
+
+def _checked_secret(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"{path} must be readable by its owner only (mode 0600), got {mode:04o}")
+    value = path.read_text(encoding="ascii").strip()
+    if len(value) < 32:
+        raise ConfigError(f"{path} holds a secret shorter than 32 characters")
+    return value
+
+
 def read_or_create_secret(path: Path, nbytes: int = 50) -> str:
     """Return the secret stored at ``path``, creating it with mode 0600 on first use.
 
@@ -202,15 +238,7 @@ def read_or_create_secret(path: Path, nbytes: int = 50) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(
-                f"{path} must be readable by its owner only (mode 0600), got {mode:04o}"
-            ) from None
-        value = path.read_text(encoding="ascii").strip()
-        if len(value) < 32:
-            raise ConfigError(f"{path} holds a secret shorter than 32 characters") from None
-        return value
+        return _checked_secret(path)
     except FileNotFoundError:
         raise ConfigError(f"cannot create {path}: its directory does not exist") from None
     value = secrets.token_urlsafe(nbytes)

@@ -9,11 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori import config as _config
 
-CONFIG = _config.load()
-CONFIG.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+CONFIG = _config.load()  # reading the settings writes nothing: see config.prepare_data_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = _config.read_or_create_secret(CONFIG.secret_key_file)
+SECRET_KEY = _config.read_secret(CONFIG.secret_key_file)  # "" until prepared: Django refuses
 DEBUG = CONFIG.debug
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = list(CONFIG.csrf_trusted_origins)
@@ -166,7 +165,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {

@@ -28,8 +28,11 @@ for _name in ("MAMORI_DEBUG", "MAMORI_TLS", "MAMORI_ALLOWED_HOSTS", "MAMORI_LANG
     os.environ.pop(_name, None)
 os.environ["MAMORI_ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
 
+from mamori.config import load as _load_config  # noqa: E402
+from mamori.config import prepare_data_dir as _prepare_data_dir  # noqa: E402
 from mamori.core.i18n import compile_catalogues  # noqa: E402
 
+_prepare_data_dir(_load_config())  # the run's own installation: its data directory and key
 compile_catalogues()
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"

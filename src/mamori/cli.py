@@ -28,6 +28,7 @@ DATABASE_COMMANDS = {
     "risk",
     "setup",
     "accounts",
+    "backup",
 }
 #: The commands that set an installation up: only these create the data directory and the
 #: secret key (importing the settings writes nothing).

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from mamori.accounts.models import ApiToken, User
 from mamori.core import crypto
-from mamori.core.fastdb import Prepared
 from mamori.core.scopes import known_scopes, permission_for
 
 __all__ = [
@@ -37,12 +36,6 @@ class IssuedToken:
 
     token: ApiToken
     secret: str
-
-
-#: A token by its public prefix (every API call asks: built once, see mamori.core.fastdb).
-_BY_PREFIX: Prepared[ApiToken] = Prepared(
-    lambda prefix: ApiToken.objects.filter(prefix=prefix), "\x00prefix"
-)
 
 
 def _digest(secret: str) -> str:
@@ -84,41 +77,15 @@ def issue(name: str, scopes: list[str], days: int, created_by: User | None) -> I
     return IssuedToken(token=token, secret=secret)
 
 
-#: Tokens found before, by their secret's keyed digest. A later call reads only what may have
-#: changed since — revocation, expiry, scopes, the row itself — in one indexed read, so a
-#: revoked or edited token is refused or narrowed at its next use, as without this map; what
-#: it saves is building the whole row and comparing the digest again (about a sixth of a
-#: withdrawal check). Bounded: emptied when full.
-_KNOWN: dict[str, ApiToken] = {}
-_KNOWN_MAX = 1024
-_STILL_VALID: Prepared[ApiToken] = Prepared(
-    lambda pk, digest: ApiToken.objects.filter(  # type: ignore[arg-type, return-value]
-        pk=pk, digest=digest, revoked_at__isnull=True
-    ).values_list("expires_at", "scopes"),
-    -7_301_201,
-    "\x00digest",
-)
-
-
 def _found(secret: str, prefix: str) -> ApiToken | None:
-    """Return the unrevoked token whose secret is ``secret``, as it is now in the database."""
-    digest = _digest(secret)
-    known = _KNOWN.get(digest)
-    if known is not None:
-        fresh = _STILL_VALID.first_row(known.pk, digest)
-        if fresh is None:
-            _KNOWN.pop(digest, None)
-            return None
-        known.expires_at, known.scopes = fresh
-        return known
-    token = _BY_PREFIX.first(prefix)
-    if token is None or not secrets.compare_digest(token.digest, digest):
+    """Return the unrevoked token whose secret is ``secret``, read from the database now: a
+    fresh instance on every call (nothing kept between requests or shared between threads), so
+    a revoked, expired or narrowed token is refused or narrowed at its very next use."""
+    token = ApiToken.objects.filter(prefix=prefix).first()
+    if token is None or not secrets.compare_digest(token.digest, _digest(secret)):
         return None
     if token.revoked_at is not None:
         return None
-    if len(_KNOWN) >= _KNOWN_MAX:
-        _KNOWN.clear()
-    _KNOWN[digest] = token
     return token
 
 

@@ -85,3 +85,34 @@ def test_the_risk_benchmark_ranks_exactly_as_the_sql_baseline() -> None:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["bench"] == "risk" and figures["identical"] is True
     assert figures["ranked_per_s"] > 0 and figures["baseline_ranked_per_s"] > 0
+
+
+def test_the_custody_benchmark_runs_its_sql_baseline_on_postgresql_too(postgres_url) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    server = urlunsplit(urlsplit(postgres_url)._replace(path="/postgres"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mamori.bench",
+            "custody",
+            "--events",
+            "20000",
+            "--baseline-events",
+            "3000",
+            "--customers",
+            "500",
+            "--no-http",
+            "--database",
+            "postgres",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MAMORI_BENCH_POSTGRES_URL": server},
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["identical"] is True and figures["identical_postgres"] is True
+    assert figures["baseline_postgres_decisions_per_s"] > 0 and figures["ratio_postgres"] > 0

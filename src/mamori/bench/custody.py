@@ -217,20 +217,39 @@ def _latency_pass(
 class SqlBaseline:
     """The same rules as SQL aggregates per event (how Marble or Jube evaluate windows)."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path)
-        self.db.executescript(
-            """
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
-            CREATE TABLE moves (id TEXT PRIMARY KEY, t INTEGER, direction TEXT, asset TEXT,
-                                customer TEXT, units INTEGER, withdrawal INTEGER,
-                                cancelled INTEGER DEFAULT 0);
-            CREATE INDEX moves_customer ON moves (direction, asset, customer, t);
-            CREATE INDEX moves_all ON moves (direction, asset, t);
-            """
-        )
+    def __init__(self, path: Path | None = None, postgres_url: str | None = None) -> None:
+        if postgres_url is not None:
+            import psycopg
+
+            self.db: Any = psycopg.connect(postgres_url)
+            self.marker = "%s"
+            for statement in (
+                "CREATE TABLE moves (id TEXT PRIMARY KEY, t BIGINT, direction TEXT, asset TEXT, "
+                "customer TEXT, units NUMERIC(78, 0), withdrawal INTEGER, "
+                "cancelled INTEGER DEFAULT 0)",
+                "CREATE INDEX moves_customer ON moves (direction, asset, customer, t)",
+                "CREATE INDEX moves_all ON moves (direction, asset, t)",
+            ):
+                self.db.execute(statement)
+        else:
+            assert path is not None
+            self.db = sqlite3.connect(path)
+            self.marker = "?"
+            self.db.executescript(
+                """
+                PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+                CREATE TABLE moves (id TEXT PRIMARY KEY, t INTEGER, direction TEXT, asset TEXT,
+                                    customer TEXT, units INTEGER, withdrawal INTEGER,
+                                    cancelled INTEGER DEFAULT 0);
+                CREATE INDEX moves_customer ON moves (direction, asset, customer, t);
+                CREATE INDEX moves_all ON moves (direction, asset, t);
+                """
+            )
         self.cfg = config()
         self.latest: int | None = None
+
+    def _run(self, sql: str, params: tuple[Any, ...]) -> Any:
+        return self.db.execute(sql.replace("?", self.marker), params)
 
     def process(self, event: Event) -> tuple[str, tuple[str, ...]]:
         t = micros(event.at)
@@ -238,14 +257,14 @@ class SqlBaseline:
         if self.latest is not None and t < self.latest - lateness:
             return ("reject", ("late",))
         if isinstance(event, WithdrawalCancelled):
-            row = self.db.execute(
+            row = self._run(
                 "SELECT cancelled FROM moves WHERE id = ? AND withdrawal = 1", (event.withdrawal,)
             ).fetchone()
             if row is None:
                 return ("reject", ("unknown_withdrawal",))
             if row[0]:
                 return ("reject", ("not_cancellable",))
-            self.db.execute("UPDATE moves SET cancelled = 1 WHERE id = ?", (event.withdrawal,))
+            self._run("UPDATE moves SET cancelled = 1 WHERE id = ?", (event.withdrawal,))
             self._advance(t)
             return ("allow", ())
         assert isinstance(event, Deposit | WithdrawalRequest)
@@ -259,13 +278,13 @@ class SqlBaseline:
                 assert rule.window is not None
                 start = t - rule.window // timedelta(microseconds=1)
                 if rule.scope is Scope.CUSTOMER:
-                    (total,) = self.db.execute(
+                    (total,) = self._run(
                         "SELECT COALESCE(SUM(units), 0) FROM moves WHERE direction = ? AND "
                         "asset = ? AND customer = ? AND t > ? AND t <= ? AND cancelled = 0",
                         (direction, event.asset, event.customer, start, t),
                     ).fetchone()
                 else:
-                    (total,) = self.db.execute(
+                    (total,) = self._run(
                         "SELECT COALESCE(SUM(units), 0) FROM moves WHERE direction = ? AND "
                         "asset = ? AND t > ? AND t <= ? AND cancelled = 0",
                         (direction, event.asset, start, t),
@@ -274,7 +293,7 @@ class SqlBaseline:
             if observed >= rule.limit:
                 codes.append(f"threshold.{rule.level}")
                 worst = max(worst, {Level.NOTIFY: 1, Level.HOLD: 2, Level.HALT: 3}[rule.level])
-        self.db.execute(
+        self._run(
             "INSERT INTO moves (id, t, direction, asset, customer, units, withdrawal) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -295,9 +314,12 @@ class SqlBaseline:
             self.latest = t
 
 
-def run_baseline(stream: list[Event], folder: Path, batch: int) -> tuple[list[Any], float]:
-    """Process ``stream`` through the SQL baseline, committing every ``batch`` events."""
-    baseline = SqlBaseline(folder / "baseline.sqlite3")
+def run_baseline(
+    stream: list[Event], folder: Path, batch: int, postgres_url: str | None = None
+) -> tuple[list[Any], float]:
+    """Process ``stream`` through the SQL baseline (SQLite, or the PostgreSQL database at
+    ``postgres_url``), committing every ``batch`` events."""
+    baseline = SqlBaseline(folder / "baseline.sqlite3", postgres_url)
     out = []
     begun = time.perf_counter()
     for n, event in enumerate(stream, start=1):
@@ -305,7 +327,9 @@ def run_baseline(stream: list[Event], folder: Path, batch: int) -> tuple[list[An
         if n % batch == 0:
             baseline.db.commit()
     baseline.db.commit()
-    return out, len(stream) / (time.perf_counter() - begun)
+    rate = len(stream) / (time.perf_counter() - begun)
+    baseline.db.close()
+    return out, rate
 
 
 def main(argv: list[str]) -> int:
@@ -320,21 +344,43 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--http-workers", type=int, default=1, help="web workers of the server (and its decider)"
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: also the SQL baseline and the HTTP part on PostgreSQL, side by side "
+        "with SQLite (a fresh database on MAMORI_BENCH_POSTGRES_URL's server)",
+    )
     args = parser.parse_args(argv)
+    from mamori.bench import postgres
+
     loop_before = loop_seconds()
     stream = events(args.events, args.customers)
+    size = min(args.baseline_events, len(stream))
+    pg_rate: float | None = None
+    pg_identical: bool | None = None
     with tempfile.TemporaryDirectory(prefix="mamori-bench-custody-") as tmp:
         folder = Path(tmp)
         flush_p50, flush_p99 = fsync_ms(folder)
         decisions, ours = run_engine(stream, args.batch, folder)
-        size = min(args.baseline_events, len(stream))
+        expected = [summary(d) for d in decisions[:size]]
         theirs, baseline_rate = run_baseline(stream[:size], folder, args.batch)
-    identical = [summary(d) for d in decisions[:size]] == theirs
+        if args.database == "postgres":
+            with postgres.fresh_database(postgres.server_url()) as url:
+                pg_theirs, pg_rate = run_baseline(stream[:size], folder, args.batch, url)
+            pg_identical = expected == pg_theirs
+    identical = expected == theirs
     http: dict[str, Any] | None = None
+    pg_http: dict[str, Any] | None = None
     if not args.no_http:
         from mamori.bench.custody_http import measure
 
         http = measure(args.http_seconds, min(10.0, args.http_seconds), args.http_workers)
+        if args.database == "postgres":
+            with postgres.fresh_database(postgres.server_url()) as url:
+                pg_http = measure(
+                    args.http_seconds, min(10.0, args.http_seconds), args.http_workers, url
+                )
     loop_after = loop_seconds()
     figures = {
         "bench": "custody",
@@ -355,6 +401,21 @@ def main(argv: list[str]) -> int:
         "http_steady_rps_p99_10ms": http["steady_rps_p99_10ms"] if http else None,
         "http_p50_ms_at_1000rps": round(http["at_1000"]["p50_ms"], 2) if http else None,
         "http_workers": args.http_workers if http else None,
+        # PostgreSQL, the production database, side by side (--database postgres)
+        "baseline_postgres_decisions_per_s": round(pg_rate) if pg_rate else None,
+        "ratio_postgres": round(ours["decisions_per_s"] / pg_rate, 1) if pg_rate else None,
+        "identical_postgres": pg_identical,
+        "http_postgres_p99_ms_at_1000rps": (
+            round(pg_http["at_1000"]["p99_ms"], 2) if pg_http else None
+        ),
+        "http_postgres_p50_ms_at_1000rps": (
+            round(pg_http["at_1000"]["p50_ms"], 2) if pg_http else None
+        ),
+        "http_postgres_achieved_rps_at_1000": (
+            round(pg_http["at_1000"]["achieved"]) if pg_http else None
+        ),
+        "http_postgres_max_rps_p99_10ms": pg_http["max_rps_p99_10ms"] if pg_http else None,
+        "http_postgres_steady_rps_p99_10ms": pg_http["steady_rps_p99_10ms"] if pg_http else None,
         # the machine's speed before and after (mamori.bench.machine): ~1 s when it is not slowed
         "machine_loop_s": [round(loop_before, 2), round(loop_after, 2)],
         "machine_fsync_ms": [round(flush_p50, 3), round(flush_p99, 3)],  # p50, p99 of a 4 KB flush
@@ -365,10 +426,15 @@ def main(argv: list[str]) -> int:
         f"be on disk; SQL baseline {figures['baseline_decisions_per_s']}/s on "
         f"{size} events; identical: {identical}"
     )
-    if http:
-        for step in [http["at_1000"], *http["ramp"]]:
+    if pg_rate:
+        print(f"SQL baseline on PostgreSQL {pg_rate:.0f}/s; identical: {pg_identical}")
+    for measured in (http, pg_http):
+        if not measured:
+            continue
+        for step in [measured["at_1000"], *measured["ramp"]]:
             print(
-                f"HTTP {step['rate']}/s target: {step['achieved']:.0f}/s achieved, "
+                f"HTTP ({measured['database']}) {step['rate']}/s target: "
+                f"{step['achieved']:.0f}/s achieved, "
                 f"p50 {step['p50_ms']:.1f} ms, p99 {step['p99_ms']:.1f} ms, max "
                 f"{step['max_ms']:.1f} ms over {step['requests']} requests "
                 f"({step['failures']} failed)"
@@ -379,4 +445,4 @@ def main(argv: list[str]) -> int:
         f"a 4 KB write's flush to disk p50 {flush_p50:.2f} ms, p99 {flush_p99:.2f} ms"
     )
     print(json.dumps(figures))
-    return 0 if identical else 1
+    return 0 if identical and pg_identical is not False else 1

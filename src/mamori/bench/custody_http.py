@@ -1,5 +1,5 @@
-"""The HTTP part of the custody benchmark: a real ``mamori serve`` (SQLite) and an open-loop
-client in a process of its own (:mod:`mamori.bench.load`) sending
+"""The HTTP part of the custody benchmark: a real ``mamori serve`` (SQLite or PostgreSQL) and
+an open-loop client in a process of its own (:mod:`mamori.bench.load`) sending
 ``POST /api/custody/withdrawals/check`` at fixed rates.
 
 Each rate is held for a while; latency runs from the moment a request was due to the last byte
@@ -45,8 +45,15 @@ monitor.apply_thresholds()
 """
 
 
-def _mamori(data_dir: Path, *args: str) -> str:
+def _env(database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    if database_url:
+        env["MAMORI_DATABASE_URL"] = database_url
+    return env
+
+
+def _mamori(data_dir: Path, *args: str, database_url: str | None = None) -> str:
+    env = _env(database_url)
     done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
         [sys.executable, "-m", "mamori", *args, "--data-dir", str(data_dir)],
         capture_output=True,
@@ -91,17 +98,30 @@ def _run_at(port: int, token: str, rate: int, seconds: float, first: int) -> dic
 
 
 def measure(
-    seconds_at_1000: float = 60.0, ramp_seconds: float = 10.0, workers: int = 1
+    seconds_at_1000: float = 60.0,
+    ramp_seconds: float = 10.0,
+    workers: int = 1,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Start a server, hold 1,000 requests/s, then ramp; return the figures."""
+    """Start a server (on SQLite, or on the empty PostgreSQL database at ``database_url``),
+    hold 1,000 requests/s, then ramp; return the figures."""
     with tempfile.TemporaryDirectory(prefix="mamori-bench-http-") as tmp:
         data = Path(tmp)
-        _mamori(data, "migrate")
-        _mamori(data, "shell", "-c", SETUP)
-        token = _mamori(data, "token", "create", "--name", "bench", "--scope", "custody:check")
+        _mamori(data, "migrate", database_url=database_url)
+        _mamori(data, "shell", "-c", SETUP, database_url=database_url)
+        token = _mamori(
+            data,
+            "token",
+            "create",
+            "--name",
+            "bench",
+            "--scope",
+            "custody:check",
+            database_url=database_url,
+        )
         secret = token.strip().splitlines()[-1].split()[-1]
         port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+        env = _env(database_url)
         server = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
             [
                 sys.executable,
@@ -156,4 +176,5 @@ def measure(
         "max_rps_p99_10ms": best,
         "steady_rps_p99_10ms": steady,
         "workers": workers,
+        "database": "postgresql" if database_url else "sqlite",
     }

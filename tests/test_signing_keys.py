@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
 from conftest import give, make_user
 from mamori.accounts.models import ApprovalRequest
@@ -32,6 +33,13 @@ from mamori.engines import merkle
 from mamori.engines import reconcile as engine
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages in English (the catalogue gives them in Japanese by default)."""
+    with translation.override("en"):
+        yield
 
 
 def _use(settings, **changes) -> None:
@@ -168,6 +176,11 @@ def test_a_missing_key_file_stops_signing_and_no_key_is_made(key_dir: Path) -> N
         services.issue_checkpoint()
     assert str(key_dir) in missing.value.message
     assert "no new key is made" in missing.value.message
+    with translation.override("ja"), pytest.raises(signing.KeyMissing) as japanese:
+        services.issue_checkpoint()
+    assert str(key_dir) in japanese.value.message and "新しい鍵は自動では作りません" in (
+        japanese.value.message
+    )
     assert SigningKey.objects.count() == rows_before and keys.current("log").pk == row.pk
     assert sorted(os.listdir(key_dir)) == files_before
     assert not Checkpoint.objects.exists()

@@ -240,6 +240,11 @@ def test_rotation_needs_two_approvals_and_logs_both_public_keys(key_dir: Path, o
     services.issue_checkpoint()  # signed with the new key
     assert verify([keys.verifier_of(old), new_key]).ok
     assert not verify(keys.verifier_of(old)).ok  # the new checkpoint is not the old key's
+    kept = key_dir.parent / "auditor-keys.txt"  # what the auditor keeps: both keys
+    kept.write_text(f"{keys.verifier_of(old)}\n{new_key}\n", encoding="utf-8")
+    call_command("log", "verify", "--key", str(kept))
+    with pytest.raises(CommandError, match="no signature by key"):
+        call_command("log", "verify", "--key", keys.verifier_of(old))
     with pytest.raises(approvals.ApprovalRefused):
         keys.request_rotation("log", new_key, officers["asker"])  # already current
 
@@ -247,6 +252,30 @@ def test_rotation_needs_two_approvals_and_logs_both_public_keys(key_dir: Path, o
 def _position(action: str) -> int:
     store.catch_up_index()
     return Entry.objects.get(action=action).position
+
+
+@pytest.mark.no_signing_keys
+def test_a_key_that_was_kept_in_the_database_is_retired_and_replaced_by_keys_init(
+    key_dir: Path,
+) -> None:
+    legacy = merkle.LogKey.generate(keys.name_for("log"))  # as the migration leaves it
+    old = SigningKey.objects.create(
+        purpose="log",
+        name=legacy.name,
+        key_id=legacy.key_id.hex(),
+        public_key=legacy.public_key,
+        store="legacy",
+        created_by="migration",
+    )
+    _grow_log()
+    with pytest.raises(signing.KeyMissing, match="retired"):
+        services.issue_checkpoint()
+    with acting("system:test"):
+        new = keys.init("log", "system:test")
+    assert new.name == old.name and keys.current("log").pk == new.pk
+    logged = json.loads(store.body_of(_position("keys.init")))["details"]
+    assert logged["old_key"] == legacy.verifier() and logged["new_key"] == keys.verifier_of(new)
+    assert services.issue_checkpoint() is not None
 
 
 def test_a_rotation_to_a_key_the_store_does_not_hold_is_refused(key_dir: Path, officers) -> None:

@@ -108,6 +108,16 @@ def test_checkpoints_and_statements_are_signed_inside_softhsm(softhsm_token, set
     # the database holds the public half only
     columns = {f.name for f in SigningKey._meta.get_fields()}
     assert not any("private" in name for name in columns)
+    # the key removed from the token: signing stops, naming the token; no key is made
+    with store.session(rw=True) as session:
+        for key in session.get_objects({pkcs11.Attribute.LABEL: "mamori-log"}):
+            key.destroy()
+    _grow_log()
+    with pytest.raises(signing.KeyMissing, match="PKCS#11 token 'mamori-test'"):
+        services.issue_checkpoint()
+    assert SigningKey.objects.filter(purpose="log").count() == 1
+    with store.session() as session:
+        assert not list(session.get_objects({pkcs11.Attribute.LABEL: "mamori-log"}))
 
 
 def test_a_key_file_others_may_read_is_refused(key_dir: Path) -> None:

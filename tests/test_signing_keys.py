@@ -366,3 +366,26 @@ def test_the_demo_uses_a_softhsm_token_when_softhsm_is_installed(tmp_path: Path)
     assert demo.configure(tmp_path / "demo-data", env) is None
     assert env["MAMORI_PKCS11_TOKEN"] == demo.DEMO_TOKEN
     assert Path(env["SOFTHSM2_CONF"]).is_relative_to(tmp_path / "demo-data")
+
+
+@pytest.mark.no_signing_keys
+def test_the_keys_command_prepares_asks_and_lists(key_dir: Path, officers, capsys) -> None:
+    call_command("keys", "init", "statement")
+    first = capsys.readouterr().out.strip().splitlines()[-1]
+    call_command("keys", "prepare", "statement")
+    prepared = capsys.readouterr().out.strip().splitlines()[-1]
+    assert prepared != first and prepared.startswith(keys.name_for("statement") + "+")
+    call_command("keys", "rotate", "statement", prepared, "--as", officers["asker"].username)
+    assert "two people approve" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="already waits for approval"):
+        call_command("keys", "rotate", "statement", prepared, "--as", officers["asker"].username)
+    request = keys.pending("statement")
+    for approver in ("ciso", "sgm"):
+        approvals.decide(request.pk, officers[approver], "approve", "ok")
+    call_command("keys", "list")
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[:3] for line in listed] == [
+        ["statement", "retired", "file"],
+        ["statement", "current", "file"],
+    ]
+    assert listed[0].endswith(first) and listed[1].endswith(prepared)

@@ -46,6 +46,7 @@ __all__ = [
     "init",
     "name_for",
     "origin",
+    "pending",
     "prepare",
     "request_rotation",
     "signing_key",

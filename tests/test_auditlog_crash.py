@@ -67,9 +67,13 @@ def check_after_restart(env: dict[str, str], data_dir: Path, acknowledged: list[
     counted = run_mamori("shell", "--no-imports", "-c", code, "--data-dir", str(data_dir), env=env)
     assert counted.returncode == 0, counted.stderr
     assert int(counted.stdout.strip()) == len(acknowledged)  # none lost, none doubled
+    env = {**env, "MAMORI_SIGNING_KEY_DIR": str(data_dir.parent / f"{data_dir.name}-keys")}
+    made = run_mamori("keys", "init", "log", "--data-dir", str(data_dir), env=env)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
     checkpoint = run_mamori("log", "checkpoint", "--data-dir", str(data_dir), env=env)
     assert checkpoint.returncode == 0, checkpoint.stderr
-    verified = run_mamori("log", "verify", "--data-dir", str(data_dir), env=env)
+    verified = run_mamori("log", "verify", "--key", key, "--data-dir", str(data_dir), env=env)
     assert verified.returncode == 0, verified.stderr
     assert "audit log verified" in verified.stdout
 

@@ -115,6 +115,7 @@ SAFE_PRODUCTION = {
     "MAMORI_WEBHOOK_ALLOWED_HOSTS": "siem.corp.example.jp",
     "MAMORI_LOGIN_LOCK_AFTER": "10",
     "MAMORI_SESSION_IDLE_SECONDS": "28800",
+    "MAMORI_SIGNING_KEY_DIR": "/etc/mamori/keys",
 }
 
 
@@ -137,6 +138,7 @@ def test_check_deploy_refuses_loose_settings_each_naming_the_variable_to_change(
         "MAMORI_CSRF_TRUSTED_ORIGINS": "http://mamori.example.jp,https://evil.example",
         "MAMORI_LOGIN_LOCK_AFTER": "1000",
         "MAMORI_SESSION_IDLE_SECONDS": "86400",
+        "MAMORI_SIGNING_KEY_DIR": "",  # nowhere to keep signing keys
     }
     result = run_mamori("check", "--deploy", env={"MAMORI_DATA_DIR": str(tmp_path), **unsafe})
     assert result.returncode != 0
@@ -151,6 +153,7 @@ def test_check_deploy_refuses_loose_settings_each_naming_the_variable_to_change(
         ("E007", "MAMORI_LOGIN_LOCK_AFTER is 1000"),
         ("E008", "MAMORI_SESSION_IDLE_SECONDS is 86400"),
         ("E009", "The database is SQLite"),
+        ("E010", "No place for signing keys is configured"),
     ]
     for code, words in expected:
         assert any(f"(mamori.{code})" in e and words in e for e in errors), (code, errors)

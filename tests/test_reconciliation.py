@@ -22,7 +22,7 @@ from mamori.engines import chains, threshold
 from mamori.notifications.models import Notification
 from mamori.reconciliation import compliance
 from mamori.reconciliation.models import AssetPolicy, BookImport, Case, Run
-from mamori.reconciliation.services import books, cases, history, nodes, runs
+from mamori.reconciliation.services import books, cases, history, nodes, runs, statements
 from mamori.scheduler.jobs import get_job
 from mamori.testing.anvil import make_addresses
 from mamori.testing.bitcoin_rpc import BitcoinCoreFixture, running_bitcoin_fixture
@@ -408,7 +408,12 @@ def test_the_signed_statement_verifies_against_the_chain_and_a_changed_figure_is
     exchange["node"].rpc("anvil_mine", ["0x1"])  # the chain moves on after the run
     exchange["node"].set_balances([exchange["hot"]], [1])
     call_command("reconcile", "verify-statement", str(out), *rpc)
-    assert "every figure confirmed" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "every figure confirmed" in captured.out
+    assert "NOT verified: no --key" in captured.out and "warning: no --key" in captured.err
+    genuine = statements.verifier()
+    call_command("reconcile", "verify-statement", str(out), *rpc, "--key", genuine)
+    assert "signature valid for the key given" in capsys.readouterr().out
     document = json.loads(out.read_text())
     eth = next(a for a in document["statement"]["assets"] if a["asset"] == "ETH")
     eth["wallets"][0]["on_chain"] = str(int(eth["wallets"][0]["on_chain"]) + 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -75,6 +76,13 @@ def _check_database() -> str | None:
     return None
 
 
+def _is_demo_data_dir() -> bool:
+    """Return whether the data directory was made by ``mamori demo`` (its keys are found the
+    way the demo made them)."""
+    data_dir = Path(os.environ.get("MAMORI_DATA_DIR") or ".mamori")
+    return (data_dir / ".demo").is_file()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``mamori`` with ``argv`` (default: the process arguments); return the exit status."""
     args = _take_data_dir(list(sys.argv[1:] if argv is None else argv))
@@ -85,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["MAMORI_DATA_DIR"] = ".mamori-demo"
     if command == "check" and "--deploy" in args and "--fail-level" not in args:
         args += ["--fail-level", "WARNING"]
+
+    if command == "demo" or _is_demo_data_dir():
+        from mamori.core.signing.demo import configure
+
+        warning = configure(Path(os.environ.get("MAMORI_DATA_DIR") or ".mamori"), os.environ)
+        if warning and command == "demo":
+            print(f"mamori: warning: {warning}", file=sys.stderr)
 
     from mamori.config import ConfigError, load, prepare_data_dir
 

@@ -64,6 +64,11 @@ class Config:
     reconcile_at: str = "06:00"
     book_max_age_hours: int = 26
     signoff_days: int = 365
+    signing_key_dir: Path | None = None
+    pkcs11_module: str = ""
+    pkcs11_token: str = ""
+    pkcs11_pin: str = ""
+    pkcs11_pin_file: Path | None = None
 
     @property
     def uses_sqlite(self) -> bool:
@@ -148,6 +153,27 @@ def _clock(env: Mapping[str, str], name: str, default: str) -> str:
     return f"{int(hours):02d}:{minutes}"
 
 
+def _outside(env: Mapping[str, str], name: str, data_dir: Path) -> Path | None:
+    """Return the path in ``name``, refusing one inside the data directory (or holding it)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if path == data_dir or path.is_relative_to(data_dir) or data_dir.is_relative_to(path):
+        raise ConfigError(
+            f"{name} must be outside the data directory {data_dir} (whoever reads the data "
+            f"must not be able to sign), got {raw!r}"
+        )
+    return path
+
+
+def _pkcs11_token(env: Mapping[str, str]) -> str:
+    token = env.get("MAMORI_PKCS11_TOKEN", "").strip()
+    if env.get("MAMORI_PKCS11_MODULE", "").strip() and not token:
+        raise ConfigError("MAMORI_PKCS11_TOKEN must name the token's label when a module is set")
+    return token
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with any password replaced by ``***`` so it can be logged."""
     parts = urlsplit(url)
@@ -192,6 +218,11 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         reconcile_at=_clock(env, "MAMORI_RECONCILE_AT", "06:00"),
         book_max_age_hours=_int(env, "MAMORI_BOOK_MAX_AGE_HOURS", 26, 1, 24 * 31),
         signoff_days=_int(env, "MAMORI_RISK_SIGNOFF_DAYS", 365, 1, 3 * 366),
+        signing_key_dir=_outside(env, "MAMORI_SIGNING_KEY_DIR", data_dir),
+        pkcs11_module=env.get("MAMORI_PKCS11_MODULE", "").strip(),
+        pkcs11_token=_pkcs11_token(env),
+        pkcs11_pin=env.get("MAMORI_PKCS11_PIN", ""),
+        pkcs11_pin_file=_outside(env, "MAMORI_PKCS11_PIN_FILE", data_dir),
     )
 
 

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mamori.auditlog import services, store
+from mamori.auditlog import keys, services, store
 from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
 
@@ -58,7 +58,7 @@ def export(start: int, end: int, folder: Path) -> dict[str, Any]:
         "consistency_proof": [
             _b64(h) for h in merkle.consistency_proof(reader, end, checkpoint.size)
         ],
-        "verifier_key": services.log_key().verifier(),
+        "verifier_key": keys.database_verifier("log"),
         "entries_sha256": digest.hexdigest(),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

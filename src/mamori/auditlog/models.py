@@ -5,6 +5,7 @@ and 0003).
 """
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -135,24 +136,58 @@ class Checkpoint(models.Model):
 
 
 class SigningKey(models.Model):
-    """The log's Ed25519 key, generated at install; the private half is stored encrypted."""
+    """A public key that signs the log's checkpoints or reconciliation statements (ISM 23-1-2,
+    34-3). Rows are only ever added (the database refuses UPDATE and DELETE): a purpose's
+    latest row is its current key; a rotation adds a row once two people approve. The private
+    half lives in an HSM (PKCS#11) or a key file outside the data directory, never here."""
 
+    class Purpose(models.TextChoices):
+        LOG = "log", _("audit log checkpoints")
+        STATEMENT = "statement", _("reconciliation statements")
+
+    purpose = models.CharField(
+        max_length=20,
+        choices=Purpose.choices,
+        default=Purpose.LOG,
+    )
     name = models.CharField(
         max_length=200,
-        unique=True,
     )
-    private_encrypted = models.TextField()
+    key_id = models.CharField(
+        max_length=8,
+        help_text=_("C2SP signed-note key id (hex)"),
+    )
     public_key = models.BinaryField()
+    store = models.CharField(
+        max_length=20,
+        help_text=_("where the private half is: pkcs11, file, or legacy (it was in the database)"),
+    )
     created_at = models.DateTimeField(
-        auto_now_add=True,
+        default=timezone.now,
+    )
+    created_by = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    approval = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("the approval request of a rotation"),
     )
 
     class Meta:
-        verbose_name = _("log signing key")
-        verbose_name_plural = _("log signing keys")
+        ordering = ["purpose", "pk"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "key_id"],
+                name="auditlog_signingkey_unique_purpose_key_id",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.purpose} {self.name} {self.key_id}"
 
 
 class VerificationRun(models.Model):

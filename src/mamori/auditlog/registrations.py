@@ -46,14 +46,29 @@ def _verify_job() -> dict[str, Any]:
     return {"entries": run.entries, "checkpoints": run.checkpoints}
 
 
+def _demo_keys(report: Any) -> None:
+    """Make the demo's signing keys in its store (SoftHSM2 or a key directory) once."""
+    from mamori.auditlog import keys
+    from mamori.auditlog.context import acting
+    from mamori.core import signing
+
+    with acting("system:demo"):
+        for purpose in signing.PURPOSES:
+            if keys.current(purpose) is None:
+                keys.init(purpose, "system:demo")
+    report.lines.append(f"Signing keys: {signing.configured_store().location()}")
+
+
 def _demo(report: Any) -> None:
-    """Sign a checkpoint of everything the demo loaded, verify it, and print the key."""
-    from mamori.auditlog import runs
+    """Sign a checkpoint of everything the demo loaded, check it, and print the key."""
+    from mamori.auditlog import keys, runs
 
     services.issue_checkpoint()
-    run = runs.verify_and_record()
+    verifier = keys.database_verifier("log")
+    run = runs.verify_and_record(verifiers=[verifier])
     report.lines.append(
-        f"Audit log: {run.entries} entries verified; verifier key {services.log_key().verifier()}"
+        f"Audit log: {run.entries} entries checked; verifier key {verifier} "
+        "(keep it outside mamori: `mamori log verify --key` checks against it)"
     )
 
 
@@ -64,7 +79,14 @@ def register() -> None:
     compliance.register()
     from mamori.core.demo import register_demo_loader
 
+    register_demo_loader("auditlog.keys", _demo_keys, order=1)
     register_demo_loader("auditlog", _demo, order=1000)
+    from mamori.accounts.services import approvals
+    from mamori.auditlog import keys
+
+    approvals.register_kind(
+        keys.KIND, policy=keys.POLICY, apply=keys.apply_rotation, schema=keys.RotationSnapshot
+    )
     services.register_describer("accounts.loginattempt", _signin)
     services.register_describer("accounts.approvaldecision", _decision)
     register_page(

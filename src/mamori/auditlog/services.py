@@ -8,20 +8,17 @@ their own action names through :func:`describe` hooks, :func:`record_export` and
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from mamori.auditlog import store
 from mamori.auditlog.context import current
-from mamori.auditlog.models import Checkpoint, SigningKey
-from mamori.core import crypto
+from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
 
 __all__ = [
@@ -120,37 +117,19 @@ def record_export(
 
 
 def origin() -> str:
-    """Return the log's origin: the name of the key made at install, or the configured one.
+    """Return the log's origin: the name of its first key, or the configured one."""
+    from mamori.auditlog import keys
 
-    Once the key exists its name is the origin for good, whatever the host list becomes.
-    """
-    first = SigningKey.objects.order_by("created_at", "pk").values_list("name", flat=True).first()
-    if first:
-        return first
-    configured = settings.CONFIG.log_origin or f"{settings.ALLOWED_HOSTS[0]}/mamori-audit"
-    return configured.replace(" ", "_")
+    return keys.origin()
 
 
 def log_key() -> merkle.LogKey:
-    """Return the log's signing key, generating it (stored encrypted) on first use."""
-    name = origin()
-    row = SigningKey.objects.filter(name=name).first()
-    if row is None:
-        key = merkle.LogKey.generate(name)
-        with transaction.atomic():
-            row, created = SigningKey.objects.get_or_create(
-                name=name,
-                defaults={
-                    "private_encrypted": crypto.encrypt(
-                        base64.b64encode(key.private_bytes()).decode("ascii")
-                    ),
-                    "public_key": key.public_key,
-                },
-            )
-        if created:
-            log.info("audit log signing key generated: %s", key.verifier())
-    raw = base64.b64decode(crypto.decrypt(row.private_encrypted))
-    return merkle.LogKey.from_private_bytes(row.name, raw)
+    """Return the log's signing key, which signs through the configured store (HSM or key file
+    outside the data directory); raise :class:`mamori.core.signing.SigningError` if it is not
+    there — no key is ever made here (``mamori keys init log`` makes one)."""
+    from mamori.auditlog import keys
+
+    return keys.signing_key("log")
 
 
 def issue_checkpoint() -> Checkpoint | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,12 +61,27 @@ class Result:
         return self.problem is None
 
 
-def _checkpoints(verifier: str) -> dict[int, bytes]:
+def _signed(note: str, verifiers: Sequence[str]) -> merkle.Checkpoint:
+    """Return the checkpoint of ``note`` signed by one of ``verifiers`` (a log's keys across
+    rotations); raise the error of a key that signed it badly, else of the first key."""
+    errors: list[merkle.CheckpointError] = []
+    for verifier in verifiers:
+        try:
+            return merkle.parse_checkpoint(note, verifier)
+        except merkle.CheckpointError as exc:
+            errors.append(exc)
+    if not errors:
+        raise merkle.CheckpointError("no verifier key was given")
+    bad = [e for e in errors if not str(e).startswith("no signature by key")]
+    raise (bad or errors)[0]
+
+
+def _checkpoints(verifiers: Sequence[str]) -> dict[int, bytes]:
     roots: dict[int, bytes] = {}
     previous: Checkpoint | None = None
     for row in Checkpoint.objects.order_by("issued_at", "size"):
         try:
-            signed = merkle.parse_checkpoint(row.note, verifier)
+            signed = _signed(row.note, verifiers)
         except merkle.CheckpointError as exc:
             raise Problem(f"checkpoint {row.size}: {exc}") from None
         if signed.size != row.size or signed.root != bytes(row.root):
@@ -266,19 +281,20 @@ def check_index(cursor: Any, count: int) -> None:
 
 
 def verify(
-    verifier: str,
+    verifier: str | Sequence[str],
     outside: merkle.Checkpoint | None = None,
     *,
     index: bool = True,
     workers: int | None = None,
 ) -> Result:
-    """Verify every entry, node and checkpoint; also ``outside``, a checkpoint kept elsewhere,
+    """Verify every entry, node and checkpoint (each signed by one of ``verifier``: one key, or
+    the log's keys across rotations); also ``outside``, a checkpoint kept elsewhere,
     and (``index``) the search index. ``workers`` processes check large logs (default: one per
     core)."""
     cursor = raw_cursor()
     walk = _Walk(cursor, {})
     try:
-        roots = _checkpoints(verifier)
+        roots = _checkpoints([verifier] if isinstance(verifier, str) else verifier)
         if outside is not None:
             known = roots.get(outside.size)
             if known is not None and known != outside.root:

@@ -26,14 +26,21 @@ __all__ = ["main"]
 
 
 def _setup(data_dir: Path) -> None:
-    os.environ["MAMORI_DATA_DIR"] = str(data_dir)
+    os.environ["MAMORI_DATA_DIR"] = str(data_dir / "data")
     os.environ.pop("MAMORI_DATABASE_URL", None)
+    for name in ("MAMORI_PKCS11_MODULE", "MAMORI_PKCS11_PIN_FILE"):
+        os.environ.pop(name, None)
+    os.environ["MAMORI_SIGNING_KEY_DIR"] = str(data_dir / "keys")  # outside the data
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.settings")
     import django
     from django.core.management import call_command
 
+    (data_dir / "data").mkdir()
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    from mamori.auditlog import keys
+
+    keys.init("log", "system:bench")
 
 
 def _entry(i: int, start: datetime) -> dict[str, Any]:

@@ -143,6 +143,17 @@ def _limits(config: Any) -> list[Error]:
                 id="mamori.E008",
             )
         )
+    if not config.pkcs11_module and config.signing_key_dir is None:
+        errors.append(
+            Error(
+                "No place for signing keys is configured: the audit log's checkpoints and the "
+                "reconciliation statements cannot be signed.",
+                hint="Set MAMORI_PKCS11_MODULE, MAMORI_PKCS11_TOKEN and MAMORI_PKCS11_PIN_FILE "
+                "(an HSM), or MAMORI_SIGNING_KEY_DIR (a directory outside the data directory), "
+                "then run `mamori keys init log` and `mamori keys init statement`.",
+                id="mamori.E010",
+            )
+        )
     if config.uses_sqlite:
         errors.append(
             Error(

@@ -17,7 +17,6 @@ __all__ = [
     "CaseAction",
     "ChainNode",
     "Run",
-    "StatementKey",
     "WalletResult",
 ]
 
@@ -431,23 +430,6 @@ class CaseAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.at:%Y-%m-%d}"
-
-
-class StatementKey(models.Model):
-    """The Ed25519 key statements are signed with (ISM 34-3); the private half encrypted."""
-
-    name = models.CharField(
-        max_length=200,
-        unique=True,
-    )
-    private_encrypted = models.TextField()
-    public_key = models.BinaryField()
-    created_at = models.DateTimeField(
-        auto_now_add=True,
-    )
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class AssetPolicy(models.Model):

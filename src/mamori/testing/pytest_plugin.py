@@ -6,14 +6,21 @@ Loaded with ``-p mamori.testing.pytest_plugin`` before pytest-django configures 
   real installation;
 - ``MAMORI_TEST_DATABASE_URL`` (if set) becomes ``MAMORI_DATABASE_URL`` — the suite runs
   against PostgreSQL with ``MAMORI_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test``;
-- ``MAMORI_REQUIRE_SERVICES=1`` turns a skipped "service unreachable" test into a failure.
+- ``MAMORI_REQUIRE_SERVICES=1`` turns a skipped "service unreachable" test into a failure;
+- signing keys live in a key directory of their own, outside the data directory
+  (``MAMORI_SIGNING_KEY_DIR``): every test that uses the database finds the log's and the
+  statements' public keys registered, made once per run, unless it is marked
+  ``no_signing_keys``; :func:`softhsm_token` gives a test a real SoftHSM2 token of its own.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +34,11 @@ if os.environ.get("MAMORI_TEST_DATABASE_URL"):
 for _name in ("MAMORI_DEBUG", "MAMORI_TLS", "MAMORI_ALLOWED_HOSTS", "MAMORI_LANGUAGE"):
     os.environ.pop(_name, None)
 os.environ["MAMORI_ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+_KEY_DIR = tempfile.mkdtemp(prefix="mamori-test-keys-")
+os.environ["MAMORI_SIGNING_KEY_DIR"] = _KEY_DIR
+for _name in ("MAMORI_PKCS11_MODULE", "MAMORI_PKCS11_TOKEN", "MAMORI_PKCS11_PIN"):
+    os.environ.pop(_name, None)
+os.environ.pop("MAMORI_PKCS11_PIN_FILE", None)
 
 from mamori.config import load as _load_config  # noqa: E402
 from mamori.config import prepare_data_dir as _prepare_data_dir  # noqa: E402
@@ -55,6 +67,87 @@ def need_service(name: str, url: str) -> None:
     if services_required():
         pytest.fail(message + " and MAMORI_REQUIRE_SERVICES=1", pytrace=False)
     pytest.skip(message)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker of tests that start without registered signing keys."""
+    config.addinivalue_line(
+        "markers", "no_signing_keys: the test starts with no signing key registered"
+    )
+
+
+_DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences")
+_PUBLIC_KEYS: dict[str, bytes] = {}
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys(request: pytest.FixtureRequest) -> None:
+    """Register the run's signing keys (made once, as files in the run's key directory) for
+    a test that uses the database, as ``mamori keys init`` would; written with SQL so that
+    the log the test reads starts as it did."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in _DB_FIXTURES
+    )
+    if not uses_db or request.node.get_closest_marker("no_signing_keys"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.db import connection
+    from django.utils import timezone
+
+    from mamori.auditlog import keys
+    from mamori.core.signing import KeyFileStore
+    from mamori.engines import merkle
+
+    for purpose in ("log", "statement"):
+        if keys.current(purpose) is not None:
+            continue
+        if purpose not in _PUBLIC_KEYS:
+            store = KeyFileStore(Path(_KEY_DIR), Path(_DATA_DIR))
+            _PUBLIC_KEYS[purpose] = store.create(purpose)
+        public_key = _PUBLIC_KEYS[purpose]
+        name = keys.name_for(purpose)
+        mark = "?" if connection.vendor == "sqlite" else "%s"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO auditlog_signingkey (purpose, name, key_id, public_key, store,"  # noqa: S608
+                f" created_at, created_by) VALUES ({', '.join([mark] * 7)})",
+                [
+                    purpose,
+                    name,
+                    merkle.verifier_key_id(name, public_key).hex(),
+                    public_key,
+                    "file",
+                    timezone.now(),
+                    "system:test",
+                ],
+            )
+
+
+def softhsm_required() -> str:
+    """Return the SoftHSM2 module's path; skip (or fail, when services are required) if
+    SoftHSM2 is not installed."""
+    from mamori.core.signing.demo import softhsm_module
+
+    module = softhsm_module()
+    if module is None:
+        message = "SoftHSM2 (softhsm2-util and libsofthsm2.so) is not installed"
+        if services_required():
+            pytest.fail(message + " and MAMORI_REQUIRE_SERVICES=1", pytrace=False)
+        pytest.skip(message)
+    return module
+
+
+@pytest.fixture
+def softhsm_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Initialise a SoftHSM2 token in ``tmp_path`` (``SOFTHSM2_CONF`` points at its own
+    configuration) and return the module, token label and PIN."""
+    from mamori.core.signing.demo import init_softhsm_token
+
+    module = softhsm_required()
+    conf = init_softhsm_token(tmp_path / "softhsm", "mamori-test", "1234")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    yield {"module": module, "token": "mamori-test", "pin": "1234"}
+    shutil.rmtree(tmp_path / "softhsm", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +223,7 @@ def _start_with_an_empty_log(blocker: Any) -> None:
     """
     from django.db import connection
 
-    from mamori.auditlog.triggers import TABLES, disable_sql, enable_sql
+    from mamori.auditlog.triggers import KEY_TABLES, TABLES, disable_sql, enable_sql
 
     with blocker.unblock(), connection.cursor() as cursor:
         if TABLES[0] not in connection.introspection.table_names(cursor):
@@ -138,7 +231,7 @@ def _start_with_an_empty_log(blocker: Any) -> None:
         vendor = connection.vendor
         for statement in disable_sql(vendor):
             cursor.execute(statement)
-        for table in reversed(TABLES):
+        for table in [*reversed(TABLES), *KEY_TABLES]:
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         for statement in enable_sql(vendor):
             cursor.execute(statement)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -20,6 +21,8 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "LogKey",
+    "RawSigner",
+    "note_verifier",
     "parse_checkpoint",
     "verifier_key_id",
     "verify_bytes",
@@ -38,6 +41,38 @@ def verifier_key_id(name: str, public_key: bytes) -> bytes:
     return hashlib.sha256(name.encode("utf-8") + b"\n" + ED25519 + public_key).digest()[:4]
 
 
+def note_verifier(name: str, public_key: bytes) -> str:
+    """Return the verifier key string ``name+hexid+base64(0x01‖pub)`` of a raw Ed25519 public
+    key (what auditors keep; needs no private key)."""
+    encoded = base64.b64encode(ED25519 + public_key).decode("ascii")
+    return f"{name}+{verifier_key_id(name, public_key).hex()}+{encoded}"
+
+
+class RawSigner(Protocol):
+    """Whatever makes Ed25519 signatures for a key it does not hand out: an HSM session, a
+    key file outside the data directory. ``public_key`` is the raw 32-byte public key."""
+
+    @property
+    def public_key(self) -> bytes:
+        """Return the raw Ed25519 public key."""
+        ...
+
+    def sign(self, data: bytes) -> bytes:
+        """Return the 64-byte Ed25519 signature of ``data``."""
+        ...
+
+
+class _InMemory:
+    """A private key held in this process (tests, and the key-file backend once read)."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self.private_key = private_key
+        self.public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.private_key.sign(data)
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A signed tree head: ``origin`` names the log, ``size`` and ``root`` the tree."""
@@ -52,14 +87,20 @@ class Checkpoint:
 
 
 class LogKey:
-    """The log's Ed25519 signing key and the name verifiers know it by."""
+    """The log's Ed25519 signing key and the name verifiers know it by: a private key in this
+    process, or a :class:`RawSigner` that keeps it elsewhere (an HSM)."""
 
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+    def __init__(self, name: str, private_key: Ed25519PrivateKey | RawSigner) -> None:
         if not name or any(c.isspace() for c in name) or "+" in name:
             raise ValueError(f"a key name has no spaces or '+', got {name!r}")
         self.name = name
-        self._private = private_key
-        self.public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        signer = (
+            _InMemory(private_key) if isinstance(private_key, Ed25519PrivateKey) else private_key
+        )
+        self._signer: RawSigner = signer
+        self.public_key = signer.public_key
+        if len(self.public_key) != 32:
+            raise ValueError(f"an Ed25519 public key has 32 bytes, got {len(self.public_key)}")
         self.key_id = verifier_key_id(name, self.public_key)
 
     @classmethod
@@ -73,24 +114,27 @@ class LogKey:
         return cls(name, Ed25519PrivateKey.from_private_bytes(raw))
 
     def private_bytes(self) -> bytes:
-        """Return the raw private key (to be stored encrypted)."""
+        """Return the raw private key of a key held in this process (an HSM's never leaves)."""
         from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
 
-        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        if not isinstance(self._signer, _InMemory):
+            raise ValueError("the private key is not held in this process")
+        return self._signer.private_key.private_bytes(
+            Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+        )
 
     def verifier(self) -> str:
         """Return the verifier key string ``name+hexid+base64(0x01‖pub)`` to give to others."""
-        encoded = base64.b64encode(ED25519 + self.public_key).decode("ascii")
-        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+        return note_verifier(self.name, self.public_key)
 
     def sign_bytes(self, data: bytes) -> bytes:
         """Return the Ed25519 signature of ``data`` (for documents other than checkpoints)."""
-        return self._private.sign(data)
+        return self._signer.sign(data)
 
     def sign(self, checkpoint: Checkpoint) -> str:
         """Return the signed note of ``checkpoint``."""
         body = checkpoint.body()
-        signature = self._private.sign(body.encode("utf-8"))
+        signature = self._signer.sign(body.encode("utf-8"))
         blob = base64.b64encode(self.key_id + signature).decode("ascii")
         return f"{body}\n{DASH}{self.name} {blob}\n"
 

@@ -1,51 +1,38 @@
 """The signed statement for the third-party audit (ISM 34-3): JSON and PDF, signed with the
-installation's statement key (Ed25519, private half encrypted at rest)."""
+installation's statement key (Ed25519, private half in an HSM or a key file outside the data
+directory)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from mamori.auditlog import keys
 from mamori.auditlog.services import origin, record_export
-from mamori.core import crypto
 from mamori.custody.models import Asset
 from mamori.engines import merkle
 from mamori.engines import reconcile as engine
-from mamori.reconciliation.models import ChainNode, Run, StatementKey
+from mamori.reconciliation.models import ChainNode, Run
 
 __all__ = ["build", "key", "pdf", "signed", "verifier"]
 
 
 def key() -> merkle.LogKey:
-    """Return the statement key, generating it (stored encrypted) on first use."""
-    name = f"{origin().split('/')[0]}/mamori-reconciliation"
-    row = StatementKey.objects.filter(name=name).first()
-    if row is None:
-        fresh = merkle.LogKey.generate(name)
-        with transaction.atomic():
-            row, _ = StatementKey.objects.get_or_create(
-                name=name,
-                defaults={
-                    "private_encrypted": crypto.encrypt(
-                        base64.b64encode(fresh.private_bytes()).decode("ascii")
-                    ),
-                    "public_key": fresh.public_key,
-                },
-            )
-    raw = base64.b64decode(crypto.decrypt(row.private_encrypted))
-    return merkle.LogKey.from_private_bytes(row.name, raw)
+    """Return the statement key, which signs through the configured store (HSM or key file
+    outside the data directory); raise :class:`mamori.core.signing.SigningError` if it is not
+    there — no key is made here (``mamori keys init statement`` makes one)."""
+    return keys.signing_key("statement")
 
 
 def verifier() -> str:
-    """Return the verifier key string auditors check statements with."""
-    return key().verifier()
+    """Return the current statement key's verifier as the database holds it (auditors check
+    statements with the copy they keep themselves)."""
+    return keys.database_verifier("statement")
 
 
 def _text(value: Any) -> str | None:

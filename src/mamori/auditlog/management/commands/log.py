@@ -11,6 +11,29 @@ from django.core.management.base import BaseCommand, CommandError
 from mamori.engines import merkle
 
 
+def _verifiers(values: list[str]) -> list[str]:
+    """Return the verifier keys of ``--key`` values: a key itself, or a file of keys."""
+    found: list[str] = []
+    for value in values:
+        path = Path(value)
+        if "+" not in value and path.is_file():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            found += [line.strip() for line in lines if line.strip()]
+        else:
+            found.append(value.strip())
+    return found
+
+
+def _parse(note: str, verifiers: list[str]) -> merkle.Checkpoint:
+    errors: list[merkle.CheckpointError] = []
+    for verifier in verifiers:
+        try:
+            return merkle.parse_checkpoint(note, verifier)
+        except merkle.CheckpointError as exc:
+            errors.append(exc)
+    raise errors[0] if errors else merkle.CheckpointError("no verifier key")
+
+
 class Command(BaseCommand):
     """Verify the audit log, issue a checkpoint, print the key, export and check archives."""
 
@@ -25,8 +48,16 @@ class Command(BaseCommand):
             type=Path,
             help="a signed checkpoint kept outside mamori to check against",
         )
+        check.add_argument(
+            "--key",
+            action="append",
+            default=[],
+            help="verifier key kept outside mamori (name+id+base64), or a file of them one a "
+            "line; repeat for the keys before a rotation. Without it the log is only checked "
+            "against the key the database holds, which is not a verification",
+        )
         sub.add_parser("checkpoint", help="sign a checkpoint of the current tree now")
-        sub.add_parser("key", help="print the verifier key (give it to auditors)")
+        sub.add_parser("key", help="print the current verifier key (give it to auditors)")
         export = sub.add_parser("export", help="write entries [start, end) as an archive")
         export.add_argument("--start", type=int, default=0)
         export.add_argument("--end", type=int)
@@ -47,15 +78,22 @@ class Command(BaseCommand):
                 raise CommandError(f"archive does not verify: {exc}") from None
             self.stdout.write(f"archive verified: {count} entries")
             return
-        from mamori.auditlog import archive, services
+        from mamori.auditlog import archive, keys, services
         from mamori.auditlog.context import acting
         from mamori.auditlog.runs import verify_and_record
+        from mamori.core.signing import SigningError
 
         with acting("system:cli"):
             if action == "key":
-                self.stdout.write(services.log_key().verifier())
+                try:
+                    self.stdout.write(keys.database_verifier("log"))
+                except SigningError as exc:
+                    raise CommandError(exc.message) from None
             elif action == "checkpoint":
-                checkpoint = services.issue_checkpoint()
+                try:
+                    checkpoint = services.issue_checkpoint()
+                except SigningError as exc:
+                    raise CommandError(exc.message) from None
                 self.stdout.write(checkpoint.note if checkpoint else "the log did not grow")
             elif action == "export":
                 end = options["end"]
@@ -72,16 +110,27 @@ class Command(BaseCommand):
                     f"{options['out']} (checkpoint {manifest['checkpoint_size']})"
                 )
             else:
+                given = _verifiers(options["key"])
+                verifiers = given or keys.database_verifiers("log")
                 outside = None
                 if options["since_checkpoint"]:
                     note = options["since_checkpoint"].read_text(encoding="utf-8")
                     try:
-                        outside = merkle.parse_checkpoint(note, services.log_key().verifier())
+                        outside = _parse(note, verifiers)
                     except merkle.CheckpointError as exc:
                         raise CommandError(f"{options['since_checkpoint']}: {exc}") from None
-                run = verify_and_record(outside)
+                run = verify_and_record(outside, verifiers)
                 if not run.ok:
                     raise CommandError(f"audit log does NOT verify: {run.problem}")
+                counts = f"{run.entries} entries, {run.checkpoints} checkpoints"
+                if given:
+                    self.stdout.write(f"audit log verified against the key(s) given: {counts}")
+                    return
+                self.stderr.write(
+                    "warning: no --key given: the log was checked only against the key the "
+                    "database holds, which whoever can write the database can replace. This is "
+                    "not a verification; pass --key with the verifier key kept outside mamori."
+                )
                 self.stdout.write(
-                    f"audit log verified: {run.entries} entries, {run.checkpoints} checkpoints"
+                    f"audit log consistent with the database's own key (NOT verified): {counts}"
                 )

@@ -74,7 +74,12 @@ class Command(BaseCommand):
         verify.add_argument(
             "--rpc", action="append", default=[], help="URL, or CHAIN=URL (repeatable)"
         )
-        verify.add_argument("--key", default="", help="verifier key (default: this install's)")
+        verify.add_argument(
+            "--key",
+            default="",
+            help="verifier key the auditor keeps outside mamori (without it the signature is "
+            "only compared with the database's key, which is not a verification)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the sub-command."""
@@ -174,8 +179,12 @@ class Command(BaseCommand):
         run = Run.objects.filter(pk=options["run"]).first()
         if run is None:
             raise CommandError(f"no run {options['run']}")
+        from mamori.core.signing import SigningError
+
         try:
             document = statements.signed(run)
+        except SigningError as exc:
+            raise CommandError(exc.message) from None
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         options["output"].write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
@@ -184,9 +193,13 @@ class Command(BaseCommand):
         self.stdout.write(f"statement of run {run.pk} written, key {document['verifier']}")
 
     def _public_key(self, options: dict[str, Any]) -> None:
+        from mamori.core.signing import SigningError
         from mamori.reconciliation.services import statements
 
-        self.stdout.write(statements.verifier())
+        try:
+            self.stdout.write(statements.verifier())
+        except SigningError as exc:
+            raise CommandError(exc.message) from None
 
     def _verify_statement(self, options: dict[str, Any]) -> None:
         from mamori.engines import chains
@@ -199,9 +212,18 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: cannot read a JSON statement: {exc}") from None
         verifier = options["key"]
         if not verifier:
+            from mamori.core.signing import SigningError
             from mamori.reconciliation.services import statements
 
-            verifier = statements.verifier()
+            self.stderr.write(
+                "warning: no --key given: the signature is checked only against the key the "
+                "database holds, which whoever can write the database can replace. Pass --key "
+                "with the verifier key the auditor keeps."
+            )
+            try:
+                verifier = statements.verifier()
+            except SigningError as exc:
+                raise CommandError(exc.message) from None
         problems: list[str] = []
         try:
             statement = engine.check_signature(document, verifier)
@@ -227,4 +249,13 @@ class Command(BaseCommand):
         blocks = ", ".join(
             f"{a['asset']}@{a['block']['number']}" for a in statement["assets"] if a.get("block")
         )
-        self.stdout.write(f"{path}: signature valid, every figure confirmed on chain ({blocks})")
+        if options["key"]:
+            self.stdout.write(
+                f"{path}: signature valid for the key given, every figure confirmed on chain "
+                f"({blocks})"
+            )
+        else:
+            self.stdout.write(
+                f"{path}: signature matches the database's own key (NOT verified: no --key), "
+                f"every figure confirmed on chain ({blocks})"
+            )

@@ -467,13 +467,22 @@ def test_the_installation_appoints_its_first_officers_then_grants_need_two_of_th
         grant("sato", "custody_operator", "--first-officer")
     with pytest.raises(CommandError, match="nobody grants a role to themselves"):
         grant(admin_user.username, "ciso", "--first-officer")
+    other_admin = make_user("admin-two", superuser=True)
+    with pytest.raises(CommandError, match="is not appointed an officer"):
+        grant(other_admin.username, "ciso", "--first-officer")
     assert "1 more needed" in grant("sato", "ciso", "--first-officer")
     assert "0 more needed" in grant("suzuki", "system_general_manager", "--first-officer")
     assert RoleAssignment.objects.get(user=sato, role__code="ciso").granted_by == admin_user
-    with pytest.raises(CommandError, match="already has its officers"):
+    with pytest.raises(CommandError, match="already has had its officers"):
         grant("kato", "ciso", "--first-officer")
     # from now on the same command asks for the two-person approval
     assert "needs approval: request #" in grant("kato", "ciso")
+    # the officers leaving does not reopen the bootstrap (an administrator alone could
+    # otherwise deactivate them and appoint people of their own)
+    for officer in ("sato", "suzuki"):
+        call_command("accounts", "deactivate", officer, "--as", admin_user.username)
+    with pytest.raises(CommandError, match="already has had its officers"):
+        grant("kato", "ciso", "--first-officer")
     assert not RoleAssignment.objects.filter(user=kato).exists()
     request = ApprovalRequest.objects.get(kind="accounts.role_grant")
     assert request.snapshot["user"] == "kato"
@@ -484,3 +493,10 @@ def test_only_an_administrator_may_grant_from_the_command_line(people) -> None:
         call_command(
             "accounts", "grant", "sato", "ciso", "--first-officer", "--as", people["ciso"].username
         )
+
+
+def test_createsuperuser_is_refused_and_points_to_setup(tmp_path) -> None:
+    from test_config import run_mamori
+
+    result = run_mamori("createsuperuser", "--data-dir", str(tmp_path))
+    assert result.returncode == 2 and "mamori setup" in result.stderr

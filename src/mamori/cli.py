@@ -91,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     command = args[0] if args else "help"
     if command in ("demo", "demo_code") and not os.environ.get("MAMORI_DATA_DIR"):
         os.environ["MAMORI_DATA_DIR"] = ".mamori-demo"
+    if command == "createsuperuser":
+        return _fail(
+            "createsuperuser is not available: the first administrator is made by "
+            "`mamori setup`, everyone else is invited (`mamori accounts invite`)",
+            2,
+        )
     if command == "check" and "--deploy" in args and "--fail-level" not in args:
         args += ["--fail-level", "WARNING"]
 

@@ -231,11 +231,13 @@ def assign(
 
 
 def officers_needed() -> int:
-    """Return how many more people must hold an officer role before grants can be approved.
+    """Return how many more officers the installation may still appoint from the command line.
 
     The officers are the roles of the ``role_grant`` policy's stages; a fresh installation has
-    none, so nobody could approve the first grant. Until enough distinct active people hold
-    them, the installation appoints them (:func:`appoint_first_officer`).
+    none, so nobody could approve the first grant. Until as many distinct people as a grant
+    needs have *ever* held those roles — counting revoked roles and deactivated people — the
+    installation appoints them (:func:`appoint_first_officer`). Once it has had its officers,
+    never again: deactivating them does not reopen the bootstrap.
     """
     from mamori.accounts.models import ApprovalPolicy
 
@@ -244,17 +246,13 @@ def officers_needed() -> int:
         return 0
     needed = 0
     for stage in policy.definition.get("stages", []):
-        holders = (
-            RoleAssignment.objects.filter(
-                role__code__in=stage.get("roles", []),
-                revoked_at__isnull=True,
-                user__is_active=True,
-            )
+        ever = (
+            RoleAssignment.objects.filter(role__code__in=stage.get("roles", []))
             .values("user")
             .distinct()
             .count()
         )
-        needed = max(needed, int(stage.get("required", 1)) - holders)
+        needed = max(needed, int(stage.get("required", 1)) - ever)
     return needed
 
 
@@ -286,11 +284,17 @@ def appoint_first_officer(
         )
     if officers_needed() <= 0:
         raise ValueError(
-            "the installation already has its officers: ask for the role on the role "
-            "assignments page; two officers approve it"
+            "the installation already has had its officers (appointed once, even if they "
+            "have left since): ask for the role on the role assignments page; two officers "
+            "approve it"
         )
     if by.pk == user.pk:
         raise ValueError("nobody grants a role to themselves: ask another administrator")
+    if user.is_superuser:
+        raise ValueError(
+            "an administrator administers the platform and is not appointed an officer: "
+            "appoint another person"
+        )
     if role.per_department and department is None:
         raise ValueError(f"the role {role.code} is held for a department: name one")
     if RoleAssignment.objects.filter(
@@ -321,6 +325,12 @@ def apply_role_grant(request: ApprovalRequest) -> None:
     department = (
         Department.objects.get(code=snapshot["department"]) if snapshot["department"] else None
     )
+    if not user.is_active:
+        raise ApprovalRefused("stale", f"{user.username} has been deactivated since the request")
+    if RoleAssignment.objects.filter(
+        user=user, role=role, department=department, revoked_at__isnull=True
+    ).exists():
+        raise ApprovalRefused("stale", f"{user.username} already holds {role.code} there")
     segregation_check(user, role, department)  # rules may have changed while it waited
     _grant(user, role, department, request.requester)
 

@@ -36,7 +36,7 @@ def test_role_held_check_follows_appointments_and_revocations(people) -> None:
     )
     result = run("ACC-03")
     assert result.outcome == "fail"
-    assert result.summary_en == "nobody holds the role System general manager"
+    assert result.summary_en == "nobody who can sign in holds the role System general manager"
 
 
 def test_department_coverage_names_departments_without_a_manager(people) -> None:

@@ -166,3 +166,17 @@ def test_the_api_says_how_each_requirement_is_known_and_which_checks_are_mamoris
     plan = by_urn[P + "srm:art4:p6"]
     assert plan["kinds"] == {"APR-01": "self", "DOC-GOV-03": "document"}
     assert plan["only_documents"] is True
+
+
+def test_a_role_held_on_paper_or_alone_is_not_a_measured_pass() -> None:
+    """A CISO who never accepted the invitation does not make "a CISO is appointed" pass, and
+    one person holding one role is no evidence that duties are segregated (review finding)."""
+    from conftest import give, make_user
+    from mamori.accounts.compliance import role_held, segregation_clean
+
+    give(make_user("ghost", enrolled=False), "ciso")
+    assert not role_held("ciso").passed
+    assert not segregation_clean().passed  # one holder: nothing could conflict
+    give(make_user("sato"), "ciso")
+    assert role_held("ciso").passed and role_held("ciso").evidence["holders"] == ["sato"]
+    assert segregation_clean().passed

@@ -46,16 +46,22 @@ def mfa_enrolled() -> CheckResult:
 
 
 def segregation_clean() -> CheckResult:
-    """Pass when no current role assignment breaches a segregation rule; with nobody holding
-    a role there is nothing to check and the control does not pass."""
+    """Pass when no current role assignment breaches a segregation rule; with fewer than two
+    people holding roles nothing could conflict, and the control does not pass."""
     from mamori.accounts.services.roles import conflicts
 
-    if not RoleAssignment.objects.filter(revoked_at__isnull=True, user__is_active=True).exists():
+    holders = (
+        RoleAssignment.objects.filter(revoked_at__isnull=True, user__is_active=True)
+        .values("user")
+        .distinct()
+        .count()
+    )
+    if holders < 2:
         return CheckResult(
             False,
-            "役割を保有する者がいない（職務分離を確認できない）",
-            "nobody holds a role yet: segregation of duties cannot be checked",
-            {"breaches": [], "assignments": 0},
+            "役割を保有する者が2名未満（職務分離を確認できない）",
+            "fewer than two people hold roles: segregation of duties cannot be shown yet",
+            {"breaches": [], "holders": holders},
         )
     breaches = conflicts()
     found = [b.explain() for b in breaches]
@@ -70,22 +76,29 @@ def segregation_clean() -> CheckResult:
 
 
 def _holders(role: Role) -> list[RoleAssignment]:
+    """Current holders who can act: active, and enrolled (they have signed in and confirmed an
+    authenticator) — a person who never accepted their invitation holds a role on paper only."""
     return list(
-        RoleAssignment.objects.filter(role=role, revoked_at__isnull=True, user__is_active=True)
+        RoleAssignment.objects.filter(
+            role=role,
+            revoked_at__isnull=True,
+            user__is_active=True,
+            user__totp_device__confirmed_at__isnull=False,
+        )
         .select_related("user", "department")
         .order_by("pk")
     )
 
 
 def role_held(role: str) -> CheckResult:
-    """Pass when someone active currently holds ``role``."""
+    """Pass when someone active and enrolled currently holds ``role``."""
     row = Role.objects.get(code=role)
     holders = [a.user.username for a in _holders(row)]
     if not holders:
         return CheckResult(
             False,
-            f"{row.name_ja}を保有する者がいない",
-            f"nobody holds the role {row.name_en}",
+            f"{row.name_ja}を保有し、サインインできる者がいない",
+            f"nobody who can sign in holds the role {row.name_en}",
             {"role": role, "holders": []},
         )
     return CheckResult(
@@ -142,8 +155,8 @@ def sensitive_grants_approved(role: str) -> CheckResult:
     if not holders:
         return CheckResult(
             False,
-            f"{row.name_ja}を保有する者がいない",
-            f"nobody holds the role {row.name_en}",
+            f"{row.name_ja}を保有し、サインインできる者がいない",
+            f"nobody who can sign in holds the role {row.name_en}",
             {"role": role, "holders": 0, "unapproved": []},
         )
     if unapproved:

@@ -653,3 +653,30 @@ def test_a_rule_can_halt_trading_in_the_asset_s_markets_and_the_gateway_reads_it
     assert bad.status_code == 422 and "BASE/QUOTE" in bad.json()["message"]
     page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "trading in the asset&#x27;s markets" in page
+
+
+def test_the_cap_check_fails_for_an_asset_with_a_hot_wallet_but_no_policy_or_balance(
+    desk, django_capture_on_commit_callbacks
+) -> None:
+    """ISM 27-1-1 asks a cap of every hot wallet: one asset within its cap does not make the
+    check pass while another has no policy or a hot wallet never reported (review finding)."""
+    from mamori.custody.compliance import hot_wallets_within_cap
+    from mamori.custody.models import CapPolicy, Wallet
+
+    btc = Asset.objects.get(code="BTC")
+    CapPolicy.objects.create(asset=btc, expected_units=10 * BTC, k=Decimal("2"))
+    Wallet.objects.create(name="btc-hot", kind="hot", asset=btc, address="bc1qhot")
+    Wallet.objects.create(name="btc-hot-2", kind="hot", asset=btc, address="bc1qhot2")
+    with django_capture_on_commit_callbacks(execute=True):
+        desk["api"].post(
+            "/api/custody/events",
+            {"type": "balance", "id": "b0", "at": timezone.now().isoformat(),
+             "wallet": "btc-hot", "asset": "BTC", "amount": str(1 * BTC)},
+            content_type="application/json",
+        )  # fmt: skip
+    result = hot_wallets_within_cap()
+    assert not result.passed and "no balance reported for btc-hot-2" in result.summary_en
+    eth = Asset.objects.create(code="ETH", name="Ether", chain="ethereum", decimals=18)
+    Wallet.objects.create(name="eth-hot", kind="hot", asset=eth, address="0x" + "1" * 40)
+    result = hot_wallets_within_cap()
+    assert "ETH: no cap policy" in result.summary_en

@@ -42,17 +42,44 @@ def thresholds_cover_every_asset() -> CheckResult:
     )
 
 
+def _unassessed() -> list[str]:
+    """Assets with a hot wallet that the cap cannot be checked for: no cap policy, or a hot
+    wallet whose balance was never reported (ISM 27-1-1 asks it of every hot wallet)."""
+    from mamori.custody.models import Asset, CapPolicy, Wallet
+    from mamori.custody.services import monitor
+
+    balances = monitor.current().balances
+    with_policy = set(CapPolicy.objects.values_list("asset__code", flat=True))
+    missing = []
+    for asset in Asset.objects.order_by("code"):
+        hot = list(
+            Wallet.objects.filter(asset=asset, kind=Wallet.Kind.HOT).values_list("name", flat=True)
+        )
+        if not hot:
+            continue
+        if asset.code not in with_policy:
+            missing.append(f"{asset.code}: no cap policy")
+            continue
+        silent = [name for name in hot if (name, asset.code) not in balances]
+        if silent:
+            missing.append(f"{asset.code}: no balance reported for {', '.join(silent)}")
+    return missing
+
+
 def hot_wallets_within_cap() -> CheckResult:
-    """Pass when every assessed asset's hot balance is within k × the expected outflow."""
+    """Pass when every asset with a hot wallet has a cap policy, a reported balance for each
+    hot wallet, and its hot balance within k × the expected outflow (ISM 27-1-1)."""
     from mamori.custody.services.cap import assess_all
 
     assessments = assess_all()
-    if not assessments:
+    unassessed = _unassessed()
+    if unassessed or not assessments:
+        listed = "; ".join(unassessed) or "no asset has a hot wallet, a cap policy and balances"
         return CheckResult(
             False,
-            "上限方針と残高報告のある資産がない",
-            "no asset has a cap policy and reported balances",
-            {},
+            f"上限を確認できない資産がある: {listed}",
+            f"the cap cannot be checked: {listed}",
+            {"unassessed": unassessed},
         )
     over = [a for a in assessments if a.status.state == "over"]
     evidence = {

@@ -130,6 +130,17 @@ def test_an_asset_and_a_wallet_are_created_through_the_api_with_a_person_s_token
         content_type="application/json",
     )
     assert again.status_code == 422 and "BTC は既に存在します" in again.json()["message"]
+    # switching the allowlist off for an asset is not one person's to do (review finding)
+    loose = api.post(
+        "/api/custody/assets",
+        {"code": "ETH", "name": "Ether", "chain": "ethereum", "decimals": 18,
+         "unknown_address": "allow"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert loose.status_code == 422
+    assert "cannot be allowed by one person" in loose.json()["message"]
+    assert not Asset.objects.filter(code="ETH").exists()
 
 
 def test_a_service_token_cannot_set_custody_up(officers) -> None:

@@ -143,9 +143,21 @@ def _asset_problems(data: AssetIn) -> list[str]:
     return problems
 
 
-def add_asset(data: AssetIn) -> Asset:
-    """Create the asset ``data`` describes, or refuse naming every problem."""
+def add_asset(data: AssetIn, *, installation: bool = False) -> Asset:
+    """Create the asset ``data`` describes, or refuse naming every problem.
+
+    On the page and the API (``installation`` False) an asset cannot be created letting
+    withdrawals go to addresses not on the allowlist: that switches ISM 27-3's allowlist off
+    for the asset, which no one person may do; the command line is the installation's own.
+    """
     problems = _asset_problems(data)
+    if data.unknown_address == "allow" and not installation:
+        problems.append(
+            _(
+                "a withdrawal to an address not on the allowlist cannot be allowed by one "
+                "person: create the asset with hold or reject"
+            )
+        )
     if problems:
         raise SetupRefused("bad_asset", _("Asset refused: %(why)s") % {"why": "; ".join(problems)})
     responsible = User.objects.get(username=data.responsible) if data.responsible else None

@@ -130,7 +130,7 @@ class Command(BaseCommand):
             unknown_address=options["unknown_address"],
         )
         try:
-            asset = setup.add_asset(data)
+            asset = setup.add_asset(data, installation=True)
         except setup.SetupRefused as refused:
             raise CommandError(refused.message) from None
         self.stdout.write(f"asset {asset.code}: {asset.chain}, {asset.decimals} decimals")

@@ -35,6 +35,7 @@ def run_mamori(*args: str, env: dict[str, str] | None = None, timeout: int = 60)
         ("MAMORI_LANGUAGE", "fr", "MAMORI_LANGUAGE must be one of ja, en"),
         ("MAMORI_DATABASE_URL", "mysql://x/y", "MAMORI_DATABASE_URL must start with"),
         ("MAMORI_RISK_SIGNOFF_DAYS", "0", "MAMORI_RISK_SIGNOFF_DAYS must be between 1"),
+        ("MAMORI_TRUSTED_PROXIES", "proxy.example", "is not an IP address or network"),
     ],
 )
 def test_a_wrong_value_names_the_variable(name: str, value: str, expected: str) -> None:
@@ -193,3 +194,9 @@ def test_reading_the_settings_writes_nothing(tmp_path: Path) -> None:
     )
     assert (data / "secret_key").stat().st_mode & 0o777 == 0o600
     assert data.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_trusted_proxies_are_read_as_addresses_and_networks() -> None:
+    config = load({"MAMORI_TRUSTED_PROXIES": "10.0.0.5, 192.168.10.0/24"})
+    assert config.trusted_proxies == ("10.0.0.5", "192.168.10.0/24")
+    assert load({}).trusted_proxies == ("127.0.0.1",)

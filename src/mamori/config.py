@@ -46,6 +46,7 @@ class Config:
     tls: bool
     allowed_hosts: tuple[str, ...]
     csrf_trusted_origins: tuple[str, ...]
+    trusted_proxies: tuple[str, ...]
     session_idle_seconds: int
     login_slowdown_after: int
     login_lock_after: int
@@ -183,6 +184,22 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The addresses whose X-Forwarded-For is believed (``MAMORI_TRUSTED_PROXIES``): the TLS
+    proxy's, so sign-in lock-outs count each client's address, not the proxy's."""
+    import ipaddress
+
+    proxies = _list(env, "MAMORI_TRUSTED_PROXIES", ("127.0.0.1",))
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"MAMORI_TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+            ) from None
+    return proxies
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -196,6 +213,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         tls=tls,
         allowed_hosts=_list(env, "MAMORI_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]")),
         csrf_trusted_origins=_list(env, "MAMORI_CSRF_TRUSTED_ORIGINS", ()),
+        trusted_proxies=_proxies(env),
         session_idle_seconds=_int(env, "MAMORI_SESSION_IDLE_SECONDS", 900, 60, 86_400),
         login_slowdown_after=_int(env, "MAMORI_LOGIN_SLOWDOWN_AFTER", 3, 1, 100),
         login_lock_after=_int(env, "MAMORI_LOGIN_LOCK_AFTER", 10, 2, 1000),

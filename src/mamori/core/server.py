@@ -71,7 +71,9 @@ def run(host: str, port: int, workers: int, access_log: bool = True) -> None:
             port=port,
             workers=workers,
             proxy_headers=settings.CONFIG.tls,
-            forwarded_allow_ips="127.0.0.1" if settings.CONFIG.tls else None,
+            forwarded_allow_ips=(
+                ",".join(settings.CONFIG.trusted_proxies) if settings.CONFIG.tls else None
+            ),
             log_level=settings.CONFIG.log_level.lower(),
             server_header=False,
             access_log=access_log,

@@ -115,6 +115,20 @@ def test_evidence_carries_its_period_and_refuses_a_requirement_the_control_does_
     assert foreign.value.code == "requirement_not_served"
 
 
+def test_evidence_of_a_period_long_past_is_refused_and_a_recent_one_expires_with_it(
+    people,
+) -> None:
+    """A 2018–2019 report accepted today must not count until 2027 (review finding): what a
+    document shows is current for one review period after the period it covers."""
+    today = timezone.localdate()
+    with pytest.raises(EvidenceRefused) as old:
+        upload(people["sgm"], period=(today - timedelta(days=800), today - timedelta(days=400)))
+    assert old.value.code == "period_too_old"
+    ended = today - timedelta(days=100)
+    item = upload(people["sgm"], period=(today - timedelta(days=130), ended))
+    assert item.valid_until == ended + timedelta(days=pentest().review_days)
+
+
 def test_the_owner_accepts_on_the_control_page_and_the_acceptance_is_audited(people) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 

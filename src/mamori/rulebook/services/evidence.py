@@ -143,6 +143,15 @@ def store_evidence(
     if valid_until < today:
         raise EvidenceRefused("already_expired", f"valid until {valid_until} is in the past")
     valid_until = min(valid_until, today + timedelta(days=control.review_days))
+    if end:  # what a document shows of a period is current for one review period after it
+        stale_from = end + timedelta(days=control.review_days)
+        if stale_from < today:
+            raise EvidenceRefused(
+                "period_too_old",
+                f"the period it covers ended {end}, more than {control.review_days} days "
+                "(the control's review period) ago: give evidence of a recent period",
+            )
+        valid_until = min(valid_until, stale_from)
     path = evidence_path(digest)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

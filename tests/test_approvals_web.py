@@ -175,3 +175,27 @@ def test_a_person_decides_through_the_api_with_the_same_rules(officers) -> None:
     )
     assert response.status_code == 409
     assert response.json()["code"] == "self_approval"
+
+
+def test_an_access_review_is_complete_once_every_item_is_decided(officers) -> None:
+    """ACC-08 (ISM 23-1-1, 31-3) measures completed reviews: deciding the last item completes
+    the review (before, nothing but the demo ever closed one)."""
+    from mamori.accounts.compliance import access_review_recent
+    from mamori.accounts.models import AccessReview, AccessReviewItem
+    from mamori.accounts.services import roles
+
+    review = roles.open_access_review()
+    items = list(AccessReviewItem.objects.filter(review=review).select_related("reviewer"))
+    assert all(item.reviewer is not None for item in items)
+    assert not access_review_recent(365).passed
+    for item in items[:-1]:
+        roles.decide_review_item(item, "confirmed", "")
+    assert AccessReview.objects.get(pk=review.pk).closed_at is None
+    last = items[-1]
+    page = signed_in(last.reviewer).post(
+        f"/accounts/access-reviews/items/{last.pk}/", {"outcome": "confirmed"}, follow=True
+    )
+    assert "the access review is complete" in page.content.decode()
+    assert "completed 20" in page.content.decode()
+    assert AccessReview.objects.get(pk=review.pk).closed_at is not None
+    assert access_review_recent(365).passed

@@ -40,6 +40,7 @@ __all__ = [
     "approver_roles",
     "assign",
     "conflicts",
+    "decide_review_item",
     "grant_policy",
     "has_company_wide",
     "has_permission",
@@ -452,8 +453,11 @@ def conflicts() -> list[segregation.Breach]:
 
 
 def _reviewer(person: User) -> User | None:
-    if person.manager_id:
-        return person.manager
+    """The person's manager — unless that is an administrator, who administers people and so
+    may not also confirm their access — else a department manager, else an officer."""
+    manager = person.manager
+    if manager is not None and manager.is_active and not manager.is_superuser:
+        return manager
     managers = RoleAssignment.objects.filter(
         revoked_at__isnull=True,
         role__code__in=["dept_system_manager", "dept_information_manager"],
@@ -471,6 +475,21 @@ def _reviewer(person: User) -> User | None:
         .first()
     )
     return top.user if top else None
+
+
+def decide_review_item(item: AccessReviewItem, outcome: str, comment: str) -> AccessReview:
+    """Record the reviewer's outcome for ``item``; the review is closed (completed) when no
+    item is left pending (ISM 23-1-1, 31-3: access rights reviewed periodically)."""
+    with transaction.atomic():
+        item.outcome = outcome
+        item.comment = comment
+        item.decided_at = timezone.now()
+        item.save(update_fields=["outcome", "comment", "decided_at"])
+        review = AccessReview.objects.select_for_update().get(pk=item.review_id)
+        if review.closed_at is None and not review.items.filter(outcome="pending").exists():
+            review.closed_at = timezone.now()
+            review.save(update_fields=["closed_at"])
+    return review
 
 
 def open_access_review(days: int = 14) -> AccessReview:

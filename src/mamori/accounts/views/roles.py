@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -160,8 +159,7 @@ def decide_review_item_view(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.error(request, _("Choose confirm, or say what must change."))
         return redirect("accounts:reviews")
-    item.outcome = outcome
-    item.comment = comment
-    item.decided_at = timezone.now()
-    item.save(update_fields=["outcome", "comment", "decided_at"])
+    review = roles.decide_review_item(item, outcome, comment)
+    if review.closed_at is not None:
+        messages.success(request, _("Every item is decided: the access review is complete."))
     return redirect("accounts:reviews")

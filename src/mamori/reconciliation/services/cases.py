@@ -5,7 +5,6 @@ with its fix linked. Missing coins above the asset's limit halt its withdrawals.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -78,7 +77,7 @@ def _order_halt(case: Case, outcome: engine.AssetOutcome) -> None:
 def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
     """Open a case for an asset that differs (or note the run on its open case) and tell
     the responsible person at once."""
-    difference = Decimal(outcome.difference or 0)
+    difference = outcome.difference or 0
     wallets = [w for w in outcome.wallets if w.status is engine.Status.DIFFERENCE]
     where = ", ".join(f"{w.wallet} {w.difference:+}" for w in wallets)
     with transaction.atomic():

@@ -3,6 +3,7 @@ SQLite, every model's amount columns, the migrations, and the exports that carry
 
 from __future__ import annotations
 
+import decimal
 import io
 import re
 from datetime import date
@@ -21,7 +22,14 @@ from hypothesis import strategies as st
 
 from conftest import make_user
 from mamori.accounts.models import User
-from mamori.core.amounts import MAX_DIGITS, BaseUnitsField, FiatField, sortable, unsortable
+from mamori.core.amounts import (
+    MAX_DIGITS,
+    BaseUnitsField,
+    FiatField,
+    Total,
+    sortable,
+    unsortable,
+)
 from mamori.custody.models import Asset, CapPolicy, ThresholdRule
 from mamori.reconciliation.models import AssetPolicy, AssetResult, Case, Run, WalletResult
 from mamori.reconciliation.services import statements
@@ -253,8 +261,17 @@ def _check_order(queryset: Any, name: str, values: list[Any], pivot: Any) -> Non
     assert found == sorted(v for v in values if low <= v <= high)
     found = sorted(queryset.filter(**{f"{name}__in": values[:2]}).values_list(name, flat=True))
     assert found == sorted(v for v in values if v in values[:2])
-    extremes = queryset.aggregate(top=Max(name), bottom=Min(name))
-    assert extremes == {"top": max(values), "bottom": min(values)}
+    extremes = queryset.aggregate(top=Max(name), bottom=Min(name), total=Total(name))
+    with decimal.localcontext(decimal.Context(prec=400)):  # Python's own sum, exactly
+        total = sum(values)
+    assert extremes == {"top": max(values), "bottom": min(values), "total": total}
+    assert queryset.none().aggregate(total=Total(name), zero=Total(name, default=0)) == {
+        "total": None,
+        "zero": 0,
+    }
+    assert queryset.filter(**{f"{name}__in": []}).aggregate(zero=Total(name, default=0)) == {
+        "zero": 0
+    }
 
 
 @DB

@@ -10,8 +10,9 @@ PostgreSQL stores both as ``numeric``, which is exact. SQLite has no exact type 
 significant digits (123456789012345678901 wei came back as 123456789012346000000). On SQLite
 both fields therefore store TEXT in an order-preserving encoding (see :func:`sortable`), so
 ``=``, ``<``, ``>``, ``IN``, ``BETWEEN``, ``ORDER BY``, ``MAX`` and ``MIN`` in the database
-give the same answers as on PostgreSQL. Arithmetic in SQL (``F("a") + 1``) and ``SUM`` or
-``AVG`` do not work on that text: add amounts in Python. Lookups other than comparisons are
+give the same answers as on PostgreSQL. :class:`Total` sums an amount column exactly on both
+(Django's ``Sum`` would add the text as numbers on SQLite). Arithmetic in SQL
+(``F("a") + 1``) and ``AVG`` do not work on that text. Lookups other than comparisons are
 refused (``FieldError``), so a text lookup cannot silently misread an amount.
 
 A migration that turns an older ``DecimalField`` into one of these fields adds
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_DIGITS",
     "BaseUnitsField",
     "FiatField",
+    "Total",
     "convert_on_sqlite",
     "sortable",
     "unsortable",
@@ -312,6 +314,39 @@ class FiatField(models.DecimalField):  # type: ignore[type-arg]
         assert self.max_digits is not None and self.decimal_places is not None
         context = decimal.Context(prec=max(self.max_digits, len(number.as_tuple().digits)) + 2)
         return number.quantize(Decimal(1).scaleb(-self.decimal_places), context=context)
+
+
+class _SqliteTotal:
+    """SQLite aggregate adding encoded amounts exactly (any inexact step raises)."""
+
+    def __init__(self) -> None:
+        self.context = decimal.Context(prec=4 * MAX_DIGITS, traps=[decimal.Inexact])
+        self.total: Decimal | None = None
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        number = unsortable(value) if isinstance(value, str) else Decimal(value)
+        self.total = number if self.total is None else self.context.add(self.total, number)
+
+    def finalize(self) -> str | None:
+        return None if self.total is None else sortable(self.total)
+
+
+class Total(models.Aggregate):
+    """Return the exact sum of an amount column (``BaseUnitsField`` or ``FiatField``), None
+    over no rows unless ``default`` is given: ``SUM`` on PostgreSQL, an exact aggregate over
+    the encoded text on SQLite."""
+
+    function = "SUM"
+    name = "Total"
+    allow_distinct = False
+
+    def as_sqlite(self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
+        """Return the SQL calling the exact aggregate, registered on this connection."""
+        connection.ensure_connection()
+        connection.connection.create_aggregate("mamori_amount_total", 1, _SqliteTotal)
+        return self.as_sql(compiler, connection, function="mamori_amount_total", **extra)
 
 
 def _rewrite(

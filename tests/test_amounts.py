@@ -533,7 +533,7 @@ def _migrate(target: list[tuple[str, str]] | None = None) -> None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_amounts_stored_before_the_migration_are_kept_and_ordered_after_it() -> None:
+def test_amounts_stored_before_the_migration_are_kept_and_ordered_after_it(caplog) -> None:
     old = {"m1": (2**63 - 1, "1234567.5"), "m2": (FOUND, None), "m3": (5, "0.000001")}
     _migrate([("custody", "0007_threshold_halt_scope")])
     try:
@@ -553,6 +553,10 @@ def test_amounts_stored_before_the_migration_are_kept_and_ordered_after_it() -> 
         # what the old column kept: exact on PostgreSQL, 15 digits on SQLite (the bug)
         kept = FOUND if connection.vendor == "postgresql" else 123456789012346000000
         assert rows["m2"].limit_units == kept
+        if connection.vendor == "sqlite":  # the row whose digits were lost is named
+            (warning,) = [r.getMessage() for r in caplog.records if "SQLite had kept" in r.msg]
+            assert "custody.ThresholdRule.limit_units of row" in warning
+            assert "1.23456789012346e+20" in warning
         above = ThresholdRule.objects.filter(code__in=old, limit_units__gt=2**63 - 2)
         assert list(above.order_by("limit_units").values_list("code", flat=True)) == ["m1", "m2"]
         _migrate([("custody", "0007_threshold_halt_scope")])  # and back

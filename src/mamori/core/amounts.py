@@ -23,6 +23,7 @@ into the new TEXT column as plain text, which it rewrites in the encoding.
 from __future__ import annotations
 
 import decimal
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -47,6 +48,8 @@ __all__ = [
     "sortable",
     "unsortable",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: The most digits an amount in base units may have: 2**256 − 1 has 78, a difference of two
 #: such balances 79.
@@ -366,13 +369,34 @@ def _rewrite(
                     cursor.execute(
                         f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
                     )
-                    rows = [(to_text(str(value)), key) for key, value in cursor.fetchall()]
+                    found = cursor.fetchall()
+                    for key, value in found:
+                        if to_text is _encode_stored and _maybe_rounded(str(value)):
+                            _log.warning(
+                                "%s.%s of row %s: SQLite had kept %s, 15 significant digits; "
+                                "the figure written may have had more (run it again)",
+                                label,
+                                name,
+                                key,
+                                value,
+                            )
+                    rows = [(to_text(str(value)), key) for key, value in found]
                     cursor.executemany(
                         f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
                         rows,
                     )
 
     return rewrite
+
+
+def _maybe_rounded(text: str) -> bool:
+    """Return whether SQLite may have rounded the value it copied as ``text``: a REAL (an
+    INTEGER has neither point nor exponent) of 15 significant digits or of 2**53 or more."""
+    if not any(mark in text.lower() for mark in ".e"):
+        return False
+    number = Decimal(text)
+    significant = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return number.copy_abs() >= 2**53 or len(significant) >= 15
 
 
 def _encode_stored(text: str) -> str:
@@ -396,7 +420,8 @@ def convert_on_sqlite(**model_fields: tuple[str, ...]) -> migrations.RunPython:
     PostgreSQL (``numeric`` to ``numeric`` is exact).
 
     The old column held what SQLite had kept: exact up to 64 bits, 15 significant digits
-    beyond. That is preserved exactly; digits SQLite had already lost cannot come back.
+    beyond. That is preserved exactly; digits SQLite had already lost cannot come back, so
+    each value SQLite had kept as a wide REAL is logged as a warning naming its row.
     """
     return migrations.RunPython(
         _rewrite(model_fields, _encode_stored),

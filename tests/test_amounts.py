@@ -27,6 +27,7 @@ from mamori.core.amounts import (
     BaseUnitsField,
     FiatField,
     Total,
+    in_coins,
     sortable,
     unsortable,
 )
@@ -390,6 +391,22 @@ def test_the_api_the_pages_and_the_monitors_thresholds_show_every_digit(stores) 
     ThresholdRule.objects.filter(pk=rule.pk).update(limit_units=TOP, limit_jpy=None)
     rule.refresh_from_db()
     assert monitor.rule_data(rule)["limit_units"] == str(TOP)
+
+
+def test_a_difference_shown_in_coins_is_exact_in_the_history_chart(stores) -> None:
+    from datetime import UTC, datetime
+
+    from mamori.reconciliation.services import history
+
+    assert str(in_coins(-40 * 10**18, 18)) == "-40" and in_coins(1, 18) == Decimal("1E-18")
+    assert in_coins(FOUND, 0) == FOUND
+    _run_with(stores, 0, TOP)  # every wei missing
+    (chart,) = [
+        c for c in history.charts(now=datetime(2026, 12, 6, 3, tzinfo=UTC)) if c.asset == "ETH"
+    ]
+    exact = "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
+    assert str(chart.largest) == exact
+    assert chart.bars[-1].label == f"2026-12-06: -{exact}"
 
 
 def test_a_budget_of_sixteen_digits_reaches_the_plan_and_its_pdf(stores) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "FiatField",
     "Total",
     "convert_on_sqlite",
+    "in_coins",
     "sortable",
     "unsortable",
 ]
@@ -107,6 +108,15 @@ def unsortable(text: str) -> Decimal:
     if not ((whole + fraction).isdigit() and len(whole) == int(size) and canonical):
         raise ValueError(f"expected an encoded amount, got {text!r}")
     return Decimal(f"{'-' if sign == 'N' else ''}{whole}{'.' if fraction else ''}{fraction}")
+
+
+def in_coins(units: int, decimals: int) -> Decimal:
+    """Return ``units`` base units as whole coins (``units`` / 10**``decimals``), exactly and
+    without trailing zeros: no division, so no rounding to the decimal context's 28 digits."""
+    whole, rest = divmod(abs(units), 10**decimals)
+    fraction = f"{rest:0{decimals}d}".rstrip("0") if decimals else ""
+    point = "." if fraction else ""
+    return Decimal(f"{'-' if units < 0 else ''}{whole}{point}{fraction}")
 
 
 def _restricted(lookup: str, found: type[Lookup[Any]] | None) -> type[Lookup[Any]] | None:

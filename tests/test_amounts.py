@@ -76,7 +76,19 @@ def test_the_encoded_text_sorts_and_compares_as_the_numbers_do(a, b) -> None:
 
 
 def test_the_encoding_refuses_what_is_not_an_encoded_amount() -> None:
-    for text in ("", "123", "1.5e+20", "P0x1", "N98", "P0312", "P0150", "P0201", "X01", "P01-1"):
+    for text in (
+        "",
+        "123",
+        "1.5e+20",
+        "P0x1",
+        "N98",
+        "P0312",
+        "P0150",
+        "P0201",
+        "X01",
+        "P01-1",
+        "N989~",
+    ):
         with pytest.raises(ValueError):
             unsortable(text)
 

@@ -105,6 +105,7 @@ def unsortable(text: str) -> Decimal:
         size, body = f"{99 - int(size):02d}", body[:-1].translate(_COMPLEMENT)
     whole, fraction = body[: int(size)], body[int(size) :]
     canonical = (whole == "0" or not whole.startswith("0")) and not fraction.endswith("0")
+    canonical = canonical and not (sign == "N" and whole == "0" and not fraction)  # no -0
     if not ((whole + fraction).isdigit() and len(whole) == int(size) and canonical):
         raise ValueError(f"expected an encoded amount, got {text!r}")
     return Decimal(f"{'-' if sign == 'N' else ''}{whole}{'.' if fraction else ''}{fraction}")

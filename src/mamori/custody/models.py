@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.core.amounts import BaseUnitsField, FiatField
+
 __all__ = [
     "AllowedAddress",
     "Asset",
@@ -156,13 +158,11 @@ class ThresholdRule(models.Model):
         blank=True,
         related_name="rules",
     )
-    limit_units = models.DecimalField(
-        max_digits=40,
-        decimal_places=0,
+    limit_units = BaseUnitsField(
         null=True,
         blank=True,
     )
-    limit_jpy = models.DecimalField(
+    limit_jpy = FiatField(
         max_digits=30,
         decimal_places=6,
         null=True,
@@ -300,9 +300,7 @@ class CapPolicy(models.Model):
         default=Decimal("1.5"),
         help_text=_("The hot balance may be at most k times the expected outflow."),
     )
-    expected_units = models.DecimalField(
-        max_digits=40,
-        decimal_places=0,
+    expected_units = BaseUnitsField(
         null=True,
         blank=True,
         help_text=_("Expected outflow per 24 hours in base units; empty: learned from history."),

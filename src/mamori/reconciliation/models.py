@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mamori.core.amounts import BaseUnitsField
+
 __all__ = [
     "AssetPolicy",
     "AssetResult",
@@ -220,17 +222,14 @@ class AssetResult(models.Model):
         max_length=12,
         choices=Run.Status.choices,
     )
-    book = models.DecimalField(max_digits=40, decimal_places=0)
-    in_flight = models.DecimalField(max_digits=40, decimal_places=0)
-    on_chain = models.DecimalField(
-        max_digits=40,
-        decimal_places=0,
+    book = BaseUnitsField()
+    in_flight = BaseUnitsField()
+    on_chain = BaseUnitsField(
         null=True,
         blank=True,
     )
-    difference = models.DecimalField(
-        max_digits=41,
-        decimal_places=0,
+    difference = BaseUnitsField(
+        signed=True,
         null=True,
         blank=True,
     )
@@ -264,10 +263,23 @@ class WalletResult(models.Model):
         max_length=12,
         choices=Run.Status.choices,
     )
-    book = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)
-    in_flight = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)
-    on_chain = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)
-    difference = models.DecimalField(max_digits=41, decimal_places=0, null=True, blank=True)
+    book = BaseUnitsField(
+        null=True,
+        blank=True,
+    )
+    in_flight = BaseUnitsField(
+        null=True,
+        blank=True,
+    )
+    on_chain = BaseUnitsField(
+        null=True,
+        blank=True,
+    )
+    difference = BaseUnitsField(
+        signed=True,
+        null=True,
+        blank=True,
+    )
     error = models.TextField(
         blank=True,
     )
@@ -330,9 +342,8 @@ class Case(models.Model):
         related_name="cases",
         help_text=_("The refused book that opened the case."),
     )
-    difference = models.DecimalField(
-        max_digits=41,
-        decimal_places=0,
+    difference = BaseUnitsField(
+        signed=True,
     )
     status = models.CharField(
         max_length=10,
@@ -441,9 +452,7 @@ class AssetPolicy(models.Model):
         on_delete=models.PROTECT,
         related_name="reconciliation_policy",
     )
-    halt_above_units = models.DecimalField(
-        max_digits=40,
-        decimal_places=0,
+    halt_above_units = BaseUnitsField(
         null=True,
         blank=True,
         help_text=_("Coins missing at or above this many base units halt withdrawals."),

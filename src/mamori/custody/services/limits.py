@@ -206,7 +206,7 @@ def apply_create(request: ApprovalRequest) -> None:
         scope=spec.scope,
         level=spec.level,
         asset=asset,
-        limit_units=Decimal(spec.limit_units) if spec.limit_units is not None else None,
+        limit_units=int(spec.limit_units) if spec.limit_units is not None else None,
         limit_jpy=Decimal(spec.limit_jpy) if spec.limit_jpy is not None else None,
         window_seconds=spec.window,
         halt_scope=spec.halt_scope or "",
@@ -273,7 +273,7 @@ def apply_limit(request: ApprovalRequest) -> None:
             % {"code": rule.code},
         )
     units, jpy = snapshot.requested.limit_units, snapshot.requested.limit_jpy
-    rule.limit_units = Decimal(units) if units is not None else None
+    rule.limit_units = int(units) if units is not None else None
     rule.limit_jpy = Decimal(jpy) if jpy is not None else None
     rule.save(update_fields=["limit_units", "limit_jpy"])
     _take_thresholds()
@@ -341,9 +341,7 @@ def apply_cap(request: ApprovalRequest) -> None:
     terms = snapshot.requested
     values = {
         "k": Decimal(terms.k),
-        "expected_units": (
-            Decimal(terms.expected_units) if terms.expected_units is not None else None
-        ),
+        "expected_units": int(terms.expected_units) if terms.expected_units is not None else None,
         "percentile": terms.percentile,
         "max_share": Decimal(terms.max_share),
     }

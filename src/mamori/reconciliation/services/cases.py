@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -159,7 +158,7 @@ def _order_halt(case: Case, outcome: engine.AssetOutcome, run: Run) -> None:
 def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
     """Open a case for an asset that differs (or note the run on its open case) and tell
     the responsible person at once."""
-    difference = Decimal(outcome.difference or 0)
+    difference = outcome.difference or 0
     wallets = [w for w in outcome.wallets if w.status is engine.Status.DIFFERENCE]
     where = ", ".join(f"{w.wallet} {w.difference:+}" for w in wallets)
     with transaction.atomic():

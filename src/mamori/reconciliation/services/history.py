@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from mamori.core.amounts import in_coins
 from mamori.custody.models import Asset
 from mamori.reconciliation.models import AssetResult, Run
 
@@ -122,10 +123,11 @@ def charts(days: int = 90, now: datetime | None = None) -> list[Chart]:
     middle = HEIGHT / 2
     out = []
     for asset in assets:
-        scale = Decimal(10) ** decimals.get(asset, 0)
+        places = decimals.get(asset, 0)
         values = {d: r for (a, d), r in per_day.items() if a == asset}
         largest = max(
-            (abs(r.difference) / scale for r in values.values() if r.difference), default=Decimal(0)
+            (in_coins(abs(r.difference), places) for r in values.values() if r.difference),
+            default=Decimal(0),
         )
         bars = []
         for n in range(days):
@@ -138,7 +140,7 @@ def charts(days: int = 90, now: datetime | None = None) -> list[Chart]:
             if found.status == "failed" or found.difference is None:
                 bars.append(Bar(day, x, middle - 3, 6, "failed", f"{day}: failed"))
                 continue
-            amount = found.difference / scale
+            amount = in_coins(found.difference, places)
             size = float(abs(amount) / largest) * (middle - 4) if largest else 0.0
             size = max(size, 1.0)
             y = middle - size if amount > 0 else middle

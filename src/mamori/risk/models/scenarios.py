@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
+from mamori.core.amounts import FiatField
 from mamori.engines.risk import Option, Rating
 
 STAGES = ("inherent", "current", "residual")
@@ -262,7 +263,7 @@ class TreatmentAction(models.Model):
         related_name="+",
     )
     due = models.DateField()
-    budget_jpy = models.DecimalField(
+    budget_jpy = FiatField(
         max_digits=16,
         decimal_places=0,
         default=0,

@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.utils import timezone
 
-from mamori.auditlog import services, verify
+from mamori.auditlog import services, signer, verify
 from mamori.auditlog.models import VerificationRun
 from mamori.engines import merkle
+from mamori.engines.witness import StateError
 
 __all__ = ["verify_and_record"]
 
 
-def verify_and_record(outside: merkle.Checkpoint | None = None) -> VerificationRun:
-    """Verify the log now and store the result."""
+def _signer_memory(verifier: str) -> tuple[list[tuple[str, merkle.Checkpoint]], str | None]:
+    """Return the signer's remembered checkpoint as a root from outside the database, or the
+    reason it cannot be used."""
+    try:
+        kept = signer.remembered()
+    except StateError as exc:
+        return [], str(exc)
+    if kept is None:
+        return [], None
+    try:
+        checkpoint = merkle.parse_checkpoint(kept.note, verifier)
+    except merkle.CheckpointError as exc:
+        return [], f"the signer's state file holds a checkpoint that does not verify: {exc}"
+    return [("the signer's last checkpoint", checkpoint)], None
+
+
+def verify_and_record(
+    outside: merkle.Checkpoint | None = None,
+    *,
+    verifier: str | None = None,
+    trusted: Sequence[tuple[str, merkle.Checkpoint]] = (),
+) -> VerificationRun:
+    """Verify the log now — against its stored checkpoints, the signer's memory and
+    ``trusted`` checkpoints from elsewhere — and store the result. ``verifier`` is the key
+    the checkpoints must be signed by (default: the log's own)."""
     started = timezone.now()
-    result = verify.verify(services.log_key().verifier(), outside)
+    verifier = verifier or services.log_key().verifier()
+    memory, problem = _signer_memory(verifier)
+    if problem is None:
+        result = verify.verify(verifier, outside, trusted=[*trusted, *memory])
+        entries, checkpoints, problem = result.entries, result.checkpoints, result.problem
+    else:
+        entries, checkpoints = 0, 0
     return VerificationRun.objects.create(
         started_at=started,
         finished_at=timezone.now(),
-        entries=result.entries,
-        checkpoints=result.checkpoints,
-        ok=result.ok,
-        problem=result.problem or "",
+        entries=entries,
+        checkpoints=checkpoints,
+        ok=problem is None,
+        problem=problem or "",
     )

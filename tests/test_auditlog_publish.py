@@ -60,6 +60,11 @@ def test_an_auditor_with_a_published_checkpoint_catches_a_consistent_rewrite(
         assert verify_cosignature(kept, witness.verifier).name == "witness.test/w1"
         assert (published / "checkpoints" / str(signed.size)).read_text() == kept
         witness_url = f"{witness.url}/{origin_hash(merkle.parse_checkpoint(kept, key).origin)}"
+        said = verify_command(
+            "--trusted-checkpoint", str(published / "checkpoint"), "--key", key,
+            "--witness", witness.verifier,
+        )  # fmt: skip
+        assert "cosigned by witness.test/w1" in said and "audit log verified" in said
 
         rewrite_from(signed.size - 60, 150)  # consistent, and checkpoint `signed` is deleted
         assert not Checkpoint.objects.filter(size=signed.size).exists()
@@ -174,3 +179,43 @@ def test_a_directory_never_takes_another_tree_of_the_same_size(settings, tmp_pat
     outcomes = publish.publish_latest()
     assert outcomes[0].refused and "a fork" in outcomes[0].detail
     assert (tmp_path / "checkpoints" / str(signed.size)).read_text() == other
+
+
+def test_the_commands_sign_publish_and_verify_against_a_witness_as_an_operator_would(
+    tmp_path: Path,
+) -> None:
+    """`mamori log checkpoint` (a process) signs, remembers, publishes to a directory and a
+    witness process; `mamori log verify --trusted-checkpoint` (a process) checks against it."""
+    from test_config import run_mamori
+
+    data = tmp_path / "data"
+    env = {
+        "MAMORI_DATA_DIR": str(data),
+        "MAMORI_SIGNER_STATE": str(tmp_path / "signer" / "state.json"),
+        "MAMORI_PUBLISH_DIR": str(tmp_path / "published"),
+    }
+    assert run_mamori("migrate", env=env, timeout=180).returncode == 0
+    key = run_mamori("log", "key", env=env).stdout.strip()
+    with witness_process(tmp_path / "witness", key) as witness:
+        env["MAMORI_WITNESSES"] = f"{witness.url} {witness.verifier}"
+        signed = run_mamori("log", "checkpoint", env=env)
+        assert signed.returncode == 0, signed.stderr
+        assert f"witness {witness.url}: ok, cosigned" in signed.stdout
+        note = (tmp_path / "published" / "checkpoint").read_text()
+        assert verify_cosignature(note, witness.verifier).name == "witness.test/w1"
+        assert (tmp_path / "signer" / "state.json").exists()
+        args = ["--key", key, "--witness", witness.verifier]
+        checked = run_mamori(
+            "log", "verify", "--trusted-checkpoint", str(tmp_path / "published" / "checkpoint"),
+            "--trusted-checkpoint", f"{witness.url}/{origin_hash(key.split('+')[0])}/checkpoint",
+            *args, env=env,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout.count("cosigned by witness.test/w1") == 2
+        foreign = merkle.LogKey.generate(key.split("+")[0]).verifier()
+        refused = run_mamori(
+            "log", "verify", "--trusted-checkpoint", str(tmp_path / "published" / "checkpoint"),
+            "--key", foreign, env=env,
+        )  # fmt: skip
+        assert refused.returncode != 0
+        assert "no signature by key" in refused.stderr

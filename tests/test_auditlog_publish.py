@@ -219,3 +219,28 @@ def test_the_commands_sign_publish_and_verify_against_a_witness_as_an_operator_w
         )  # fmt: skip
         assert refused.returncode != 0
         assert "no signature by key" in refused.stderr
+
+
+def test_a_place_that_is_down_is_tried_again_a_minute_later_and_told_once(
+    settings,
+    tmp_path: Path,
+    watchers,  # noqa: F811 - fixture
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mamori.notifications.models import Notification
+
+    with witness_process(tmp_path / "witness", services.log_key().verifier()) as witness:
+        down = witness.url  # stopped below: nothing listens there any more
+        verifier = witness.verifier
+    configure(settings, witnesses=((down, verifier),))
+    grow(5)
+    services.issue_checkpoint()
+    first = publish.publish_latest()
+    assert len(first) == 1 and not first[0].ok and not first[0].refused
+    assert publish.publish_latest() == []  # not again at once
+    Publication.objects.update(published_at=timezone.now() - timedelta(minutes=2))
+    assert not publish.publish_latest()[0].ok  # a minute later: tried again
+    assert Notification.objects.filter(topic=publish.FAILED_TOPIC).count() == 1

@@ -48,6 +48,8 @@ log = logging.getLogger("mamori.auditlog")
 REFUSED_TOPIC = "auditlog.witness_refused"
 FAILED_TOPIC = "auditlog.publish_failed"
 TIMEOUT = 10.0
+#: a place that failed is tried again on the first run after this long
+RETRY_AFTER = timedelta(seconds=60)
 Prover = Callable[[int, int], list[bytes]]
 
 
@@ -321,7 +323,12 @@ def publish(checkpoint: Checkpoint, only_missing: bool = False) -> list[Outcome]
 
 
 def _has(target: Target, size: int) -> bool:
+    """Return whether ``target`` has checkpoint ``size`` (or a later one), needs no mail yet,
+    or failed less than :data:`RETRY_AFTER` ago (tried again later, not every run)."""
     if isinstance(target, EmailTarget) and not target.due():
+        return True
+    last = Publication.objects.filter(target=target.name).order_by("-published_at").first()
+    if last is not None and not last.ok and last.published_at > timezone.now() - RETRY_AFTER:
         return True
     return Publication.objects.filter(target=target.name, size__gte=size, ok=True).exists()
 
@@ -345,7 +352,7 @@ def cosigned_note(size: int) -> str | None:
 
 
 def _tell(size: int, failed: list[Outcome]) -> None:
-    """Alert on refusals at once (a fork), on other failures once an hour."""
+    """Alert on a refusal (a fork) at once, on other failures; each at most once an hour."""
     from mamori.notifications.services import Recipient, notified_within, notify
 
     refused = [o for o in failed if o.refused]
@@ -355,6 +362,8 @@ def _tell(size: int, failed: list[Outcome]) -> None:
     if refused:
         what = "; ".join(o.detail for o in refused)
         log.critical("checkpoint %s refused: %s", size, what)
+        if notified_within(REFUSED_TOPIC, timedelta(hours=1)):
+            return  # told already, and not yet an hour ago: the alert escalates meanwhile
         title = (
             f"監査ログのチェックポイント {size} が外部で拒否されました（分岐の疑い）",
             f"Audit log checkpoint {size} was refused outside mamori (a fork?)",

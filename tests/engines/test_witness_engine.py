@@ -177,3 +177,25 @@ def test_the_guard_accepts_growth_and_names_a_divergence(log_key: merkle.LogKey)
     assert last.root.hex() in str(divergence.value) and found.hex() in str(divergence.value)
     with pytest.raises(Divergence, match="checkpoint 20 was signed but the log now holds"):
         check_extends(last, 19, forged_root, [])
+
+
+def test_racing_requests_never_roll_the_witness_back(
+    witness: Witness, log_key: merkle.LogKey
+) -> None:
+    """The check of the old size and the update are one step: of requests racing from the same
+    old size, one wins and the others get 409 with the winner's size."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tree = Tree(log_key)
+    tree.grow(10)
+    assert witness.add_checkpoint(tree.request(0)).status == 200
+    tree.grow(40)
+    requests = [tree.request(10, size) for size in range(11, 51)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(witness.add_checkpoint, requests))
+    winners = [a for a in answers if a.status == 200]
+    assert len(winners) == 1
+    held = merkle.parse_checkpoint(
+        witness.checkpoint(origin_hash(ORIGIN)).body.decode(), log_key.verifier()
+    ).size
+    assert {a.body for a in answers if a.status != 200} == {f"{held}\n".encode()}

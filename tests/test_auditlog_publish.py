@@ -244,3 +244,21 @@ def test_a_place_that_is_down_is_tried_again_a_minute_later_and_told_once(
     Publication.objects.update(published_at=timezone.now() - timedelta(minutes=2))
     assert not publish.publish_latest()[0].ok  # a minute later: tried again
     assert Notification.objects.filter(topic=publish.FAILED_TOPIC).count() == 1
+
+
+def test_the_audit_page_shows_where_the_latest_checkpoint_went(settings, tmp_path: Path) -> None:
+    from django.test import Client
+
+    from conftest import make_user, sign_in
+    from mamori.accounts.models import Role, RoleAssignment
+
+    configure(settings, publish_dir=tmp_path / "published")
+    grow(5)
+    signed = services.issue_checkpoint()
+    publish.publish_latest()
+    auditor = make_user("audi")
+    RoleAssignment.objects.create(user=auditor, role=Role.objects.get(code="internal_auditor"))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, auditor)
+    page = client.get("/audit/").content.decode()
+    assert f"directory {tmp_path / 'published'}: checkpoint {signed.size} published" in page

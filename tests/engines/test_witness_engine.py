@@ -79,7 +79,7 @@ def test_a_cosignature_is_an_ed25519_signature_over_the_v1_message() -> None:
         f"cosignature/v1\ntime 1679315147\n{body}".encode()
     )
     assert verify_cosignature(body + "\n" + line, key.verifier()).timestamp == 1679315147
-    assert base64.b64decode(key.verifier().split("+")[2])[:1] == b"\x04"  # cosignature/v1
+    assert base64.b64decode(key.verifier().split("+", 2)[2])[:1] == b"\x04"  # cosignature/v1
     loaded = CosignerKey.from_private_text(key.private_text())
     assert loaded.verifier() == key.verifier()
 

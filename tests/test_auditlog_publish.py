@@ -262,3 +262,25 @@ def test_the_audit_page_shows_where_the_latest_checkpoint_went(settings, tmp_pat
     sign_in(client, auditor)
     page = client.get("/audit/").content.decode()
     assert f"directory {tmp_path / 'published'}: checkpoint {signed.size} published" in page
+
+
+def test_a_copy_made_after_the_witnesses_answered_still_carries_their_cosignature(
+    settings, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the directory should be")
+    key = services.log_key().verifier()
+    with witness_process(tmp_path / "witness", key) as witness:
+        configure(settings, publish_dir=blocked, witnesses=((witness.url, witness.verifier),))
+        grow(5)
+        services.issue_checkpoint()
+        assert [o.ok for o in publish.publish_latest()] == [True, False]
+        blocked.unlink()  # the mount is back
+        Publication.objects.update(published_at=timezone.now() - timedelta(minutes=2))
+        assert [o.ok for o in publish.publish_latest()] == [True]  # the directory only
+        kept = (blocked / "checkpoint").read_text()
+        assert verify_cosignature(kept, witness.verifier).name == "witness.test/w1"

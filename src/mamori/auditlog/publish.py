@@ -292,8 +292,9 @@ def targets() -> list[Target]:
 
 def publish(checkpoint: Checkpoint, only_missing: bool = False) -> list[Outcome]:
     """Publish ``checkpoint`` to every configured place (``only_missing``: the places that do
-    not have it yet); record and return the outcomes, alerting on a refusal."""
-    note = checkpoint.note
+    not have it yet); record and return the outcomes, alerting on a refusal. The note sent
+    is the most complete one so far: with the cosignatures witnesses already gave."""
+    note = cosigned_note(checkpoint.size) or checkpoint.note
     signed = parse_body(note)
     tree = merkle.Checkpoint(signed[0], signed[1], signed[2])
     outcomes = []

@@ -43,6 +43,30 @@ def test_a_wrong_value_names_the_variable(name: str, value: str, expected: str) 
         load({name: value})
 
 
+def test_publish_targets_are_read_and_secrets_stay_out_of_the_repr() -> None:
+    config = load(
+        {
+            "MAMORI_WITNESSES": "https://w1.example/witness w1.example+0a1b2c3d+BASE64=, "
+            "http://10.0.0.9:7380 w2+00000000+AAA=",
+            "MAMORI_PUBLISH_S3_BUCKET": "audit",
+            "MAMORI_PUBLISH_S3_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-secret",
+            "MAMORI_PUBLISH_EMAILS": "a@audit.example, b@jvcea.example",
+            "MAMORI_SIGNER_STATE": "/var/lib/mamori-signer/state.json",
+        }
+    )
+    assert config.witnesses == (
+        ("https://w1.example/witness", "w1.example+0a1b2c3d+BASE64="),
+        ("http://10.0.0.9:7380", "w2+00000000+AAA="),
+    )
+    assert config.publish_emails == ("a@audit.example", "b@jvcea.example")
+    assert str(config.signer_state) == "/var/lib/mamori-signer/state.json"
+    assert "wJalrXUtnFEMI-secret" not in repr(config)
+    with pytest.raises(ConfigError, match="MAMORI_WITNESSES must list"):
+        load({"MAMORI_WITNESSES": "w1.example+0a1b2c3d+BASE64="})
+    with pytest.raises(ConfigError, match="MAMORI_SIGNER_STATE must be an absolute path"):
+        load({"MAMORI_SIGNER_STATE": "state.json"})
+
+
 def test_defaults_are_safe(tmp_path: Path) -> None:
     config = load({"MAMORI_DATA_DIR": str(tmp_path)})
     assert config.debug is False
@@ -117,6 +141,8 @@ SAFE_PRODUCTION = {
     "MAMORI_LOGIN_LOCK_AFTER": "10",
     "MAMORI_SESSION_IDLE_SECONDS": "28800",
     "MAMORI_SIGNING_KEY_DIR": "/etc/mamori/keys",
+    "MAMORI_SIGNER_STATE": "/var/lib/mamori-signer/state.json",
+    "MAMORI_PUBLISH_DIR": "/mnt/audit-checkpoints",
 }
 
 
@@ -140,6 +166,8 @@ def test_check_deploy_refuses_loose_settings_each_naming_the_variable_to_change(
         "MAMORI_LOGIN_LOCK_AFTER": "1000",
         "MAMORI_SESSION_IDLE_SECONDS": "86400",
         "MAMORI_SIGNING_KEY_DIR": "",  # nowhere to keep signing keys
+        "MAMORI_SIGNER_STATE": str(tmp_path / "signer.json"),  # in the data directory
+        "MAMORI_PUBLISH_DIR": "",  # no checkpoint leaves mamori
     }
     result = run_mamori("check", "--deploy", env={"MAMORI_DATA_DIR": str(tmp_path), **unsafe})
     assert result.returncode != 0
@@ -154,7 +182,9 @@ def test_check_deploy_refuses_loose_settings_each_naming_the_variable_to_change(
         ("E007", "MAMORI_LOGIN_LOCK_AFTER is 1000"),
         ("E008", "MAMORI_SESSION_IDLE_SECONDS is 86400"),
         ("E009", "The database is SQLite"),
-        ("E010", "No place for signing keys is configured"),
+        ("E012", "No place for signing keys is configured"),
+        ("E010", "MAMORI_SIGNER_STATE is not set or lies in the data directory"),
+        ("E011", "No checkpoint of the audit log leaves mamori"),
     ]
     for code, words in expected:
         assert any(f"(mamori.{code})" in e and words in e for e in errors), (code, errors)

@@ -89,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         args[0] = ALIASES.get(args[0], args[0])
     command = args[0] if args else "help"
+    if command == "witness":  # runs elsewhere, without Django, configuration or database
+        from mamori.witness.cli import main as witness
+
+        return witness(args[1:])
     if command in ("demo", "demo_code") and not os.environ.get("MAMORI_DATA_DIR"):
         os.environ["MAMORI_DATA_DIR"] = ".mamori-demo"
     if command == "createsuperuser":

@@ -14,7 +14,7 @@ import os
 import secrets
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,6 +70,17 @@ class Config:
     pkcs11_token: str = ""
     pkcs11_pin: str = ""
     pkcs11_pin_file: Path | None = None
+    signer_state: Path | None = None
+    publish_dir: Path | None = None
+    publish_s3_endpoint: str = ""
+    publish_s3_bucket: str = ""
+    publish_s3_prefix: str = ""
+    publish_s3_region: str = ""
+    publish_s3_access_key: str = ""
+    publish_s3_secret_key: str = field(default="", repr=False)
+    publish_emails: tuple[str, ...] = ()
+    publish_email_hours: int = 24
+    witnesses: tuple[tuple[str, str], ...] = ()
 
     @property
     def uses_sqlite(self) -> bool:
@@ -175,6 +186,34 @@ def _pkcs11_token(env: Mapping[str, str]) -> str:
     return token
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(f"{name} must be an absolute path, got {raw!r}")
+    return path
+
+
+def _witnesses(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """Read ``URL KEY[, URL KEY…]``: each witness's URL prefix and its verifier key."""
+    found = []
+    for item in _list(env, name, ()):
+        parts = item.split()
+        url = parts[0] if parts else ""
+        scheme = urlsplit(url).scheme
+        if len(parts) != 2 or scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise ConfigError(
+                f"{name} must list 'https://witness/prefix name+id+key' pairs separated by "
+                f"commas, got {mask_url(url) or item[:40]!r}"
+            )
+        if parts[1].count("+") < 2:
+            raise ConfigError(f"{name}: {mask_url(url)} needs the witness's verifier key")
+        found.append((url.rstrip("/"), parts[1]))
+    return tuple(found)
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with any password replaced by ``***`` so it can be logged."""
     parts = urlsplit(url)
@@ -241,6 +280,17 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         pkcs11_token=_pkcs11_token(env),
         pkcs11_pin=env.get("MAMORI_PKCS11_PIN", ""),
         pkcs11_pin_file=_outside(env, "MAMORI_PKCS11_PIN_FILE", data_dir),
+        signer_state=_path(env, "MAMORI_SIGNER_STATE"),
+        publish_dir=_path(env, "MAMORI_PUBLISH_DIR"),
+        publish_s3_endpoint=_url(env, "MAMORI_PUBLISH_S3_ENDPOINT", ("https", "http")),
+        publish_s3_bucket=env.get("MAMORI_PUBLISH_S3_BUCKET", "").strip(),
+        publish_s3_prefix=env.get("MAMORI_PUBLISH_S3_PREFIX", "").strip().lstrip("/"),
+        publish_s3_region=env.get("MAMORI_PUBLISH_S3_REGION", "").strip(),
+        publish_s3_access_key=env.get("MAMORI_PUBLISH_S3_ACCESS_KEY_ID", "").strip(),
+        publish_s3_secret_key=env.get("MAMORI_PUBLISH_S3_SECRET_ACCESS_KEY", "").strip(),
+        publish_emails=_list(env, "MAMORI_PUBLISH_EMAILS", ()),
+        publish_email_hours=_int(env, "MAMORI_PUBLISH_EMAIL_HOURS", 24, 0, 24 * 31),
+        witnesses=_witnesses(env, "MAMORI_WITNESSES"),
     )
 
 

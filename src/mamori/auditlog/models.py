@@ -209,3 +209,32 @@ class VerificationRun(models.Model):
 
     def __str__(self) -> str:
         return f"verification {self.started_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"
+
+
+class Publication(models.Model):
+    """A checkpoint sent to a place outside mamori (a directory, an object store, auditors'
+    mail, a witness), with the outcome: what an auditor can hold against the database later."""
+
+    target = models.CharField(
+        max_length=300,
+    )
+    size = models.BigIntegerField()
+    ok = models.BooleanField()
+    detail = models.TextField(
+        blank=True,
+    )
+    note = models.TextField(
+        blank=True,
+    )
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-published_at"]
+        indexes = [
+            models.Index(fields=["target", "size"], name="auditlog_publication_target"),
+        ]
+        verbose_name = _("checkpoint publication")
+        verbose_name_plural = _("checkpoint publications")
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size} → {self.target}: {'ok' if self.ok else 'failed'}"

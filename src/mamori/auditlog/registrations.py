@@ -31,10 +31,16 @@ def _decision(decision: Any, created: bool) -> dict[str, Any]:
 
 
 def _checkpoint_job() -> dict[str, Any]:
+    from mamori.auditlog.publish import publish_latest
     from mamori.auditlog.store import catch_up_index
 
     checkpoint = services.issue_checkpoint()
-    return {"size": checkpoint.size if checkpoint else None, "indexed": catch_up_index()}
+    published = [f"{o.target}: {'ok' if o.ok else o.detail}" for o in publish_latest()]
+    return {
+        "size": checkpoint.size if checkpoint else None,
+        "indexed": catch_up_index(),
+        "published": published,
+    }
 
 
 def _verify_job() -> dict[str, Any]:
@@ -99,7 +105,7 @@ def register() -> None:
         Job(
             "auditlog.checkpoint",
             _checkpoint_job,
-            _("sign a checkpoint when the log grew"),
+            _("sign a checkpoint when the log grew and publish it"),
             every=timedelta(seconds=5),
             window=timedelta(minutes=1),
             alert_roles=(("system_general_manager",), ("ciso",)),

@@ -6,26 +6,59 @@ from collections.abc import Sequence
 
 from django.utils import timezone
 
-from mamori.auditlog import keys, verify
+from mamori.auditlog import keys, signer, verify
 from mamori.auditlog.models import VerificationRun
 from mamori.engines import merkle
+from mamori.engines.witness import StateError
 
 __all__ = ["verify_and_record"]
 
 
+def _signer_memory(
+    verifiers: Sequence[str],
+) -> tuple[list[tuple[str, merkle.Checkpoint]], str | None]:
+    """Return the signer's remembered checkpoint as a root from outside the database, or the
+    reason it cannot be used."""
+    try:
+        kept = signer.remembered()
+    except StateError as exc:
+        return [], str(exc)
+    if kept is None:
+        return [], None
+    failure: merkle.CheckpointError | None = None
+    for verifier in verifiers:
+        try:
+            return [
+                ("the signer's last checkpoint", merkle.parse_checkpoint(kept.note, verifier))
+            ], None
+        except merkle.CheckpointError as exc:
+            failure = exc
+    return [], f"the signer's state file holds a checkpoint that does not verify: {failure}"
+
+
 def verify_and_record(
-    outside: merkle.Checkpoint | None = None, verifiers: Sequence[str] = ()
+    outside: merkle.Checkpoint | None = None,
+    verifiers: Sequence[str] = (),
+    *,
+    trusted: Sequence[tuple[str, merkle.Checkpoint]] = (),
 ) -> VerificationRun:
-    """Verify the log now against ``verifiers`` (default: the keys the database holds, which
-    proves consistency only: whoever writes the database can replace them) and store the
-    result."""
+    """Verify the log now — against its stored checkpoints, the signer's memory and
+    ``trusted`` checkpoints from elsewhere — with ``verifiers`` (default: the keys the database
+    holds, which proves consistency only: whoever writes the database can replace them), and
+    store the result."""
     started = timezone.now()
-    result = verify.verify(list(verifiers) or keys.database_verifiers("log"), outside)
+    keys_held = list(verifiers) or keys.database_verifiers("log")
+    memory, problem = _signer_memory(keys_held)
+    if problem is None:
+        result = verify.verify(keys_held, outside, trusted=[*trusted, *memory])
+        entries, checkpoints, problem = result.entries, result.checkpoints, result.problem
+    else:
+        entries, checkpoints = 0, 0
     return VerificationRun.objects.create(
         started_at=started,
         finished_at=timezone.now(),
-        entries=result.entries,
-        checkpoints=result.checkpoints,
-        ok=result.ok,
-        problem=result.problem or "",
+        entries=entries,
+        checkpoints=checkpoints,
+        ok=problem is None,
+        problem=problem or "",
     )

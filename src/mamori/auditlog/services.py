@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from mamori.auditlog import store
+from mamori.auditlog import signer, store
 from mamori.auditlog.context import current
 from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
@@ -133,16 +133,25 @@ def log_key() -> merkle.LogKey:
 
 
 def issue_checkpoint() -> Checkpoint | None:
-    """Sign and store a checkpoint of the current tree if it grew since the last one."""
+    """Sign and store a checkpoint of the current tree if it grew since the last one.
+
+    The signer first proves the tree extends the last checkpoint it signed (kept outside the
+    database, :mod:`mamori.auditlog.signer`) and the last one stored; if not, nothing is
+    signed, the CISO and the auditors are alerted and :class:`SignerRefused` is raised.
+    """
     key = log_key()
-    with transaction.atomic():
+    with signer.guard() as guard, transaction.atomic():
         cursor = store.raw_cursor()
         size = store.size(cursor)
         last = Checkpoint.objects.order_by("-size").first()
         if size == 0 or (last is not None and last.size >= size):
             return None
-        root = merkle.root_at(store.DbNodes(cursor), size)
-        note = key.sign(merkle.Checkpoint(origin(), size, root))
+        reader = store.DbNodes(cursor)
+        root = merkle.root_at(reader, size)
+        name = origin()
+        guard.check(reader, name, size, root, last.note if last else None, key.verifier())
+        note = key.sign(merkle.Checkpoint(name, size, root))
+        guard.remember(name, size, root, note)
         return Checkpoint.objects.create(size=size, root=root, note=note, issued_at=timezone.now())
 
 

@@ -137,9 +137,12 @@ class _Walk:
     """The tree above the chunks, rebuilt as the checks arrive in order, and compared with the
     stored nodes and the checkpoints."""
 
-    def __init__(self, cursor: Any, roots: dict[int, bytes]) -> None:
+    def __init__(
+        self, cursor: Any, roots: dict[int, bytes], labels: dict[int, str] | None = None
+    ) -> None:
         self.cursor = cursor
         self.roots = roots
+        self.labels = labels or {}  # sizes whose root came from outside the database
         self.sizes = sorted(roots)
         self.next_size = 0  # index into sizes of the next checkpoint to check
         self.upper = merkle.Frontier()  # leaves are chunk roots: level + CHUNK_LEVEL
@@ -183,8 +186,16 @@ class _Walk:
             self.verified = size
             return
         exact = _pinpoint(self.cursor, self.verified - self.verified % CHUNK, size)
+        if exact:
+            raise Problem(exact)
+        label = self.labels.get(size)
+        if label:
+            raise Problem(
+                f"{label} diverges at size {size}: signed root {self.roots[size].hex()}, the "
+                f"log gives {root.hex()} (the log was rewritten consistently)"
+            )
         raise Problem(
-            exact or f"checkpoint {size}: root expected {self.roots[size].hex()}, got {root.hex()}"
+            f"checkpoint {size}: root expected {self.roots[size].hex()}, got {root.hex()}"
         )
 
     def add(self, check: ChunkCheck) -> None:
@@ -227,9 +238,10 @@ class _Walk:
                 raise Problem(exact)
         beyond = [size for size in self.sizes if size > self.count]
         if beyond:
+            label = self.labels.get(max(beyond), f"checkpoint {max(beyond)}")
             raise Problem(
-                f"the log holds {self.count} entries but checkpoint {max(beyond)} was signed: "
-                "entries were removed from the end"
+                f"the log holds {self.count} entries but {label} was signed at size "
+                f"{max(beyond)}: entries were removed from the end"
             )
 
 
@@ -286,21 +298,29 @@ def verify(
     *,
     index: bool = True,
     workers: int | None = None,
+    trusted: Sequence[tuple[str, merkle.Checkpoint]] = (),
 ) -> Result:
     """Verify every entry, node and checkpoint (each signed by one of ``verifier``: one key, or
-    the log's keys across rotations); also ``outside``, a checkpoint kept elsewhere,
-    and (``index``) the search index. ``workers`` processes check large logs (default: one per
-    core)."""
+    the log's keys across rotations); also ``outside``, a checkpoint kept elsewhere, and
+    ``trusted``, checkpoints that did not come from the database (each with a label naming
+    where it came from); and (``index``) the search index. ``workers`` processes check large
+    logs (default: one per core)."""
     cursor = raw_cursor()
     walk = _Walk(cursor, {})
+    kept = [("the kept checkpoint", outside)] if outside is not None else []
     try:
         roots = _checkpoints([verifier] if isinstance(verifier, str) else verifier)
-        if outside is not None:
-            known = roots.get(outside.size)
-            if known is not None and known != outside.root:
-                raise Problem(f"the kept checkpoint at size {outside.size} has another root")
-            roots.setdefault(outside.size, outside.root)
-        walk = _Walk(cursor, roots)
+        labels: dict[int, str] = {}
+        for label, checkpoint in [*kept, *trusted]:
+            known = roots.get(checkpoint.size)
+            if known is not None and known != checkpoint.root:
+                raise Problem(
+                    f"{label} diverges at size {checkpoint.size}: signed root "
+                    f"{checkpoint.root.hex()}, the database holds {known.hex()}"
+                )
+            roots.setdefault(checkpoint.size, checkpoint.root)
+            labels.setdefault(checkpoint.size, label)
+        walk = _Walk(cursor, roots, labels)
         for check in _checks(cursor, workers or os.cpu_count() or 1, sorted(roots)):
             walk.add(check)
         walk.finish()

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_date
 
 from mamori.accounts.views.access import permission_required
 from mamori.auditlog import services, store
-from mamori.auditlog.models import Checkpoint, Entry, VerificationRun
+from mamori.auditlog.models import Checkpoint, Entry, Publication, VerificationRun
 from mamori.engines import merkle
 
 
@@ -41,8 +41,21 @@ def entries_view(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "checkpoint": Checkpoint.objects.order_by("-size").first(),
             "verification": VerificationRun.objects.first(),
+            "publications": _publications(),
         },
     )
+
+
+def _publications() -> list[Publication]:
+    """Return the last attempt at each configured place checkpoints are published to."""
+    from mamori.auditlog.publish import targets
+
+    found = []
+    for target in targets():
+        last = Publication.objects.filter(target=target.name).order_by("-published_at").first()
+        if last is not None:
+            found.append(last)
+    return found
 
 
 @permission_required("auditlog.view")

@@ -95,7 +95,37 @@ def deploy_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
                 id="mamori.E004",
             )
         )
-    return errors + _limits(config)
+    return errors + _limits(config) + _trust_roots(config)
+
+
+def _trust_roots(config: Any) -> list[Error]:
+    """Report an audit log whose trust rests on the database alone: no signer memory outside
+    the data directory, or no place outside mamori that receives its checkpoints."""
+    errors = []
+    state = config.signer_state
+    if state is None or state.resolve().is_relative_to(config.data_dir):
+        errors.append(
+            Error(
+                "MAMORI_SIGNER_STATE is not set or lies in the data directory: whoever can "
+                "rewrite the database could make the audit log's signer sign a forged log.",
+                hint="Set MAMORI_SIGNER_STATE to a file next to the signing key, outside "
+                "MAMORI_DATA_DIR, e.g. /var/lib/mamori-signer/state.json.",
+                id="mamori.E010",
+            )
+        )
+    if not (
+        config.witnesses or config.publish_dir or config.publish_s3_bucket or config.publish_emails
+    ):
+        errors.append(
+            Error(
+                "No checkpoint of the audit log leaves mamori: a consistent rewrite that also "
+                "deletes the later checkpoints would verify clean.",
+                hint="Set MAMORI_WITNESSES, MAMORI_PUBLISH_DIR, MAMORI_PUBLISH_S3_BUCKET or "
+                "MAMORI_PUBLISH_EMAILS.",
+                id="mamori.E011",
+            )
+        )
+    return errors
 
 
 def _limits(config: Any) -> list[Error]:
@@ -151,14 +181,14 @@ def _limits(config: Any) -> list[Error]:
                 hint="Set MAMORI_PKCS11_MODULE, MAMORI_PKCS11_TOKEN and MAMORI_PKCS11_PIN_FILE "
                 "(an HSM), or MAMORI_SIGNING_KEY_DIR (a directory outside the data directory), "
                 "then run `mamori keys init log` and `mamori keys init statement`.",
-                id="mamori.E010",
+                id="mamori.E012",
             )
         )
     if config.uses_sqlite:
         errors.append(
             Error(
-                "The database is SQLite: one file on one machine, with decimals kept as floats "
-                "and one writer at a time; production runs on PostgreSQL.",
+                "The database is SQLite: one file on one machine, one writer at a time, no "
+                "standby; production runs on PostgreSQL.",
                 hint="Set MAMORI_DATABASE_URL=postgres://user@host:5432/mamori.",
                 id="mamori.E009",
             )

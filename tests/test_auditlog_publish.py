@@ -189,12 +189,17 @@ def test_the_commands_sign_publish_and_verify_against_a_witness_as_an_operator_w
     from test_config import run_mamori
 
     data = tmp_path / "data"
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
     env = {
         "MAMORI_DATA_DIR": str(data),
+        "MAMORI_SIGNING_KEY_DIR": str(keys),
         "MAMORI_SIGNER_STATE": str(tmp_path / "signer" / "state.json"),
         "MAMORI_PUBLISH_DIR": str(tmp_path / "published"),
     }
     assert run_mamori("migrate", env=env, timeout=180).returncode == 0
+    made = run_mamori("keys", "init", "log", env=env, timeout=180)
+    assert made.returncode == 0, made.stderr
     key = run_mamori("log", "key", env=env).stdout.strip()
     with witness_process(tmp_path / "witness", key) as witness:
         env["MAMORI_WITNESSES"] = f"{witness.url} {witness.verifier}"

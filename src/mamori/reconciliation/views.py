@@ -77,7 +77,11 @@ def statement_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if run.status == Run.Status.RUNNING or fmt not in ("json", "pdf"):
         messages.error(request, _("A statement is made of a finished run, as json or pdf."))
         return redirect("reconciliation:run", pk=pk)
-    document = statements.signed(run)
+    try:
+        document = statements.signed(run)
+    except statements.StatementRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("reconciliation:run", pk=pk)
     if fmt == "json":
         body = json.dumps(document, ensure_ascii=False, indent=2).encode()
         response = HttpResponse(body, content_type="application/json")

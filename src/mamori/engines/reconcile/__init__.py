@@ -4,6 +4,15 @@ aggregated (Polars), the comparison per asset and wallet, and the signed stateme
 No Django. Chain balances come from :mod:`mamori.engines.chains`.
 """
 
+from mamori.engines.reconcile.anchors import (
+    FIGURES,
+    FIGURES_ACTION,
+    check_against_trusted,
+    check_anchors,
+    figures,
+    statement_checkpoint,
+    verified_checkpoint,
+)
 from mamori.engines.reconcile.book import BookRejected, RowError, read_book, read_rows, totals_of
 from mamori.engines.reconcile.compare import (
     BOOK_CATEGORIES,
@@ -28,6 +37,8 @@ from mamori.engines.reconcile.statement import (
 __all__ = [
     "BOOK_CATEGORIES",
     "CATEGORIES",
+    "FIGURES",
+    "FIGURES_ACTION",
     "FORMAT",
     "IN_FLIGHT_CATEGORIES",
     "AssetOutcome",
@@ -39,11 +50,16 @@ __all__ = [
     "Status",
     "WalletOutcome",
     "canonical",
+    "check_against_trusted",
+    "check_anchors",
     "check_signature",
     "compare",
+    "figures",
     "read_book",
     "read_rows",
     "recheck",
     "sign_statement",
+    "statement_checkpoint",
     "totals_of",
+    "verified_checkpoint",
 ]

@@ -76,6 +76,9 @@ def _finish(run_row: Run, status: str, reason: str, started: float) -> Run:
     run_row.finished_at = timezone.now()
     run_row.duration_ms = int((time.monotonic() - started) * 1000)
     run_row.save()
+    from mamori.reconciliation.services import statements
+
+    statements.record_figures(run_row)  # what statements of this run are anchored to
     record(
         "reconciliation.run",
         "reconciliation.run",

@@ -11,15 +11,36 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from mamori.auditlog import keys
-from mamori.auditlog.services import origin, record_export
+from mamori.auditlog import keys, store
+from mamori.auditlog.models import Checkpoint, Entry
+from mamori.auditlog.services import (
+    inclusion,
+    issue_checkpoint,
+    origin,
+    record,
+    record_export,
+)
 from mamori.custody.models import Asset
 from mamori.engines import merkle
 from mamori.engines import reconcile as engine
-from mamori.reconciliation.models import ChainNode, Run
+from mamori.reconciliation.models import AssetResult, ChainNode, Run
 
-__all__ = ["build", "key", "pdf", "signed", "verifier"]
+__all__ = [
+    "StatementRefused",
+    "anchors",
+    "build",
+    "key",
+    "pdf",
+    "record_figures",
+    "signed",
+    "verifier",
+]
+
+
+class StatementRefused(ValueError):
+    """A statement that cannot be anchored in the audit log (the message says why)."""
 
 
 def key() -> merkle.LogKey:
@@ -39,46 +60,135 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(int(value))
 
 
-def build(run: Run) -> dict[str, Any]:
-    """Return the statement of ``run`` (unsigned)."""
-    if run.status == Run.Status.RUNNING:
-        raise ValueError(f"run {run.pk} has not finished")
+def _asset_entry(
+    result: AssetResult, assets: dict[str, Asset], families: dict[str, str]
+) -> dict[str, Any]:
+    asset = assets.get(result.asset)
+    return {
+        "asset": result.asset,
+        "chain": result.chain,
+        "family": families.get(result.chain, ""),
+        "contract": asset.contract if asset else "",
+        "decimals": asset.decimals if asset else None,
+        "block": (
+            {"number": result.block_number, "hash": result.block_hash}
+            if result.block_number is not None
+            else None
+        ),
+        "status": result.status,
+        "book": _text(result.book),
+        "in_flight": _text(result.in_flight),
+        "on_chain": _text(result.on_chain),
+        "difference": _text(result.difference),
+        "errors": result.errors,
+        "wallets": [
+            {
+                "wallet": w.wallet,
+                "address": w.address,
+                "on_chain": _text(w.on_chain),
+                "book": _text(w.book),
+                "in_flight": _text(w.in_flight),
+                "difference": _text(w.difference),
+            }
+            for w in result.wallets.all()
+        ],
+    }
+
+
+def _entries(run: Run) -> list[dict[str, Any]]:
     assets = {a.code: a for a in Asset.objects.all()}
     families = dict(ChainNode.objects.values_list("chain", "family"))
-    entries = []
-    for result in run.assets.prefetch_related("wallets"):
-        asset = assets.get(result.asset)
-        entries.append(
-            {
-                "asset": result.asset,
-                "chain": result.chain,
-                "family": families.get(result.chain, ""),
-                "contract": asset.contract if asset else "",
-                "decimals": asset.decimals if asset else None,
-                "block": (
-                    {"number": result.block_number, "hash": result.block_hash}
-                    if result.block_number is not None
-                    else None
-                ),
-                "status": result.status,
-                "book": _text(result.book),
-                "in_flight": _text(result.in_flight),
-                "on_chain": _text(result.on_chain),
-                "difference": _text(result.difference),
-                "errors": result.errors,
-                "wallets": [
-                    {
-                        "wallet": w.wallet,
-                        "address": w.address,
-                        "on_chain": _text(w.on_chain),
-                        "book": _text(w.book),
-                        "in_flight": _text(w.in_flight),
-                        "difference": _text(w.difference),
-                    }
-                    for w in result.wallets.all()
-                ],
-            }
+    return [
+        _asset_entry(result, assets, families) for result in run.assets.prefetch_related("wallets")
+    ]
+
+
+def record_figures(run: Run) -> list[int]:
+    """Write each asset's figures of the finished ``run`` to the audit log, one entry per
+    asset (what statements are anchored to); return their positions."""
+    entries = _entries(run)
+    codes = [e["asset"] for e in entries]
+    return [
+        record(
+            engine.FIGURES_ACTION,
+            "reconciliation.run",
+            str(run.pk),
+            {**engine.figures(run.pk, entry), "assets": codes},
         )
+        for entry in entries
+    ]
+
+
+def _figure_entries(run: Run) -> dict[str, tuple[int, bytes]]:
+    """Return each asset's figures entry of ``run`` (position, exact body); raise ValueError
+    if the log holds two for one asset (someone appended figures of their own)."""
+    found: dict[str, tuple[int, bytes]] = {}
+    positions = (
+        Entry.objects.filter(
+            action=engine.FIGURES_ACTION, object_type="reconciliation.run", object_id=str(run.pk)
+        )
+        .order_by("position")
+        .values_list("position", flat=True)
+    )
+    for position in positions:
+        body = store.body_of(position)
+        details = json.loads(body).get("details") or {}
+        asset = str(details.get("asset"))
+        if details.get("run") != run.pk:
+            continue
+        if asset in found:
+            raise StatementRefused(
+                _(
+                    "The audit log holds two figure entries for run %(run)s %(asset)s "
+                    "(entries %(first)s and %(second)s): someone appended figures of their "
+                    "own, so no statement is issued."
+                )
+                % {"run": run.pk, "asset": asset, "first": found[asset][0], "second": position}
+            )
+        found[asset] = (position, body)
+    return found
+
+
+def _checkpoint_covering(size: int) -> Checkpoint:
+    """Return the latest checkpoint, issuing one first if none covers ``size`` entries."""
+    latest = Checkpoint.objects.order_by("-size").first()
+    if latest is None or latest.size < size:
+        issue_checkpoint()
+        latest = Checkpoint.objects.order_by("-size").first()
+    if latest is None or latest.size < size:
+        raise StatementRefused(
+            _("No checkpoint covers the audit log's first %(size)s entries.") % {"size": size}
+        )
+    return latest
+
+
+def anchors(run: Run) -> dict[str, Any]:
+    """Return ``run``'s anchors: per asset its figures entry (position, exact leaf body,
+    inclusion proof) and the signed checkpoint they lead to."""
+    found = _figure_entries(run)
+    if not found:
+        return {"checkpoint": None, "size": None, "entries": []}
+    checkpoint = _checkpoint_covering(max(p for p, _ in found.values()) + 1)
+    return {
+        "checkpoint": checkpoint.note,
+        "size": checkpoint.size,
+        "entries": [
+            {
+                "asset": asset,
+                "position": position,
+                "body": body.decode("utf-8"),
+                "proof": [h.hex() for h in inclusion(position, checkpoint.size)],
+            }
+            for asset, (position, body) in sorted(found.items())
+        ],
+    }
+
+
+def build(run: Run) -> dict[str, Any]:
+    """Return the statement of ``run`` (unsigned), anchored in the audit log."""
+    if run.status == Run.Status.RUNNING:
+        raise ValueError(f"run {run.pk} has not finished")
+    entries = _entries(run)
     book = run.book
     return {
         "exchange": origin().split("/")[0],
@@ -93,6 +203,7 @@ def build(run: Run) -> dict[str, Any]:
             else None
         ),
         "assets": entries,
+        "anchors": anchors(run),
     }
 
 

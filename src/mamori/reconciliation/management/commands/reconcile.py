@@ -30,6 +30,21 @@ def _rpc_map(values: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _published(source: str, size: int) -> str:
+    """Return where the published checkpoint of ``size`` is: ``source`` itself (a note file
+    or URL), or ``checkpoints/<size>`` under a publish directory or a URL ending in ``/``."""
+    if source.startswith(("http://", "https://")):
+        return f"{source}checkpoints/{size}" if source.endswith("/") else source
+    path = Path(source)
+    return str(path / "checkpoints" / str(size)) if path.is_dir() else source
+
+
+def _read_note(source: str) -> str:
+    from mamori.auditlog.management.commands.log import _read
+
+    return _read(source)
+
+
 class Command(BaseCommand):
     """Run, import the book, configure nodes, issue and verify statements."""
 
@@ -79,6 +94,20 @@ class Command(BaseCommand):
             default="",
             help="verifier key the auditor keeps outside mamori (without it the signature is "
             "only compared with the database's key, which is not a verification)",
+        )
+        verify.add_argument(
+            "--log-key",
+            action="append",
+            default=[],
+            help="the audit log's verifier key the auditor keeps (repeatable, keys across "
+            "rotations): checks the figures are the ones the log recorded at the run",
+        )
+        verify.add_argument(
+            "--trusted-checkpoint",
+            default="",
+            help="a checkpoint published outside mamori (a .note file or URL of the same size "
+            "as the statement's), or the publish directory or its URL ending in / (its "
+            "checkpoints/<size> is read)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -242,6 +271,7 @@ class Command(BaseCommand):
             return chains.adapter(family, chains.RpcSettings(url))
 
         problems += engine.recheck(statement, adapter_for)
+        anchored = self._check_anchors(statement, options, problems)
         if problems:
             raise CommandError(
                 "\n".join([f"{path}: {len(problems)} figure(s) do not hold:", *problems])
@@ -250,12 +280,57 @@ class Command(BaseCommand):
             f"{a['asset']}@{a['block']['number']}" for a in statement["assets"] if a.get("block")
         )
         if options["key"]:
-            self.stdout.write(
+            said = (
                 f"{path}: signature valid for the key given, every figure confirmed on chain "
                 f"({blocks})"
             )
         else:
-            self.stdout.write(
+            said = (
                 f"{path}: signature matches the database's own key (NOT verified: no --key), "
                 f"every figure confirmed on chain ({blocks})"
             )
+        self.stdout.write(f"{said}; {anchored}")
+
+    def _check_anchors(
+        self, statement: dict[str, Any], options: dict[str, Any], problems: list[str]
+    ) -> str:
+        """Check the statement's audit-log anchors (adding to ``problems``); return what was
+        checked."""
+        from mamori.engines import merkle
+        from mamori.engines import reconcile as engine
+
+        log_keys = [k.strip() for k in options["log_key"] if k.strip()]
+        if not log_keys:
+            if options["trusted_checkpoint"]:
+                raise CommandError(
+                    "--trusted-checkpoint needs --log-key: the log's verifier key you hold"
+                )
+            return (
+                "the audit-log anchors were NOT checked (no --log-key): the figures are not "
+                "shown to be the ones the log recorded"
+            )
+        found = engine.check_anchors(statement, log_keys)
+        problems += found
+        if not options["trusted_checkpoint"]:
+            return (
+                "every figure equals its audit-log entry, included in the checkpoint signed "
+                "by the log key given (no --trusted-checkpoint: not compared with a "
+                "published checkpoint)"
+            )
+        try:
+            checkpoint = engine.statement_checkpoint(statement, log_keys)
+        except merkle.CheckpointError:
+            return ""  # already named by check_anchors
+        source = _published(options["trusted_checkpoint"], checkpoint.size)
+        note = _read_note(source)
+        try:
+            trusted = engine.verified_checkpoint(note, log_keys)
+        except merkle.CheckpointError as exc:
+            problems.append(f"the trusted checkpoint {source}: {exc}")
+            return ""
+        problems += engine.check_against_trusted(checkpoint, trusted, source)
+        return (
+            "every figure equals its audit-log entry, included in the checkpoint of size "
+            f"{checkpoint.size} signed by the log key given and equal to the trusted "
+            f"checkpoint {source}"
+        )

@@ -302,6 +302,9 @@ def test_a_statement_checkpoint_is_compared_with_the_published_one_of_its_size(
     (forged / str(size)).write_text(fake.sign(merkle.Checkpoint("someone", size, b"\0" * 32)))
     message = _refused(out, *args, short_run["log_key"], "--trusted-checkpoint", str(forged.parent))
     assert "the trusted checkpoint" in message and "no signature by key" in message
+    again = statements.build(short_run["run"])["anchors"]
+    assert again["size"] == size  # the published checkpoint, not the later one
+    assert again["checkpoint"] == (short_run["published"] / "checkpoints" / str(size)).read_text()
     with pytest.raises(CommandError, match="--trusted-checkpoint needs --log-key"):
         _verify(out, *_rpc(exchange), "--trusted-checkpoint", str(other))
 

@@ -14,7 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mamori.auditlog import keys, store
-from mamori.auditlog.models import Checkpoint, Entry
+from mamori.auditlog.models import Checkpoint, Entry, Publication
+from mamori.auditlog.publish import cosigned_note
 from mamori.auditlog.services import (
     inclusion,
     issue_checkpoint,
@@ -149,8 +150,21 @@ def _figure_entries(run: Run) -> dict[str, tuple[int, bytes]]:
     return found
 
 
-def _checkpoint_covering(size: int) -> Checkpoint:
-    """Return the latest checkpoint, issuing one first if none covers ``size`` entries."""
+def _checkpoint_covering(size: int) -> tuple[Checkpoint, str]:
+    """Return the checkpoint a statement is anchored to and its note: the latest one already
+    published (so the auditor finds it as ``checkpoints/<size>``, with the witnesses'
+    cosignatures) that covers ``size`` entries; else the latest one, issuing one first if
+    none covers them (it is published by the next checkpoint job)."""
+    published = (
+        Publication.objects.filter(ok=True, size__gte=size)
+        .order_by("-size")
+        .values_list("size", flat=True)
+        .first()
+    )
+    if published is not None:
+        checkpoint = Checkpoint.objects.filter(size=published).first()
+        if checkpoint is not None:
+            return checkpoint, cosigned_note(checkpoint.size) or checkpoint.note
     latest = Checkpoint.objects.order_by("-size").first()
     if latest is None or latest.size < size:
         issue_checkpoint()
@@ -159,7 +173,7 @@ def _checkpoint_covering(size: int) -> Checkpoint:
         raise StatementRefused(
             _("No checkpoint covers the audit log's first %(size)s entries.") % {"size": size}
         )
-    return latest
+    return latest, latest.note
 
 
 def anchors(run: Run) -> dict[str, Any]:
@@ -168,9 +182,9 @@ def anchors(run: Run) -> dict[str, Any]:
     found = _figure_entries(run)
     if not found:
         return {"checkpoint": None, "size": None, "entries": []}
-    checkpoint = _checkpoint_covering(max(p for p, _ in found.values()) + 1)
+    checkpoint, note = _checkpoint_covering(max(p for p, _ in found.values()) + 1)
     return {
-        "checkpoint": checkpoint.note,
+        "checkpoint": note,
         "size": checkpoint.size,
         "entries": [
             {

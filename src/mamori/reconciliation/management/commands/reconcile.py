@@ -220,6 +220,12 @@ class Command(BaseCommand):
         if options.get("pdf"):
             options["pdf"].write_bytes(statements.pdf(document, options["language"]))
         self.stdout.write(f"statement of run {run.pk} written, key {document['verifier']}")
+        size = document["statement"]["anchors"]["size"]
+        if size is not None:
+            self.stdout.write(
+                f"its figures are anchored in the audit log's checkpoint of size {size} "
+                f"(published as checkpoints/{size})"
+            )
 
     def _public_key(self, options: dict[str, Any]) -> None:
         from mamori.core.signing import SigningError

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -152,6 +157,22 @@ def test_the_honest_statement_verifies_with_the_keys_and_checkpoint_the_auditor_
     assert "equal to the trusted checkpoint" in said
     said = _verify(out, *_rpc(exchange), "--key", short_run["statement_key"])
     assert "the audit-log anchors were NOT checked (no --log-key)" in said
+    with _serving(short_run["published"]) as url:  # the publish directory over HTTP
+        said = _verify(out, *args, short_run["log_key"], "--trusted-checkpoint", f"{url}/")
+    assert f"equal to the trusted checkpoint {url}/checkpoints/{size}" in said
+
+
+@contextmanager
+def _serving(folder: Path) -> Iterator[str]:
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_the_insider_who_hides_a_shortfall_and_re_signs_is_refused(exchange, short_run) -> None:

@@ -27,9 +27,10 @@ from mamori.engines import merkle
 from mamori.engines import reconcile as engine
 from mamori.reconciliation.models import AssetResult, Run
 from mamori.reconciliation.services import books, runs, statements
+from test_auditlog_signer import rewrite_from, signer_state, watchers
 from test_reconciliation import ETH, exchange, steal
 
-__all__ = ["exchange"]  # the fixture, shared with test_reconciliation
+__all__ = ["exchange", "signer_state", "watchers"]  # fixtures shared with other test files
 
 pytestmark = pytest.mark.django_db
 SHORT = 3 * ETH
@@ -348,3 +349,19 @@ def test_a_second_figures_entry_for_a_run_stops_the_statement(short_run, tmp_pat
             "reconcile", "statement", str(run.pk), "--output", str(tmp_path / "s.json"),
             stdout=StringIO(),
         )  # fmt: skip
+
+
+def test_no_statement_is_anchored_to_a_log_the_signer_refuses(
+    signer_state, watchers, short_run, tmp_path
+) -> None:
+    """The insider rewrites the log consistently (and deletes the checkpoints that betray
+    it); a later run's statement needs a new checkpoint, the signer refuses, no statement."""
+    size = json.loads(short_run["out"].read_text())["statement"]["anchors"]["size"]
+    rewrite_from(size - 3, 5)
+    later = runs.run("manual")
+    with pytest.raises(CommandError, match="署名者が監査ログのチェックポイントへの署名を拒否"):
+        call_command(
+            "reconcile", "statement", str(later.pk), "--output", str(tmp_path / "s.json"),
+            stdout=StringIO(),
+        )  # fmt: skip
+    assert not (tmp_path / "s.json").exists()

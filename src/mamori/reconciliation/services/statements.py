@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from mamori.auditlog import keys, store
+from mamori.auditlog import keys, signer, store
 from mamori.auditlog.models import Checkpoint, Entry, Publication
 from mamori.auditlog.publish import cosigned_note
 from mamori.auditlog.services import (
@@ -167,7 +167,16 @@ def _checkpoint_covering(size: int) -> tuple[Checkpoint, str]:
             return checkpoint, cosigned_note(checkpoint.size) or checkpoint.note
     latest = Checkpoint.objects.order_by("-size").first()
     if latest is None or latest.size < size:
-        issue_checkpoint()
+        try:
+            issue_checkpoint()
+        except signer.SignerRefused as refused:
+            raise StatementRefused(
+                _(
+                    "No statement is issued: the signer refused to sign a checkpoint of the "
+                    "audit log (%(reason)s)."
+                )
+                % {"reason": refused}
+            ) from None
         latest = Checkpoint.objects.order_by("-size").first()
     if latest is None or latest.size < size:
         raise StatementRefused(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 from mamori.engines.merkle import (
@@ -50,6 +51,15 @@ FIGURES = (
 )
 
 
+def _block(block: Any) -> dict[str, Any] | None:
+    if not isinstance(block, dict):
+        return None
+    number: Any = block.get("number")
+    with suppress(TypeError, ValueError):  # a malformed figure stays as it is: it differs
+        number = int(number)
+    return {"number": number, "hash": str(block.get("hash"))}
+
+
 def figures(run: int, entry: dict[str, Any]) -> dict[str, Any]:
     """Return the anchored figures of a statement's asset ``entry`` of run ``run`` (amounts
     as decimal strings of base units, the block as ``{number, hash}`` or None)."""
@@ -58,11 +68,7 @@ def figures(run: int, entry: dict[str, Any]) -> dict[str, Any]:
         "run": run,
         "asset": entry.get("asset"),
         "chain": entry.get("chain"),
-        "block": (
-            {"number": int(block["number"]), "hash": str(block["hash"])}
-            if isinstance(block, dict)
-            else None
-        ),
+        "block": _block(block),
         "status": entry.get("status"),
         "book": entry.get("book"),
         "in_flight": entry.get("in_flight"),

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from mamori.auditlog import publish, services, store
 from mamori.auditlog.models import Checkpoint, SigningKey
@@ -158,6 +160,13 @@ def test_the_honest_statement_verifies_with_the_keys_and_checkpoint_the_auditor_
     assert "equal to the trusted checkpoint" in said
     said = _verify(out, *_rpc(exchange), "--key", short_run["statement_key"])
     assert "the audit-log anchors were NOT checked (no --log-key)" in said
+    with translation.override("ja"):  # the PDF for people names the anchors too
+        html = render_to_string(
+            "reconciliation/statement_pdf.html",
+            {**document, "statement": document["statement"], "time_zone": "Asia/Tokyo"},
+        )
+    assert "監査ログへの記録" in html and f"チェックポイント（サイズ {size}）" in html
+    assert "ETH #" in html and "--log-key LOG_KEY" in html
     with _serving(short_run["published"]) as url:  # the publish directory over HTTP
         said = _verify(out, *args, short_run["log_key"], "--trusted-checkpoint", f"{url}/")
     assert f"equal to the trusted checkpoint {url}/checkpoints/{size}" in said

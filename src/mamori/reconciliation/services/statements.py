@@ -121,8 +121,9 @@ def record_figures(run: Run) -> list[int]:
 
 
 def _figure_entries(run: Run) -> dict[str, tuple[int, bytes]]:
-    """Return each asset's figures entry of ``run`` (position, exact body); raise ValueError
-    if the log holds two for one asset (someone appended figures of their own)."""
+    """Return each asset's figures entry of ``run`` (position, exact body); raise
+    :class:`StatementRefused` if the log holds two for one asset (someone appended figures
+    of their own)."""
     found: dict[str, tuple[int, bytes]] = {}
     positions = (
         Entry.objects.filter(

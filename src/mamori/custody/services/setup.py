@@ -314,11 +314,12 @@ def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
     """Return the rows of a CSV (UTF-8) or Excel (.xlsx, first sheet) file by lower-cased
     header; refuse a file that is neither or has no header row."""
     if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        from mamori.core.spreadsheets import open_workbook
+
         try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+            sheet = open_workbook(content).active
         except (InvalidFileException, OSError, KeyError, ValueError):
             raise SetupRefused("bad_file", _("The file is not an Excel workbook.")) from None
         if sheet is None:

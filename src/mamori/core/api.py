@@ -23,6 +23,7 @@ from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
 import mamori
+from mamori.core.errors import Refused
 from mamori.core.limits import FORM_LIMIT, too_large
 from mamori.core.scopes import SIGNED_IN, permission_for
 
@@ -42,6 +43,7 @@ __all__ = [
     "declared_permission",
     "explain_pattern",
     "people_only",
+    "refusals",
 ]
 
 log = logging.getLogger("mamori.api")
@@ -71,6 +73,12 @@ class ErrorBody(Schema):
     code: str
     message: str
     fields: list[FieldError] = []
+
+
+def refusals(*statuses: int) -> dict[int, type[ErrorBody]]:
+    """Return the error answers an endpoint declares, ``{status: ErrorBody}`` for each of
+    ``statuses`` (422 when none is named): ``response={200: Out, **refusals(422, 404)}``."""
+    return {status: ErrorBody for status in statuses or (422,)}
 
 
 class ScopeMissing(Exception):
@@ -305,6 +313,12 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """Answer a domain refusal: its code, its message, its fields, its status."""
+    return api.create_response(request, exc.body(), status=exc.status)
 
 
 @api.exception_handler(HttpError)

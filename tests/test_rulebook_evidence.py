@@ -118,4 +118,4 @@ def test_the_api_uploads_with_a_declared_hash(people) -> None:
         {"file": SimpleUploadedFile("p.pdf", PDF), "sha256": "a" * 64},
         **headers,
     )
-    assert wrong.status_code == 422 and "hash_mismatch" in wrong.json()["message"]
+    assert wrong.status_code == 422 and wrong.json()["code"] == "hash_mismatch"

@@ -126,7 +126,7 @@ def test_the_api_drafts_and_submits_but_cannot_publish(people) -> None:
         {"body": {"objectives": {"ja": "x", "en": ""}}},
         content_type="application/json",
     )
-    assert bad.status_code == 422 and "section_missing" in bad.json()["message"]
+    assert bad.status_code == 422 and bad.json()["code"] == "section_missing"
 
 
 def test_the_policy_pages_edit_and_submit(people) -> None:

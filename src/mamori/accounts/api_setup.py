@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Schema
 from ninja.responses import Status
@@ -15,20 +15,14 @@ from pydantic import Field
 from mamori.accounts.api import router
 from mamori.accounts.models import ApprovalRequest, Department, Role, User
 from mamori.accounts.services import people, roles
-from mamori.accounts.services.people import DepartmentInput, PeopleRefused, PersonInput
-from mamori.core.api import ErrorBody, acting_person, api, authenticated
+from mamori.accounts.services.people import DepartmentInput, PersonInput
+from mamori.core.api import acting_person, authenticated, refusals
 
 __all__ = ["router"]
 
 WRITE = authenticated("accounts:write", person_required=True)
 ASSIGN = authenticated("accounts:assign", person_required=True)
-REFUSED = {422: ErrorBody, 409: ErrorBody}
-
-
-@api.exception_handler(PeopleRefused)
-def _refused(request: HttpRequest, exc: PeopleRefused) -> HttpResponse:
-    body = {"code": exc.code, "message": exc.message, "fields": []}
-    return api.create_response(request, body, status=409 if exc.code == "self" else 422)
+REFUSED = refusals(404, 409, 422)
 
 
 class OrganisationIn(Schema):
@@ -219,12 +213,7 @@ def request_assignment(request: HttpRequest, body: AssignmentIn) -> Status[dict[
     user = _found(User, username=body.user, is_active=True)
     role = _found(Role, code=body.role)
     department = _found(Department, code=body.department) if body.department else None
-    try:
-        result = roles.assign(user, role, department, who)
-    except roles.SegregationRefused as refused:
-        raise PeopleRefused("segregation", str(refused)) from None
-    except ValueError as refused:
-        raise PeopleRefused("refused", str(refused)) from None
+    result = roles.assign(user, role, department, who)
     if isinstance(result, ApprovalRequest):
         return Status(202, {"status": "approval_requested", "approval_request": result.pk})
     return Status(201, {"status": "granted", "assignment": getattr(result, "pk", None)})

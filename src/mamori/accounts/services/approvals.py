@@ -18,6 +18,7 @@ from typing import Any
 import pydantic
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from mamori.accounts.models import (
     ApiToken,
@@ -27,6 +28,7 @@ from mamori.accounts.models import (
     User,
 )
 from mamori.accounts.services.holdings import roles_of
+from mamori.core.errors import Refused
 from mamori.engines import approvals as engine
 
 __all__ = [
@@ -52,13 +54,21 @@ __all__ = [
 log = logging.getLogger("mamori.approvals")
 
 
-class ApprovalRefused(Exception):
-    """A submission or decision is refused; ``code`` is stable for machines."""
+class ApprovalRefused(Refused):
+    """A submission or decision is refused; ``code`` is stable for machines. It answers 409:
+    the request is in a state (or held by a person) that does not allow it."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    status = 409
+
+
+#: What a person reads for the refusals they meet most, in their language (the policy engine
+#: says the others in English, with the roles and stages named).
+_SHOWN = {
+    "self_approval": gettext_lazy("the requester cannot decide their own request"),
+    "already_decided": gettext_lazy("this person has already decided this request"),
+    "subject_approval": gettext_lazy("this request is about you: someone else must approve it"),
+    "reason_missing": gettext_lazy("a decision needs a reason"),
+}
 
 
 class SnapshotMismatch(Exception):
@@ -297,7 +307,7 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
     """Record ``user``'s decision; on the deciding approval, run the action on the snapshot."""
     reason = reason.strip()
     if not reason:
-        raise ApprovalRefused("reason_missing", "a decision needs a reason")
+        raise ApprovalRefused("reason_missing", _SHOWN["reason_missing"])
     try:
         wanted = engine.Verdict(verdict)
     except ValueError:
@@ -314,7 +324,7 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
         roles = roles_of(user)
         refusal = _refusal(request, user, wanted, decisions, now)
         if refusal is not None:
-            raise ApprovalRefused(refusal.code, refusal.message)
+            raise ApprovalRefused(refusal.code, _SHOWN.get(refusal.code, refusal.message))
         stage = None
         if wanted is engine.Verdict.APPROVE and policy.ordered:
             stage = engine.stage_for(policy, decisions, roles)

@@ -68,7 +68,7 @@ def assignments_view(request: HttpRequest) -> HttpResponse:
                     actor,
                 )
             except roles.SegregationRefused as exc:
-                form.add_error(None, _("Refused by segregation of duties: %(why)s") % {"why": exc})
+                form.add_error(None, exc.message)
                 status = 400
             except ValueError as exc:
                 form.add_error(None, str(exc))

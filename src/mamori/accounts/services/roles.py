@@ -429,14 +429,20 @@ def _validate_grant(snapshot: dict[str, Any]) -> None:
     user = User.objects.filter(username=snapshot["user"], is_active=True).first()
     role = Role.objects.filter(code=snapshot["role"]).first()
     if user is None or role is None:
-        raise ApprovalRefused("bad_snapshot", "no such active person or role")
+        raise ApprovalRefused("bad_snapshot", _("no such active person or role"))
     department = None
     if snapshot["department"] is not None:
         department = Department.objects.filter(code=snapshot["department"]).first()
         if department is None:
-            raise ApprovalRefused("bad_snapshot", f"no department {snapshot['department']!r}")
+            raise ApprovalRefused(
+                "bad_snapshot",
+                _("no department %(department)r") % {"department": snapshot["department"]},
+            )
     elif role.per_department:
-        raise ApprovalRefused("bad_snapshot", f"the role {role.code} is held for a department")
+        raise ApprovalRefused(
+            "bad_snapshot",
+            _("the role %(role)s is held for a department: name one") % {"role": role.code},
+        )
 
 
 def _validate_revoke(snapshot: dict[str, Any]) -> None:
@@ -446,7 +452,7 @@ def _validate_revoke(snapshot: dict[str, Any]) -> None:
         role__code=snapshot["role"],
         revoked_at__isnull=True,
     ).exists():
-        raise ApprovalRefused("bad_snapshot", "no such current role assignment")
+        raise ApprovalRefused("bad_snapshot", _("no such current role assignment"))
 
 
 def _snapshot_policy(snapshot: dict[str, Any]) -> str:

@@ -293,7 +293,9 @@ def apply_wallets(request: ApprovalRequest) -> None:
         taken.add(data.name)
     if problems:
         raise ApprovalRefused(
-            "stale", "the wallets cannot be registered as approved: " + "; ".join(problems)
+            "stale",
+            _("the wallets cannot be registered as approved: %(problems)s")
+            % {"problems": "; ".join(problems)},
         )
     for data in wallets:
         _create_wallet(data)

@@ -101,8 +101,8 @@ def _is_error_body(answer: dict[str, Any]) -> bool:
 def test_every_operation_declares_its_answer_and_the_refusals_it_can_give() -> None:
     """The rule: every operation documents a 2xx body; one that takes any input (a path,
     query or body parameter) can be refused as invalid, so it declares 422; one with a path
-    parameter names a record that may not exist, so it declares 404; every 4xx it declares
-    is the error body."""
+    parameter names a record that may not exist, so it declares 404; one that authenticates
+    declares 401 and 403; every 4xx it declares is the error body."""
     problems = []
     for method, path, operation in _operations():
         answers = {str(status): answer for status, answer in operation["responses"].items()}
@@ -114,6 +114,8 @@ def test_every_operation_declares_its_answer_and_the_refusals_it_can_give() -> N
             problems.append(f"{where}: takes input but does not declare 422")
         if any(p["in"] == "path" for p in parameters) and "404" not in answers:
             problems.append(f"{where}: has a path parameter but does not declare 404")
+        if operation.get("security") and not {"401", "403"} <= set(answers):
+            problems.append(f"{where}: authenticates but does not declare 401 and 403")
         problems += [
             f"{where}: {status} is not the error body"
             for status, answer in answers.items()

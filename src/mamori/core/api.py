@@ -1,6 +1,9 @@
 """The JSON API at ``/api/``: authentication, scopes, one error body, pagination.
 
-Every error answers ``{"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}``.
+Every error answers ``{"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}``:
+a module's refusal (:class:`mamori.core.errors.Refused`) with its own code and status, through
+one handler. Each operation declares the refusals it can give (:func:`refusals`); the document
+adds 401 and 403 to every operation that authenticates.
 Machine clients send ``Authorization: Bearer <token>``; a missing, unknown, expired or revoked
 token gets the same 401, so the answer never tells which. A valid token without the scope an
 endpoint needs gets 403 naming the scope. Signed-in staff use the same endpoints through their
@@ -19,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -225,7 +229,29 @@ class Pagination(PageNumberPagination):
         super().__init__(page_size=50, max_page_size=200, **kwargs)
 
 
-api = NinjaAPI(
+class _Api(NinjaAPI):
+    """The API whose document says, for every operation that authenticates, that it can
+    answer 401 (no usable credentials) and 403 (a scope or permission missing) with the error
+    body: declared once here rather than on each of them."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """Return the OpenAPI document, with the answers every authenticated operation gives."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if not operation.get("security"):
+                    continue
+                answers = operation["responses"]
+                for status, said in ((401, "Unauthorized"), (403, "Forbidden")):
+                    if status not in answers and str(status) not in answers:
+                        answers[status] = {"description": said, "content": error}
+        return schema
+
+
+api = _Api(
     title="mamori API",
     version=mamori.__version__,
     description=(

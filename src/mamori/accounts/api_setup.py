@@ -81,6 +81,33 @@ class Deactivated(Schema):
     tokens: int
 
 
+class OrganisationOut(Schema):
+    """The organisation's name as saved."""
+
+    name_ja: str
+    name_en: str
+
+
+class DepartmentOut(Schema):
+    """A department as saved; ``parent`` another department's code."""
+
+    code: str
+    name_ja: str
+    name_en: str
+    parent: str | None
+
+
+class PersonOut(Schema):
+    """A person as saved; ``department`` a code, ``manager`` a user name."""
+
+    username: str
+    display_name: str
+    email: str
+    department: str | None
+    manager: str | None
+    is_active: bool
+
+
 class AssignmentIn(Schema):
     """A request to grant ``role`` to ``user``, company-wide or for ``department``."""
 
@@ -124,7 +151,7 @@ def _person(u: User) -> dict[str, Any]:
     }
 
 
-@router.put("/organisation", response={200: dict, **REFUSED}, auth=WRITE)
+@router.put("/organisation", response={200: OrganisationOut, **REFUSED}, auth=WRITE)
 def set_organisation(request: HttpRequest, body: OrganisationIn) -> dict[str, Any]:
     """Name the organisation (shown at the head of every page)."""
     acting_person(request, "accounts.manage_people")
@@ -132,7 +159,7 @@ def set_organisation(request: HttpRequest, body: OrganisationIn) -> dict[str, An
     return {"name_ja": found.name_ja, "name_en": found.name_en}
 
 
-@router.post("/departments", response={201: dict, **REFUSED}, auth=WRITE)
+@router.post("/departments", response={201: DepartmentOut, **REFUSED}, auth=WRITE)
 def create_department(request: HttpRequest, body: DepartmentIn) -> Status[dict[str, Any]]:
     """Create a department."""
     acting_person(request, "accounts.manage_people")
@@ -142,7 +169,7 @@ def create_department(request: HttpRequest, body: DepartmentIn) -> Status[dict[s
     return Status(201, _department(made))
 
 
-@router.put("/departments/{code}", response={200: dict, **REFUSED}, auth=WRITE)
+@router.put("/departments/{code}", response={200: DepartmentOut, **REFUSED}, auth=WRITE)
 def change_department(request: HttpRequest, code: str, body: DepartmentChange) -> dict[str, Any]:
     """Change a department's names or parent."""
     acting_person(request, "accounts.manage_people")
@@ -181,7 +208,7 @@ def invite(request: HttpRequest, body: PersonIn) -> Status[dict[str, Any]]:
     )
 
 
-@router.put("/people/{username}", response={200: dict, **REFUSED}, auth=WRITE)
+@router.put("/people/{username}", response={200: PersonOut, **REFUSED}, auth=WRITE)
 def change_person(request: HttpRequest, username: str, body: PersonChange) -> dict[str, Any]:
     """Change a person's details."""
     acting_person(request, "accounts.manage_people")

@@ -282,3 +282,26 @@ def test_an_approval_conflict_answers_its_code() -> None:
     )
     _same_code(answers, 409, "self_approval")
     assert "自分の依頼" in answers["ja"][1]["message"]
+
+
+@pytest.mark.django_db
+def test_the_role_page_and_the_command_line_show_a_refused_grant(
+    admin_client: Client, admin_user: User
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    from mamori.accounts.models import Role
+
+    auditor = Role.objects.get(code="internal_auditor")
+    page = admin_client.post("/accounts/roles/", {"user": admin_user.pk, "role": auditor.pk})
+    assert page.status_code == 400
+    assert "自分自身にロールを付与することはできません" in page.content.decode()
+    with pytest.raises(CommandError, match="自分自身にロールを付与"):
+        call_command(
+            "accounts",
+            "grant",
+            admin_user.username,
+            "internal_auditor",
+            "--as",
+            admin_user.username,
+        )

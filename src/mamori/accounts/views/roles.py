@@ -25,6 +25,7 @@ from mamori.accounts.models import (
 from mamori.accounts.services import roles
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
+from mamori.core.errors import Refused
 
 
 class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -67,11 +68,8 @@ def assignments_view(request: HttpRequest) -> HttpResponse:
                     form.cleaned_data["department"],
                     actor,
                 )
-            except roles.SegregationRefused as exc:
-                form.add_error(None, exc.message)
-                status = 400
-            except ValueError as exc:
-                form.add_error(None, str(exc))
+            except Refused as refused:  # segregation, a grant to oneself, approvals' refusals
+                form.add_error(None, refused.shown())
                 status = 400
             else:
                 if isinstance(result, ApprovalRequest):

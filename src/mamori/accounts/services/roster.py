@@ -56,11 +56,12 @@ class ImportRefused(PeopleRefused):
     """The file was refused; ``problems`` lists every bad row and nothing was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
         super().__init__(
             "import_refused",
             _("%(n)d problem(s); nothing was imported.") % {"n": len(problems)},
+            fields=[(f"{p.sheet}:{p.row}", p.reason) for p in problems],
         )
-        self.problems = problems
 
 
 @dataclass(frozen=True)

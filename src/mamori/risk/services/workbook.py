@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -71,8 +72,12 @@ class ImportRefused(RiskRefused):
     """The workbook was refused; ``problems`` lists every bad row."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("import_refused", f"{len(problems)} problem(s); nothing was imported")
         self.problems = problems
+        super().__init__(
+            "import_refused",
+            _("%(n)d problem(s); nothing was imported.") % {"n": len(problems)},
+            fields=[(f"{p.sheet}:{p.row}", p.reason) for p in problems],
+        )
 
 
 def _text(value: Any) -> str:

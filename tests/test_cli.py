@@ -150,7 +150,7 @@ def test_token_commands_issue_list_and_revoke(tmp_path: Path) -> None:
     assert "revoked" in run_mamori("token", "list", *data).stdout
     bad = run_mamori("token", "create", "--name", "x", "--scope", "nope:x", *data)
     assert bad.returncode != 0
-    assert "unknown scope" in bad.stderr
+    assert "不明なスコープ: nope:x" in bad.stderr  # the installation speaks Japanese
 
 
 @pytest.mark.postgres

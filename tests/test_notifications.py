@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from conftest import make_user, sign_in
 from mamori.accounts.models import Department, Role, RoleAssignment
@@ -174,8 +174,9 @@ def test_a_failing_webhook_is_retried_with_backoff(people, settings) -> None:
     ],
 )
 def test_webhook_urls_that_are_not_allowed_are_refused(url: str, reason: str) -> None:
-    with pytest.raises(WebhookRefused, match=reason):
+    with translation.override("en"), pytest.raises(WebhookRefused, match=reason) as refused:
         services.add_webhook("bad", url)
+    assert refused.value.code == "bad_webhook"
 
 
 @pytest.fixture

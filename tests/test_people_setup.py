@@ -463,17 +463,17 @@ def test_the_installation_appoints_its_first_officers_then_grants_need_two_of_th
         call_command("accounts", "grant", *args, "--as", admin_user.username, stdout=out)
         return out.getvalue()
 
-    with pytest.raises(CommandError, match="not an officer role"):
+    with pytest.raises(CommandError, match="責任者ロールではありません"):
         grant("sato", "custody_operator", "--first-officer")
-    with pytest.raises(CommandError, match="nobody grants a role to themselves"):
+    with pytest.raises(CommandError, match="自分自身にロールを付与"):
         grant(admin_user.username, "ciso", "--first-officer")
     other_admin = make_user("admin-two", superuser=True)
-    with pytest.raises(CommandError, match="is not appointed an officer"):
+    with pytest.raises(CommandError, match="責任者には任命されません"):
         grant(other_admin.username, "ciso", "--first-officer")
     assert "1 more needed" in grant("sato", "ciso", "--first-officer")
     assert "0 more needed" in grant("suzuki", "system_general_manager", "--first-officer")
     assert RoleAssignment.objects.get(user=sato, role__code="ciso").granted_by == admin_user
-    with pytest.raises(CommandError, match="already has had its officers"):
+    with pytest.raises(CommandError, match="既に責任者を任命済み"):
         grant("kato", "ciso", "--first-officer")
     # from now on the same command asks for the two-person approval
     assert "needs approval: request #" in grant("kato", "ciso")
@@ -481,7 +481,7 @@ def test_the_installation_appoints_its_first_officers_then_grants_need_two_of_th
     # otherwise deactivate them and appoint people of their own)
     for officer in ("sato", "suzuki"):
         call_command("accounts", "deactivate", officer, "--as", admin_user.username)
-    with pytest.raises(CommandError, match="already has had its officers"):
+    with pytest.raises(CommandError, match="既に責任者を任命済み"):
         grant("kato", "ciso", "--first-officer")
     assert not RoleAssignment.objects.filter(user=kato).exists()
     request = ApprovalRequest.objects.get(kind="accounts.role_grant")

@@ -303,18 +303,21 @@ def test_a_case_closes_only_with_a_cause_a_fix_for_a_defect_and_two_approvals(ex
     runs.run("manual")
     case = Case.objects.get()
     operator, ciso, sgm = exchange["operator"], exchange["ciso"], exchange["sgm"]
-    with pytest.raises(cases.CaseRefused, match="cause is still unknown"):
+    with pytest.raises(cases.CaseRefused) as refused:
         cases.request_close(case, "fixed", operator)
+    assert refused.value.code == "cause_unknown"
     cases.set_cause(case, "program_defect", operator)
-    with pytest.raises(cases.CaseRefused, match="link the change record"):
+    with pytest.raises(cases.CaseRefused) as refused:
         cases.request_close(case, "fixed", operator)
+    assert refused.value.code == "fix_missing"
     cases.set_cause(case, "program_defect", operator, fix_reference="CHG-2026-114")
     cases.add_action(case, "froze the hot wallet key", operator)
     request = cases.request_close(case, "withdrawal batcher double-sent; patched", operator)
     case.refresh_from_db()
     assert case.status == "awaiting"
-    with pytest.raises(cases.CaseRefused, match="waits for approval"):
+    with pytest.raises(cases.CaseRefused) as refused:
         cases.set_cause(case, "unknown", operator)
+    assert (refused.value.code, refused.value.status) == ("awaiting_approval", 409)
     approvals.decide(request.pk, ciso, "approve", "fix reviewed")
     case.refresh_from_db()
     assert case.status == "awaiting"

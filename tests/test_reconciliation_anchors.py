@@ -374,3 +374,24 @@ def test_no_statement_is_anchored_to_a_log_the_signer_refuses(
             stdout=StringIO(),
         )  # fmt: skip
     assert not (tmp_path / "s.json").exists()
+
+
+def test_the_api_answers_a_refused_statement_409_with_its_code(exchange, monkeypatch) -> None:
+    """A statement that cannot be anchored is refused on the API with its code, not a 500."""
+    from django.test import Client
+
+    from mamori.accounts.services import tokens
+    from mamori.reconciliation.services import statements
+
+    books.import_file(exchange["book"])
+    run = runs.run("manual")
+
+    def refused(_: object) -> None:
+        raise statements.StatementRefused("No checkpoint covers the audit log's first 1 entries.")
+
+    monkeypatch.setattr(statements, "build", refused)
+    secret = tokens.issue("audit", ["reconciliation:read"], 30, exchange["ciso"]).secret
+    answer = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get(
+        f"/api/reconciliation/runs/{run.pk}/statement"
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "statement_refused"

@@ -145,8 +145,9 @@ def test_expire_due_closes_overdue_requests(org) -> None:
 
 def test_a_decision_needs_a_reason(org) -> None:
     request = roles.assign(make_user("kai"), role("key_holder"), org["custody"], org["req"])
-    with pytest.raises(ApprovalRefused, match="reason"):
+    with pytest.raises(ApprovalRefused) as refused:
         approvals.decide(request.pk, org["ann"], "approve", "   ")
+    assert refused.value.code == "reason_missing"
 
 
 def test_verify_refuses_anything_but_the_approved_snapshot(org) -> None:

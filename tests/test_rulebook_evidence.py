@@ -60,7 +60,7 @@ def test_a_file_over_the_limit_is_refused(people, settings) -> None:
     from dataclasses import replace
 
     settings.CONFIG = replace(settings.CONFIG, evidence_max_bytes=1024)
-    with pytest.raises(EvidenceRefused, match="larger than the limit of 1,024 bytes"):
+    with pytest.raises(EvidenceRefused, match="1,024"):
         store_evidence(control(), io.BytesIO(PDF + b"x" * 2000), "big.pdf", "x", people["ciso"])
 
 
@@ -118,4 +118,4 @@ def test_the_api_uploads_with_a_declared_hash(people) -> None:
         {"file": SimpleUploadedFile("p.pdf", PDF), "sha256": "a" * 64},
         **headers,
     )
-    assert wrong.status_code == 422 and "hash_mismatch" in wrong.json()["message"]
+    assert wrong.status_code == 422 and wrong.json()["code"] == "hash_mismatch"

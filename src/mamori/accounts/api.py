@@ -11,7 +11,7 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from mamori.accounts.models import ApiToken, Department, RoleAssignment, User
-from mamori.core.api import Pagination, authenticated
+from mamori.core.api import Pagination, authenticated, refusals
 
 __all__ = ["router"]
 
@@ -93,14 +93,20 @@ def me(request: HttpRequest) -> dict[str, Any]:
     return {"kind": "user", "name": auth.username, "scopes": [], "expires_at": None}
 
 
-@router.get("/departments", response=list[DepartmentOut], auth=authenticated("accounts:read"))
+@router.get(
+    "/departments",
+    response={200: list[DepartmentOut], **refusals(422)},
+    auth=authenticated("accounts:read"),
+)
 @paginate(Pagination)
 def departments(request: HttpRequest) -> QuerySet[Department]:
     """List departments."""
     return Department.objects.select_related("parent").order_by("code")
 
 
-@router.get("/users", response=list[UserOut], auth=authenticated("accounts:read"))
+@router.get(
+    "/users", response={200: list[UserOut], **refusals(422)}, auth=authenticated("accounts:read")
+)
 @paginate(Pagination)
 def users(request: HttpRequest) -> QuerySet[User]:
     """List staff with the roles they hold now."""

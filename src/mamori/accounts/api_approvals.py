@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -15,18 +16,12 @@ from pydantic import ConfigDict, Field
 
 from mamori.accounts.models import ApiToken, ApprovalPolicy, ApprovalRequest, User
 from mamori.accounts.services import approvals
-from mamori.core.api import Pagination, api, authenticated, people_only
+from mamori.core.api import Pagination, authenticated, people_only, refusals
 from mamori.core.scopes import SIGNED_IN
 
 __all__ = ["router"]
 
 router = Router(tags=["approvals"])
-
-
-@api.exception_handler(approvals.ApprovalRefused)
-def _refused(request: HttpRequest, exc: approvals.ApprovalRefused) -> HttpResponse:
-    body = {"code": exc.code, "message": exc.message, "fields": []}
-    return api.create_response(request, body, status=409)
 
 
 class DecisionOut(Schema):
@@ -104,7 +99,11 @@ class PolicyOut(Schema):
     definition: dict[str, Any]
 
 
-@router.get("/requests", response=list[RequestOut], auth=authenticated("approvals:read"))
+@router.get(
+    "/requests",
+    response={200: list[RequestOut], **refusals(422)},
+    auth=authenticated("approvals:read"),
+)
 @paginate(Pagination)
 def list_requests(
     request: HttpRequest, status: str | None = None, kind: str | None = None
@@ -118,28 +117,43 @@ def list_requests(
     return rows
 
 
-@router.get("/requests/{request_id}", response=RequestOut, auth=authenticated("approvals:read"))
+@router.get(
+    "/requests/{request_id}",
+    response={200: RequestOut, **refusals(404, 422)},
+    auth=authenticated("approvals:read"),
+)
 def get_request(request: HttpRequest, request_id: int) -> ApprovalRequest:
     """Return one request with its decisions."""
     return get_object_or_404(ApprovalRequest.objects.select_related("policy"), pk=request_id)
 
 
-@router.post("/requests", response={201: RequestOut}, auth=authenticated("approvals:submit"))
+@router.post(
+    "/requests",
+    response={201: RequestOut, **refusals(403, 409, 422)},
+    auth=authenticated("approvals:submit"),
+)
 def submit_request(request: HttpRequest, body: SubmitIn) -> Status[ApprovalRequest]:
     """Submit a snapshot for approval; only kinds their module opened to the API are taken,
     each under the policy the server registered for it."""
     requester = request.auth  # type: ignore[attr-defined]
     if not isinstance(requester, User | ApiToken):
-        raise approvals.ApprovalRefused("no_requester", "the caller cannot request approval")
+        raise approvals.ApprovalRefused(
+            "no_requester", _("the caller cannot request approval"), status=403
+        )
     if not approvals.kind_of(body.kind).submittable:
         raise approvals.ApprovalRefused(
             "not_submittable",
-            f"requests of kind {body.kind!r} are opened by their own module, not through this API",
+            _("requests of kind %(kind)r are opened by their own module, not through this API")
+            % {"kind": body.kind},
         )
     return Status(201, approvals.submit(body.kind, body.title, body.snapshot, requester))
 
 
-@router.post("/requests/{request_id}/decisions", response=RequestOut, auth=people_only(SIGNED_IN))
+@router.post(
+    "/requests/{request_id}/decisions",
+    response={200: RequestOut, **refusals(404, 409, 422)},
+    auth=people_only(SIGNED_IN),
+)
 def decide(request: HttpRequest, request_id: int, body: DecideIn) -> ApprovalRequest:
     """Record the signed-in person's decision (people decide; tokens cannot)."""
     get_object_or_404(ApprovalRequest, pk=request_id)

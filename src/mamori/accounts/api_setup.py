@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Schema
 from ninja.responses import Status
@@ -15,20 +15,14 @@ from pydantic import Field
 from mamori.accounts.api import router
 from mamori.accounts.models import ApprovalRequest, Department, Role, User
 from mamori.accounts.services import people, roles
-from mamori.accounts.services.people import DepartmentInput, PeopleRefused, PersonInput
-from mamori.core.api import ErrorBody, acting_person, api, authenticated
+from mamori.accounts.services.people import DepartmentInput, PersonInput
+from mamori.core.api import acting_person, authenticated, refusals
 
 __all__ = ["router"]
 
 WRITE = authenticated("accounts:write", person_required=True)
 ASSIGN = authenticated("accounts:assign", person_required=True)
-REFUSED = {422: ErrorBody, 409: ErrorBody}
-
-
-@api.exception_handler(PeopleRefused)
-def _refused(request: HttpRequest, exc: PeopleRefused) -> HttpResponse:
-    body = {"code": exc.code, "message": exc.message, "fields": []}
-    return api.create_response(request, body, status=409 if exc.code == "self" else 422)
+REFUSED = refusals(404, 409, 422)
 
 
 class OrganisationIn(Schema):
@@ -87,6 +81,33 @@ class Deactivated(Schema):
     tokens: int
 
 
+class OrganisationOut(Schema):
+    """The organisation's name as saved."""
+
+    name_ja: str
+    name_en: str
+
+
+class DepartmentOut(Schema):
+    """A department as saved; ``parent`` another department's code."""
+
+    code: str
+    name_ja: str
+    name_en: str
+    parent: str | None
+
+
+class PersonOut(Schema):
+    """A person as saved; ``department`` a code, ``manager`` a user name."""
+
+    username: str
+    display_name: str
+    email: str
+    department: str | None
+    manager: str | None
+    is_active: bool
+
+
 class AssignmentIn(Schema):
     """A request to grant ``role`` to ``user``, company-wide or for ``department``."""
 
@@ -130,7 +151,7 @@ def _person(u: User) -> dict[str, Any]:
     }
 
 
-@router.put("/organisation", response={200: dict, **REFUSED}, auth=WRITE)
+@router.put("/organisation", response={200: OrganisationOut, **REFUSED}, auth=WRITE)
 def set_organisation(request: HttpRequest, body: OrganisationIn) -> dict[str, Any]:
     """Name the organisation (shown at the head of every page)."""
     acting_person(request, "accounts.manage_people")
@@ -138,7 +159,7 @@ def set_organisation(request: HttpRequest, body: OrganisationIn) -> dict[str, An
     return {"name_ja": found.name_ja, "name_en": found.name_en}
 
 
-@router.post("/departments", response={201: dict, **REFUSED}, auth=WRITE)
+@router.post("/departments", response={201: DepartmentOut, **REFUSED}, auth=WRITE)
 def create_department(request: HttpRequest, body: DepartmentIn) -> Status[dict[str, Any]]:
     """Create a department."""
     acting_person(request, "accounts.manage_people")
@@ -148,7 +169,7 @@ def create_department(request: HttpRequest, body: DepartmentIn) -> Status[dict[s
     return Status(201, _department(made))
 
 
-@router.put("/departments/{code}", response={200: dict, **REFUSED}, auth=WRITE)
+@router.put("/departments/{code}", response={200: DepartmentOut, **REFUSED}, auth=WRITE)
 def change_department(request: HttpRequest, code: str, body: DepartmentChange) -> dict[str, Any]:
     """Change a department's names or parent."""
     acting_person(request, "accounts.manage_people")
@@ -187,7 +208,7 @@ def invite(request: HttpRequest, body: PersonIn) -> Status[dict[str, Any]]:
     )
 
 
-@router.put("/people/{username}", response={200: dict, **REFUSED}, auth=WRITE)
+@router.put("/people/{username}", response={200: PersonOut, **REFUSED}, auth=WRITE)
 def change_person(request: HttpRequest, username: str, body: PersonChange) -> dict[str, Any]:
     """Change a person's details."""
     acting_person(request, "accounts.manage_people")
@@ -219,12 +240,7 @@ def request_assignment(request: HttpRequest, body: AssignmentIn) -> Status[dict[
     user = _found(User, username=body.user, is_active=True)
     role = _found(Role, code=body.role)
     department = _found(Department, code=body.department) if body.department else None
-    try:
-        result = roles.assign(user, role, department, who)
-    except roles.SegregationRefused as refused:
-        raise PeopleRefused("segregation", str(refused)) from None
-    except ValueError as refused:
-        raise PeopleRefused("refused", str(refused)) from None
+    result = roles.assign(user, role, department, who)
     if isinstance(result, ApprovalRequest):
         return Status(202, {"status": "approval_requested", "approval_request": result.pk})
     return Status(201, {"status": "granted", "assignment": getattr(result, "pk", None)})

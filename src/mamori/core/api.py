@@ -1,6 +1,9 @@
 """The JSON API at ``/api/``: authentication, scopes, one error body, pagination.
 
-Every error answers ``{"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}``.
+Every error answers ``{"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}``:
+a module's refusal (:class:`mamori.core.errors.Refused`) with its own code and status, through
+one handler. Each operation declares the refusals it can give (:func:`refusals`); the document
+adds 401 and 403 to every operation that authenticates.
 Machine clients send ``Authorization: Bearer <token>``; a missing, unknown, expired or revoked
 token gets the same 401, so the answer never tells which. A valid token without the scope an
 endpoint needs gets 403 naming the scope. Signed-in staff use the same endpoints through their
@@ -19,10 +22,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
 import mamori
+from mamori.core.errors import Refused
 from mamori.core.limits import FORM_LIMIT, too_large
 from mamori.core.scopes import SIGNED_IN, permission_for
 
@@ -42,6 +47,7 @@ __all__ = [
     "declared_permission",
     "explain_pattern",
     "people_only",
+    "refusals",
 ]
 
 log = logging.getLogger("mamori.api")
@@ -71,6 +77,12 @@ class ErrorBody(Schema):
     code: str
     message: str
     fields: list[FieldError] = []
+
+
+def refusals(*statuses: int) -> dict[int, type[ErrorBody]]:
+    """Return the error answers an endpoint declares, ``{status: ErrorBody}`` for each of
+    ``statuses`` (422 when none is named): ``response={200: Out, **refusals(422, 404)}``."""
+    return {status: ErrorBody for status in statuses or (422,)}
 
 
 class ScopeMissing(Exception):
@@ -217,7 +229,29 @@ class Pagination(PageNumberPagination):
         super().__init__(page_size=50, max_page_size=200, **kwargs)
 
 
-api = NinjaAPI(
+class _Api(NinjaAPI):
+    """The API whose document says, for every operation that authenticates, that it can
+    answer 401 (no usable credentials) and 403 (a scope or permission missing) with the error
+    body: declared once here rather than on each of them."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """Return the OpenAPI document, with the answers every authenticated operation gives."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                if not operation.get("security"):
+                    continue
+                answers = operation["responses"]
+                for status, said in ((401, "Unauthorized"), (403, "Forbidden")):
+                    if status not in answers and str(status) not in answers:
+                        answers[status] = {"description": said, "content": error}
+        return schema
+
+
+api = _Api(
     title="mamori API",
     version=mamori.__version__,
     description=(
@@ -305,6 +339,12 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """Answer a domain refusal: its code, its message, its fields, its status."""
+    return api.create_response(request, exc.body(), status=exc.status)
 
 
 @api.exception_handler(HttpError)

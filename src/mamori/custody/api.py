@@ -13,14 +13,15 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import BaseModel, ValidationInfo, field_validator
 
 from mamori.accounts.models import ApiToken, User
-from mamori.core.api import authenticated, explain_pattern
+from mamori.core.api import authenticated, explain_pattern, refusals
+from mamori.core.errors import Refused
 from mamori.custody import bounds
 from mamori.custody.models import Halt
 from mamori.custody.services import checks, monitor
@@ -145,12 +146,16 @@ def decision_body(decision: engine.Decision, approval: int | None = None) -> dic
     }
 
 
-@router.post("/withdrawals/check", response=DecisionOut, auth=authenticated(CHECK_SCOPE))
+@router.post(
+    "/withdrawals/check",
+    response={200: DecisionOut, **refusals(403, 422)},
+    auth=authenticated(CHECK_SCOPE),
+)
 def check_withdrawal(request: HttpRequest, body: CheckIn) -> dict[str, Any]:
     """Decide a withdrawal: allow, hold (approval id given), reject or halt, with reasons."""
     requester = request.auth  # type: ignore[attr-defined]
     if not isinstance(requester, User | ApiToken):
-        raise HttpError(403, "the caller cannot request a check")
+        raise Refused("no_requester", _("the caller cannot request a check"), status=403)
     return decided_check(body, requester)
 
 
@@ -178,10 +183,12 @@ def _event(body: EventIn, now: datetime) -> engine.Event:
     try:
         return inbound.parse(data, now)
     except ValueError as exc:
-        raise HttpError(422, str(exc)) from None
+        raise Refused("bad_event", str(exc)) from None
 
 
-@router.post("/events", response=DecisionOut, auth=authenticated("custody:report"))
+@router.post(
+    "/events", response={200: DecisionOut, **refusals(422)}, auth=authenticated("custody:report")
+)
 def report_event(request: HttpRequest, body: EventIn) -> dict[str, Any]:
     """Report a deposit, cancellation, send, price or balance (idempotent by id)."""
     now = timezone.now()
@@ -213,13 +220,18 @@ class TradingOut(Schema):
     halts: list[HaltOut]
 
 
-@router.get("/trading", response=TradingOut, auth=authenticated("custody:read"))
+@router.get(
+    "/trading", response={200: TradingOut, **refusals(422)}, auth=authenticated("custody:read")
+)
 def trading_status(request: HttpRequest, market: str) -> dict[str, Any]:
     """Tell the exchange's order gateway whether ``market`` (e.g. ``BTC/JPY``) is halted: a
     market halt names the market or its base asset (a threshold rule's asset)."""
     name = market.strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{2,12}/[A-Z0-9]{2,12}", name):
-        raise HttpError(422, f"a market is BASE/QUOTE, e.g. BTC/JPY; got {market!r}")
+        raise Refused(
+            "bad_market",
+            _("a market is BASE/QUOTE, e.g. BTC/JPY; got %(market)r") % {"market": market},
+        )
     base = name.split("/")[0]
     halts = [
         _halt(h)
@@ -266,22 +278,23 @@ def _asset(code: str) -> Any:
 
     asset = Asset.objects.filter(code=code).first()
     if asset is None:
-        raise HttpError(422, f"unknown asset {code!r}")
+        raise Refused("unknown_asset", _("unknown asset %(code)r") % {"code": code})
     return asset
 
 
-@router.post("/addresses", response={201: AddressOut}, auth=authenticated("custody:report"))
+@router.post(
+    "/addresses",
+    response={201: AddressOut, **refusals(409, 422)},
+    auth=authenticated("custody:report"),
+)
 def register_address(request: HttpRequest, body: AddressIn) -> Status[dict[str, Any]]:
     """Register a customer's destination: usable after one approval and the cool-down."""
     from mamori.custody.services import allowlist
 
     requester = request.auth  # type: ignore[attr-defined]
-    try:
-        entry = allowlist.request_address(
-            body.customer, _asset(body.asset), body.address, body.label, requester
-        )
-    except allowlist.AddressRefused as refused:
-        raise HttpError(422, f"{refused.code}: {refused.message}") from None
+    entry = allowlist.request_address(
+        body.customer, _asset(body.asset), body.address, body.label, requester
+    )
     return Status(
         201,
         {
@@ -295,7 +308,11 @@ def register_address(request: HttpRequest, body: AddressIn) -> Status[dict[str, 
     )
 
 
-@router.post("/moves/check", response=DecisionOut, auth=authenticated("custody:check"))
+@router.post(
+    "/moves/check",
+    response={200: DecisionOut, **refusals(422)},
+    auth=authenticated("custody:check"),
+)
 def check_move(request: HttpRequest, body: MoveIn) -> dict[str, Any]:
     """Check one of the exchange's own moves: only to its registered wallets."""
     from mamori.custody.services import allowlist

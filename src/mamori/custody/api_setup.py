@@ -11,13 +11,14 @@ from typing import Any, Literal
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from mamori.accounts.models import ApprovalRequest, User
-from mamori.accounts.services.approvals import ApprovalRefused
-from mamori.core.api import ErrorBody, acting_person, authenticated
+from mamori.core.api import acting_person, authenticated, refusals
+from mamori.core.errors import Refused
 from mamori.custody.models import Asset, ThresholdRule, Wallet
 from mamori.custody.services import limits, setup, thresholds
 
@@ -76,10 +77,6 @@ def _person(request: HttpRequest) -> User:
     return who
 
 
-def _refusal(code: str, message: str, fields: list[dict[str, str]] | None = None) -> Status[Any]:
-    return Status(422, {"code": code, "message": message, "fields": fields or []})
-
-
 def _opened(request: ApprovalRequest) -> Status[dict[str, Any]]:
     body = {"approval_request": request.pk, "kind": request.kind, "status": request.status}
     return Status(201, body)
@@ -93,10 +90,7 @@ def list_assets(request: HttpRequest) -> list[dict[str, Any]]:
 def add_asset(request: HttpRequest, body: AssetIO) -> Status[Any]:
     """Create an asset; 422 names every problem."""
     _person(request)
-    try:
-        asset = setup.add_asset(setup.AssetIn(**body.dict()))
-    except setup.SetupRefused as refused:
-        return _refusal(refused.code, refused.message)
+    asset = setup.add_asset(setup.AssetIn(**body.dict()))
     return Status(201, setup.asset_row(asset))
 
 
@@ -110,10 +104,7 @@ def add_wallet(request: HttpRequest, body: WalletIO) -> Status[Any]:
     exchange's own moves may go to it). An address not valid for the asset's chain is refused
     (422)."""
     who = _person(request)
-    try:
-        return _opened(setup.request_wallets([setup.WalletIn(**body.dict())], who))
-    except setup.SetupRefused as refused:
-        return _refusal(refused.code, refused.message)
+    return _opened(setup.request_wallets([setup.WalletIn(**body.dict())], who))
 
 
 def import_wallets(request: HttpRequest, file: File[UploadedFile]) -> Status[Any]:
@@ -121,71 +112,47 @@ def import_wallets(request: HttpRequest, file: File[UploadedFile]) -> Status[Any
     ``line N`` with its reason."""
     _person(request)
     if (file.size or 0) > _MAX_FILE:
-        return _refusal("too_large", f"at most {_MAX_FILE} bytes")
+        raise Refused("too_large", _("At most %(limit)s bytes.") % {"limit": f"{_MAX_FILE:,}"})
     who = _person(request)
-    try:
-        wallets = setup.read_wallets(file.read(), Path(file.name or "").name)
-    except setup.SetupRefused as refused:
-        fields = [{"field": f"line {p.line}", "message": p.reason} for p in refused.problems]
-        return _refusal(refused.code, refused.message, fields)
+    wallets = setup.read_wallets(file.read(), Path(file.name or "").name)
     return _opened(setup.request_wallets(wallets, who))
 
 
 def request_threshold(request: HttpRequest, body: limits.ThresholdSpec) -> Status[Any]:
     """Ask for a threshold to be created: it exists once two people approve."""
-    try:
-        return _opened(limits.request_threshold(body, _person(request)))
-    except ApprovalRefused as refused:
-        return _refusal(refused.code, refused.message)
+    return _opened(limits.request_threshold(body, _person(request)))
 
 
 def request_limit(request: HttpRequest, code: str, body: LimitIn) -> Status[Any]:
     """Ask for a threshold's limit to change (two approvals; refused if it changed since)."""
     rule = get_object_or_404(ThresholdRule, code=code)
-    try:
-        terms = limits.LimitTerms(limit_units=body.limit_units, limit_jpy=body.limit_jpy)
-        return _opened(limits.request_limit(rule, terms, _person(request)))
-    except ApprovalRefused as refused:
-        return _refusal(refused.code, refused.message)
+    terms = limits.LimitTerms(limit_units=body.limit_units, limit_jpy=body.limit_jpy)
+    return _opened(limits.request_limit(rule, terms, _person(request)))
 
 
 def request_switch(request: HttpRequest, code: str) -> Status[Any]:
     """Ask for a threshold to be switched off (or on): two approvals."""
     rule = get_object_or_404(ThresholdRule, code=code)
-    try:
-        return _opened(thresholds.request_switch(rule, _person(request)))
-    except ApprovalRefused as refused:
-        return _refusal(refused.code, refused.message)
+    return _opened(thresholds.request_switch(rule, _person(request)))
 
 
 def request_cap(request: HttpRequest, code: str, body: limits.CapTerms) -> Status[Any]:
     """Ask for the asset's hot-wallet cap policy to be set or changed: two approvals."""
     asset = get_object_or_404(Asset, code=code)
-    try:
-        with transaction.atomic():
-            return _opened(limits.request_cap(asset, body, _person(request)))
-    except ApprovalRefused as refused:
-        return _refusal(refused.code, refused.message)
+    with transaction.atomic():
+        return _opened(limits.request_cap(asset, body, _person(request)))
 
 
 def mount(router: Router) -> None:
     """Add the set-up operations to custody's ``router`` (under ``/api/custody``)."""
+    opened = {201: RequestOut, **refusals(409, 422)}
+    changed = {201: RequestOut, **refusals(404, 409, 422)}
     router.get("/assets", response=list[AssetIO], auth=_AUTH)(list_assets)
-    router.post("/assets", response={201: AssetIO, 422: ErrorBody}, auth=_AUTH)(add_asset)
+    router.post("/assets", response={201: AssetIO, **refusals(422)}, auth=_AUTH)(add_asset)
     router.get("/wallets", response=list[WalletIO], auth=_AUTH)(list_wallets)
-    router.post("/wallets", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(add_wallet)
-    router.post("/wallets/import", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(
-        import_wallets
-    )
-    router.post("/thresholds", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(
-        request_threshold
-    )
-    router.post("/thresholds/{code}/limit", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(
-        request_limit
-    )
-    router.post(
-        "/thresholds/{code}/switch", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH
-    )(request_switch)
-    router.put("/assets/{code}/cap-policy", response={201: RequestOut, 422: ErrorBody}, auth=_AUTH)(
-        request_cap
-    )
+    router.post("/wallets", response=opened, auth=_AUTH)(add_wallet)
+    router.post("/wallets/import", response=opened, auth=_AUTH)(import_wallets)
+    router.post("/thresholds", response=opened, auth=_AUTH)(request_threshold)
+    router.post("/thresholds/{code}/limit", response=changed, auth=_AUTH)(request_limit)
+    router.post("/thresholds/{code}/switch", response=changed, auth=_AUTH)(request_switch)
+    router.put("/assets/{code}/cap-policy", response=changed, auth=_AUTH)(request_cap)

@@ -8,13 +8,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError, ValidationError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from mamori.accounts.models import User
-from mamori.core.api import Pagination, authenticated, people_only
+from mamori.core.api import Pagination, authenticated, people_only, refusals
+from mamori.core.errors import Refused
 from mamori.core.scopes import SIGNED_IN
 from mamori.notifications import services
 from mamori.notifications.models import Notification
@@ -64,7 +65,11 @@ class NotificationOut(Schema):
     acknowledged_at: datetime | None
 
 
-@router.post("", response={201: NotificationOut}, auth=authenticated("notifications:send"))
+@router.post(
+    "",
+    response={201: NotificationOut, **refusals(400, 422)},
+    auth=authenticated("notifications:send"),
+)
 def raise_notification(request: HttpRequest, body: NotifyIn) -> Status[Notification]:
     """Raise a notification to the responsible people, delivered at once."""
     levels = [[services.Recipient(r.role, r.department) for r in level] for level in body.levels]
@@ -83,14 +88,17 @@ def raise_notification(request: HttpRequest, body: NotifyIn) -> Status[Notificat
             link=body.link,
         )
     except services.NotificationRefused as exc:
-        location = ("body", "body", *(int(p) if p.isdigit() else p for p in exc.field.split(".")))
-        raise ValidationError([{"loc": location, "msg": exc.message}]) from None
+        # the service names its field; the answer names it where the request holds it
+        location = f"body.body.{exc.field}"
+        raise Refused(exc.code, exc.message, fields=[(location, exc.message)]) from None
     except ValueError as exc:
-        raise HttpError(400, str(exc)) from None
+        raise Refused("bad_notification", str(exc), status=400) from None
     return Status(201, notification)
 
 
-@router.get("/mine", response=list[NotificationOut], auth=people_only(SIGNED_IN))
+@router.get(
+    "/mine", response={200: list[NotificationOut], **refusals(422)}, auth=people_only(SIGNED_IN)
+)
 @paginate(Pagination)
 def mine(request: HttpRequest) -> QuerySet[Notification]:
     """List the signed-in person's notifications."""
@@ -98,7 +106,9 @@ def mine(request: HttpRequest) -> QuerySet[Notification]:
 
 
 @router.post(
-    "/{notification_id}/acknowledge", response=NotificationOut, auth=people_only(SIGNED_IN)
+    "/{notification_id}/acknowledge",
+    response={200: NotificationOut, **refusals(403, 404, 422)},
+    auth=people_only(SIGNED_IN),
 )
 def acknowledge(request: HttpRequest, notification_id: int) -> Any:
     """Acknowledge a notification addressed to the signed-in person."""
@@ -107,7 +117,9 @@ def acknowledge(request: HttpRequest, notification_id: int) -> Any:
     assert isinstance(person, User)
     try:
         services.acknowledge(notification, person)
-    except PermissionError as exc:
-        raise HttpError(403, str(exc)) from None
+    except PermissionError:
+        raise Refused(
+            "not_recipient", _("only a recipient can acknowledge a notification"), status=403
+        ) from None
     notification.refresh_from_db()
     return notification

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from mamori.accounts.models import Department, Role, RoleAssignment, User
 from mamori.core import crypto
+from mamori.core.errors import Refused
 from mamori.notifications.channels import CHANNELS, DeliveryFailed
 from mamori.notifications.models import Delivery, Notification, WebhookEndpoint
 from mamori.notifications.webhooks import check_url
@@ -65,14 +66,15 @@ class Recipient:
         return {"role": self.role, "department": self.department}
 
 
-class NotificationRefused(ValueError):
+class NotificationRefused(Refused, ValueError):
     """A notification mamori will not raise; ``field`` names the value at fault (``link``,
-    ``levels.0.1.role``) and the message says why."""
+    ``levels.0.1.role``) and the message says why (code ``bad_link`` or ``unknown_recipient``;
+    ``fields`` names the field too)."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
         self.field = field
-        self.message = message
+        code = "bad_link" if field == "link" else "unknown_recipient"
+        super().__init__(code, message, fields=[(field, message)])
 
 
 def check_recipients(levels: list[list[Recipient]]) -> None:

@@ -21,29 +21,39 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from mamori.core.addresses import not_global
+from mamori.core.errors import Refused
 
 __all__ = ["WebhookRefused", "check_url", "post", "sign"]
 
 _PORTS = {"http": 80, "https": 443}
 
 
-class WebhookRefused(ValueError):
-    """A webhook URL that mamori will not call; the message says why."""
+class WebhookRefused(Refused, ValueError):
+    """A webhook URL that mamori will not call (code ``bad_webhook``); the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("bad_webhook", message)
 
 
 def _parts(url: str) -> tuple[SplitResult, str, int]:
     parts = urlsplit(url)
     if parts.scheme not in _PORTS:
-        raise WebhookRefused(f"a webhook must be http or https, got {parts.scheme or 'none'!r}")
+        raise WebhookRefused(
+            _("a webhook must be http or https, got %(scheme)r")
+            % {"scheme": parts.scheme or "none"}
+        )
     host = parts.hostname
     if not host:
-        raise WebhookRefused("the webhook URL has no host")
+        raise WebhookRefused(_("the webhook URL has no host"))
     try:
         port = parts.port or _PORTS[parts.scheme]
     except ValueError as exc:
-        raise WebhookRefused(f"the webhook URL's port is not a port: {exc}") from None
+        raise WebhookRefused(
+            _("the webhook URL's port is not a port: %(error)s") % {"error": exc}
+        ) from None
     return parts, host, port
 
 
@@ -57,7 +67,9 @@ def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise WebhookRefused(f"the host {host!r} does not resolve: {exc}") from None
+        raise WebhookRefused(
+            _("the host %(host)r does not resolve: %(error)s") % {"host": host, "error": exc}
+        ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if _allowed(host):
         return addresses
@@ -66,8 +78,12 @@ def _resolve(host: str, port: int) -> list[str]:
         kind = not_global(address)
         if kind is not None:
             raise WebhookRefused(
-                f"the host {host!r} resolves to {address}, a {kind} address that is not "
-                "globally routable; list the host in MAMORI_WEBHOOK_ALLOWED_HOSTS if it is meant"
+                _(
+                    "the host %(host)r resolves to %(address)s, a %(kind)s address that is not "
+                    "globally routable; list the host in MAMORI_WEBHOOK_ALLOWED_HOSTS if it is "
+                    "meant"
+                )
+                % {"host": host, "address": address, "kind": kind}
             )
     return addresses
 

@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from mamori.accounts.services.approvals import ApprovalRefused
-from mamori.core.api import ErrorBody, acting_person, authenticated
+from mamori.core.api import acting_person, authenticated, refusals
+from mamori.core.errors import Refused
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, nodes, runs, statements
 
@@ -155,35 +155,51 @@ def _run(run: Run) -> dict[str, Any]:
     }
 
 
-@router.get("/runs", response=list[RunOut], auth=authenticated("reconciliation:read"))
+@router.get(
+    "/runs",
+    response={200: list[RunOut], **refusals(422)},
+    auth=authenticated("reconciliation:read"),
+)
 def list_runs(request: HttpRequest, limit: int = 30) -> list[dict[str, Any]]:
     """Return the latest runs, newest first (at most 200)."""
     return [_run(r) for r in Run.objects.all()[: max(1, min(limit, 200))]]
 
 
-@router.get("/runs/{run_id}", response=RunOut, auth=authenticated("reconciliation:read"))
+@router.get(
+    "/runs/{run_id}",
+    response={200: RunOut, **refusals(404, 422)},
+    auth=authenticated("reconciliation:read"),
+)
 def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
     """Return one run with every asset and wallet."""
     return _run(get_object_or_404(Run, pk=run_id))
 
 
-@router.post("/runs", response={201: RunOut}, auth=authenticated("reconciliation:run"))
+@router.post(
+    "/runs", response={201: RunOut, **refusals(409, 422)}, auth=authenticated("reconciliation:run")
+)
 def start_run(request: HttpRequest) -> Status[dict[str, Any]]:
     """Reconcile now with the current book."""
     who = acting_person(request, "reconciliation.manage")
     return Status(201, _run(runs.run("api", who)))
 
 
-@router.get("/runs/{run_id}/statement", auth=authenticated("reconciliation:read"))
+@router.get(
+    "/runs/{run_id}/statement",
+    response={200: dict[str, Any], **refusals(404, 409, 422)},
+    auth=authenticated("reconciliation:read"),
+)
 def get_statement(request: HttpRequest, run_id: int) -> dict[str, Any]:
     """Return the signed statement of a finished run (ISM 34-3)."""
     run = get_object_or_404(Run, pk=run_id)
     if run.status == Run.Status.RUNNING:
-        raise HttpError(409, f"run {run.pk} has not finished")
+        raise Refused("not_finished", _("run %(id)s has not finished") % {"id": run.pk}, status=409)
     return statements.signed(run)
 
 
-@router.post("/books", response={201: BookOut}, auth=authenticated("reconciliation:book"))
+@router.post(
+    "/books", response={201: BookOut, **refusals(422)}, auth=authenticated("reconciliation:book")
+)
 def import_book(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Import a .csv or .parquet book; 422 lists every bad row and nothing is kept."""
     who = acting_person(request, "reconciliation.manage")
@@ -193,10 +209,7 @@ def import_book(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[s
         with path.open("wb") as handle:
             for chunk in file.chunks():
                 handle.write(chunk)
-        try:
-            record = books.import_file(path, "api", who, name)
-        except books.BookRefused as refused:
-            raise HttpError(422, str(refused)) from None
+        record = books.import_file(path, "api", who, name)
     return Status(201, _book(record))
 
 
@@ -210,14 +223,30 @@ def _book(record: BookImport) -> dict[str, Any]:
     }
 
 
-@router.get("/books/{book_id}/errors", auth=authenticated("reconciliation:read"))
+class BookErrorsOut(Schema):
+    """The bad rows of a refused book (at most the first 1,000 are kept)."""
+
+    id: int
+    error_count: int
+    errors: list[dict[str, Any]]
+
+
+@router.get(
+    "/books/{book_id}/errors",
+    response={200: BookErrorsOut, **refusals(404, 422)},
+    auth=authenticated("reconciliation:read"),
+)
 def book_errors(request: HttpRequest, book_id: int) -> dict[str, Any]:
     """Return the bad rows of a refused book."""
     record = get_object_or_404(BookImport, pk=book_id)
     return {"id": record.pk, "error_count": record.error_count, "errors": record.errors}
 
 
-@router.get("/cases", response=list[CaseOut], auth=authenticated("reconciliation:read"))
+@router.get(
+    "/cases",
+    response={200: list[CaseOut], **refusals(422)},
+    auth=authenticated("reconciliation:read"),
+)
 def list_cases(request: HttpRequest, open_only: bool = False) -> list[dict[str, Any]]:
     """Return discrepancy cases, newest first."""
     cases = Case.objects.select_related("owner")
@@ -295,28 +324,22 @@ def list_nodes(request: HttpRequest) -> list[dict[str, Any]]:
     return [_node(n) for n in ChainNode.objects.all()]
 
 
-@router.post("/nodes", response={202: NodeChangeOut, 409: ErrorBody, 422: ErrorBody}, auth=_ADMIN)
+@router.post("/nodes", response={202: NodeChangeOut, **refusals(403, 409, 422)}, auth=_ADMIN)
 def set_node(request: HttpRequest, body: NodeIn) -> Status[Any]:
     """Ask for the node of a chain to be registered or changed (202 with the approval request:
     applied once two other people approve); a URL that cannot work is refused (422), a second
     pending change of the same chain too (409)."""
     person = acting_person(request, "custody.manage")
     if person is None:  # the authentication already refuses a token no person issued
-        raise HttpError(403, "a node change is asked by a person")
-    try:
-        asked = nodes.request_change(
-            body.chain,
-            body.family,
-            body.url,
-            person,
-            confirmations=body.confirmations,
-            timeout_seconds=body.timeout_seconds,
-        )
-    except nodes.NodeRefused as refused:
-        return Status(422, {"code": refused.code, "message": refused.message, "fields": []})
-    except ApprovalRefused as refused:
-        status = 409 if refused.code == "already_requested" else 422
-        return Status(status, {"code": refused.code, "message": refused.message, "fields": []})
+        raise Refused("person_required", _("a node change is asked by a person"), status=403)
+    asked = nodes.request_change(
+        body.chain,
+        body.family,
+        body.url,
+        person,
+        confirmations=body.confirmations,
+        timeout_seconds=body.timeout_seconds,
+    )
     return Status(
         202,
         {

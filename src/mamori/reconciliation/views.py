@@ -156,10 +156,12 @@ def _case_post(request: HttpRequest, case: Case) -> None:
         if form.is_valid():
             cases.request_close(case, form.cleaned_data["resolution"], user)  # type: ignore[arg-type]
     else:
-        raise cases.CaseRefused(f"unknown action {action!r}")
+        raise cases.CaseRefused("bad_action", _("unknown action %(action)r") % {"action": action})
     if not form.is_valid():
         raise cases.CaseRefused(
-            "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+            "invalid",
+            "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()),
+            fields=[(k, " ".join(str(e) for e in v)) for k, v in form.errors.items()],
         )
 
 

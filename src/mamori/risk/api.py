@@ -3,25 +3,26 @@
 Services use tokens: ``risk:read`` to read, ``risk:write`` to upsert assets, analyse and rate
 risks and send monitoring signals. Decisions that only a person may make — the owner's
 treatment decision and residual-risk sign-off, recommending, sending the plan — need the
-person's signed-in session (``StaffSession``), never a token. A refusal is 422 with the reason.
+person's signed-in session (``StaffSession``), never a token. A refusal answers the error body
+with its code (``bad_rating``, ``asset_exists`` …): 422 refused input, 409 a conflict, 404 not
+found, 403 a department the caller does not manage.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
 from ninja.responses import Status
 
 from mamori.accounts.models import Department, User
 from mamori.accounts.services.roles import has_permission
 from mamori.core import api as core_api
-from mamori.core.api import acting_person, authenticated, people_only
+from mamori.core.api import acting_person, authenticated, people_only, refusals
 from mamori.engines.risk import Rating
 from mamori.risk.models import (
     Assessment,
@@ -45,12 +46,8 @@ router = Router(tags=["risk"])
 def _person(request: HttpRequest) -> User:
     auth = request.auth  # type: ignore[attr-defined]
     if not isinstance(auth, User):
-        raise HttpError(403, "only a signed-in person may do this, not a token")
+        raise RiskRefused("forbidden", "only a signed-in person may do this, not a token", 403)
     return auth
-
-
-def _refused(refused: RiskRefused) -> HttpError:
-    return HttpError(422, f"{refused.code}: {refused.message}")
 
 
 class AssetIn(Schema):
@@ -154,6 +151,98 @@ class SignOffIn(Schema):
     comment: str = ""
 
 
+class AssetOut(Schema):
+    """An information asset as the inventory holds it (owner a user name, custodian a
+    department code)."""
+
+    code: str
+    name_ja: str
+    name_en: str
+    kind: str
+    classification: str
+    value: int
+    owner: str
+    custodian: str
+    location_kind: str
+    location: str
+    categories: list[str]
+    confidential_kinds: list[str]
+
+
+class LevelOut(Schema):
+    """A rating at one stage and the level it reaches on the assessment's criteria."""
+
+    likelihood: int
+    impact: int
+    level: str
+
+
+class ScenarioOut(Schema):
+    """A risk of the register: its ratings per stage (``inherent``, ``current``,
+    ``residual``), its rank when listed, and its treatment so far."""
+
+    id: int
+    code: str
+    name_ja: str
+    name_en: str
+    owner: str
+    threat: str
+    approach: str
+    levels: dict[str, LevelOut]
+    priority: int | None
+    within_acceptance: bool | None
+    recommended: str
+    decided: str
+    needs_review: bool
+
+
+class RegisterOut(Schema):
+    """The register of an assessment in order of treatment, and its heat maps' counts
+    (per stage, rows of cells)."""
+
+    assessment: int
+    criteria: str
+    scenarios: list[ScenarioOut]
+    heat_maps: dict[str, list[list[int]]]
+
+
+class ActionOut(Schema):
+    """An action added to a treatment; the budget in whole yen, as a decimal string."""
+
+    id: int
+    budget_jpy: str
+
+
+class SignalOut(Schema):
+    """A monitoring signal taken (201: the risks it touched) or a repeat (200,
+    ``duplicate``)."""
+
+    event_id: str
+    duplicate: bool = False
+    scenarios: list[Any] = []
+
+
+class PlanOut(Schema):
+    """A plan version and where it stands; the newest approved one also says whether the
+    risks changed since (``out_of_date``) and each owner's sign-off state."""
+
+    id: int
+    version: int
+    status: str
+    sha256: str
+    approval: int | None
+    out_of_date: bool | None
+    signoffs: dict[str, str]
+
+
+class SignOffOut(Schema):
+    """A residual-risk sign-off: the hash of what was signed and when it lapses."""
+
+    id: int
+    sha256: str
+    expires_at: datetime
+
+
 def _asset(a: InformationAsset) -> dict[str, Any]:
     return {
         "code": a.code,
@@ -201,7 +290,7 @@ def _scenario(s: RiskScenario, rank: Any = None) -> dict[str, Any]:
 def _user(username: str) -> User:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise HttpError(422, f"unknown_user: no active person {username!r}")
+        raise RiskRefused("unknown_user", f"no active person {username!r}")
     return user
 
 
@@ -209,11 +298,11 @@ def _codes(model: Any, codes: list[str], what: str) -> list[Any]:
     found = {o.code: o for o in model.objects.filter(code__in=codes)}
     unknown = [c for c in codes if c not in found]
     if unknown:
-        raise HttpError(422, f"unknown_{what}: {', '.join(unknown)}")
+        raise RiskRefused(f"unknown_{what}", ", ".join(unknown))
     return [found[c] for c in codes]
 
 
-@router.get("/assets", auth=authenticated("risk:read"))
+@router.get("/assets", response=list[AssetOut], auth=authenticated("risk:read"))
 def list_assets(request: HttpRequest) -> list[dict[str, Any]]:
     """Return the inventory."""
     return [_asset(a) for a in InformationAsset.objects.select_related("owner", "custodian")]
@@ -230,10 +319,10 @@ def _write_asset(
         lambda code: Department.objects.filter(code=code).first(),
     )
     if problems:
-        raise HttpError(422, "bad_asset: " + "; ".join(problems))
+        raise RiskRefused("bad_asset", "; ".join(problems))
     refused = departments_refused(who, current, fields)
     if refused:
-        raise HttpError(403, "; ".join(refused))
+        raise RiskRefused("forbidden", "; ".join(refused), 403)
     if current is None:
         return InformationAsset.objects.create(code=body.code, **fields)
     for name, value in fields.items():
@@ -242,22 +331,30 @@ def _write_asset(
     return current
 
 
-@router.post("/assets", response={201: dict}, auth=authenticated("risk:write"))
+@router.post(
+    "/assets",
+    response={201: AssetOut, **refusals(403, 409, 422)},
+    auth=authenticated("risk:write"),
+)
 def add_asset(request: HttpRequest, body: AssetIn) -> Status[dict[str, Any]]:
     """Add an asset; every bad field is named, and a code already in use is refused (409):
     change an asset with ``PUT /assets/{code}``."""
     if InformationAsset.objects.filter(code=body.code).exists():
-        raise HttpError(409, f"asset_exists: {body.code!r} is already in the inventory")
+        raise RiskRefused("asset_exists", f"{body.code!r} is already in the inventory", 409)
     return Status(201, _asset(_write_asset(request, body, None)))
 
 
-@router.put("/assets/{code}", response={200: dict}, auth=authenticated("risk:write"))
+@router.put(
+    "/assets/{code}",
+    response={200: AssetOut, **refusals(403, 404, 422)},
+    auth=authenticated("risk:write"),
+)
 def change_asset(request: HttpRequest, code: str, body: AssetIn) -> dict[str, Any]:
     """Change the asset ``code`` (the body's code must be the same); every bad field is named.
     A role held for one department changes that department's assets only."""
     current = get_object_or_404(InformationAsset.objects.select_related("owner"), code=code)
     if body.code != code:
-        raise HttpError(422, f"code_mismatch: the body names {body.code!r}, the path {code!r}")
+        raise RiskRefused("code_mismatch", f"the body names {body.code!r}, the path {code!r}")
     return _asset(_write_asset(request, body, current))
 
 
@@ -266,18 +363,20 @@ def _assessment(assessment_id: int | None) -> Assessment:
         return get_object_or_404(Assessment.objects.select_related("matrix"), pk=assessment_id)
     latest = Assessment.newest()
     if latest is None:
-        raise HttpError(404, "no risk assessment yet")
+        raise RiskRefused("no_assessment", "no risk assessment yet", 404)
     return latest
 
 
-@router.get("/scenarios", auth=authenticated("risk:read"))
+@router.get(
+    "/scenarios", response={200: RegisterOut, **refusals(404, 422)}, auth=authenticated("risk:read")
+)
 def list_scenarios(
     request: HttpRequest, assessment: int | None = None, stage: str = "current"
 ) -> dict[str, Any]:
     """Return the register in order of treatment and the heat map counts."""
     found = _assessment(assessment)
     if stage not in STAGES:
-        raise HttpError(422, "bad_stage: inherent, current or residual")
+        raise RiskRefused("bad_stage", "inherent, current or residual")
     ranked = scenarios.ranking(found, stage)
     maps = {
         m["stage"]: [[c["count"] for c in row["cells"]] for row in m["rows"]]
@@ -293,7 +392,7 @@ def list_scenarios(
 
 @router.post(
     "/assessments/{assessment_id}/scenarios",
-    response={201: dict},
+    response={201: ScenarioOut, **refusals(403, 404, 422)},
     auth=authenticated("risk:write"),
 )
 def add_scenario(
@@ -321,10 +420,7 @@ def add_scenario(
         threat_level=body.threat_level,
         requirement=body.requirement,
     )
-    try:
-        created = scenarios.create(found, draft, who)
-    except RiskRefused as refused:
-        raise _refused(refused) from None
+    created = scenarios.create(found, draft, who)
     return Status(201, _scenario(created))
 
 
@@ -339,7 +435,7 @@ def _managed(who: User | None, assets: Any) -> None:
     """Refuse (403) a change of a risk on assets of a department ``who`` does not manage."""
     refused = scenario_refused(who, assets.select_related("custodian", "owner__department"))
     if refused:
-        raise HttpError(403, "; ".join(refused))
+        raise RiskRefused("forbidden", "; ".join(refused), 403)
 
 
 def _one_managed(scenario_id: int, who: User | None) -> RiskScenario:
@@ -349,54 +445,53 @@ def _one_managed(scenario_id: int, who: User | None) -> RiskScenario:
     return scenario
 
 
-@router.post("/scenarios/{scenario_id}/ratings", auth=authenticated("risk:write"))
+#: The answers of a change to one risk: the risk as it stands, or a refusal.
+CHANGED = {200: ScenarioOut, **refusals(403, 404, 422)}
+
+
+@router.post("/scenarios/{scenario_id}/ratings", response=CHANGED, auth=authenticated("risk:write"))
 def rate(request: HttpRequest, scenario_id: int, body: RateIn) -> dict[str, Any]:
     """Change one rating, recorded with its reason."""
     who = acting_person(request, "risk.manage")
     scenario = _one_managed(scenario_id, who)
-    try:
-        scenarios.rate(scenario, body.stage, Rating(body.likelihood, body.impact), body.reason, who)
-    except RiskRefused as refused:
-        raise _refused(refused) from None
-    return _scenario(_one(scenario_id))
-
-
-@router.post("/scenarios/{scenario_id}/recommendation", auth=people_only("risk.manage"))
-def recommend(request: HttpRequest, scenario_id: int, body: RecommendIn) -> dict[str, Any]:
-    """The security team recommends a treatment (a person, with risk.manage)."""
-    who = _person(request)
-    try:
-        scenarios.recommend(
-            _one_managed(scenario_id, who),
-            body.option,
-            body.recommendation,
-            _codes(Control, body.controls, "control"),
-            body.new_controls,
-            who,
-        )
-    except RiskRefused as refused:
-        raise _refused(refused) from None
-    return _scenario(_one(scenario_id))
-
-
-@router.post("/scenarios/{scenario_id}/decision", auth=people_only("risk.own"))
-def decide(request: HttpRequest, scenario_id: int, body: DecideIn) -> dict[str, Any]:
-    """The risk owner decides the treatment (only that person, signed in)."""
-    try:
-        scenarios.decide(
-            _one(scenario_id),
-            body.option,
-            Rating(body.residual.likelihood, body.residual.impact),
-            body.rationale,
-            _person(request),
-        )
-    except RiskRefused as refused:
-        raise _refused(refused) from None
+    scenarios.rate(scenario, body.stage, Rating(body.likelihood, body.impact), body.reason, who)
     return _scenario(_one(scenario_id))
 
 
 @router.post(
-    "/scenarios/{scenario_id}/actions", response={201: dict}, auth=people_only("risk.manage")
+    "/scenarios/{scenario_id}/recommendation", response=CHANGED, auth=people_only("risk.manage")
+)
+def recommend(request: HttpRequest, scenario_id: int, body: RecommendIn) -> dict[str, Any]:
+    """The security team recommends a treatment (a person, with risk.manage)."""
+    who = _person(request)
+    scenarios.recommend(
+        _one_managed(scenario_id, who),
+        body.option,
+        body.recommendation,
+        _codes(Control, body.controls, "control"),
+        body.new_controls,
+        who,
+    )
+    return _scenario(_one(scenario_id))
+
+
+@router.post("/scenarios/{scenario_id}/decision", response=CHANGED, auth=people_only("risk.own"))
+def decide(request: HttpRequest, scenario_id: int, body: DecideIn) -> dict[str, Any]:
+    """The risk owner decides the treatment (only that person, signed in)."""
+    scenarios.decide(
+        _one(scenario_id),
+        body.option,
+        Rating(body.residual.likelihood, body.residual.impact),
+        body.rationale,
+        _person(request),
+    )
+    return _scenario(_one(scenario_id))
+
+
+@router.post(
+    "/scenarios/{scenario_id}/actions",
+    response={201: ActionOut, **refusals(403, 404, 422)},
+    auth=people_only("risk.manage"),
 )
 def add_action(request: HttpRequest, scenario_id: int, body: ActionIn) -> Status[dict[str, Any]]:
     """Add an action to a scenario's treatment."""
@@ -404,24 +499,22 @@ def add_action(request: HttpRequest, scenario_id: int, body: ActionIn) -> Status
     scenario = _one_managed(scenario_id, who)
     treatment = getattr(scenario, "treatment", None)
     if treatment is None:
-        raise HttpError(422, "no_recommendation: the security team has not recommended yet")
-    try:
-        action = scenarios.add_action(
-            treatment, body.text, _user(body.owner), body.due, body.budget_jpy, who
-        )
-    except RiskRefused as refused:
-        raise _refused(refused) from None
+        raise RiskRefused("no_recommendation", "the security team has not recommended yet")
+    action = scenarios.add_action(
+        treatment, body.text, _user(body.owner), body.due, body.budget_jpy, who
+    )
     return Status(201, {"id": action.pk, "budget_jpy": str(action.budget_jpy)})
 
 
-@router.post("/signals", response={201: dict, 200: dict}, auth=authenticated("risk:write"))
+@router.post(
+    "/signals",
+    response={201: SignalOut, 200: SignalOut, **refusals(422)},
+    auth=authenticated("risk:write"),
+)
 def signal(request: HttpRequest, body: SignalIn) -> Status[dict[str, Any]]:
     """Take a monitoring signal once by event id; a repeat is 200 and changes nothing."""
     acting_person(request, "risk.manage")
-    try:
-        taken = monitoring.take(body.event_id, body.kind, body.summary, body.details)
-    except RiskRefused as refused:
-        raise _refused(refused) from None
+    taken = monitoring.take(body.event_id, body.kind, body.summary, body.details)
     if taken is None:
         return Status(200, {"event_id": body.event_id, "duplicate": True})
     return Status(201, {"event_id": body.event_id, "scenarios": taken.scenarios})
@@ -447,7 +540,9 @@ def _plans(assessment: Assessment, listed: list[SecurityPlan]) -> list[dict[str,
     ]
 
 
-@router.get("/plans", auth=authenticated("risk:read"))
+@router.get(
+    "/plans", response={200: list[PlanOut], **refusals(404, 422)}, auth=authenticated("risk:read")
+)
 def list_plans(request: HttpRequest, assessment: int | None = None) -> list[dict[str, Any]]:
     """Return the plan versions of an assessment (newest first) with their state."""
     found = _assessment(assessment)
@@ -455,26 +550,26 @@ def list_plans(request: HttpRequest, assessment: int | None = None) -> list[dict
 
 
 @router.post(
-    "/assessments/{assessment_id}/plans", response={201: dict}, auth=people_only("risk.manage")
+    "/assessments/{assessment_id}/plans",
+    response={201: PlanOut, **refusals(403, 404, 422)},
+    auth=people_only("risk.manage"),
 )
 def submit_plan(request: HttpRequest, assessment_id: int) -> Status[dict[str, Any]]:
     """Compile a plan version and send it to the committee and the board."""
     who = _person(request)
     if not has_permission(who, "risk.manage"):
-        raise HttpError(403, "your roles do not grant risk.manage")
-    try:
-        plan = plans.submit(_assessment(assessment_id), who)
-    except RiskRefused as refused:
-        raise _refused(refused) from None
+        raise RiskRefused("forbidden", "your roles do not grant risk.manage", 403)
+    plan = plans.submit(_assessment(assessment_id), who)
     return Status(201, _plans(plan.assessment, [plan])[0])
 
 
-@router.post("/plans/{plan_id}/signoff", response={201: dict}, auth=people_only("risk.own"))
+@router.post(
+    "/plans/{plan_id}/signoff",
+    response={201: SignOffOut, **refusals(403, 404, 422)},
+    auth=people_only("risk.own"),
+)
 def sign_off(request: HttpRequest, plan_id: int, body: SignOffIn) -> Status[dict[str, Any]]:
     """The signed-in risk owner signs off their residual risks under this plan."""
     plan = get_object_or_404(SecurityPlan.objects.select_related("assessment"), pk=plan_id)
-    try:
-        signed = plans.sign(plan, _person(request), _user(body.explained_by), body.comment)
-    except RiskRefused as refused:
-        raise _refused(refused) from None
+    signed = plans.sign(plan, _person(request), _user(body.explained_by), body.comment)
     return Status(201, {"id": signed.pk, "sha256": signed.sha256, "expires_at": signed.expires_at})

@@ -11,13 +11,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
-from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from mamori.accounts.models import User
-from mamori.core.api import acting_person, authenticated
+from mamori.core.api import acting_person, authenticated, refusals
+from mamori.core.errors import Refused
 from mamori.rulebook.models import Control, Evidence, PolicyDocument, PolicyVersion, Requirement
 from mamori.rulebook.services import controls as control_services
 from mamori.rulebook.services import policies
@@ -39,7 +40,11 @@ def _person(request: HttpRequest, permission: str) -> User:
     """Return who acts; a token nobody issued (command line) may not change the rulebook."""
     who = acting_person(request, permission)
     if who is None:
-        raise HttpError(403, "this token was issued by no person: the rulebook records who acts")
+        raise Refused(
+            "person_required",
+            _("this token was issued by no person: the rulebook records who acts"),
+            status=403,
+        )
     return who
 
 
@@ -136,8 +141,10 @@ def _urns(control: Control, urns: list[str]) -> list[Requirement]:
     found = list(control.requirements.filter(urn__in=urns))
     missing = sorted(set(urns) - {r.urn for r in found})
     if missing:
-        raise HttpError(
-            422, f"requirement_not_served: {control.code} does not serve {', '.join(missing)}"
+        raise EvidenceRefused(
+            "requirement_not_served",
+            _("%(control)s does not serve %(requirements)s")
+            % {"control": control.code, "requirements": ", ".join(missing)},
         )
     return found
 
@@ -168,13 +175,17 @@ def _version(v: PolicyVersion) -> dict[str, Any]:
     }
 
 
-@router.get("/coverage", auth=authenticated("rulebook:read"))
+@router.get("/coverage", response=dict[str, Any], auth=authenticated("rulebook:read"))
 def get_coverage(request: HttpRequest) -> dict[str, Any]:
     """Return how many requirements have a control, per rule, and each one's status."""
     return coverage()
 
 
-@router.get("/requirements", response=list[RequirementOut], auth=authenticated("rulebook:read"))
+@router.get(
+    "/requirements",
+    response={200: list[RequirementOut], **refusals(422)},
+    auth=authenticated("rulebook:read"),
+)
 def list_requirements(
     request: HttpRequest, rule: str = "", status: str = ""
 ) -> list[dict[str, Any]]:
@@ -226,17 +237,14 @@ def list_controls(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post(
     "/controls/{code}/runs",
-    response={201: RunOut},
+    response={201: RunOut, **refusals(403, 404, 409, 422)},
     auth=authenticated("rulebook:write", person_required=True),
 )
 def run_control(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
     """Run an automated or workflow control now."""
     who = _person(request, "rulebook.manage")
     control = get_object_or_404(Control, code=code)
-    try:
-        run = control_services.run_control(control, f"api:{who.username}")
-    except ValueError as exc:
-        raise HttpError(409, str(exc)) from None
+    run = control_services.run_control(control, f"api:{who.username}")
     return Status(
         201,
         {
@@ -251,7 +259,7 @@ def run_control(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
 
 @router.post(
     "/controls/{code}/evidence",
-    response={201: EvidenceOut},
+    response={201: EvidenceOut, **refusals(403, 404, 422)},
     auth=authenticated("rulebook:write", person_required=True),
 )
 def upload_evidence(
@@ -274,26 +282,23 @@ def upload_evidence(
     control = get_object_or_404(Control, code=code)
     urns = [u for u in requirements.replace(",", " ").split() if u]
     claimed = _urns(control, urns) if urns else None
-    try:
-        item = store_evidence(
-            control,
-            file,
-            file.name or "upload",
-            title,
-            who,
-            valid_until,
-            sha256,
-            claimed,
-            (period_start, period_end),
-        )
-    except EvidenceRefused as refused:
-        raise HttpError(422, f"{refused.code}: {refused.message}") from None
+    item = store_evidence(
+        control,
+        file,
+        file.name or "upload",
+        title,
+        who,
+        valid_until,
+        sha256,
+        claimed,
+        (period_start, period_end),
+    )
     return Status(201, _evidence(item))
 
 
 @router.post(
     "/evidence/{evidence_id}/accept",
-    response=EvidenceOut,
+    response={200: EvidenceOut, **refusals(403, 404, 409, 422)},
     auth=authenticated("rulebook:write", person_required=True),
 )
 def accept(request: HttpRequest, evidence_id: int, body: AcceptIn) -> dict[str, Any]:
@@ -301,38 +306,27 @@ def accept(request: HttpRequest, evidence_id: int, body: AcceptIn) -> dict[str, 
     requirement it shows; refused with a reason otherwise."""
     who = _person(request, "rulebook.manage")
     item = get_object_or_404(Evidence.objects.select_related("control"), pk=evidence_id)
-    try:
-        item = accept_evidence(item, who, body.comment, _urns(item.control, body.requirements))
-    except EvidenceRefused as refused:
-        raise _refusal(refused) from None
+    item = accept_evidence(item, who, body.comment, _urns(item.control, body.requirements))
     return _evidence(item)
 
 
 @router.post(
     "/evidence/{evidence_id}/reject",
-    response=EvidenceOut,
+    response={200: EvidenceOut, **refusals(403, 404, 409, 422)},
     auth=authenticated("rulebook:write", person_required=True),
 )
 def reject(request: HttpRequest, evidence_id: int, body: RejectIn) -> dict[str, Any]:
     """Reject pending evidence as the control's owner (not its uploader), with the reason."""
     who = _person(request, "rulebook.manage")
     item = get_object_or_404(Evidence.objects.select_related("control"), pk=evidence_id)
-    try:
-        item = reject_evidence(item, who, body.reason)
-    except EvidenceRefused as refused:
-        raise _refusal(refused) from None
+    item = reject_evidence(item, who, body.reason)
     return _evidence(item)
 
 
-def _refusal(refused: EvidenceRefused) -> HttpError:
-    """Return the answer to a refused review: 403 not the owner or one's own upload, 409
-    already decided, 422 otherwise."""
-    status = {"not_owner": 403, "own_upload": 403, "not_pending": 409}.get(refused.code, 422)
-    return HttpError(status, f"{refused.code}: {refused.message}")
-
-
 @router.get(
-    "/policies/{code}/versions", response=list[VersionOut], auth=authenticated("rulebook:read")
+    "/policies/{code}/versions",
+    response={200: list[VersionOut], **refusals(404, 422)},
+    auth=authenticated("rulebook:read"),
 )
 def list_versions(request: HttpRequest, code: str) -> list[dict[str, Any]]:
     """List the versions of a policy summary."""
@@ -342,32 +336,26 @@ def list_versions(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 
 @router.post(
     "/policies/{code}/versions",
-    response={201: VersionOut},
+    response={201: VersionOut, **refusals(403, 404, 409, 422)},
     auth=authenticated("rulebook:write", person_required=True),
 )
 def create_draft(request: HttpRequest, code: str, body: DraftIn) -> Status[dict[str, Any]]:
     """Create a new draft version (every section in Japanese and English)."""
     who = _person(request, "rulebook.manage")
     document = get_object_or_404(PolicyDocument, code=code)
-    try:
-        version = policies.save_draft(document, body.body, who)
-    except policies.PolicyRefused as refused:
-        raise HttpError(422, f"{refused.code}: {refused.message}") from None
+    version = policies.save_draft(document, body.body, who)
     return Status(201, _version(version))
 
 
 @router.post(
     "/policies/{code}/versions/{number}/submit",
-    response={202: VersionOut},
+    response={202: VersionOut, **refusals(403, 404, 409, 422)},
     auth=authenticated("rulebook:write", person_required=True),
 )
 def submit_version(request: HttpRequest, code: str, number: int) -> Status[dict[str, Any]]:
     """Send a draft for approval; it is published only when the approval completes."""
     who = _person(request, "rulebook.manage")
     version = get_object_or_404(PolicyVersion, document__code=code, number=number)
-    try:
-        policies.submit_for_publication(version, who)
-    except policies.PolicyRefused as refused:
-        raise HttpError(409, f"{refused.code}: {refused.message}") from None
+    policies.submit_for_publication(version, who)
     version.refresh_from_db()
     return Status(202, _version(version))

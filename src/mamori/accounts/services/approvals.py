@@ -18,6 +18,8 @@ from typing import Any
 import pydantic
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mamori.accounts.models import (
     ApiToken,
@@ -27,6 +29,7 @@ from mamori.accounts.models import (
     User,
 )
 from mamori.accounts.services.holdings import roles_of
+from mamori.core.errors import Refused
 from mamori.engines import approvals as engine
 
 __all__ = [
@@ -52,13 +55,21 @@ __all__ = [
 log = logging.getLogger("mamori.approvals")
 
 
-class ApprovalRefused(Exception):
-    """A submission or decision is refused; ``code`` is stable for machines."""
+class ApprovalRefused(Refused):
+    """A submission or decision is refused; ``code`` is stable for machines. It answers 409:
+    the request is in a state (or held by a person) that does not allow it."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    status = 409
+
+
+#: What a person reads for the refusals they meet most, in their language (the policy engine
+#: says the others in English, with the roles and stages named).
+_SHOWN = {
+    "self_approval": gettext_lazy("the requester cannot decide their own request"),
+    "already_decided": gettext_lazy("this person has already decided this request"),
+    "subject_approval": gettext_lazy("this request is about you: someone else must approve it"),
+    "reason_missing": gettext_lazy("a decision needs a reason"),
+}
 
 
 class SnapshotMismatch(Exception):
@@ -119,7 +130,9 @@ def kind_of(code: str) -> Kind:
         return _KINDS[code]
     except KeyError:
         raise ApprovalRefused(
-            "unknown_kind", f"no kind of request {code!r} is registered"
+            "unknown_kind",
+            _("no kind of request %(kind)r is registered") % {"kind": code},
+            status=422,
         ) from None
 
 
@@ -175,7 +188,9 @@ def submit(
     try:
         json.loads(canonical_json(snapshot))
     except (TypeError, ValueError) as exc:
-        raise ApprovalRefused("bad_snapshot", f"the snapshot is not JSON: {exc}") from None
+        raise ApprovalRefused(
+            "bad_snapshot", _("the snapshot is not JSON: %(error)s") % {"error": exc}, status=422
+        ) from None
     if registered.schema is not None:
         _check_schema(registered.schema, snapshot)
     if registered.validate:
@@ -183,7 +198,9 @@ def submit(
     policy_code = registered.policy_code(snapshot)
     policy_row = ApprovalPolicy.objects.filter(code=policy_code).first()
     if policy_row is None:
-        raise ApprovalRefused("unknown_policy", f"no approval policy {policy_code!r}")
+        raise ApprovalRefused(
+            "unknown_policy", _("no approval policy %(policy)r") % {"policy": policy_code}
+        )
     policy = engine.Policy.from_data(policy_row.definition)
     person = requester.created_by if isinstance(requester, ApiToken) else requester
     now = timezone.now()
@@ -215,7 +232,11 @@ def _check_schema(schema: type[pydantic.BaseModel], snapshot: dict[str, Any]) ->
             f"{'.'.join(str(part) for part in error['loc']) or 'snapshot'}: {error['msg']}"
             for error in exc.errors()
         )
-        raise ApprovalRefused("bad_snapshot", f"the snapshot is not valid: {problems}") from None
+        raise ApprovalRefused(
+            "bad_snapshot",
+            _("the snapshot is not valid: %(problems)s") % {"problems": problems},
+            status=422,
+        ) from None
 
 
 def _policy(request: ApprovalRequest) -> engine.Policy:
@@ -297,12 +318,14 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
     """Record ``user``'s decision; on the deciding approval, run the action on the snapshot."""
     reason = reason.strip()
     if not reason:
-        raise ApprovalRefused("reason_missing", "a decision needs a reason")
+        raise ApprovalRefused("reason_missing", _SHOWN["reason_missing"])
     try:
         wanted = engine.Verdict(verdict)
     except ValueError:
         raise ApprovalRefused(
-            "bad_verdict", f"verdict must be approve or reject, got {verdict!r}"
+            "bad_verdict",
+            _("verdict must be approve or reject, got %(verdict)r") % {"verdict": verdict},
+            status=422,
         ) from None
     now = timezone.now()
     with transaction.atomic():  # an expiry is recorded even though the decision is refused
@@ -314,7 +337,7 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
         roles = roles_of(user)
         refusal = _refusal(request, user, wanted, decisions, now)
         if refusal is not None:
-            raise ApprovalRefused(refusal.code, refusal.message)
+            raise ApprovalRefused(refusal.code, _SHOWN.get(refusal.code, refusal.message))
         stage = None
         if wanted is engine.Verdict.APPROVE and policy.ordered:
             stage = engine.stage_for(policy, decisions, roles)
@@ -403,8 +426,11 @@ def _apply_policy_change(request: ApprovalRequest) -> None:
     if policy.version != snapshot["base_version"]:
         raise ApprovalRefused(
             "stale",
-            f"policy {policy.code} changed since the request (v{snapshot['base_version']} → "
-            f"v{policy.version}); propose the change again",
+            _(
+                "policy %(policy)s changed since the request (v%(asked)s → v%(now)s); "
+                "propose the change again"
+            )
+            % {"policy": policy.code, "asked": snapshot["base_version"], "now": policy.version},
         )
     policy.definition = snapshot["definition"]
     policy.version += 1
@@ -423,7 +449,9 @@ class PolicyChangeSnapshot(pydantic.BaseModel):
 
 def _validate_policy_change(snapshot: dict[str, Any]) -> None:
     if not ApprovalPolicy.objects.filter(code=snapshot["policy"]).exists():
-        raise ApprovalRefused("unknown_policy", f"no approval policy {snapshot['policy']!r}")
+        raise ApprovalRefused(
+            "unknown_policy", _("no approval policy %(policy)r") % {"policy": snapshot["policy"]}
+        )
     try:
         engine.Policy.from_data({**snapshot["definition"], "code": snapshot["policy"]})
     except (engine.PolicyError, KeyError, TypeError, ValueError) as exc:

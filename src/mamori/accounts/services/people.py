@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApiToken, Department, Invitation, Organisation, User
 from mamori.core import crypto
+from mamori.core.errors import Refused
 
 __all__ = [
     "INVITATION_DAYS",
@@ -51,13 +52,8 @@ _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 
 
-class PeopleRefused(Exception):
+class PeopleRefused(Refused):
     """A set-up change is refused; ``code`` is stable for machines, the message says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -386,7 +382,9 @@ def _end_sessions(user: User) -> int:
 def deactivate(user: User, by: User | None) -> dict[str, int]:
     """Deactivate ``user`` (never delete): sessions end, tokens and invitations are revoked."""
     if by is not None and by.pk == user.pk:
-        raise PeopleRefused("self", _("Nobody deactivates themselves: ask another administrator."))
+        raise PeopleRefused(
+            "self", _("Nobody deactivates themselves: ask another administrator."), status=409
+        )
     if not user.is_active:
         raise PeopleRefused("inactive", _("%(name)s is deactivated.") % {"name": user.username})
     now = timezone.now()

@@ -15,6 +15,7 @@ import pydantic
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import (
     AccessReview,
@@ -29,12 +30,14 @@ from mamori.accounts.models import (
 from mamori.accounts.services import approvals
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.holdings import roles_of
+from mamori.core.errors import Refused
 from mamori.core.scopes import SIGNED_IN
 from mamori.engines import segregation
 
 __all__ = [
     "DEFAULT_GRANT_POLICY",
     "PLATFORM_PERMISSIONS",
+    "RoleRefused",
     "SegregationRefused",
     "appoint_first_officer",
     "approver_roles",
@@ -62,12 +65,41 @@ GRANT_KIND = "accounts.role_grant"
 REVOKE_KIND = "accounts.role_revoke"
 
 
-class SegregationRefused(Exception):
+class RoleRefused(Refused, ValueError):
+    """A grant or removal of a role refused as asked (a ``ValueError`` too: pages and the
+    command line catch it as such); ``code`` is stable for machines."""
+
+
+class SegregationRefused(Refused):
     """A role grant would break a segregation rule; the message names it."""
 
     def __init__(self, breaches: list[segregation.Breach]) -> None:
         self.breaches = breaches
-        super().__init__("; ".join(b.explain() for b in breaches))
+        why = "; ".join(b.explain() for b in breaches)
+        super().__init__(
+            "segregation", _("Refused by segregation of duties: %(why)s") % {"why": why}
+        )
+
+
+def _department_required(role: Role) -> RoleRefused:
+    return RoleRefused(
+        "department_required",
+        _("the role %(role)s is held for a department: name one") % {"role": role.code},
+    )
+
+
+def _self_grant() -> RoleRefused:
+    return RoleRefused(
+        "self_grant", _("nobody grants a role to themselves: ask another administrator")
+    )
+
+
+def _already_held(user: User, role: Role) -> RoleRefused:
+    return RoleRefused(
+        "already_held",
+        _("%(user)s already holds %(role)s there") % {"user": user.username, "role": role.code},
+        status=409,
+    )
 
 
 #: What administering the platform allows without any role: people (departments, invitations,
@@ -207,17 +239,20 @@ def assign(
     the installation (setting up its first officers), which grants such roles at once.
     """
     if role.per_department and department is None:
-        raise ValueError(f"the role {role.code} is held for a department: name one")
+        raise _department_required(role)
     if by is not None and by.pk == user.pk:
-        raise ValueError("nobody grants a role to themselves: ask another administrator")
+        raise _self_grant()
     if RoleAssignment.objects.filter(
         user=user, role=role, department=department, revoked_at__isnull=True
     ).exists():
-        raise ValueError(f"{user.username} already holds {role.code} there")
+        raise _already_held(user, role)
     segregation_check(user, role, department)
     if role.grant_policy or (by is not None and grant_policy(role)):
         if by is None:
-            raise ValueError(f"granting {role.code} needs approval: name who asks")
+            raise RoleRefused(
+                "approver_required",
+                _("granting %(role)s needs approval: name who asks") % {"role": role.code},
+            )
         return approvals.submit(
             GRANT_KIND,
             f"Grant {role.name_en} to {user.username}",
@@ -279,29 +314,37 @@ def appoint_first_officer(
     further grant goes through the two-person approval and this is refused.
     """
     if role.code not in officer_roles():
-        raise ValueError(
-            f"{role.code} is not an officer role: only {', '.join(sorted(officer_roles()))} "
-            "can be appointed this way"
+        raise RoleRefused(
+            "not_officer_role",
+            _("%(role)s is not an officer role: only %(roles)s can be appointed this way")
+            % {"role": role.code, "roles": ", ".join(sorted(officer_roles()))},
         )
     if officers_needed() <= 0:
-        raise ValueError(
-            "the installation already has had its officers (appointed once, even if they "
-            "have left since): ask for the role on the role assignments page; two officers "
-            "approve it"
+        raise RoleRefused(
+            "officers_present",
+            _(
+                "the installation already has had its officers (appointed once, even if they "
+                "have left since): ask for the role on the role assignments page; two "
+                "officers approve it"
+            ),
+            status=409,
         )
     if by.pk == user.pk:
-        raise ValueError("nobody grants a role to themselves: ask another administrator")
+        raise _self_grant()
     if user.is_superuser:
-        raise ValueError(
-            "an administrator administers the platform and is not appointed an officer: "
-            "appoint another person"
+        raise RoleRefused(
+            "administrator_not_officer",
+            _(
+                "an administrator administers the platform and is not appointed an officer: "
+                "appoint another person"
+            ),
         )
     if role.per_department and department is None:
-        raise ValueError(f"the role {role.code} is held for a department: name one")
+        raise _department_required(role)
     if RoleAssignment.objects.filter(
         user=user, role=role, department=department, revoked_at__isnull=True
     ).exists():
-        raise ValueError(f"{user.username} already holds {role.code} there")
+        raise _already_held(user, role)
     segregation_check(user, role, department)
     log.info("first officer %s appointed %s by %s", user, role.code, by)
     return _grant(user, role, department, by)
@@ -344,7 +387,11 @@ def revoke(assignment: RoleAssignment, by: User | None) -> ApprovalRequest | Non
     """
     if grant_policy(assignment.role):
         if by is None:
-            raise ValueError(f"removing {assignment.role.code} needs approval: name who asks")
+            raise RoleRefused(
+                "approver_required",
+                _("removing %(role)s needs approval: name who asks")
+                % {"role": assignment.role.code},
+            )
         return approvals.submit(
             REVOKE_KIND,
             f"Remove {assignment.role.name_en} from {assignment.user.username}",
@@ -396,14 +443,20 @@ def _validate_grant(snapshot: dict[str, Any]) -> None:
     user = User.objects.filter(username=snapshot["user"], is_active=True).first()
     role = Role.objects.filter(code=snapshot["role"]).first()
     if user is None or role is None:
-        raise ApprovalRefused("bad_snapshot", "no such active person or role")
+        raise ApprovalRefused("bad_snapshot", _("no such active person or role"))
     department = None
     if snapshot["department"] is not None:
         department = Department.objects.filter(code=snapshot["department"]).first()
         if department is None:
-            raise ApprovalRefused("bad_snapshot", f"no department {snapshot['department']!r}")
+            raise ApprovalRefused(
+                "bad_snapshot",
+                _("no department %(department)r") % {"department": snapshot["department"]},
+            )
     elif role.per_department:
-        raise ApprovalRefused("bad_snapshot", f"the role {role.code} is held for a department")
+        raise ApprovalRefused(
+            "bad_snapshot",
+            _("the role %(role)s is held for a department: name one") % {"role": role.code},
+        )
 
 
 def _validate_revoke(snapshot: dict[str, Any]) -> None:
@@ -413,7 +466,7 @@ def _validate_revoke(snapshot: dict[str, Any]) -> None:
         role__code=snapshot["role"],
         revoked_at__isnull=True,
     ).exists():
-        raise ApprovalRefused("bad_snapshot", "no such current role assignment")
+        raise ApprovalRefused("bad_snapshot", _("no such current role assignment"))
 
 
 def _snapshot_policy(snapshot: dict[str, Any]) -> str:

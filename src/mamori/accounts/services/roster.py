@@ -19,13 +19,14 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mamori.accounts.models import Department, User
 from mamori.accounts.services import people
 from mamori.accounts.services.people import DepartmentInput, PeopleRefused, PersonInput
 from mamori.core.exports import read_cell, safe_row
+from mamori.core.spreadsheets import open_workbook
 
 __all__ = [
     "DEPARTMENT_COLUMNS",
@@ -55,11 +56,12 @@ class ImportRefused(PeopleRefused):
     """The file was refused; ``problems`` lists every bad row and nothing was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
         super().__init__(
             "import_refused",
             _("%(n)d problem(s); nothing was imported.") % {"n": len(problems)},
+            fields=[(f"{p.sheet}:{p.row}", p.reason) for p in problems],
         )
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def _table(sheet: str, lines: list[list[Any]], columns: list[str], problems: lis
 
 def _read_excel(content: bytes, problems: list[Problem]) -> tuple[Rows, Rows]:
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        book = open_workbook(content)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         problems.append(Problem("-", 0, _("not an Excel workbook (.xlsx): %(e)s") % {"e": error}))
         return [], []

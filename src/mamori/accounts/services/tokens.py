@@ -8,9 +8,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApiToken, User
 from mamori.core import crypto
+from mamori.core.errors import Refused
 from mamori.core.scopes import known_scopes, permission_for
 
 __all__ = [
@@ -26,8 +28,8 @@ MAX_LIFETIME_DAYS = 366
 TOKEN_PREFIX = "mamori"
 
 
-class TokenError(ValueError):
-    """A token cannot be issued as asked."""
+class TokenError(Refused, ValueError):
+    """A token cannot be issued as asked; ``code`` is stable for machines."""
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,33 @@ def issue(name: str, scopes: list[str], days: int, created_by: User | None) -> I
     """Create a token limited to ``scopes`` that expires after ``days``."""
     name = name.strip()
     if not name:
-        raise TokenError("a token needs a name")
+        raise TokenError("no_name", _("a token needs a name"))
     if not scopes:
-        raise TokenError("a token needs at least one scope")
+        raise TokenError("no_scope", _("a token needs at least one scope"))
     unknown = sorted(set(scopes) - set(known_scopes()))
     if unknown:
-        raise TokenError(f"unknown scope(s): {', '.join(unknown)}")
+        raise TokenError(
+            "unknown_scope", _("unknown scope(s): %(scopes)s") % {"scopes": ", ".join(unknown)}
+        )
     if not 1 <= days <= MAX_LIFETIME_DAYS:
-        raise TokenError(f"lifetime must be 1 to {MAX_LIFETIME_DAYS} days, got {days}")
+        raise TokenError(
+            "bad_lifetime",
+            _("lifetime must be 1 to %(max)s days, got %(days)s")
+            % {"max": MAX_LIFETIME_DAYS, "days": days},
+        )
     if created_by is not None:
         from mamori.accounts.services.roles import has_permission
 
         lacking = sorted(s for s in scopes if not has_permission(created_by, permission_for(s)))
         if lacking:
             raise TokenError(
-                f"a token acts with its issuer's permissions, and you do not hold those of "
-                f"{', '.join(lacking)}: a service token is issued with `mamori token create`"
+                "scope_not_held",
+                _(
+                    "a token acts with its issuer's permissions, and you do not hold those of "
+                    "%(scopes)s: a service token is issued with `mamori token create`"
+                )
+                % {"scopes": ", ".join(lacking)},
+                status=403,
             )
     prefix = secrets.token_hex(6)
     body = secrets.token_urlsafe(32)

@@ -24,6 +24,7 @@ from mamori.accounts.models import (
 from mamori.accounts.services import roles
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
+from mamori.core.errors import Refused
 
 
 class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -66,11 +67,8 @@ def assignments_view(request: HttpRequest) -> HttpResponse:
                     form.cleaned_data["department"],
                     actor,
                 )
-            except roles.SegregationRefused as exc:
-                form.add_error(None, _("Refused by segregation of duties: %(why)s") % {"why": exc})
-                status = 400
-            except ValueError as exc:
-                form.add_error(None, str(exc))
+            except Refused as refused:  # segregation, a grant to oneself, approvals' refusals
+                form.add_error(None, refused.shown())
                 status = 400
             else:
                 if isinstance(result, ApprovalRequest):

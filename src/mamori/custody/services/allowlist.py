@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
 from mamori.accounts.services import approvals
+from mamori.core.errors import Refused
 from mamori.core.fastdb import Prepared
 from mamori.custody.models import AllowedAddress, Asset, Wallet
 
@@ -45,13 +47,8 @@ _FORMATS = {
 }
 
 
-class AddressRefused(ValueError):
+class AddressRefused(Refused, ValueError):
     """An address or request is refused; ``code`` is stable for machines."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def validate_address(asset: Asset, address: str) -> str:
@@ -60,7 +57,9 @@ def validate_address(asset: Asset, address: str) -> str:
     pattern = _FORMATS.get(asset.chain)
     if not address or (pattern is not None and not pattern.match(address)):
         raise AddressRefused(
-            "malformed_address", f"{address!r} is not a valid {asset.chain} address"
+            "malformed_address",
+            _("%(address)r is not a valid %(chain)s address")
+            % {"address": address, "chain": asset.chain},
         )
     return address
 
@@ -73,7 +72,11 @@ def request_address(
     with transaction.atomic():
         existing = AllowedAddress.objects.filter(customer=customer, asset=asset, address=address)
         if existing.exists():
-            raise AddressRefused("already_registered", f"{address} is already registered")
+            raise AddressRefused(
+                "already_registered",
+                _("%(address)s is already registered") % {"address": address},
+                status=409,
+            )
         approval = approvals.submit(
             KIND,
             f"Allow {asset.code} address {address} for {customer}",

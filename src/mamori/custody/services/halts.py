@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
@@ -26,10 +27,13 @@ def request_lift(halt: Halt, by: User) -> ApprovalRequest:
     with transaction.atomic():
         halt = Halt.objects.select_for_update().get(pk=halt.pk)
         if halt.lifted_at is not None:
-            raise approvals.ApprovalRefused("already_lifted", f"{halt.halt_id} is lifted")
+            raise approvals.ApprovalRefused(
+                "already_lifted", _("%(halt)s is lifted") % {"halt": halt.halt_id}
+            )
         if halt.lift_request is not None and halt.lift_request.status == "pending":
             raise approvals.ApprovalRefused(
-                "already_requested", f"lifting {halt.halt_id} already waits for approval"
+                "already_requested",
+                _("lifting %(halt)s already waits for approval") % {"halt": halt.halt_id},
             )
         request = approvals.submit(KIND, f"Lift halt {halt.scope} {halt.key}", _snapshot(halt), by)
         halt.lift_request = request

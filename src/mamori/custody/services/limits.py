@@ -114,7 +114,10 @@ def _plain(value: Decimal) -> str:
 
 
 def _refused(code: str, message: str) -> approvals.ApprovalRefused:
-    return approvals.ApprovalRefused(code, message)
+    """Return the refusal of a request: 409 when it meets a request waiting or a record that
+    changed, 422 when the terms asked for are wrong."""
+    conflict = code in {"already_requested", "stale", "exists"}
+    return approvals.ApprovalRefused(code, message, status=409 if conflict else 422)
 
 
 def _check_set(rules: list[dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mamori.accounts.models import User
+from mamori.core.errors import Refused
 
 if TYPE_CHECKING:
     from mamori.accounts.models import ApprovalRequest
@@ -63,15 +64,15 @@ class Problem:
     reason: str
 
 
-class SetupRefused(ValueError):
+class SetupRefused(Refused, ValueError):
     """A set-up step refused: a stable ``code``, a translated ``message`` and, for an
-    import, every bad row."""
+    import, every bad row (as ``fields`` too: ``line N``, the reason)."""
 
     def __init__(self, code: str, message: str, problems: list[Problem] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
         self.problems = problems or []
+        super().__init__(
+            code, message, fields=[(f"line {p.line}", p.reason) for p in self.problems]
+        )
 
     def lines(self) -> list[str]:
         """Return the message and then one line per bad row."""
@@ -304,7 +305,9 @@ def apply_wallets(request: ApprovalRequest) -> None:
         taken.add(data.name)
     if problems:
         raise ApprovalRefused(
-            "stale", "the wallets cannot be registered as approved: " + "; ".join(problems)
+            "stale",
+            _("the wallets cannot be registered as approved: %(problems)s")
+            % {"problems": "; ".join(problems)},
         )
     for data in wallets:
         _create_wallet(data)
@@ -314,11 +317,12 @@ def read_table(content: bytes, filename: str) -> list[dict[str, str]]:
     """Return the rows of a CSV (UTF-8) or Excel (.xlsx, first sheet) file by lower-cased
     header; refuse a file that is neither or has no header row."""
     if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        from mamori.core.spreadsheets import open_workbook
+
         try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+            sheet = open_workbook(content).active
         except (InvalidFileException, OSError, KeyError, ValueError):
             raise SetupRefused("bad_file", _("The file is not an Excel workbook.")) from None
         if sheet is None:

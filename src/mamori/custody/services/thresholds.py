@@ -100,4 +100,5 @@ def apply_change(request: ApprovalRequest) -> None:
         raise approvals.ApprovalRefused(
             "bad_thresholds",
             _("Thresholds refused, nothing changed: %(e)s") % {"e": exc},
+            status=422,
         ) from None

@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import User
 from mamori.config import mask_url
 from mamori.core import crypto
+from mamori.core.errors import Refused
 from mamori.custody.models import Asset, Wallet
 from mamori.engines import reconcile
 from mamori.reconciliation.models import BookImport, BookSource, Case
@@ -38,19 +40,24 @@ __all__ = [
 MAX_ERRORS_KEPT = 1000
 
 
-class BookRefused(ValueError):
-    """A book refused; ``record`` is the stored refusal with its bad rows, ``case`` the
-    *book refused* case it opened (or was noted on)."""
+class BookRefused(Refused, ValueError):
+    """A book refused; ``record`` is the stored refusal with its bad rows (each also in
+    ``fields`` as ``line N``), ``case`` the *book refused* case it opened (or was noted on)."""
 
     def __init__(self, record: BookImport, case: Case | None = None) -> None:
         self.record = record
         self.case = case
         shown = "; ".join(f"line {e['line']}: {e['reason']}" for e in record.errors[:5])
         more = record.error_count - min(5, len(record.errors))
-        suffix = f" and {more} more" if more > 0 else ""
-        opened = f"; case {case.pk}" if case is not None else ""
+        suffix = _(" and %(n)s more") % {"n": more} if more > 0 else ""
+        opened = _("; case %(id)s") % {"id": case.pk} if case is not None else ""
         super().__init__(
-            f"book {record.pk} refused, {record.error_count} bad row(s): {shown}{suffix}{opened}"
+            "book_refused",
+            _("book %(id)s refused, %(n)s bad row(s): %(rows)s")
+            % {"id": record.pk, "n": record.error_count, "rows": shown}
+            + suffix
+            + opened,
+            fields=[(f"line {e['line']}", str(e["reason"])) for e in record.errors],
         )
 
 

@@ -12,9 +12,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
+from mamori.core.errors import Refused
 from mamori.custody.models import Asset
 from mamori.engines import reconcile as engine
 from mamori.engines import threshold
@@ -44,8 +46,9 @@ ESCALATE_AFTER = timedelta(minutes=30)
 log = logging.getLogger(__name__)
 
 
-class CaseRefused(ValueError):
-    """A change to a case that is not allowed, with the reason."""
+class CaseRefused(Refused, ValueError):
+    """A change to a case that is not allowed: a stable ``code`` and the reason. A case
+    closed, or waiting for approval to close, refuses with 409."""
 
 
 def _levels(asset_code: str) -> list[list[Recipient]]:
@@ -303,7 +306,7 @@ def tell_failed(run: Run) -> None:
 def _open(case: Case) -> Case:
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status == Case.Status.CLOSED:
-        raise CaseRefused(f"case {case.pk} is closed")
+        raise CaseRefused("closed", _("case %(id)s is closed") % {"id": case.pk}, status=409)
     return case
 
 
@@ -322,11 +325,19 @@ def set_cause(
 ) -> Case:
     """Record the cause found and the change record or incident it links to."""
     if cause not in Case.Cause.values:
-        raise CaseRefused(f"unknown cause {cause!r}; one of: {', '.join(Case.Cause.values)}")
+        raise CaseRefused(
+            "bad_cause",
+            _("unknown cause %(cause)r; one of: %(causes)s")
+            % {"cause": cause, "causes": ", ".join(Case.Cause.values)},
+        )
     with transaction.atomic():
         case = _open(case)
         if case.status == Case.Status.AWAITING:
-            raise CaseRefused("the case waits for approval to close; it cannot change now")
+            raise CaseRefused(
+                "awaiting_approval",
+                _("the case waits for approval to close; it cannot change now"),
+                status=409,
+            )
         case.cause = cause
         case.fix_reference = fix_reference.strip()
         case.incident_reference = incident_reference.strip()
@@ -338,7 +349,7 @@ def set_cause(
 def add_action(case: Case, text: str, by: User) -> CaseAction:
     """Record an action taken on the case."""
     if not text.strip():
-        raise CaseRefused("an action needs its description")
+        raise CaseRefused("no_description", _("an action needs its description"))
     with transaction.atomic():
         case = _open(case)
         return _note(case, text.strip(), by)
@@ -364,16 +375,25 @@ def request_close(case: Case, resolution: str, by: User) -> ApprovalRequest:
     with transaction.atomic():
         case = _open(case)
         if case.status == Case.Status.AWAITING:
-            raise CaseRefused("closing this case already waits for approval")
+            raise CaseRefused(
+                "already_requested",
+                _("closing this case already waits for approval"),
+                status=409,
+            )
         if case.cause == Case.Cause.UNKNOWN:
-            raise CaseRefused("the cause is still unknown: record the cause before closing")
+            raise CaseRefused(
+                "cause_unknown", _("the cause is still unknown: record the cause before closing")
+            )
         if case.cause == Case.Cause.PROGRAM_DEFECT and not case.fix_reference:
             raise CaseRefused(
-                "a program defect caused this difference: link the change record that fixed "
-                "the program before closing (ISM 34-2)"
+                "fix_missing",
+                _(
+                    "a program defect caused this difference: link the change record that "
+                    "fixed the program before closing (ISM 34-2)"
+                ),
             )
         if not resolution.strip():
-            raise CaseRefused("say how the case was resolved")
+            raise CaseRefused("no_resolution", _("say how the case was resolved"))
         case.resolution = resolution.strip()
         request = approvals.submit(
             KIND,

@@ -25,6 +25,7 @@ from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.config import mask_url
 from mamori.core import crypto
+from mamori.core.errors import Refused
 from mamori.engines import chains
 from mamori.reconciliation.models import ChainNode
 
@@ -54,13 +55,8 @@ _CHAIN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 _KEYLIKE = re.compile(r"^[A-Za-z0-9_-]{16,}$")
 
 
-class NodeRefused(ValueError):
+class NodeRefused(Refused, ValueError):
     """A node refused: a stable ``code`` and a translated ``message``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def shown_url(url: str) -> str:

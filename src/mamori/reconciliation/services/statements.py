@@ -23,6 +23,7 @@ from mamori.auditlog.services import (
     record,
     record_export,
 )
+from mamori.core.errors import Refused
 from mamori.custody.models import Asset
 from mamori.engines import merkle
 from mamori.engines import reconcile as engine
@@ -40,8 +41,14 @@ __all__ = [
 ]
 
 
-class StatementRefused(ValueError):
-    """A statement that cannot be anchored in the audit log (the message says why)."""
+class StatementRefused(Refused, ValueError):
+    """A statement that cannot be anchored in the audit log (the message says why): answered
+    409 ``statement_refused`` by the API."""
+
+    status = 409
+
+    def __init__(self, message: Any, code: str = "statement_refused") -> None:
+        super().__init__(code, message)
 
 
 def key() -> merkle.LogKey:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from mamori.core.errors import Refused
+
 __all__ = ["RiskRefused"]
 
 #: A headline per refusal, in the reader's language; the message keeps the exact details.
@@ -38,16 +40,21 @@ HEADLINES = {
     "completed": _("The assessment is completed"),
     "bad_signal": _("The signal is not valid"),
     "import_refused": _("The workbook was refused; nothing was imported"),
+    "bad_asset": _("The asset is not valid"),
+    "asset_exists": _("The asset code is already in the inventory"),
+    "code_mismatch": _("The code in the body differs from the code in the address"),
+    "no_assessment": _("There is no risk assessment yet"),
+    "unknown_user": _("There is no such active person"),
+    "unknown_threat": _("Unknown threat"),
+    "unknown_asset": _("Unknown asset"),
+    "unknown_vulnerability": _("Unknown vulnerability"),
+    "unknown_incident": _("Unknown incident"),
+    "unknown_control": _("Unknown control"),
 }
 
 
-class RiskRefused(Exception):
+class RiskRefused(Refused):
     """A change is refused; ``code`` is stable for machines, the message says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
     def shown(self) -> str:
         """Return the refusal for a person: in Japanese a headline in Japanese before the

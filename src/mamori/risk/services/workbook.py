@@ -12,11 +12,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
-from openpyxl import Workbook, load_workbook
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from mamori.accounts.models import Department, User
 from mamori.core.exports import read_cell, safe_row
+from mamori.core.spreadsheets import open_workbook
 from mamori.engines.risk import Rating
 from mamori.risk.models import (
     Assessment,
@@ -70,8 +72,12 @@ class ImportRefused(RiskRefused):
     """The workbook was refused; ``problems`` lists every bad row."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("import_refused", f"{len(problems)} problem(s); nothing was imported")
         self.problems = problems
+        super().__init__(
+            "import_refused",
+            _("%(n)d problem(s); nothing was imported.") % {"n": len(problems)},
+            fields=[(f"{p.sheet}:{p.row}", p.reason) for p in problems],
+        )
 
 
 def _text(value: Any) -> str:
@@ -208,7 +214,7 @@ class _Checker:
 def import_workbook(content: bytes, assessment: Assessment, by: User) -> dict[str, int]:
     """Import assets and scenarios from ``content`` (.xlsx), all or nothing."""
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        book = open_workbook(content)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise ImportRefused([Problem("-", 0, f"not an Excel workbook (.xlsx): {error}")]) from None
     checker = _Checker(assessment, by)

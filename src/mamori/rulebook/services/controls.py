@@ -9,14 +9,17 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import User
 from mamori.core.compliance import CheckResult, get_check
+from mamori.core.errors import Refused
 from mamori.engines.rulebook.status import ControlState
 from mamori.rulebook.models import Control, ControlReview, ControlRun, Evidence
 
 __all__ = [
     "Attention",
+    "ControlRefused",
     "attention_list",
     "document_states",
     "latest_runs",
@@ -32,10 +35,19 @@ log = logging.getLogger("mamori.rulebook")
 EXPIRY_WARNING_DAYS = 30
 
 
+class ControlRefused(Refused, ValueError):
+    """A control cannot be run as asked (a ``ValueError`` too: the page catches it)."""
+
+
 def run_control(control: Control, triggered_by: str = "") -> ControlRun:
     """Run ``control``'s check now and keep the result as evidence (an error is a result)."""
     if control.kind == Control.Kind.DOCUMENT:
-        raise ValueError(f"{control.code} is a document control: upload evidence instead")
+        raise ControlRefused(
+            "document_control",
+            _("%(control)s is a document control: upload evidence instead")
+            % {"control": control.code},
+            status=409,
+        )
     started = timezone.now()
     try:
         result = get_check(control.check_code).run(**control.check_params)

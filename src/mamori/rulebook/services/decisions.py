@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
@@ -20,15 +21,20 @@ def request_decision(
 ) -> StatusDecision:
     """Ask for ``status`` to be recorded for ``requirement``; it takes effect once approved."""
     if status not in StatusDecision.Status.values:
-        raise approvals.ApprovalRefused("bad_status", f"unknown status {status!r}")
+        raise approvals.ApprovalRefused(
+            "bad_status", _("unknown status %(status)r") % {"status": status}, status=422
+        )
     if not requirement.is_requirement:
         raise approvals.ApprovalRefused(
-            "not_a_requirement", f"{requirement.label} states no obligation to assess"
+            "not_a_requirement",
+            _("%(requirement)s states no obligation to assess")
+            % {"requirement": requirement.label},
+            status=422,
         )
     justification = justification.strip()
     if len(justification) < 10:
         raise approvals.ApprovalRefused(
-            "justification_required", "say why, in at least 10 characters"
+            "justification_required", _("say why, in at least 10 characters"), status=422
         )
     with transaction.atomic():
         request = approvals.submit(

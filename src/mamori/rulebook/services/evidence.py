@@ -13,8 +13,10 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import User
+from mamori.core.errors import Refused
 from mamori.rulebook.models import Control, Evidence, Requirement
 
 __all__ = [
@@ -58,13 +60,8 @@ class Readable(Protocol):
         ...
 
 
-class EvidenceRefused(Exception):
+class EvidenceRefused(Refused):
     """An upload is refused; ``code`` is stable for machines, the message says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def evidence_path(sha256: str) -> Path:
@@ -75,7 +72,10 @@ def evidence_path(sha256: str) -> Path:
 def _read_limited(stream: Readable, limit: int) -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise EvidenceRefused("too_large", f"the file is larger than the limit of {limit:,} bytes")
+        raise EvidenceRefused(
+            "too_large",
+            _("the file is larger than the limit of %(limit)s bytes") % {"limit": f"{limit:,}"},
+        )
     return data
 
 
@@ -99,31 +99,38 @@ def store_evidence(
     """
     if control.kind != Control.Kind.DOCUMENT:
         raise EvidenceRefused(
-            "not_a_document", f"{control.code} is {control.kind}: its evidence is its runs"
+            "not_a_document",
+            _("%(control)s is %(kind)s: its evidence is its runs")
+            % {"control": control.code, "kind": control.kind},
         )
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in ALLOWED:
         raise EvidenceRefused(
             "type_not_allowed",
-            f"files of type {extension or '(none)'!r} are not accepted "
-            f"(accepted: {', '.join(sorted(ALLOWED))})",
+            _("files of type %(type)r are not accepted (accepted: %(accepted)s)")
+            % {"type": extension or "(none)", "accepted": ", ".join(sorted(ALLOWED))},
         )
     content_type, magic = ALLOWED[extension]
     data = _read_limited(stream, settings.CONFIG.evidence_max_bytes)
     if not data:
-        raise EvidenceRefused("empty", "the file is empty")
+        raise EvidenceRefused("empty", _("the file is empty"))
     if magic is not None and not data.startswith(magic):
-        raise EvidenceRefused("content_mismatch", f"the content is not a {extension.upper()} file")
+        raise EvidenceRefused(
+            "content_mismatch",
+            _("the content is not a %(type)s file") % {"type": extension.upper()},
+        )
     if magic is None:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise EvidenceRefused("content_mismatch", "a text file must be UTF-8") from None
+            raise EvidenceRefused("content_mismatch", _("a text file must be UTF-8")) from None
     digest = hashlib.sha256(data).hexdigest()
     declared = declared_sha256.strip().lower()
     if declared and declared != digest:
         raise EvidenceRefused(
-            "hash_mismatch", f"declared SHA-256 {declared}, the file's is {digest}"
+            "hash_mismatch",
+            _("declared SHA-256 %(declared)s, the file's is %(digest)s")
+            % {"declared": declared, "digest": digest},
         )
     served = list(control.requirements.all())
     claimed = served if requirements is None else list(requirements)
@@ -131,17 +138,24 @@ def store_evidence(
     if foreign:
         raise EvidenceRefused(
             "requirement_not_served",
-            f"{control.code} does not serve {', '.join(foreign)}",
+            _("%(control)s does not serve %(requirements)s")
+            % {"control": control.code, "requirements": ", ".join(foreign)},
         )
     if not claimed:
-        raise EvidenceRefused("no_requirement", "say which requirement the evidence shows")
+        raise EvidenceRefused("no_requirement", _("say which requirement the evidence shows"))
     start, end = period
     if start and end and start > end:
-        raise EvidenceRefused("period_reversed", f"the period starts {start}, after {end}")
+        raise EvidenceRefused(
+            "period_reversed",
+            _("the period starts %(start)s, after %(end)s") % {"start": start, "end": end},
+        )
     today = timezone.localdate()
     valid_until = valid_until or today + timedelta(days=control.evidence_valid_days or 365)
     if valid_until < today:
-        raise EvidenceRefused("already_expired", f"valid until {valid_until} is in the past")
+        raise EvidenceRefused(
+            "already_expired",
+            _("valid until %(date)s is in the past") % {"date": valid_until},
+        )
     valid_until = min(valid_until, today + timedelta(days=control.review_days))
     if end:  # what a document shows of a period is current for one review period after it
         stale_from = end + timedelta(days=control.review_days)
@@ -189,17 +203,24 @@ def may_review(item: Evidence, reviewer: User) -> bool:
 
 def _check_reviewer(item: Evidence, reviewer: User, note: str) -> None:
     if item.review != Evidence.Review.PENDING:
-        raise EvidenceRefused("not_pending", f"the evidence was already {item.review}")
+        raise EvidenceRefused(
+            "not_pending",
+            _("the evidence was already %(review)s") % {"review": item.review},
+            status=409,
+        )
     if reviewer.pk == item.uploaded_by_id:
-        raise EvidenceRefused("own_upload", "the uploader may not review their own evidence")
+        raise EvidenceRefused(
+            "own_upload", _("the uploader may not review their own evidence"), status=403
+        )
     if not may_review(item, reviewer):
         raise EvidenceRefused(
             "not_owner",
-            f"only a holder of {item.control.owner_role.code}, the owner of "
-            f"{item.control.code}, may review its evidence",
+            _("only a holder of %(role)s, the owner of %(control)s, may review its evidence")
+            % {"role": item.control.owner_role.code, "control": item.control.code},
+            status=403,
         )
     if not note.strip():
-        raise EvidenceRefused("note_required", "say why: a comment or a reason is required")
+        raise EvidenceRefused("note_required", _("say why: a comment or a reason is required"))
 
 
 def accept_evidence(
@@ -217,12 +238,14 @@ def accept_evidence(
         confirmed = list(requirements)
         if not confirmed:
             raise EvidenceRefused(
-                "no_requirement", "confirm at least one requirement the evidence shows"
+                "no_requirement", _("confirm at least one requirement the evidence shows")
             )
         unclaimed = [r.label for r in confirmed if r not in claimed]
         if unclaimed:
             raise EvidenceRefused(
-                "not_claimed", f"the evidence does not claim to show {', '.join(unclaimed)}"
+                "not_claimed",
+                _("the evidence does not claim to show %(requirements)s")
+                % {"requirements": ", ".join(unclaimed)},
             )
         now = timezone.now()
         cap = timezone.localdate(now) + timedelta(days=item.control.review_days)

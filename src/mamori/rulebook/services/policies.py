@@ -10,9 +10,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
+from mamori.core.errors import Refused
 from mamori.rulebook.models import PolicyDocument, PolicyVersion
 
 __all__ = [
@@ -64,13 +66,8 @@ DOCUMENTS: list[dict[str, Any]] = [
 ]
 
 
-class PolicyRefused(Exception):
+class PolicyRefused(Refused):
     """A policy action is refused; ``code`` is stable for machines."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def ensure_documents() -> None:
@@ -91,7 +88,10 @@ def _clean_body(document: PolicyDocument, body: dict[str, Any]) -> dict[str, dic
     keys = [s["key"] for s in document.sections]
     unknown = sorted(set(body) - set(keys))
     if unknown:
-        raise PolicyRefused("unknown_section", f"unknown section(s): {', '.join(unknown)}")
+        raise PolicyRefused(
+            "unknown_section",
+            _("unknown section(s): %(sections)s") % {"sections": ", ".join(unknown)},
+        )
     clean: dict[str, dict[str, str]] = {}
     missing = []
     for key in keys:
@@ -104,7 +104,8 @@ def _clean_body(document: PolicyDocument, body: dict[str, Any]) -> dict[str, dic
     if missing:
         raise PolicyRefused(
             "section_missing",
-            f"every section needs Japanese and English text; missing: {', '.join(missing)}",
+            _("every section needs Japanese and English text; missing: %(sections)s")
+            % {"sections": ", ".join(missing)},
         )
     return clean
 
@@ -119,7 +120,10 @@ def save_draft(
             version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
             if version.status != PolicyVersion.Status.DRAFT:
                 raise PolicyRefused(
-                    "not_a_draft", f"version {version.number} is {version.status}: make a new draft"
+                    "not_a_draft",
+                    _("version %(number)s is %(status)s: make a new draft")
+                    % {"number": version.number, "status": version.status},
+                    status=409,
                 )
             version.body = clean
             version.save(update_fields=["body"])
@@ -147,7 +151,12 @@ def submit_for_publication(version: PolicyVersion, by: User) -> ApprovalRequest:
     with transaction.atomic():
         version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != PolicyVersion.Status.DRAFT:
-            raise PolicyRefused("not_a_draft", f"version {version.number} is {version.status}")
+            raise PolicyRefused(
+                "not_a_draft",
+                _("version %(number)s is %(status)s")
+                % {"number": version.number, "status": version.status},
+                status=409,
+            )
         request = approvals.submit(
             KIND,
             f"Publish {version.document.title_en} v{version.number}",

@@ -169,6 +169,7 @@ class Command(BaseCommand):
     def _grant(self, options: dict[str, Any]) -> None:
         from mamori.accounts.models import Department, Role, RoleAssignment, User
         from mamori.accounts.services import roles
+        from mamori.core.errors import Refused
 
         by = self._actor(options)
         if not roles.has_permission(by, "accounts.assign_roles"):
@@ -193,8 +194,8 @@ class Command(BaseCommand):
                 )
                 return
             result = roles.assign(person, role, department, by)
-        except (ValueError, roles.SegregationRefused) as refused:
-            raise CommandError(str(refused)) from None
+        except Refused as refused:  # RoleRefused, SegregationRefused, ApprovalRefused
+            raise CommandError(refused.shown()) from None
         if isinstance(result, RoleAssignment):
             self.stdout.write(f"{person.username} granted {role.code}")
         else:

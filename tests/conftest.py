@@ -58,6 +58,18 @@ def sign_in(client: Client, user: User) -> None:
     assert response.status_code == 302, response.content
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """Each test starts in the installation's language: a request made with another
+    Accept-Language (or a person's own language) activates it for the thread, which would
+    otherwise carry into the next test."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def alice(db: None) -> User:
     """A member of staff with an enrolled authenticator."""

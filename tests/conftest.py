@@ -71,6 +71,16 @@ def _language_reset() -> Iterator[None]:
 
 
 @pytest.fixture
+def english() -> Iterator[None]:
+    """Run the test in English (a service's messages outside a request follow the active
+    language, Japanese by default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def alice(db: None) -> User:
     """A member of staff with an enrolled authenticator."""
     return make_user("alice")

@@ -160,6 +160,7 @@ def test_token_secret_is_stored_only_as_a_digest(reader: str) -> None:
     assert len(token.digest) == 64
 
 
+@pytest.mark.usefixtures("english")
 def test_token_issue_refuses_bad_requests() -> None:
     with pytest.raises(tokens.TokenError, match="unknown scope"):
         tokens.issue("x", ["nope:nope"], 30, None)

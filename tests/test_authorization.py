@@ -178,6 +178,7 @@ def test_a_person_cannot_issue_a_token_with_more_than_they_hold() -> None:
 # 5. The administrator and his own requests -------------------------------------------------
 
 
+@pytest.mark.usefixtures("english")
 def test_nobody_grants_a_role_to_themselves(custody: Department) -> None:
     admin = make_user("root", superuser=True)
     with pytest.raises(ValueError, match="themselves"):

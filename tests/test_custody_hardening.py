@@ -105,6 +105,7 @@ def test_an_event_timed_in_year_one_is_refused_naming_the_field_and_nothing_is_w
     assert not MonitorRecord.objects.filter(event_id="px").exists()
 
 
+@pytest.mark.usefixtures("english")
 def test_an_event_from_the_bus_or_a_file_outside_the_window_is_refused_before_deciding(
     desk,
 ) -> None:
@@ -261,6 +262,7 @@ def test_a_reasonable_price_is_taken_exactly(desk) -> None:
     assert monitor.current().prices["BTC"] == Decimal("15000000.123456")
 
 
+@pytest.mark.usefixtures("english")
 def test_an_amount_is_a_whole_number_of_base_units_below_two_to_the_256(desk) -> None:
     def withdrawal(amount: str) -> engine.Event:
         return inbound.parse(

@@ -25,15 +25,11 @@ def _signer_memory(
         return [], str(exc)
     if kept is None:
         return [], None
-    failure: merkle.CheckpointError | None = None
-    for verifier in verifiers:
-        try:
-            return [
-                ("the signer's last checkpoint", merkle.parse_checkpoint(kept.note, verifier))
-            ], None
-        except merkle.CheckpointError as exc:
-            failure = exc
-    return [], f"the signer's state file holds a checkpoint that does not verify: {failure}"
+    try:
+        checkpoint = merkle.parse_checkpoint_by_any(kept.note, verifiers)
+    except merkle.CheckpointError as exc:
+        return [], f"the signer's state file holds a checkpoint that does not verify: {exc}"
+    return [("the signer's last checkpoint", checkpoint)], None
 
 
 def verify_and_record(

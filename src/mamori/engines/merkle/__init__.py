@@ -11,6 +11,7 @@ from mamori.engines.merkle.checkpoint import (
     RawSigner,
     note_verifier,
     parse_checkpoint,
+    parse_checkpoint_by_any,
     verifier_key_id,
     verify_bytes,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "node_hash",
     "note_verifier",
     "parse_checkpoint",
+    "parse_checkpoint_by_any",
     "root_at",
     "root_from_leaves",
     "verifier_key_id",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +25,7 @@ __all__ = [
     "RawSigner",
     "note_verifier",
     "parse_checkpoint",
+    "parse_checkpoint_by_any",
     "verifier_key_id",
     "verify_bytes",
 ]
@@ -205,3 +207,18 @@ def parse_checkpoint(note: str, verifier: str) -> Checkpoint:
         f"no signature by key {name} ({key_id.hex()})"
         + ("" if found_key else "; signed by another key")
     )
+
+
+def parse_checkpoint_by_any(note: str, verifiers: Sequence[str]) -> Checkpoint:
+    """Return the checkpoint of ``note`` signed by one of ``verifiers`` (a log's keys across
+    rotations); raise the error of a key that signed it badly, else of the first key."""
+    errors: list[CheckpointError] = []
+    for verifier in verifiers:
+        try:
+            return parse_checkpoint(note, verifier)
+        except CheckpointError as exc:
+            errors.append(exc)
+    if not errors:
+        raise CheckpointError("no verifier key was given")
+    bad = [e for e in errors if not str(e).startswith("no signature by key")]
+    raise (bad or errors)[0]

@@ -22,7 +22,7 @@ from mamori.engines.merkle import (
     CheckpointError,
     ProofError,
     leaf_hash,
-    parse_checkpoint,
+    parse_checkpoint_by_any,
     verify_inclusion,
 )
 
@@ -79,14 +79,9 @@ def figures(run: int, entry: dict[str, Any]) -> dict[str, Any]:
 
 def verified_checkpoint(note: str, verifiers: Sequence[str]) -> Checkpoint:
     """Return the checkpoint of ``note`` signed by one of the log keys ``verifiers``; raise
-    :class:`CheckpointError` (the first key's reason) if none verifies it."""
-    errors: list[CheckpointError] = []
-    for verifier in verifiers:
-        try:
-            return parse_checkpoint(note, verifier)
-        except CheckpointError as exc:
-            errors.append(exc)
-    raise errors[0] if errors else CheckpointError("no log verifier key")
+    :class:`CheckpointError` if none verifies it (a bad signature's reason before a missing
+    one's)."""
+    return parse_checkpoint_by_any(note, verifiers)
 
 
 def statement_checkpoint(statement: dict[str, Any], verifiers: Sequence[str]) -> Checkpoint:

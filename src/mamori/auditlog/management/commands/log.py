@@ -41,7 +41,7 @@ def _trusted(
 
     note = _read(source)
     try:
-        checkpoint = _parse(note, verifiers)
+        checkpoint = merkle.parse_checkpoint_by_any(note, verifiers)
         cosigners = [verify_cosignature(note, witness) for witness in witnesses]
     except merkle.CheckpointError as exc:
         raise CommandError(f"{source}: {exc}") from None
@@ -62,16 +62,6 @@ def _verifiers(values: list[str]) -> list[str]:
         else:
             found.append(value.strip())
     return found
-
-
-def _parse(note: str, verifiers: list[str]) -> merkle.Checkpoint:
-    errors: list[merkle.CheckpointError] = []
-    for verifier in verifiers:
-        try:
-            return merkle.parse_checkpoint(note, verifier)
-        except merkle.CheckpointError as exc:
-            errors.append(exc)
-    raise errors[0] if errors else merkle.CheckpointError("no verifier key")
 
 
 class Command(BaseCommand):
@@ -174,7 +164,7 @@ class Command(BaseCommand):
                 if options["since_checkpoint"]:
                     note = options["since_checkpoint"].read_text(encoding="utf-8")
                     try:
-                        outside = _parse(note, verifiers)
+                        outside = merkle.parse_checkpoint_by_any(note, verifiers)
                     except merkle.CheckpointError as exc:
                         raise CommandError(f"{options['since_checkpoint']}: {exc}") from None
                 trusted = []

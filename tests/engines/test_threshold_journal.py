@@ -168,7 +168,7 @@ WORKER = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     from mamori.engines.threshold import Journal, Monitor, WithdrawalRequest, replay
     sys.path.insert(0, sys.argv[3])
-    from test_threshold_journal import CONFIG
+    from tests.engines.test_threshold_journal import CONFIG
 
     path = sys.argv[1]
     count = int(sys.argv[2])
@@ -214,7 +214,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_decision_and_changes_none(tmp_pa
     journal = tmp_path / "journal.jsonl"
     script = tmp_path / "worker.py"
     script.write_text(WORKER, encoding="utf-8")
-    here = str(Path(__file__).resolve().parent)
+    here = str(Path(__file__).resolve().parents[2])  # the root of the tests package
     args = [sys.executable, str(script), str(journal), "20000", here]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     acknowledged: dict[str, str] = {}

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mamori.custody import gateway as custody_gateway
+from mamori.custody.fastpath import gateway as custody_gateway
 from tests.peers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

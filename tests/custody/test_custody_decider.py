@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from mamori.custody import decider
+from mamori.custody.fastpath import batches, decider
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -71,7 +71,7 @@ def test_the_collector_keeps_survivors_out_of_sight_and_reclaims_their_cycles_wh
     class Node:
         pass
 
-    collector = decider._Collector()
+    collector = batches.Collector()
     collector.FREEZE_EVERY = 0.0
     try:
         before = gc.get_freeze_count()

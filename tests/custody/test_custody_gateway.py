@@ -14,8 +14,9 @@ from django.test import Client
 
 from mamori.accounts.services import tokens
 from mamori.auditlog.models import Entry
-from mamori.custody import decider
-from mamori.custody.gateway import PATH, Gateway
+from mamori.custody.fastpath import decider, wire
+from mamori.custody.fastpath.gateway import PATH, Gateway
+from mamori.custody.fastpath.wire import Address
 from mamori.custody.models import MonitorRecord
 from mamori.custody.services import checks, monitor
 from tests.conftest import give, make_user, monitored_btc
@@ -49,7 +50,7 @@ def desk(request, tmp_path_factory):
         server = threading.Thread(target=decider.serve, args=(socket, ready, stop), daemon=True)
         server.start()
         assert ready.wait(30)
-    gateway = Gateway(django_application, decider_socket=socket if server else None)
+    gateway = Gateway(django_application, [Address("unix", str(socket))] if server else None)
     try:
         yield {
             "gateway": gateway,
@@ -262,19 +263,22 @@ def test_a_batch_reads_the_journal_once_and_the_next_batch_reads_it_again(
     assert [a["action"] for a in first + second] == ["allow"] * 4 + ["halt"]
 
 
-def test_a_decider_process_that_cannot_be_reached_leaves_the_deciding_to_the_worker(
-    desk, tmp_path
+def test_a_check_no_decider_leads_for_is_answered_503_and_decided_nowhere(
+    desk, tmp_path, monkeypatch
 ) -> None:
     from mamori.asgi import django_application
 
-    nobody = Gateway(django_application, decider_socket=tmp_path / "nobody-listens.sock")
+    monkeypatch.setattr(wire, "SWITCH_WAIT", 0.3)
+    nobody = Gateway(django_application, [Address("unix", str(tmp_path / "nobody.sock"))])
     try:
         raw = json.dumps(body("alone", 1)).encode()
-        (answer,) = through_gateway(nobody, [(desk["token"].secret, raw, "en")])
+        (answer,) = through_gateway(nobody, [(desk["token"].secret, raw, "ja")])
     finally:
         nobody.stop()
-    assert answer.status_code == 200 and answer.json()["action"] == "allow"
-    assert MonitorRecord.objects.filter(event_id="alone").count() == 1
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+    assert answer.json()["code"] == "decider_unavailable"
+    assert "切り替え" in answer.json()["message"]  # in the language asked for
+    assert not MonitorRecord.objects.filter(event_id="alone").exists()
 
 
 def test_a_host_django_does_not_serve_is_refused_as_django_refuses_it(desk) -> None:
@@ -299,7 +303,7 @@ def test_the_decider_drops_a_connection_that_sends_no_checks_and_goes_on(desk, t
 
     for garbage in (b"\x00\x00\x00\x05hello", b"\x00\x00\x00\x03\x35\x00x"):
         with sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM) as stranger:
-            stranger.connect(str(desk["gateway"].socket))
+            stranger.connect(desk["gateway"].deciders[0].where)
             stranger.sendall(garbage)
             stranger.settimeout(5)
             assert stranger.recv(100) == b""  # dropped, no answer

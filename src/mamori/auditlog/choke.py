@@ -75,7 +75,7 @@ def _after_save(
 
 def record_created(instance: models.Model) -> None:
     """Record that ``instance`` was created, as ``post_save`` does (for an insert made without
-    the ORM's ``save``: :func:`mamori.core.fastdb.insert`)."""
+    the ORM's ``save``: :func:`mamori.custody.fastpath.fastdb.insert`)."""
     _after_save(type(instance), instance, created=True)
 
 

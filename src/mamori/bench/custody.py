@@ -114,7 +114,7 @@ def summary(decision: Decision) -> tuple[str, tuple[str, ...]]:
 
 class _Quiet:
     """The conditions of a measured pass: the collector kept off what exists (the decider
-    process does the same, :mod:`mamori.custody.decider`), and the writer thread given the
+    process does the same, :mod:`mamori.custody.fastpath.decider`), and the writer thread given the
     interpreter soon after it asks."""
 
     def __enter__(self) -> None:

@@ -36,7 +36,8 @@ _IN_BASE_UNITS = gettext_lazy(
 )
 AMOUNT = explain_pattern(r"^[0-9]{1,40}$", _IN_BASE_UNITS)
 AMOUNT_IF_ANY = explain_pattern(r"^([0-9]{1,40})?$", _IN_BASE_UNITS)  # events without one
-#: The scope a service needs to ask for a check (here and in :mod:`mamori.custody.gateway`).
+#: The scope a service needs to ask for a check (here and in the fast path's gateway,
+#: :mod:`mamori.custody.fastpath.gateway`).
 CHECK_SCOPE = "custody:check"
 
 
@@ -84,7 +85,8 @@ def _near_now(at: datetime | None) -> datetime | None:
 
 # A plain pydantic model, not a ninja ``Schema``: it is only read from JSON, never from a
 # Django object, so the ``Schema``'s wrapping validator (each field fetched through Python
-# code) is not needed — every fast check (:mod:`mamori.custody.decider`) is validated with it.
+# code) is not needed — every fast check (:mod:`mamori.custody.fastpath.batches`) is validated
+# with it.
 class CheckIn(BaseModel):
     """A customer's withdrawal instruction, amount in base units as a string of digits."""
 
@@ -161,7 +163,8 @@ def check_withdrawal(request: HttpRequest, body: CheckIn) -> dict[str, Any]:
 
 def decided_check(body: CheckIn, requester: User | ApiToken) -> dict[str, Any]:
     """Decide the check ``body`` asks for (its fields within their bounds) and return the
-    answer's fields: the endpoint and the fast path (:mod:`mamori.custody.decider`) both."""
+    answer's fields: the endpoint and the fast path (:mod:`mamori.custody.fastpath.batches`)
+    both."""
     checked = checks.check_withdrawal(
         body.request_id,
         body.customer,

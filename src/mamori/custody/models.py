@@ -221,12 +221,45 @@ class MonitorRecord(models.Model):
         default=list,
     )
     recorded_at = models.DateTimeField()
+    #: The term of the leading decider that wrote the record (:class:`DeciderLease`); empty
+    #: where a web process decided (a person's check, set-up, a lift).
+    decided_by = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         ordering = ("pk",)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_id}"
+
+
+class DeciderLease(models.Model):
+    """Which custody decider leads (ISM 27-2, 27-3: every withdrawal check decided in one
+    place, in order): one row per lease, its term counted up at every takeover. The lease
+    itself is a lock the database (PostgreSQL) or the kernel (SQLite's data directory) frees
+    when its holder dies; this row says who took it last, when, and where it listens."""
+
+    name = models.CharField(
+        max_length=40,
+        unique=True,
+    )
+    term = models.PositiveBigIntegerField(
+        default=0,
+    )
+    holder = models.CharField(
+        max_length=200,
+        help_text=_("host and process id of the decider"),
+    )
+    address = models.CharField(
+        max_length=300,
+        blank=True,
+    )
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} term {self.term}: {self.holder}"
 
 
 class Halt(models.Model):

@@ -43,7 +43,7 @@ def register() -> None:
 
     monitor.listen(alerts)  # the alerts module is the listener
     from mamori.core.server import register_companion
-    from mamori.custody.companion import DeciderProcess
+    from mamori.custody.fastpath.companion import DeciderProcess
 
     register_companion(DeciderProcess)  # the decider beside the workers of serve and demo
     compliance.register()

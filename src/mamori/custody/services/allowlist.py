@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.core.errors import Refused
-from mamori.core.fastdb import Prepared
+from mamori.custody.fastpath.fastdb import Prepared
 from mamori.custody.models import AllowedAddress, Asset, Wallet
 
 __all__ = [

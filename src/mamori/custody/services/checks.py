@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
 from mamori.accounts.services import approvals
-from mamori.core.fastdb import Prepared
+from mamori.custody.fastpath.fastdb import Prepared
 from mamori.custody.models import Asset, HeldWithdrawal, MonitorRecord
 from mamori.custody.services import allowlist, monitor
 from mamori.engines import threshold as engine
 
 __all__ = ["RELEASE_KIND", "RELEASE_POLICY", "Checked", "check_withdrawal"]
 
-#: The reads every check makes, built once (mamori.core.fastdb).
+#: The reads every check makes, built once (mamori.custody.fastpath.fastdb).
 _ASSET: Prepared[Asset] = Prepared(lambda code: Asset.objects.filter(code=code), "\x00asset")
 _FIRST: Prepared[MonitorRecord] = Prepared(
     lambda event: MonitorRecord.objects.filter(event_id=event, kind="event"), "\x00event"

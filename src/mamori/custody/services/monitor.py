@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from mamori.core import fastdb
 from mamori.custody import bounds
+from mamori.custody.fastpath import fastdb
 from mamori.custody.models import Asset, MonitorRecord, ThresholdRule
 from mamori.engines import threshold as engine
 
@@ -41,6 +41,7 @@ __all__ = [
     "current",
     "decide",
     "engine_config",
+    "lead_as",
     "lift",
     "listen",
     "quarantined",
@@ -77,8 +78,19 @@ class _Held:
 
 
 _HELD = _Held()
-#: The read every decision makes, built once (mamori.core.fastdb): the journal from a record
-#: on, a page at a time.
+#: The lease term under which this process decides, if it is the leading custody decider
+#: (:mod:`mamori.custody.fastpath.lease`): written on each of its journal records.
+_TERM: list[int | None] = [None]
+
+
+def lead_as(term: int | None) -> None:
+    """Mark the records this process writes from now on as decided under ``term`` (None: not
+    a leading decider)."""
+    _TERM[0] = term
+
+
+#: The read every decision makes, built once (mamori.custody.fastpath.fastdb): the journal
+#: from a record on, a page at a time.
 _PAGE = 1000
 _FROM: fastdb.Prepared[MonitorRecord] = fastdb.Prepared(
     lambda first: MonitorRecord.objects.filter(pk__gte=first).order_by("pk")[:_PAGE], -6962_2702
@@ -417,6 +429,7 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
                 action=str(decision.action),
                 reasons=[_reason(r) for r in decision.reasons],
                 recorded_at=timezone.now(),
+                decided_by=_TERM[0],
             )
         )
         _written(record)

@@ -25,9 +25,12 @@ class Command(BaseCommand):
         sub.add_parser("halts", help="list the active halts")
         decider = sub.add_parser(
             "decider",
-            help="decide withdrawal checks sent by the web workers (mamori serve starts it)",
+            help="decide withdrawal checks sent by the web workers, leading or standing by "
+            "(mamori serve starts two)",
         )
-        decider.add_argument("--socket", type=Path, required=True, help="the Unix socket")
+        where = decider.add_mutually_exclusive_group(required=True)
+        where.add_argument("--listen", help="unix:PATH or tcp:HOST:PORT (a private network)")
+        where.add_argument("--socket", type=Path, help="a Unix socket (as --listen unix:PATH)")
         asset = sub.add_parser("asset", help="set up assets").add_subparsers(
             dest="step", required=True
         )
@@ -59,9 +62,14 @@ class Command(BaseCommand):
         from mamori.auditlog.context import acting
 
         if options["action"] == "decider":  # each check is recorded as the token that asked
-            from mamori.custody.decider import serve
+            from mamori.custody.fastpath.decider import serve
+            from mamori.custody.fastpath.wire import parse_address
 
-            serve(options["socket"])
+            try:
+                address = parse_address(options["listen"] or f"unix:{options['socket']}")
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            serve(address)
             return
 
         with acting("system:cli"):

@@ -4,9 +4,13 @@ of Django for ``POST /api/custody/withdrawals/check`` with a bearer token.
 The exchange's services ask before every withdrawal, so an answer must come in milliseconds at
 a thousand requests a second. Django's request cycle costs more than the decision itself (a
 thread hop per request, the middleware chain, SQL built for every query), so this layer hands
-the request's body and token to a decider (:mod:`mamori.custody.decider`): the decider process
-``mamori serve`` starts, or a thread of this process. It decides everything waiting in one
-transaction and answers once that is committed: an answer given is a decision stored.
+the request's body and token to a decider: the leading decider process
+(:mod:`mamori.custody.fastpath.decider`; ``mamori serve`` starts a leader and a standby), or a
+thread of this process where no decider is configured. It decides everything waiting in one
+transaction and answers once that is committed: an answer given is a decision stored. While no
+decider leads (the leader died, a standby is taking over) a check waits up to
+:data:`~mamori.custody.fastpath.wire.SWITCH_WAIT` seconds, then is answered 503 with
+``Retry-After``: never decided elsewhere.
 
 Only what can be answered exactly as the documented endpoint does is answered here: a
 well-formed check with a usable token that has ``custody:check``. Everything else — malformed
@@ -31,22 +35,27 @@ import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from pathlib import Path
 from typing import Any
 
+import orjson
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from mamori.core.errors import Refused
 from mamori.core.limits import language_of, too_large
-from mamori.custody.decider import Check, RemoteDecider, ThreadDecider
+from mamori.custody.fastpath.batches import Check, ThreadDecider
+from mamori.custody.fastpath.wire import Address, DeciderClient, NoLeader, parse_addresses
 
-__all__ = ["BOUNDED", "DECIDER_SOCKET", "MAX_BODY", "PATH", "Gateway"]
+__all__ = ["BOUNDED", "DECIDERS", "MAX_BODY", "PATH", "Gateway"]
 
-log = logging.getLogger("mamori.custody.gateway")
+log = logging.getLogger("mamori.custody.fastpath.gateway")
 
 PATH = "/api/custody/withdrawals/check"
-#: The environment variable through which ``mamori serve`` tells its web workers where the
-#: decider process listens.
-DECIDER_SOCKET = "MAMORI_CUSTODY_DECIDER"
+#: The environment variable that tells the web workers where the deciders listen
+#: (comma-separated addresses; ``mamori serve`` sets it for the deciders it starts).
+DECIDERS = "MAMORI_CUSTODY_DECIDER"
+#: What a client told to come back is told: when.
+RETRY_AFTER = b"1"
 #: The requests whose bodies are bounded here (custody's API: JSON of a few fields each).
 BOUNDED = "/api/custody/"
 #: The longest body accepted there; a longer one is refused with 413, unread.
@@ -65,11 +74,10 @@ ASGIApp = Callable[..., Awaitable[None]]  # Django types its handler's arguments
 class Gateway:
     """The ASGI application: the fast check in front of Django's application."""
 
-    def __init__(self, app: ASGIApp, decider_socket: Path | None = None) -> None:
+    def __init__(self, app: ASGIApp, deciders: list[Address] | None = None) -> None:
         self.app = app
-        configured = os.environ.get(DECIDER_SOCKET)
-        self.socket = decider_socket or (Path(configured) if configured else None)
-        self._remote: RemoteDecider | None = None
+        self.deciders = deciders or parse_addresses(os.environ.get(DECIDERS, ""))
+        self._remote: DeciderClient | None = None
         self._remote_loop: asyncio.AbstractEventLoop | None = None
         self._thread: ThreadDecider | None = None
         self._settled = False
@@ -97,7 +105,12 @@ class Gateway:
         client = scope.get("client")
         # a request id as Django's middleware makes them: 32 random hex digits
         check = Check(secret, body, os.urandom(16).hex(), client[0] if client else None)
-        answer = await self._decide(check) if headers is not None else None
+        try:
+            answer = await self._decide(check) if headers is not None else None
+        except NoLeader as exc:
+            log.warning("a withdrawal check found no leading decider: %s", exc)
+            await self._unavailable(scope, send, headers or [])
+            return
         if headers is None or answer is None:
             await self.app(scope, _replay(body), send)
             return
@@ -114,23 +127,45 @@ class Gateway:
         headers = await self._django_headers(scope) or []
         await _answer(send, 413, answer, [*headers, (b"connection", b"close")])
 
+    async def _unavailable(
+        self, scope: Scope, send: Send, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        """Answer 503 with ``Retry-After``: no decider leads just now (a switch under way)."""
+        wanted = dict(scope["headers"])
+        with translation.override(
+            language_of(wanted.get(b"accept-language", b"").decode("latin-1"))
+        ):
+            body = Refused(
+                "decider_unavailable",
+                _(
+                    "Withdrawal checks cannot be decided this moment: the custody deciders "
+                    "are switching leader. Ask again in a second; nothing was decided."
+                ),
+                503,
+            ).body()
+        await _answer(
+            send,
+            503,
+            orjson.dumps(body),
+            [*headers, (b"retry-after", RETRY_AFTER)],
+        )
+
     async def _decide(self, check: Check) -> bytes | None:
+        """The leading decider's answer; a thread's of this process where none is configured
+        (``NoLeader`` when deciders are configured but none leads in time)."""
         if not self._settled:
             self._settle()
         remote = self._remote_decider()
         if remote is not None:
-            try:
-                return await remote.decide(check)
-            except ConnectionError as exc:  # decided here instead (the journal keeps order)
-                log.warning("%s; deciding in this process", exc)
+            return await remote.decide(check)
         return await self._thread_decider().decide(check)
 
-    def _remote_decider(self) -> RemoteDecider | None:
-        if self.socket is None:
+    def _remote_decider(self) -> DeciderClient | None:
+        if not self.deciders:
             return None
         loop = asyncio.get_running_loop()
         if self._remote is None or self._remote_loop is not loop:
-            self._remote, self._remote_loop = RemoteDecider(self.socket), loop
+            self._remote, self._remote_loop = DeciderClient(self.deciders), loop
         return self._remote
 
     def _settle(self) -> None:

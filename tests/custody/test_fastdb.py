@@ -12,7 +12,7 @@ from mamori.accounts.models import ApiToken
 from mamori.accounts.services import tokens
 from mamori.auditlog.choke import row_digest
 from mamori.auditlog.models import Entry
-from mamori.core.fastdb import Prepared, insert
+from mamori.custody.fastpath.fastdb import Prepared, insert
 from mamori.custody.models import MonitorRecord
 from tests.conftest import make_user
 

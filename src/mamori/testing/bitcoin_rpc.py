@@ -1,5 +1,5 @@
 """A loopback JSON-RPC server answering in Bitcoin Core's documented format, for tests and
-the demo (Bitcoin Core is not a registry package; see the README).
+the demo (Bitcoin Core is not a registry package; see docs/development.md).
 
 Method shapes follow the Bitcoin Core 29.0 RPC reference (bitcoincore.org/en/doc/29.0.0/rpc/):
 ``getblockchaininfo`` (``chain``, ``blocks``, ``headers``, ``bestblockhash``), ``getblockhash``

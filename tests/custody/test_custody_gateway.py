@@ -311,3 +311,19 @@ def test_the_decider_drops_a_connection_that_sends_no_checks_and_goes_on(desk, t
     raw = json.dumps(body("after", 1)).encode()
     (answer,) = through_gateway(desk["gateway"], [(desk["token"].secret, raw, "en")])
     assert answer.status_code == 200 and answer.json()["action"] == "allow"
+
+
+def test_with_the_fast_path_off_every_check_is_the_endpoints(desk, tmp_path, monkeypatch) -> None:
+    from mamori.asgi import django_application
+
+    monkeypatch.setenv("MAMORI_CUSTODY_FASTPATH", "0")
+    monkeypatch.setattr(wire, "SWITCH_WAIT", 0.3)
+    # a decider that no one runs: had the gateway asked it, the answer would be 503
+    off = Gateway(django_application, [Address("unix", str(tmp_path / "nobody.sock"))])
+    try:
+        raw = json.dumps(body("by-django", 1)).encode()
+        (answer,) = through_gateway(off, [(desk["token"].secret, raw, "en")])
+    finally:
+        off.stop()
+    assert answer.status_code == 200 and answer.json()["action"] == "allow"
+    assert MonitorRecord.objects.filter(event_id="by-django", decided_by=None).count() == 1

@@ -372,6 +372,7 @@ def main(argv: list[str]) -> int:
     identical = expected == theirs
     http: dict[str, Any] | None = None
     pg_http: dict[str, Any] | None = None
+    pg_django: dict[str, Any] | None = None
     if not args.no_http:
         from mamori.bench.custody_http import measure
 
@@ -380,6 +381,10 @@ def main(argv: list[str]) -> int:
             with postgres.fresh_database(postgres.server_url()) as url:
                 pg_http = measure(
                     args.http_seconds, min(10.0, args.http_seconds), args.http_workers, url
+                )
+            with postgres.fresh_database(postgres.server_url()) as url:  # what it is worth
+                pg_django = measure(
+                    args.http_seconds, 0, args.http_workers, url, fastpath=False, ramp_up=False
                 )
     loop_after = loop_seconds()
     figures = {
@@ -416,6 +421,18 @@ def main(argv: list[str]) -> int:
         ),
         "http_postgres_max_rps_p99_10ms": pg_http["max_rps_p99_10ms"] if pg_http else None,
         "http_postgres_steady_rps_p99_10ms": pg_http["steady_rps_p99_10ms"] if pg_http else None,
+        # the same 1,000 requests/s on PostgreSQL with the fast path off: Django's endpoint
+        "http_postgres_django_achieved_rps_at_1000": (
+            round(pg_django["at_1000"]["achieved"]) if pg_django else None
+        ),
+        "http_postgres_django_p99_ms_at_1000rps": (
+            round(pg_django["at_1000"]["p99_ms"], 2) if pg_django else None
+        ),
+        "fastpath_ratio_postgres": (
+            round(pg_http["at_1000"]["achieved"] / pg_django["at_1000"]["achieved"], 2)
+            if pg_http and pg_django and pg_django["at_1000"]["achieved"]
+            else None
+        ),
         # the machine's speed before and after (mamori.bench.machine): ~1 s when it is not slowed
         "machine_loop_s": [round(loop_before, 2), round(loop_after, 2)],
         "machine_fsync_ms": [round(flush_p50, 3), round(flush_p99, 3)],  # p50, p99 of a 4 KB flush

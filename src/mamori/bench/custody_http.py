@@ -45,8 +45,10 @@ monitor.apply_thresholds()
 """
 
 
-def _env(database_url: str | None) -> dict[str, str]:
+def _env(database_url: str | None, fastpath: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
+    if not fastpath:
+        env["MAMORI_CUSTODY_FASTPATH"] = "0"  # every check through Django's endpoint
     if database_url:
         env["MAMORI_DATABASE_URL"] = database_url
     return env
@@ -102,9 +104,12 @@ def measure(
     ramp_seconds: float = 10.0,
     workers: int = 1,
     database_url: str | None = None,
+    fastpath: bool = True,
+    ramp_up: bool = True,
 ) -> dict[str, Any]:
-    """Start a server (on SQLite, or on the empty PostgreSQL database at ``database_url``),
-    hold 1,000 requests/s, then ramp; return the figures."""
+    """Start a server (on SQLite, or on the empty PostgreSQL database at ``database_url``;
+    without ``fastpath``, every check through Django's endpoint), hold 1,000 requests/s, then
+    ramp (with ``ramp_up``); return the figures."""
     with tempfile.TemporaryDirectory(prefix="mamori-bench-http-") as tmp:
         data = Path(tmp)
         _mamori(data, "migrate", database_url=database_url)
@@ -121,7 +126,7 @@ def measure(
         )
         secret = token.strip().splitlines()[-1].split()[-1]
         port = _free_port()
-        env = _env(database_url)
+        env = _env(database_url, fastpath)
         server = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
             [
                 sys.executable,
@@ -155,7 +160,7 @@ def measure(
             ramp = []
             best = steady = 0
             unbroken = True
-            for n, rate in enumerate(RAMP, start=2):
+            for n, rate in enumerate(RAMP if ramp_up else (), start=2):
                 result = _run_at(port, secret, rate, ramp_seconds, n)
                 ramp.append(result)
                 kept_up = result["achieved"] >= 0.95 * rate and not result["failures"]

@@ -54,6 +54,9 @@ PATH = "/api/custody/withdrawals/check"
 #: The environment variable that tells the web workers where the deciders listen
 #: (comma-separated addresses; ``mamori serve`` sets it for the deciders it starts).
 DECIDERS = "MAMORI_CUSTODY_DECIDER"
+#: ``MAMORI_CUSTODY_FASTPATH=0`` sends every check to Django's endpoint (the benchmark measures
+#: what the fast path is worth; an operator may turn it off).
+FASTPATH = "MAMORI_CUSTODY_FASTPATH"
 #: What a client told to come back is told: when.
 RETRY_AFTER = b"1"
 #: The requests whose bodies are bounded here (custody's API: JSON of a few fields each).
@@ -77,6 +80,7 @@ class Gateway:
     def __init__(self, app: ASGIApp, deciders: list[Address] | None = None) -> None:
         self.app = app
         self.deciders = deciders or parse_addresses(os.environ.get(DECIDERS, ""))
+        self.fast = os.environ.get(FASTPATH, "1").strip() != "0"
         self._remote: DeciderClient | None = None
         self._remote_loop: asyncio.AbstractEventLoop | None = None
         self._thread: ThreadDecider | None = None
@@ -95,7 +99,8 @@ class Gateway:
         if not whole:
             await self._too_large(scope, send)
             return
-        secret = _bearer(scope) if scope["path"] == PATH and scope["method"] == "POST" else None
+        fast = self.fast and scope["path"] == PATH and scope["method"] == "POST"
+        secret = _bearer(scope) if fast else None
         if secret is None:
             await self.app(scope, _replay(body), send)
             return

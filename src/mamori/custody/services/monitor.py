@@ -78,15 +78,15 @@ class _Held:
 
 
 _HELD = _Held()
-#: The lease term under which this process decides, if it is the leading custody decider
+#: The lease term under which this thread decides, if it is the leading custody decider's
 #: (:mod:`mamori.custody.fastpath.lease`): written on each of its journal records.
-_TERM: list[int | None] = [None]
+_TERM = threading.local()
 
 
 def lead_as(term: int | None) -> None:
-    """Mark the records this process writes from now on as decided under ``term`` (None: not
-    a leading decider)."""
-    _TERM[0] = term
+    """Mark the records this thread writes from now on as decided under ``term`` (None: not
+    a leading decider's)."""
+    _TERM.value = term
 
 
 #: The read every decision makes, built once (mamori.custody.fastpath.fastdb): the journal
@@ -429,7 +429,7 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
                 action=str(decision.action),
                 reasons=[_reason(r) for r in decision.reasons],
                 recorded_at=timezone.now(),
-                decided_by=_TERM[0],
+                decided_by=getattr(_TERM, "value", None),
             )
         )
         _written(record)

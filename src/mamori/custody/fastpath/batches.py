@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING
 from django.db import connections, transaction
 from pydantic import ValidationError
 
+from mamori.auditlog.services import appended_together
+from mamori.custody.services import monitor
+
 if TYPE_CHECKING:
     from mamori.accounts.models import ApiToken
 
@@ -114,7 +117,7 @@ def decide_batch(
         return [_decide_alone(batch[0])]
     try:
         tokens_seen: dict[str, ApiToken | None] = {}
-        with transaction.atomic():
+        with transaction.atomic(), monitor.batch_lock(), appended_together():
             return [_decide_one(check, tokens_seen) for check in batch]
     except Exception:
         log.warning("a batch of %d checks failed; deciding them one by one", len(batch))

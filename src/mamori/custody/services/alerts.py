@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from mamori.auditlog.services import record
 from mamori.custody.models import Asset, Halt
+from mamori.custody.services import monitor
 from mamori.engines import threshold as engine
 from mamori.events.bus import publish
 from mamori.notifications.models import Notification
@@ -93,8 +94,16 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
         if not reason.code.startswith("threshold.") or reason.code == "threshold.halt":
             continue
         topic = f"custody.threshold.{reason.rule}"
-        if reason.code == "threshold.notify" and notified_within(topic, timedelta(hours=1)):
-            continue  # a reached notify level is told once an hour, not per event
+        told = monitor.told_in_batch()  # looked up once per batch of checks
+        if reason.code == "threshold.notify":
+            if told is not None and topic in told:
+                continue
+            if notified_within(topic, timedelta(hours=1)):
+                if told is not None:
+                    told.add(topic)
+                continue  # a reached notify level is told once an hour, not per event
+            if told is not None:
+                told.add(topic)
         notify(
             topic,
             "warning",

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,6 +40,7 @@ __all__ = [
     "QUARANTINED",
     "Listener",
     "apply_thresholds",
+    "batch_lock",
     "current",
     "decide",
     "engine_config",
@@ -47,6 +50,7 @@ __all__ = [
     "quarantined",
     "reset",
     "rule_data",
+    "told_in_batch",
 ]
 
 log = logging.getLogger("mamori.custody")
@@ -175,9 +179,36 @@ def engine_config(data: dict[str, Any]) -> engine.Config:
 
 
 def _db_lock() -> None:
-    if connection.vendor == "postgresql":
+    """Take the monitor lock for the rest of the transaction (PostgreSQL's advisory lock;
+    SQLite's write lock comes with the first write) — unless the transaction already holds it
+    from its start (:func:`batch_lock`)."""
+    if connection.vendor == "postgresql" and not getattr(_BATCH, "locked", False):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+_BATCH = threading.local()
+
+
+@contextmanager
+def batch_lock() -> Iterator[None]:
+    """Hold the monitor lock for the whole transaction just begun (a batch of checks decided
+    in one transaction asks for it once, not once per check). Enter it first thing inside the
+    transaction's outermost ``atomic`` block: a lock taken there is the transaction's own, and
+    no savepoint rolled back later can free it."""
+    _db_lock()
+    _BATCH.locked, _BATCH.told = True, set()
+    try:
+        yield
+    finally:
+        _BATCH.locked, _BATCH.told = False, None
+
+
+def told_in_batch() -> set[str] | None:
+    """Inside :func:`batch_lock`: the notification topics this batch has already found told
+    (or told), so that each is looked up once per batch; None outside a batch."""
+    told: set[str] | None = getattr(_BATCH, "told", None)
+    return told
 
 
 def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Monitor:

@@ -116,7 +116,7 @@ def record_figures(run: Run) -> list[int]:
     asset (what statements are anchored to); return their positions."""
     entries = _entries(run)
     codes = [e["asset"] for e in entries]
-    return [
+    positions = [
         record(
             engine.FIGURES_ACTION,
             "reconciliation.run",
@@ -125,6 +125,10 @@ def record_figures(run: Run) -> list[int]:
         )
         for entry in entries
     ]
+    numbered = [p for p in positions if p is not None]
+    if len(numbered) != len(positions):  # gathered for later: the anchors need positions now
+        raise RuntimeError("statement figures must be appended one by one, not gathered")
+    return numbered
 
 
 def _figure_entries(run: Run) -> dict[str, tuple[int, bytes]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from mamori.core import children
 from mamori.custody.gateway import DECIDER_SOCKET
 
 __all__ = ["DeciderProcess"]
@@ -35,7 +36,7 @@ class DeciderProcess:
 
     def start(self) -> dict[str, str]:
         """Start the process; return the socket for the workers (none: they decide in threads)."""
-        self.process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        self.process = children.popen(  # ends with the server, however it ends
             [sys.executable, "-m", "mamori", "custody", "decider", "--socket", str(self.socket)]
         )
         deadline = time.monotonic() + 60

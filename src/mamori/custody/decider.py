@@ -358,7 +358,12 @@ def serve(
 ) -> None:
     """Decide the checks web workers send over the Unix socket at ``path`` until ``stop`` is
     set (a process simply runs until it is terminated): whatever arrived while a batch was
-    being decided is the next batch. ``ready`` is set once the socket listens."""
+    being decided is the next batch. ``ready`` is set once the socket listens.
+
+    The parent's id is read first: a server that died while the monitor loads must still be
+    noticed (a decider started by the server is also bound to it from its first instruction,
+    :func:`mamori.core.children.popen`)."""
+    parent = os.getppid()
     stop = stop or threading.Event()
     path.unlink(missing_ok=True)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -374,7 +379,6 @@ def serve(
     if ready is not None:
         ready.set()
     log.info("custody decider listening on %s", path)
-    parent = os.getppid()
     while not stop.is_set():
         if os.getppid() != parent:  # the server that started it is gone: so is its purpose
             log.warning("the server that started the custody decider is gone; stopping")

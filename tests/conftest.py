@@ -210,19 +210,25 @@ def server(django_db_setup: None, live_server):
     return live_server
 
 
-@pytest.fixture
-def anvil_node() -> Iterator[object]:
-    """A real local Ethereum node (anvil from npm) with the test token deployed."""
-    from mamori.testing.anvil import ToolsMissing, running_anvil
+def require_anvil() -> None:
+    """Skip the test when anvil cannot be installed here (fail it where services are
+    required)."""
+    from mamori.testing.anvil import ToolsMissing, tools
     from mamori.testing.pytest_plugin import services_required
 
     try:
-        from mamori.testing.anvil import tools
-
         tools()
     except ToolsMissing as exc:
         if services_required():
             pytest.fail(f"anvil is not available: {exc}", pytrace=False)
         pytest.skip(f"anvil is not available: {exc}")
+
+
+@pytest.fixture
+def anvil_node() -> Iterator[object]:
+    """A real local Ethereum node (anvil from npm) with the test token deployed."""
+    from mamori.testing.anvil import running_anvil
+
+    require_anvil()
     with running_anvil() as node:
         yield node

@@ -31,6 +31,9 @@ DATABASE_COMMANDS = {
     "accounts",
     "backup",
 }
+#: The commands that start processes beside themselves (the custody decider, web workers, the
+#: demo's Ethereum node): SIGTERM ends them through their shutdown path, which stops those.
+SERVING_COMMANDS = {"demo", "serve"}
 #: The commands that set an installation up: only these create the data directory and the
 #: secret key (importing the settings writes nothing).
 PREPARING_COMMANDS = {"migrate", "serve", "demo", "demo_code", "setup"}
@@ -85,10 +88,16 @@ def _is_demo_data_dir() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``mamori`` with ``argv`` (default: the process arguments); return the exit status."""
+    from mamori.core import children
+
+    if os.environ.get(children.PARENT_ENV):  # started by a server (the custody decider)
+        children.bind_to_parent()
     args = _take_data_dir(list(sys.argv[1:] if argv is None else argv))
     if args:
         args[0] = ALIASES.get(args[0], args[0])
     command = args[0] if args else "help"
+    if command in SERVING_COMMANDS and argv is None:  # a process of its own, not a caller's
+        children.exit_on_signals()
     if command == "witness":  # runs elsewhere, without Django, configuration or database
         from mamori.witness.cli import main as witness
 

@@ -15,6 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from mamori.core import children
 from mamori.engines.merkle.chunks import CHUNK, ChunkCheck, RawRun, check_chunk
 
 __all__ = ["Database", "check_chunks", "chunk_runs", "parallel_checks"]
@@ -119,7 +120,9 @@ def parallel_checks(
     checks in chunk order."""
     span = max(64, -(-chunks // (workers * 8)))  # a few tasks a worker, so none waits long
     ranges = [(start, min(start + span, chunks)) for start in range(0, chunks, span)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=children.bind_to_parent
+    ) as pool:  # workers that end with this process, however it ends
         futures = [pool.submit(_check_range, database, a, b, keep) for a, b in ranges]
         for future in futures:
             for check in future.result():

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mamori.core import children
+
 __all__ = ["measure"]
 
 RAMP = (250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000)
@@ -127,7 +129,7 @@ def measure(
         secret = token.strip().splitlines()[-1].split()[-1]
         port = _free_port()
         env = _env(database_url, fastpath)
-        server = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        server = children.popen(  # ends with the bench, however it ends
             [
                 sys.executable,
                 "-m",

@@ -27,6 +27,8 @@ import httpx
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from mamori.core import children
+
 __all__ = ["Anvil", "ToolsMissing", "compile_contracts", "make_addresses", "running_anvil", "tools"]
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -178,7 +180,7 @@ def running_anvil(*extra: str) -> Iterator[Anvil]:
     sent); stop it afterwards."""
     binary, _ = tools()
     port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+    process = children.popen(  # ends with this process, however it ends
         [
             str(binary),
             "--host",

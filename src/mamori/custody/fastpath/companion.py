@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from mamori.core import children
 from mamori.custody.fastpath.gateway import DECIDERS
 
 __all__ = ["DeciderProcess", "count"]
@@ -49,7 +50,7 @@ class _One:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "mamori", "custody", "decider"]
-        self.process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        self.process = children.popen(  # ends with the server, however it ends
             [*command, "--listen", f"unix:{self.path}"]
         )
 

@@ -228,13 +228,14 @@ def test_no_process_outlives_the_server_that_started_it(tmp_path: Path) -> None:
     log = tmp_path / "servers.log"
     data_dir = tmp_path / "demo"
 
-    # when ready: the demo's shutdown path stops anvil and the decider before it exits; the
+    # when ready: the demo's shutdown path stops anvil and the deciders before it exits; the
     # demo made, serve and the demo again start on it (neither has to migrate)
     demo = _run(Trial("demo", data_dir, signal.SIGTERM, None, log))
     again = _run(Trial("demo", data_dir, signal.SIGKILL, None, log))
     serve = _run(Trial("serve", data_dir, signal.SIGKILL, None, log))
     for trial in (demo, again):
-        assert _kinds(trial.started) == ["anvil", "decider", "server"], trial.describe()
+        # anvil, the leading custody decider and its standby, the server
+        assert _kinds(trial.started) == ["anvil", "decider", "decider", "server"], trial.describe()
     assert {"decider", "worker"} <= set(_kinds(serve.started)), serve.started
 
     # at random moments of the start-up (the serve trials each in one half of it)

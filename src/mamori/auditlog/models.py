@@ -238,3 +238,51 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size} → {self.target}: {'ok' if self.ok else 'failed'}"
+
+
+class Bypass(models.Model):
+    """A write to an audited table that did not come through the ORM — ``psql``, a script, a
+    raw cursor — caught by a PostgreSQL trigger in the writer's own transaction and kept here
+    until the log records it (ISM 23-1-2; :mod:`mamori.auditlog.bypass`). Only digests of the
+    row are kept, never its values. Rows are never changed; the one statement that records
+    them removes them."""
+
+    at = models.DateTimeField()
+    operation = models.CharField(
+        max_length=8,
+    )
+    table_name = models.CharField(
+        max_length=63,
+    )
+    row_id = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    row_before = models.CharField(
+        max_length=64,
+        blank=True,
+    )
+    row_after = models.CharField(
+        max_length=64,
+        blank=True,
+    )
+    db_user = models.CharField(
+        max_length=63,
+    )
+    application = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    client = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    xact = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("write that bypassed the ORM")
+        verbose_name_plural = _("writes that bypassed the ORM")
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.table_name} {self.row_id}"

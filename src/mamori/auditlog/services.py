@@ -1,7 +1,8 @@
 """Record entries, issue checkpoints, prove inclusion and consistency (ISM 23-1-2).
 
 :func:`record` is the only way in. The choke point (:mod:`mamori.auditlog.choke`) calls it for
-every model change; sign-ins, approval decisions, exports and reads of confidential data add
+every model change, :mod:`mamori.auditlog.bypass` for every write the database caught outside
+the ORM; sign-ins, approval decisions, exports and reads of confidential data add
 their own action names through :func:`describe` hooks, :func:`record_export` and
 :func:`record_read`.
 """
@@ -19,7 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from mamori.auditlog import signer, store
-from mamori.auditlog.context import current
+from mamori.auditlog.context import AuditContext, current
 from mamori.auditlog.models import Checkpoint
 from mamori.engines import merkle
 
@@ -30,6 +31,7 @@ __all__ = [
     "issue_checkpoint",
     "log_key",
     "origin",
+    "prepare",
     "record",
     "record_change",
     "record_export",
@@ -88,7 +90,25 @@ def record(
 ) -> int | None:
     """Append one entry under the current actor and request; return its position (None
     inside :func:`appended_together`: it is appended, and numbered, as the block ends)."""
-    context = current()
+    entry = prepare(current(), action, object_type, object_id, details, before, after)
+    gathered: list[store.PreparedEntry] | None = getattr(_GATHERED, "entries", None)
+    if gathered is not None:
+        gathered.append(entry)
+        return None
+    return store.append([entry])[0]
+
+
+def prepare(
+    context: AuditContext,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    details: dict[str, Any] | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> store.PreparedEntry:
+    """Return the entry :func:`record` would append under ``context``, to append with others
+    in one go (``store.append``)."""
     at = timezone.now()
     body = {
         "at": at.isoformat(),
@@ -101,7 +121,7 @@ def record(
         "ip": context.ip,
         "details": details or {},
     }
-    entry = store.PreparedEntry(
+    return store.PreparedEntry(
         at,
         context.actor[:200],
         action[:100],
@@ -110,11 +130,6 @@ def record(
         context.request_id[:64],
         body,
     )
-    gathered: list[store.PreparedEntry] | None = getattr(_GATHERED, "entries", None)
-    if gathered is not None:
-        gathered.append(entry)
-        return None
-    return store.append([entry])[0]
 
 
 def record_change(

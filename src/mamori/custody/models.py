@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 from mamori.core.amounts import BaseUnitsField, FiatField
 
 __all__ = [
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 
-class Asset(models.Model):
+class Asset(AuditedModel):
     """A crypto-asset the exchange handles, with its base-unit decimals (ISM 27-1)."""
 
     code = models.CharField(
@@ -71,7 +72,7 @@ class Asset(models.Model):
         return self.code
 
 
-class Wallet(models.Model):
+class Wallet(AuditedModel):
     """A wallet of the exchange: hot, warm or cold, its keys and who answers for it
     (ISM 27-1-2, 28-2)."""
 
@@ -118,7 +119,7 @@ class Wallet(models.Model):
         return self.name
 
 
-class ThresholdRule(models.Model):
+class ThresholdRule(AuditedModel):
     """A threshold of ISM 27-2: direction, scope, level, limit in base units or JPY."""
 
     class Direction(models.TextChoices):
@@ -195,7 +196,7 @@ class ThresholdRule(models.Model):
         return self.code
 
 
-class MonitorRecord(models.Model):
+class MonitorRecord(AuditedModel):
     """The monitor's journal in the database: every event decided, every halt lifted and
     every change of thresholds, in decision order. Replaying it rebuilds the monitor."""
 
@@ -235,7 +236,7 @@ class MonitorRecord(models.Model):
         return f"{self.kind} {self.event_id}"
 
 
-class DeciderLease(models.Model):
+class DeciderLease(AuditedModel):
     """Which custody decider leads (ISM 27-2, 27-3: every withdrawal check decided in one
     place, in order): one row per lease, its term counted up at every takeover. The lease
     itself is a lock the database (PostgreSQL) or the kernel (SQLite's data directory) frees
@@ -262,7 +263,7 @@ class DeciderLease(models.Model):
         return f"{self.name} term {self.term}: {self.holder}"
 
 
-class Halt(models.Model):
+class Halt(AuditedModel):
     """A halt the monitor started (ISM 27-3): its scope, cause and how it was lifted."""
 
     halt_id = models.CharField(
@@ -302,7 +303,7 @@ class Halt(models.Model):
         return self.halt_id
 
 
-class HeldWithdrawal(models.Model):
+class HeldWithdrawal(AuditedModel):
     """A withdrawal the monitor held: it may proceed only after this approval (ISM 27-3)."""
 
     event_id = models.CharField(
@@ -319,7 +320,7 @@ class HeldWithdrawal(models.Model):
         return self.event_id
 
 
-class CapPolicy(models.Model):
+class CapPolicy(AuditedModel):
     """How much of an asset may stay online (ISM 27-1-1) and how it is spread (27-1-2)."""
 
     asset = models.OneToOneField(
@@ -352,7 +353,7 @@ class CapPolicy(models.Model):
         return f"cap {self.asset_id}"
 
 
-class AllowedAddress(models.Model):
+class AllowedAddress(AuditedModel):
     """A withdrawal destination registered for a customer (ISM 27, 29-1-1): usable once
     approved and after its cool-down."""
 

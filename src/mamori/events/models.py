@@ -3,8 +3,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class OutboxEvent(models.Model):
+
+class OutboxEvent(AuditedModel):
     """An event committed with the change that caused it, waiting to be (or already) relayed."""
 
     event_id = models.CharField(
@@ -39,7 +41,7 @@ class OutboxEvent(models.Model):
         return f"{self.subject} {self.event_id}"
 
 
-class ProcessedEvent(models.Model):
+class ProcessedEvent(AuditedModel):
     """That ``consumer`` handled ``event_id``: a redelivered event is not handled again."""
 
     consumer = models.CharField(

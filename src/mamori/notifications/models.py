@@ -7,8 +7,10 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class WebhookEndpoint(models.Model):
+
+class WebhookEndpoint(AuditedModel):
     """A receiver of signed JSON (or Slack incoming-webhook) messages."""
 
     class Format(models.TextChoices):
@@ -57,7 +59,7 @@ class WebhookEndpoint(models.Model):
         return self.name
 
 
-class Notification(models.Model):
+class Notification(AuditedModel):
     """One message to responsible people; may need acknowledging and escalate if it is not."""
 
     class Severity(models.TextChoices):
@@ -137,7 +139,7 @@ class Notification(models.Model):
         return self.body_en if (get_language() or "ja").startswith("en") else self.body_ja
 
 
-class Delivery(models.Model):
+class Delivery(AuditedModel):
     """One attempt series to deliver a notification on one channel to one recipient."""
 
     class Channel(models.TextChoices):

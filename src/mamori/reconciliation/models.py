@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 from mamori.core.amounts import BaseUnitsField
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-class ChainNode(models.Model):
+class ChainNode(AuditedModel):
     """The node balances of one chain are read from (ISM 34-1); its URL may carry
     credentials and is stored encrypted."""
 
@@ -65,7 +66,7 @@ class ChainNode(models.Model):
         return f"{self.chain} {self.url_shown}"
 
 
-class BookSource(models.Model):
+class BookSource(AuditedModel):
     """A database the book is queried from at each run (ISM 34-1); its URL is stored
     encrypted. The query returns the book's columns."""
 
@@ -86,7 +87,7 @@ class BookSource(models.Model):
         return self.name
 
 
-class BookImport(models.Model):
+class BookImport(AuditedModel):
     """One book read (upload, CLI or query): what it held in aggregate, or every bad row
     (ISM 34-1)."""
 
@@ -137,7 +138,7 @@ class BookImport(models.Model):
         return f"book {self.pk} {self.status}"
 
 
-class Run(models.Model):
+class Run(AuditedModel):
     """One reconciliation run: its inputs, pinned blocks, duration and outcome (ISM 34-1)."""
 
     class Status(models.TextChoices):
@@ -195,7 +196,7 @@ class Run(models.Model):
         return f"run {self.pk} {self.status}"
 
 
-class AssetResult(models.Model):
+class AssetResult(AuditedModel):
     """Book total against chain total of one asset at the pinned block (ISM 34-1)."""
 
     run = models.ForeignKey(
@@ -244,7 +245,7 @@ class AssetResult(models.Model):
         return f"{self.asset} {self.status}"
 
 
-class WalletResult(models.Model):
+class WalletResult(AuditedModel):
     """One wallet's balance against its book (ISM 34-1); book figures are empty when the
     book does not allocate the asset to wallets."""
 
@@ -291,7 +292,7 @@ class WalletResult(models.Model):
         return f"{self.wallet} {self.status}"
 
 
-class Case(models.Model):
+class Case(AuditedModel):
     """A discrepancy case (ISM 34-2): find the cause quickly, protect the assets, and fix
     the program when a defect caused it — a program defect cannot close without its fix.
 
@@ -418,7 +419,7 @@ class Case(models.Model):
         return f"case {self.pk} {self.asset}"
 
 
-class CaseAction(models.Model):
+class CaseAction(AuditedModel):
     """What was done on a case, by whom and when (ISM 34-2)."""
 
     case = models.ForeignKey(
@@ -443,7 +444,7 @@ class CaseAction(models.Model):
         return f"{self.case_id} {self.at:%Y-%m-%d}"
 
 
-class AssetPolicy(models.Model):
+class AssetPolicy(AuditedModel):
     """What a difference of one asset sets off beyond a case (ISM 34-2: protect the assets):
     coins missing at or above ``halt_above_units`` halt the asset's withdrawals."""
 

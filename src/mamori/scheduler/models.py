@@ -3,8 +3,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class JobDefinition(models.Model):
+
+class JobDefinition(AuditedModel):
     """A job the worker has seen, and since when (slots before that are not "missed")."""
 
     name = models.CharField(
@@ -22,7 +24,7 @@ class JobDefinition(models.Model):
         return self.name
 
 
-class JobRun(models.Model):
+class JobRun(AuditedModel):
     """One run of one job for one slot; the unique slot keeps two workers from both running it."""
 
     class Status(models.TextChoices):

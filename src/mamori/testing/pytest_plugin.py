@@ -170,11 +170,12 @@ def _log_reset_allowed_in_test_flushes(django_db_setup: None, django_db_blocker:
 
     Only the test database's flush between transactional tests is allowed through: the
     statements Django runs to empty tables are wrapped with suspending and restoring the
-    triggers. Production has no such path.
+    triggers, and on PostgreSQL marked as audited so that the bypass triggers do not record
+    the reset. Production has no such path.
     """
     from django.db import connection
 
-    from mamori.auditlog.triggers import disable_sql, enable_sql
+    from mamori.auditlog.triggers import AUDITED_MARK, disable_sql, enable_sql
 
     operations = type(connection.ops)
     original = operations.sql_flush
@@ -185,9 +186,11 @@ def _log_reset_allowed_in_test_flushes(django_db_setup: None, django_db_blocker:
         statements = original(
             self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
+        vendor = self.connection.vendor
+        if vendor == "postgresql":  # a reset, not a change the bypass triggers should catch
+            statements = [AUDITED_MARK + statement for statement in statements]
         if not any(table.startswith("auditlog_") for table in tables):
             return statements
-        vendor = self.connection.vendor
         return [*disable_sql(vendor), *statements, *enable_sql(vendor)]
 
     sql_flush._mamori_wrapped = True  # type: ignore[attr-defined]
@@ -223,7 +226,7 @@ def _start_with_an_empty_log(blocker: Any) -> None:
     """
     from django.db import connection
 
-    from mamori.auditlog.triggers import KEY_TABLES, TABLES, disable_sql, enable_sql
+    from mamori.auditlog.triggers import BYPASS_TABLES, KEY_TABLES, TABLES, disable_sql, enable_sql
 
     with blocker.unblock(), connection.cursor() as cursor:
         if TABLES[0] not in connection.introspection.table_names(cursor):
@@ -231,7 +234,7 @@ def _start_with_an_empty_log(blocker: Any) -> None:
         vendor = connection.vendor
         for statement in disable_sql(vendor):
             cursor.execute(statement)
-        for table in [*reversed(TABLES), *KEY_TABLES]:
+        for table in [*reversed(TABLES), *KEY_TABLES, *BYPASS_TABLES]:
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         for statement in enable_sql(vendor):
             cursor.execute(statement)

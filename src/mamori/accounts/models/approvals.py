@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
+from mamori.auditlog.audited import AuditedModel
 
 
 class ApprovalPolicy(BilingualName):
@@ -37,7 +38,7 @@ class ApprovalPolicy(BilingualName):
         return json.dumps(self.definition, ensure_ascii=False, indent=2)
 
 
-class ApprovalRequest(models.Model):
+class ApprovalRequest(AuditedModel):
     """What is to be approved (a hashed snapshot), under a policy fixed when it was made."""
 
     class Status(models.TextChoices):
@@ -109,7 +110,7 @@ class ApprovalRequest(models.Model):
         return f"#{self.pk} {self.title}"
 
 
-class ApprovalDecision(models.Model):
+class ApprovalDecision(AuditedModel):
     """One person's approve or reject, with reason and the roles they held."""
 
     class Verdict(models.TextChoices):

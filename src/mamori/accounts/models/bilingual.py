@@ -3,8 +3,10 @@
 from django.db import models
 from django.utils.translation import get_language
 
+from mamori.auditlog.audited import AuditedModel
 
-class BilingualName(models.Model):
+
+class BilingualName(AuditedModel):
     """Abstract base for records whose name people read in ja or en."""
 
     name_ja = models.CharField(

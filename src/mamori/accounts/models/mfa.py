@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class TotpDevice(models.Model):
+
+class TotpDevice(AuditedModel):
     """A user's TOTP authenticator (RFC 6238); the seed is stored encrypted."""
 
     user = models.OneToOneField(
@@ -34,7 +36,7 @@ class TotpDevice(models.Model):
         return f"TOTP {self.user}"
 
 
-class RecoveryCode(models.Model):
+class RecoveryCode(AuditedModel):
     """A one-time code to sign in without the authenticator; stored only as a keyed digest."""
 
     user = models.ForeignKey(

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
+from mamori.auditlog.audited import AuditedModel
 
 
 class Department(BilingualName):
@@ -62,7 +63,7 @@ class Role(BilingualName):
         verbose_name_plural = _("roles")
 
 
-class RoleAssignment(models.Model):
+class RoleAssignment(AuditedModel):
     """One person holding one role, company-wide or for one department; kept after revocation."""
 
     user = models.ForeignKey(

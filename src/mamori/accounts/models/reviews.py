@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class AccessReview(models.Model):
+
+class AccessReview(AuditedModel):
     """One review campaign covering everyone's roles at the moment it opened."""
 
     opened_at = models.DateTimeField(
@@ -26,7 +28,7 @@ class AccessReview(models.Model):
         return f"access review {self.opened_at:%Y-%m-%d}"
 
 
-class AccessReviewItem(models.Model):
+class AccessReviewItem(AuditedModel):
     """One person's roles, to be confirmed (or flagged) by their reviewer."""
 
     class Outcome(models.TextChoices):

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class LoginThrottle(models.Model):
+
+class LoginThrottle(AuditedModel):
     """Failures counted per user name from one address, and per address across names (the
     key, held in ``username``, is ``name|address`` or ``|address``; see
     :mod:`mamori.accounts.services.throttle`); names known or not, so existence does not
@@ -35,7 +37,7 @@ class LoginThrottle(models.Model):
         return f"{self.username}: {self.failures} failure(s)"
 
 
-class LoginAttempt(models.Model):
+class LoginAttempt(AuditedModel):
     """One sign-in step attempted: who, from where, which step, and the outcome."""
 
     class Stage(models.TextChoices):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
+from mamori.auditlog.audited import AuditedModel
 
 
 class Organisation(BilingualName):
@@ -39,7 +40,7 @@ class Organisation(BilingualName):
         return cls.objects.first()
 
 
-class Invitation(models.Model):
+class Invitation(AuditedModel):
     """A one-time code with which an invited person sets a password and enrols an authenticator
     (ISM 23-1-1); only a keyed digest of the code is stored."""
 

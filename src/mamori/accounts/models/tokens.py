@@ -5,8 +5,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class ApiToken(models.Model):
+
+class ApiToken(AuditedModel):
     """A bearer token limited to scopes and a lifetime; only a keyed digest is stored."""
 
     name = models.CharField(

@@ -1,11 +1,20 @@
 """Staff accounts (ISM 23-1-1: access limited to named, authenticated people)."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel, AuditedQuerySet
 
-class User(AbstractUser):
+
+class AuditedUserManager(UserManager["User"]):
+    """Django's user manager (``create_user``, ``get_by_natural_key``…) with an audited
+    queryset (:mod:`mamori.auditlog.audited`)."""
+
+    _queryset_class = AuditedQuerySet
+
+
+class User(AuditedModel, AbstractUser):
     """A member of staff; every account signs in with a password and a TOTP second factor."""
 
     class Language(models.TextChoices):
@@ -39,6 +48,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty: follow the browser."),
     )
+
+    objects = AuditedUserManager()  # type: ignore[assignment,misc]
 
     class Meta:
         ordering = ["username"]

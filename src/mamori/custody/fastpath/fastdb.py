@@ -6,8 +6,11 @@ connection — its SQL, the value converters of its columns — from a queryset 
 sample values; each call runs that SQL with its own values and turns the rows into model
 instances exactly as the ORM does. :func:`insert` writes one instance with an INSERT built once
 and records it in the audit log through the choke point, as ``post_save`` would: it is the only
-way past the signals, so no change escapes the log. Both run on the driver's own cursor (as the
-audit log's appends do), with the SQL already in the driver's placeholder style.
+way past the signals, so no change escapes the log (ISM 23-1-2). On PostgreSQL its INSERT
+begins with the audited mark, like the ORM's audited writes, so the bypass trigger
+(:mod:`mamori.auditlog.bypass`) leaves the row to this explicit record — the trigger's
+condition is all it costs. Both run on the driver's own cursor (as the audit log's appends
+do), with the SQL already in the driver's placeholder style.
 """
 
 from __future__ import annotations
@@ -130,6 +133,10 @@ def _insert_sql(model: type[models.Model], alias: str) -> tuple[str, list[models
         compiler = query.get_compiler(using=alias)
         compiler.returning_fields = [model._meta.pk]
         ((sql, _),) = compiler.as_sql()
+        if connections[alias].vendor == "postgresql":
+            from mamori.auditlog.triggers import AUDITED_MARK
+
+            sql = AUDITED_MARK + sql  # recorded below, by insert() itself
         inserts[key] = (_for_driver(sql, alias), fields)
     return inserts[key]
 

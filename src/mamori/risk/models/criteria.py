@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
+from mamori.auditlog.audited import AuditedModel
 from mamori.engines.risk import Matrix
 
 
@@ -57,7 +58,7 @@ class RiskMatrix(BilingualName):
         return Matrix.from_data(self.data)
 
 
-class Assessment(models.Model):
+class Assessment(AuditedModel):
     """One risk assessment: its context (ISM 12-1 組織内外の状況), its lead, and the one
     criteria version it is made under (ISM 13)."""
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class MonitoringLink(models.Model):
+
+class MonitoringLink(AuditedModel):
     """Which kind of signal raises a scenario's current likelihood or flags it for review."""
 
     class Kind(models.TextChoices):
@@ -46,7 +48,7 @@ class MonitoringLink(models.Model):
         return f"{self.kind} → {self.effect}"
 
 
-class Signal(models.Model):
+class Signal(AuditedModel):
     """One result of an automated control, taken once by event id, and what it changed."""
 
     event_id = models.CharField(

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 
-class SecurityPlan(models.Model):
+
+class SecurityPlan(AuditedModel):
     """One version of the information safety management plan compiled from the treatments,
     decided by the committee and then the board (ISM 19-1, 19-2)."""
 
@@ -64,7 +66,7 @@ class SecurityPlan(models.Model):
         return f"{self.assessment} v{self.version}"
 
 
-class SignOff(models.Model):
+class SignOff(AuditedModel):
     """A risk owner's acceptance of their residual risks under an approved plan, with the exact
     state they saw (ISM 20-1)."""
 

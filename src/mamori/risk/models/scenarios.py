@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models.bilingual import BilingualName
+from mamori.auditlog.audited import AuditedModel
 from mamori.core.amounts import FiatField
 from mamori.engines.risk import Option, Rating
 
@@ -123,7 +124,7 @@ class RiskScenario(BilingualName):
         return Rating(getattr(self, f"{stage}_likelihood"), getattr(self, f"{stage}_impact"))
 
 
-class LevelChange(models.Model):
+class LevelChange(AuditedModel):
     """One change of a scenario's rating: from what, to what, why and by whom or what
     (ISM 12-3/12-4 monitoring history)."""
 
@@ -181,7 +182,7 @@ class LevelChange(models.Model):
         return f"{self.stage} {self.old_level}→{self.new_level}"
 
 
-class Treatment(models.Model):
+class Treatment(AuditedModel):
     """How a scenario is treated (ISM 17) and with which controls (ISM 18-1): the security
     team's recommendation kept apart from the owner's decision."""
 
@@ -246,7 +247,7 @@ class Treatment(models.Model):
         return str(OPTION_LABELS.get(self.recommended_option, self.recommended_option))
 
 
-class TreatmentAction(models.Model):
+class TreatmentAction(AuditedModel):
     """One action of a treatment, with its owner, due date and budget (ISM 19-1)."""
 
     treatment = models.ForeignKey(
@@ -281,7 +282,7 @@ class TreatmentAction(models.Model):
         return self.text
 
 
-class Rationale(models.Model):
+class Rationale(AuditedModel):
     """One numbered version of why these controls were chosen (ISM 18-2: 文書化)."""
 
     treatment = models.ForeignKey(

@@ -7,12 +7,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 from mamori.rulebook.models.library import Requirement, _pick
 
 __all__ = ["Control", "ControlReview", "ControlRun", "Evidence", "StatusDecision"]
 
 
-class Control(models.Model):
+class Control(AuditedModel):
     """A control in the catalogue, linked to the requirements it satisfies.
 
     *measured*: an automated check of the exchange's own systems or data (pass/fail with
@@ -103,7 +104,7 @@ class Control(models.Model):
         return _pick(self.description_ja, self.description_en)
 
 
-class ControlRun(models.Model):
+class ControlRun(AuditedModel):
     """One run of an automated or workflow control's check, with its evidence."""
 
     class Outcome(models.TextChoices):
@@ -147,7 +148,7 @@ class ControlRun(models.Model):
         return _pick(self.summary_ja, self.summary_en)
 
 
-class Evidence(models.Model):
+class Evidence(AuditedModel):
     """A document uploaded as evidence for a control, stored by its SHA-256 (ISM 5-4).
 
     It is *pending* until a holder of the control's owner role other than the uploader
@@ -243,7 +244,7 @@ class Evidence(models.Model):
         return f"{self.filename} ({self.sha256[:12]})"
 
 
-class ControlReview(models.Model):
+class ControlReview(AuditedModel):
     """The owner's periodic review of a control (its design still fits the requirement)."""
 
     control = models.ForeignKey(
@@ -268,7 +269,7 @@ class ControlReview(models.Model):
         return f"{self.control_id} {self.reviewed_at:%Y-%m-%d}"
 
 
-class StatusDecision(models.Model):
+class StatusDecision(AuditedModel):
     """A manual compliance status for a requirement, effective only once approved.
 
     Not applicable needs a justification; any override goes through the approval

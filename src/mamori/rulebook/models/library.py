@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
+
 __all__ = ["Framework", "FrameworkVersion", "Guidance", "LibraryChange", "Mapping", "Requirement"]
 
 
@@ -13,7 +15,7 @@ def _pick(ja: str, en: str) -> str:
     return en if (get_language() or "ja").startswith("en") and en else ja
 
 
-class Framework(models.Model):
+class Framework(AuditedModel):
     """One rule (SRM or ISM) as a library; its current version's nodes are live."""
 
     urn = models.CharField(
@@ -55,7 +57,7 @@ class Framework(models.Model):
         return _pick(self.name_ja, self.name_en)
 
 
-class FrameworkVersion(models.Model):
+class FrameworkVersion(AuditedModel):
     """A version of a rule library as loaded, with its full source, kept for good."""
 
     framework = models.ForeignKey(
@@ -86,7 +88,7 @@ class FrameworkVersion(models.Model):
         return f"{self.framework_id} v{self.version}"
 
 
-class Requirement(models.Model):
+class Requirement(AuditedModel):
     """A chapter, section, article, paragraph (項) or item (号) of a rule (library node).
 
     Nodes are never deleted: a node a newer version drops keeps its row with ``removed_in``
@@ -185,7 +187,7 @@ class Requirement(models.Model):
         return _pick(self.text_ja, self.text_en)
 
 
-class LibraryChange(models.Model):
+class LibraryChange(AuditedModel):
     """One node added, removed, changed or retranslated by a new version of a rule."""
 
     version = models.ForeignKey(
@@ -216,7 +218,7 @@ class LibraryChange(models.Model):
         return f"{self.kind} {self.urn}"
 
 
-class Guidance(models.Model):
+class Guidance(AuditedModel):
     """A guideline note (ガイドライン「第N条関係」) attached to the node it explains."""
 
     urn = models.CharField(
@@ -243,7 +245,7 @@ class Guidance(models.Model):
         return _pick(self.text_ja, self.text_en)
 
 
-class Mapping(models.Model):
+class Mapping(AuditedModel):
     """A requirement mapped to another framework's item (e.g. NIST CSF 2.0 PR.AA-01)."""
 
     class Relationship(models.TextChoices):

@@ -7,12 +7,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mamori.auditlog.audited import AuditedModel
 from mamori.rulebook.models.library import _pick
 
 __all__ = ["PolicyDocument", "PolicyVersion"]
 
 
-class PolicyDocument(models.Model):
+class PolicyDocument(AuditedModel):
     """A policy whose summary the rules require to be open to the public."""
 
     code = models.SlugField(
@@ -44,7 +45,7 @@ class PolicyDocument(models.Model):
         return _pick(self.title_ja, self.title_en)
 
 
-class PolicyVersion(models.Model):
+class PolicyVersion(AuditedModel):
     """One version of a policy summary; a published version can never be edited."""
 
     class Status(models.TextChoices):

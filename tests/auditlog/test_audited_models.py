@@ -19,7 +19,7 @@ from mamori.accounts.models import Department, User
 from mamori.auditlog import bypass, choke
 from mamori.auditlog.audited import AuditedManager, AuditedModel, unaudited_models
 from mamori.auditlog.models import Bypass, Entry
-from mamori.core import fastdb
+from mamori.custody.fastpath import fastdb
 from mamori.custody.models import Asset, MonitorRecord, ThresholdRule
 from mamori.scheduler.services import run_now
 from tests.conftest import make_user

@@ -12,7 +12,7 @@ import pytest
 
 from mamori.accounts.models import ApiToken
 from mamori.accounts.services import tokens
-from mamori.custody import decider
+from mamori.custody.fastpath import batches
 from mamori.custody.services import monitor
 from tests.conftest import give, make_user, monitored_btc
 
@@ -66,10 +66,10 @@ def test_the_fast_path_leaves_a_persons_token_to_the_endpoint() -> None:
     secret = "mamori_abcdef012345_anything"
     ApiToken.objects.filter(pk=person_token.pk).update(digest=tokens._digest(secret))
     body = {"request_id": "p1", "customer": "c", "asset": "BTC", "amount": "1000", "address": "x"}
-    check = decider.Check(secret, json.dumps(body).encode(), "0" * 32, None)
-    assert decider.decide_batch([check]) == [None]  # Django's endpoint decides, checking who
+    check = batches.Check(secret, json.dumps(body).encode(), "0" * 32, None)
+    assert batches.decide_batch([check]) == [None]  # Django's endpoint decides, checking who
     service = tokens.issue("gateway", ["custody:check"], 30, None)
-    check = decider.Check(service.secret, json.dumps(body).encode(), "1" * 32, None)
-    (answer,) = decider.decide_batch([check])
+    check = batches.Check(service.secret, json.dumps(body).encode(), "1" * 32, None)
+    (answer,) = batches.decide_batch([check])
     assert answer is not None and json.loads(answer)["id"] == "p1"  # the fast path decided
     monitor.reset()

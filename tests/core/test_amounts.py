@@ -15,7 +15,6 @@ from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Max, Min
-from django.template.loader import render_to_string
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -374,10 +373,7 @@ def test_the_statement_json_and_the_html_of_its_pdf_carry_every_digit(stores, ch
             str(chain - book),
         )
         assert entry["wallets"][0]["difference"] == str(chain - book)
-        html = render_to_string(
-            "reconciliation/statement_pdf.html",
-            {"statement": document, "signature": {}, "verifier": "", "language": "en"},
-        )
+        html = statements.pdf_html({"statement": document, "signature": {}, "verifier": ""}, "en")
         for figure in (chain, book, chain - book):
             assert str(figure) in html
         transaction.set_rollback(True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -337,8 +338,26 @@ def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
                 },
                 content_type="application/json",
             )
+        api.post(
+            "/api/custody/events",
+            {"type": "price", "id": "px", "at": at, "asset": "BTC", "jpy": "15000000"},
+            content_type="application/json",
+        )
     notice = Notification.objects.get(topic="custody.cap.BTC.over")
-    assert f"sweep {1 * BTC} to cold" in notice.body_en  # 16 BTC hot, cap 15 BTC
+    # amounts in whole coins, never base units (issue 25): 16 BTC hot, cap 15 BTC
+    assert "hot balance 16 BTC is over the cap 15 BTC: sweep 1 BTC to cold" in notice.body_en
+    assert "1 BTC をコールドへ移動" in notice.body_ja
+    assert str(16 * BTC) not in notice.body_en + notice.body_ja
+    page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    caps = page.split('id="caps"')[1].split("</section>")[0]
+    assert f'title="{16 * BTC} base units">16 BTC</span>' in caps
+    assert "≈ ¥240,000,000" in caps  # 16 BTC at ¥15,000,000
+    assert (
+        "sweep <span" in caps and ">1 BTC</span>" in caps and "¥15,000,000</small> to cold" in caps
+    )
+    assert str(16 * BTC) not in re.sub(r'title="[^"]*"', "", caps)
+    rules = page.split('id="caps"')[1]
+    assert ">5 BTC</span>" in rules  # the single-instruction threshold of 5 BTC
     assert run_control(Control.objects.get(code="CUS-02")).outcome == "fail"
     assert run_control(Control.objects.get(code="CUS-03")).outcome == "fail"  # cold 65 %
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from mamori.core.money import format_amount
 from mamori.custody.models import Asset, CapPolicy, Wallet
 from mamori.custody.services import monitor
 from mamori.engines import threshold as engine
@@ -66,25 +67,34 @@ def assess_all() -> list[Assessment]:
 
 def alert(assessment: Assessment) -> bool:
     """Tell the responsible people when over the cap, under need or too concentrated
-    (at most once an hour per asset and kind); return whether a notice was sent."""
+    (at most once an hour per asset and kind); return whether a notice was sent. Amounts are
+    in whole coins with the asset's decimals (``64.17139841 BTC``), never base units."""
     status, code = assessment.status, assessment.asset.code
+    decimals = assessment.asset.decimals
+
+    def ja(units: int) -> str:
+        return format_amount(units, decimals, code, "ja")
+
+    def en(units: int) -> str:
+        return format_amount(units, decimals, code, "en")
+
     parts: list[tuple[str, str]] = []
     if status.state == "over":
         parts.append(
             (
-                f"ホットウォレット残高 {status.hot} が上限 {status.cap} を超過: {status.sweep} を"
-                "コールドへ移動してください",
-                f"hot balance {status.hot} is over the cap {status.cap}: sweep {status.sweep} "
-                "to cold",
+                f"ホットウォレット残高 {ja(status.hot)} が上限 {ja(status.cap)} を超過: "
+                f"{ja(status.sweep)} をコールドへ移動してください",
+                f"hot balance {en(status.hot)} is over the cap {en(status.cap)}: "
+                f"sweep {en(status.sweep)} to cold",
             )
         )
     elif status.state == "under":
         parts.append(
             (
-                f"ホットウォレット残高 {status.hot} が想定出金 {status.expected} を下回る: "
-                f"{status.refill} の補充が必要",
-                f"hot balance {status.hot} is below the expected outflow {status.expected}: "
-                f"refill {status.refill}",
+                f"ホットウォレット残高 {ja(status.hot)} が想定出金 {ja(status.expected)} を"
+                f"下回る: {ja(status.refill)} の補充が必要",
+                f"hot balance {en(status.hot)} is below the expected outflow "
+                f"{en(status.expected)}: refill {en(status.refill)}",
             )
         )
     for wallet, share in assessment.heavy:

@@ -699,3 +699,19 @@ def test_the_cap_check_fails_for_an_asset_with_a_hot_wallet_but_no_policy_or_bal
     Wallet.objects.create(name="eth-hot", kind="hot", asset=eth, address="0x" + "1" * 40)
     result = hot_wallets_within_cap()
     assert "ETH: no cap policy" in result.summary_en
+
+
+def test_a_threshold_notice_and_the_decisions_show_whole_coins(
+    desk, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 25: the responsible person reads "8 BTC reached the limit 8 BTC", not base
+    units, in the notice and on the page."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(2):
+            check(desk["api"], f"n{i}", 4 * BTC, customer="c9")
+    notice = Notification.objects.get(topic="custody.threshold.customer")
+    assert "8 BTC reached the limit 8 BTC" in notice.body_en, notice.body_en
+    assert "8 BTC が基準値 8 BTC に達しました" in notice.body_ja, notice.body_ja
+    assert str(8 * BTC) not in notice.body_en + notice.body_ja
+    page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "8 BTC reached the limit 8 BTC" in page

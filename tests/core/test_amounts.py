@@ -401,6 +401,22 @@ def test_the_api_the_pages_and_the_monitors_thresholds_show_every_digit(stores) 
     assert monitor.rule_data(rule)["limit_units"] == str(TOP)
 
 
+def test_a_run_whose_wallets_offset_does_not_read_difference_0_alone(stores) -> None:
+    """Issue 25: an asset can differ between wallets while its total matches; the page says
+    so instead of "差異あり 0"."""
+    from tests.conftest import client_for, give
+
+    run = _run_with(stores, 5 * 10**18, 5 * 10**18)
+    AssetResult.objects.filter(run=run).update(status="difference")
+    reader = client_for(give(make_user("audit-offset"), "internal_auditor"))
+    page = reader.get(f"/reconciliation/runs/{run.pk}/", HTTP_ACCEPT_LANGUAGE="ja")
+    html = page.content.decode()
+    assert (
+        ">0 ETH</span></strong> <small" in html and "ウォレット間に差異あり（合計は一致）" in html
+    )
+    assert f'title="{5 * 10**18} 基本単位">5 ETH</span>' in html
+
+
 def test_a_difference_shown_in_coins_is_exact_in_the_history_chart(stores) -> None:
     from datetime import UTC, datetime
 

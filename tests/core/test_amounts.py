@@ -430,7 +430,8 @@ def test_a_difference_shown_in_coins_is_exact_in_the_history_chart(stores) -> No
     ]
     exact = "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
     assert str(chart.largest) == exact
-    assert chart.bars[-1].label == f"2026-12-06: -{exact}"
+    grouped = "115,792,089,237,316,195,423,570,985,008,687,907,853,269,984,665,640,564,039,457"
+    assert chart.bars[-1].label == f"2026-12-06: -{grouped}.584007913129639935 ETH"
 
 
 def test_a_budget_of_sixteen_digits_reaches_the_plan_and_its_pdf(stores) -> None:

@@ -325,6 +325,11 @@ def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
     Wallet.objects.create(name="btc-cold", kind="cold", asset=btc, address="bc1qcold")
     api, at = desk["api"], timezone.now().isoformat()
     with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            "/api/custody/events",
+            {"type": "price", "id": "px", "at": at, "asset": "BTC", "jpy": "15000000"},
+            content_type="application/json",
+        )
         for n, (wallet, units) in enumerate((("btc-cold", 30 * BTC), ("btc-hot", 16 * BTC))):
             api.post(
                 "/api/custody/events",
@@ -338,15 +343,11 @@ def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
                 },
                 content_type="application/json",
             )
-        api.post(
-            "/api/custody/events",
-            {"type": "price", "id": "px", "at": at, "asset": "BTC", "jpy": "15000000"},
-            content_type="application/json",
-        )
     notice = Notification.objects.get(topic="custody.cap.BTC.over")
     # amounts in whole coins, never base units (issue 25): 16 BTC hot, cap 15 BTC
-    assert "hot balance 16 BTC is over the cap 15 BTC: sweep 1 BTC to cold" in notice.body_en
-    assert "1 BTC をコールドへ移動" in notice.body_ja
+    over = "hot balance 16 BTC is over the cap 15 BTC: sweep 1 BTC (≈ ¥15,000,000) to cold"
+    assert over in notice.body_en
+    assert "1 BTC (≈ ¥15,000,000) をコールドへ移動" in notice.body_ja
     assert str(16 * BTC) not in notice.body_en + notice.body_ja
     page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     caps = page.split('id="caps"')[1].split("</section>")[0]

@@ -15,7 +15,6 @@ from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Max, Min
-from django.template.loader import render_to_string
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -374,10 +373,7 @@ def test_the_statement_json_and_the_html_of_its_pdf_carry_every_digit(stores, ch
             str(chain - book),
         )
         assert entry["wallets"][0]["difference"] == str(chain - book)
-        html = render_to_string(
-            "reconciliation/statement_pdf.html",
-            {"statement": document, "signature": {}, "verifier": "", "language": "en"},
-        )
+        html = statements.pdf_html({"statement": document, "signature": {}, "verifier": ""}, "en")
         for figure in (chain, book, chain - book):
             assert str(figure) in html
         transaction.set_rollback(True)
@@ -405,6 +401,22 @@ def test_the_api_the_pages_and_the_monitors_thresholds_show_every_digit(stores) 
     assert monitor.rule_data(rule)["limit_units"] == str(TOP)
 
 
+def test_a_run_whose_wallets_offset_does_not_read_difference_0_alone(stores) -> None:
+    """Issue 25: an asset can differ between wallets while its total matches; the page says
+    so instead of "差異あり 0"."""
+    from tests.conftest import client_for, give
+
+    run = _run_with(stores, 5 * 10**18, 5 * 10**18)
+    AssetResult.objects.filter(run=run).update(status="difference")
+    reader = client_for(give(make_user("audit-offset"), "internal_auditor"))
+    page = reader.get(f"/reconciliation/runs/{run.pk}/", HTTP_ACCEPT_LANGUAGE="ja")
+    html = page.content.decode()
+    assert (
+        ">0 ETH</span></strong> <small" in html and "ウォレット間に差異あり（合計は一致）" in html
+    )
+    assert f'title="{5 * 10**18} 基本単位">5 ETH</span>' in html
+
+
 def test_a_difference_shown_in_coins_is_exact_in_the_history_chart(stores) -> None:
     from datetime import UTC, datetime
 
@@ -418,7 +430,8 @@ def test_a_difference_shown_in_coins_is_exact_in_the_history_chart(stores) -> No
     ]
     exact = "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
     assert str(chart.largest) == exact
-    assert chart.bars[-1].label == f"2026-12-06: -{exact}"
+    grouped = "115,792,089,237,316,195,423,570,985,008,687,907,853,269,984,665,640,564,039,457"
+    assert chart.bars[-1].label == f"2026-12-06: -{grouped}.584007913129639935 ETH"
 
 
 def test_a_budget_of_sixteen_digits_reaches_the_plan_and_its_pdf(stores) -> None:

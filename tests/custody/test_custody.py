@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -324,6 +325,11 @@ def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
     Wallet.objects.create(name="btc-cold", kind="cold", asset=btc, address="bc1qcold")
     api, at = desk["api"], timezone.now().isoformat()
     with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            "/api/custody/events",
+            {"type": "price", "id": "px", "at": at, "asset": "BTC", "jpy": "15000000"},
+            content_type="application/json",
+        )
         for n, (wallet, units) in enumerate((("btc-cold", 30 * BTC), ("btc-hot", 16 * BTC))):
             api.post(
                 "/api/custody/events",
@@ -338,7 +344,21 @@ def test_a_hot_balance_over_the_cap_is_told_with_the_amount_to_sweep(
                 content_type="application/json",
             )
     notice = Notification.objects.get(topic="custody.cap.BTC.over")
-    assert f"sweep {1 * BTC} to cold" in notice.body_en  # 16 BTC hot, cap 15 BTC
+    # amounts in whole coins, never base units (issue 25): 16 BTC hot, cap 15 BTC
+    over = "hot balance 16 BTC is over the cap 15 BTC: sweep 1 BTC (≈ ¥15,000,000) to cold"
+    assert over in notice.body_en
+    assert "1 BTC (≈ ¥15,000,000) をコールドへ移動" in notice.body_ja
+    assert str(16 * BTC) not in notice.body_en + notice.body_ja
+    page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    caps = page.split('id="caps"')[1].split("</section>")[0]
+    assert f'title="{16 * BTC} base units">16 BTC</span>' in caps
+    assert "≈ ¥240,000,000" in caps  # 16 BTC at ¥15,000,000
+    assert (
+        "sweep <span" in caps and ">1 BTC</span>" in caps and "¥15,000,000</small> to cold" in caps
+    )
+    assert str(16 * BTC) not in re.sub(r'title="[^"]*"', "", caps)
+    rules = page.split('id="caps"')[1]
+    assert ">5 BTC</span>" in rules  # the single-instruction threshold of 5 BTC
     assert run_control(Control.objects.get(code="CUS-02")).outcome == "fail"
     assert run_control(Control.objects.get(code="CUS-03")).outcome == "fail"  # cold 65 %
 
@@ -680,3 +700,19 @@ def test_the_cap_check_fails_for_an_asset_with_a_hot_wallet_but_no_policy_or_bal
     Wallet.objects.create(name="eth-hot", kind="hot", asset=eth, address="0x" + "1" * 40)
     result = hot_wallets_within_cap()
     assert "ETH: no cap policy" in result.summary_en
+
+
+def test_a_threshold_notice_and_the_decisions_show_whole_coins(
+    desk, django_capture_on_commit_callbacks
+) -> None:
+    """Issue 25: the responsible person reads "8 BTC reached the limit 8 BTC", not base
+    units, in the notice and on the page."""
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(2):
+            check(desk["api"], f"n{i}", 4 * BTC, customer="c9")
+    notice = Notification.objects.get(topic="custody.threshold.customer")
+    assert "8 BTC reached the limit 8 BTC" in notice.body_en, notice.body_en
+    assert "8 BTC が基準値 8 BTC に達しました" in notice.body_ja, notice.body_ja
+    assert str(8 * BTC) not in notice.body_en + notice.body_ja
+    page = client_for(desk["ciso"]).get("/custody/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "8 BTC reached the limit 8 BTC" in page

@@ -3,7 +3,10 @@ imports, discrepancy cases with halts and approvals, the daily proof, statements
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -407,6 +410,12 @@ def test_the_signed_statement_verifies_against_the_chain_and_a_changed_figure_is
         str(tmp_path / "s.pdf"),
     )
     assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    pdf = PdfReader(io.BytesIO((tmp_path / "s.pdf").read_bytes()))
+    text = "".join(p.extract_text() for p in pdf.pages)
+    assert "100 ETH" in text  # in whole coins (issue 25); the base units beside them
+    assert str(100 * ETH) in text
     rpc = ["--rpc", f"ethereum={exchange['node'].url}", "--rpc", f"bitcoin={exchange['btc_url']}"]
     exchange["node"].rpc("anvil_mine", ["0x1"])  # the chain moves on after the run
     exchange["node"].set_balances([exchange["hot"]], [1])
@@ -447,7 +456,23 @@ def test_the_pages_show_results_history_cases_and_book_errors(exchange) -> None:
     assert "Differences over 90 days" in text and f"/reconciliation/cases/{case.pk}/" in text
     ja = ciso.get("/reconciliation/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "資産ごとの直近の照合" in ja
-    assert ciso.get(f"/reconciliation/runs/{run.pk}/").status_code == 200
+    shown = ciso.get(f"/reconciliation/runs/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert shown.status_code == 200
+    html = shown.content.decode()
+    assert f'title="{-1 * ETH} base units">-1 ETH</span>' in html  # coins; base units on hover
+    assert f'title="{100 * ETH} base units">100 ETH</span>' in html
+    assert str(100 * ETH) not in re.sub(r'title="[^"]*"', "", html)
+    assert ">-1 ETH</span>" in text  # the overview's last run per asset
+    told = Notification.objects.get(topic="reconciliation.difference")
+    assert told.title_ja == "残高不一致: -1 ETH" and "-1 ETH" in told.body_en
+    exported = ciso.get(f"/reconciliation/runs/{run.pk}/figures.csv", HTTP_ACCEPT_LANGUAGE="en")
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    header, eth = rows[0], next(r for r in rows if r[0] == "ETH" and not r[1])
+    at = header.index("difference")
+    assert header[at + 1] == "difference_base_units"
+    assert eth[at : at + 2] == ["'-1 ETH", str(-1 * ETH)]  # formatted (formula-safe), raw
+    case_page = ciso.get(f"/reconciliation/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="ja")
+    assert f'title="{-1 * ETH} 基本単位">-1 ETH</span>' in case_page.content.decode()
     posted = ciso.post(
         f"/reconciliation/cases/{case.pk}/", {"do": "cause", "cause": "operational_error"}
     )

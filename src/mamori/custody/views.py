@@ -25,7 +25,7 @@ from mamori.custody.models import (
     ThresholdRule,
     Wallet,
 )
-from mamori.custody.services import cap, charts, halts, limits, thresholds
+from mamori.custody.services import cap, charts, halts, limits, monitor, thresholds
 from mamori.notifications.models import Delivery, Notification
 
 
@@ -61,6 +61,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "wallets": Wallet.objects.select_related("asset"),
             "can_manage": has_permission(request.user, "custody.manage"),
             "caps": cap.assess_all(),
+            "prices": monitor.prices(),
             "charts": charts.outflow_charts(),
             "addresses": AllowedAddress.objects.select_related("asset", "approval")[:50],
         },

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.custody.services.monitor import prices
 from mamori.reconciliation import forms
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, cases, history, runs, statements
@@ -31,6 +32,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         "reconciliation/overview.html",
         {
             "latest": history.latest_per_asset(),
+            "prices": prices(),
             "missing": missing or [],
             "never": missing is None,
             "charts": history.charts(),
@@ -66,8 +68,28 @@ def run_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reconciliation/run.html",
-        {"run": run, "assets": run.assets.prefetch_related("wallets"), "cases": run.cases.all()},
+        {
+            "run": run,
+            "assets": run.assets.prefetch_related("wallets"),
+            "cases": run.cases.all(),
+            "prices": prices(),
+        },
     )
+
+
+@permission_required("reconciliation.view")
+def figures_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download a run's figures as CSV: each figure in whole coins and in raw base units."""
+    run = get_object_or_404(Run, pk=pk)
+    if run.status == Run.Status.RUNNING:
+        messages.error(request, _("A statement is made of a finished run, as json or pdf."))
+        return redirect("reconciliation:run", pk=pk)
+    response = HttpResponse(
+        statements.figures_csv(run, translation.get_language() or "ja"),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="figures-run{pk}.csv"'
+    return response
 
 
 @permission_required("reconciliation.view")
@@ -187,6 +209,7 @@ def case_view(request: HttpRequest, pk: int) -> HttpResponse:
         "reconciliation/case.html",
         {
             "case": case,
+            "prices": prices(),
             "actions": case.actions.select_related("by"),
             "can_manage": can_manage and case.status != Case.Status.CLOSED,
             "cause_form": forms.CauseForm(

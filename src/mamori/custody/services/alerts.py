@@ -4,21 +4,76 @@ events (ISM 27-3: 即時に責任者に伝達され、売買停止その他必�
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import translation
 
 from mamori.auditlog.services import record
-from mamori.custody.models import Asset, Halt
+from mamori.core.money import format_amount, format_yen
+from mamori.custody.models import Asset, Halt, ThresholdRule
 from mamori.custody.services import monitor
 from mamori.engines import threshold as engine
 from mamori.events.bus import publish
 from mamori.notifications.models import Notification
 from mamori.notifications.services import Recipient, notified_within, notify
 
-__all__ = ["ESCALATE_AFTER", "after_decision", "conflicting_resend", "journal_quarantined"]
+__all__ = [
+    "ESCALATE_AFTER",
+    "after_decision",
+    "conflicting_resend",
+    "journal_quarantined",
+    "reached_text",
+]
 
 #: A notice not acknowledged within this time goes to the next level.
 ESCALATE_AFTER = timedelta(minutes=10)
 #: Ids resent with other content are told once per asset within this time (each is logged).
 TAMPERING_TOLD_EVERY = timedelta(minutes=10)
+
+
+def reached_text(
+    rule_code: str | None, observed: object, limit: object, message: str
+) -> tuple[str, str]:
+    """Return a threshold reached in words, Japanese and English, its amounts in whole coins
+    with the asset's decimals (``8 BTC``) or in yen (ISM 27-2, 27-3: the responsible person
+    reads how far the limit was reached); ``message`` (the monitor's words) as both when the
+    reason names no amount or no rule."""
+    rule = ThresholdRule.objects.filter(code=rule_code).select_related("asset").first()
+    if rule is None or observed is None or limit is None:
+        return message, message
+    try:
+        if rule.limit_jpy is not None:
+            shown = {
+                lang: (
+                    format_yen(Decimal(str(observed)), lang),
+                    format_yen(Decimal(str(limit)), lang),
+                )
+                for lang in ("ja", "en")
+            }
+        elif rule.asset is not None:
+            code, places = rule.asset.code, rule.asset.decimals
+            shown = {
+                lang: (
+                    format_amount(int(str(observed)), places, code, lang),
+                    format_amount(int(str(limit)), places, code, lang),
+                )
+                for lang in ("ja", "en")
+            }
+        else:
+            return message, message
+    except (ArithmeticError, ValueError):
+        return message, message
+    (ja_seen, ja_limit), (en_seen, en_limit) = shown["ja"], shown["en"]
+    with translation.override("ja"):
+        ja = (
+            f"規則 {rule.code}（{rule.get_scope_display()}・{rule.get_direction_display()}）: "
+            f"{ja_seen} が基準値 {ja_limit} に達しました（{rule.get_level_display()}）"
+        )
+    en = (
+        f"rule {rule.code} ({rule.scope} {rule.direction}): {en_seen} reached the limit "
+        f"{en_limit} ({rule.level})"
+    )
+    return ja, en
 
 
 def _levels(asset_code: str) -> list[list[Recipient]]:
@@ -111,7 +166,7 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
                 f"基準値到達: {reason.rule}（{decision.action}）",
                 f"Threshold reached: {reason.rule} ({decision.action})",
             ),
-            (reason.message, reason.message),
+            reached_text(reason.rule, reason.observed, reason.limit, reason.message),
             _levels(asset),
             requires_ack=True,
             escalate_after=ESCALATE_AFTER,

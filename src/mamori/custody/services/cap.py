@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from mamori.core.money import format_amount, format_jpy, jpy_value
 from mamori.custody.models import Asset, CapPolicy, Wallet
 from mamori.custody.services import monitor
 from mamori.engines import threshold as engine
@@ -26,6 +27,7 @@ class Assessment:
     expected_source: str
     heavy: list[tuple[str, Decimal]]
     balances: dict[str, int]
+    price: Decimal | None = None  # JPY per whole coin, when the monitor was told one
 
 
 def assess(asset: Asset) -> Assessment | None:
@@ -56,6 +58,7 @@ def assess(asset: Asset) -> Assessment | None:
         source,
         engine.over_share(balances, policy.max_share),
         balances,
+        state.prices.get(asset.code),
     )
 
 
@@ -64,27 +67,44 @@ def assess_all() -> list[Assessment]:
     return [a for a in (assess(asset) for asset in Asset.objects.all()) if a is not None]
 
 
+def _said(units: int, decimals: int, code: str, language: str, price: Decimal | None) -> str:
+    """Return ``units`` in whole coins, with ``(≈ ¥…)`` after them when ``price`` is known."""
+    shown = format_amount(units, decimals, code, language)
+    if price is None:
+        return shown
+    return f"{shown} ({format_jpy(jpy_value(units, decimals, price), language)})"
+
+
 def alert(assessment: Assessment) -> bool:
     """Tell the responsible people when over the cap, under need or too concentrated
-    (at most once an hour per asset and kind); return whether a notice was sent."""
+    (at most once an hour per asset and kind); return whether a notice was sent. Amounts are
+    in whole coins with the asset's decimals (``64.17139841 BTC``), never base units."""
     status, code = assessment.status, assessment.asset.code
+    decimals = assessment.asset.decimals
+
+    def ja(units: int, valued: bool = False) -> str:
+        return _said(units, decimals, code, "ja", assessment.price if valued else None)
+
+    def en(units: int, valued: bool = False) -> str:
+        return _said(units, decimals, code, "en", assessment.price if valued else None)
+
     parts: list[tuple[str, str]] = []
     if status.state == "over":
         parts.append(
             (
-                f"ホットウォレット残高 {status.hot} が上限 {status.cap} を超過: {status.sweep} を"
-                "コールドへ移動してください",
-                f"hot balance {status.hot} is over the cap {status.cap}: sweep {status.sweep} "
-                "to cold",
+                f"ホットウォレット残高 {ja(status.hot)} が上限 {ja(status.cap)} を超過: "
+                f"{ja(status.sweep, True)} をコールドへ移動してください",
+                f"hot balance {en(status.hot)} is over the cap {en(status.cap)}: "
+                f"sweep {en(status.sweep, True)} to cold",
             )
         )
     elif status.state == "under":
         parts.append(
             (
-                f"ホットウォレット残高 {status.hot} が想定出金 {status.expected} を下回る: "
-                f"{status.refill} の補充が必要",
-                f"hot balance {status.hot} is below the expected outflow {status.expected}: "
-                f"refill {status.refill}",
+                f"ホットウォレット残高 {ja(status.hot)} が想定出金 {ja(status.expected)} を"
+                f"下回る: {ja(status.refill, True)} の補充が必要",
+                f"hot balance {en(status.hot)} is below the expected outflow "
+                f"{en(status.expected)}: refill {en(status.refill, True)}",
             )
         )
     for wallet, share in assessment.heavy:

@@ -381,6 +381,12 @@ def current() -> engine.Monitor:
         return _catch_up()
 
 
+def prices() -> dict[str, Decimal]:
+    """Return the latest JPY price of one whole coin of each asset the monitor was told
+    (ISM 27-2: JPY thresholds use them; pages value amounts with them)."""
+    return dict(current().prices)
+
+
 def apply_thresholds() -> engine.Config:
     """Make the current assets and active thresholds the monitor's configuration.
 

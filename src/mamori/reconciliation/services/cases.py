@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.core.errors import Refused
+from mamori.core.money import format_amount
 from mamori.custody.models import Asset
 from mamori.engines import reconcile as engine
 from mamori.engines import threshold
@@ -57,6 +58,17 @@ def _levels(asset_code: str) -> list[list[Recipient]]:
     if asset is not None and asset.responsible is not None:
         first = [Recipient(username=asset.responsible.username)]
     return [first, [Recipient(role="system_general_manager"), Recipient(role="ciso")]]
+
+
+def _shown(units: int, asset: str, language: str = "en", *, signed: bool = False) -> str:
+    """Return ``units`` base units of ``asset`` in whole coins (``-40.000021 ETH``) for a
+    notice or a case note (ISM 34-2); the base units with their label if the asset is not
+    registered."""
+    decimals = Asset.objects.filter(code=asset).values_list("decimals", flat=True).first()
+    if decimals is None:
+        plus = "+" if signed and units > 0 else ""
+        return f"{plus}{units} {asset} ({'基本単位' if language == 'ja' else 'base units'})"
+    return format_amount(units, decimals, asset, language, signed=signed)
 
 
 def _note(case: Case, text: str, by: User | None = None) -> CaseAction:
@@ -115,8 +127,8 @@ def _order_halt(case: Case, outcome: engine.AssetOutcome, run: Run) -> None:
         threshold.HaltScope.ASSET,
         outcome.asset,
         "reconciliation",
-        f"reconciliation run {run.pk}: {missing} base units of {outcome.asset} missing "
-        f"on chain (limit {policy.halt_above_units})",
+        f"reconciliation run {run.pk}: {_shown(missing, outcome.asset)} missing "
+        f"on chain (limit {_shown(policy.halt_above_units, outcome.asset)})",
     )
     confirmed, code, said = _ask_monitor(order)
     if confirmed:
@@ -144,10 +156,11 @@ def _order_halt(case: Case, outcome: engine.AssetOutcome, run: Run) -> None:
             f"Halt could not be made: {outcome.asset} withdrawals are not halted",
         ),
         (
-            f"照合 {run.pk} で {outcome.asset} が {missing} 基本単位不足し、方針により出金停止を"
+            f"照合 {run.pk} で {outcome.asset} が {_shown(missing, outcome.asset, 'ja')} 不足し、"
+            "方針により出金停止を"
             f"指示しましたが、停止できませんでした: {why_ja}。出金を止める措置を直ちに"
             "とってください（ISM 34-2）。",
-            f"Run {run.pk} found {missing} base units of {outcome.asset} missing and the "
+            f"Run {run.pk} found {_shown(missing, outcome.asset)} missing and the "
             f"policy called for a halt of its withdrawals, but the halt could not be made: "
             f"{why_en}. Stop the withdrawals by other means at once (ISM 34-2).",
         ),
@@ -163,7 +176,15 @@ def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
     the responsible person at once."""
     difference = outcome.difference or 0
     wallets = [w for w in outcome.wallets if w.status is engine.Status.DIFFERENCE]
-    where = ", ".join(f"{w.wallet} {w.difference:+}" for w in wallets)
+    shown = {lang: _shown(difference, outcome.asset, lang, signed=True) for lang in ("ja", "en")}
+    where_in = {
+        lang: ", ".join(
+            f"{w.wallet} {_shown(w.difference or 0, outcome.asset, lang, signed=True)}"
+            for w in wallets
+        )
+        for lang in ("ja", "en")
+    }
+    where = where_in["en"]
     with transaction.atomic():
         case = (
             Case.objects.filter(kind=Case.Kind.DIFFERENCE, asset=outcome.asset)
@@ -171,7 +192,7 @@ def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
             .first()
         )
         if case is not None:
-            _note(case, f"run {run.pk}: the difference is {difference:+} ({where or 'total'})")
+            _note(case, f"run {run.pk}: the difference is {shown['en']} ({where or 'total'})")
             if not case.halt_ordered:
                 _order_halt(case, outcome, run)  # a halt that could not be made is tried again
             return case
@@ -184,18 +205,20 @@ def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
             owner_id=owner.first(),
             opened_at=timezone.now(),
         )
-        _note(case, f"opened by run {run.pk}: chain − book − in flight = {difference:+} {where}")
+        _note(case, f"opened by run {run.pk}: chain − book − in flight = {shown['en']} {where}")
         notify(
             "reconciliation.difference",
             "critical",
             (
-                f"残高不一致: {outcome.asset} {difference:+}",
-                f"Reconciliation difference: {outcome.asset} {difference:+}",
+                f"残高不一致: {shown['ja']}",
+                f"Reconciliation difference: {shown['en']}",
             ),
             (
-                f"照合 {run.pk} で帳簿とブロックチェーン上の数量に差異があります（{where}）。"
+                f"照合 {run.pk} で帳簿とブロックチェーン上の数量に差異があります"
+                f"（{where_in['ja'] or shown['ja']}）。"
                 "原因を調査し、資産を保全してください（ISM 34-2）。",
-                f"Run {run.pk} found the book and the chain differ ({where}). Find the cause "
+                f"Run {run.pk} found the book and the chain differ ({where or shown['en']}). "
+                "Find the cause "
                 "and protect the assets (ISM 34-2).",
             ),
             _levels(outcome.asset),

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from mamori.core.amounts import in_coins
+from mamori.core.money import format_amount
 from mamori.custody.models import Asset
 from mamori.reconciliation.models import AssetResult, Run
 
@@ -145,6 +146,7 @@ def charts(days: int = 90, now: datetime | None = None) -> list[Chart]:
             size = max(size, 1.0)
             y = middle - size if amount > 0 else middle
             kind = "matched" if amount == 0 else "difference"
-            bars.append(Bar(day, x, round(y, 1), round(size, 1), kind, f"{day}: {amount:+}"))
+            shown = format_amount(found.difference, places, asset, signed=True)
+            bars.append(Bar(day, x, round(y, 1), round(size, 1), kind, f"{day}: {shown}"))
         out.append(Chart(asset, bars, largest, middle))
     return out

@@ -4,7 +4,9 @@ directory)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from typing import Any
 
@@ -24,6 +26,8 @@ from mamori.auditlog.services import (
     record_export,
 )
 from mamori.core.errors import Refused
+from mamori.core.exports import safe_row
+from mamori.core.money import format_amount
 from mamori.custody.models import Asset
 from mamori.engines import merkle
 from mamori.engines import reconcile as engine
@@ -33,8 +37,10 @@ __all__ = [
     "StatementRefused",
     "anchors",
     "build",
+    "figures_csv",
     "key",
     "pdf",
+    "pdf_html",
     "record_figures",
     "signed",
     "verifier",
@@ -255,19 +261,94 @@ def signed(run: Run) -> dict[str, Any]:
     return document
 
 
-def pdf(document: dict[str, Any], language: str) -> bytes:
-    """Return ``document`` (signed) as a PDF for people; the JSON is what verifies."""
-    from weasyprint import HTML  # type: ignore[import-untyped]
+_FIGURES = ("book", "in_flight", "on_chain", "difference")
 
+
+def _shown(statement: dict[str, Any], language: str) -> list[dict[str, Any]]:
+    """Return the asset entries of ``statement``, each (and each of its wallets) with
+    ``shown``: its figures as people read them, in whole coins with the asset's decimals
+    (``40 ETH``; None stays None). The base units stay in the entry (the PDF prints them
+    smaller; the JSON is what verifies)."""
+
+    def shown(figures: dict[str, Any], entry: dict[str, Any]) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for name in _FIGURES:
+            units = figures.get(name)
+            if units is None:
+                out[name] = None
+            elif entry["decimals"] is None:
+                out[name] = f"{units} ({_('base units')})"
+            else:
+                out[name] = format_amount(int(units), entry["decimals"], entry["asset"], language)
+        return out
+
+    return [
+        {
+            **entry,
+            "shown": shown(entry, entry),
+            "wallets": [{**w, "shown": shown(w, entry)} for w in entry["wallets"]],
+        }
+        for entry in statement["assets"]
+    ]
+
+
+_CSV_HEADER = (
+    "asset",
+    "wallet",
+    "address",
+    "status",
+    *(f"{name}{suffix}" for name in _FIGURES for suffix in ("", "_base_units")),
+    "decimals",
+)
+
+
+def figures_csv(run: Run, language: str) -> bytes:
+    """Return ``run``'s figures as CSV (UTF-8 with BOM, for Excel): one row per asset (wallet
+    empty) and per wallet, each figure twice — as people read it (``40 ETH``) and in raw base
+    units (``40000000000000000000``, the digits the signed JSON holds) — every cell through
+    :func:`mamori.core.exports.safe_row`; the export is recorded in the audit log (ISM 34-3)."""
+    rows: list[list[Any]] = [list(_CSV_HEADER)]
+    for entry in _shown({"assets": _entries(run)}, language):
+        for figures, wallet, address in [
+            (entry, "", ""),
+            *((w, w["wallet"], w["address"]) for w in entry["wallets"]),
+        ]:
+            cells: list[Any] = [entry["asset"], wallet, address, figures.get("status", "")]
+            for name in _FIGURES:
+                raw = figures.get(name)
+                cells += [figures["shown"][name] or "", "" if raw is None else int(raw)]
+            rows.append(safe_row([*cells, entry["decimals"]]))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    body = ("\ufeff" + out.getvalue()).encode("utf-8")
+    record_export(
+        "reconciliation.figures",
+        hashlib.sha256(body).hexdigest(),
+        {"run": run.pk, "format": "csv"},
+        object_id=str(run.pk),
+    )
+    return body
+
+
+def pdf_html(document: dict[str, Any], language: str) -> str:
+    """Return the HTML of ``document``'s PDF (``statement``, ``signature``, ``verifier``):
+    figures in whole coins, the base units beside them."""
     with translation.override(language):
-        html = render_to_string(
+        return render_to_string(
             "reconciliation/statement_pdf.html",
             {
                 "statement": document["statement"],
+                "assets": _shown(document["statement"], language),
                 "signature": document["signature"],
                 "verifier": document["verifier"],
                 "language": language,
                 "time_zone": settings.CONFIG.time_zone,
             },
         )
-    return bytes(HTML(string=html).write_pdf())
+
+
+def pdf(document: dict[str, Any], language: str) -> bytes:
+    """Return ``document`` (signed) as a PDF for people; the JSON is what verifies."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    return bytes(HTML(string=pdf_html(document, language)).write_pdf())

@@ -80,9 +80,10 @@ def _publish_closed(request: Any) -> None:
 
 def register() -> None:
     """Register pages, widgets and scopes."""
-    from mamori.accounts import compliance
+    from mamori.accounts import approval_display, compliance
 
     compliance.register()
+    approval_display.register()
     register_page("governance", _("People and roles"), "accounts:people")
     register_page("governance", _("Role assignments"), "accounts:assignments")
     register_page("governance", _("Approvals"), "accounts:approvals")

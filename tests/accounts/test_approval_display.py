@@ -219,3 +219,31 @@ def test_a_policy_publication_shows_each_changed_section_and_links_the_draft(off
     assert document.title_ja in page
     assert f'href="/rulebook/policies/{document.code}/v/{draft.number}/"' in page
     assert f"{document.sections[0]['ja']}の本文" in _body(page)
+
+
+def test_refusals_are_said_in_the_viewers_language_with_roles_named() -> None:
+    from mamori.engines import approvals as engine
+
+    name = Role.objects.get(code="ciso").name_ja
+    assert name in approvals.shown(engine.Refusal("role_missing", "…", roles=("ciso",)))
+    already = approvals.shown(engine.Refusal("already_decided", "this person has…"))
+    assert "this person" not in already
+    assert "the request is" not in approvals.shown(
+        engine.Refusal("closed", "…", status=ApprovalRequest.Status.EXPIRED)
+    )
+
+
+def test_a_segregation_refusal_is_japanese_naming_the_roles() -> None:
+    from mamori.accounts.models import Department
+    from mamori.accounts.services import roles
+
+    systems = Department.objects.create(code="systems", name_ja="システム部", name_en="Systems")
+    dev = make_user("dev")
+    RoleAssignment.objects.create(
+        user=dev, role=Role.objects.get(code="developer"), department=systems
+    )
+    with pytest.raises(roles.SegregationRefused) as refused:
+        roles.segregation_check(dev, Role.objects.get(code="operator"), systems)
+    message = str(refused.value.message)
+    assert "sod-dev-ops" in message and "while holding" not in message
+    assert Role.objects.get(code="operator").name_ja in message

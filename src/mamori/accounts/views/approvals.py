@@ -109,6 +109,7 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "shown": approval_display.rendered(item, request),
             "links": approval_display.links_of(item),
             "refusal": refusal,
+            "refusal_shown": approvals.shown(refusal) if refusal else "",
             "can_reject": approvals.may_decide(item, request.user, "reject") is None,
         },
     )

@@ -179,3 +179,18 @@ def test_english_pages_have_no_japanese_outside_data(officer) -> None:
             if JAPANESE.search(text) and " / " not in text:
                 found.append(f"{path}: «{text[:120]}»")
     assert found == [], "\n".join(found)
+
+
+def test_the_register_names_the_stage_above_acceptance_and_history_says_before_after(
+    officer,
+) -> None:
+    from mamori.risk.models import RiskScenario
+
+    register = _html(officer, "/risk/", "ja")
+    assert "現状リスクが受容水準超" in register  # ranked by the current rating by default
+    residual = _html(officer, "/risk/?stage=residual", "ja")
+    assert "現状リスクが受容水準超" not in residual
+    scenario = RiskScenario.objects.order_by("code").first()
+    assert scenario is not None
+    page = _html(officer, f"/risk/scenarios/{scenario.pk}/", "ja")
+    assert "変更前" in page and "変更後" in page and "接続元" not in page

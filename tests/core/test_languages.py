@@ -45,10 +45,6 @@ DATA = [
 #: is made in English by a service and stored or shown as made. Listed so that the test
 #: fails on any new one, and shrinks as these are translated.
 REMAINING = [
-    "no cap policy",  # custody.compliance: the items of HOT-CAP's summary
-    "no balance reported for",  # custody.compliance: the items of HOT-CAP's summary
-    "difference (run",  # reconciliation.compliance: the items of a control's summary
-    "), DOC-",  # rulebook.compliance: the items of a control's summary (late, missing)
     "missing on chain (limit",  # engines.reconcile: a halt order's reason, in a case's log
     "halt halt-reconciliation-run",  # reconciliation.cases: the monitor's answer, in the log
 ]

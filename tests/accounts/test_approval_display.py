@@ -247,3 +247,22 @@ def test_a_segregation_refusal_is_japanese_naming_the_roles() -> None:
     message = str(refused.value.message)
     assert "sod-dev-ops" in message and "while holding" not in message
     assert Role.objects.get(code="operator").name_ja in message
+
+
+def test_approvers_are_notified_with_the_title_in_both_languages(
+    django_capture_on_commit_callbacks,
+) -> None:
+    from mamori.accounts import approval_display
+    from mamori.notifications.models import Notification
+
+    ann = make_user("ann")
+    RoleAssignment.objects.create(user=ann, role=Role.objects.get(code="ciso"))
+    policy = ApprovalPolicy.objects.get(code="halt_lift")
+    with django_capture_on_commit_callbacks(execute=True):
+        item = approvals.propose_policy_change(
+            policy, {**policy.definition, "lifetime_hours": 48}, make_user("proposer")
+        )
+    ja, en = approval_display.titles(item)
+    assert ja.startswith("承認ポリシー halt_lift の変更") and en.startswith("Change the approval")
+    told = Notification.objects.get(topic="approvals.submitted")
+    assert told.title_ja == f"承認待ち: {ja}" and told.title_en == f"Waiting for approval: {en}"

@@ -19,6 +19,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ __all__ = [
     "role_name",
     "snapshot_rows",
     "title_of",
+    "titles",
 ]
 
 log = logging.getLogger("mamori.approvals")
@@ -98,6 +100,16 @@ def title_of(item: ApprovalRequest) -> str:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             log.warning("approval request #%s: the title cannot be made", item.pk)
     return item.title
+
+
+def titles(item: ApprovalRequest) -> tuple[str, str]:
+    """Return what ``item`` asks for in Japanese and in English (for notifications, which
+    are stored in both languages)."""
+    with translation.override("ja"):
+        ja = title_of(item)
+    with translation.override("en"):
+        en = title_of(item)
+    return ja, en
 
 
 def links_of(item: ApprovalRequest) -> list[Link]:

@@ -44,10 +44,7 @@ DATA = [
 #: English the user interface still shows in Japanese (issue 25, point 5, not done yet): each
 #: is made in English by a service and stored or shown as made. Listed so that the test
 #: fails on any new one, and shrinks as these are translated.
-REMAINING = [
-    "missing on chain (limit",  # engines.reconcile: a halt order's reason, in a case's log
-    "halt halt-reconciliation-run",  # reconciliation.cases: the monitor's answer, in the log
-]
+REMAINING = []
 
 
 def _words(text: str) -> list[str]:

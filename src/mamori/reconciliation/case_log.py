@@ -26,6 +26,35 @@ def _status(value: str) -> str:
     return str(labels.get(value, value))
 
 
+_ORDER_REASON = re.compile(
+    r"^reconciliation run (?P<run>\d+): (?P<missing>\S+) base units of (?P<asset>\S+) missing "
+    r"on chain \(limit (?P<limit>\S+)\)$"
+)
+
+
+def _order_reason(text: str) -> str:
+    """The reason a halt order gives, as :func:`cases._order_halt` writes it."""
+    match = _ORDER_REASON.match(text)
+    if match is None:
+        return text
+    return (
+        _(
+            "reconciliation run %(run)s: %(missing)s base units of %(asset)s missing on chain "
+            "(limit %(limit)s)"
+        )
+        % match.groupdict()
+    )
+
+
+def _said(text: str) -> str:
+    """What the monitor answered a halt order it confirmed."""
+    if text.startswith("halt "):
+        return _("halt %(halts)s") % {"halts": text[len("halt ") :]}
+    if text == "a halt of the asset already in force":
+        return _("a halt of the asset already in force")
+    return text
+
+
 _LINES: list[tuple[re.Pattern[str], Callable[[dict[str, str]], str]]] = [
     (
         re.compile(r"^closing requested: (?P<resolution>.*)$", re.S),
@@ -69,7 +98,8 @@ _LINES: list[tuple[re.Pattern[str], Callable[[dict[str, str]], str]]] = [
             re.S,
         ),
         lambda m: (
-            _("withdrawals of %(asset)s halted by the custody monitor (%(said)s): %(reason)s") % m
+            _("withdrawals of %(asset)s halted by the custody monitor (%(said)s): %(reason)s")
+            % {**m, "said": _said(m["said"]), "reason": _order_reason(m["reason"])}
         ),
     ),
 ]

@@ -58,7 +58,7 @@ def test_a_key_holder_grant_goes_through_two_approvals_in_the_ui(officers) -> No
     bob.post(f"/accounts/approvals/{request.pk}/", {"verdict": "approve", "reason": "ok"})
     assert RoleAssignment.objects.filter(user=kai, role__code="key_holder").exists()
     history = bob.get("/accounts/approvals/history/?status=approved").content.decode()
-    assert "Grant Key holder to kai" in history
+    assert "Grant the role Key holder to kai" in history
 
 
 def test_a_segregation_breach_is_refused_in_the_ui_naming_the_rule(officers) -> None:

@@ -62,14 +62,18 @@ def _signin_activity_context(request: HttpRequest) -> dict[str, Any] | None:
 
 def _publish_closed(request: Any) -> None:
     """Publish mamori.accounts.approval_closed for consumers (notifications, other modules)."""
+    from mamori.accounts.approval_display import titles
     from mamori.events.bus import publish
 
+    title_ja, title_en = titles(request)
     publish(
         "mamori.accounts.approval_closed",
         {
             "id": request.pk,
             "kind": request.kind,
             "title": request.title,
+            "title_ja": title_ja,
+            "title_en": title_en,
             "status": request.status,
             "snapshot_sha256": request.snapshot_sha256,
             "requester": request.requester.username if request.requester else None,
@@ -80,9 +84,10 @@ def _publish_closed(request: Any) -> None:
 
 def register() -> None:
     """Register pages, widgets and scopes."""
-    from mamori.accounts import compliance
+    from mamori.accounts import approval_display, compliance
 
     compliance.register()
+    approval_display.register()
     register_page("governance", _("People and roles"), "accounts:people")
     register_page("governance", _("Role assignments"), "accounts:assignments")
     register_page("governance", _("Approvals"), "accounts:approvals")

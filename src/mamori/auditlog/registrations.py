@@ -96,6 +96,9 @@ def register() -> None:
     approvals.register_kind(
         keys.KIND, policy=keys.POLICY, apply=keys.apply_rotation, schema=keys.RotationSnapshot
     )
+    from mamori.auditlog import approval_display
+
+    approval_display.register()
     services.register_describer("accounts.loginattempt", _signin)
     services.register_describer("accounts.approvaldecision", _decision)
     register_page(

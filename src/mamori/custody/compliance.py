@@ -42,7 +42,7 @@ def thresholds_cover_every_asset() -> CheckResult:
     )
 
 
-def _unassessed() -> list[str]:
+def _unassessed() -> list[tuple[str, str]]:
     """Assets with a hot wallet that the cap cannot be checked for: no cap policy, or a hot
     wallet whose balance was never reported (ISM 27-1-1 asks it of every hot wallet)."""
     from mamori.custody.models import Asset, CapPolicy, Wallet
@@ -58,11 +58,17 @@ def _unassessed() -> list[str]:
         if not hot:
             continue
         if asset.code not in with_policy:
-            missing.append(f"{asset.code}: no cap policy")
+            missing.append((f"{asset.code}: 上限方針なし", f"{asset.code}: no cap policy"))
             continue
         silent = [name for name in hot if (name, asset.code) not in balances]
         if silent:
-            missing.append(f"{asset.code}: no balance reported for {', '.join(silent)}")
+            names = ", ".join(silent)
+            missing.append(
+                (
+                    f"{asset.code}: {names} の残高報告なし",
+                    f"{asset.code}: no balance reported for {names}",
+                )
+            )
     return missing
 
 
@@ -74,12 +80,19 @@ def hot_wallets_within_cap() -> CheckResult:
     assessments = assess_all()
     unassessed = _unassessed()
     if unassessed or not assessments:
-        listed = "; ".join(unassessed) or "no asset has a hot wallet, a cap policy and balances"
+        listed_ja = (
+            "; ".join(ja for ja, _ in unassessed)
+            or "ホットウォレット・上限方針・残高がそろった資産がない"
+        )
+        listed_en = (
+            "; ".join(en for _, en in unassessed)
+            or "no asset has a hot wallet, a cap policy and balances"
+        )
         return CheckResult(
             False,
-            f"上限を確認できない資産がある: {listed}",
-            f"the cap cannot be checked: {listed}",
-            {"unassessed": unassessed},
+            f"上限を確認できない資産がある: {listed_ja}",
+            f"the cap cannot be checked: {listed_en}",
+            {"unassessed": [en for _, en in unassessed]},
         )
     over = [a for a in assessments if a.status.state == "over"]
     evidence = {
@@ -92,8 +105,9 @@ def hot_wallets_within_cap() -> CheckResult:
         for a in assessments
     }
     if over:
-        listed = ", ".join(f"{a.asset.code} (sweep {a.status.sweep})" for a in over)
-        return CheckResult(False, f"上限超過: {listed}", f"over the cap: {listed}", evidence)
+        listed_ja = ", ".join(f"{a.asset.code}（{a.status.sweep} をコールドへ）" for a in over)
+        listed_en = ", ".join(f"{a.asset.code} (sweep {a.status.sweep})" for a in over)
+        return CheckResult(False, f"上限超過: {listed_ja}", f"over the cap: {listed_en}", evidence)
     return CheckResult(
         True, "すべてのホットウォレットが上限内", "every hot wallet is within its cap", evidence
     )

@@ -75,6 +75,9 @@ def register() -> None:
         schema=setup.WalletsSnapshot,
     )
     approvals.on_closed(allowlist.on_closed)
+    from mamori.custody import approval_display
+
+    approval_display.register()
     register_page("custody", _("Deposit and withdrawal monitoring"), "custody:overview", _can_view)
     register_scope("custody:check", _("check withdrawals before they are sent"), "custody.check")
     register_scope(

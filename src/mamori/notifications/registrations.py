@@ -24,6 +24,7 @@ def _alerts_context(request: HttpRequest) -> dict[str, Any] | None:
 
 def _notify_approvers(request: Any) -> None:
     """Tell the people who can decide the open stage that a request waits for them."""
+    from mamori.accounts import approval_display
     from mamori.accounts.services import approvals
     from mamori.notifications.services import Recipient, notify
 
@@ -31,10 +32,11 @@ def _notify_approvers(request: Any) -> None:
     if stage is None:
         return
     roles = request.policy_definition["stages"][stage]["roles"]
+    title_ja, title_en = approval_display.titles(request)
     notify(
         "approvals.submitted",
         "info",
-        (f"承認待ち: {request.title}", f"Waiting for approval: {request.title}"),
+        (f"承認待ち: {title_ja}", f"Waiting for approval: {title_en}"),
         levels=[[Recipient(role) for role in roles]],
         link=f"/accounts/approvals/{request.pk}/",
     )
@@ -57,8 +59,8 @@ def _tell_requester(event: Any) -> None:
         "approvals.closed",
         "info",
         (
-            f"申請 #{data['id']} は{ja}: {data['title']}",
-            f"Request #{data['id']} {en}: {data['title']}",
+            f"申請 #{data['id']} は{ja}: {data.get('title_ja') or data['title']}",
+            f"Request #{data['id']} {en}: {data.get('title_en') or data['title']}",
         ),
         levels=[[Recipient(username=data["requester"])]],
         link=f"/accounts/approvals/{data['id']}/",

@@ -56,8 +56,12 @@ def no_unexplained_difference() -> CheckResult:
     bad = [r for r in latest if r.status != "matched"]
     evidence = {r.asset: {"run": r.run_id, "status": r.status} for r in latest}
     if bad:
+        said = {"difference": "差異", "failed": "失敗", "error": "エラー"}
+        listed_ja = ", ".join(
+            f"{r.asset} {said.get(r.status, r.status)}（照合 {r.run_id}）" for r in bad
+        )
         listed = ", ".join(f"{r.asset} {r.status} (run {r.run_id})" for r in bad)
-        return CheckResult(False, f"差異・失敗: {listed}", f"not matched: {listed}", evidence)
+        return CheckResult(False, f"差異・失敗: {listed_ja}", f"not matched: {listed}", evidence)
     return CheckResult(True, "全資産が一致", "every asset matched in its latest run", evidence)
 
 

@@ -56,6 +56,9 @@ def register() -> None:
         nodes.KIND, policy=nodes.POLICY, apply=nodes.apply_change, schema=nodes.NodeChangeSnapshot
     )
     approvals.on_closed(cases.on_closed)
+    from mamori.reconciliation import approval_display
+
+    approval_display.register()
     register_page(
         "custody", _("Reconciliation (book against chain)"), "reconciliation:overview", _can_view
     )

@@ -58,6 +58,9 @@ def register() -> None:
     compliance.register()
     approvals.register_kind(plans.KIND, policy=plans.POLICY, apply=plans.apply_plan)
     approvals.on_closed(plans.on_closed)
+    from mamori.risk import approval_display
+
+    approval_display.register()
     subscribe("mamori.custody.halt_started", "risk-custody-halts", monitoring.on_custody_halt)
     subscribe(
         "mamori.reconciliation.run_finished", "risk-reconciliation", monitoring.on_reconciliation

@@ -35,14 +35,17 @@ def policy_published(policy: str) -> CheckResult:
 
 def controls_current() -> CheckResult:
     """Pass when no control has expired evidence, a late run or an overdue review."""
-    from mamori.rulebook.services.controls import attention_list
+    from mamori.rulebook.services.controls import _WHAT, attention_list
 
     problems = [a for a in attention_list() if a.what != "evidence_expiring"]
     if problems:
         listed = ", ".join(f"{a.control.code} ({a.what})" for a in problems[:15])
+        listed_ja = ", ".join(
+            f"{a.control.code}（{_WHAT.get(a.what, (a.what,))[0]}）" for a in problems[:15]
+        )
         return CheckResult(
             False,
-            f"対応が必要な統制 {len(problems)} 件: {listed}",
+            f"対応が必要な統制 {len(problems)} 件: {listed_ja}",
             f"{len(problems)} control(s) need attention: {listed}",
             {"problems": [{"control": a.control.code, "what": a.what} for a in problems]},
         )

@@ -80,6 +80,9 @@ def register() -> None:
     compliance.register()
     approvals.register_kind(policies.KIND, policy=policies.POLICY, apply=policies.apply_publication)
     approvals.register_kind(decisions.KIND, policy=decisions.POLICY, apply=decisions.apply_decision)
+    from mamori.rulebook import approval_display
+
+    approval_display.register()
     approvals.on_closed(policies.on_closed)
     post_migrate.connect(_sync, dispatch_uid="mamori.rulebook.sync")
     register_page("governance", _("Compliance"), "rulebook:dashboard", _can_view)

@@ -83,13 +83,15 @@ class Job:
 
     @property
     def schedule_text(self) -> str:
-        """Describe the schedule for people."""
+        """Describe the schedule for people, in the active language."""
+        from django.utils.translation import gettext as _
+
         if self.every is not None:
-            return f"every {int(self.every.total_seconds())} s"
+            return _("every %(seconds)s s") % {"seconds": int(self.every.total_seconds())}
         if self.cron is not None:
-            return f"cron {self.cron}"
+            return _("cron %(expression)s") % {"expression": self.cron}
         assert self.daily_at is not None
-        return f"daily at {self.daily_at:%H:%M}"
+        return _("daily at %(time)s") % {"time": f"{self.daily_at:%H:%M}"}
 
 
 _JOBS: dict[str, Job] = {}

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.services.roles import has_permission
+from mamori.core.demo import DemoReport, register_demo_loader
 from mamori.core.navigation import register_page
 from mamori.scheduler.jobs import Job, register_job
 
@@ -41,11 +42,21 @@ def _access_review() -> dict[str, object]:
     return {"opened": True, "review": review.pk, "items": review.items.count()}
 
 
+def _demo_first_tick(report: DemoReport) -> None:
+    """Run the worker's first tick while the demo loads, before the rulebook's loader runs
+    the controls: SCH-01 then finds the jobs run, not a worker that has not started yet
+    (issue 25, point 6)."""
+    from mamori.scheduler import services
+
+    services.tick()
+
+
 def register() -> None:
     """Register the page and the platform jobs."""
     from mamori.scheduler import compliance
 
     compliance.register()
+    register_demo_loader("scheduler", _demo_first_tick, order=1050)  # before the rulebook's
     register_page(
         "audit",
         _("Scheduled jobs"),

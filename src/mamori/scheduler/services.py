@@ -17,6 +17,7 @@ import socket
 import threading
 import traceback
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
@@ -25,10 +26,18 @@ from django.utils import timezone
 from mamori.scheduler.jobs import Job, get_job, jobs
 from mamori.scheduler.models import JobDefinition, JobRun
 
-__all__ = ["run_now", "start_in_process", "tick", "worker_id"]
+__all__ = ["MISSED_ERROR", "local_time", "run_now", "start_in_process", "tick", "worker_id"]
 
 log = logging.getLogger("mamori.scheduler")
 MAX_MISSED_LOOKBACK = 10
+#: What a missed run records as its error (stored in English; shown translated).
+MISSED_ERROR = "no run completed within the window"
+MISSED_JA = "期限内に完了した実行がありません"
+
+
+def local_time(value: datetime) -> str:
+    """Return ``value`` as people read it: in the installation's time zone, named."""
+    return value.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def worker_id() -> str:
@@ -44,13 +53,17 @@ def _alert(job: Job, run: JobRun, what: str, severity: str) -> None:
         "missed": (f"ジョブ未実行: {job.name}", f"Job missed: {job.name}"),
         "late": (f"ジョブ遅延: {job.name}", f"Job late: {job.name}"),
     }
-    body = f"slot {run.slot.isoformat()} — {run.error or run.status}"
+    slot = local_time(run.slot)
+    body = (
+        f"枠 {slot} — {MISSED_JA if run.error == MISSED_ERROR else run.error or run.status}",
+        f"slot {slot} — {run.error or run.status}",
+    )
     try:
         notify(
             f"scheduler.{what}",
             severity,
             titles[what],
-            (body, body),
+            body,
             [[Recipient(role) for role in level] for level in job.alert_roles],
             requires_ack=True,
             escalate_after=timedelta(minutes=30),
@@ -83,7 +96,7 @@ def _record_missed(job: Job, definition: JobDefinition, now: datetime) -> None:
                         job=job.name,
                         slot=slot,
                         status=JobRun.Status.MISSED,
-                        error="no run completed within the window",
+                        error=MISSED_ERROR,
                     )
             except IntegrityError:
                 pass  # another worker recorded it
@@ -123,7 +136,10 @@ def _claim(job: Job, slot: datetime, worker: str, now: datetime, manual: bool) -
         return None
 
 
-def _execute(job: Job, run: JobRun) -> JobRun:
+def _execute(job: Job, run: JobRun, first_seen_at: datetime | None = None) -> JobRun:
+    """Run ``job`` for ``run``; a run that ends after its slot's window is late — unless the
+    slot began before the scheduler first knew the job (``first_seen_at``): the first run of a
+    daily job in a fresh installation catches up, it is not late (issue 25, point 6)."""
     try:
         result = job.func()
     except Exception as exc:
@@ -141,7 +157,11 @@ def _execute(job: Job, run: JobRun) -> JobRun:
     run.save(update_fields=["status", "error", "output", "output_sha256", "finished_at"])
     if run.status == JobRun.Status.FAILED:
         _alert(job, run, "failed", "critical")
-    elif not run.manual and run.finished_at > run.slot + job.window:
+    elif (
+        not run.manual
+        and run.finished_at > run.slot + job.window
+        and (first_seen_at is None or first_seen_at <= run.slot)
+    ):
         _alert(job, run, "late", "warning")
     return run
 
@@ -157,7 +177,7 @@ def tick(now: datetime | None = None, worker: str | None = None) -> list[JobRun]
         _record_missed(job, definition, now)
         run = _claim(job, job.slot(now, settings.TIME_ZONE), worker, now, manual=False)
         if run is not None:
-            done.append(_execute(job, run))
+            done.append(_execute(job, run, definition.first_seen_at))
     return done
 
 

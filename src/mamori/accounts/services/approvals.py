@@ -46,6 +46,7 @@ __all__ = [
     "propose_policy_change",
     "register_kind",
     "registered_kinds",
+    "shown",
     "snapshot_sha256",
     "submit",
     "verify",
@@ -70,6 +71,30 @@ _SHOWN = {
     "subject_approval": gettext_lazy("this request is about you: someone else must approve it"),
     "reason_missing": gettext_lazy("a decision needs a reason"),
 }
+
+
+def shown(refusal: engine.Refusal) -> str:
+    """Return why a decision is refused in the active language, roles named (the engine says
+    it in English, with role codes, for logs and the API)."""
+    from mamori.accounts.models import Role
+
+    if refusal.code in _SHOWN:
+        return str(_SHOWN[refusal.code])
+    names = {role.code: role.name for role in Role.objects.filter(code__in=refusal.roles)}
+    roles = ", ".join(names.get(code, code) for code in refusal.roles)
+    if refusal.code == "closed":
+        status = dict(ApprovalRequest.Status.choices).get(refusal.status, refusal.status)
+        return _("the request is %(status)s; it takes no decision") % {"status": status}
+    if refusal.code == "out_of_order":
+        return _(
+            "the stage %(stage)s must be completed first; it needs one of the roles %(roles)s"
+        ) % {
+            "stage": refusal.stage,
+            "roles": roles,
+        }
+    if refusal.code == "role_missing":
+        return _("deciding now needs one of the roles %(roles)s") % {"roles": roles}
+    return refusal.message
 
 
 class SnapshotMismatch(Exception):
@@ -337,7 +362,7 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
         roles = roles_of(user)
         refusal = _refusal(request, user, wanted, decisions, now)
         if refusal is not None:
-            raise ApprovalRefused(refusal.code, _SHOWN.get(refusal.code, refusal.message))
+            raise ApprovalRefused(refusal.code, shown(refusal))
         stage = None
         if wanted is engine.Verdict.APPROVE and policy.ordered:
             stage = engine.stage_for(policy, decisions, roles)

@@ -44,6 +44,7 @@ __all__ = [
     "assign",
     "conflicts",
     "decide_review_item",
+    "explain",
     "grant_policy",
     "has_company_wide",
     "has_permission",
@@ -70,12 +71,38 @@ class RoleRefused(Refused, ValueError):
     command line catch it as such); ``code`` is stable for machines."""
 
 
+def explain(breach: segregation.Breach) -> str:
+    """Say what ``breach`` breaks in the active language, naming the roles and departments
+    (the engine's :meth:`~mamori.engines.segregation.Breach.explain` stays English, for logs)."""
+    roles = {role.code: role.name for role in Role.objects.all()}
+    departments = {d.code: d.name for d in Department.objects.all()}
+    holding, other = breach.holding, breach.other
+    params = {
+        "rule": breach.rule.code,
+        "person": holding.person,
+        "role": roles.get(holding.role, holding.role),
+        "department": departments.get(holding.department or "", holding.department or ""),
+    }
+    if other is None:
+        return (
+            _("%(rule)s: %(person)s belongs to %(department)s, so cannot be %(role)s for it")
+            % params
+        )
+    params["other"] = roles.get(other.role, other.role)
+    if holding.department:
+        return (
+            _("%(rule)s: %(person)s cannot be %(role)s in %(department)s while holding %(other)s")
+            % params
+        )
+    return _("%(rule)s: %(person)s cannot be %(role)s while holding %(other)s") % params
+
+
 class SegregationRefused(Refused):
     """A role grant would break a segregation rule; the message names it."""
 
     def __init__(self, breaches: list[segregation.Breach]) -> None:
         self.breaches = breaches
-        why = "; ".join(b.explain() for b in breaches)
+        why = "; ".join(explain(b) for b in breaches)
         super().__init__(
             "segregation", _("Refused by segregation of duties: %(why)s") % {"why": why}
         )

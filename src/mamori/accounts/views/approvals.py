@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mamori.accounts.models import ApprovalPolicy, ApprovalRequest, User
+from mamori.accounts import approval_display
+from mamori.accounts.models import ApprovalPolicy, ApprovalRequest, Role, User
 from mamori.accounts.services import approvals
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
@@ -84,10 +85,19 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:approval", pk=item.pk)
     refusal = approvals.may_decide(item, request.user)
     outcome = approvals.outcome(item)
+    names = {role.code: role.name for role in Role.objects.all()}
     stages = [
-        {**stage, "count": outcome.approvals_per_stage[index]}
+        {
+            **stage,
+            "count": outcome.approvals_per_stage[index],
+            "role_names": [names.get(code, code) for code in stage.get("roles", [])],
+        }
         for index, stage in enumerate(item.policy_definition["stages"])
     ]
+    decisions = list(item.decisions.select_related("approver"))
+    for decision in decisions:
+        decision.role_names = [names.get(code, code) for code in decision.roles]  # type: ignore[attr-defined]
+
     return render(
         request,
         "accounts/approval_detail.html",
@@ -95,8 +105,11 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "item": item,
             "snapshot": json.dumps(item.snapshot, ensure_ascii=False, indent=2, sort_keys=True),
             "stages": stages,
-            "decisions": item.decisions.select_related("approver"),
+            "decisions": decisions,
+            "shown": approval_display.rendered(item, request),
+            "links": approval_display.links_of(item),
             "refusal": refusal,
+            "refusal_shown": approvals.shown(refusal) if refusal else "",
             "can_reject": approvals.may_decide(item, request.user, "reject") is None,
         },
     )

@@ -113,7 +113,7 @@ def segregation_view(request: HttpRequest) -> HttpResponse:
         "accounts/segregation.html",
         {
             "rules": SegregationRule.objects.select_related("role_a", "role_b"),
-            "breaches": roles.conflicts(),
+            "breaches": [roles.explain(breach) for breach in roles.conflicts()],
         },
     )
 

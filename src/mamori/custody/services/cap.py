@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mamori.core.money import format_amount, format_jpy, jpy_value
 from mamori.custody.models import Asset, CapPolicy, Wallet
@@ -46,12 +47,12 @@ def assess(asset: Asset) -> Assessment | None:
         return None
     hot = sum(v for k, v in balances.items() if wallets[k].kind == Wallet.Kind.HOT)
     if policy.expected_units is not None:
-        expected, source = int(policy.expected_units), "configured"
+        expected, source = int(policy.expected_units), _("configured")
     else:
         learned = engine.learn_expected_outflow(
             state.outflows(asset.code), engine.micros(timezone.now()), policy.percentile
         )
-        expected, source = learned.units, learned.explain()
+        expected, source = learned.units, _explain(learned)
     return Assessment(
         asset,
         engine.cap_status(hot, expected, policy.k),
@@ -60,6 +61,21 @@ def assess(asset: Asset) -> Assessment | None:
         balances,
         state.prices.get(asset.code),
     )
+
+
+def _explain(learned: engine.Learned) -> str:
+    """Say how a learned expected outflow was computed, in the active language (the engine's
+    ``explain`` stays English, for logs)."""
+    return _(
+        "p%(percentile)s (nearest rank) of %(samples)s rolling %(hours)s-hour outflows "
+        "sampled hourly over %(days)s days = %(units)s"
+    ) % {
+        "percentile": learned.percentile,
+        "samples": learned.samples,
+        "hours": learned.window_hours,
+        "days": learned.lookback_days,
+        "units": learned.units,
+    }
 
 
 def assess_all() -> list[Assessment]:

@@ -130,10 +130,15 @@ class Decision:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a decision is not accepted; ``code`` is stable for machines."""
+    """Why a decision is not accepted; ``code`` is stable for machines, ``message`` English
+    (for logs and the API); ``roles``, ``stage`` and ``status`` are what a reader's language
+    says it with."""
 
     code: str
     message: str
+    roles: tuple[str, ...] = ()
+    stage: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,11 @@ def refusal_for(
     """Return why ``approver`` may not decide ``verdict`` now, or None if they may."""
     outcome = evaluate(policy, decisions, created_at, now)
     if outcome.status is not Status.PENDING:
-        return Refusal("closed", f"the request is {outcome.status.value}; it takes no decision")
+        return Refusal(
+            "closed",
+            f"the request is {outcome.status.value}; it takes no decision",
+            status=outcome.status.value,
+        )
     if approver == requester:
         return Refusal("self_approval", "the requester cannot decide their own request")
     if any(d.approver == approver for d in decisions):
@@ -250,7 +259,9 @@ def refusal_for(
         if roles & all_roles:
             return None
         return Refusal(
-            "role_missing", f"rejecting needs one of the roles {', '.join(sorted(all_roles))}"
+            "role_missing",
+            f"rejecting needs one of the roles {', '.join(sorted(all_roles))}",
+            roles=tuple(sorted(all_roles)),
         )
     if stage_for(policy, decisions, roles) is not None:
         return None
@@ -260,6 +271,8 @@ def refusal_for(
             "out_of_order",
             f"stage {open_stage.name!r} must be completed first; it needs one of the roles "
             f"{', '.join(sorted(open_stage.roles))}",
+            roles=tuple(sorted(open_stage.roles)),
+            stage=open_stage.name,
         )
     needed = sorted(
         frozenset().union(
@@ -269,4 +282,8 @@ def refusal_for(
             )
         )
     )
-    return Refusal("role_missing", f"approving now needs one of the roles {', '.join(needed)}")
+    return Refusal(
+        "role_missing",
+        f"approving now needs one of the roles {', '.join(needed)}",
+        roles=tuple(needed),
+    )

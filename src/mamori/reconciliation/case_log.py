@@ -26,15 +26,30 @@ def _status(value: str) -> str:
     return str(labels.get(value, value))
 
 
+#: An amount as the services write it: whole coins with the asset's code (``-40.000021 ETH``),
+#: or base units with their label where the asset is not registered; bare base units in lines
+#: written before amounts were formatted.
+AMOUNT = r"[-+]?[\d,]+(?:\.\d+)?(?: [^\s()]+)?(?: \(base units\))?"
 _ORDER_REASON = re.compile(
+    rf"^reconciliation run (?P<run>\d+): (?P<missing>{AMOUNT}) missing on chain "
+    rf"\(limit (?P<limit>{AMOUNT})\)$"
+)
+_ORDER_REASON_UNITS = re.compile(
     r"^reconciliation run (?P<run>\d+): (?P<missing>\S+) base units of (?P<asset>\S+) missing "
     r"on chain \(limit (?P<limit>\S+)\)$"
 )
 
 
 def _order_reason(text: str) -> str:
-    """The reason a halt order gives, as :func:`cases._order_halt` writes it."""
+    """The reason a halt order gives, as :func:`cases._order_halt` writes it (or wrote it,
+    in base units)."""
     match = _ORDER_REASON.match(text)
+    if match is not None:
+        return (
+            _("reconciliation run %(run)s: %(missing)s missing on chain (limit %(limit)s)")
+            % match.groupdict()
+        )
+    match = _ORDER_REASON_UNITS.match(text)
     if match is None:
         return text
     return (
@@ -76,7 +91,9 @@ _LINES: list[tuple[re.Pattern[str], Callable[[dict[str, str]], str]]] = [
         ),
     ),
     (
-        re.compile(r"^run (?P<run>\d+): the difference is (?P<difference>\S+) \((?P<where>.*)\)$"),
+        re.compile(
+            rf"^run (?P<run>\d+): the difference is (?P<difference>{AMOUNT}) \((?P<where>.*)\)$"
+        ),
         lambda m: (
             _("run %(run)s: the difference is %(difference)s (%(where)s)")
             % {**m, "where": _("total") if m["where"] == "total" else m["where"]}
@@ -84,7 +101,7 @@ _LINES: list[tuple[re.Pattern[str], Callable[[dict[str, str]], str]]] = [
     ),
     (
         re.compile(
-            r"^opened by run (?P<run>\d+): chain − book − in flight = (?P<difference>\S+)"
+            rf"^opened by run (?P<run>\d+): chain − book − in flight = (?P<difference>{AMOUNT})"
             r"(?P<where>.*)$"
         ),
         lambda m: (

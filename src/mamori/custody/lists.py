@@ -1,0 +1,123 @@
+"""The custody lists: decisions that were not plain allows, withdrawal address registrations
+(:mod:`mamori.core.tables`)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import django_filters
+import django_tables2 as tables
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from mamori.core.tables import ListFilter, ListTable
+from mamori.custody.models import AllowedAddress, Asset, MonitorRecord
+
+__all__ = ["AddressFilter", "AddressTable", "DecisionFilter", "DecisionTable", "flagged"]
+
+DECISIONS = (
+    ("hold", "hold"),
+    ("reject", "reject"),
+    ("halt", "halt"),
+    ("allow", "allow"),
+)
+
+
+def flagged() -> QuerySet[MonitorRecord]:
+    """Return the decided events that were not plain allows, newest first."""
+    return (
+        MonitorRecord.objects.filter(kind=MonitorRecord.Kind.EVENT)
+        .exclude(action="allow", reasons=[])
+        .order_by("-pk")
+    )
+
+
+class DecisionFilter(ListFilter):
+    """Filter decisions by decision and search their event ids."""
+
+    search_fields: ClassVar[tuple[str, ...]] = ("event_id",)
+    action = django_filters.ChoiceFilter(choices=DECISIONS, label=_("Decision"))
+    since = django_filters.DateFilter(
+        field_name="recorded_at", lookup_expr="date__gte", label=_("From")
+    )
+    until = django_filters.DateFilter(
+        field_name="recorded_at", lookup_expr="date__lte", label=_("Until")
+    )
+
+
+class DecisionTable(ListTable):
+    """Decisions: number, event, decision, reasons, when."""
+
+    filter_class = DecisionFilter
+    export = "custody.decisions"
+
+    pk = tables.Column(verbose_name="#", order_by=("pk",))
+    event_id = tables.Column(verbose_name=_("Event"))
+    action = tables.Column(verbose_name=_("Decision"))
+    reasons = tables.Column(verbose_name=_("Reasons"), orderable=False)
+    recorded_at = tables.DateTimeColumn(verbose_name=_("When"), format="Y-m-d H:i:s")
+
+    class Meta(ListTable.Meta):
+        order_by = ("-pk",)
+
+    def render_action(self, value: str) -> Any:
+        """Show a halt or rejection as bad, a hold as a warning."""
+        css = {"halt": "status-bad", "reject": "status-bad", "hold": "status-warn"}.get(value, "")
+        return format_html('<span class="{}">{}</span>', css, value)
+
+    def value_action(self, value: str) -> str:
+        """The decision as text."""
+        return value
+
+    def render_reasons(self, value: list[dict[str, Any]]) -> Any:
+        """Each reason's code as a tag and its words."""
+        return format_html_join(
+            "",
+            '<span class="tag">{}</span> {}<br>',
+            ((r.get("code", ""), r.get("message", "")) for r in value),
+        )
+
+    def value_reasons(self, value: list[dict[str, Any]]) -> str:
+        """The reasons' codes and words, one after the other."""
+        return "; ".join(f"{r.get('code', '')}: {r.get('message', '')}" for r in value)
+
+
+class AddressFilter(ListFilter):
+    """Filter registrations by asset and status; search customers, addresses and labels."""
+
+    search_fields: ClassVar[tuple[str, ...]] = ("customer", "address", "label")
+    asset = django_filters.ModelChoiceFilter(
+        queryset=Asset.objects.all(), field_name="asset", label=_("Asset")
+    )
+    status = django_filters.ChoiceFilter(choices=AllowedAddress.Status.choices, label=_("Status"))
+
+
+class AddressTable(ListTable):
+    """Withdrawal address registrations: customer, asset, address, status, usable from."""
+
+    filter_class = AddressFilter
+    export = "custody.allowlist"
+
+    customer = tables.Column(verbose_name=_("Customer"))
+    asset = tables.Column(verbose_name=_("Asset"), order_by=("asset__code",))
+    address = tables.Column(verbose_name=_("Address"), attrs={"td": {"class": "secret"}})
+    status = tables.Column(verbose_name=_("Status"))
+    requested_at = tables.DateTimeColumn(verbose_name=_("Requested"), format="Y-m-d H:i")
+    usable_from = tables.DateTimeColumn(verbose_name=_("Usable from"), format="Y-m-d H:i")
+
+    class Meta(ListTable.Meta):
+        order_by = ("-requested_at",)
+
+    def render_status(self, record: AllowedAddress) -> Any:
+        """The status, linked to its approval request."""
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("accounts:approval", args=[record.approval_id]),
+            record.get_status_display(),
+        )
+
+    def value_status(self, record: AllowedAddress) -> str:
+        """The status as text."""
+        return str(record.get_status_display())

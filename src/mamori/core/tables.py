@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,7 @@ __all__ = [
     "ListFilter",
     "ListTable",
     "Listing",
+    "RowsFilter",
     "downloaded",
     "listing",
 ]
@@ -78,11 +80,37 @@ class ListFilter(django_filters.FilterSet):  # type: ignore[misc]
         )
 
 
+class RowsFilter:
+    """The filters of a list whose rows are computed (a Python list, not a queryset): a form
+    (``form_class``, every field optional) and ``keep``, which narrows the rows by it."""
+
+    form_class: ClassVar[type[forms.Form]]
+
+    def __init__(
+        self, data: QueryDict, queryset: QuerySet[Any] | list[Any], prefix: str | None = None
+    ) -> None:
+        self.form = self.form_class(data, prefix=prefix)
+        self.queryset = list(queryset)
+
+    def is_valid(self) -> bool:
+        """Whether every filter given is one the form accepts."""
+        return self.form.is_valid()
+
+    @property
+    def qs(self) -> list[Any]:
+        """The rows the filters keep."""
+        return self.keep(self.queryset, self.form.cleaned_data)
+
+    def keep(self, rows: list[Any], data: dict[str, Any]) -> list[Any]:
+        """Return the ``rows`` that ``data`` (the form's cleaned values) keeps."""
+        raise NotImplementedError
+
+
 class ListTable(tables.Table):  # type: ignore[misc]
     """A table of a register, drawn by ``core/_table.html`` with the project's CSS: it names
     its filters (``filter_class``) and the kind its downloads are recorded as (``export``)."""
 
-    filter_class: ClassVar[type[ListFilter] | None] = None
+    filter_class: ClassVar[type[ListFilter] | type[RowsFilter] | None] = None
     export: ClassVar[str] = ""
 
     class Meta:
@@ -96,7 +124,7 @@ class Listing:
     links and the parameters of the page's other lists (kept by this list's form)."""
 
     table: ListTable
-    filter: ListFilter | None
+    filter: ListFilter | RowsFilter | None
     prefix: str
     exports: list[tuple[str, str]] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)
@@ -105,7 +133,7 @@ class Listing:
 
 def listing(
     request: HttpRequest,
-    rows: QuerySet[Any],
+    rows: QuerySet[Any] | list[Any],
     table_class: type[ListTable],
     *,
     prefix: str = "",
@@ -115,11 +143,11 @@ def listing(
     request asks for ``<prefix>export=csv|xlsx``, every filtered row as that download,
     recorded in the audit log as an export of the table's ``export`` kind."""
     filter_class = table_class.filter_class
-    narrowed = None
+    narrowed: ListFilter | RowsFilter | None = None
     data = rows
     if filter_class is not None:
         narrowed = filter_class(request.GET, queryset=rows, prefix=prefix.rstrip("-") or None)
-        data = narrowed.qs if narrowed.is_valid() else rows.none()
+        data = narrowed.qs if narrowed.is_valid() else rows[:0]
     table = table_class(data, prefix=prefix)
     wanted = request.GET.get(f"{prefix}export", "")
     if wanted in EXPORT_FORMATS:

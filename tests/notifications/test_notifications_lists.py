@@ -36,17 +36,9 @@ def inbox(db):
             for i in range(120)
         ]
     )
+    in_app = {"level": 0, "channel": Delivery.Channel.IN_APP, "user": person}
     Delivery.objects.bulk_create(
-        [
-            Delivery(
-                notification=n,
-                level=0,
-                channel=Delivery.Channel.IN_APP,
-                user=person,
-                next_attempt_at=now,
-            )
-            for n in made
-        ]
+        [Delivery(notification=n, next_attempt_at=now, **in_app) for n in made]
     )
     return client_for(person)
 

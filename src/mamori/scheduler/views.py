@@ -8,7 +8,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from mamori.accounts.views.access import permission_required
+from mamori.core.tables import downloaded, listing
 from mamori.scheduler.jobs import jobs
+from mamori.scheduler.lists import FailedRunTable, RunTable, frequent_jobs
 from mamori.scheduler.models import JobRun
 
 
@@ -26,12 +28,14 @@ def jobs_view(request: HttpRequest) -> HttpResponse:
                 "next": job.next_slot(now, settings.TIME_ZONE),
             }
         )
+    failed = listing(
+        request, JobRun.objects.exclude(status="succeeded"), FailedRunTable, prefix="failed-"
+    )
+    recent = listing(request, JobRun.objects.all(), RunTable, prefix="runs-")
+    if download := downloaded(failed, recent):
+        return download
     return render(
         request,
         "scheduler/jobs.html",
-        {
-            "rows": rows,
-            "runs": JobRun.objects.exclude(status="succeeded")[:50],
-            "recent": JobRun.objects.all()[:50],
-        },
+        {"rows": rows, "runs": failed, "recent": recent, "frequent": frequent_jobs()},
     )

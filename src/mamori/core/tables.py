@@ -117,6 +117,13 @@ class ListTable(tables.Table):  # type: ignore[misc]
         template_name = "core/_table.html"
         attrs: ClassVar[dict[str, str]] = {"class": "list"}
 
+    @classmethod
+    def ordered(cls, rows: QuerySet[Any], sort: str) -> QuerySet[Any]:
+        """Return ``rows`` sorted as the list sorts them by ``sort`` (a column's name, ``-``
+        first for descending; one that is not a sortable column is ignored)."""
+        table = cls(rows, order_by=sort or None)
+        return table.data.data if sort else rows
+
 
 @dataclass
 class Listing:

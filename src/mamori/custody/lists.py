@@ -89,7 +89,7 @@ class AddressFilter(ListFilter):
 
     search_fields: ClassVar[tuple[str, ...]] = ("customer", "address", "label")
     asset = django_filters.ModelChoiceFilter(
-        queryset=Asset.objects.all(), field_name="asset", label=_("Asset")
+        queryset=Asset.objects.all(), field_name="asset", to_field_name="code", label=_("Asset")
     )
     status = django_filters.ChoiceFilter(choices=AllowedAddress.Status.choices, label=_("Status"))
 

@@ -34,9 +34,6 @@ JUSTIFIED = {
         "Notification.objects.filter(topic__startswith='custody.')"
         ".select_related('acknowledged_by').order_by('-created_at', '-pk')[:50]",
     ): "NOT YET CONVERTED (issue 25): custody alerts; every alert is in the paged inbox",
-    ("reconciliation/views.py", "Run.objects.select_related('book')[:20]"): (
-        "NOT YET CONVERTED (issue 25): reconciliation runs"
-    ),
     ("reconciliation/views.py", "BookImport.objects.select_related('imported_by')[:5]"): (
         "NOT YET CONVERTED (issue 25): latest book imports"
     ),

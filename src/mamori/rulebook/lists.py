@@ -1,19 +1,24 @@
-"""The rulebook's lists: what needs attention (:mod:`mamori.core.tables`)."""
+"""The rulebook's lists: what needs attention, the controls (:mod:`mamori.core.tables`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
+import django_filters
 import django_tables2 as tables
 from django import forms
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from mamori.core.tables import ListTable, RowsFilter
-from mamori.rulebook.services.controls import Attention
+from mamori.core.tables import ListFilter, ListTable, RowsFilter
+from mamori.rulebook.models import Control
+from mamori.rulebook.services.controls import Attention, states
 
-__all__ = ["AttentionFilter", "AttentionTable"]
+__all__ = ["AttentionFilter", "AttentionTable", "ControlFilter", "ControlTable"]
 
 #: What can need attention, in the words of the page.
 WHAT = {
@@ -88,3 +93,73 @@ class AttentionTable(ListTable):
         return str(WHAT.get(value, value))
 
     value_what = render_what
+
+
+STATES = (("ok", "OK"), ("failing", _("not holding")))
+
+
+class ControlFilter(ListFilter):
+    """Filter controls by kind and whether they hold now; search codes and names."""
+
+    search_fields: ClassVar[tuple[str, ...]] = ("code", "name_ja", "name_en")
+    kind = django_filters.ChoiceFilter(choices=Control.Kind.choices, label=_("Kind"))
+    state = django_filters.ChoiceFilter(choices=STATES, method="_state", label=_("State"))
+
+    def _state(self, queryset: QuerySet[Control], name: str, value: str) -> QuerySet[Control]:
+        """Keep the controls that hold now, or those that do not."""
+        held = [pk for pk, state in states().items() if state.ok]
+        return queryset.filter(pk__in=held) if value == "ok" else queryset.exclude(pk__in=held)
+
+
+class ControlTable(ListTable):
+    """Code, control, kind, owner, requirements, state."""
+
+    filter_class = ControlFilter
+    export = "rulebook.controls"
+
+    code = tables.Column(verbose_name=_("Code"))
+    name = tables.Column(verbose_name=_("Control"), accessor="pk", orderable=False)
+    kind = tables.Column(verbose_name=_("Kind"))
+    owner = tables.Column(
+        verbose_name=_("Owner"), accessor="owner_role", order_by=("owner_role__code",)
+    )
+    requirement_count = tables.Column(verbose_name=_("Requirements"))
+    state = tables.Column(verbose_name=_("State"), accessor="pk", orderable=False)
+
+    class Meta(ListTable.Meta):
+        order_by = ("code",)
+
+    @cached_property
+    def _states(self) -> dict[int, Any]:
+        return states()
+
+    def render_code(self, value: str) -> Any:
+        """The code, linked to the control."""
+        return format_html('<a href="{}">{}</a>', reverse("rulebook:control", args=[value]), value)
+
+    def value_code(self, value: str) -> str:
+        """The code."""
+        return value
+
+    def render_name(self, record: Control) -> str:
+        """The control's name in the reader's language."""
+        return str(record.name)
+
+    def render_kind(self, record: Control) -> str:
+        """The kind in words."""
+        return str(record.get_kind_display())
+
+    def _reason(self, record: Control) -> str:
+        state = self._states[record.pk]
+        if state.ok:
+            return "OK"
+        return str(state.reason_en if get_language() == "en" else state.reason_ja)
+
+    def render_state(self, record: Control) -> Any:
+        """OK, or why not."""
+        css = "status-ok" if self._states[record.pk].ok else "status-bad"
+        return format_html('<span class="{}">{}</span>', css, self._reason(record))
+
+    def value_state(self, record: Control) -> str:
+        """OK, or why not."""
+        return self._reason(record)

@@ -39,7 +39,7 @@ def test_the_people_list_pages_sorts_filters_and_downloads(staff) -> None:
     assert len(names(staff.get("/accounts/people/?sort=name&page=3").content.decode())) == 20
     last = names(staff.get("/accounts/people/?sort=-name").content.decode())
     assert last[0] == "p119"
-    ops = names(staff.get("/accounts/people/?department=ops&page_size=1").content.decode())
+    ops = names(staff.get("/accounts/people/?department=ops").content.decode())
     assert set(ops) <= {f"p{i:03d}" for i in range(1, 120, 2)} and len(ops) == 50
     operators = names(staff.get("/accounts/people/?role=operator").content.decode())
     assert sorted(operators) == [f"p{i:03d}" for i in range(0, 120, 10)]

@@ -62,6 +62,19 @@ def test_pages_of_fifty_with_a_pager(decisions):
     assert shown(third) == [f"ev-{i:03d}" for i in range(19, -1, -1)]
 
 
+def test_a_page_out_of_range_or_not_a_number_is_answered_not_refused(decisions):
+    for page in ("999", "abc", "100000000000000000000000"):
+        answer = decisions.get(f"/custody/?decisions-page={page}")
+        assert answer.status_code == 200
+        assert shown(answer.content.decode())
+
+
+def test_the_list_keeps_the_strict_content_policy(decisions):
+    section = decisions.get("/custody/").content.decode().split('id="decisions"')[1]
+    section = section.split("</section>")[0]
+    assert "style=" not in section and "<script" not in section and "onclick" not in section
+
+
 def test_sorting_by_a_column_changes_the_order(decisions):
     page = decisions.get("/custody/?decisions-sort=event_id").content.decode()
     assert shown(page)[:2] == ["ev-000", "ev-001"]

@@ -29,11 +29,6 @@ JUSTIFIED = {
     ("custody/views.py", "Halt.objects.filter(lifted_at__isnull=False)[:20]"): (
         "NOT YET CONVERTED (issue 25): lifted halts, a folded summary"
     ),
-    (
-        "custody/views.py",
-        "Notification.objects.filter(topic__startswith='custody.')"
-        ".select_related('acknowledged_by').order_by('-created_at', '-pk')[:50]",
-    ): "NOT YET CONVERTED (issue 25): custody alerts; every alert is in the paged inbox",
     ("reconciliation/views.py", "BookImport.objects.select_related('imported_by')[:5]"): (
         "NOT YET CONVERTED (issue 25): latest book imports"
     ),

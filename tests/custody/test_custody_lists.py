@@ -108,3 +108,34 @@ def test_the_excel_download_and_the_permission(decisions):
     assert sheet.max_row == 121
     outsider = client_for(make_user("outsider-lists"))
     assert outsider.get("/custody/?decisions-export=csv").status_code == 403
+
+
+def test_the_alerts_are_paged_filtered_and_downloadable(decisions):
+    from mamori.notifications.models import Notification
+
+    now = timezone.now()
+    severities = ["critical", "warning", "info"]
+    Notification.objects.bulk_create(
+        Notification(
+            topic="custody.test",
+            severity=severities[i % 3],
+            title_ja=f"警報 a{i:03d}",
+            title_en=f"alert a{i:03d}",
+            levels=[],
+            created_at=now + timedelta(days=1, minutes=-i),  # newer than the monitor's own
+            level_started_at=now,
+        )
+        for i in range(120)
+    )
+
+    def alerts(query: str) -> list[str]:
+        page = decisions.get(f"/custody/{query}").content.decode()
+        return re.findall(r"警報 (a\d{3})", page.split('id="alerts"')[1].split("</section>")[0])
+
+    assert alerts("")[:2] == ["a000", "a001"] and len(alerts("")) == 50
+    assert len(alerts("?alerts-page=3")) == 20
+    assert len(alerts("?alerts-severity=critical")) == 40
+    answer = decisions.get("/custody/?alerts-severity=warning&alerts-export=csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert len([row for row in rows if row[2].startswith("警報")]) == 40
+    assert {row[1] for row in rows[1:]} == {"警告"}

@@ -3,19 +3,32 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, ClassVar
 
 import django_filters
 import django_tables2 as tables
 from django.db.models import QuerySet
+from django.middleware.csrf import get_token
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from mamori.core.tables import ListFilter, ListTable
 from mamori.custody.models import AllowedAddress, Asset, MonitorRecord
+from mamori.notifications.models import Delivery, Notification
 
-__all__ = ["AddressFilter", "AddressTable", "DecisionFilter", "DecisionTable", "flagged"]
+__all__ = [
+    "AddressFilter",
+    "AddressTable",
+    "AlertFilter",
+    "AlertTable",
+    "DecisionFilter",
+    "DecisionTable",
+    "flagged",
+]
 
 DECISIONS = (
     ("hold", "hold"),
@@ -121,3 +134,102 @@ class AddressTable(ListTable):
     def value_status(self, record: AllowedAddress) -> str:
         """The status as text."""
         return str(record.get_status_display())
+
+
+class AlertFilter(ListFilter):
+    """Filter custody alerts by severity and acknowledgement; search titles and topics."""
+
+    search_fields: ClassVar[tuple[str, ...]] = ("title_ja", "title_en", "topic")
+    severity = django_filters.ChoiceFilter(
+        choices=Notification.Severity.choices, label=_("Severity")
+    )
+    state = django_filters.ChoiceFilter(
+        choices=(("waiting", _("waiting")), ("acknowledged", _("Acknowledged"))),
+        method="_state",
+        label=_("Acknowledged"),
+    )
+
+    def _state(
+        self, queryset: QuerySet[Notification], name: str, value: str
+    ) -> QuerySet[Notification]:
+        """Keep the alerts still waiting for acknowledgement, or those acknowledged."""
+        if value == "waiting":
+            return queryset.filter(requires_ack=True, acknowledged_at__isnull=True)
+        return queryset.filter(acknowledged_at__isnull=False)
+
+
+class AlertTable(ListTable):
+    """When, severity, title (linked for its recipients), acknowledged (with the button)."""
+
+    filter_class = AlertFilter
+    export = "custody.alerts"
+
+    created_at = tables.DateTimeColumn(verbose_name=_("When"), format="Y-m-d H:i:s")
+    severity = tables.Column(verbose_name=_("Severity"))
+    title = tables.Column(verbose_name=_("Title"), accessor="pk", orderable=False)
+    acknowledged = tables.Column(
+        verbose_name=_("Acknowledged"), accessor="acknowledged_at", empty_values=()
+    )
+
+    class Meta(ListTable.Meta):
+        order_by = ("-created_at",)
+
+    @cached_property
+    def _mine(self) -> set[int]:
+        """The alerts on this page delivered to the reader."""
+        request = getattr(self, "request", None)
+        if request is None:
+            return set()
+        return set(
+            Delivery.objects.filter(
+                user_id=request.user.pk or 0, notification__topic__startswith="custody."
+            ).values_list("notification_id", flat=True)
+        )
+
+    def render_severity(self, record: Notification) -> Any:
+        """The severity in words, coloured."""
+        return format_html(
+            '<span class="severity-{}">{}</span>', record.severity, record.get_severity_display()
+        )
+
+    def value_severity(self, record: Notification) -> str:
+        """The severity in words."""
+        return str(record.get_severity_display())
+
+    def render_title(self, record: Notification) -> Any:
+        """The title, linked for the people it was sent to."""
+        if record.pk in self._mine:
+            link = reverse("notifications:detail", args=[record.pk])
+            return format_html('<a href="{}">{}</a>', link, record.title)
+        return record.title
+
+    def value_title(self, record: Notification) -> str:
+        """The title."""
+        return record.title
+
+    def value_acknowledged(self, record: Notification) -> str:
+        """Who acknowledged it and when, that it waits, or that it needs none."""
+        if record.acknowledged_at:
+            when = date_format(localtime(record.acknowledged_at), "Y-m-d H:i")
+            return f"{record.acknowledged_by or ''} {when}".strip()
+        return str(_("waiting")) if record.requires_ack else "—"
+
+    def render_acknowledged(self, record: Notification) -> Any:
+        """As :meth:`value_acknowledged`, with the button for a recipient while it waits."""
+        shown = self.value_acknowledged(record)
+        if record.acknowledged_at or not record.requires_ack:
+            return shown
+        waiting = format_html('<span class="status-bad">{}</span>', shown)
+        if record.pk not in self._mine:
+            return waiting
+        return format_html(
+            '{} <form method="post" action="{}" class="inline">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="next" value="{}#alerts">'
+            '<button type="submit">{}</button></form>',
+            waiting,
+            reverse("notifications:acknowledge", args=[record.pk]),
+            get_token(self.request),
+            reverse("custody:overview"),
+            _("Acknowledge"),
+        )

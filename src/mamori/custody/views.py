@@ -28,7 +28,7 @@ from mamori.custody.models import (
     Wallet,
 )
 from mamori.custody.services import cap, charts, halts, limits, thresholds
-from mamori.notifications.models import Delivery, Notification
+from mamori.notifications.models import Notification
 
 
 @permission_required("custody.view")
@@ -42,23 +42,19 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         lists.AddressTable,
         prefix="allowlist-",
     )
-    if download := downloaded(decisions, addresses):
+    alerts = listing(
+        request,
+        Notification.objects.filter(topic__startswith="custody.").select_related("acknowledged_by"),
+        lists.AlertTable,
+        prefix="alerts-",
+    )
+    if download := downloaded(decisions, addresses, alerts):
         return download
-    alerts = list(
-        Notification.objects.filter(topic__startswith="custody.")
-        .select_related("acknowledged_by")
-        .order_by("-created_at", "-pk")[:50]
-    )
-    mine = set(
-        Delivery.objects.filter(
-            user_id=request.user.pk or 0, notification__in=[a.pk for a in alerts]
-        ).values_list("notification_id", flat=True)
-    )
     return render(
         request,
         "custody/overview.html",
         {
-            "alerts": [(alert, alert.pk in mine) for alert in alerts],
+            "alerts": alerts,
             "active": Halt.objects.filter(lifted_at__isnull=True).select_related("lift_request"),
             "lifted": Halt.objects.filter(lifted_at__isnull=False)[:20],
             "decisions": decisions,

@@ -180,9 +180,11 @@ class AlertTable(ListTable):
         request = getattr(self, "request", None)
         if request is None:
             return set()
+        page = getattr(self, "page", None)
+        shown = [row.record.pk for row in page.object_list] if page is not None else []
         return set(
             Delivery.objects.filter(
-                user_id=request.user.pk or 0, notification__topic__startswith="custody."
+                user_id=request.user.pk or 0, notification_id__in=shown
             ).values_list("notification_id", flat=True)
         )
 

@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "django_filters",
+    "django_tables2",
     "mamori.core",
     "mamori.accounts",
     "mamori.notifications",

@@ -11,16 +11,17 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import BaseModel, ValidationInfo, field_validator
 
 from mamori.accounts.models import ApiToken, User
-from mamori.core.api import authenticated, explain_pattern, refusals
+from mamori.core.api import Pagination, authenticated, explain_pattern, refusals
 from mamori.core.errors import Refused
 from mamori.custody import bounds
 from mamori.custody.models import Halt
@@ -309,6 +310,48 @@ def register_address(request: HttpRequest, body: AddressIn) -> Status[dict[str, 
             "approval_request": entry.approval_id,
         },
     )
+
+
+class AddressRow(AddressOut):
+    """A registered destination as the list gives it."""
+
+    id: int
+    label: str
+    requested_at: datetime
+
+    @staticmethod
+    def resolve_asset(obj: Any) -> str:
+        """The asset's code."""
+        return str(obj.asset.code)
+
+    @staticmethod
+    def resolve_approval_request(obj: Any) -> int:
+        """The approval request's number."""
+        return int(obj.approval_id)
+
+
+@router.get(
+    "/addresses",
+    response={200: list[AddressRow], **refusals(422)},
+    auth=authenticated("custody:read"),
+)
+@paginate(Pagination)
+def list_addresses(
+    request: HttpRequest, asset: str = "", status: str = "", q: str = "", sort: str = ""
+) -> Any:
+    """List the registered destinations, newest first, with the filters of the custody page:
+    ``asset`` (code), ``status`` (pending, approved, rejected), ``q`` (customer, address or
+    label holds it), ``sort`` (a column of the page's list, ``-`` first for descending)."""
+    from mamori.custody.lists import AddressFilter, AddressTable
+    from mamori.custody.models import AllowedAddress
+
+    asked = QueryDict(mutable=True)
+    asked.update({"asset": asset, "status": status, "q": q})
+    found = AddressFilter(asked, queryset=AllowedAddress.objects.select_related("asset"))
+    if not found.is_valid():
+        fields = [(f"query.{name}", " ".join(e)) for name, e in found.errors.items()]
+        raise Refused("bad_filter", _("a filter is not one the list knows"), fields=fields)
+    return AddressTable.ordered(found.qs, sort)
 
 
 @router.post(

@@ -17,6 +17,8 @@ from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.core.numbers import record_number
+from mamori.core.tables import downloaded, listing
+from mamori.custody import lists
 from mamori.custody.models import (
     AllowedAddress,
     Asset,
@@ -26,35 +28,36 @@ from mamori.custody.models import (
     Wallet,
 )
 from mamori.custody.services import cap, charts, halts, limits, monitor, thresholds
-from mamori.notifications.models import Delivery, Notification
+from mamori.notifications.models import Notification
 
 
 @permission_required("custody.view")
 def overview_view(request: HttpRequest) -> HttpResponse:
-    """Show halts, the latest decisions that were not plain allows, thresholds, wallets."""
-    flagged = (
-        MonitorRecord.objects.filter(kind=MonitorRecord.Kind.EVENT)
-        .exclude(action="allow", reasons=[])
-        .order_by("-pk")[:50]
+    """Show halts, the decisions that were not plain allows, the withdrawal address
+    registrations (both lists paged, sorted, filtered and downloadable), thresholds, wallets."""
+    decisions = listing(request, lists.flagged(), lists.DecisionTable, prefix="decisions-")
+    addresses = listing(
+        request,
+        AllowedAddress.objects.select_related("asset", "approval"),
+        lists.AddressTable,
+        prefix="allowlist-",
     )
-    alerts = list(
-        Notification.objects.filter(topic__startswith="custody.")
-        .select_related("acknowledged_by")
-        .order_by("-created_at", "-pk")[:50]
+    alerts = listing(
+        request,
+        Notification.objects.filter(topic__startswith="custody.").select_related("acknowledged_by"),
+        lists.AlertTable,
+        prefix="alerts-",
     )
-    mine = set(
-        Delivery.objects.filter(
-            user_id=request.user.pk or 0, notification__in=[a.pk for a in alerts]
-        ).values_list("notification_id", flat=True)
-    )
+    if download := downloaded(decisions, addresses, alerts):
+        return download
     return render(
         request,
         "custody/overview.html",
         {
-            "alerts": [(alert, alert.pk in mine) for alert in alerts],
+            "alerts": alerts,
             "active": Halt.objects.filter(lifted_at__isnull=True).select_related("lift_request"),
             "lifted": Halt.objects.filter(lifted_at__isnull=False)[:20],
-            "flagged": flagged,
+            "decisions": decisions,
             "decided": MonitorRecord.objects.filter(kind=MonitorRecord.Kind.EVENT).count(),
             "rules": ThresholdRule.objects.select_related("asset"),
             "assets": Asset.objects.select_related("responsible"),
@@ -63,7 +66,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "caps": cap.assess_all(),
             "prices": monitor.prices(),
             "charts": charts.outflow_charts(),
-            "addresses": AllowedAddress.objects.select_related("asset", "approval")[:50],
+            "addresses": addresses,
         },
     )
 

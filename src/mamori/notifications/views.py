@@ -15,19 +15,26 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mamori.accounts.models import User
 from mamori.accounts.views.access import permission_required, signed_in_required
 from mamori.core.redirects import next_url
+from mamori.core.tables import listing
 from mamori.notifications import services
+from mamori.notifications.lists import InboxTable
 from mamori.notifications.models import Delivery, Notification, WebhookEndpoint
 from mamori.notifications.webhooks import WebhookRefused
 
 
 @signed_in_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
-    """List the person's notifications, newest first, and mark them read."""
-    rows = (
-        Delivery.objects.filter(user_id=request.user.pk or 0, channel=Delivery.Channel.IN_APP)
-        .select_related("notification", "notification__acknowledged_by")
-        .order_by("-notification__created_at")[:100]
+    """List the person's notifications, newest first (paged, sorted, filtered, downloadable),
+    and mark them read."""
+    rows = listing(
+        request,
+        Delivery.objects.filter(
+            user_id=request.user.pk or 0, channel=Delivery.Channel.IN_APP
+        ).select_related("notification", "notification__acknowledged_by"),
+        InboxTable,
     )
+    if isinstance(rows, HttpResponse):
+        return rows
     page = render(request, "notifications/inbox.html", {"rows": rows})
     Delivery.objects.filter(
         user_id=request.user.pk or 0, channel=Delivery.Channel.IN_APP, read_at__isnull=True

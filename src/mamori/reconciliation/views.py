@@ -17,8 +17,10 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.core.tables import downloaded, listing
 from mamori.custody.services.monitor import prices
 from mamori.reconciliation import forms
+from mamori.reconciliation.lists import CaseTable, RunTable
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, cases, history, runs, statements
 
@@ -26,6 +28,10 @@ from mamori.reconciliation.services import books, cases, history, runs, statemen
 @permission_required("reconciliation.view")
 def overview_view(request: HttpRequest) -> HttpResponse:
     """Show the last result per asset, days without a run, the history chart, open cases."""
+    found = listing(request, Run.objects.select_related("book"), RunTable, prefix="runs-")
+    open_cases = listing(request, Case.objects.select_related("owner"), CaseTable, prefix="cases-")
+    if download := downloaded(found, open_cases):
+        return download
     missing = history.days_missed_since_first_run(30)
     return render(
         request,
@@ -36,8 +42,8 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "missing": missing or [],
             "never": missing is None,
             "charts": history.charts(),
-            "open_cases": Case.objects.exclude(status=Case.Status.CLOSED).select_related("owner"),
-            "runs": Run.objects.select_related("book")[:20],
+            "open_cases": open_cases,
+            "runs": found,
             "imports": BookImport.objects.select_related("imported_by")[:5],
             "nodes": ChainNode.objects.all(),
             "can_manage": has_permission(request.user, "reconciliation.manage"),

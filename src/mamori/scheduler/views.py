@@ -6,12 +6,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from mamori.accounts.views.access import permission_required
+from mamori.core.tables import downloaded, listing
 from mamori.scheduler.jobs import jobs
+from mamori.scheduler.lists import FailedRunTable, RunTable, frequent_jobs
 from mamori.scheduler.models import JobRun
-from mamori.scheduler.services import MISSED_ERROR
 
 
 @permission_required("scheduler.view")
@@ -28,17 +28,14 @@ def jobs_view(request: HttpRequest) -> HttpResponse:
                 "next": job.next_slot(now, settings.TIME_ZONE),
             }
         )
-    runs = list(JobRun.objects.exclude(status="succeeded")[:50])
-    for run in runs:
-        run.shown_error = (  # type: ignore[attr-defined]
-            _("no run completed within the window") if run.error == MISSED_ERROR else run.error
-        )
+    failed = listing(
+        request, JobRun.objects.exclude(status="succeeded"), FailedRunTable, prefix="failed-"
+    )
+    recent = listing(request, JobRun.objects.all(), RunTable, prefix="runs-")
+    if download := downloaded(failed, recent):
+        return download
     return render(
         request,
         "scheduler/jobs.html",
-        {
-            "rows": rows,
-            "runs": runs,
-            "recent": JobRun.objects.all()[:50],
-        },
+        {"rows": rows, "runs": failed, "recent": recent, "frequent": frequent_jobs()},
     )

@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mamori.accounts.forms import CodeForm, TokenForm
+from mamori.accounts.lists import PeopleTable
 from mamori.accounts.models import ApiToken, Department, LoginAttempt, RoleAssignment, User
 from mamori.accounts.services import mfa, tokens
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, public, signed_in_required
+from mamori.core.tables import listing
 
 
 @signed_in_required
@@ -76,11 +78,14 @@ def people_view(request: HttpRequest) -> HttpResponse:
         .prefetch_related(Prefetch("role_assignments", queryset=active, to_attr="active_roles"))
         .order_by("department__code", "username")
     )
+    found = listing(request, people, PeopleTable)
+    if isinstance(found, HttpResponse):
+        return found
     return render(
         request,
         "accounts/people.html",
         {
-            "people": people,
+            "people": found,
             "departments": Department.objects.all(),
             "may_manage": has_permission(request.user, "accounts.manage_people"),
         },

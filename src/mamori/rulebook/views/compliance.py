@@ -11,7 +11,9 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.core.tables import listing
 from mamori.rulebook.forms import DecisionForm
+from mamori.rulebook.lists import AttentionTable
 from mamori.rulebook.models import Framework, FrameworkVersion, Requirement
 from mamori.rulebook.services import decisions
 from mamori.rulebook.services.controls import attention_list
@@ -54,11 +56,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 "review": sum(1 for n in nodes if n.needs_review),
             }
         )
-    return render(
-        request,
-        "rulebook/dashboard.html",
-        {"rules": rules, "attention": attention_list()[:50]},
-    )
+    attention = listing(request, attention_list(), AttentionTable, prefix="attention-")
+    if isinstance(attention, HttpResponse):
+        return attention
+    return render(request, "rulebook/dashboard.html", {"rules": rules, "attention": attention})
 
 
 @permission_required("rulebook.view")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,12 +13,14 @@ from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.auditlog.models import Entry
 from mamori.auditlog.services import record_export
+from mamori.core.tables import listing
 from mamori.rulebook.forms import (
     AcceptEvidenceForm,
     EvidenceForm,
     RejectEvidenceForm,
     ReviewForm,
 )
+from mamori.rulebook.lists import ControlTable
 from mamori.rulebook.models import Control, Evidence
 from mamori.rulebook.services import controls as control_services
 from mamori.rulebook.services.evidence import (
@@ -33,21 +35,15 @@ from mamori.rulebook.services.evidence import (
 
 @permission_required("rulebook.view")
 def controls_view(request: HttpRequest) -> HttpResponse:
-    """List the catalogue with each control's current state."""
-    states = control_services.states()
-    kind = request.GET.get("kind", "")
-    rows = Control.objects.select_related("owner_role").order_by("code")
-    if kind in Control.Kind.values:
-        rows = rows.filter(kind=kind)
-    return render(
-        request,
-        "rulebook/controls.html",
-        {
-            "rows": [{"control": c, "state": states[c.pk]} for c in rows],
-            "kind": kind,
-            "kinds": Control.Kind.choices,
-        },
+    """List the catalogue with each control's current state (paged, sorted, filtered,
+    downloadable)."""
+    rows = Control.objects.select_related("owner_role").annotate(
+        requirement_count=Count("requirements")
     )
+    found = listing(request, rows, ControlTable)
+    if isinstance(found, HttpResponse):
+        return found
+    return render(request, "rulebook/controls.html", {"rows": found})
 
 
 def _audit_entries(control: Control) -> list[Entry]:

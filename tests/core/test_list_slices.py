@@ -1,0 +1,86 @@
+"""No page or API list is silently cut to a fixed size (issue 25): a list a person reads goes
+through :mod:`mamori.core.tables` (pages, a pager, filters, downloads) or the API's
+``Pagination``. A ``[:N]`` slice in a view or API module must be listed here with why it is
+not such a list; a new one fails this test."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "mamori"
+
+#: (module, sliced expression) → why a fixed size is right there.
+JUSTIFIED = {
+    ("custody/views.py", "toggle[:40]"): "text quoted in a message, not a list",
+    ("rulebook/views/controls.py", "item.sha256[:16]"): "a digest shortened for a message",
+    ("rulebook/views/controls.py", "model.values_list('pk', flat=True)[:200]"): (
+        "ids that bound the audit entries looked up, not a list shown"
+    ),
+    ("rulebook/views/controls.py", "Entry.objects.filter(wanted).order_by('-position')[:30]"): (
+        "a control's latest audit entries, linked to the paged audit log"
+    ),
+    ("accounts/views/pages.py", "LoginAttempt.objects.filter(user=request.user)[:20]"): (
+        "a person's own latest sign-ins on their profile"
+    ),
+    ("accounts/views/approvals.py", "rows.select_related('requester', 'policy')[:200]"): (
+        "approvals: owned by the approvals work (wt-approvals), not converted here"
+    ),
+    ("custody/views.py", "Halt.objects.filter(lifted_at__isnull=False)[:20]"): (
+        "NOT YET CONVERTED (issue 25): lifted halts, a folded summary"
+    ),
+    ("reconciliation/views.py", "BookImport.objects.select_related('imported_by')[:5]"): (
+        "NOT YET CONVERTED (issue 25): latest book imports"
+    ),
+    ("reconciliation/api.py", "cases[:500]"): "NOT YET CONVERTED (issue 25): API cases",
+    ("accounts/views/roles.py", "rows.order_by('-granted_at')[:200]"): (
+        "NOT YET CONVERTED (issue 25): role grant history"
+    ),
+    ("accounts/views/roles.py", "AccessReview.objects.all()[:20]"): (
+        "NOT YET CONVERTED (issue 25): access reviews"
+    ),
+    ("risk/views/scenarios.py", "scenario.changes.select_related('actor')[:50]"): (
+        "NOT YET CONVERTED (issue 25): a scenario's change history"
+    ),
+    ("rulebook/views/controls.py", "control.runs.all()[:20]"): (
+        "NOT YET CONVERTED (issue 25): a control's latest runs"
+    ),
+    (
+        "rulebook/views/controls.py",
+        "control.evidence.select_related('uploaded_by', 'reviewed_by', 'control__owner_role')"
+        ".prefetch_related('claimed', 'confirmed')[:50]",
+    ): "NOT YET CONVERTED (issue 25): a control's evidence",
+    ("rulebook/views/controls.py", "control.reviews.select_related('reviewer')[:10]"): (
+        "NOT YET CONVERTED (issue 25): a control's latest reviews"
+    ),
+}
+
+
+def _modules() -> list[Path]:
+    found = [*SOURCE.rglob("views*.py"), *SOURCE.rglob("api*.py")]
+    found += [p for p in SOURCE.rglob("*.py") if p.parent.name == "views"]
+    return sorted(set(found))
+
+
+def fixed_slices() -> set[tuple[str, str]]:
+    """Every ``x[:N]`` (N a number) in a view or API module, as (module, expression)."""
+    found = set()
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.slice, ast.Slice)
+                and node.slice.lower is None
+                and node.slice.step is None
+                and isinstance(node.slice.upper, ast.Constant)
+            ):
+                found.add((str(path.relative_to(SOURCE)), ast.unparse(node)))
+    return found
+
+
+def test_no_view_cuts_a_list_to_a_fixed_size_without_saying_why() -> None:
+    assert sorted(fixed_slices() - set(JUSTIFIED)) == []
+
+
+def test_every_justified_slice_still_exists() -> None:
+    assert sorted(set(JUSTIFIED) - fixed_slices()) == []

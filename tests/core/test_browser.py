@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyotp
 import pytest
 
@@ -90,8 +92,12 @@ def test_an_officer_approves_a_key_holder_grant_in_the_browser(server, browser_p
     page.get_by_label("コード").fill(totp_for(officer).now())
     page.get_by_role("button", name="サインイン").click()
     page.get_by_role("link", name="承認", exact=True).first.click()
-    page.get_by_role("link", name="Grant Key holder to newkey").first.click()
-    expect(page.locator("pre.snapshot")).to_contain_text('"role": "key_holder"')
+    # the title and the page say what is approved, in Japanese: the role to whom
+    page.get_by_role("link", name=re.compile(r"newkey.*付与")).first.click()
+    expect(page.locator("#approval-sentence")).to_contain_text("newkey")
+    expect(page.locator("#approval-sentence")).to_contain_text(
+        Role.objects.get(code="key_holder").name_ja
+    )
     page.get_by_label("理由").fill("研修修了を確認")
     page.get_by_role("button", name="承認する").click()
     expect(page.locator("#approval-state")).to_have_text("承認済み")

@@ -88,28 +88,32 @@ class DecisionTable(ListTable):
         """Each reason's code as a tag and its words in the reader's language (a reached
         threshold with its amounts formatted)."""
         return format_html_join(
-            "", '<span class="tag">{}</span> {}<br>', ((r.get("code", ""), _said(r)) for r in value)
+            "",
+            '<span class="tag">{}</span> {}<br>',
+            ((r.get("code", ""), self._said(r)) for r in value),
         )
+
+    def _said(self, reason: dict[str, Any]) -> str:
+        """What a stored reason says to the reader: a reached threshold with its amounts in
+        coins or yen (looked up once per rule and figures for the whole table), any other
+        reason translated from its code."""
+        from django.utils.translation import get_language
+
+        from mamori.custody.reasons import reason_text
+        from mamori.custody.services.alerts import reached_text
+
+        if not (reason.get("observed") and reason.get("limit")):
+            return reason_text(str(reason.get("code", "")), reason)
+        key = (reason.get("rule"), reason["observed"], reason["limit"])
+        known: dict[Any, tuple[str, str]] = self.__dict__.setdefault("_reached", {})
+        if key not in known:
+            known[key] = reached_text(*key, reason.get("message", ""))
+        ja, en = known[key]
+        return ja if (get_language() or "ja").startswith("ja") else en
 
     def value_reasons(self, value: list[dict[str, Any]]) -> str:
         """The reasons' codes and words, one after the other."""
         return "; ".join(f"{r.get('code', '')}: {r.get('message', '')}" for r in value)
-
-
-def _said(reason: dict[str, Any]) -> str:
-    """What a stored reason says to the reader: a reached threshold with its amounts in coins
-    or yen, any other reason translated from its code."""
-    from django.utils.translation import get_language
-
-    from mamori.custody.reasons import reason_text
-    from mamori.custody.services.alerts import reached_text
-
-    if reason.get("observed") and reason.get("limit"):
-        ja, en = reached_text(
-            reason.get("rule"), reason["observed"], reason["limit"], reason.get("message", "")
-        )
-        return ja if (get_language() or "ja").startswith("ja") else en
-    return reason_text(str(reason.get("code", "")), reason)
 
 
 class AddressFilter(ListFilter):

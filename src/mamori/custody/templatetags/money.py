@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from django import template
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 
 from mamori.core import money
 from mamori.custody.models import Asset
@@ -78,19 +77,3 @@ def coins_filter(value: Any, code: Any = "") -> str:
         return "—"
     text = money.number_text(Decimal(value))
     return f"{text} {code}" if code else text
-
-
-@register.simple_tag(takes_context=True, name="reached")
-def reached_tag(context: template.Context, reason: Any) -> str:
-    """Render a decision's reason (a dict of the journal) with its amounts in whole coins or
-    yen, in the active language; the monitor's words when it names no amount."""
-    from mamori.custody.services.alerts import reached_text
-
-    key = (reason.get("rule"), reason.get("observed"), reason.get("limit"))
-    if "mamori.money.reached" not in context.render_context:
-        context.render_context["mamori.money.reached"] = {}
-    cache = cast("dict[Any, tuple[str, str]]", context.render_context["mamori.money.reached"])
-    if key not in cache:
-        cache[key] = reached_text(*key, reason.get("message", ""))
-    ja, en = cache[key]
-    return ja if (get_language() or "ja").startswith("ja") else en

@@ -77,7 +77,14 @@ def test_a_key_entered_beside_another_of_its_wallet_is_refused_with_each_reason(
 def test_an_mpc_share_at_the_site_of_another_share_of_its_key_is_refused():
     inventory = demo_inventory()
     share = KeyMaterial(
-        "cold-4", "btc-cold", Role.OPERATING, "abe", "Osaka DC", "treasury", HSM, share_of="cold-root"
+        "cold-4",
+        "btc-cold",
+        Role.OPERATING,
+        "abe",
+        "Osaka DC",
+        "treasury",
+        HSM,
+        share_of="cold-root",
     )
     [refused] = check_entry(inventory, share)
     assert refused.code == "spread.site_apart"
@@ -173,33 +180,58 @@ _PEOPLE = ["tanaka", "suzuki", "yamada", ""]
 @st.composite
 def _inventories(draw):
     wallets = tuple(
-        Wallet(f"w{i}", "bitcoin", draw(st.sampled_from([
-            SigningScheme(Scheme.SINGLE), SigningScheme(Scheme.MULTISIG, 2, 3),
-            SigningScheme(Scheme.MPC, 2, 3),
-        ])))
+        Wallet(
+            f"w{i}",
+            "bitcoin",
+            draw(
+                st.sampled_from(
+                    [
+                        SigningScheme(Scheme.SINGLE),
+                        SigningScheme(Scheme.MULTISIG, 2, 3),
+                        SigningScheme(Scheme.MPC, 2, 3),
+                    ]
+                )
+            ),
+        )
         for i in range(draw(st.integers(1, 3)))
     )
     keys = []
     for i in range(draw(st.integers(0, 7))):
         backups = tuple(
-            Backup(f"k{i}-b{j}", draw(st.sampled_from(_SITES)), draw(st.sampled_from(_PEOPLE)),
-                   unit=draw(st.sampled_from(_UNITS)))
+            Backup(
+                f"k{i}-b{j}",
+                draw(st.sampled_from(_SITES)),
+                draw(st.sampled_from(_PEOPLE)),
+                unit=draw(st.sampled_from(_UNITS)),
+            )
             for j in range(draw(st.integers(0, 2)))
         )
-        keys.append(KeyMaterial(
-            f"k{i}", draw(st.sampled_from(wallets)).id, draw(st.sampled_from(list(Role))),
-            draw(st.sampled_from(_PEOPLE)), draw(st.sampled_from(_SITES)),
-            draw(st.sampled_from(_UNITS)), HSM, organisation=draw(st.sampled_from(["a", "b"])),
-            share_of=draw(st.sampled_from(["", "g1", "g2"])), backups=backups,
-        ))
+        keys.append(
+            KeyMaterial(
+                f"k{i}",
+                draw(st.sampled_from(wallets)).id,
+                draw(st.sampled_from(list(Role))),
+                draw(st.sampled_from(_PEOPLE)),
+                draw(st.sampled_from(_SITES)),
+                draw(st.sampled_from(_UNITS)),
+                HSM,
+                organisation=draw(st.sampled_from(["a", "b"])),
+                share_of=draw(st.sampled_from(["", "g1", "g2"])),
+                backups=backups,
+            )
+        )
     return Inventory(wallets, tuple(keys))
 
 
 _rules = st.builds(
     SpreadRule,
     code=st.sampled_from(["r1", "r2", "r3"]),
-    apart=st.lists(st.sampled_from(["site", "unit", "holder", "organisation"]), min_size=1,
-                   max_size=3, unique=True).map(tuple),
+    apart=st.lists(
+        st.sampled_from(["site", "unit", "holder", "organisation"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ).map(tuple),
     scope=st.sampled_from(["key", "wallet"]),
     roles=st.frozensets(st.sampled_from(list(Role)), min_size=1),
     against=st.frozensets(st.sampled_from(list(Role))),
@@ -213,7 +245,9 @@ def _oracle(inventory, rules):
     placed = []  # (id, wallet, role, site, unit, holder, organisation, original, group)
     for k in inventory.keys:
         group = k.share_of or k.id
-        placed.append((k.id, k.wallet, k.role, k.site, k.unit, k.holder, k.organisation, k.id, group))
+        placed.append(
+            (k.id, k.wallet, k.role, k.site, k.unit, k.holder, k.organisation, k.id, group)
+        )
         for b in k.backups:
             placed.append(
                 (b.id, k.wallet, Role.BACKUP, b.site, b.unit, b.holder, k.organisation, k.id, group)
@@ -232,7 +266,9 @@ def _oracle(inventory, rules):
                     continue
                 if (a[7] == b[7]) != rule.copies:
                     continue
-                if not ((a[2] in rule.roles and b[2] in other) or (b[2] in rule.roles and a[2] in other)):
+                if not (
+                    (a[2] in rule.roles and b[2] in other) or (b[2] in rule.roles and a[2] in other)
+                ):
                     continue
                 for attribute in rule.apart:
                     if a[index[attribute]] and a[index[attribute]] == b[index[attribute]]:

@@ -101,6 +101,7 @@ __all__ = [
     "check_evm_address",
     "check_multisig_addresses",
     "check_policy",
+    "check_share_set",
     "evaluate",
     "evm_address",
     "find_secrets",

@@ -120,7 +120,9 @@ def multisig_address(m: int, account_xpubs: Sequence[str], path: str) -> str:
 
 def _compare(code: str, subject: str, derived: str, registered: str, what: str) -> Finding:
     if derived == registered:
-        return Finding(code, subject, True, _ARTICLE, f"{subject}: {what} matches", derived, derived)
+        return Finding(
+            code, subject, True, _ARTICLE, f"{subject}: {what} matches", derived, derived
+        )
     return Finding(
         code,
         subject,

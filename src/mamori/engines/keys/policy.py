@@ -170,7 +170,15 @@ def _wallets(inventory: Inventory, policy: CryptoPolicy) -> list[Finding]:
     return found
 
 
-_CHECKS = ("curve", "key_size", "encryption", "hash_function", "threshold", "hot_single_key")
+_CHECKS = (
+    "curve",
+    "key_size",
+    "encryption",
+    "hash_function",
+    "threshold",
+    "hot_single_key",
+    "key_count",
+)
 
 
 def check_policy(inventory: Inventory, policy: CryptoPolicy = DEFAULT_POLICY) -> list[Finding]:
@@ -178,9 +186,7 @@ def check_policy(inventory: Inventory, policy: CryptoPolicy = DEFAULT_POLICY) ->
     (subject "inventory") for each check with no shortfall."""
     found = _keys(inventory, policy) + _wallets(inventory, policy)
     failed = {f.code for f in found}
-    for check in (*_CHECKS, "key_count"):
+    for check in _CHECKS:
         if f"policy.{check}" not in failed:
-            found.append(
-                Finding(f"policy.{check}", "inventory", True, _ARTICLE, f"{check}: holds")
-            )
+            found.append(Finding(f"policy.{check}", "inventory", True, _ARTICLE, f"{check}: holds"))
     return found

@@ -32,6 +32,7 @@ _WIF = re.compile(rf"\b[5KLc9][{_B58}]{{50,51}}\b")
 _HEX32 = re.compile(r"(?<![0-9A-Fa-fx])(?:0x)?[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 _PEM = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
 _LATIN_WORD = re.compile(r"[a-z]+")
+_SLIP39 = frozenset(SLIP39_WORDS)
 #: field names whose value is a secret whatever it looks like
 _SECRET_FIELDS = frozenset(
     {
@@ -98,9 +99,7 @@ def _is_wif(candidate: str) -> bool:
         raw = base58.decode_check(candidate)
     except Exception:  # not base58check: not a WIF
         return False
-    return raw[:1] in (b"\x80", b"\xef") and (
-        len(raw) == 33 or (len(raw) == 34 and raw[-1] == 1)
-    )
+    return raw[:1] in (b"\x80", b"\xef") and (len(raw) == 33 or (len(raw) == 34 and raw[-1] == 1))
 
 
 def _in_text(text: str, field: str) -> Iterator[str]:
@@ -113,11 +112,12 @@ def _in_text(text: str, field: str) -> Iterator[str]:
     if _HEX32.search(text) and not any(name in field.lower() for name in _HASH_FIELDS):
         yield "hex_private_key"
     latin = _LATIN_WORD.findall(text.lower())
-    if _longest_run(latin, frozenset(SLIP39_WORDS)) >= 20:
+    if _longest_run(latin, _SLIP39) >= 20:
         yield "slip39_share"
-    elif _longest_run(latin, _bip39("english")) >= 12:
-        yield "mnemonic_phrase"
-    elif _longest_run(text.split(), _bip39("japanese")) >= 12:
+    elif (
+        _longest_run(latin, _bip39("english")) >= 12
+        or _longest_run(text.split(), _bip39("japanese")) >= 12
+    ):
         yield "mnemonic_phrase"
 
 

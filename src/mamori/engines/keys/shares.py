@@ -140,7 +140,9 @@ def check_share_set(subject: str, seen: ShareSet, scheme: ShareScheme) -> list[F
                 group.member_threshold,
             )
         if group.members > count:
-            differs("member_count", f"member count of group {group.index + 1}", count, group.members)
+            differs(
+                "member_count", f"member count of group {group.index + 1}", count, group.members
+            )
     if not found:
         found.append(
             Finding(
@@ -148,7 +150,8 @@ def check_share_set(subject: str, seen: ShareSet, scheme: ShareScheme) -> list[F
                 subject,
                 True,
                 article,
-                f"{subject}: SLIP-39 {seen.group_threshold}-of-{seen.group_count} groups as registered",
+                f"{subject}: SLIP-39 {seen.group_threshold}-of-{seen.group_count} groups "
+                "as registered",
             )
         )
     return found
@@ -189,7 +192,9 @@ def check_bip39_vectors(
             made = words.to_mnemonic(bytes.fromhex(vector.entropy)).split()
             given = vector.mnemonic.split()
             if made != given:
-                at = next((i for i, (a, b) in enumerate(zip(made, given, strict=False)) if a != b), 0)
+                at = next(
+                    (i for i, (a, b) in enumerate(zip(made, given, strict=False)) if a != b), 0
+                )
                 problem = "words"
                 expected = f"{len(made)} words"
                 got = f"{len(given)} words, word {at + 1} differs"

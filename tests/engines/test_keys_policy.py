@@ -72,3 +72,27 @@ def test_an_exchange_policy_given_as_data_tightens_the_checks():
 def test_a_malformed_policy_is_refused(data, said):
     with pytest.raises(PolicyError, match=said):
         policy_from_data(data)
+
+
+def test_a_key_without_its_generation_record_and_a_backup_without_detection_are_reported():
+    from mamori.engines.keys import GenerationRecord, check_records
+
+    inventory = demo_inventory()
+    assert [f.subject for f in check_records(inventory) if f.subject.startswith("hot")] == []
+    keys = list(inventory.keys)
+    keys[0] = replace(
+        keys[0],
+        generation=GenerationRecord("sato", "BIP-39", rng_spec=""),
+        backups=(Backup("hot-a-bk", "Osaka DC", "kimura", "AES-256-GCM", ("kimura",)),),
+    )
+    found = {
+        (f.code, f.subject): f for f in check_records(Inventory(inventory.wallets, tuple(keys)))
+    }
+    assert set(found) >= {
+        ("record.rng_spec", "hot-a"),
+        ("record.prior_verification", "hot-a"),
+        ("record.witnesses", "hot-a"),
+        ("record.backup_detection", "hot-a-bk"),
+    }
+    assert found[("record.backup_detection", "hot-a-bk")].article == "ISM 28-3-5"
+    assert ("record.generation", "cold-1") in found  # the MPC shares have no record

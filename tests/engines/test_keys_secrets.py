@@ -8,6 +8,8 @@ import os
 import pytest
 import shamir_mnemonic
 from embit import bip32
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mamori.engines.keys import SecretFound, find_secrets, refuse_secrets
 from tests.engines.test_keys_ceremony import BIP84_ADDRESSES, BIP84_ZPUB, G_X, G_Y
@@ -85,3 +87,44 @@ def test_a_slip39_share_a_japanese_phrase_raw_bytes_and_secret_fields_are_refuse
 def test_common_words_and_an_address_list_are_not_mistaken_for_a_phrase():
     text = "the key holders met at the Osaka vault and checked the three addresses together"
     assert find_secrets({"minutes": text, "addresses": list(BIP84_ADDRESSES.values())}) == []
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.binary(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json)
+def test_the_scanner_reads_any_json_like_value_without_failing(value):
+    hits = find_secrets(value)
+    assert all(hit.kind for hit in hits)
+    if hits:
+        with pytest.raises(SecretFound):
+            refuse_secrets(value)
+    else:
+        refuse_secrets(value)
+
+
+def test_the_public_surface_is_pinned():
+    import mamori.engines.keys as keys
+
+    assert {name for name in keys.__all__ if not hasattr(keys, name)} == set()
+    assert {"evaluate", "check_entry", "impact_of_change", "refuse_secrets", "check_policy"} <= set(
+        keys.__all__
+    )
+    # framework-free: importing the engine (and its HSM module) loads no Django
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mamori.engines.keys, mamori.engines.keys.hsm; print('django' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "False"

@@ -3,10 +3,10 @@
 Framework-free: values in, findings out. The inventory (:mod:`.inventory`) describes wallets,
 keys and shares, their generation and backups; :mod:`.spread` evaluates the spread rules
 (ISM 28-2-3/6/7, 28-3-2, 29-1-5) given as data; :mod:`.policy` checks cryptographic schemes
-and strengths (ISM 29-1-6); :mod:`.addresses` and :mod:`.shares` verify a ceremony's public
-output (ISM 28-1-2, 28-2); :mod:`.scan` refuses anything that looks like a secret;
-:mod:`.hsm` makes and uses a key inside a PKCS#11 token (imported on its own, as it needs the
-PKCS#11 library).
+and strengths (ISM 29-1-6); :mod:`.records` that each key and backup is fully described
+(ISM 28-1, 28-3); :mod:`.addresses` and :mod:`.shares` verify a ceremony's public output
+(ISM 28-1-2, 28-2); :mod:`.scan` refuses anything that looks like a secret; :mod:`.hsm` makes
+and uses a key inside a PKCS#11 token (imported on its own, as it needs the PKCS#11 library).
 """
 
 from mamori.engines.keys.addresses import (
@@ -38,6 +38,7 @@ from mamori.engines.keys.policy import (
     check_policy,
     policy_from_data,
 )
+from mamori.engines.keys.records import check_records
 from mamori.engines.keys.scan import SecretFound, SecretHit, find_secrets, refuse_secrets
 from mamori.engines.keys.shares import (
     Bip39Vector,
@@ -101,6 +102,7 @@ __all__ = [
     "check_evm_address",
     "check_multisig_addresses",
     "check_policy",
+    "check_records",
     "check_share_set",
     "evaluate",
     "evm_address",

@@ -74,6 +74,7 @@ def test_a_slip39_share_a_japanese_phrase_raw_bytes_and_secret_fields_are_refuse
         "memo": japanese,
         "blob": os.urandom(32),
         "seed": "kept elsewhere",
+        "recovery": {"privateKey": "in the vault"},
     }
     kinds = {hit.path: hit.kind for hit in find_secrets(output)}
     assert kinds == {
@@ -81,6 +82,7 @@ def test_a_slip39_share_a_japanese_phrase_raw_bytes_and_secret_fields_are_refuse
         "memo": "mnemonic_phrase",
         "blob": "raw_32_bytes",
         "seed": "secret_field",
+        "recovery.privateKey": "secret_field",
     }
 
 

@@ -8,7 +8,8 @@ place and kind of each suspected secret — never the secret itself:
 - WIF private keys (base58check, version 0x80 or 0xef, 32 bytes and an optional 0x01);
 - a run of 12 or more BIP-39 words (English or Japanese) or 20 or more SLIP-39 words;
 - 32 bytes in hex (a raw private key) unless the field is named as a hash or identifier;
-- PEM private keys; fields named ``seed``, ``mnemonic``, ``private_key`` and the like.
+- PEM private keys; fields named ``seed``, ``mnemonic``, ``private_key`` (``privateKey``,
+  ``private-key``) and the like.
 
 :func:`refuse_secrets` raises :class:`SecretFound` when anything is found.
 """
@@ -37,18 +38,20 @@ _SLIP39 = frozenset(SLIP39_WORDS)
 _SECRET_FIELDS = frozenset(
     {
         "seed",
+        "seedphrase",
+        "recoveryphrase",
         "mnemonic",
-        "private_key",
+        "privatekey",
         "privkey",
         "secret",
-        "secret_key",
+        "secretkey",
         "xprv",
         "wif",
         "passphrase",
         "entropy",
         "share",
         "shares",
-        "master_secret",
+        "mastersecret",
     }
 )
 #: a 64-hex value under a field whose name contains one of these is a hash, not a key
@@ -128,7 +131,7 @@ def _walk(value: object, path: str, field: str) -> Iterator[SecretHit]:
             where = f"{path}.{name}" if path else name
             for kind in _in_text(name, ""):
                 yield SecretHit(where, kind)
-            normal = name.lower().replace("-", "_")
+            normal = re.sub(r"[^a-z0-9]", "", name.lower())  # privateKey, private-key, ...
             if normal in _SECRET_FIELDS and item not in (None, "", [], {}):
                 yield SecretHit(where, "secret_field")
             yield from _walk(item, where, name)

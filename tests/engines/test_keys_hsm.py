@@ -60,3 +60,43 @@ def test_a_key_made_in_softhsm_signs_and_the_signature_verifies_with_its_public_
 def test_a_digest_of_the_wrong_size_is_refused_before_the_token_is_touched(softhsm_token):
     with pytest.raises(HsmError, match="expected a 32-byte digest, got 20 bytes"):
         generate_and_sign(_token(softhsm_token), softhsm_token["pin"], b"\x00" * 20)
+
+
+class _RefusingSecp256k1:
+    """A token (around the real SoftHSM2 one) whose sessions refuse to make secp256k1 keys,
+    as some HSMs do."""
+
+    def __init__(self, token):
+        self._token = token
+        self.label = token.label
+
+    def open(self, **kwargs):
+        from contextlib import contextmanager
+
+        from pkcs11.util.ec import encode_named_curve_parameters
+
+        secp256k1 = encode_named_curve_parameters("1.3.132.0.10")
+
+        class Session:
+            def __init__(self, inner):
+                self._inner = inner
+
+            def create_domain_parameters(self, key_type, attributes, **more):
+                if attributes.get(pkcs11.Attribute.EC_PARAMS) == secp256k1:
+                    raise pkcs11.exceptions.DomainParamsInvalid()
+                return self._inner.create_domain_parameters(key_type, attributes, **more)
+
+        @contextmanager
+        def opened():
+            with self._token.open(**kwargs) as session:
+                yield Session(session)
+
+        return opened()
+
+
+def test_a_token_that_refuses_secp256k1_makes_a_p256_key_instead(softhsm_token):
+    token = _RefusingSecp256k1(_token(softhsm_token))
+    digest = hashlib.sha256(b"ceremony 7").digest()
+    result = generate_and_sign(token, softhsm_token["pin"], digest)
+    assert result.curve == "P-256"
+    assert _verifies(result, digest)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from mamori.engines.keys.findings import Finding
-from mamori.engines.keys.inventory import Inventory, Scheme
+from mamori.engines.keys.inventory import Inventory, Role, Scheme
 
 __all__ = ["DEFAULT_POLICY", "CryptoPolicy", "PolicyError", "check_policy", "policy_from_data"]
 
@@ -156,7 +156,7 @@ def _wallets(inventory: Inventory, policy: CryptoPolicy) -> list[Finding]:
                     "single key",
                 )
             )
-        count = sum(1 for key in inventory.keys_of(wallet.id) if key.role.value != "backup")
+        count = sum(1 for key in inventory.keys_of(wallet.id) if key.role is not Role.BACKUP)
         if scheme.kind is Scheme.MULTISIG and count != scheme.n:
             found.append(
                 _bad(

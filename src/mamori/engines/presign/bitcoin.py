@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 
 from embit.networks import NETWORKS
 from embit.psbt import PSBT, InputScope
-from embit.script import Script
+from embit.script import Script, address_to_scriptpubkey
 from embit.transaction import TransactionOutput
 
 from mamori.engines.presign.common import malformed, normalise, refused
@@ -70,6 +71,19 @@ def _address(script: Script, network: dict[str, object]) -> str:
         return normalise(str(script.address(network)))
     except ValueError:
         return "script:" + bytes(script.data).hex()
+
+
+@functools.lru_cache(maxsize=256)
+def _own_scripts(own_addresses: frozenset[str]) -> frozenset[bytes]:
+    """Return the scriptPubKeys of the wallet's addresses (once per policy): inputs and
+    change are recognised by script, without encoding each one as an address."""
+    scripts = set()
+    for address in own_addresses:
+        try:
+            scripts.add(bytes(address_to_scriptpubkey(address).data))
+        except Exception:  # noqa: S112 - an address embit cannot read is no script of ours
+            continue
+    return frozenset(scripts)
 
 
 def _utxo(number: int, inp: InputScope) -> TransactionOutput | Reason:
@@ -128,7 +142,7 @@ def _decode(tx: Psbt, policy: WalletPolicy) -> Decoded:
         tx_hash = unsigned.txid().hex()
     except (ValueError, binascii.Error, EOFError) as error:
         return malformed(f"the PSBT cannot be read: {error}")
-    own = frozenset(normalise(a) for a in policy.own_addresses)
+    own = _own_scripts(policy.own_addresses)
     reasons: list[Reason] = []
     total_in, weight = 0, 4 * len(unsigned.serialize()) + 2
     for number, inp in enumerate(psbt.inputs):
@@ -138,14 +152,13 @@ def _decode(tx: Psbt, policy: WalletPolicy) -> Decoded:
             continue
         total_in += spent.value
         weight += _witness_weight(inp, spent.script_pubkey.script_type())
-        address = _address(spent.script_pubkey, network)
-        if address not in own:
+        if bytes(spent.script_pubkey.data) not in own:
             reasons.append(
                 refused(
                     Code.INPUT_NOT_OURS,
                     f"input {number} spends from an address that is not the wallet's",
                     "one of the wallet's own addresses",
-                    address,
+                    _address(spent.script_pubkey, network),
                 )
             )
         if inp.sighash_type not in (None, _SIGHASH_ALL, _SIGHASH_DEFAULT):
@@ -161,8 +174,8 @@ def _decode(tx: Psbt, policy: WalletPolicy) -> Decoded:
     total_out = 0
     for out in unsigned.vout:
         total_out += out.value
-        address = _address(out.script_pubkey, network)
-        if address not in own:
+        if bytes(out.script_pubkey.data) not in own:
+            address = _address(out.script_pubkey, network)
             transfers.append(Transfer(policy.native_asset, address, out.value))
     if any(r.code is Code.INPUT_AMOUNT_UNKNOWN for r in reasons):
         return Decoded(tuple(transfers), tx_hash, tuple(reasons))

@@ -63,6 +63,7 @@ def _contract_reason(
             wanted = intent.token_contract
             if (
                 intent.asset == transfer.asset
+                and normalise(intent.destination) == transfer.recipient
                 and wanted is not None
                 and normalise(wanted) != transfer.contract
             ):

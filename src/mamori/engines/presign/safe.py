@@ -18,6 +18,8 @@ transfer while that hash was of a ``delegatecall`` that replaced the Safe's sing
 
 from __future__ import annotations
 
+import functools
+
 from eth_abi.abi import decode as abi_decode
 
 from mamori.engines.presign.calls import read_call
@@ -76,9 +78,14 @@ def _address_word(address: str) -> bytes:
     return bytes(12) + bytes.fromhex(address[2:])
 
 
+@functools.lru_cache(maxsize=256)
+def _domain_separator(chain_id: int, address: str) -> bytes:
+    return keccak(DOMAIN_TYPEHASH + _word(chain_id) + _address_word(address))
+
+
 def safe_tx_hash(safe: SafePolicy, tx: SafeTransaction) -> bytes:
     """Return the EIP-712 ``safeTxHash`` of ``tx`` for the Safe ``safe`` (Safe ≥ 1.3.0)."""
-    domain = keccak(DOMAIN_TYPEHASH + _word(safe.chain_id) + _address_word(safe.address))
+    domain = _domain_separator(safe.chain_id, safe.address)
     message = keccak(
         SAFE_TX_TYPEHASH
         + _address_word(tx.to)

@@ -145,3 +145,15 @@ def test_safe_fields_of_the_wrong_types_are_malformed() -> None:
     tx = SafeTransaction(1, -1, "x", 2, 0, 0, 0, None, None, 0, b"")  # type: ignore[arg-type]
     verdict = verify(tx, (), EVM_POLICY, (), (), NOW)
     assert verdict.codes == ("malformed_transaction",)
+
+
+@FUZZ
+@given(st.sampled_from(["a9059cbb", "23b872dd"]), st.binary(max_size=140))
+def test_random_erc20_calldata_is_refused(function: str, arguments: bytes) -> None:
+    from tests.engines.presign_kit import USDC
+
+    tx = safe_tx(to=USDC, value=0, data=bytes.fromhex(function) + arguments)
+    verdict = verify(tx, (evm_intent("USDC", 1),), EVM_POLICY, (), (), NOW)
+    assert verdict.decision is Decision.REFUSE
+    if function == "a9059cbb" and len(arguments) == 64 and any(arguments[:12]):
+        assert verdict.codes == ("malformed_transaction",)  # an address with dirty padding

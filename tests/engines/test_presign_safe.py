@@ -159,11 +159,19 @@ def test_a_safe_transfer_matching_its_intent_is_signed() -> None:
     assert verdict.tx_hash == "0x" + safe_tx().shown_hash.hex()
 
 
-def test_a_bybit_like_delegatecall_rewriting_the_singleton_is_refused() -> None:
+@pytest.mark.parametrize(
+    "calldata",
+    [
+        erc20_transfer(EVIL, 0),
+        bytes.fromhex("7de7edef") + bytes(12) + bytes.fromhex(EVIL[2:]),
+    ],
+    ids=["transfer(attacker,0)", "changeMasterCopy(attacker)"],
+)
+def test_a_bybit_like_delegatecall_rewriting_the_singleton_is_refused(calldata: bytes) -> None:
     # Bybit, 21 Feb 2025: operation 1 to an unknown contract with calldata that reads as
     # transfer(attacker, 0) but whose code stores the attacker's address in slot 0
     attacker_contract = "0x96221423681A6d52E184D440a8eFCEbB105C7242"
-    tx = safe_tx(to=attacker_contract, value=0, operation=1, data=erc20_transfer(EVIL, 0))
+    tx = safe_tx(to=attacker_contract, value=0, operation=1, data=calldata)
     verdict = check(tx)
     assert verdict.decision is Decision.REFUSE
     assert verdict.codes == ("delegatecall_target_not_allowed",)

@@ -52,8 +52,9 @@ SAFE_TX_TYPES = {
 }
 
 
-def eip712_hash(safe: str, chain_id: int, tx: SafeTransaction) -> bytes:
-    """The SafeTx hash as eth-account computes it from Safe's type definition."""
+def eip712_hash(safe: str, chain_id: int | None, tx: SafeTransaction) -> bytes:
+    """The SafeTx hash as eth-account computes it from Safe's type definition (a Safe older
+    than 1.3.0 when ``chain_id`` is None: its domain is the address alone)."""
     message = {
         "to": tx.to,
         "value": tx.value,
@@ -66,11 +67,15 @@ def eip712_hash(safe: str, chain_id: int, tx: SafeTransaction) -> bytes:
         "refundReceiver": tx.refund_receiver,
         "nonce": tx.nonce,
     }
+    types, domain = SAFE_TX_TYPES, {"chainId": chain_id, "verifyingContract": safe}
+    if chain_id is None:
+        types = {**types, "EIP712Domain": types["EIP712Domain"][1:]}
+        domain = {"verifyingContract": safe}
     signable = encode_typed_data(
         full_message={
-            "types": SAFE_TX_TYPES,
+            "types": types,
             "primaryType": "SafeTx",
-            "domain": {"chainId": chain_id, "verifyingContract": safe},
+            "domain": domain,
             "message": message,
         }
     )
@@ -151,6 +156,83 @@ def test_the_safe_tx_hash_matches_a_published_base_transaction() -> None:
     safe = SafePolicy("0xcBa28b38103307Ec8dA98377ffF9816C164f9AFa", 8453)
     expected = "1bf99e3cf2d2272960c8a02ca4163459ad240de7995bec237a886b84968a077c"
     assert safe_tx_hash(safe, tx).hex() == expected
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.1.1", "1.2.0"])
+def test_a_safe_older_than_1_3_hashes_without_the_chain_id(version: str) -> None:
+    tx = safe_tx(data=b"\x01\x02", nonce=71)
+    assert safe_tx_hash(SafePolicy(SAFE, 1, version=version), tx) == eip712_hash(SAFE, None, tx)
+    assert safe_tx_hash(SafePolicy(SAFE, 1, version="1.3.0+L2"), tx) == eip712_hash(SAFE, 1, tx)
+
+
+def test_a_safe_older_than_1_0_is_refused_as_unreadable() -> None:
+    policy = replace(EVM_POLICY, safe=SafePolicy(SAFE, 1, version="0.1.0"))
+    verdict = verify(safe_tx(), (evm_intent(),), policy, (), (), NOW)
+    assert verdict.codes == ("malformed_transaction",)
+
+
+# pcaversaccio/safe-tx-hashes-util README: two transactions of Safe 0x111C…2177 (1.3.0+L2) on
+# Arbitrum, nonce 234, with the Safe transaction hashes its script prints
+ARBITRUM_SAFE = SafePolicy("0x111CEEee040739fD91D29C34C33E6B3E112F2177", 42161)
+ADD_OWNER = bytes.fromhex(
+    "0d582f130000000000000000000000000c75fa5a5f1c0997e3eea425cfa13184ed0ec9e5"
+    "0000000000000000000000000000000000000000000000000000000000000003"
+)
+
+
+def published(value: int, operation: int, gas_price: int, gas_token: str, receiver: str):
+    return SafeTransaction(
+        ARBITRUM_SAFE.address,
+        value,
+        ADD_OWNER,
+        operation,
+        0,
+        0,
+        gas_price,
+        gas_token,
+        receiver,
+        234,
+        bytes(32),
+    )
+
+
+def test_the_safe_tx_hash_matches_published_arbitrum_transactions() -> None:
+    add_owner = published(0, 0, 0, ZERO, ZERO)
+    assert safe_tx_hash(ARBITRUM_SAFE, add_owner).hex() == (
+        "0cb7250b8becd7069223c54e2839feaed4cee156363fbfe5dd0a48e75c4e25b3"
+    )
+    weth, vitalik = (
+        "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
+        "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045",
+    )
+    refunded = published(1000, 1, 50, weth, vitalik)
+    assert safe_tx_hash(ARBITRUM_SAFE, refunded).hex() == (
+        "c818fceb1cace51c1a4039c4c66fc73d95eccc298104c9c52debac604b9f4e04"
+    )
+
+
+def test_the_published_add_owner_transaction_is_refused_even_with_its_true_hash() -> None:
+    tx = published(0, 0, 0, ZERO, ZERO)
+    tx = replace(tx, shown_hash=safe_tx_hash(ARBITRUM_SAFE, tx))
+    policy = replace(EVM_POLICY, chain="arbitrum", chain_id=42161, safe=ARBITRUM_SAFE)
+    verdict = verify(tx, (), policy, (), (), NOW)
+    assert verdict.codes == ("safe_owner_change",)
+    assert verdict.reasons[0].got == "addOwnerWithThreshold(address,uint256)"
+
+
+def test_a_safe_on_another_chain_than_the_wallet_is_refused() -> None:
+    policy = replace(EVM_POLICY, chain_id=10)
+    assert "wrong_chain" in verify(safe_tx(), (evm_intent(),), policy, (), (), NOW).codes
+
+
+def test_a_bybit_like_transaction_on_a_1_1_1_safe_is_refused() -> None:
+    policy = replace(EVM_POLICY, safe=SafePolicy(SAFE, 1, version="1.1.1"))
+    attacker_contract = "0x96221423681A6d52E184D440a8eFCEbB105C7242"
+    tx = safe_tx(to=attacker_contract, value=0, operation=1, data=erc20_transfer(EVIL, 0))
+    tx = replace(tx, nonce=71, safe_tx_gas=45_746)
+    tx = replace(tx, shown_hash=eip712_hash(SAFE, None, tx))
+    verdict = verify(tx, (evm_intent(),), policy, (), (), NOW)
+    assert verdict.codes == ("delegatecall_target_not_allowed",)
 
 
 def test_a_safe_transfer_matching_its_intent_is_signed() -> None:

@@ -3,8 +3,9 @@
 The signers of a Safe sign the EIP-712 hash of a ``SafeTx``; at Bybit (2025) they were shown a
 transfer while that hash was of a ``delegatecall`` that replaced the Safe's singleton. So:
 
-- the ``safeTxHash`` is recomputed from the fields (domain: chain id and the Safe's address,
-  Safe ≥ 1.3.0) and must equal the hash the signers were shown and will sign;
+- the ``safeTxHash`` is recomputed from the fields (domain: chain id and the Safe's address
+  from Safe 1.3.0, the address alone from 1.0.0) and must equal the hash the signers were
+  shown and will sign;
 - ``operation`` = 1 (delegatecall) runs the target's code with the Safe's storage — it could
   write slot 0 (the singleton), the owners, the modules — so it is refused unless the target
   is on the wallet's explicit allowlist; a configured MultiSend is allowed and each of its
@@ -49,6 +50,7 @@ SAFE_TX_TYPEHASH = keccak(
     b"uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)"
 )
 DOMAIN_TYPEHASH = keccak(b"EIP712Domain(uint256 chainId,address verifyingContract)")
+LEGACY_DOMAIN_TYPEHASH = keccak(b"EIP712Domain(address verifyingContract)")  # Safe < 1.3.0
 MULTISEND = selector("multiSend(bytes)")
 
 #: the Safe's own functions that change who controls it (selector → signature)
@@ -78,14 +80,27 @@ def _address_word(address: str) -> bytes:
     return bytes(12) + bytes.fromhex(address[2:])
 
 
+def _version(text: str) -> tuple[int, ...]:
+    """Return ``1.3.0+L2`` as (1, 3, 0); raise ValueError if it is no version."""
+    return tuple(int(part) for part in text.split("+")[0].split("."))
+
+
 @functools.lru_cache(maxsize=256)
-def _domain_separator(chain_id: int, address: str) -> bytes:
+def _domain_separator(chain_id: int, address: str, version: str) -> bytes:
+    number = _version(version)
+    if number < (1, 0, 0):
+        raise ValueError(f"Safe {version} is not supported (its SafeTx type differs)")
+    if number < (1, 3, 0):
+        return keccak(LEGACY_DOMAIN_TYPEHASH + _address_word(address))
     return keccak(DOMAIN_TYPEHASH + _word(chain_id) + _address_word(address))
 
 
 def safe_tx_hash(safe: SafePolicy, tx: SafeTransaction) -> bytes:
-    """Return the EIP-712 ``safeTxHash`` of ``tx`` for the Safe ``safe`` (Safe ≥ 1.3.0)."""
-    domain = _domain_separator(safe.chain_id, safe.address)
+    """Return the EIP-712 ``safeTxHash`` of ``tx`` for the Safe ``safe`` (Safe ≥ 1.0.0).
+
+    Raise ValueError for a Safe version older than 1.0.0 or not a version.
+    """
+    domain = _domain_separator(safe.chain_id, safe.address, safe.version)
     message = keccak(
         SAFE_TX_TYPEHASH
         + _address_word(tx.to)
@@ -178,9 +193,18 @@ def _decode(tx: SafeTransaction, policy: WalletPolicy) -> Decoded:
     problem = _fields_problem(tx)
     if problem is not None:
         return malformed(f"the Safe transaction cannot be read: {problem}")
-    computed = safe_tx_hash(safe, tx)
+    try:
+        computed = safe_tx_hash(safe, tx)
+    except ValueError as error:
+        return malformed(f"the wallet policy's Safe cannot be hashed for: {error}")
     tx_hash = "0x" + computed.hex()
     reasons: list[Reason] = []
+    if policy.chain_id is not None and policy.chain_id != safe.chain_id:
+        reasons.append(
+            refused(
+                Code.WRONG_CHAIN, "the Safe is on another chain", policy.chain_id, safe.chain_id
+            )
+        )
     if computed != tx.shown_hash:
         reasons.append(
             refused(

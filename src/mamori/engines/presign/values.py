@@ -114,7 +114,10 @@ class FeePolicy:
 
 @dataclass(frozen=True)
 class SafePolicy:
-    """A Safe (≥ 1.3.0) multisig: its address and chain, and what it may ``delegatecall``.
+    """A Safe multisig: its address, chain and contract version, what it may ``delegatecall``.
+
+    ``version`` decides the EIP-712 domain: from 1.3.0 it holds the chain id, from 1.0.0 to
+    1.2.0 only the Safe's address (Bybit's Safe was 1.1.1); older Safes are not supported.
 
     ``delegatecall_allowlist`` is explicit: a delegatecall runs the target's code with the
     Safe's storage, so anything else could overwrite slot 0 (the singleton) as at Bybit.
@@ -125,6 +128,7 @@ class SafePolicy:
     chain_id: int
     delegatecall_allowlist: frozenset[str] = frozenset()
     multisend: frozenset[str] = frozenset()
+    version: str = "1.3.0"
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,15 @@ def test_every_broken_check_is_reported_at_once() -> None:
     intent = evm_intent("USDC", 1_500_000, state=IntentState.SIGNED)
     verdict = verify(tx, (intent,), EVM_POLICY, {"USDC"}, (), NOW)
     assert verdict.codes == ("fee_too_high", "replay", "asset_halted")
+
+
+def test_a_verdict_reads_as_json_with_amounts_as_digits() -> None:
+    import json
+
+    verdict = verify(evm_tx(value=3 * 10**18 + 1), (evm_intent(),), EVM_POLICY, (), (), NOW)
+    data = json.loads(json.dumps(verdict.as_dict()))
+    assert data["decision"] == "refuse" and data["tx_hash"] == verdict.tx_hash
+    assert data["reasons"][0]["code"] == "amount_mismatch"
+    assert data["reasons"][0]["expected"] == str(3 * 10**18)
+    assert data["transfers"][0]["amount"] == "3000000000000000001"
+    assert data["fee"] == str(21_000 * 30 * 10**9)

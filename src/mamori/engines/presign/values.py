@@ -221,3 +221,26 @@ class Verdict:
     def codes(self) -> tuple[str, ...]:
         """Return the reasons' codes, in order."""
         return tuple(str(reason.code) for reason in self.reasons)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the verdict as JSON-ready values (amounts as strings of digits), as an
+        answer or an audit-log entry carries it."""
+        return {
+            "decision": str(self.decision),
+            "tx_hash": self.tx_hash,
+            "reasons": [
+                {"code": str(r.code), "message": r.message, "expected": r.expected, "got": r.got}
+                for r in self.reasons
+            ],
+            "transfers": [
+                {
+                    "asset": t.asset,
+                    "recipient": t.recipient,
+                    "amount": str(t.amount),
+                    "contract": t.contract,
+                }
+                for t in self.transfers
+            ],
+            "intents": list(self.intents),
+            "fee": None if self.fee is None else str(self.fee),
+        }

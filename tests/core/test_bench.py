@@ -116,3 +116,27 @@ def test_the_custody_benchmark_runs_its_sql_baseline_on_postgresql_too(postgres_
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["identical"] is True and figures["identical_postgres"] is True
     assert figures["baseline_postgres_decisions_per_s"] > 0 and figures["ratio_postgres"] > 0
+
+
+def test_the_presign_benchmark_reads_what_the_naive_libraries_read() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mamori.bench",
+            "presign",
+            "--calls",
+            "300",
+            "--baseline-calls",
+            "30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "presign" and figures["identical"] is True
+    for kind in ("psbt", "evm", "safe"):
+        assert figures[f"{kind}_per_s"] > 0 and figures[f"baseline_{kind}_per_s"] > 0
+        assert 0 < figures[f"{kind}_p50_ms"] <= figures[f"{kind}_p99_ms"]

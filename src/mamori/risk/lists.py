@@ -73,17 +73,19 @@ class RegisterFilter(RowsFilter):
         rows: list[RiskRow] = self.queryset
         english = (get_language() or "ja").startswith("en")
         levels = {r.rank.level.code: r.rank.level for r in rows}
-        fields = self.form.fields
         blank = [("", "---------")]
-        fields["owner"].choices = blank + [
-            (u, u) for u in sorted({r.scenario.owner.username for r in rows})
-        ]
-        fields["level"].choices = blank + [
-            (code, level.label_en if english else level.label_ja) for code, level in levels.items()
-        ]
-        fields["threat"].choices = blank + [
-            (t, t) for t in sorted({r.scenario.threat.code for r in rows})
-        ]
+        choices = {
+            "owner": [(u, u) for u in sorted({r.scenario.owner.username for r in rows})],
+            "level": [
+                (code, level.label_en if english else level.label_ja)
+                for code, level in levels.items()
+            ],
+            "threat": [(t, t) for t in sorted({r.scenario.threat.code for r in rows})],
+        }
+        for name, offered in choices.items():
+            field = self.form.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = blank + offered
 
     def keep(self, rows: list[RiskRow], data: dict[str, Any]) -> list[RiskRow]:
         """Return the risks the filters keep."""

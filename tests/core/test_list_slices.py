@@ -32,13 +32,6 @@ JUSTIFIED = {
     ("reconciliation/views.py", "BookImport.objects.select_related('imported_by')[:5]"): (
         "NOT YET CONVERTED (issue 25): latest book imports"
     ),
-    ("reconciliation/api.py", "cases[:500]"): "NOT YET CONVERTED (issue 25): API cases",
-    ("accounts/views/roles.py", "rows.order_by('-granted_at')[:200]"): (
-        "NOT YET CONVERTED (issue 25): role grant history"
-    ),
-    ("accounts/views/roles.py", "AccessReview.objects.all()[:20]"): (
-        "NOT YET CONVERTED (issue 25): access reviews"
-    ),
     ("risk/views/scenarios.py", "scenario.changes.select_related('actor')[:50]"): (
         "NOT YET CONVERTED (issue 25): a scenario's change history"
     ),

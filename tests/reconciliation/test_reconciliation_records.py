@@ -66,8 +66,8 @@ def test_a_halt_the_monitor_refuses_is_not_recorded_and_the_responsible_person_i
     assert "停止できませんでした: ETH はカストディの監視に設定されていません" in ja
     issued = tokens.issue("reader", ["reconciliation:read"], 30, exchange["ciso"])
     listed = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}").get("/api/reconciliation/cases")
-    assert listed.json()[0]["halt"] == "not_made"
-    assert listed.json()[0]["halt_refused"] == "unknown_asset"
+    assert listed.json()["items"][0]["halt"] == "not_made"
+    assert listed.json()["items"][0]["halt_refused"] == "unknown_asset"
 
     monitor.apply_thresholds()  # ETH is now monitored: the next run makes the halt
     again = runs.run("manual")
@@ -142,7 +142,7 @@ def test_a_refused_book_opens_a_case_and_no_run_uses_an_older_book_until_a_good_
     api = Client(HTTP_AUTHORIZATION=f"Bearer {runner.secret}")
     answer = api.post("/api/reconciliation/runs").json()
     assert answer["status"] == "failed" and f"{named} was refused" in answer["reason"]
-    cases = api.get("/api/reconciliation/cases").json()
+    cases = api.get("/api/reconciliation/cases").json()["items"]
     assert [(c["kind"], c["book"], c["run"]) for c in cases] == [
         ("book_refused", case.book_id, None)
     ]

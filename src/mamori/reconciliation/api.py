@@ -18,9 +18,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 from ninja.responses import Status
 
-from mamori.core.api import acting_person, authenticated, refusals
+from mamori.core.api import Pagination, acting_person, authenticated, refusals
 from mamori.core.errors import Refused
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, nodes, runs, statements
@@ -247,8 +248,9 @@ def book_errors(request: HttpRequest, book_id: int) -> dict[str, Any]:
     response={200: list[CaseOut], **refusals(422)},
     auth=authenticated("reconciliation:read"),
 )
+@paginate(Pagination)
 def list_cases(request: HttpRequest, open_only: bool = False) -> list[dict[str, Any]]:
-    """Return discrepancy cases, newest first."""
+    """Return discrepancy cases, newest first, a page at a time (``page``, ``page_size``)."""
     cases = Case.objects.select_related("owner")
     if open_only:
         cases = cases.exclude(status=Case.Status.CLOSED)
@@ -270,7 +272,7 @@ def list_cases(request: HttpRequest, open_only: bool = False) -> list[dict[str, 
             "opened_at": c.opened_at,
             "closed_at": c.closed_at,
         }
-        for c in cases[:500]
+        for c in cases
     ]
 
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from mamori.accounts import lists
 from mamori.accounts.models import (
-    AccessReview,
     AccessReviewItem,
     ApprovalRequest,
     Department,
@@ -25,6 +25,7 @@ from mamori.accounts.services import roles
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
 from mamori.core.errors import Refused
+from mamori.core.tables import listing
 
 
 class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -79,6 +80,9 @@ def assignments_view(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     rows = RoleAssignment.objects.select_related("user", "role", "department", "granted_by")
+    history = listing(request, lists.history_rows(), lists.AssignmentHistoryTable)
+    if isinstance(history, HttpResponse):
+        return history
     return render(
         request,
         "accounts/assignments.html",
@@ -86,7 +90,7 @@ def assignments_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "may_assign": may_assign,
             "active": rows.filter(revoked_at__isnull=True).order_by("user__username"),
-            "history": rows.order_by("-granted_at")[:200],
+            "history": history,
         },
         status=status,
     )
@@ -121,11 +125,14 @@ def segregation_view(request: HttpRequest) -> HttpResponse:
 @signed_in_required
 def reviews_view(request: HttpRequest) -> HttpResponse:
     """List access reviews and the items waiting for this person."""
+    reviews = listing(request, lists.review_rows(), lists.ReviewTable)
+    if isinstance(reviews, HttpResponse):
+        return reviews
     return render(
         request,
         "accounts/reviews.html",
         {
-            "reviews": AccessReview.objects.all()[:20],
+            "reviews": reviews,
             "todo": AccessReviewItem.objects.filter(
                 reviewer_id=request.user.pk, outcome="pending"
             ).select_related("person", "review"),

@@ -52,7 +52,7 @@ def assess(asset: Asset) -> Assessment | None:
         learned = engine.learn_expected_outflow(
             state.outflows(asset.code), engine.micros(timezone.now()), policy.percentile
         )
-        expected, source = learned.units, _explain(learned)
+        expected, source = learned.units, _explain(learned, asset)
     return Assessment(
         asset,
         engine.cap_status(hot, expected, policy.k),
@@ -63,7 +63,7 @@ def assess(asset: Asset) -> Assessment | None:
     )
 
 
-def _explain(learned: engine.Learned) -> str:
+def _explain(learned: engine.Learned, asset: Asset) -> str:
     """Say how a learned expected outflow was computed, in the active language (the engine's
     ``explain`` stays English, for logs)."""
     return _(
@@ -74,7 +74,7 @@ def _explain(learned: engine.Learned) -> str:
         "samples": learned.samples,
         "hours": learned.window_hours,
         "days": learned.lookback_days,
-        "units": learned.units,
+        "units": format_amount(learned.units, asset.decimals, asset.code),
     }
 
 

@@ -16,8 +16,10 @@ from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.auditlog.services import record_export
 from mamori.core.numbers import record_number
+from mamori.core.tables import listing
 from mamori.engines.risk import Rating
 from mamori.risk import forms
+from mamori.risk.lists import RegisterTable, RiskRow
 from mamori.risk.models import Assessment, RiskMatrix
 from mamori.risk.models.scenarios import STAGES
 from mamori.risk.services import RiskRefused, criteria, scenarios, workbook
@@ -40,28 +42,6 @@ def _assessment(request: HttpRequest) -> Assessment | None:
     return Assessment.newest()
 
 
-def _filtered(request: HttpRequest, ranked: list) -> list:  # type: ignore[type-arg]
-    owner = request.GET.get("owner", "")
-    level = request.GET.get("level", "")
-    threat = request.GET.get("threat", "")
-    flagged = request.GET.get("flagged", "")
-    text = request.GET.get("q", "").strip().lower()
-    rows = []
-    for scenario, rank in ranked:
-        if owner and scenario.owner.username != owner:
-            continue
-        if level and rank.level.code != level:
-            continue
-        if threat and scenario.threat.code != threat:
-            continue
-        if flagged and not scenario.needs_review:
-            continue
-        if text and text not in f"{scenario.code} {scenario.name_ja} {scenario.name_en}".lower():
-            continue
-        rows.append((scenario, rank))
-    return rows
-
-
 @permission_required("risk.view")
 def register_view(request: HttpRequest) -> HttpResponse:
     """Show the heat maps and the ranked register of one assessment."""
@@ -76,18 +56,17 @@ def register_view(request: HttpRequest) -> HttpResponse:
         "can_manage": has_permission(request.user, "risk.manage"),
         "assessment_form": forms.AssessmentForm(),
         "import_form": forms.ImportForm(),
-        "filters": request.GET,
     }
     if assessment is not None:
-        ranked = scenarios.ranking(assessment, stage)
-        matrix = assessment.matrix.matrix()
+        rows = [RiskRow(s, rank, stage) for s, rank in scenarios.ranking(assessment, stage)]
+        risks = listing(request, rows, RegisterTable)
+        if isinstance(risks, HttpResponse):
+            return risks
         context.update(
             {
-                "matrix": matrix,
+                "matrix": assessment.matrix.matrix(),
                 "heat_maps": scenarios.heat_maps(assessment),
-                "rows": _filtered(request, ranked),
-                "owners": sorted({s.owner.username for s, _ in ranked}),
-                "threats": sorted({s.threat.code for s, _ in ranked}),
+                "risks": risks,
             }
         )
     return render(request, "risk/register.html", context)

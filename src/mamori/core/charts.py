@@ -147,7 +147,9 @@ def _empty_bar(bar: Any) -> bool:
     return any(rect.get("height") in ("0", "0.0") for rect in bar if str(rect.tag).endswith("rect"))
 
 
-def _base(kind: str) -> dict[str, Any]:
+def _base(kind: str, lines: int = 1, width: int = 760) -> dict[str, Any]:
+    """Return the settings every chart shares; ``lines`` legend entries, one per line
+    (pygal reserves the right room at the bottom only for one column)."""
     return {
         "style": Style(
             colors=PALETTES[kind],
@@ -163,10 +165,10 @@ def _base(kind: str) -> dict[str, Any]:
         "classes": ["pygal-chart", f"chart-{kind}"],
         "disable_xml_declaration": True,
         "explicit_size": False,
-        "width": 760,
-        "height": 300,
+        "width": width,
+        "height": 250 + 22 * lines,
         "legend_at_bottom": True,
-        "legend_at_bottom_columns": 4,
+        "legend_at_bottom_columns": 1,
         "truncate_legend": -1,
         "print_values": False,
         "show_minor_x_labels": False,
@@ -239,7 +241,10 @@ def time_chart(
         fill=False,
         range=(float(min(y["value"] for y in y_labels)), top),
         xrange=(start.timestamp(), end.timestamp()),
-        **{**_base(kind), "show_minor_x_labels": True},
+        **{
+            **_base(kind, len(series) + (limit is not None) + len(markers)),
+            "show_minor_x_labels": True,
+        },
     )
 
     def when(at: datetime) -> str:
@@ -279,6 +284,7 @@ def days_chart(
     kind: str,
     every: int = 7,
     percent: bool = False,
+    width: int = 760,
 ) -> SafeString:
     """Return stacked bars, one slot per day of ``days`` (its date as the x label; past
     two weeks one in ``every`` is shown, counted back from the last), each series' points
@@ -296,7 +302,7 @@ def days_chart(
         x_labels=labels,
         x_labels_major=labels if len(days) <= 14 else labels[::-1][::every],  # the last named
         x_label_rotation=0 if len(days) <= 14 else -30,
-        **_base(kind),
+        **_base(kind, len(series), width),
     )
     for one, points in zip(series, by_series, strict=True):
         chart.add(one.title, [_value(points[d]) if d in points else None for d in days])
@@ -311,6 +317,7 @@ def counts_chart(
     y_title: str,
     x_title: str,
     kind: str,
+    width: int = 760,
 ) -> SafeString:
     """Return grouped bars of whole counts: one group per category, one bar per series
     (``x`` = the category's index)."""
@@ -321,8 +328,7 @@ def counts_chart(
         y_title=y_title,
         y_labels=_y_axis(values or [Decimal(1)], lambda d: f"{d:f}"),
         x_labels=list(categories),
-        print_values_position="top",
-        **{**_base(kind), "print_values": True, "show_minor_x_labels": True},
+        **{**_base(kind, len(series), width), "show_minor_x_labels": True},
     )
     for one in series:
         points = {p.x: p for p in one.points}

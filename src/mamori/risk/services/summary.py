@@ -76,5 +76,6 @@ def summary(assessment: Assessment) -> Summary:
         y_title=_("Number of risks"),
         x_title=_("Risk level (accepted up to %(level)s)") % {"level": acceptance},
         kind="risk",
+        width=520,
     )
     return Summary(above, acceptance, svg)

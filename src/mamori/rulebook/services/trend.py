@@ -120,6 +120,7 @@ def trend(days: int = 30, now: datetime | None = None, live: Compliance | None =
         kind="compliance",
         every=7,
         percent=True,
+        width=520,
     )
     first = ComplianceSnapshot.objects.order_by("day").values_list("day", flat=True).first()
     return Trend(shown, live_today, first, svg)

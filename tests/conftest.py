@@ -232,3 +232,11 @@ def anvil_node() -> Iterator[object]:
     require_anvil()
     with running_anvil() as node:
         yield node
+
+
+def chart_titles(svg: str) -> str:
+    """Return a chart's title and axis titles as one text (pygal wraps a long axis title
+    over lines)."""
+    import re
+
+    return " ".join(re.findall(r'class="(?:plot_)?title[^"]*"[^>]*>([^<]*)<', svg))

@@ -280,7 +280,7 @@ def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
         check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
     page = client_for(desk["ciso"]).get("/custody/").content.decode()
     assert "asset BTC" in page and "d4" in page
-    assert "<polyline points=" in page.split('id="charts"')[1]  # outflow against the limit
+    assert "上限 20 BTC" in page.split('id="charts"')[1]  # outflow against the limit, drawn
     assert client_for(make_user("outsider")).get("/custody/").status_code == 403
     run = run_control(Control.objects.get(code="CUS-01"))
     assert run.outcome == "pass", run.summary_en
@@ -601,7 +601,7 @@ def test_each_wallet_s_sends_are_charted_against_the_asset_s_limit(desk) -> None
         ("BTC", "btc-hot-2"): 4 * BTC,
     }
     page = client_for(desk["ciso"]).get("/custody/").content.decode()
-    assert page.count('class="wallet-chart"') == 2
+    assert page.count('class="chart wallet-chart"') == 2
     # a restart rebuilds the same per-wallet figures from the journal
     monitor.reset()
     assert {(c.asset, c.wallet): c.peak for c in charts.outflow_charts()} == drawn

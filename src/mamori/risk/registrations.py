@@ -27,7 +27,7 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     if not _can_view(request):
         return None
     from mamori.risk.models import Assessment
-    from mamori.risk.services import plans, scenarios
+    from mamori.risk.services import plans, scenarios, summary
 
     latest = Assessment.newest()
     if latest is None:
@@ -38,6 +38,7 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     return {
         "assessment": latest,
         "above": [s for s, r in ranked if not r.within_acceptance],
+        "summary": summary.summary(latest),
         "flagged": [s for s, _ in ranked if s.needs_review],
         "plan": plan,
         "out_of_date": plans.out_of_date(plan, live) if plan else False,

@@ -26,6 +26,7 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     from mamori.rulebook.models import Framework
     from mamori.rulebook.services.controls import attention_list
     from mamori.rulebook.services.status import compute
+    from mamori.rulebook.services.trend import trend
 
     compliance = compute()
     rules = []
@@ -44,7 +45,11 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
                 "total": len(urns),
             }
         )
-    return {"rules": rules, "attention": len(attention_list())}
+    return {
+        "rules": rules,
+        "attention": len(attention_list()),
+        "trend": trend(live=compliance),
+    }
 
 
 def _run_due_job() -> dict[str, Any]:
@@ -52,6 +57,13 @@ def _run_due_job() -> dict[str, Any]:
 
     runs = run_due()
     return {"runs": len(runs), "failed": [r.control.code for r in runs if r.outcome != "pass"]}
+
+
+def _snapshot_job() -> dict[str, Any]:
+    from mamori.rulebook.services.trend import record
+
+    snapshot = record()
+    return {"day": snapshot.day.isoformat(), "compliant": snapshot.compliant}
 
 
 def _remind_job() -> dict[str, Any]:
@@ -115,6 +127,16 @@ def register() -> None:
             _("tell control owners what is overdue or expiring"),
             daily_at=time(9, 0),
             window=timedelta(hours=6),
+            alert_roles=(("ciso",),),
+        )
+    )
+    register_job(
+        Job(
+            "rulebook.snapshot_compliance",
+            _snapshot_job,
+            _("count the requirements per compliance status for the trend"),
+            daily_at=time(23, 30),
+            window=timedelta(minutes=29),  # within the day it counts
             alert_roles=(("ciso",),),
         )
     )

@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
+from mamori.core import charts as drawing
 from mamori.core.amounts import in_coins
-from mamori.core.money import format_amount
+from mamori.core.money import format_amount, number_text
 from mamori.custody.models import Asset
 from mamori.reconciliation.models import AssetResult, Run
 
@@ -26,7 +29,6 @@ __all__ = [
 ]
 
 COMPLETED = (Run.Status.MATCHED, Run.Status.DIFFERENCE)
-WIDTH, HEIGHT = 720, 140
 
 
 def _zone() -> ZoneInfo:
@@ -84,29 +86,57 @@ def latest_per_asset() -> list[AssetResult]:
 
 @dataclass(frozen=True)
 class Bar:
-    """One day of the chart: where to draw and what it says."""
+    """One day of the chart: its kind, its difference in whole coins and what it says."""
 
     day: date
-    x: float
-    y: float
-    height: float
     kind: str  # matched | difference | failed | none
     label: str
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class Chart:
-    """Ninety days of one asset's differences (whole units), one bar per day."""
+    """Ninety days of one asset's differences (whole coins), one bar per day, drawn."""
 
     asset: str
     bars: list[Bar]
     largest: Decimal
-    middle: float
+    svg: SafeString
+
+
+def _drawn(asset: str, bars: list[Bar], largest: Decimal) -> SafeString:
+    """Draw ``bars``: the difference in coins around the zero line; a matched day, a failed
+    run and a day without a run each a short bar of their own colour, named in the legend."""
+    mark = max(largest / 20, Decimal("1E-8")) if largest else Decimal("0.05")
+    kinds = {
+        "difference": _("difference (on chain − book)"),
+        "matched": _("matched"),
+        "failed": _("failed run"),
+        "none": _("no run"),
+    }
+    series = []
+    for kind, title in kinds.items():
+        points = [
+            drawing.Point(bar.day, bar.amount if kind == "difference" else mark, bar.label)
+            for bar in bars
+            if bar.kind == kind
+        ]
+        series.append(drawing.Series(title, points))
+    return drawing.days_chart(
+        title=_("%(asset)s: difference per day") % {"asset": asset},
+        days=[bar.day for bar in bars],
+        series=series,
+        y_title=_("Difference (%(unit)s)") % {"unit": asset},
+        x_title=_("Day (%(zone)s)") % {"zone": drawing.zone_name()},
+        y_text=lambda value: f"{number_text(value)} {asset}",
+        kind="difference",
+    )
 
 
 def charts(days: int = 90, now: datetime | None = None) -> list[Chart]:
-    """Return one chart per asset: each day's last finished run, its difference as a bar
-    above (surplus) or below (missing) the middle line; days without a run marked."""
+    """Return one chart per asset: each local day's last finished run, its difference in
+    coins above (surplus) or below (missing) the zero line; failed runs and days without a
+    run marked apart."""
     now = now or timezone.now()
     today = now.astimezone(_zone()).date()
     first = today - timedelta(days=days - 1)
@@ -120,8 +150,6 @@ def charts(days: int = 90, now: datetime | None = None) -> list[Chart]:
     ):
         per_day[(result.asset, result.run.day)] = result  # the day's last run wins
     assets = sorted({a for a, _ in per_day} | set(decimals))
-    width = WIDTH / days
-    middle = HEIGHT / 2
     out = []
     for asset in assets:
         places = decimals.get(asset, 0)
@@ -134,19 +162,14 @@ def charts(days: int = 90, now: datetime | None = None) -> list[Chart]:
         for n in range(days):
             day = first + timedelta(days=n)
             found = values.get(day)
-            x = round(n * width, 1)
             if found is None:
-                bars.append(Bar(day, x, middle - 2, 4, "none", f"{day}: no run"))
-                continue
-            if found.status == "failed" or found.difference is None:
-                bars.append(Bar(day, x, middle - 3, 6, "failed", f"{day}: failed"))
-                continue
-            amount = in_coins(found.difference, places)
-            size = float(abs(amount) / largest) * (middle - 4) if largest else 0.0
-            size = max(size, 1.0)
-            y = middle - size if amount > 0 else middle
-            kind = "matched" if amount == 0 else "difference"
-            shown = format_amount(found.difference, places, asset, signed=True)
-            bars.append(Bar(day, x, round(y, 1), round(size, 1), kind, f"{day}: {shown}"))
-        out.append(Chart(asset, bars, largest, middle))
+                bars.append(Bar(day, "none", _("%(day)s: no run") % {"day": day}))
+            elif found.status == "failed" or found.difference is None:
+                bars.append(Bar(day, "failed", _("%(day)s: failed run") % {"day": day}))
+            else:
+                amount = in_coins(found.difference, places)
+                kind = "matched" if amount == 0 else "difference"
+                shown = format_amount(found.difference, places, asset, signed=True)
+                bars.append(Bar(day, kind, f"{day}: {shown}", amount))
+        out.append(Chart(asset, bars, largest, _drawn(asset, bars, largest)))
     return out

@@ -7,6 +7,7 @@ from mamori.rulebook.models.controls import (
     Evidence,
     StatusDecision,
 )
+from mamori.rulebook.models.history import ComplianceSnapshot
 from mamori.rulebook.models.library import (
     Framework,
     FrameworkVersion,
@@ -18,6 +19,7 @@ from mamori.rulebook.models.library import (
 from mamori.rulebook.models.policies import PolicyDocument, PolicyVersion
 
 __all__ = [
+    "ComplianceSnapshot",
     "Control",
     "ControlReview",
     "ControlRun",

@@ -62,10 +62,12 @@ def test_a_halt_is_seen_acknowledged_and_lifted_by_two_people_in_the_browser(
     expect(page.locator("#alerts tr", has_text="停止")).to_contain_text("op-watanabe")
     assert Notification.objects.get(topic="custody.halt").acknowledged_by == operator
 
+    halts.get_by_label("解除してよい理由").fill("流出の原因を特定し対処済み")
     halts.get_by_role("button", name="解除を依頼").click()
     expect(page.get_by_text("解除には2名の承認が必要です")).to_be_visible()
     halt.refresh_from_db()
     assert halt.lift_request is not None
+    assert halt.lift_request.snapshot["reason"] == "流出の原因を特定し対処済み"
     expect(halts.get_by_role("link", name=f"#{halt.lift_request_id}")).to_be_visible()
 
     officer = page.context.browser.new_context(locale="ja-JP").new_page()

@@ -123,7 +123,7 @@ def test_lifting_a_halt_needs_two_distinct_authorised_people(desk) -> None:
         check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
     halt = Halt.objects.get()
     client = client_for(desk["operator"])
-    client.post(f"/custody/halts/{halt.pk}/lift/")
+    client.post(f"/custody/halts/{halt.pk}/lift/", {"reason": "cause found and fixed"})
     halt.refresh_from_db()
     request = halt.lift_request
     assert request is not None and request.policy.code == "halt_lift"

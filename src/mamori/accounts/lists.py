@@ -9,10 +9,18 @@ from typing import Any, ClassVar
 import django_filters
 import django_tables2 as tables
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from mamori.accounts.models import AccessReview, Department, Role, RoleAssignment, User
+from mamori.accounts.models import (
+    AccessReview,
+    AccessReviewItem,
+    Department,
+    Role,
+    RoleAssignment,
+    User,
+)
 from mamori.core.tables import ListFilter, ListTable
 
 __all__ = [
@@ -20,6 +28,8 @@ __all__ = [
     "AssignmentHistoryTable",
     "PeopleFilter",
     "PeopleTable",
+    "ReviewItemsFilter",
+    "ReviewItemsTable",
     "ReviewTable",
 ]
 
@@ -56,7 +66,12 @@ class PeopleTable(ListTable):
 
     def render_name(self, record: User) -> Any:
         """The person's name and user name."""
-        return format_html('{} <span class="muted">({})</span>', record, record.username)
+        return format_html(
+            '<a href="{}">{}</a> <span class="muted">({})</span>',
+            reverse("accounts:person_record", args=[record.pk]),
+            record,
+            record.username,
+        )
 
     def value_name(self, record: User) -> str:
         """The person's name and user name."""
@@ -99,8 +114,16 @@ class AssignmentHistoryTable(ListTable):
     filter_class = AssignmentFilter
     export = "accounts.role_history"
 
-    user = tables.Column(verbose_name=_("Person"), order_by=("user__username",))
-    role = tables.Column(verbose_name=_("Role"), order_by=("role__code",))
+    user = tables.Column(
+        verbose_name=_("Person"),
+        order_by=("user__username",),
+        linkify=lambda record: reverse("accounts:person_record", args=[record.user_id]),
+    )
+    role = tables.Column(
+        verbose_name=_("Role"),
+        order_by=("role__code",),
+        linkify=lambda record: reverse("accounts:assignment", args=[record.pk]),
+    )
     department = tables.Column(
         verbose_name=_("Department"), order_by=("department__code",), default="—"
     )
@@ -118,7 +141,11 @@ class ReviewTable(ListTable):
 
     export = "accounts.access_reviews"
 
-    opened_at = tables.DateTimeColumn(verbose_name=_("Opened"), format="Y-m-d")
+    opened_at = tables.DateTimeColumn(
+        verbose_name=_("Opened"),
+        format="Y-m-d",
+        linkify=lambda record: reverse("accounts:review", args=[record.pk]),
+    )
     due_at = tables.DateTimeColumn(verbose_name=_("Due"), format="Y-m-d")
     closed_at = tables.DateTimeColumn(verbose_name=_("Completed"), format="Y-m-d", default="—")
 
@@ -134,3 +161,56 @@ def history_rows() -> QuerySet[RoleAssignment]:
 def review_rows() -> QuerySet[AccessReview]:
     """Every access review, newest first."""
     return AccessReview.objects.order_by("-opened_at")
+class ReviewItemsFilter(ListFilter):
+    """Filter an access review's items by outcome; search the person and the comment."""
+
+    search_fields: ClassVar[tuple[str, ...]] = (
+        "person__username",
+        "person__display_name",
+        "comment",
+    )
+    outcome = django_filters.ChoiceFilter(
+        choices=AccessReviewItem.Outcome.choices, label=_("Outcome")
+    )
+
+
+class ReviewItemsTable(ListTable):
+    """Person, roles held when the review opened, reviewer, outcome, comment, decided."""
+
+    filter_class = ReviewItemsFilter
+    export = "accounts.access_review"
+
+    person = tables.Column(verbose_name=_("Person"), order_by=("person__username",))
+    roles = tables.Column(verbose_name=_("Roles"), orderable=False)
+    reviewer = tables.Column(verbose_name=_("Reviewer"), default="—")
+    outcome = tables.Column(verbose_name=_("Outcome"))
+    comment = tables.Column(verbose_name=_("Comment"), default="—")
+    decided_at = tables.DateTimeColumn(verbose_name=_("Decided"), format="Y-m-d H:i", default="—")
+
+    def _roles(self, record: AccessReviewItem) -> list[str]:
+        if not hasattr(self, "_names"):
+            self._names = {role.code: str(role) for role in Role.objects.all()}
+        return [
+            self._names.get(held.get("role", ""), str(held.get("role", "")))
+            + (f" · {held['department']}" if held.get("department") else "")
+            for held in record.roles or []
+        ]
+
+    def render_roles(self, record: AccessReviewItem) -> Any:
+        """Each role held when the review opened, as a tag."""
+        return (
+            format_html_join(
+                " ", '<span class="tag">{}</span>', ((r,) for r in self._roles(record))
+            )
+            or "—"
+        )
+
+    def value_roles(self, record: AccessReviewItem) -> str:
+        """Each role held when the review opened."""
+        return "; ".join(self._roles(record))
+
+    def value_decided_at(self, record: AccessReviewItem) -> str:
+        """When the reviewer decided (local time), empty while pending."""
+        from django.utils import timezone
+
+        return timezone.localtime(record.decided_at).isoformat() if record.decided_at else ""

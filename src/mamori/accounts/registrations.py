@@ -82,12 +82,24 @@ def _publish_closed(request: Any) -> None:
     )
 
 
+def _links() -> None:
+    """Let audit entries about people, roles held, approvals and reviews link to their pages."""
+    from mamori.auditlog.links import register_link
+
+    register_link("accounts.user", "accounts:person_record")
+    register_link("accounts.roleassignment", "accounts:assignment")
+    register_link("accounts.approvalrequest", "accounts:approval")
+    register_link("accounts.accessreview", "accounts:review")
+    register_link("accounts.department", "accounts:department")
+
+
 def register() -> None:
     """Register pages, widgets and scopes."""
     from mamori.accounts import approval_display, compliance
 
     compliance.register()
     approval_display.register()
+    _links()
     register_page("governance", _("People and roles"), "accounts:people")
     register_page("governance", _("Role assignments"), "accounts:assignments")
     register_page("governance", _("Approvals"), "accounts:approvals")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mamori.accounts.views import approvals, pages, password, roles, setup, signin
+from mamori.accounts.views import approvals, pages, password, records, roles, setup, signin
 
 app_name = "accounts"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("security/password/", password.password_view, name="password"),
     path("welcome/", setup.welcome_view, name="welcome"),
     path("people/", pages.people_view, name="people"),
+    path("people/<int:pk>/", records.person_record_view, name="person_record"),
     path("organisation/", setup.organisation_view, name="organisation"),
     path("departments/", setup.departments_view, name="departments"),
     path("departments/<int:pk>/", setup.department_view, name="department"),
@@ -29,9 +30,11 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", pages.token_revoke_view, name="token_revoke"),
     path("language/", pages.language_view, name="language"),
     path("roles/", roles.assignments_view, name="assignments"),
+    path("roles/<int:pk>/", records.assignment_view, name="assignment"),
     path("roles/<int:pk>/revoke/", roles.revoke_view, name="assignment_revoke"),
     path("segregation/", roles.segregation_view, name="segregation"),
     path("access-reviews/", roles.reviews_view, name="reviews"),
+    path("access-reviews/<int:pk>/", records.review_view, name="review"),
     path("access-reviews/open/", roles.open_review_view, name="review_open"),
     path("access-reviews/items/<int:pk>/", roles.decide_review_item_view, name="review_item"),
     path("approvals/", approvals.inbox_view, name="approvals"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.db import connections, models, router, transaction
 from django.db.models.signals import class_prepared
@@ -214,9 +214,13 @@ class AuditedManager(models.Manager[M]):
 class AuditedModel(models.Model):
     """Abstract base of every model of mamori's apps (the log's own tables excepted): its
     writes through the ORM are recorded in the audit log (see the module). Its ``objects`` is
-    also its base manager."""
+    also its base manager.
+
+    ``audit_values`` names the fields (nothing confidential: an owner, a status) whose values
+    before and after each change the entries carry, for the record's History."""
 
     objects = AuditedManager()
+    audit_values: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True

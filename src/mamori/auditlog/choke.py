@@ -8,12 +8,17 @@ row as it was). Bulk changes, which send no signals — ``QuerySet.update``, ``b
 PostgreSQL, writes that bypass the ORM altogether are caught by triggers
 (:mod:`mamori.auditlog.bypass`). Only the log's own tables and Django's session store
 (sign-ins are recorded explicitly) are left out.
+
+Rows are recorded as digests, never copied — except the few fields a model names in
+``audit_values`` (an owner, a status: nothing confidential), whose values before and after a
+change each entry carries under ``details.changes``, so a record's History can say what changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -28,6 +33,7 @@ __all__ = [
     "record_created",
     "record_rows",
     "row_digest",
+    "values_changed",
     "values_of",
 ]
 
@@ -81,12 +87,46 @@ def record_rows(
         )
 
 
+def _shown(field: Any, value: Any) -> Any:
+    """Return ``value`` of ``field`` as an entry keeps it: a related row by its name (a person's
+    display name), a number or flag as it is, anything else as text."""
+    if value is None:
+        return None
+    if field.is_relation:
+        related = field.related_model._base_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def values_changed(
+    model: type[models.Model], before: dict[str, Any] | None, instance: models.Model
+) -> dict[str, list[Any]]:
+    """Return ``{field: [before, after]}`` for the fields ``model`` names in ``audit_values``
+    whose value changed (all that have one, for a row just created)."""
+    changes: dict[str, list[Any]] = {}
+    for name in getattr(model, "audit_values", ()):
+        field = model._meta.get_field(name)
+        attname = field.attname  # type: ignore[union-attr]
+        after = getattr(instance, attname)
+        old = before.get(attname) if before is not None else None
+        if old == after or (before is None and after in (None, "")):
+            continue
+        changes[name] = [_shown(field, old), _shown(field, after)]
+    return changes
+
+
 def _before_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if not audited(sender) or instance._state.adding or instance.pk is None:
         instance._audit_before = None  # type: ignore[attr-defined]
+        instance._audit_old = None  # type: ignore[attr-defined]
         return
     old = sender._base_manager.filter(pk=instance.pk).values(*field_names(sender)).first()
     instance._audit_before = row_digest(old)  # type: ignore[attr-defined]
+    instance._audit_old = old  # type: ignore[attr-defined]
 
 
 def _after_save(
@@ -96,13 +136,18 @@ def _after_save(
         return
     from mamori.auditlog import services
 
+    extra = services.describe(instance, created)
+    if getattr(sender, "audit_values", ()):
+        old = None if created else getattr(instance, "_audit_old", None)
+        if changes := values_changed(sender, old, instance):
+            extra = {**extra, "changes": changes}
     services.record_change(
         "create" if created else "update",
         label(sender),
         str(instance.pk),
         None if created else getattr(instance, "_audit_before", None),
         row_digest(values_of(instance)),
-        services.describe(instance, created),
+        extra,
     )
 
 

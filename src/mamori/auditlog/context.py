@@ -10,16 +10,25 @@ from dataclasses import dataclass, replace
 
 from django.http import HttpRequest, HttpResponse
 
-__all__ = ["AuditContext", "AuditContextMiddleware", "acting", "current", "set_actor"]
+__all__ = [
+    "AuditContext",
+    "AuditContextMiddleware",
+    "acting",
+    "because",
+    "current",
+    "set_actor",
+]
 
 
 @dataclass(frozen=True)
 class AuditContext:
-    """The actor (``user:alice``, ``token:ab12…``, ``system:worker``), request id and address."""
+    """The actor (``user:alice``, ``token:ab12…``, ``system:worker``), request id, address,
+    and the reason a person gave for what the entries record (empty if none)."""
 
     actor: str = "system"
     request_id: str = ""
     ip: str | None = None
+    reason: str = ""
 
 
 _DEFAULT = AuditContext()
@@ -43,6 +52,17 @@ def acting(
     """Record entries inside the block as ``actor`` with one request id (jobs, CLI, workers,
     and requests answered outside Django's middleware) and the client's address."""
     token = _CURRENT.set(AuditContext(actor, request_id or uuid.uuid4().hex, ip))
+    try:
+        yield current()
+    finally:
+        _CURRENT.reset(token)
+
+
+@contextmanager
+def because(reason: str) -> Iterator[AuditContext]:
+    """Record entries inside the block with the reason a person gave (a halt's lift, a case's
+    new owner): each entry carries it in its details, and a record's History shows it."""
+    token = _CURRENT.set(replace(current(), reason=reason))
     try:
         yield current()
     finally:

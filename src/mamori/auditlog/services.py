@@ -110,6 +110,8 @@ def prepare(
     """Return the entry :func:`record` would append under ``context``, to append with others
     in one go (``store.append``)."""
     at = timezone.now()
+    if context.reason:
+        details = {**(details or {}), "reason": context.reason}
     body = {
         "at": at.isoformat(),
         "actor": context.actor,

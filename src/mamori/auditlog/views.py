@@ -11,34 +11,52 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_date
 
 from mamori.accounts.views.access import permission_required
-from mamori.auditlog import services, store
+from mamori.auditlog import history, links, services, store
 from mamori.auditlog.models import Checkpoint, Entry, Publication, VerificationRun
 from mamori.engines import merkle
 
 
 @permission_required("auditlog.view")
 def entries_view(request: HttpRequest) -> HttpResponse:
-    """List entries, newest first, filtered by who, what, object and when."""
+    """List entries, newest first, filtered by person (part of a user name or display name),
+    action, object and date; scheduled jobs' entries are hidden unless asked for."""
     rows = Entry.objects.all()
     filters = {
         key: request.GET.get(key, "").strip()
         for key in ("actor", "action", "object_type", "object_id", "request_id", "since", "until")
     }
-    for field in ("actor", "action", "object_type", "object_id", "request_id"):
+    show_system = request.GET.get("system") == "1"
+    if not show_system:
+        rows = history.not_system(rows)
+    if filters["actor"]:
+        rows = history.matching_person(rows, filters["actor"])
+    for field in ("action", "object_type", "object_id", "request_id"):
         if filters[field]:
-            lookup = "startswith" if field in ("actor", "action", "object_type") else "exact"
+            lookup = "startswith" if field in ("action", "object_type") else "exact"
             rows = rows.filter(**{f"{field}__{lookup}": filters[field]})
     if since := parse_date(filters["since"] or ""):
         rows = rows.filter(at__date__gte=since)
     if until := parse_date(filters["until"] or ""):
         rows = rows.filter(at__date__lte=until)
     page = Paginator(rows.order_by("-position"), 50).get_page(request.GET.get("page"))
+    names = history.actor_names(entry.actor for entry in page)
+    shown = [
+        (
+            entry,
+            history.who(entry.actor, names),
+            history.action_label(entry.action),
+            links.url_of(entry.object_type, entry.object_id),
+        )
+        for entry in page
+    ]
     return render(
         request,
         "auditlog/entries.html",
         {
             "page": page,
+            "shown": shown,
             "filters": filters,
+            "show_system": show_system,
             "checkpoint": Checkpoint.objects.order_by("-size").first(),
             "verification": VerificationRun.objects.first(),
             "publications": _publications(),
@@ -74,11 +92,14 @@ def entry_view(request: HttpRequest, position: int) -> HttpResponse:
             verified = True
         except merkle.ProofError:
             verified = False
+    names = history.actor_names([entry.actor])
     return render(
         request,
         "auditlog/entry.html",
         {
             "entry": entry,
+            "who": history.who(entry.actor, names),
+            "object_url": links.url_of(entry.object_type, entry.object_id),
             "body": json.dumps(json.loads(entry.body), ensure_ascii=False, indent=2),
             "leaf": leaf.hex(),
             "checkpoint": checkpoint,

@@ -59,6 +59,7 @@ def _halt_context(item: ApprovalRequest) -> dict[str, Any]:
             (_("scope"), snapshot["scope"]),
             (_("key"), snapshot["key"]),
             (_("rule that ordered it"), snapshot.get("rule") or "—"),
+            (_("reason for lifting"), snapshot.get("reason") or "—"),
         ],
     }
 

@@ -134,7 +134,11 @@ class AddressTable(ListTable):
 
     customer = tables.Column(verbose_name=_("Customer"))
     asset = tables.Column(verbose_name=_("Asset"), order_by=("asset__code",))
-    address = tables.Column(verbose_name=_("Address"), attrs={"td": {"class": "secret"}})
+    address = tables.Column(
+        verbose_name=_("Address"),
+        attrs={"td": {"class": "secret"}},
+        linkify=("custody:address", {"pk": tables.A("pk")}),
+    )
     status = tables.Column(verbose_name=_("Status"))
     requested_at = tables.DateTimeColumn(verbose_name=_("Requested at"), format="Y-m-d H:i")
     usable_from = tables.DateTimeColumn(verbose_name=_("Usable from"), format="Y-m-d H:i")

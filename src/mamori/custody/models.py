@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -266,6 +267,7 @@ class DeciderLease(AuditedModel):
 class Halt(AuditedModel):
     """A halt the monitor started (ISM 27-3): its scope, cause and how it was lifted."""
 
+    audit_values: ClassVar[tuple[str, ...]] = ("lift_request", "lifted_at")  # History: before/after
     halt_id = models.CharField(
         max_length=200,
         unique=True,

@@ -25,8 +25,17 @@ def _cap_job() -> dict[str, object]:
     return {"assessed": [a.asset.code for a in assessments], "alerted": told}
 
 
+def _links() -> None:
+    """Let audit entries about halts and allowed addresses link to their pages."""
+    from mamori.auditlog.links import register_link
+
+    register_link("custody.halt", "custody:halt")
+    register_link("custody.allowedaddress", "custody:address")
+
+
 def register() -> None:
     """Register everything custody brings."""
+    _links()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo

@@ -77,7 +77,11 @@ def lift_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask for a halt to be lifted (two distinct authorised approvers)."""
     halt = get_object_or_404(Halt, pk=pk)
     try:
-        approval = halts.request_lift(halt, request.user)  # type: ignore[arg-type]
+        approval = halts.request_lift(
+            halt,
+            request.user,  # type: ignore[arg-type]
+            request.POST.get("reason", ""),
+        )
     except ApprovalRefused as refused:
         messages.error(request, refused.message)
     else:

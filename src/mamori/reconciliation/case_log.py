@@ -77,6 +77,10 @@ _LINES: list[tuple[re.Pattern[str], Callable[[dict[str, str]], str]]] = [
     ),
     (re.compile(r"^owner: (?P<owner>\S+)$"), lambda m: _("owner: %(owner)s") % m),
     (
+        re.compile(r"^owner: (?P<owner>\S+) \((?P<reason>.*)\)$", re.DOTALL),
+        lambda m: _("owner: %(owner)s (reason: %(reason)s)") % m,
+    ),
+    (
         re.compile(r"^cause: (?P<cause>[a-z_]+)(?P<rest>.*)$", re.S),
         lambda m: _("cause: %(cause)s%(rest)s") % {**m, "cause": _cause(m["cause"])},
     ),

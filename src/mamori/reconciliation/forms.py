@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -30,11 +32,16 @@ class ActionForm(forms.Form):
 
 
 class OwnerForm(forms.Form):
-    """Who owns the case."""
+    """Who owns the case — someone who may work cases (``reconciliation.manage``) — and why."""
 
-    owner = forms.ModelChoiceField(
-        label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("username")
-    )
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from mamori.accounts.services.roles import people_with
+
+        self.fields["owner"].queryset = people_with("reconciliation.manage")  # type: ignore[attr-defined]
 
 
 class CloseForm(forms.Form):

@@ -3,6 +3,8 @@ pinned blocks and per-asset and per-wallet results, discrepancy cases and statem
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -315,6 +317,7 @@ class Case(AuditedModel):
         OPERATIONAL_ERROR = "operational_error", _("operational error")
         THEFT = "theft", _("theft / incident")
 
+    audit_values: ClassVar[tuple[str, ...]] = ("status", "owner", "cause")  # History: before/after
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,

@@ -43,8 +43,18 @@ def _daily() -> dict[str, object]:
     return {"run": run.pk, "status": run.status, "reason": run.reason[:300]}
 
 
+def _links() -> None:
+    """Let audit entries about runs, cases and book imports link to their pages."""
+    from mamori.auditlog.links import register_link
+
+    register_link("reconciliation.run", "reconciliation:run")
+    register_link("reconciliation.case", "reconciliation:case")
+    register_link("reconciliation.bookimport", "reconciliation:book")
+
+
 def register() -> None:
     """Register everything reconciliation brings."""
+    _links()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.reconciliation import compliance, demo

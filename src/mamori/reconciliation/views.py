@@ -178,7 +178,8 @@ def _case_post(request: HttpRequest, case: Case) -> None:
     elif action == "owner":
         form = forms.OwnerForm(request.POST)
         if form.is_valid():
-            cases.assign(case, form.cleaned_data["owner"], user)  # type: ignore[arg-type]
+            data = form.cleaned_data
+            cases.assign(case, data["owner"], user, data["reason"])  # type: ignore[arg-type]
     elif action == "close":
         form = forms.CloseForm(request.POST)
         if form.is_valid():
@@ -188,7 +189,10 @@ def _case_post(request: HttpRequest, case: Case) -> None:
     if not form.is_valid():
         raise cases.CaseRefused(
             "invalid",
-            "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()),
+            "; ".join(
+                f"{form.fields[k].label if k in form.fields else k}: " + " ".join(str(e) for e in v)
+                for k, v in form.errors.items()
+            ),
             fields=[(k, " ".join(str(e) for e in v)) for k, v in form.errors.items()],
         )
 

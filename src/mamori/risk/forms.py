@@ -35,7 +35,11 @@ STAGE_CHOICES = [
 
 
 def _people() -> Any:
-    return User.objects.filter(is_active=True).order_by("username")
+    """The people who may own a risk or an asset: those holding ``risk.own`` (ISM 14, 20) —
+    not a board member or an auditor, who only read."""
+    from mamori.accounts.services.roles import people_with
+
+    return people_with("risk.own")
 
 
 class _Scale(forms.TypedChoiceField):
@@ -267,4 +271,6 @@ class SignOffForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["explained_by"].queryset = _people()  # type: ignore[attr-defined]
+        self.fields["explained_by"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            is_active=True
+        ).order_by("username")

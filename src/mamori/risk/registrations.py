@@ -48,8 +48,17 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
+def _links() -> None:
+    """Let audit entries about risks, assets and plans link to their pages."""
+    from mamori.auditlog.links import register_link
+
+    register_link("risk.riskscenario", "risk:scenario")
+    register_link("risk.informationasset", "risk:asset")
+
+
 def register() -> None:
     """Register everything risk management brings."""
+    _links()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.events.bus import subscribe

@@ -16,6 +16,7 @@ urlpatterns = [
     path("scenarios/<int:pk>/", scenarios.scenario_view, name="scenario"),
     path("scenarios/<int:pk>/<slug:action>/", scenarios.scenario_action_view, name="act"),
     path("assets/", inventory.assets_view, name="assets"),
+    path("assets/<int:pk>/", inventory.asset_view, name="asset"),
     path("criteria/", inventory.criteria_view, name="criteria"),
     path("criteria/<int:pk>/<slug:how>/", inventory.matrix_save_view, name="matrix_save"),
     path("catalogue/<slug:kind>/", inventory.catalogue_add_view, name="catalogue_add"),

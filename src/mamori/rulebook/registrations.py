@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time, timedelta
 from typing import Any
 
 from django.db.models.signals import post_migrate
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.services.roles import has_permission
@@ -82,8 +84,26 @@ def _sync(sender: Any, **kwargs: Any) -> None:
     ensure_documents()
 
 
+def _by_code(model: Any, url_name: str) -> Callable[[str], str | None]:
+    def link(object_id: str) -> str | None:
+        code = model.objects.filter(pk=object_id).values_list("code", flat=True).first()
+        return reverse(url_name, args=[code]) if code else None
+
+    return link
+
+
+def _links() -> None:
+    """Let audit entries about controls and policies link to their pages."""
+    from mamori.auditlog.links import register_link
+    from mamori.rulebook.models import Control, PolicyDocument
+
+    register_link("rulebook.control", _by_code(Control, "rulebook:control"))
+    register_link("rulebook.policydocument", _by_code(PolicyDocument, "rulebook:policy_edit"))
+
+
 def register() -> None:
     """Register everything the rulebook brings."""
+    _links()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.rulebook import compliance, demo

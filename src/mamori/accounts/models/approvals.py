@@ -1,6 +1,7 @@
 """N-of-M approvals: policies, requests with hashed snapshots, decisions (SRM 4-6, ISM 31-4)."""
 
 import json
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -47,6 +48,7 @@ class ApprovalRequest(AuditedModel):
         REJECTED = "rejected", _("rejected")
         EXPIRED = "expired", _("expired")
 
+    audit_values: ClassVar[tuple[str, ...]] = ("status",)  # History: before/after
     kind = models.CharField(
         max_length=80,
         db_index=True,

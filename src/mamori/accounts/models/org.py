@@ -1,5 +1,7 @@
 """Departments, roles and who holds them (SRM 5–7, ISM 7–9)."""
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -66,6 +68,7 @@ class Role(BilingualName):
 class RoleAssignment(AuditedModel):
     """One person holding one role, company-wide or for one department; kept after revocation."""
 
+    audit_values: ClassVar[tuple[str, ...]] = ("revoked_at",)  # History: before/after
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -1,5 +1,7 @@
 """Periodic access reviews: every person's roles confirmed by their manager (ISM 23-1-1/3)."""
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +38,7 @@ class AccessReviewItem(AuditedModel):
         CONFIRMED = "confirmed", _("confirmed")
         CHANGE_NEEDED = "change_needed", _("change needed")
 
+    audit_values: ClassVar[tuple[str, ...]] = ("outcome", "reviewer")  # History: before/after
     review = models.ForeignKey(
         AccessReview,
         on_delete=models.PROTECT,

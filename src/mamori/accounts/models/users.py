@@ -1,5 +1,7 @@
 """Staff accounts (ISM 23-1-1: access limited to named, authenticated people)."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,11 @@ class User(AuditedModel, AbstractUser):
         JAPANESE = "ja", _("Japanese")
         ENGLISH = "en", _("English")
 
+    audit_values: ClassVar[tuple[str, ...]] = (
+        "is_active",
+        "department",
+        "manager",
+    )  # History: before/after
     display_name = models.CharField(
         _("display name"),
         max_length=150,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pydantic
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,6 +51,7 @@ __all__ = [
     "officer_roles",
     "officers_needed",
     "open_access_review",
+    "people_with",
     "permissions_of",
     "register_kinds",
     "revoke",
@@ -178,6 +179,21 @@ def has_company_wide(user: object, permission: str) -> bool:
         for granted in RoleAssignment.objects.filter(
             user=user, revoked_at__isnull=True, department__isnull=True
         ).values_list("role__permissions", flat=True)
+    )
+
+
+def people_with(permission: str) -> QuerySet[User]:
+    """Return the active people holding ``permission`` through a role they hold now: whom an
+    owner list offers (a board member or an auditor who may only read is not among them)."""
+    roles = [role.pk for role in Role.objects.all() if permission in (role.permissions or [])]
+    return (
+        User.objects.filter(
+            is_active=True,
+            role_assignments__role__in=roles,
+            role_assignments__revoked_at__isnull=True,
+        )
+        .distinct()
+        .order_by("username")
     )
 
 

@@ -55,6 +55,7 @@ def _record(
     reason: str = "",
 ) -> None:
     ip = client_ip(request)
+    _name_actor(username, user)
     LoginAttempt.objects.create(
         username=username[:150],
         user=user,
@@ -65,6 +66,20 @@ def _record(
     )
     level = logging.INFO if outcome == Outcome.SUCCESS else logging.WARNING
     log.log(level, "sign-in %s %s for %r from %s %s", stage, outcome, username, ip, reason)
+
+
+def _name_actor(username: str, user: User | None) -> None:
+    """Record the rest of this request under the person signing in (``user:…``) or, before
+    they are known, the user name tried (``anonymous:…``; never a password or a code)."""
+    from mamori.auditlog.context import current, set_actor
+
+    if not current().actor.startswith("anonymous"):
+        return  # a signed-in person confirming their password stays who they are
+    if user is not None:
+        set_actor(f"user:{user.username}")
+    else:
+        tried = "".join(ch for ch in username if ch.isprintable() and not ch.isspace())
+        set_actor(f"anonymous:{tried[:150]}")
 
 
 def _refused(request: HttpRequest, username: str, stage: str) -> StepResult | None:

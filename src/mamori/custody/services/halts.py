@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
+from mamori.auditlog.context import because
 from mamori.custody.models import Halt
 from mamori.custody.services import monitor
 from mamori.events.bus import publish
@@ -22,9 +23,15 @@ def _snapshot(halt: Halt) -> dict[str, str]:
     return {"halt": halt.halt_id, "scope": halt.scope, "key": halt.key, "rule": halt.rule}
 
 
-def request_lift(halt: Halt, by: User) -> ApprovalRequest:
-    """Ask for ``halt`` to be lifted; the ``halt_lift`` policy needs two approvers."""
-    with transaction.atomic():
+def request_lift(halt: Halt, by: User, reason: str) -> ApprovalRequest:
+    """Ask for ``halt`` to be lifted, saying why (ISM 27: the approvers read the reason, and
+    the halt's History keeps it); the ``halt_lift`` policy needs two approvers."""
+    reason = reason.strip()
+    if not reason:
+        raise approvals.ApprovalRefused(
+            "reason_required", _("Say why the halt may be lifted."), status=422
+        )
+    with transaction.atomic(), because(reason):
         halt = Halt.objects.select_for_update().get(pk=halt.pk)
         if halt.lifted_at is not None:
             raise approvals.ApprovalRefused(
@@ -35,7 +42,8 @@ def request_lift(halt: Halt, by: User) -> ApprovalRequest:
                 "already_requested",
                 _("lifting %(halt)s already waits for approval") % {"halt": halt.halt_id},
             )
-        request = approvals.submit(KIND, f"Lift halt {halt.scope} {halt.key}", _snapshot(halt), by)
+        snapshot = {**_snapshot(halt), "reason": reason}
+        request = approvals.submit(KIND, f"Lift halt {halt.scope} {halt.key}", snapshot, by)
         halt.lift_request = request
         halt.save(update_fields=["lift_request"])
     return request
@@ -44,7 +52,10 @@ def request_lift(halt: Halt, by: User) -> ApprovalRequest:
 def apply_lift(request: ApprovalRequest) -> None:
     """Lift exactly the halt that was approved."""
     halt = Halt.objects.select_for_update().get(lift_request=request)
-    approvals.verify(request, _snapshot(halt))
+    expected: dict[str, str] = _snapshot(halt)
+    if "reason" in request.snapshot:  # asked with a reason (every request since issue 25)
+        expected["reason"] = str(request.snapshot["reason"])
+    approvals.verify(request, expected)
     monitor.lift(halt.halt_id)
     halt.lifted_at = timezone.now()
     halt.save(update_fields=["lifted_at"])

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
+from mamori.auditlog.context import because
 from mamori.core.errors import Refused
 from mamori.core.money import format_amount
 from mamori.custody.models import Asset
@@ -333,13 +334,16 @@ def _open(case: Case) -> Case:
     return case
 
 
-def assign(case: Case, owner: User, by: User) -> Case:
-    """Give the case to ``owner``."""
-    with transaction.atomic():
+def assign(case: Case, owner: User, by: User, reason: str) -> Case:
+    """Give the case to ``owner``, saying why (kept in the case's log and its History)."""
+    reason = reason.strip()
+    if not reason:
+        raise CaseRefused("reason_required", _("Say why the case changes owner."))
+    with transaction.atomic(), because(reason):
         case = _open(case)
         case.owner = owner
         case.save(update_fields=["owner"])
-        _note(case, f"owner: {owner.username}", by)
+        _note(case, f"owner: {owner.username} ({reason})", by)
     return case
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +77,13 @@ class InformationAsset(BilingualName):
         ARCHIVE = "archive", _("archived documents (ISM 21-2-3)")
         VENDOR = "vendor", _("outsourced")
 
+    audit_values: ClassVar[tuple[str, ...]] = (
+        "owner",
+        "custodian",
+        "classification",
+        "value",
+        "location_kind",
+    )  # History: before/after
     code = models.SlugField(
         max_length=50,
         unique=True,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +36,11 @@ class RiskScenario(BilingualName):
         INFORMAL = "informal", _("informal: expert judgement (15-2-2)")
         DETAILED = "detailed", _("detailed: asset value, threat and requirement (15-2-3)")
 
+    audit_values: ClassVar[tuple[str, ...]] = (
+        "owner",
+        "approach",
+        "needs_review",
+    )  # History: before/after
     assessment = models.ForeignKey(
         "risk.Assessment",
         on_delete=models.PROTECT,

@@ -65,6 +65,24 @@ def assets_view(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("risk.view")
+def asset_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one information asset (ISM 14-2): its value, owner, place, what it holds and what
+    holds it, the risks naming it, and its History."""
+    asset = get_object_or_404(
+        InformationAsset.objects.select_related("owner", "custodian", "held_in"), pk=pk
+    )
+    return render(
+        request,
+        "risk/asset.html",
+        {
+            "asset": asset,
+            "holds": asset.holds.all(),
+            "scenarios": asset.scenarios.select_related("assessment").order_by("code"),
+        },
+    )
+
+
+@permission_required("risk.view")
 def criteria_view(request: HttpRequest) -> HttpResponse:
     """Show every criteria version with its grid, and the catalogues."""
     versions = []

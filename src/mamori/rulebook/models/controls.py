@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -29,6 +31,7 @@ class Control(AuditedModel):
         DOCUMENT = "document", _("reviewed document")
         SELF = "self", _("mamori's own health")
 
+    audit_values: ClassVar[tuple[str, ...]] = ("owner_role",)  # History: before/after
     code = models.CharField(
         max_length=60,
         unique=True,

@@ -27,6 +27,10 @@ def _cap_job() -> dict[str, object]:
 
 def register() -> None:
     """Register everything custody brings."""
+    from mamori.custody import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo

@@ -45,6 +45,10 @@ def _daily() -> dict[str, object]:
 
 def register() -> None:
     """Register everything reconciliation brings."""
+    from mamori.reconciliation import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.reconciliation import compliance, demo

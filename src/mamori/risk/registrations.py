@@ -49,6 +49,10 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
 
 def register() -> None:
     """Register everything risk management brings."""
+    from mamori.risk import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.events.bus import subscribe

@@ -72,6 +72,10 @@ def _sync(sender: Any, **kwargs: Any) -> None:
 
 def register() -> None:
     """Register everything the rulebook brings."""
+    from mamori.rulebook import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.rulebook import compliance, demo

@@ -39,7 +39,7 @@ def _articles(user: User, text: str) -> QuerySet[Requirement]:
 
 def _article(node: Requirement) -> Hit:
     return Hit(
-        f"{node.framework.ref_id} {node.label}",
+        node.label,
         node.title or Truncator(node.text).chars(120),
         reverse("rulebook:node", args=[node.urn]),
     )

@@ -20,8 +20,10 @@ from mamori.rulebook.models import Control, ControlRun, Evidence
 REVIEW_NOTICE_DAYS = 30
 
 
-def _held_roles(user: User) -> QuerySet[RoleAssignment]:
-    return RoleAssignment.objects.filter(user_id=user.pk, revoked_at__isnull=True).values("role_id")
+def _held_roles(user: User) -> QuerySet[RoleAssignment, int]:
+    return RoleAssignment.objects.filter(user_id=user.pk, revoked_at__isnull=True).values_list(
+        "role_id", flat=True
+    )
 
 
 def _evidence_waiting(user: User) -> QuerySet[Evidence]:

@@ -5,6 +5,7 @@ from django.urls import include, path
 from mamori.accounts.api import router as accounts_router
 from mamori.accounts.api_approvals import router as approvals_router
 from mamori.core.api import api
+from mamori.core.api_inbox import router as inbox_router
 from mamori.custody.api import router as custody_router
 from mamori.notifications.api import router as notifications_router
 from mamori.reconciliation.api import router as reconciliation_router
@@ -19,6 +20,7 @@ api.add_router("/rulebook", rulebook_router)
 api.add_router("/custody", custody_router)
 api.add_router("/reconciliation", reconciliation_router)
 api.add_router("/risk", risk_router)
+api.add_router("", inbox_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),

@@ -26,6 +26,7 @@ from mamori.accounts.services import tokens
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import PUBLIC
 from mamori.core.api import TokenAuth, api, declared_permission
+from mamori.core.scopes import SIGNED_IN, permission_for
 from tests.conftest import make_user, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -225,6 +226,9 @@ def test_tokens_need_the_scope_and_an_issuer_who_still_holds_its_permission() ->
     wrong = []
     scoped = [op for op in operations() if op.tokens_allowed and op.scope is not None]
     nobody = person_for("no role")
+    # every active person holds signed_in (their own tasks, their search): a person who left
+    # does not
+    gone = User.objects.create(username="gone", is_active=False)
     for op in scoped:
         assert op.scope is not None
         service = tokens.issue("service", [op.scope], 1, None).secret
@@ -236,7 +240,8 @@ def test_tokens_need_the_scope_and_an_issuer_who_still_holds_its_permission() ->
             if (answer.status_code in (401, 403)) != refused:
                 wrong.append(f"token {label} {op.method} {op.url}: {answer.content!r}")
         issued = tokens.issue("by-nobody", [op.scope], 1, None)
-        issued.token.created_by = nobody  # issued by a person who lacks the permission
+        lacking = gone if permission_for(op.scope) == SIGNED_IN else nobody
+        issued.token.created_by = lacking  # issued by a person who lacks the permission
         issued.token.save(update_fields=["created_by"])
         status = _call(Client(), op.method, op.url, HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
         if status != 403:

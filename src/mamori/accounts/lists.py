@@ -161,6 +161,8 @@ def history_rows() -> QuerySet[RoleAssignment]:
 def review_rows() -> QuerySet[AccessReview]:
     """Every access review, newest first."""
     return AccessReview.objects.order_by("-opened_at")
+
+
 class ReviewItemsFilter(ListFilter):
     """Filter an access review's items by outcome; search the person and the comment."""
 

@@ -100,6 +100,10 @@ def register() -> None:
     compliance.register()
     approval_display.register()
     _links()
+    from mamori.accounts import search, tasks
+
+    tasks.register()
+    search.register()
     register_page("governance", _("People and roles"), "accounts:people")
     register_page("governance", _("Role assignments"), "accounts:assignments")
     register_page("governance", _("Approvals"), "accounts:approvals")

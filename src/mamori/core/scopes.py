@@ -28,12 +28,12 @@ _PERMISSIONS: dict[str, str] = {}
 
 
 def register_scope(name: str, description: str | Promise, permission: str) -> None:
-    """Declare scope ``name`` (``app:action``) exercising ``permission``; the first declaration
-    of a name stands."""
+    """Declare scope ``name`` (``app:action``) exercising ``permission`` (:data:`SIGNED_IN` for
+    a person's own things: their tasks, their search); the first declaration of a name stands."""
     if ":" not in name:
         raise ValueError(f"a scope is app:action, got {name!r}")
-    if "." not in permission:
-        raise ValueError(f"a permission is app.action, got {permission!r}")
+    if "." not in permission and permission != SIGNED_IN:
+        raise ValueError(f"a permission is app.action (or {SIGNED_IN}), got {permission!r}")
     _SCOPES.setdefault(name, description)
     _PERMISSIONS.setdefault(name, permission)
 

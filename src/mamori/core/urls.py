@@ -8,4 +8,6 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
+    path("tasks/", views.tasks_view, name="tasks"),
+    path("search/", views.search_view, name="search"),
 ]

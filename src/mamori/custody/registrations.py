@@ -36,6 +36,10 @@ def _links() -> None:
 def register() -> None:
     """Register everything custody brings."""
     _links()
+    from mamori.custody import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.custody import compliance, demo

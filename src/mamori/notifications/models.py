@@ -210,3 +210,42 @@ class Delivery(AuditedModel):
         return (
             f"{self.channel} #{self.notification_id} → {self.user or self.webhook}: {self.status}"
         )
+
+
+class Reminder(AuditedModel):
+    """That one person was reminded of one task before its due date: at most one row per
+    person, task and due date (the constraint), written in the same transaction as the
+    notification, so a rerun or a crash never reminds twice and never loses a reminder."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(
+        max_length=60,
+    )
+    key = models.CharField(
+        max_length=200,
+    )
+    due = models.DateField()
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "key", "due"],
+                name="notifications_reminder_once_per_due_date",
+            ),
+        ]
+        verbose_name = _("task reminder")
+        verbose_name_plural = _("task reminders")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}:{self.key} {self.due}"

@@ -67,11 +67,20 @@ def _tell_requester(event: Any) -> None:
     )
 
 
+def _remind_job() -> dict[str, Any]:
+    from mamori.notifications.reminders import send_reminders
+
+    return {"reminders": send_reminders()}
+
+
 def register() -> None:
     """Register pages, widget, scope and the approval hook."""
     from mamori.notifications import compliance
 
     compliance.register()
+    from mamori.notifications import tasks
+
+    tasks.register()
     from mamori.accounts.services import approvals
 
     register_page("platform", _("Notifications"), "notifications:inbox")
@@ -94,6 +103,20 @@ def register() -> None:
         "notifications:send", _("raise notifications to responsible people"), "notifications.send"
     )
     approvals.on_submitted(_notify_approvers)
+    from datetime import time, timedelta
+
+    from mamori.scheduler.jobs import Job, register_job
+
+    register_job(
+        Job(
+            "notifications.remind_due",
+            _remind_job,
+            _("remind people of their tasks due within three days"),
+            daily_at=time(8, 0),
+            window=timedelta(hours=6),
+            alert_roles=(("system_general_manager",),),
+        )
+    )
     from mamori.events.bus import subscribe
 
     subscribe("mamori.accounts.approval_closed", "notify-requester", _tell_requester)

@@ -55,6 +55,10 @@ def _links() -> None:
 def register() -> None:
     """Register everything reconciliation brings."""
     _links()
+    from mamori.reconciliation import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.reconciliation import compliance, demo

@@ -59,6 +59,10 @@ def _links() -> None:
 def register() -> None:
     """Register everything risk management brings."""
     _links()
+    from mamori.risk import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.events.bus import subscribe

@@ -104,6 +104,10 @@ def _links() -> None:
 def register() -> None:
     """Register everything the rulebook brings."""
     _links()
+    from mamori.rulebook import search, tasks
+
+    tasks.register()
+    search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
     from mamori.rulebook import compliance, demo

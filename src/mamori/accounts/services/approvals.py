@@ -310,15 +310,17 @@ def _refusal(
     verdict: engine.Verdict,
     decisions: list[engine.Decision],
     now: Any,
+    roles: frozenset[str] | None = None,
 ) -> engine.Refusal | None:
     """Return why ``user`` may not decide: the policy's rules, then the person the request is
-    about (nobody approves a grant of a role to themselves)."""
+    about (nobody approves a grant of a role to themselves). ``roles``: the roles ``user``
+    holds, when the caller already read them."""
     refusal = engine.refusal_for(
         _policy(request),
         _requester_key(request),
         decisions,
         str(user.pk),
-        roles_of(user),
+        roles_of(user) if roles is None else roles,
         verdict,
         request.created_at,
         now,
@@ -335,8 +337,16 @@ def _refusal(
 
 def waiting_for(user: User) -> list[ApprovalRequest]:
     """Return the pending requests ``user`` may approve now, newest first."""
-    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
-    return [r for r in pending.select_related("requester") if may_decide(r, user) is None]
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).exclude(
+        requester=user
+    )
+    held = roles_of(user)
+    now = timezone.now()
+    return [
+        r
+        for r in pending.select_related("requester").prefetch_related("decisions")
+        if _refusal(r, user, engine.Verdict.APPROVE, engine_decisions(r), now, held) is None
+    ]
 
 
 def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRequest:

@@ -59,9 +59,8 @@ def key_new_view(request: HttpRequest) -> HttpResponse:
                 {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
             )
         except services.KeyRefused as refused:
-            form = forms.KeyForm()  # nothing pasted is shown again
-            form.add_error(None, refused.shown())
-            return render(request, "keys/key_form.html", {"form": form})
+            context = {"form": forms.KeyForm(), "refused": refused.shown()}
+            return render(request, "keys/key_form.html", context)  # nothing pasted shown again
     if request.method == "POST" and form.is_valid():
         key: KeyMaterial = form.save(commit=False)
         try:
@@ -85,9 +84,8 @@ def ceremony_view(request: HttpRequest) -> HttpResponse:
         try:
             services.refuse_secrets(pasted)
         except services.KeyRefused as refused:
-            form = forms.CeremonyForm()
-            form.add_error(None, refused.shown())
-            return render(request, "keys/ceremony.html", {"form": form, "lines": lines})
+            context = {"form": forms.CeremonyForm(), "lines": lines, "refused": refused.shown()}
+            return render(request, "keys/ceremony.html", context)
         if form.is_valid():
             data = form.cleaned_data
             lines = ceremony.verify(

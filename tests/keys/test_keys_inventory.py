@@ -184,3 +184,23 @@ def test_role_permissions_are_granted_by_the_migration(db) -> None:
     assert "keys.view" in Role.objects.get(code="internal_auditor").permissions
     assert "keys.view" not in Role.objects.get(code="developer").permissions
     assert not RoleAssignment.objects.exists()
+
+
+def test_the_refusal_reads_in_english_for_an_english_reader(inv) -> None:
+    client = client_for(inv.ciso)
+    page = client.post(
+        "/keys/keys/new/",
+        entry(inv.wallet, inv.holders["yamamoto"], inv.sites["tokyo-dc"]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "Refused: this entry would break a spread rule" in page
+    assert "hot-a and hot-b share the organisation unit custody" in page
+
+
+def test_check_now_evaluates_the_inventory_for_those_who_may_edit(inv) -> None:
+    key(inv, "hot-b", "operating", "yamamoto", "tokyo-dc")
+    auditor = client_for(give(make_user("auditor-now"), "internal_auditor"))
+    assert auditor.post("/keys/check/").status_code == 403
+    assert not RuleResult.objects.exists()
+    assert client_for(inv.ciso).post("/keys/check/").status_code == 302
+    assert RuleResult.objects.filter(holds=False, code="spread.multisig_apart").exists()

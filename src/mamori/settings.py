@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "mamori.rulebook",
     "mamori.custody",
     "mamori.reconciliation",
+    "mamori.keys",
     "mamori.risk",
 ]
 

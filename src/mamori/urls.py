@@ -7,6 +7,7 @@ from mamori.accounts.api_approvals import router as approvals_router
 from mamori.core.api import api
 from mamori.core.api_inbox import router as inbox_router
 from mamori.custody.api import router as custody_router
+from mamori.keys.api import router as keys_router
 from mamori.notifications.api import router as notifications_router
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
@@ -21,6 +22,7 @@ api.add_router("/custody", custody_router)
 api.add_router("/reconciliation", reconciliation_router)
 api.add_router("/risk", risk_router)
 api.add_router("", inbox_router)
+api.add_router("/keys", keys_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -32,6 +34,7 @@ urlpatterns = [
     path("custody/", include("mamori.custody.urls")),
     path("reconciliation/", include("mamori.reconciliation.urls")),
     path("risk/", include("mamori.risk.urls")),
+    path("keys/", include("mamori.keys.urls")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(
         "public/policies/<slug:code>/v/<int:number>/",

@@ -1,0 +1,1 @@
+"""Key and seed inventory with spread rules enforced (ISM 28–29)."""

@@ -67,6 +67,12 @@ TOUR: dict[str, list[str]] = {
         "/audit/",
         "/scheduler/",
         "/notifications/",
+        "/tasks/",  # 7. my tasks and the search
+        "/search/?q=DOC",
+        "/accounts/people/1/",  # every record's History
+        "/keys/",  # 5a. the key inventory
+        "/keys/wallets/1/",
+        "/keys/ceremony/",
     ],
     "watanabe": [  # 3. custody monitoring; 4. reconciliation and its case
         "/",
@@ -83,10 +89,11 @@ TOUR: dict[str, list[str]] = {
         "/risk/",
         "/risk/scenarios/1/",
         "/risk/assets/",
+        "/risk/assets/1/",
         "/risk/criteria/",
         "/risk/plans/",
     ],
-    "yamamoto": ["/risk/signoff/"],
+    "yamamoto": ["/risk/signoff/", "/tasks/"],
     "admin": [  # first day: organisation, departments, people, roles, tokens
         "/accounts/organisation/",
         "/accounts/departments/",

@@ -43,7 +43,7 @@ def asked_and_built(client: Client, url: str) -> tuple[str, bytes]:
 
 
 def test_the_excel_statement_lists_every_requirement_with_status(people) -> None:
-    page, data = asked_and_built(
+    _, data = asked_and_built(
         client_for(people["board"]), "/rulebook/export/statement.xlsx?lang=en"
     )
     book = load_workbook(io.BytesIO(data))

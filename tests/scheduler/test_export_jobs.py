@@ -4,7 +4,6 @@ language (issue 25, point 6)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -122,6 +121,9 @@ def test_someone_without_the_permission_sees_nothing_of_it(ciso) -> None:
 def test_a_job_whose_worker_died_is_built_again_and_delivered_once(ciso) -> None:
     job = exportjobs.request_export(ciso, "t.fine", {}, "ja")
     dead = services.claim_next("host:1:exports")
+    services.exports_dir().mkdir(parents=True, exist_ok=True)
+    half = services.exports_dir() / f".{job.pk}-0123456789abcdef.txt.dead.part"
+    half.write_bytes(b"built i")  # what a kill -9 mid-write leaves
     assert dead is not None and dead.pk == job.pk
     assert services.claim_next("host:2:exports") is None  # held by the first
     later = timezone.now() + services.LEASE + timedelta(seconds=1)
@@ -133,6 +135,7 @@ def test_a_job_whose_worker_died_is_built_again_and_delivered_once(ciso) -> None
     assert job.state == "done" and job.worker == "host:2:exports"
     assert Notification.objects.filter(topic="exports.done").count() == 1
     assert len(list(services.exports_dir().glob(f"{job.pk}-*"))) == 1
+    assert not list(services.exports_dir().glob(f".{job.pk}-*.part"))
 
 
 def test_a_job_whose_workers_keep_dying_fails_and_says_so(ciso) -> None:

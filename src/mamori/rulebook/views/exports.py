@@ -11,22 +11,22 @@ from mamori.rulebook.export_kinds import EVIDENCE_PACK, STATEMENT_PDF, STATEMENT
 from mamori.scheduler.exportjobs.views import start
 
 
-@require_POST
 @permission_required("rulebook.export")
+@require_POST
 def statement_pdf_view(request: HttpRequest) -> HttpResponse:
     """Ask for the Statement of Compliance as PDF."""
     return start(request, STATEMENT_PDF, {})
 
 
-@require_POST
 @permission_required("rulebook.export")
+@require_POST
 def statement_xlsx_view(request: HttpRequest) -> HttpResponse:
     """Ask for the Statement of Compliance as an Excel workbook."""
     return start(request, STATEMENT_XLSX, {})
 
 
-@require_POST
 @permission_required("rulebook.export")
+@require_POST
 def evidence_pack_view(request: HttpRequest) -> HttpResponse:
     """Ask for the evidence pack: statement, every evidence file, SHA-256 manifest."""
     return start(request, EVIDENCE_PACK, {})

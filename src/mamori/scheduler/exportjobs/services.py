@@ -204,6 +204,8 @@ def run_claimed(job: ExportJob, worker: str) -> ExportJob:
         if not held.update(step=min(step, job.steps), lease_expires_at=timezone.now() + LEASE):
             raise _ClaimLost
 
+    for stale in exports_dir().glob(f".{job.pk}-*.part"):  # left by a worker that died
+        stale.unlink(missing_ok=True)
     outcome: dict[str, Any]
     try:
         with acting("system:exports"):

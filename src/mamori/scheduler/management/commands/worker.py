@@ -51,7 +51,7 @@ class Command(BaseCommand):
             if handled:
                 self.stdout.write(f"handled {handled} event(s)")
             close_old_connections()
-            if options["once"] or stop.wait(options["interval"]):
+            if options["once"] or stop.wait(services.until_next_tick(options["interval"])):
                 break
         if exports is not None:
             exports.set()

@@ -164,7 +164,8 @@ def test_a_file_cut_short_is_never_served(ciso) -> None:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_scheduler_keeps_its_slots_while_an_export_is_built() -> None:
     """A build that keeps the processor busy for three seconds, in the worker's export
-    thread, while the scheduler ticks every 0.2 s a job due every second: no slot missed."""
+        thread, while the scheduler ticks every 0.2 s a job due every second (three seconds late is
+    missed): no slot missed, during the build or after it."""
 
     def busy(
         parameters: dict[str, Any], language: str, progress: exportjobs.Progress
@@ -181,14 +182,14 @@ def test_the_scheduler_keeps_its_slots_while_an_export_is_built() -> None:
     saved = dict(registry._JOBS)
     registry._JOBS.clear()
     registry.register_job(
-        Job("t.tick", lambda: "ok", "tick", every=timedelta(seconds=1), window=timedelta(seconds=1))
+        Job("t.tick", lambda: "ok", "tick", every=timedelta(seconds=1), window=timedelta(seconds=3))
     )
     try:
         person = give(make_user("ciso-ito"), "ciso")
         job = exportjobs.request_export(person, "t.busy", {}, "ja")
         stop = exportjobs.start_in_process(poll_seconds=0.1)
         started = time.monotonic()
-        while time.monotonic() - started < 4:
+        while time.monotonic() - started < 7:
             scheduler.tick()
             close_old_connections()
             time.sleep(0.2)
@@ -196,7 +197,7 @@ def test_the_scheduler_keeps_its_slots_while_an_export_is_built() -> None:
         job.refresh_from_db()
         assert job.state == "done"
         runs = JobRun.objects.filter(job="t.tick")
-        assert runs.filter(status="succeeded").count() >= 3
+        assert runs.filter(status="succeeded").count() >= 6
         assert not runs.exclude(status="succeeded").exists()
     finally:
         registry._JOBS.clear()

@@ -50,6 +50,20 @@ class ExportOut(Schema):
     download: str | None
 
 
+#: The 200 answer of a download: the file, of the type its export makes.
+_FILE = {
+    "description": "The file, whole (its SHA-256 is the job's).",
+    "content": {
+        kind: {"schema": {"type": "string", "format": "binary"}}
+        for kind in (
+            "application/pdf",
+            "application/zip",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    },
+}
+
+
 def _out(job: ExportJob, prefix: str) -> dict[str, Any]:
     steps = get_kind(job.kind).steps
     return {
@@ -95,7 +109,7 @@ def add_export_routes(router: Router, prefix: str, scope: str, kinds: tuple[str,
 
     @router.get(
         "/exports/{job_id}",
-        response={200: ExportOut, **refusals(403, 404)},
+        response={200: ExportOut, **refusals(403, 404, 422)},
         auth=authenticated(scope),
         operation_id=f"{app}_export_status",
     )
@@ -105,9 +119,10 @@ def add_export_routes(router: Router, prefix: str, scope: str, kinds: tuple[str,
 
     @router.get(
         "/exports/{job_id}/file",
-        response={200: None, **refusals(403, 404, 409, 410)},
+        response=refusals(403, 404, 409, 410, 422),
         auth=authenticated(scope),
         operation_id=f"{app}_export_file",
+        openapi_extra={"responses": {200: _FILE}},
     )
     def file(request: HttpRequest, job_id: int) -> HttpResponse:
         """Download a finished export (recorded in the audit log with its SHA-256)."""

@@ -52,7 +52,8 @@ def _crashing(
 
 
 @pytest.fixture(autouse=True)
-def test_kinds() -> Iterator[None]:
+def test_kinds(tmp_path, monkeypatch) -> Iterator[None]:
+    monkeypatch.setattr(services, "exports_dir", lambda: tmp_path / "exports")
     saved = dict(kinds._KINDS)
     for name, build in (("t.fine", _fine), ("t.refusing", _refusing), ("t.crashing", _crashing)):
         kinds.register_export(

@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("mamori.accounts.urls")),
     path("notifications/", include("mamori.notifications.urls")),
     path("scheduler/", include("mamori.scheduler.urls")),
+    path("exports/", include("mamori.scheduler.exportjobs.urls")),
     path("audit/", include("mamori.auditlog.urls")),
     path("rulebook/", include("mamori.rulebook.urls")),
     path("custody/", include("mamori.custody.urls")),

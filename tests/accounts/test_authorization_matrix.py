@@ -112,16 +112,6 @@ def operations() -> list[Operation]:
     return found
 
 
-@pytest.fixture(autouse=True)
-def _documents_not_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render no PDF or evidence pack (a dozen seconds each): the matrix asks who gets through;
-    what they then get is test_rulebook_exports' to check."""
-    from mamori.rulebook.services import exports
-
-    monkeypatch.setattr(exports, "statement_pdf", lambda language: b"%PDF-1.7")
-    monkeypatch.setattr(exports, "evidence_pack", lambda language: b"PK\x05\x06")
-
-
 def test_every_page_declares_the_permission_it_needs() -> None:
     undeclared = [page.name for page in pages() if page.permission is None]
     assert undeclared == [], f"pages without a declared permission: {undeclared}"

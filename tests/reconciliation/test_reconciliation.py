@@ -525,3 +525,24 @@ def test_node_urls_are_encrypted_at_rest_and_masked_when_shown(exchange) -> None
     with pytest.raises(ValueError, match="http:// or https://"):
         nodes.configure("ethereum", "evm", "ftp://x")
     assert isinstance(nodes.adapter_for(node), chains.BitcoinAdapter)
+
+
+def test_the_statement_pdf_is_built_by_the_worker_and_its_download_recorded(exchange) -> None:
+    from mamori.scheduler.exportjobs import work_once
+
+    call_command("reconcile", "run", "--book", str(exchange["book"]))
+    run = Run.objects.get()
+    ciso = client_for(exchange["ciso"])
+    asked = ciso.post(f"/reconciliation/runs/{run.pk}/statement.pdf")
+    assert asked.status_code == 302 and asked["Location"].startswith("/exports/")
+    assert not Entry.objects.filter(object_type="reconciliation.statement").exists()
+    assert work_once() is not None
+    page = ciso.get(asked["Location"]).content.decode()
+    assert "照合の署名付き証明書（PDF）" in page and f"statement-run{run.pk}.pdf" in page
+    data = ciso.get(f"{asked['Location']}download").content
+    assert data.startswith(b"%PDF-")
+    entry = Entry.objects.get(object_type="reconciliation.statement", object_id=str(run.pk))
+    assert json.loads(entry.body)["details"]["format"] == "pdf"
+    assert Notification.objects.filter(topic="exports.done", link=asked["Location"]).exists()
+    nobody = client_for(make_user("nobody"))
+    assert nobody.get(f"{asked['Location']}download").status_code == 403

@@ -207,3 +207,12 @@ def test_a_cron_job_runs_once_per_fire_time_and_misses_are_recorded(
     assert statuses[datetime(2026, 11, 20, 0, 10, tzinfo=UTC)] == "missed"
     assert statuses[datetime(2026, 11, 20, 0, 20, tzinfo=UTC)] == "missed"
     assert statuses[datetime(2026, 11, 20, 0, 30, tzinfo=UTC)] == "succeeded"
+
+
+def test_the_loop_wakes_just_after_each_slot_however_long_the_tick_took() -> None:
+    slot = T0.timestamp() - 5  # 00:00:00
+    assert 5.0 < services.until_next_tick(5, slot) < 5.1  # a tick at the slot: wait for the next
+    waits = [services.until_next_tick(5, slot + took) for took in (0.2, 1.4, 4.9)]
+    assert [round(slot + took + wait, 2) for took, wait in zip((0.2, 1.4, 4.9), waits)] == [
+        round(slot + 5.05, 2)
+    ] * 3

@@ -23,8 +23,10 @@ from ninja.responses import Status
 
 from mamori.core.api import Pagination, acting_person, authenticated, refusals
 from mamori.core.errors import Refused
+from mamori.reconciliation.export_kinds import STATEMENT_PDF
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, nodes, runs, statements
+from mamori.scheduler.exportjobs.api import add_export_routes
 
 __all__ = ["router"]
 
@@ -352,3 +354,6 @@ def set_node(request: HttpRequest, body: NodeIn) -> Status[Any]:
             "status": asked.status,
         },
     )
+
+
+add_export_routes(router, "/reconciliation", "reconciliation:read", (STATEMENT_PDF,))

@@ -61,7 +61,7 @@ def register() -> None:
     search.register()
     from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
-    from mamori.reconciliation import compliance, demo
+    from mamori.reconciliation import compliance, demo, export_kinds
     from mamori.reconciliation.services import cases, nodes
 
     compliance.register()
@@ -90,6 +90,7 @@ def register() -> None:
     )
     register_scope("reconciliation:run", _("start a reconciliation run"), "reconciliation.manage")
     register_scope("reconciliation:book", _("import the exchange's book"), "reconciliation.manage")
+    export_kinds.register()
     hours, minutes = settings.CONFIG.reconcile_at.split(":")
     register_job(
         Job(

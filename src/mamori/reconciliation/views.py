@@ -20,9 +20,11 @@ from mamori.accounts.views.access import permission_required
 from mamori.core.tables import downloaded, listing
 from mamori.custody.services.monitor import prices
 from mamori.reconciliation import forms
+from mamori.reconciliation.export_kinds import STATEMENT_PDF
 from mamori.reconciliation.lists import CaseTable, RunTable
 from mamori.reconciliation.models import BookImport, Case, ChainNode, Run
 from mamori.reconciliation.services import books, cases, history, runs, statements
+from mamori.scheduler.exportjobs.views import start
 
 
 @permission_required("reconciliation.view")
@@ -100,24 +102,23 @@ def figures_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("reconciliation.view")
 def statement_view(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    """Download the signed statement of a run as JSON or PDF (ISM 34-3)."""
+    """Download the signed statement of a run as JSON (ISM 34-3), or ask the worker for it
+    as PDF (POST: the export's page follows it)."""
     run = get_object_or_404(Run, pk=pk)
     if run.status == Run.Status.RUNNING or fmt not in ("json", "pdf"):
         messages.error(request, _("A statement is made of a finished run, as json or pdf."))
         return redirect("reconciliation:run", pk=pk)
+    if fmt == "pdf":
+        if request.method != "POST":
+            return redirect("reconciliation:run", pk=pk)
+        return start(request, STATEMENT_PDF, {"run": run.pk})
     try:
         document = statements.signed(run)
     except statements.StatementRefused as refused:
         messages.error(request, str(refused))
         return redirect("reconciliation:run", pk=pk)
-    if fmt == "json":
-        body = json.dumps(document, ensure_ascii=False, indent=2).encode()
-        response = HttpResponse(body, content_type="application/json")
-    else:
-        response = HttpResponse(
-            statements.pdf(document, translation.get_language() or "ja"),
-            content_type="application/pdf",
-        )
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    response = HttpResponse(body, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="statement-run{pk}.{fmt}"'
     return response
 

@@ -19,6 +19,7 @@ from ninja.responses import Status
 from mamori.accounts.models import User
 from mamori.core.api import acting_person, authenticated, refusals
 from mamori.core.errors import Refused
+from mamori.rulebook.export_kinds import EVIDENCE_PACK, STATEMENT_PDF, STATEMENT_XLSX
 from mamori.rulebook.models import Control, Evidence, PolicyDocument, PolicyVersion, Requirement
 from mamori.rulebook.services import controls as control_services
 from mamori.rulebook.services import policies
@@ -30,6 +31,7 @@ from mamori.rulebook.services.evidence import (
     store_evidence,
 )
 from mamori.rulebook.services.status import compute, known_by
+from mamori.scheduler.exportjobs.api import add_export_routes
 
 __all__ = ["router"]
 
@@ -359,3 +361,8 @@ def submit_version(request: HttpRequest, code: str, number: int) -> Status[dict[
     policies.submit_for_publication(version, who)
     version.refresh_from_db()
     return Status(202, _version(version))
+
+
+add_export_routes(
+    router, "/rulebook", "rulebook:export", (STATEMENT_PDF, STATEMENT_XLSX, EVIDENCE_PACK)
+)

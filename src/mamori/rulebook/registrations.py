@@ -119,6 +119,9 @@ def register() -> None:
     from mamori.rulebook import approval_display
 
     approval_display.register()
+    from mamori.rulebook import export_kinds
+
+    export_kinds.register()
     approvals.on_closed(policies.on_closed)
     post_migrate.connect(_sync, dispatch_uid="mamori.rulebook.sync")
     register_page("governance", _("Compliance"), "rulebook:dashboard", _can_view)
@@ -130,6 +133,11 @@ def register() -> None:
     )
     register_scope(
         "rulebook:read", _("read requirements, controls and compliance status"), "rulebook.view"
+    )
+    register_scope(
+        "rulebook:export",
+        _("ask for and download the Statement of Compliance and the evidence pack"),
+        "rulebook.export",
     )
     register_scope(
         "rulebook:write", _("upload evidence, run controls and draft policies"), "rulebook.manage"

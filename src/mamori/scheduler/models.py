@@ -96,3 +96,109 @@ class JobRun(AuditedModel):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class ExportJob(AuditedModel):
+    """A heavy export (a statement PDF, an evidence pack) built by the worker, not by the web
+    request that asked for it (issue 25, point 6); the file is kept in the data directory,
+    named by the job and the SHA-256 of its content, and handed out only once it is whole."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being built")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    requested_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        related_name="export_jobs",
+    )
+    kind = models.CharField(
+        max_length=100,
+    )
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+    )
+    language = models.CharField(
+        max_length=8,
+        default="ja",
+    )
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.QUEUED,
+        db_index=True,
+    )
+    step = models.PositiveSmallIntegerField(
+        default=0,
+    )
+    steps = models.PositiveSmallIntegerField(
+        default=1,
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+    )
+    worker = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    finished_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+    )
+    file_name = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    content_type = models.CharField(
+        max_length=100,
+        blank=True,
+    )
+    stored_as = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    size = models.BigIntegerField(
+        null=True,
+        blank=True,
+    )
+    sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+    )
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+    )
+    error_code = models.CharField(
+        max_length=50,
+        blank=True,
+    )
+    error = models.TextField(
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["state", "requested_at"],
+                name="scheduler_export_queue",
+            ),
+        ]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}: {self.state}"

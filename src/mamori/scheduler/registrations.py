@@ -42,6 +42,14 @@ def _access_review() -> dict[str, object]:
     return {"opened": True, "review": review.pk, "items": review.items.count()}
 
 
+def _may_export(request: object) -> bool:
+    """Whether the person may ask for any export the worker builds."""
+    from mamori.scheduler.exportjobs.kinds import kinds
+
+    user = getattr(request, "user", None)
+    return any(has_permission(user, kind.permission) for kind in kinds())
+
+
 def _demo_first_tick(report: DemoReport) -> None:
     """Run the worker's first tick while the demo loads, before the rulebook's loader runs
     the controls: SCH-01 then finds the jobs run, not a worker that has not started yet
@@ -63,6 +71,7 @@ def register() -> None:
         "scheduler:jobs",
         lambda request: has_permission(request.user, "scheduler.view"),
     )
+    register_page("audit", _("My exports"), "exports:list", _may_export)
     register_job(
         Job(
             "notifications.deliver",

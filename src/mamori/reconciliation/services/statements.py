@@ -42,6 +42,7 @@ __all__ = [
     "pdf",
     "pdf_html",
     "record_figures",
+    "sign",
     "signed",
     "verifier",
 ]
@@ -248,9 +249,15 @@ def build(run: Run) -> dict[str, Any]:
     }
 
 
+def sign(run: Run) -> dict[str, Any]:
+    """Return the signed statement of ``run`` (its export is recorded by whoever hands it
+    out)."""
+    return engine.sign_statement(build(run), key())
+
+
 def signed(run: Run) -> dict[str, Any]:
     """Return the signed statement of ``run`` and record its export in the audit log."""
-    document = engine.sign_statement(build(run), key())
+    document = sign(run)
     data = json.dumps(document, ensure_ascii=False).encode()
     record_export(
         "reconciliation.statement",

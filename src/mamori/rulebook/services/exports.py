@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,23 @@ from mamori.rulebook.services.controls import latest_runs
 from mamori.rulebook.services.evidence import evidence_path
 from mamori.rulebook.services.status import compute, known_by
 
-__all__ = ["Row", "evidence_pack", "recorded", "rows", "statement_pdf", "statement_xlsx"]
+__all__ = [
+    "Row",
+    "build_evidence_pack",
+    "evidence_pack",
+    "recorded",
+    "rows",
+    "statement_pdf",
+    "statement_xlsx",
+]
+
+#: What a long build calls as it reaches each of its steps (1, 2, …).
+Progress = Callable[[int], None]
+
+
+def _nothing(step: int) -> None:
+    """Report progress to nobody."""
+
 
 STATUS_LABELS = {
     "compliant": ("適合", "Compliant"),
@@ -249,15 +266,18 @@ def statement_xlsx(language: str) -> bytes:
     return buffer.getvalue()
 
 
-def statement_pdf(language: str) -> bytes:
-    """Return the Statement of Compliance as PDF (Japanese fonts from the system)."""
+def statement_pdf(language: str, progress: Progress = _nothing) -> bytes:
+    """Return the Statement of Compliance as PDF (Japanese fonts from the system); step 1
+    gathers the requirements, step 2 lays the PDF out."""
     try:
         from weasyprint import HTML  # type: ignore[import-untyped]
     except OSError as exc:  # pragma: no cover - needs the system's Pango
         raise RuntimeError(
             f"PDF export needs Pango (Debian: libpango-1.0-0 libpangoft2-1.0-0): {exc}"
         ) from None
+    progress(1)
     items = rows(language)
+    progress(2)
     with translation.override(language):
         html = render_to_string(
             "rulebook/statement_pdf.html",
@@ -286,11 +306,23 @@ def recorded(kind: str, data: bytes, language: str) -> bytes:
 def evidence_pack(language: str) -> bytes:
     """Return a zip: the statement (PDF, Excel), every evidence file, a SHA-256 manifest and
     the signed checkpoint current at export time; the export itself is recorded."""
+    data, details = build_evidence_pack(language)
+    record_export("rulebook.evidence_pack", hashlib.sha256(data).hexdigest(), details)
+    return data
+
+
+def build_evidence_pack(
+    language: str, progress: Progress = _nothing
+) -> tuple[bytes, dict[str, Any]]:
+    """Return the evidence pack (see :func:`evidence_pack`) and what its export record says,
+    in four steps: the checkpoint and the statement's PDF (1, 2), its Excel (3), the evidence
+    files and the zip (4); recorded by whoever hands it out."""
+    progress(1)
     checkpoint = issue_checkpoint() or Checkpoint.objects.order_by("-size").first()
-    files: dict[str, bytes] = {
-        f"statement-{language}.pdf": statement_pdf(language),
-        f"statement-{language}.xlsx": statement_xlsx(language),
-    }
+    files: dict[str, bytes] = {f"statement-{language}.pdf": statement_pdf(language, progress)}
+    progress(3)
+    files[f"statement-{language}.xlsx"] = statement_xlsx(language)
+    progress(4)
     for item in Evidence.objects.select_related("control").order_by("control__code", "pk"):
         path = evidence_path(item.sha256)
         if path.exists():
@@ -318,14 +350,9 @@ def evidence_pack(language: str) -> bytes:
             "SHA256SUMS",
             "".join(f"{f['sha256']}  {f['path']}\n" for f in listing),
         )
-    data = buffer.getvalue()
-    record_export(
-        "rulebook.evidence_pack",
-        hashlib.sha256(data).hexdigest(),
-        {
-            "files": len(files),
-            "checkpoint_size": checkpoint.size if checkpoint else None,
-            "language": language,
-        },
-    )
-    return data
+    details = {
+        "files": len(files),
+        "checkpoint_size": checkpoint.size if checkpoint else None,
+        "language": language,
+    }
+    return buffer.getvalue(), details

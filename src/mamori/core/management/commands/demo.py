@@ -51,8 +51,11 @@ class Command(BaseCommand):
         out("")
         if options["no_serve"]:
             return
+        from mamori.scheduler import exportjobs
         from mamori.scheduler.services import start_in_process
 
         start_in_process()
-        out("Scheduled jobs run in this process (production: `mamori worker`).")
+        exportjobs.start_in_process()
+        out("Scheduled jobs and exports run in this process, each in a thread of its own")
+        out("(production: `mamori worker`).")
         server.run(options["host"], options["port"], workers=1)

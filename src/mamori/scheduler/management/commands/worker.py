@@ -1,4 +1,5 @@
-"""``mamori worker``: run scheduled jobs and event-bus consumers until stopped."""
+"""``mamori worker``: run scheduled jobs and event-bus consumers until stopped, and build the
+exports people ask for in a thread of their own (a long PDF never holds a slot back)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from mamori.events.bus import get_bus
-from mamori.scheduler import services
+from mamori.scheduler import exportjobs, services
 
 log = logging.getLogger("mamori.worker")
 
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         worker = services.worker_id()
         self.stdout.write(f"mamori worker {worker} started")
+        exports = None if options["once"] else exportjobs.start_in_process()
         while True:
             for run in services.tick(worker=worker):
                 self.stdout.write(f"{run.job} {run.slot:%Y-%m-%d %H:%M:%S} {run.status}")
@@ -49,5 +51,7 @@ class Command(BaseCommand):
             if handled:
                 self.stdout.write(f"handled {handled} event(s)")
             close_old_connections()
-            if options["once"] or stop.wait(options["interval"]):
+            if options["once"] or stop.wait(services.until_next_tick(options["interval"])):
                 break
+        if exports is not None:
+            exports.set()

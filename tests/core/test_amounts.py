@@ -392,7 +392,9 @@ def test_the_api_the_pages_and_the_monitors_thresholds_show_every_digit(stores) 
         str(FOUND),
         "-1",
     )
-    assert [c["difference"] for c in reader.get("/api/reconciliation/cases").json()] == ["-1"]
+    assert [c["difference"] for c in reader.get("/api/reconciliation/cases").json()["items"]] == [
+        "-1"
+    ]
     page = reader.get(f"/reconciliation/runs/{run.pk}/").content.decode()
     assert str(FOUND - 1) in page and str(FOUND) in page
     rule = stores[ThresholdRule]

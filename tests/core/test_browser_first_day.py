@@ -180,9 +180,11 @@ def test_a_real_exchanges_first_day_from_an_empty_install(
             )  # fmt: skip
         #    then a role that can approve, granted on the page after two officers approve
         admin.goto(f"{url}/accounts/roles/")
-        _choose(admin.locator("select[name=user]"), "takahashi")
-        admin.locator("select[name=role]").select_option(value=role_pk("dept_system_manager"))
-        _choose(admin.locator("select[name=department]"), "システム部")
+        _choose(admin.locator("#grant-form select[name=user]"), "takahashi")
+        admin.locator("#grant-form select[name=role]").select_option(
+            value=role_pk("dept_system_manager")
+        )
+        _choose(admin.locator("#grant-form select[name=department]"), "システム部")
         admin.get_by_role("button", name="付与する").click()
         grant = _latest_request("accounts.role_grant")
         assert not RoleAssignment.objects.filter(user__username="takahashi").exists()
@@ -192,9 +194,11 @@ def test_a_real_exchanges_first_day_from_an_empty_install(
             user__username="takahashi", role__code="dept_system_manager", revoked_at=None
         ).exists()
         admin.goto(f"{url}/accounts/roles/")
-        _choose(admin.locator("select[name=user]"), "tanaka")
-        admin.locator("select[name=role]").select_option(value=role_pk("custody_operator"))
-        _choose(admin.locator("select[name=department]"), "カストディ部")
+        _choose(admin.locator("#grant-form select[name=user]"), "tanaka")
+        admin.locator("#grant-form select[name=role]").select_option(
+            value=role_pk("custody_operator")
+        )
+        _choose(admin.locator("#grant-form select[name=department]"), "カストディ部")
         admin.get_by_role("button", name="付与する").click()
         expect(admin.locator("[role=alert]")).to_have_count(0)
         if not RoleAssignment.objects.filter(user__username="tanaka").exists():

@@ -138,7 +138,7 @@ def list_wallets(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get(
     "/wallets/{wallet_id}",
-    response={200: WalletDetailOut, **refusals(404)},
+    response={200: WalletDetailOut, **refusals(404, 422)},
     auth=authenticated("keys:read"),
 )
 def wallet_detail(request: HttpRequest, wallet_id: int) -> dict[str, Any]:

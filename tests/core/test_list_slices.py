@@ -20,31 +20,11 @@ JUSTIFIED = {
     ("rulebook/views/controls.py", "Entry.objects.filter(wanted).order_by('-position')[:30]"): (
         "a control's latest audit entries, linked to the paged audit log"
     ),
+    ("core/views.py", "request.GET.get('q', '').strip()[:200]"): (
+        "the words searched for, bounded in length, not a list"
+    ),
     ("accounts/views/pages.py", "LoginAttempt.objects.filter(user=request.user)[:20]"): (
         "a person's own latest sign-ins on their profile"
-    ),
-    ("accounts/views/approvals.py", "rows.select_related('requester', 'policy')[:200]"): (
-        "approvals: owned by the approvals work (wt-approvals), not converted here"
-    ),
-    ("custody/views.py", "Halt.objects.filter(lifted_at__isnull=False)[:20]"): (
-        "NOT YET CONVERTED (issue 25): lifted halts, a folded summary"
-    ),
-    ("reconciliation/views.py", "BookImport.objects.select_related('imported_by')[:5]"): (
-        "NOT YET CONVERTED (issue 25): latest book imports"
-    ),
-    ("risk/views/scenarios.py", "scenario.changes.select_related('actor')[:50]"): (
-        "NOT YET CONVERTED (issue 25): a scenario's change history"
-    ),
-    ("rulebook/views/controls.py", "control.runs.all()[:20]"): (
-        "NOT YET CONVERTED (issue 25): a control's latest runs"
-    ),
-    (
-        "rulebook/views/controls.py",
-        "control.evidence.select_related('uploaded_by', 'reviewed_by', 'control__owner_role')"
-        ".prefetch_related('claimed', 'confirmed')[:50]",
-    ): "NOT YET CONVERTED (issue 25): a control's evidence",
-    ("rulebook/views/controls.py", "control.reviews.select_related('reviewer')[:10]"): (
-        "NOT YET CONVERTED (issue 25): a control's latest reviews"
     ),
 }
 

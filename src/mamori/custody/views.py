@@ -17,6 +17,7 @@ from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.core.numbers import record_number
+from mamori.core.paging import paged
 from mamori.core.tables import downloaded, listing
 from mamori.custody import lists
 from mamori.custody.models import (
@@ -56,7 +57,9 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         {
             "alerts": alerts,
             "active": Halt.objects.filter(lifted_at__isnull=True).select_related("lift_request"),
-            "lifted": Halt.objects.filter(lifted_at__isnull=False)[:20],
+            "lifted": paged(
+                request, Halt.objects.filter(lifted_at__isnull=False), "lifted-page", 20
+            ),
             "decisions": decisions,
             "decided": MonitorRecord.objects.filter(kind=MonitorRecord.Kind.EVENT).count(),
             "rules": ThresholdRule.objects.select_related("asset"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.core.paging import paged
 from mamori.core.tables import downloaded, listing
 from mamori.custody.services.monitor import prices
 from mamori.reconciliation import forms
@@ -46,7 +47,9 @@ def overview_view(request: HttpRequest) -> HttpResponse:
             "charts": history.charts(),
             "open_cases": open_cases,
             "runs": found,
-            "imports": BookImport.objects.select_related("imported_by")[:5],
+            "imports": paged(
+                request, BookImport.objects.select_related("imported_by"), "imports-page", 10
+            ),
             "nodes": ChainNode.objects.all(),
             "can_manage": has_permission(request.user, "reconciliation.manage"),
             "book_form": forms.BookForm(),

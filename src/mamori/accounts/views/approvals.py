@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mamori.accounts import approval_display
+from mamori.accounts.approval_lists import ApprovalTable, approval_rows
 from mamori.accounts.models import ApprovalPolicy, ApprovalRequest, Role, User
 from mamori.accounts.services import approvals
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
+from mamori.core.tables import listing
 
 
 def _visible(user: User) -> Q:
@@ -39,21 +41,13 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
 
 @signed_in_required
 def history_view(request: HttpRequest) -> HttpResponse:
-    """List requests the person may see, newest first, filtered by status."""
+    """List every request the person may see, newest first: paged, sortable, filtered by
+    state and kind, searched by title and requester, downloadable."""
     assert isinstance(request.user, User)
-    status = request.GET.get("status", "")
-    rows = ApprovalRequest.objects.filter(_visible(request.user)).distinct()
-    if status in ApprovalRequest.Status.values:
-        rows = rows.filter(status=status)
-    return render(
-        request,
-        "accounts/approvals_history.html",
-        {
-            "rows": rows.select_related("requester", "policy")[:200],
-            "status": status,
-            "statuses": ApprovalRequest.Status.choices,
-        },
-    )
+    found = listing(request, approval_rows(_visible(request.user)), ApprovalTable)
+    if isinstance(found, HttpResponse):
+        return found
+    return render(request, "accounts/approvals_history.html", {"approvals": found})
 
 
 @signed_in_required

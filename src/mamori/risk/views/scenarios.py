@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from mamori.accounts.models import User
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
+from mamori.core.paging import paged
 from mamori.engines.risk import Rating
 from mamori.risk import forms
 from mamori.risk.models import MonitoringLink, RiskScenario, Treatment
@@ -51,7 +52,7 @@ def scenario_view(request: HttpRequest, pk: int) -> HttpResponse:
             "treatment": treatment,
             "actions": treatment.actions.select_related("owner") if treatment else [],
             "rationales": treatment.rationales.select_related("author") if treatment else [],
-            "changes": scenario.changes.select_related("actor")[:50],
+            "changes": paged(request, scenario.changes.select_related("actor"), "changes-page"),
             "links": scenario.links.all(),
             "is_owner": user.pk == scenario.owner_id,
             "can_manage": has_permission(user, "risk.manage"),

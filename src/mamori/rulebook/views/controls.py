@@ -13,6 +13,7 @@ from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.auditlog.models import Entry
 from mamori.auditlog.services import record_export
+from mamori.core.paging import paged
 from mamori.core.tables import listing
 from mamori.rulebook.forms import (
     AcceptEvidenceForm,
@@ -63,8 +64,16 @@ def _audit_entries(control: Control) -> list[Entry]:
 
 @permission_required("rulebook.view")
 def control_view(request: HttpRequest, code: str) -> HttpResponse:
-    """Show one control: requirements, latest runs, evidence, reviews and forms."""
+    """Show one control: requirements, its runs, evidence and reviews (newest first, each
+    paged on its own), and forms."""
     control = get_object_or_404(Control.objects.select_related("owner_role"), code=code)
+    evidence = paged(
+        request,
+        control.evidence.select_related(
+            "uploaded_by", "reviewed_by", "control__owner_role"
+        ).prefetch_related("claimed", "confirmed"),
+        "evidence-page",
+    )
     return render(
         request,
         "rulebook/control.html",
@@ -72,7 +81,8 @@ def control_view(request: HttpRequest, code: str) -> HttpResponse:
             "control": control,
             "state": control_services.states()[control.pk],
             "requirements": control.requirements.order_by("framework", "order"),
-            "runs": control.runs.all()[:20],
+            "runs": paged(request, control.runs.all(), "runs-page"),
+            "evidence_page": evidence,
             "evidence": [
                 {
                     "item": e,
@@ -81,11 +91,9 @@ def control_view(request: HttpRequest, code: str) -> HttpResponse:
                     "accept_form": AcceptEvidenceForm(item=e, prefix=f"e{e.pk}"),
                     "reject_form": RejectEvidenceForm(prefix=f"e{e.pk}"),
                 }
-                for e in control.evidence.select_related(
-                    "uploaded_by", "reviewed_by", "control__owner_role"
-                ).prefetch_related("claimed", "confirmed")[:50]
+                for e in evidence
             ],
-            "reviews": control.reviews.select_related("reviewer")[:10],
+            "reviews": paged(request, control.reviews.select_related("reviewer"), "reviews-page"),
             "evidence_form": EvidenceForm(control=control),
             "review_form": ReviewForm(),
             "can_manage": has_permission(request.user, "rulebook.manage"),

@@ -46,7 +46,7 @@ PAGE_ROWS = 50  # mamori.core.tables.PAGE_SIZE, read where the page is not impor
 
 #: Who reads which pages: README's tour in its order, then the first day's set-up pages.
 TOUR: dict[str, list[str]] = {
-    "takahashi": [  # 1. approvals; 2. compliance; 6. audit log and scheduled jobs
+    "takahashi": [  # 1. approvals; 2. compliance; 7. audit log and scheduled jobs
         "/",
         "/accounts/approvals/",
         "/accounts/approvals/1/",
@@ -67,10 +67,10 @@ TOUR: dict[str, list[str]] = {
         "/audit/",
         "/scheduler/",
         "/notifications/",
-        "/tasks/",  # 7. my tasks and the search
+        "/tasks/",  # 8. my tasks and the search
         "/search/?q=DOC",
         "/accounts/people/1/",  # every record's History
-        "/keys/",  # 5a. the key inventory
+        "/keys/",  # 6. the key inventory
         "/keys/wallets/1/",
         "/keys/ceremony/",
     ],

@@ -11,7 +11,7 @@ moving department, a site closing, a holder leaving) would bring.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
@@ -336,6 +336,24 @@ def check_entry(
     return refused
 
 
+def _placed_again(
+    inventory: Inventory, attribute: str, value: str, moves: Callable[[Any], bool]
+) -> Inventory:
+    """Return ``inventory`` with ``attribute`` set to ``value`` on every key and backup that
+    ``moves`` picks (a person's unit, a site's contents)."""
+
+    def moved(held: Any) -> Any:
+        return replace(held, **{attribute: value}) if moves(held) else held
+
+    return replace(
+        inventory,
+        keys=tuple(
+            replace(moved(key), backups=tuple(moved(b) for b in key.backups))
+            for key in inventory.keys
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class PersonMoves:
     """A person moves to another organisation unit: every key they hold moves with them."""
@@ -345,20 +363,7 @@ class PersonMoves:
 
     def apply(self, inventory: Inventory) -> Inventory:
         """Return the inventory after the move."""
-        return replace(
-            inventory,
-            keys=tuple(
-                replace(
-                    key,
-                    unit=self.unit if key.holder == self.person else key.unit,
-                    backups=tuple(
-                        replace(b, unit=self.unit) if b.holder == self.person else b
-                        for b in key.backups
-                    ),
-                )
-                for key in inventory.keys
-            ),
-        )
+        return _placed_again(inventory, "unit", self.unit, lambda held: held.holder == self.person)
 
 
 @dataclass(frozen=True)
@@ -370,20 +375,7 @@ class SiteCloses:
 
     def apply(self, inventory: Inventory) -> Inventory:
         """Return the inventory after the site's contents moved."""
-        return replace(
-            inventory,
-            keys=tuple(
-                replace(
-                    key,
-                    site=self.moved_to if key.site == self.site else key.site,
-                    backups=tuple(
-                        replace(b, site=self.moved_to) if b.site == self.site else b
-                        for b in key.backups
-                    ),
-                )
-                for key in inventory.keys
-            ),
-        )
+        return _placed_again(inventory, "site", self.moved_to, lambda held: held.site == self.site)
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def test_a_halt_is_seen_acknowledged_and_lifted_by_two_people_in_the_browser(
         approvals.decide(halt.lift_request_id, sgm, "approve", "agreed")
         officer.goto(f"{server.url}/custody/")
         expect(officer.locator("#halts")).to_contain_text("有効な停止はありません。")
-        expect(officer.locator("#halts summary")).to_have_text("解除済みの停止")
+        expect(officer.locator("#halts summary")).to_have_text("解除済みの停止 (1)")
     finally:
         officer.context.close()
     monitor.reset()

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mamori.auditlog.audited import AuditedModel
+from mamori.core.amounts import BaseUnitsField
 
 
 class Site(AuditedModel):
@@ -409,3 +410,247 @@ class RuleResult(AuditedModel):
                 name="keys_result_one_per_wallet_and_check",
             )
         ]
+
+
+class SigningPolicy(AuditedModel):
+    """How the pre-sign check reads one wallet's transactions (ISM 29-1-4): the Bitcoin
+    network or EVM chain id, the most a transaction may spend on fees, the Safe multisig and
+    what it may ``delegatecall``, and how long an approved withdrawal waits to be signed."""
+
+    wallet = models.OneToOneField(
+        Wallet,
+        on_delete=models.CASCADE,
+        related_name="signing",
+        verbose_name=_("wallet"),
+    )
+    network = models.CharField(
+        _("Bitcoin network"),
+        max_length=10,
+        blank=True,
+        choices=[
+            ("main", "main"),
+            ("test", "test"),
+            ("regtest", "regtest"),
+            ("signet", "signet"),
+        ],
+    )
+    chain_id = models.PositiveBigIntegerField(
+        _("EVM chain id"),
+        null=True,
+        blank=True,
+    )
+    max_fee = BaseUnitsField(
+        _("largest fee (base units)"),
+        null=True,
+        blank=True,
+    )
+    max_fee_rate = models.PositiveBigIntegerField(
+        _("largest fee rate (sat/vB or wei/gas)"),
+        null=True,
+        blank=True,
+    )
+    safe_address = models.CharField(
+        _("Safe address"),
+        max_length=42,
+        blank=True,
+    )
+    safe_version = models.CharField(
+        _("Safe version"),
+        max_length=10,
+        default="1.3.0",
+    )
+    delegatecall_allowlist = models.JSONField(
+        _("delegatecall targets allowed"),
+        default=list,
+        blank=True,
+    )
+    multisend = models.JSONField(
+        _("MultiSend contracts"),
+        default=list,
+        blank=True,
+    )
+    intent_hours = models.PositiveIntegerField(
+        _("hours an approved withdrawal may wait to be signed"),
+        default=24,
+    )
+
+    class Meta:
+        verbose_name = _("signing policy")
+        verbose_name_plural = _("signing policies")
+
+    def __str__(self) -> str:
+        return f"{self.wallet}"
+
+
+class WithdrawalIntent(AuditedModel):
+    """A withdrawal the custody check allowed — at once, or after its release was approved —
+    waiting to be signed (ISM 29-1-4). Made from the monitor's journal in decision order, one
+    per withdrawal request; marked signed by the first *sign* answer that pays it."""
+
+    class State(models.TextChoices):
+        HELD = "held", _("held for approval")
+        APPROVED = "approved", _("approved, waiting to be signed")
+        SIGNED = "signed", _("signed")
+        CANCELLED = "cancelled", _("cancelled")
+        REJECTED = "rejected", _("release rejected")
+
+    event_id = models.CharField(
+        _("withdrawal request"),
+        max_length=200,
+        unique=True,
+    )
+    customer = models.CharField(
+        _("customer"),
+        max_length=200,
+    )
+    asset = models.CharField(
+        _("asset"),
+        max_length=20,
+    )
+    chain = models.CharField(
+        _("chain"),
+        max_length=40,
+    )
+    amount = BaseUnitsField(
+        _("amount (base units)"),
+    )
+    destination = models.CharField(
+        _("destination"),
+        max_length=200,
+    )
+    token_contract = models.CharField(
+        _("token contract"),
+        max_length=100,
+        blank=True,
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=State.choices,
+    )
+    decided_at = models.DateTimeField(
+        _("decided at"),
+    )
+    approved_at = models.DateTimeField(
+        _("approved at"),
+        null=True,
+        blank=True,
+    )
+    approval = models.ForeignKey(
+        "accounts.ApprovalRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("release approval"),
+    )
+    signed_at = models.DateTimeField(
+        _("signed at"),
+        null=True,
+        blank=True,
+    )
+    signed_hash = models.CharField(
+        _("hash signed"),
+        max_length=80,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        verbose_name = _("withdrawal intent")
+        verbose_name_plural = _("withdrawal intents")
+        indexes = [models.Index(fields=["state", "asset"], name="keys_intent_state_asset")]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class IntentCursor(AuditedModel):
+    """How far the monitor's journal has been read into withdrawal intents: one row."""
+
+    last_record = models.PositiveBigIntegerField(
+        default=0,
+    )
+
+    def __str__(self) -> str:
+        return str(self.last_record)
+
+
+class PresignAnswer(AuditedModel):
+    """One answer of the pre-sign check (ISM 29-1-4): who asked, for which wallet, the hash
+    that would be signed, *sign* or *refuse* and every reason. Each is an audit-log entry."""
+
+    class Decision(models.TextChoices):
+        SIGN = "sign", _("sign")
+        REFUSE = "refuse", _("refuse")
+
+    wallet = models.ForeignKey(
+        Wallet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="presign_answers",
+        verbose_name=_("wallet"),
+    )
+    wallet_name = models.CharField(
+        _("wallet asked for"),
+        max_length=100,
+    )
+    caller = models.CharField(
+        _("asked by"),
+        max_length=200,
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+    )
+    kind = models.CharField(
+        _("transaction kind"),
+        max_length=10,
+    )
+    request_sha256 = models.CharField(
+        _("SHA-256 of the transaction sent"),
+        max_length=64,
+    )
+    tx_hash = models.CharField(
+        _("hash to be signed"),
+        max_length=80,
+        blank=True,
+    )
+    decision = models.CharField(
+        _("answer"),
+        max_length=10,
+        choices=Decision.choices,
+    )
+    reasons = models.JSONField(
+        _("reasons"),
+        default=list,
+        blank=True,
+    )
+    transfers = models.JSONField(
+        _("transfers"),
+        default=list,
+        blank=True,
+    )
+    intents = models.JSONField(
+        _("withdrawals paid"),
+        default=list,
+        blank=True,
+    )
+    fee = BaseUnitsField(
+        _("fee (base units)"),
+        null=True,
+        blank=True,
+    )
+    at = models.DateTimeField(
+        _("answered at"),
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("pre-sign answer")
+        verbose_name_plural = _("pre-sign answers")
+        indexes = [models.Index(fields=["tx_hash"], name="keys_presign_tx_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.tx_hash or self.request_sha256[:12]}"

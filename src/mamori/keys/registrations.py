@@ -33,16 +33,55 @@ def _person_saved(sender: Any, instance: Any, update_fields: Any = None, **kwarg
     on_person_saved(instance, update_fields)
 
 
+def _intents() -> dict[str, object]:
+    from mamori.keys.intents import catch_up
+
+    return {"changed": catch_up()}
+
+
+def _presign_entry(answer: Any, created: bool) -> dict[str, Any]:
+    """Name a pre-sign answer's entry by its decision, with the hash it concerns (ISM 29-1-4)."""
+    if not created:
+        return {}
+    return {
+        "action": f"keys.presign.{answer.decision}",
+        "wallet": answer.wallet_name,
+        "caller": answer.caller,
+        "channel": answer.channel,
+        "tx_hash": answer.tx_hash,
+        "request_sha256": answer.request_sha256,
+        "codes": [reason["code"] for reason in answer.reasons],
+        "intents": list(answer.intents),
+    }
+
+
 def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
+    from mamori.auditlog.services import register_describer
     from mamori.core.demo import register_demo_loader
-    from mamori.keys import compliance, demo
+    from mamori.events.responders import register_responder
+    from mamori.keys import compliance, demo, presign_nats
 
     compliance.register()
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")
     register_scope("keys:write", _("enter keys and shares in the key inventory"), "keys.manage")
+    register_scope(
+        "keys:presign",
+        _("ask whether a transaction about to be signed is an approved withdrawal"),
+        "keys.presign",
+    )
+    register_responder(presign_nats.SUBJECT, presign_nats.QUEUE, presign_nats.handle)
+    register_describer("keys.presignanswer", _presign_entry)
+    register_job(
+        Job(
+            "keys.intents",
+            _intents,
+            _("read the custody check's decisions into withdrawals waiting to be signed"),
+            every=timedelta(seconds=30),
+        )
+    )
     register_job(
         Job(
             "keys.daily_check",

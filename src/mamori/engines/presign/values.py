@@ -54,6 +54,8 @@ class Code(enum.StrEnum):
     INTENT_EXPIRED = "intent_expired"
     REPLAY = "replay"
     ASSET_HALTED = "asset_halted"
+    CUSTOMER_HALTED = "customer_halted"
+    WALLET_NOT_REGISTERED = "wallet_not_registered"
 
 
 class Decision(enum.StrEnum):

@@ -10,13 +10,27 @@ from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from mamori.events.bus import get_bus
+from mamori.events.responders import Responders, responders
 from mamori.scheduler import exportjobs, services
 
 log = logging.getLogger("mamori.worker")
+
+
+def _start_responders() -> Responders | None:
+    """Answer the registered NATS requests (the pre-sign check) when NATS is configured."""
+    url = settings.CONFIG.nats_url
+    if not url or not responders():
+        return None
+    try:
+        return Responders(url).start()
+    except (OSError, TimeoutError) as exc:  # the broker is away: the HTTP API still answers
+        log.warning("NATS responders not started: %s", exc)
+        return None
 
 
 class Command(BaseCommand):
@@ -40,6 +54,7 @@ class Command(BaseCommand):
         worker = services.worker_id()
         self.stdout.write(f"mamori worker {worker} started")
         exports = None if options["once"] else exportjobs.start_in_process()
+        answering = None if options["once"] else _start_responders()
         while True:
             for run in services.tick(worker=worker):
                 self.stdout.write(f"{run.job} {run.slot:%Y-%m-%d %H:%M:%S} {run.status}")
@@ -55,3 +70,5 @@ class Command(BaseCommand):
                 break
         if exports is not None:
             exports.set()
+        if answering is not None:
+            answering.stop()

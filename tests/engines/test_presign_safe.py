@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from eth_abi import encode
-from eth_account.messages import _hash_eip191_message, encode_typed_data
 
 from mamori.engines.presign import (
     OWNER_CHANGES,
@@ -18,6 +16,8 @@ from mamori.engines.presign import (
     safe_tx_hash,
     verify,
 )
+from mamori.testing.safe_chain import eip712_safe_tx_hash as eip712_hash
+from mamori.testing.safe_chain import multisend
 from tests.engines.presign_kit import (
     DEST,
     EVIL,
@@ -32,54 +32,6 @@ from tests.engines.presign_kit import (
 )
 
 ZERO = "0x" + "00" * 20
-SAFE_TX_TYPES = {
-    "EIP712Domain": [
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
-    "SafeTx": [
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "data", "type": "bytes"},
-        {"name": "operation", "type": "uint8"},
-        {"name": "safeTxGas", "type": "uint256"},
-        {"name": "baseGas", "type": "uint256"},
-        {"name": "gasPrice", "type": "uint256"},
-        {"name": "gasToken", "type": "address"},
-        {"name": "refundReceiver", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-}
-
-
-def eip712_hash(safe: str, chain_id: int | None, tx: SafeTransaction) -> bytes:
-    """The SafeTx hash as eth-account computes it from Safe's type definition (a Safe older
-    than 1.3.0 when ``chain_id`` is None: its domain is the address alone)."""
-    message = {
-        "to": tx.to,
-        "value": tx.value,
-        "data": tx.data,
-        "operation": tx.operation,
-        "safeTxGas": tx.safe_tx_gas,
-        "baseGas": tx.base_gas,
-        "gasPrice": tx.gas_price,
-        "gasToken": tx.gas_token,
-        "refundReceiver": tx.refund_receiver,
-        "nonce": tx.nonce,
-    }
-    types, domain = SAFE_TX_TYPES, {"chainId": chain_id, "verifyingContract": safe}
-    if chain_id is None:
-        types = {**types, "EIP712Domain": types["EIP712Domain"][1:]}
-        domain = {"verifyingContract": safe}
-    signable = encode_typed_data(
-        full_message={
-            "types": types,
-            "primaryType": "SafeTx",
-            "domain": domain,
-            "message": message,
-        }
-    )
-    return bytes(_hash_eip191_message(signable))
 
 
 def safe_tx(
@@ -98,18 +50,6 @@ def safe_tx(
 
 def check(tx, *intents, signed=()):
     return verify(tx, intents or (evm_intent(),), EVM_POLICY, (), signed, NOW)
-
-
-def multisend(*calls: tuple[int, str, int, bytes]) -> bytes:
-    packed = b"".join(
-        bytes([op])
-        + bytes.fromhex(to[2:])
-        + value.to_bytes(32, "big")
-        + len(data).to_bytes(32, "big")
-        + data
-        for op, to, value, data in calls
-    )
-    return bytes.fromhex("8d80ff0a") + encode(["bytes"], [packed])
 
 
 @pytest.mark.parametrize(

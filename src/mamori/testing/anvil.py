@@ -1,6 +1,7 @@
 """A real local Ethereum node for tests and benchmarks: anvil from the npm package
-``@foundry-rs/anvil``, and the test token compiled from ``contracts/TestToken.sol`` with the
-npm ``solc`` package (both pinned in the repository's ``package.json``).
+``@foundry-rs/anvil``, and the test contracts compiled from ``contracts/*.sol`` (the test
+token, the Safe-like ``MiniSafe``) with the npm ``solc`` package (both pinned in the
+repository's ``package.json``).
 
 :func:`tools` installs them with ``npm install --no-save`` (the committed lock file pins
 them) on first use when they are missing.
@@ -32,7 +33,8 @@ from mamori.core import children
 __all__ = ["Anvil", "ToolsMissing", "compile_contracts", "make_addresses", "running_anvil", "tools"]
 
 ROOT = Path(__file__).resolve().parents[3]
-CONTRACTS = Path(__file__).resolve().parent / "contracts" / "TestToken.sol"
+CONTRACTS = Path(__file__).resolve().parent / "contracts"
+SOURCES = ("TestToken.sol", "MiniSafe.sol")
 
 
 class ToolsMissing(RuntimeError):
@@ -70,21 +72,28 @@ def tools() -> tuple[Path, Path]:
 
 
 def compile_contracts() -> dict[str, str]:
-    """Return the deployment bytecode (0x-hex) of each contract in ``TestToken.sol``."""
-    source = CONTRACTS.read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:16]
-    out = Path(tempfile.gettempdir()) / f"mamori-solc-{digest}"
+    """Return the deployment bytecode (0x-hex) of each contract in ``contracts/*.sol``,
+    compiled once per content of the sources (cached in the temporary directory)."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        digest.update(name.encode() + b"\0" + (CONTRACTS / name).read_bytes() + b"\0")
+    out = Path(tempfile.gettempdir()) / f"mamori-solc-{digest.hexdigest()[:16]}"
     if not out.exists():
         _, solcjs = tools()
         work = Path(tempfile.mkdtemp(prefix="mamori-solc-"))
-        shutil.copy(CONTRACTS, work / "TestToken.sol")
+        for name in SOURCES:
+            shutil.copy(CONTRACTS / name, work / name)
         subprocess.run(  # noqa: S603 - fixed arguments
-            [str(solcjs), "--bin", "--optimize", "-o", str(work / "out"), "TestToken.sol"],
+            [str(solcjs), "--bin", "--optimize", "-o", str(work / "out"), *SOURCES],
             cwd=work,
             check=True,
             capture_output=True,
         )
-        (work / "out").rename(out) if not out.exists() else None
+        try:
+            (work / "out").rename(out)
+        except OSError:  # another process compiled the same sources first
+            if not out.exists():
+                raise
     return {
         path.stem.rsplit("_", 1)[-1]: "0x" + path.read_text().strip() for path in out.glob("*.bin")
     }
@@ -145,9 +154,10 @@ class Anvil:
             raise RuntimeError(f"transaction {tx_hash} failed: {receipt}")
         return receipt
 
-    def deploy(self, name: str) -> str:
-        """Deploy contract ``name`` of ``TestToken.sol``; return its checksummed address."""
-        receipt = self.send(None, compile_contracts()[name])
+    def deploy(self, name: str, arguments: bytes = b"", value: int = 0) -> str:
+        """Deploy contract ``name`` of ``contracts/*.sol`` (``arguments``: its ABI-encoded
+        constructor arguments); return its checksummed address."""
+        receipt = self.send(None, compile_contracts()[name] + arguments.hex(), value)
         return to_checksum_address(receipt["contractAddress"])
 
     def set_balances(self, addresses: Sequence[str], amounts: Sequence[int]) -> None:

@@ -286,3 +286,29 @@ def test_a_cancelled_withdrawal_is_not_signable(desk) -> None:
     answered = ask(desk["a"], wallet="eth-safe", evm=evm(1 * ETH))
     assert answered["decision"] == "refuse"
     assert WithdrawalIntent.objects.get(event_id="w8").state == "cancelled"
+
+
+def test_the_page_shows_each_answer_with_what_was_expected_and_got(desk) -> None:
+    withdraw(desk, "w9", 3 * ETH)
+    ask(desk["a"], wallet="eth-safe", evm=evm(3 * ETH))
+    refused = ask(desk["a"], wallet="eth-safe", evm=evm(3 * ETH + 1, nonce=9))
+    viewer = client_for(give(make_user("auditor-presign"), "internal_auditor"))
+    page = viewer.get("/keys/presign/").content.decode()
+    assert "w9" in page and "amount_mismatch" in page and "cosigner-a" in page
+    answer = viewer.get(f"/keys/presign/{refused['answer']}/").content.decode()
+    assert str(3 * ETH) in answer and str(3 * ETH + 1) in answer
+    assert f"#{refused['audit_entry']}" in answer
+    downloaded = viewer.get("/keys/presign/?a-export=csv")
+    assert downloaded.status_code == 200 and b"amount_mismatch" in downloaded.content
+    outsider = client_for(make_user("nobody-presign"))
+    assert outsider.get("/keys/presign/").status_code == 403
+
+
+def test_a_withdrawal_reported_sent_is_not_paid_again(desk) -> None:
+    from mamori.engines import threshold as engine
+
+    withdraw(desk, "w10", 4 * ETH)
+    monitor.decide(engine.WithdrawalSent("w10-s", _now(), "w10", "eth-hot"))
+    answered = ask(desk["a"], wallet="eth-safe", evm=evm(4 * ETH))
+    assert codes(answered) == ["replay"] and answered["reasons"][0]["got"] == "w10"
+    assert WithdrawalIntent.objects.get(event_id="w10").state == "sent"

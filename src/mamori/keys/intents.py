@@ -6,7 +6,8 @@ read in decision order behind a cursor kept in the same transaction: a withdrawa
 allowed is approved at once; one it held waits for its release approval (two people where
 the policy says so) and is approved when that approval is, rejected when it is rejected; a
 cancelled withdrawal is cancelled. The custody check's fast path writes nothing more for
-this — intents follow its journal, so a check costs what it cost before.
+this — intents follow its journal, so a check costs what it cost before. A withdrawal the
+exchange reports sent is no longer payable: a transaction paying it again is refused.
 
 The journal is safe to read this way: every record is written under the monitor's lock, held
 until its transaction commits, so the records commit in the order of their keys and a record
@@ -67,16 +68,18 @@ def _intent(
     )
 
 
-def _read(after: int) -> tuple[int, list[WithdrawalIntent], list[str]]:
-    """Return the last record read, the intents to make and the withdrawals cancelled."""
+def _read(after: int) -> tuple[int, list[WithdrawalIntent], list[str], list[str]]:
+    """Return the last record read, the intents to make, the withdrawals cancelled and those
+    reported sent."""
     assets = {a.code: a for a in Asset.objects.all()}
     made: list[WithdrawalIntent] = []
     cancelled: list[str] = []
+    sent: list[str] = []
     last = after
     records = MonitorRecord.objects.filter(pk__gt=after).order_by("pk")
     for record in records[:BATCH]:
         last = record.pk
-        if record.kind != MonitorRecord.Kind.EVENT or record.row[0] not in (1, 11, 2, 12):
+        if record.kind != MonitorRecord.Kind.EVENT or record.row[0] not in (1, 11, 2, 12, 3, 13):
             continue
         try:
             event, _now = engine.unchecked_row(record.row)
@@ -84,11 +87,13 @@ def _read(after: int) -> tuple[int, list[WithdrawalIntent], list[str]]:
             continue  # a record the monitor quarantined: never an intent
         if isinstance(event, engine.WithdrawalCancelled):
             cancelled.append(event.withdrawal)
+        elif isinstance(event, engine.WithdrawalSent):
+            sent.append(event.withdrawal)
         elif isinstance(event, engine.WithdrawalRequest) and record.action in ("allow", "hold"):
             intent = _intent(event, record, assets)
             if intent is not None:
                 made.append(intent)
-    return last, made, cancelled
+    return last, made, cancelled, sent
 
 
 def _settle_holds() -> int:
@@ -124,7 +129,7 @@ def catch_up() -> int:
     while True:
         with transaction.atomic():
             cursor = _cursor()
-            last, made, cancelled = _read(cursor.last_record)
+            last, made, cancelled, sent = _read(cursor.last_record)
             if made:
                 known = set(
                     WithdrawalIntent.objects.filter(
@@ -140,6 +145,11 @@ def catch_up() -> int:
                     event_id__in=cancelled,
                     state__in=[WithdrawalIntent.State.HELD, WithdrawalIntent.State.APPROVED],
                 ).update(state=WithdrawalIntent.State.CANCELLED)
+            if sent:
+                changed += WithdrawalIntent.objects.filter(
+                    event_id__in=sent,
+                    state__in=[WithdrawalIntent.State.APPROVED, WithdrawalIntent.State.SIGNED],
+                ).update(state=WithdrawalIntent.State.SENT)
             done = last == cursor.last_record
             if not done:
                 cursor.last_record = last
@@ -162,8 +172,12 @@ def as_engine_intent(
 ) -> presign.WithdrawalIntent:
     """Return ``intent`` as the engine reads it. An intent signed for ``signing_hash`` itself
     stays approved: a second co-signer of the same transaction is not a replay."""
-    signed = intent.state == WithdrawalIntent.State.SIGNED
-    if signed and signing_hash is not None and intent.signed_hash == signing_hash:
+    signed = intent.state in (WithdrawalIntent.State.SIGNED, WithdrawalIntent.State.SENT)
+    if (
+        intent.state == WithdrawalIntent.State.SIGNED
+        and signing_hash is not None
+        and intent.signed_hash == signing_hash
+    ):
         signed = False
     return presign.WithdrawalIntent(
         id=intent.event_id,

@@ -485,12 +485,14 @@ class SigningPolicy(AuditedModel):
 class WithdrawalIntent(AuditedModel):
     """A withdrawal the custody check allowed — at once, or after its release was approved —
     waiting to be signed (ISM 29-1-4). Made from the monitor's journal in decision order, one
-    per withdrawal request; marked signed by the first *sign* answer that pays it."""
+    per withdrawal request; marked signed by the first *sign* answer that pays it, sent when
+    the exchange reports it sent (then no transaction may pay it again)."""
 
     class State(models.TextChoices):
         HELD = "held", _("held for approval")
         APPROVED = "approved", _("approved, waiting to be signed")
         SIGNED = "signed", _("signed")
+        SENT = "sent", _("sent")
         CANCELLED = "cancelled", _("cancelled")
         REJECTED = "rejected", _("release rejected")
 

@@ -34,7 +34,7 @@ from mamori.engines.presign.common import normalise, refused
 from mamori.keys import intents
 from mamori.keys.models import PresignAnswer, SigningPolicy, Wallet, WithdrawalIntent
 
-__all__ = ["KINDS", "Asked", "answer", "read", "wallet_policy"]
+__all__ = ["KINDS", "Asked", "answer", "read", "safe_fields", "wallet_policy"]
 
 KINDS = ("psbt", "evm", "safe")
 #: The largest transaction read (bytes of its text): a PSBT of a few hundred inputs fits.
@@ -115,6 +115,23 @@ def _safe(value: Any) -> presign.SafeTransaction:
         nonce=_int(value["nonce"], "nonce"),
         shown_hash=_hex(value["safe_tx_hash"], "safe_tx_hash"),
     )
+
+
+def safe_fields(tx: presign.SafeTransaction) -> dict[str, Any]:
+    """Return a Safe transaction as a request gives it (integers as digits, bytes as 0x-hex)."""
+    return {
+        "to": tx.to,
+        "value": str(tx.value),
+        "data": "0x" + tx.data.hex(),
+        "operation": tx.operation,
+        "safe_tx_gas": str(tx.safe_tx_gas),
+        "base_gas": str(tx.base_gas),
+        "gas_price": str(tx.gas_price),
+        "gas_token": tx.gas_token,
+        "refund_receiver": tx.refund_receiver,
+        "nonce": str(tx.nonce),
+        "safe_tx_hash": "0x" + tx.shown_hash.hex(),
+    }
 
 
 def _transaction(kind: str, value: Any) -> presign.Transaction:
@@ -209,7 +226,11 @@ def _candidates(chain: str, transfers: tuple[presign.Transfer, ...]) -> list[Wit
         near,
         chain=chain,
         decided_at__gte=since,
-        state__in=[WithdrawalIntent.State.APPROVED, WithdrawalIntent.State.SIGNED],
+        state__in=[
+            WithdrawalIntent.State.APPROVED,
+            WithdrawalIntent.State.SIGNED,
+            WithdrawalIntent.State.SENT,
+        ],
     )
     return list(found.select_for_update().order_by("pk"))
 

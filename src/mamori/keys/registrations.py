@@ -58,13 +58,15 @@ def _presign_entry(answer: Any, created: bool) -> dict[str, Any]:
 def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
+    from mamori.auditlog.links import register_link
     from mamori.auditlog.services import register_describer
     from mamori.core.demo import register_demo_loader
     from mamori.events.responders import register_responder
-    from mamori.keys import compliance, demo, presign_nats
+    from mamori.keys import compliance, demo, demo_presign, presign_nats
 
     compliance.register()
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
+    register_page("custody", _("Pre-sign check (ISM 29-1-4)"), "keys:presign", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")
     register_scope("keys:write", _("enter keys and shares in the key inventory"), "keys.manage")
     register_scope(
@@ -74,6 +76,7 @@ def register() -> None:
     )
     register_responder(presign_nats.SUBJECT, presign_nats.QUEUE, presign_nats.handle)
     register_describer("keys.presignanswer", _presign_entry)
+    register_link("keys.presignanswer", "keys:presign_answer")
     register_job(
         Job(
             "keys.intents",
@@ -94,3 +97,4 @@ def register() -> None:
     )
     post_save.connect(_person_saved, sender=User, dispatch_uid="keys-person-moved")
     register_demo_loader("keys", demo.load, order=550)
+    register_demo_loader("keys.presign", demo_presign.load, order=560)

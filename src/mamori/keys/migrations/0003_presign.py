@@ -201,6 +201,7 @@ class Migration(migrations.Migration):
                             ("held", "held for approval"),
                             ("approved", "approved, waiting to be signed"),
                             ("signed", "signed"),
+                            ("sent", "sent"),
                             ("cancelled", "cancelled"),
                             ("rejected", "release rejected"),
                         ],

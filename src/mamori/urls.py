@@ -8,6 +8,7 @@ from mamori.core.api import api
 from mamori.core.api_inbox import router as inbox_router
 from mamori.custody.api import router as custody_router
 from mamori.keys.api import router as keys_router
+from mamori.keys.api_presign import router as presign_router
 from mamori.notifications.api import router as notifications_router
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
@@ -23,6 +24,7 @@ api.add_router("/reconciliation", reconciliation_router)
 api.add_router("/risk", risk_router)
 api.add_router("", inbox_router)
 api.add_router("/keys", keys_router)
+api.add_router("/keys", presign_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),

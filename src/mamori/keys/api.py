@@ -20,13 +20,11 @@ from mamori.accounts.models import Department, User
 from mamori.core.api import acting_person, authenticated, refusals
 from mamori.core.errors import Refused
 from mamori.keys import services
-from mamori.keys.api_presign import router as presign_router
 from mamori.keys.models import KeyMaterial, Site, Wallet
 
 __all__ = ["router"]
 
 router = Router(tags=["keys"])
-router.add_router("", presign_router)
 
 
 class WalletOut(Schema):

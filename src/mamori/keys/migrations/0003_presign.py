@@ -244,15 +244,3 @@ class Migration(migrations.Migration):
             },
         ),
     ]
-
-
-def seed(apps, schema_editor):
-    """Who may issue a co-signer's token (scope keys:presign): the CISO."""
-    Role = apps.get_model("accounts", "Role")
-    for role in Role.objects.filter(code__in=["ciso"]):
-        if "keys.presign" not in role.permissions:
-            role.permissions = [*role.permissions, "keys.presign"]
-            role.save(update_fields=["permissions"])
-
-
-Migration.operations.append(migrations.RunPython(seed, migrations.RunPython.noop))

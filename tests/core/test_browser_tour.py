@@ -73,6 +73,9 @@ TOUR: dict[str, list[str]] = {
         "/keys/",  # 6. the key inventory
         "/keys/wallets/1/",
         "/keys/ceremony/",
+        "/keys/presign/",  # 6. the pre-sign check: the Bybit-like refusal and the signature
+        "/keys/presign/1/",
+        "/keys/presign/3/",
     ],
     "watanabe": [  # 3. custody monitoring; 4. reconciliation and its case
         "/",

@@ -10,6 +10,7 @@ bodies are written to ``<data dir>/presign/`` so that a user can send them again
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import timedelta
@@ -24,6 +25,7 @@ from mamori.custody.models import Asset
 from mamori.custody.models import Wallet as CustodyWallet
 from mamori.engines import presign as engine
 from mamori.engines import threshold
+from mamori.engines.keys import hsm
 from mamori.keys import presign, services
 from mamori.keys.demo import CEREMONY
 from mamori.keys.models import (
@@ -50,6 +52,36 @@ KEYS = [
     ("eth-b", "operating", "ito", "osaka-dc", "hsm"),
     ("eth-c", "recovery", "kato", "fukuoka-vault", "steel"),
 ]
+
+
+def _hsm_key(key: KeyMaterial) -> str:
+    """Make ``key`` in the demo's SoftHSM2 token (ISM 28-1-3): an EC key pair generated
+    inside the token, not extractable, signs the ceremony's statement; its public key and the
+    signature, verified here, are what the inventory records. Return what was done."""
+    config = settings.CONFIG
+    if not config.pkcs11_module:
+        return "no PKCS#11 token configured: eth-a not made in an HSM"
+    try:
+        import pkcs11
+
+        from mamori.core.signing._configured import _pin
+
+        token = pkcs11.lib(config.pkcs11_module).get_token(token_label=config.pkcs11_token)
+        statement = f"ceremony {key.wallet.name}/{key.label}: generated in {config.pkcs11_token}"
+        digest = hashlib.sha256(statement.encode()).digest()
+        made = hsm.generate_and_sign(token, _pin(config), digest, label=f"demo-{key.label}")
+    except Exception as error:  # the demo goes on without it, saying why
+        return f"eth-a not made in the token: {type(error).__name__}: {error}"
+    if not hsm.verifies(made, digest):
+        return "eth-a made in the token, but its signature does not verify"
+    key.public_key = made.public_key.hex()
+    key.curve = made.curve
+    key.storage_model = f"SoftHSM2 token {made.token}"
+    key.save(update_fields=["public_key", "curve", "storage_model"])
+    return (
+        f"eth-a generated in SoftHSM2 token {made.token!r} ({made.curve}, not extractable), "
+        f"its signature verified with its public key"
+    )
 
 
 def _transfer(attacker: str) -> bytes:
@@ -124,7 +156,8 @@ def load(report: DemoReport) -> None:
         return
     from mamori.custody.services import monitor
 
-    _wallet(hot.address)
+    wallet = _wallet(hot.address)
+    made = _hsm_key(wallet.keys.get(label="eth-a"))
     services.evaluate("demo")
     amount = 25 * ETH // 10
     at = timezone.now() - timedelta(minutes=5)
@@ -149,5 +182,5 @@ def load(report: DemoReport) -> None:
     report.lines.append(
         f"Pre-sign: withdrawal demo-eth-safe-1 ({decision.action}) signed through the ETH Safe "
         f"({signed} sign); a Bybit-like delegatecall and one wei more refused — see "
-        "/keys/presign/" + (f"; request bodies in {folder}" if folder else "")
+        "/keys/presign/" + (f"; request bodies in {folder}" if folder else "") + f"; {made}"
     )

@@ -103,10 +103,11 @@ class AnswerTable(ListTable):
         css = "status-ok" if record.decision == PresignAnswer.Decision.SIGN else "status-bad"
         return format_html('<strong class="{}">{}</strong>', css, record.get_decision_display())
 
-    def render_codes(self, record: PresignAnswer) -> str:
+    def render_codes(self, record: PresignAnswer) -> Any:
         """The reasons' codes."""
-        return ", ".join(str(r["code"]) for r in record.reasons) or "—"
+        codes = ", ".join(str(r["code"]) for r in record.reasons)
+        return format_html("<code>{}</code>", codes) if codes else "—"
 
     def value_codes(self, record: PresignAnswer) -> str:
         """The reasons' codes."""
-        return self.render_codes(record)
+        return ", ".join(str(r["code"]) for r in record.reasons)

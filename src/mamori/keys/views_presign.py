@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from mamori.accounts.views.access import permission_required
 from mamori.core.tables import downloaded, listing
-from mamori.keys import intents
+from mamori.keys import intents, presign_reasons
 from mamori.keys.api_presign import entry_of
 from mamori.keys.lists_presign import AnswerTable, IntentTable
 from mamori.keys.models import PresignAnswer, SigningPolicy, WithdrawalIntent
@@ -40,5 +40,10 @@ def presign_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "keys/presign_answer.html",
-        {"answer": answer, "paid": paid, "entry": entry_of(answer)},
+        {
+            "answer": answer,
+            "reasons": presign_reasons.shown(answer.reasons),
+            "paid": paid,
+            "entry": entry_of(answer),
+        },
     )

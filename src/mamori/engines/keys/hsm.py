@@ -16,7 +16,7 @@ from typing import Any
 import pkcs11
 from pkcs11.util.ec import encode_named_curve_parameters
 
-__all__ = ["CURVES", "HsmError", "HsmSignature", "generate_and_sign"]
+__all__ = ["CURVES", "HsmError", "HsmSignature", "generate_and_sign", "verifies"]
 
 #: curve name → OID (SEC 2 secp256k1; NIST P-256 / prime256v1), in order of preference
 CURVES = {"secp256k1": "1.3.132.0.10", "P-256": "1.2.840.10045.3.1.7"}
@@ -102,3 +102,27 @@ def generate_and_sign(
                 extractable=bool(private[pkcs11.Attribute.EXTRACTABLE]),
             )
     raise HsmError(f"token {token.label!r} made no EC key pair ({'; '.join(refused)})")
+
+
+def verifies(made: HsmSignature, digest: bytes) -> bool:
+    """Return whether ``made``'s signature is its public key's over ``digest`` (ECDSA,
+    prehashed): what a ceremony checks of a key made in a token without touching it."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import (
+        Prehashed,
+        encode_dss_signature,
+    )
+
+    curve = ec.SECP256K1() if made.curve == "secp256k1" else ec.SECP256R1()
+    try:
+        public = ec.EllipticCurvePublicKey.from_encoded_point(curve, made.public_key)
+    except ValueError:
+        return False
+    r, s = (int.from_bytes(made.signature[i : i + 32], "big") for i in (0, 32))
+    try:
+        public.verify(encode_dss_signature(r, s), digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+    except InvalidSignature:
+        return False
+    return True

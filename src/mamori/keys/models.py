@@ -409,3 +409,27 @@ class RuleResult(AuditedModel):
                 name="keys_result_one_per_wallet_and_check",
             )
         ]
+
+
+from mamori.keys.models_ceremony import (  # noqa: E402  (issue 26: ceremonies, backup access)
+    BackupAccess,
+    BackupSiteSecret,
+    Ceremony,
+    CeremonyPerson,
+    CeremonyStep,
+)
+
+__all__ = [
+    "Backup",
+    "BackupAccess",
+    "BackupSiteSecret",
+    "Ceremony",
+    "CeremonyPerson",
+    "CeremonyStep",
+    "GenerationRecord",
+    "KeyMaterial",
+    "RuleResult",
+    "Site",
+    "SpreadRule",
+    "Wallet",
+]

@@ -55,3 +55,27 @@ def register() -> None:
     )
     post_save.connect(_person_saved, sender=User, dispatch_uid="keys-person-moved")
     register_demo_loader("keys", demo.load, order=550)
+    _ceremonies()
+
+
+def _ceremonies() -> None:
+    """Issue 26: ceremonies approved through the shared approvals (ISM 28-1, 28-2), backup
+    access events consumed from NATS (ISM 28-3-5), their pages and the audit links."""
+    from mamori.accounts.services import approvals
+    from mamori.auditlog.links import register_link
+    from mamori.events.bus import subscribe
+    from mamori.keys import ceremonies, consumers
+
+    approvals.register_kind(
+        ceremonies.KIND, policy=ceremonies.POLICY, apply=ceremonies.apply_approval
+    )
+    subscribe(consumers.SUBJECT, consumers.CONSUMER, consumers.handle_backup_access)
+    register_page("custody", _("Key ceremonies (ISM 28-1, 28-2)"), "keys:ceremonies", _can_view)
+    register_page(
+        "custody", _("Access to key backups (ISM 28-3-5)"), "keys:backup_findings", _can_view
+    )
+    register_link("keys.ceremony", "keys:ceremony_detail")
+    from mamori.core.demo import register_demo_loader
+    from mamori.keys import demo_ceremonies
+
+    register_demo_loader("keys_ceremonies", demo_ceremonies.load, order=560)

@@ -74,9 +74,7 @@ def _post(secret: str, body: dict, *, site="osaka-dc", ts=None, signature=None):
         "HTTP_X_MAMORI_TIMESTAMP": ts,
         "HTTP_X_MAMORI_SIGNATURE": signature or backup_access.sign(secret, ts, raw),
     }
-    return Client().post(
-        "/api/keys/backup-events", raw, content_type="application/json", **headers
-    )
+    return Client().post("/api/keys/backup-events", raw, content_type="application/json", **headers)
 
 
 @pytest.mark.django_db

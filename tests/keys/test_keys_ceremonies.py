@@ -73,7 +73,11 @@ def test_a_ceremony_is_planned_approved_by_two_others_conducted_and_its_output_v
     assert not Ceremony.objects.exists()
 
     ceremony = _planned(inv, ciso)
-    assert [s.text for s in ceremony.steps.all()][0] == "Open the vault"
+    assert [s.text for s in ceremony.steps.all()] == [
+        "Open the vault",
+        "Restore the recovery key on the Coldcard",
+        "Export the xpub",
+    ]
     ciso.post(f"/keys/ceremonies/{ceremony.pk}/start/")  # not approved: refused
     ceremony.refresh_from_db()
     assert ceremony.state == "planned"

@@ -241,3 +241,24 @@ def test_events_on_nats_are_recorded_once_and_classified() -> None:
         assert check.evidence["measured"] is True and not check.passed
     finally:
         real.delete_stream()
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_a_completed_and_a_running_ceremony_and_one_access_that_alerted() -> None:
+    from mamori.core.demo import load_demo
+
+    report = load_demo()
+    assert any("ceremonies" in line for line in report.lines)
+    assert dict(Ceremony.objects.values_list("title", "state")) == {
+        "btc-cold generation": "completed",
+        "btc-hot backup check, Osaka": "in_progress",
+    }
+    assert Ceremony.objects.get(title="btc-cold generation").output_matched is True
+    assert dict(BackupAccess.objects.values_list("event_id", "expected")) == {
+        "osaka-vault-0001": True,
+        "osaka-vault-0000": False,
+    }
+    assert Notification.objects.filter(topic="keys.backup_access").count() == 1
+    assert not compliance.backup_access_detected().passed
+    load_demo()  # again: nothing doubled
+    assert Ceremony.objects.count() == 2 and BackupAccess.objects.count() == 2

@@ -88,6 +88,10 @@ def test_a_ceremony_is_planned_approved_by_two_others_conducted_and_its_output_v
     assert request is not None and request.policy.code == "key_ceremony"
     assert request.snapshot["script"][1] == "Restore the recovery key on the Coldcard"
     assert request.snapshot["witnesses"] == ["tanaka"]
+    shown = client_for(sgm).get(f"/accounts/approvals/{request.pk}/")
+    text = shown.content.decode()
+    assert "鍵セレモニー btc-hot recovery drill（btc-hot、手順書 第1版）" in text
+    assert f"/keys/ceremonies/{ceremony.pk}/" in text
     with pytest.raises(approvals.ApprovalRefused) as mine:
         approvals.decide(request.pk, inv.ciso, "approve", "my own plan")
     assert mine.value.code == "self_approval"
@@ -100,12 +104,20 @@ def test_a_ceremony_is_planned_approved_by_two_others_conducted_and_its_output_v
 
     ciso.post(f"/keys/ceremonies/{ceremony.pk}/start/")
     page = ciso.post(
-        f"/keys/ceremonies/{ceremony.pk}/step/", {"step": 2, "note": "early"}, follow=True
+        f"/keys/ceremonies/{ceremony.pk}/step/",
+        {"step": 2, "note": "early"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "step 1 must be checked off first" in page.content.decode()
     for number in (1, 2, 3):
         ciso.post(f"/keys/ceremonies/{ceremony.pk}/step/", {"step": number, "note": f"ok {number}"})
-    page = ciso.post(f"/keys/ceremonies/{ceremony.pk}/complete/", {"note": "done"}, follow=True)
+    page = ciso.post(
+        f"/keys/ceremonies/{ceremony.pk}/complete/",
+        {"note": "done"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert "record the ceremony&#x27;s public output first" in page.content.decode()
     ciso.post(
         f"/keys/ceremonies/{ceremony.pk}/output/",

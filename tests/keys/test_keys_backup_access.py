@@ -20,6 +20,7 @@ from mamori.keys.models import Backup, BackupAccess, BackupSiteSecret, Ceremony
 from mamori.notifications.models import Notification
 from tests.conftest import client_for
 from tests.keys.helpers import hot_wallet
+from tests.keys.test_keys_secrets import MNEMONIC
 
 NATS_URL = os.environ.get("MAMORI_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -73,6 +74,7 @@ def _post(secret: str, body: dict, *, site="osaka-dc", ts=None, signature=None):
         "HTTP_X_MAMORI_SITE": site,
         "HTTP_X_MAMORI_TIMESTAMP": ts,
         "HTTP_X_MAMORI_SIGNATURE": signature or backup_access.sign(secret, ts, raw),
+        "HTTP_ACCEPT_LANGUAGE": "en",
     }
     return Client().post("/api/keys/backup-events", raw, content_type="application/json", **headers)
 
@@ -105,10 +107,14 @@ def test_a_bad_signature_or_an_old_timestamp_is_refused_with_the_reason_and_noth
         HTTP_X_MAMORI_SITE="osaka-dc",
         HTTP_X_MAMORI_TIMESTAMP=ts,
         HTTP_X_MAMORI_SIGNATURE=backup_access.sign(secret, ts, raw),
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert tampered.status_code == 401 and tampered.json()["code"] == "bad_signature"
     bad_body = _post(secret, _event("e-2", kind="door_kicked"))
     assert bad_body.status_code == 422 and "kind must be one of" in bad_body.json()["message"]
+    secret_actor = _post(secret, _event("e-3", actor=MNEMONIC))
+    assert secret_actor.status_code == 422 and secret_actor.json()["code"] == "secret_refused"
+    assert "legal winner" not in secret_actor.content.decode()
     assert not BackupAccess.objects.exists()
     assert not Notification.objects.filter(topic="keys.backup_access").exists()
 

@@ -31,6 +31,7 @@ from mamori.auditlog.context import because
 from mamori.core import crypto
 from mamori.core.errors import Refused
 from mamori.keys.models import Backup, BackupAccess, BackupSiteSecret, Ceremony, Site
+from mamori.keys.services import refuse_secrets
 
 __all__ = [
     "MAX_SKEW",
@@ -181,6 +182,8 @@ def record(data: Mapping[str, Any], channel: str, from_site: Site | None = None)
     """Record one access event for the backup it names (or every backup at the site it
     names); a resend of an event id records nothing new. An event signed by a site may only
     name that site's backups. Each unexpected access alerts at once."""
+    if isinstance(data, Mapping):
+        refuse_secrets(dict(data))  # nothing that looks like a seed or key is kept or logged
     event_id, label, site_code, kind, actor, at = _parse(data)
     if label:
         found = Backup.objects.select_related("site", "key__wallet").filter(label=label).first()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from mamori.core.errors import Refused
 from mamori.events.bus import Event
 from mamori.keys import backup_access
 
@@ -24,7 +25,7 @@ def handle_backup_access(event: Event) -> None:
     """Record one backup access event."""
     try:
         recorded = backup_access.record(event.data, "nats")
-    except backup_access.AccessRefused as exc:
+    except Refused as exc:  # a bad event or one holding what looks like a secret
         log.warning("backup access event %s refused: %s", event.event_id, exc.code)
         return
     log.info("backup access event %s: %d new", recorded.event_id, len(recorded.new))

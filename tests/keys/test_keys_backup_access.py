@@ -256,10 +256,10 @@ def test_the_demo_shows_a_completed_and_a_running_ceremony_and_one_access_that_a
     report = load_demo()
     assert any("ceremonies" in line for line in report.lines)
     assert dict(Ceremony.objects.values_list("title", "state")) == {
-        "btc-cold generation": "completed",
-        "btc-hot backup check, Osaka": "in_progress",
+        "btc-cold 鍵生成 / key generation": "completed",
+        "btc-hot バックアップ点検（大阪） / backup check, Osaka": "in_progress",
     }
-    assert Ceremony.objects.get(title="btc-cold generation").output_matched is True
+    assert Ceremony.objects.get(kind="generation").output_matched is True
     assert dict(BackupAccess.objects.values_list("event_id", "expected")) == {
         "osaka-vault-0001": True,
         "osaka-vault-0000": False,

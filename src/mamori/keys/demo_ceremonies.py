@@ -24,7 +24,12 @@ ZPUB = (
 def _approve(ceremony: Ceremony, by: User, people: dict[str, User]) -> None:
     request = ceremonies.request_approval(ceremony, by)
     for approver in ("takahashi", "watanabe"):
-        approvals.decide(request.pk, people[approver], "approve", "script and people checked")
+        approvals.decide(
+            request.pk,
+            people[approver],
+            "approve",
+            "手順書と参加者を確認 / script and people checked",
+        )
 
 
 def load(report: DemoReport) -> None:
@@ -39,15 +44,17 @@ def load(report: DemoReport) -> None:
     cold = Wallet.objects.get(name="btc-cold")
     hot = Wallet.objects.get(name="btc-hot")
     generation = ceremonies.plan(
-        title="btc-cold generation",
+        title="btc-cold 鍵生成 / key generation",
         kind="generation",
         wallet=cold,
         sites=[sites["tokyo-hq"]],
         starts_at=now - timedelta(days=30),
         ends_at=now - timedelta(days=30) + timedelta(hours=3),
-        script="Check the air-gapped Coldcard's seal and firmware hash\n"
-        "Generate the seed with the TRNG and dice\n"
-        "Export the account zpub on the SD card\n"
+        script="エアギャップのColdcardの封印とファームウェアのハッシュを確認 / "
+        "Check the air-gapped Coldcard's seal and firmware hash\n"
+        "TRNGとサイコロでシードを生成 / Generate the seed with the TRNG and dice\n"
+        "アカウントのzpubをSDカードに出力 / Export the account zpub on the SD card\n"
+        "スチールのバックアップを改ざん検知袋に封入 / "
         "Seal the steel backups in tamper-evident bags",
         participants=[(people["watanabe"], "operator"), (people["tanaka"], "second operator")],
         witnesses=[people["kato"]],
@@ -56,7 +63,7 @@ def load(report: DemoReport) -> None:
     _approve(generation, people["yamamoto"], people)
     ceremonies.start(generation, people["watanabe"])
     for number in range(1, 5):
-        ceremonies.check_step(generation, number, people["watanabe"], "done as scripted")
+        ceremonies.check_step(generation, number, people["watanabe"], "手順どおり / as scripted")
     ceremonies.record_output(
         generation,
         "xpub",
@@ -64,24 +71,26 @@ def load(report: DemoReport) -> None:
         "0/0 bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
         people["watanabe"],
     )
-    ceremonies.complete(generation, people["watanabe"], "zpub verified; backups sealed")
+    ceremonies.complete(
+        generation, people["watanabe"], "zpubを検証、バックアップを封印 / zpub verified, sealed"
+    )
     check = ceremonies.plan(
-        title="btc-hot backup check, Osaka",
+        title="btc-hot バックアップ点検（大阪） / backup check, Osaka",
         kind="backup_check",
         wallet=hot,
         sites=[sites["osaka-dc"]],
         starts_at=now - timedelta(hours=1),
         ends_at=now + timedelta(hours=2),
-        script="Open the vault with two keyholders present\n"
-        "Check the seal of hot-a-bk\n"
-        "Close and lock the vault",
+        script="2人の立会いで保管庫を開扉 / Open the vault, two people present\n"
+        "hot-a-bk の封印を確認 / Check the seal of hot-a-bk\n"
+        "保管庫を閉じて施錠 / Close and lock the vault",
         participants=[(people["tanaka"], "backup holder")],
         witnesses=[people["kato"]],
         by=people["yamamoto"],
     )
     _approve(check, people["yamamoto"], people)
     ceremonies.start(check, people["tanaka"])
-    ceremonies.check_step(check, 1, people["tanaka"], "vault opened 10:05")
+    ceremonies.check_step(check, 1, people["tanaka"], "開扉 / vault opened")
     backup_access.rotate_secret(sites["osaka-dc"])
     backup_access.record(
         {

@@ -205,3 +205,20 @@ def test_no_secret_reaches_the_database_or_the_log_during_a_ceremony(team, caplo
     assert xprv not in stored
     assert "legal winner thank" not in stored
     assert xprv not in caplog.text and "legal winner thank" not in caplog.text
+
+
+def test_a_revised_script_is_a_new_version_and_an_abandoned_ceremony_stays_abandoned(team) -> None:
+    inv, sgm, operator = team
+    client = client_for(inv.ciso)
+    ceremony = _planned(inv, client)
+    client.post(f"/keys/ceremonies/{ceremony.pk}/script/", {"script": "Open\nCheck\nClose"})
+    ceremony.refresh_from_db()
+    assert ceremony.script_version == 2
+    assert [s.text for s in ceremony.steps.all()] == ["Open", "Check", "Close"]
+    request = ceremonies.request_approval(ceremony, inv.ciso)
+    assert request.snapshot["script_version"] == 2
+    client.post(f"/keys/ceremonies/{ceremony.pk}/abandon/", {"reason": "postponed"})
+    approvals.decide(request.pk, sgm, "approve", "ok")
+    approvals.decide(request.pk, operator, "approve", "ok")
+    ceremony.refresh_from_db()
+    assert ceremony.state == "abandoned" and ceremony.closing_note == "postponed"

@@ -175,6 +175,8 @@ def request_approval(ceremony: Ceremony, by: User) -> ApprovalRequest:
 def apply_approval(request: ApprovalRequest) -> None:
     """Approve exactly the ceremony, script version and people that were asked for."""
     ceremony = Ceremony.objects.select_for_update().get(approval=request)
+    if ceremony.state != Ceremony.State.PLANNED:  # abandoned while the request waited
+        return
     approvals.verify(request, snapshot(ceremony))
     ceremony.state = Ceremony.State.APPROVED
     ceremony.save(update_fields=["state"])

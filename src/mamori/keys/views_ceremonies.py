@@ -105,6 +105,9 @@ def ceremony_action_view(request: HttpRequest, pk: int, action: str) -> HttpResp
                 _("Approval requested (#%(id)s): two people other than you decide.")
                 % {"id": approval.pk},
             )
+        elif action == "script":
+            ceremonies.revise_script(ceremony, request.POST.get("script", ""), user)  # type: ignore[arg-type]
+            messages.success(request, _("Script revised: ask for approval of the new version."))
         elif action == "start":
             ceremonies.start(ceremony, user)  # type: ignore[arg-type]
             messages.success(request, _("Ceremony started."))

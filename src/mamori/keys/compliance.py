@@ -49,7 +49,47 @@ def policy_and_records_hold() -> CheckResult:
     return _check(("policy.", "record."), "暗号方針と記録", "crypto policy and records")
 
 
+def backup_access_detected() -> CheckResult:
+    """Pass when every backup has an event source (a site secret for the signed webhook, or
+    events on NATS) and no unexpected access is left unacknowledged (ISM 28-3-5); not
+    measured when no backup has an event source."""
+    from mamori.keys.backup_access import backups_with_source, open_findings
+
+    with_source, without = backups_with_source()
+    if not with_source:
+        return CheckResult(
+            False,
+            "未測定: アクセス事象の送信元が設定されたバックアップがない",
+            "not measured: no backup has an access event source",
+            {"measured": False},
+        )
+    found = list(open_findings())
+    if found:
+        listed = ", ".join(f"{a.backup.label} {a.event_id}" for a in found)
+        return CheckResult(
+            False,
+            f"未確認の予定外アクセスがある: {listed}",
+            f"unacknowledged unexpected access: {listed}",
+            {"measured": True, "open": [a.pk for a in found]},
+        )
+    if without:
+        listed = ", ".join(b.label for b in without)
+        return CheckResult(
+            False,
+            f"アクセス検知が設定されていないバックアップがある: {listed}",
+            f"backups without access detection: {listed}",
+            {"measured": True, "without_source": [b.label for b in without]},
+        )
+    return CheckResult(
+        True,
+        f"すべてのバックアップ（{len(with_source)}件）でアクセス検知が設定され、未確認の予定外アクセスはない",
+        f"all {len(with_source)} backups report their accesses and no unexpected access is open",
+        {"measured": True, "open": [], "backups": len(with_source)},
+    )
+
+
 def register() -> None:
     """Offer the checks to the rulebook."""
     register_check("keys.spread", spread_rules_hold, "mamori.keys")
     register_check("keys.policy", policy_and_records_hold, "mamori.keys")
+    register_check("keys.backup_access", backup_access_detected, "mamori.keys")

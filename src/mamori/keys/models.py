@@ -656,3 +656,31 @@ class PresignAnswer(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.decision} {self.tx_hash or self.request_sha256[:12]}"
+
+
+from mamori.keys.models_ceremony import (  # noqa: E402  (issue 26: ceremonies, backup access)
+    BackupAccess,
+    BackupSiteSecret,
+    Ceremony,
+    CeremonyPerson,
+    CeremonyStep,
+)
+
+__all__ = [
+    "Backup",
+    "BackupAccess",
+    "BackupSiteSecret",
+    "Ceremony",
+    "CeremonyPerson",
+    "CeremonyStep",
+    "GenerationRecord",
+    "IntentCursor",
+    "KeyMaterial",
+    "PresignAnswer",
+    "RuleResult",
+    "SigningPolicy",
+    "Site",
+    "SpreadRule",
+    "Wallet",
+    "WithdrawalIntent",
+]

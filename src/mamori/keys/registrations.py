@@ -98,3 +98,52 @@ def register() -> None:
     post_save.connect(_person_saved, sender=User, dispatch_uid="keys-person-moved")
     register_demo_loader("keys", demo.load, order=550)
     register_demo_loader("keys.presign", demo_presign.load, order=560)
+    _ceremonies()
+
+
+def _ceremony_title(snapshot: dict[str, Any]) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Key ceremony %(title)s (%(wallet)s, script v%(version)s)") % {
+        "title": snapshot["title"],
+        "wallet": snapshot["wallet"],
+        "version": snapshot["script_version"],
+    }
+
+
+def _ceremony_links(item: Any) -> list[Any]:
+    from django.utils.translation import gettext
+
+    from mamori.accounts import approval_display
+    from mamori.keys.models import Ceremony
+
+    found = Ceremony.objects.filter(approval=item).first()
+    if found is None:
+        return []
+    return [approval_display.link_to(gettext("Key ceremony"), "keys:ceremony_detail", found.pk)]
+
+
+def _ceremonies() -> None:
+    """Issue 26: ceremonies approved through the shared approvals (ISM 28-1, 28-2), backup
+    access events consumed from NATS (ISM 28-3-5), their pages and the audit links."""
+    from mamori.accounts.services import approvals
+    from mamori.auditlog.links import register_link
+    from mamori.events.bus import subscribe
+    from mamori.keys import ceremonies, consumers
+
+    approvals.register_kind(
+        ceremonies.KIND, policy=ceremonies.POLICY, apply=ceremonies.apply_approval
+    )
+    subscribe(consumers.SUBJECT, consumers.CONSUMER, consumers.handle_backup_access)
+    register_page("custody", _("Key ceremonies (ISM 28-1, 28-2)"), "keys:ceremonies", _can_view)
+    register_page(
+        "custody", _("Access to key backups (ISM 28-3-5)"), "keys:backup_findings", _can_view
+    )
+    register_link("keys.ceremony", "keys:ceremony_detail")
+    from mamori.accounts import approval_display
+
+    approval_display.register_display(ceremonies.KIND, title=_ceremony_title, links=_ceremony_links)
+    from mamori.core.demo import register_demo_loader
+    from mamori.keys import demo_ceremonies
+
+    register_demo_loader("keys_ceremonies", demo_ceremonies.load, order=560)

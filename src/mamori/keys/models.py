@@ -409,3 +409,25 @@ class RuleResult(AuditedModel):
                 name="keys_result_one_per_wallet_and_check",
             )
         ]
+
+
+from mamori.keys.models_leak import (  # noqa: E402  (leak response, ISM 30; see the module)
+    Drill,
+    ResponseDocument,
+    ResponseVersion,
+    SiteClosure,
+)
+
+__all__ = [
+    "Backup",
+    "Drill",
+    "GenerationRecord",
+    "KeyMaterial",
+    "ResponseDocument",
+    "ResponseVersion",
+    "RuleResult",
+    "Site",
+    "SiteClosure",
+    "SpreadRule",
+    "Wallet",
+]

@@ -36,10 +36,15 @@ def _person_saved(sender: Any, instance: Any, update_fields: Any = None, **kwarg
 def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
+    from mamori.accounts.services import approvals
     from mamori.core.demo import register_demo_loader
-    from mamori.keys import compliance, demo
+    from mamori.keys import compliance, compliance_leak, demo, demo_leak, leak, tasks
 
     compliance.register()
+    compliance_leak.register()
+    tasks.register()
+    approvals.register_kind(leak.KIND, policy=leak.POLICY, apply=leak.apply_approval)
+    approvals.on_closed(leak.on_closed)
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")
     register_scope("keys:write", _("enter keys and shares in the key inventory"), "keys.manage")
@@ -55,3 +60,4 @@ def register() -> None:
     )
     post_save.connect(_person_saved, sender=User, dispatch_uid="keys-person-moved")
     register_demo_loader("keys", demo.load, order=550)
+    register_demo_loader("keys-leak", demo_leak.load, order=551)

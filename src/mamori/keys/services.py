@@ -222,9 +222,16 @@ def save_key(
             % {"reasons": " / ".join(refused)},
         )
     with transaction.atomic():
+        new = key.pk is None
         key.save()
         if generation and any(generation.values()):
             GenerationRecord.objects.update_or_create(key=key, defaults=generation)
+        if new:  # a key added is a change of the custody system (ISM 30-2)
+            from mamori.keys.leak import flag_runbook_revision
+
+            flag_runbook_revision(
+                "key added", f"{key.label} ({key.role}) of {key.wallet.name} at {key.site.code}"
+            )
     evaluate(f"key {key.label} entered" + (f" by {by.username}" if by else ""))
     return key
 

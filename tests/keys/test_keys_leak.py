@@ -71,6 +71,8 @@ def test_a_runbook_is_drafted_sent_and_becomes_current_only_once_approved(inv, a
     assert leak.approved("runbook") is None
     text = client.get("/keys/leak/").content.decode()
     assert "承認済みの版がない" in text or "none approved" in text
+    shown = client_for(approver).get(f"/accounts/approvals/{version.approval_id}/").content.decode()
+    assert f"/keys/leak/versions/{version.pk}/" in shown and "第1版の承認" in shown
     approvals.decide(version.approval_id, approver, "approve", "ok")
     version.refresh_from_db()
     assert version.status == "approved" and version.approved_at is not None

@@ -37,14 +37,34 @@ def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
     from mamori.accounts.services import approvals
+    from mamori.auditlog.links import register_link
     from mamori.core.demo import register_demo_loader
-    from mamori.keys import compliance, compliance_leak, demo, demo_leak, leak, tasks
+    from mamori.keys import (
+        approval_display,
+        compliance,
+        compliance_leak,
+        demo,
+        demo_leak,
+        leak,
+        tasks,
+    )
 
+    for object_type, url_name in (
+        ("keys.wallet", "keys:wallet"),
+        ("keys.site", "keys:site_edit"),
+        ("keys.keymaterial", "keys:key_edit"),
+        ("keys.backup", "keys:backup_edit"),
+        ("keys.spreadrule", "keys:rule_edit"),
+        ("keys.responseversion", "keys:leak_version"),
+        ("keys.drill", "keys:drill"),
+    ):
+        register_link(object_type, url_name)
     compliance.register()
     compliance_leak.register()
     tasks.register()
     approvals.register_kind(leak.KIND, policy=leak.POLICY, apply=leak.apply_approval)
     approvals.on_closed(leak.on_closed)
+    approval_display.register()
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")
     register_scope("keys:write", _("enter keys and shares in the key inventory"), "keys.manage")

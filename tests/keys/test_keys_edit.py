@@ -268,3 +268,38 @@ def test_the_keys_page_links_to_every_editing_page(inv) -> None:
         assert url in page
     wallet = client.get(f"/keys/wallets/{inv.wallet.pk}/").content.decode()
     assert f"/keys/wallets/{inv.wallet.pk}/edit/" in wallet and "/keys/backups/new/" in wallet
+
+
+def test_nothing_may_be_placed_at_a_closed_site(inv) -> None:
+    from mamori.keys import services
+
+    site = inv.sites["tokyo-dc"]
+    SiteClosure.objects.create(
+        site=site, closed_on=timezone.localdate(), reason="lease ends", closed_by=inv.ciso
+    )
+    hot_c = KeyMaterial.objects.get(label="hot-c")
+    new = KeyMaterial(
+        wallet=inv.wallet,
+        label="hot-b",
+        role="operating",
+        holder=inv.holders["tanaka"],
+        site=site,
+        storage_kind="hsm",
+    )
+    with pytest.raises(services.KeyRefused, match="tokyo-dc"):
+        services.save_key(new)
+    assert not KeyMaterial.objects.filter(label="hot-b").exists()
+    page = client_for(inv.ciso).post(
+        f"/keys/keys/{hot_c.pk}/",
+        {
+            "wallet": inv.wallet.pk,
+            "role": "recovery",
+            "holder": inv.holders["ito"].pk,
+            "site": site.pk,
+            "storage_kind": "steel",
+            "curve": "secp256k1",
+        },
+    )
+    assert page.status_code == 200
+    hot_c.refresh_from_db()
+    assert hot_c.site == inv.sites["osaka-dc"]

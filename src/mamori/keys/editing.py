@@ -147,6 +147,7 @@ def save_edited_key(key: KeyMaterial, by: User | None = None) -> KeyMaterial:
     services.refuse_secrets(
         {"public_key": key.public_key, "storage_model": key.storage_model, "share_of": key.share_of}
     )
+    services.refuse_closed_site(key.site)
     before = snapshot(key)
     with transaction.atomic():
         key.save()
@@ -204,6 +205,7 @@ def save_backup(backup: Backup, by: User | None = None) -> Backup:
             "access_detection": backup.access_detection,
         }
     )
+    services.refuse_closed_site(backup.site)
     new = backup.pk is None
     if new:
         refused = _backup_refusals(backup)

@@ -28,6 +28,7 @@ __all__ = [
     "findings",
     "inventory",
     "key_value",
+    "refuse_closed_site",
     "refuse_secrets",
     "rules",
     "save_key",
@@ -180,6 +181,17 @@ def refuse_secrets(data: Any) -> None:
         )
 
 
+def refuse_closed_site(site: Any) -> None:
+    """Raise :class:`KeyRefused` when ``site`` is closed: nothing may be kept there (ISM
+    28-2-6)."""
+    if hasattr(site, "closure"):
+        raise KeyRefused(
+            "site_closed",
+            _("Refused: the site %(site)s is closed") % {"site": site.code},
+            fields=[("site", _("closed"))],
+        )
+
+
 def _conflicts(finding: engine.Finding) -> list[dict[str, str]]:
     return [
         {"first": c.first, "second": c.second, "attribute": c.attribute, "value": c.value}
@@ -214,6 +226,7 @@ def save_key(
             **(generation or {}),
         }
     )
+    refuse_closed_site(key.site)
     refused = entry_refusals(key)
     if refused:
         raise KeyRefused(

@@ -316,3 +316,30 @@ def test_the_demo_approves_v1_flags_it_and_records_a_drill(db) -> None:
     assert drill.status == "completed" and drill.step_times[1]["minutes"] == 75
     assert ApprovalRequest.objects.filter(kind=leak.KIND, status="approved").count() == 2
     assert run_control(Control.objects.get(code="KEY-05")).outcome == "pass"
+
+
+def test_api_says_the_state_and_flags_the_runbook_for_an_outside_change(inv, approver) -> None:
+    approved_runbook(inv, approver)
+    client = client_for(inv.ciso)
+    state = client.get("/api/keys/leak").json()
+    assert state["runbook_version"] == 1 and state["runbook_wallets"] == ["btc-hot"]
+    assert set(state["failing"]) == {"drill", "compensation"}
+    assert state["revision_required_since"] is None
+    flagged = client.post(
+        "/api/keys/leak/flag",
+        {"reason": "signing system registered", "what": "HSM cluster tokyo-2"},
+        content_type="application/json",
+    )
+    assert flagged.status_code == 201
+    assert flagged.json()["revision_reasons"][-1]["what"] == "HSM cluster tokyo-2"
+    empty = client.post(
+        "/api/keys/leak/flag", {"reason": " ", "what": ""}, content_type="application/json"
+    )
+    assert empty.status_code == 422 and empty.json()["code"] == "incomplete"
+    auditor = client_for(give(make_user("auditor-leak"), "internal_auditor"))
+    assert auditor.get("/api/keys/leak").status_code == 200
+    refused = auditor.post(
+        "/api/keys/leak/flag", {"reason": "x", "what": "y"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    assert len(ResponseDocument.objects.get(kind="runbook").revision_reasons) == 1

@@ -21,8 +21,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mamori.accounts.models import ApprovalRequest, RoleAssignment, User
 from mamori.accounts.services import approvals
@@ -34,6 +35,7 @@ __all__ = [
     "FLAG_GRACE_DAYS",
     "KIND",
     "POLICY",
+    "REASONS",
     "LeakRefused",
     "apply_approval",
     "approved",
@@ -46,6 +48,7 @@ __all__ = [
     "on_closed",
     "parse_step_times",
     "parse_steps",
+    "reason_shown",
     "record_drill",
     "save_version",
     "schedule_drill",
@@ -68,6 +71,25 @@ FILE_TYPES = {
     "txt": ("text/plain", None),
 }
 KEY_HOLDER = "key_holder"
+
+
+#: The custody-system changes this module's callers name → what a reader sees (ISM 30-2).
+REASONS = {
+    "wallet created": gettext_lazy("wallet created"),
+    "wallet changed": gettext_lazy("wallet changed"),
+    "key added": gettext_lazy("key added"),
+    "key moved": gettext_lazy("key moved or re-assigned"),
+    "key removed": gettext_lazy("key removed"),
+    "backup added": gettext_lazy("backup added"),
+    "backup moved": gettext_lazy("backup moved or re-assigned"),
+    "site closed": gettext_lazy("site closed"),
+    "signing system registered": gettext_lazy("signing system registered"),
+}
+
+
+def reason_shown(reason: str) -> str:
+    """Say a revision reason in the active language (a reason not known here as given)."""
+    return str(REASONS.get(reason, reason))
 
 
 class LeakRefused(Refused):
@@ -448,16 +470,20 @@ def state(today: date | None = None) -> State:
     else:
         flagged = runbook.document.revision_required_since
         if flagged and (today - timezone.localdate(flagged)).days > FLAG_GRACE_DAYS:
-            what = "; ".join(
-                f"{r['reason']}: {r['what']}" for r in runbook.document.revision_reasons
-            )
+            said = {}
+            for language in ("ja", "en"):
+                with translation.override(language):
+                    said[language] = "; ".join(
+                        f"{reason_shown(r['reason'])}: {r['what']}"
+                        for r in runbook.document.revision_reasons
+                    )
             problems.append(
                 (
                     "revision",
                     f"手順書 v{runbook.number} は {timezone.localdate(flagged)} から改訂待ち"
-                    f"（{FLAG_GRACE_DAYS}日超）: {what}",
+                    f"（{FLAG_GRACE_DAYS}日超）: {said['ja']}",
                     f"runbook v{runbook.number} awaits revision since "
-                    f"{timezone.localdate(flagged)} (over {FLAG_GRACE_DAYS} days): {what}",
+                    f"{timezone.localdate(flagged)} (over {FLAG_GRACE_DAYS} days): {said['en']}",
                 )
             )
     if last is None or last.held_on is None:

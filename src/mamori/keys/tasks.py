@@ -63,7 +63,10 @@ def _tasks(user: User) -> list[Task]:
                 gettext("The leak-response runbook needs revising"),
                 reverse("keys:leak"),
                 since + timedelta(days=leak.FLAG_GRACE_DAYS),
-                "; ".join(f"{r['reason']}: {r['what']}" for r in runbook.revision_reasons[-3:]),
+                "; ".join(
+                    f"{leak.reason_shown(r['reason'])}: {r['what']}"
+                    for r in runbook.revision_reasons[-3:]
+                ),
             )
         )
     return tasks

@@ -25,16 +25,15 @@ def _kind(kind: str) -> str:
 def leak_view(request: HttpRequest) -> HttpResponse:
     """The leak-response overview: each document's current version and revision flag, the
     state of ISM 30 and the drills."""
-    documents = [
-        (
-            kind,
-            label,
-            leak.document(kind),
-            leak.approved(kind),
-            ResponseVersion.objects.filter(document__kind=kind).select_related("created_by"),
-        )
-        for kind, label in ResponseDocument.Kind.choices
-    ]
+    documents = []
+    for kind, label in ResponseDocument.Kind.choices:
+        document = leak.document(kind)
+        reasons = [
+            (r["at"][:10], leak.reason_shown(r["reason"]), r["what"])
+            for r in document.revision_reasons
+        ]
+        versions = ResponseVersion.objects.filter(document__kind=kind).select_related("created_by")
+        documents.append((kind, label, document, leak.approved(kind), versions, reasons))
     return render(
         request,
         "keys/leak.html",

@@ -73,11 +73,7 @@ TOUR: dict[str, list[str]] = {
         "/keys/",  # 6. the key inventory
         "/keys/wallets/1/",
         "/keys/ceremony/",
-        "/keys/wallets/1/edit/",  # editing the inventory; leak response (ISM 30)
-        "/keys/sites/",
-        "/keys/rules/",
-        "/keys/leak/",
-        "/keys/leak/versions/1/",
+        "/keys/leak/",  # leak response (ISM 30)
         "/keys/leak/drills/1/",
     ],
     "watanabe": [  # 3. custody monitoring; 4. reconciliation and its case

@@ -29,7 +29,7 @@ def leak_view(request: HttpRequest) -> HttpResponse:
     for kind, label in ResponseDocument.Kind.choices:
         document = leak.document(kind)
         reasons = [
-            (r["at"][:10], leak.reason_shown(r["reason"]), r["what"])
+            (r["at"].split("T")[0], leak.reason_shown(r["reason"]), r["what"])
             for r in document.revision_reasons
         ]
         versions = ResponseVersion.objects.filter(document__kind=kind).select_related("created_by")

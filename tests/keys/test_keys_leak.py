@@ -343,3 +343,12 @@ def test_api_says_the_state_and_flags_the_runbook_for_an_outside_change(inv, app
     )
     assert refused.status_code == 403
     assert len(ResponseDocument.objects.get(kind="runbook").revision_reasons) == 1
+
+
+def test_the_leak_page_on_a_new_install_says_not_measured_and_writes_nothing(inv) -> None:
+    ResponseDocument.objects.all().delete()
+    client = client_for(inv.ciso)
+    page = client.get("/keys/leak/")
+    assert page.status_code == 200 and 'id="state-none"' in page.content.decode()
+    assert client.get("/api/keys/leak").json()["measured"] is False
+    assert not ResponseDocument.objects.exists()

@@ -241,13 +241,14 @@ class FlagIn(Schema):
 def leak_state(request: HttpRequest) -> dict[str, Any]:
     """Leak response (ISM 30): the approved runbook and policy, the flag, the drills."""
     from mamori.keys import leak
+    from mamori.keys.models import ResponseDocument
 
     found = leak.state()
     runbook = leak.approved("runbook")
     compensation = leak.approved("compensation")
-    document = leak.document("runbook")
+    document = ResponseDocument.objects.filter(kind="runbook").first()
     last = leak.last_drill()
-    since = document.revision_required_since
+    since = document.revision_required_since if document else None
     return {
         "measured": found.measured,
         "failing": [p[0] for p in found.problems],
@@ -255,7 +256,7 @@ def leak_state(request: HttpRequest) -> dict[str, Any]:
         "runbook_wallets": sorted(w.name for w in runbook.wallets.all()) if runbook else [],
         "runbook_steps": runbook.steps if runbook else [],
         "revision_required_since": since.isoformat() if since else None,
-        "revision_reasons": document.revision_reasons,
+        "revision_reasons": document.revision_reasons if document else [],
         "compensation_version": compensation.number if compensation else None,
         "last_drill": last.held_on.isoformat() if last and last.held_on else None,
         "drill_due": leak.drill_due_on().isoformat(),

@@ -76,6 +76,8 @@ TOUR: dict[str, list[str]] = {
         "/keys/presign/",  # 6. the pre-sign check: the Bybit-like refusal and the signature
         "/keys/presign/1/",
         "/keys/presign/3/",
+        "/keys/leak/",  # leak response (ISM 30)
+        "/keys/leak/drills/1/",
     ],
     "watanabe": [  # 3. custody monitoring; 4. reconciliation and its case
         "/",

@@ -4,6 +4,9 @@
 wallets, and for one wallet its keys, backups and each check's result; ``POST /api/keys/keys``
 (scope ``keys:write``) enters a key or share, refused (422, ``spread_violation`` or
 ``secret_refused``) when it would break a spread rule or holds what looks like a secret.
+``GET /api/keys/leak`` (``keys:read``) says where leak response stands (ISM 30); ``POST
+/api/keys/leak/flag`` (``keys:write``) flags the runbook for revision after a custody-system
+change made outside mamori (ISM 30-2).
 """
 
 from __future__ import annotations
@@ -212,3 +215,72 @@ def enter_key(request: HttpRequest, payload: KeyIn) -> Status[dict[str, Any]]:
 
 
 from mamori.keys import api_ceremonies as _api_ceremonies  # noqa: E402, F401  (issue 26)
+
+
+class LeakOut(Schema):
+    """Where leak response stands (ISM 30): the runbook and compensation policy in force,
+    the runbook's revision flag, the last drill, the next drill's due date and what fails."""
+
+    measured: bool
+    failing: list[str]
+    runbook_version: int | None
+    runbook_wallets: list[str]
+    runbook_steps: list[dict[str, Any]]
+    revision_required_since: str | None
+    revision_reasons: list[dict[str, str]]
+    compensation_version: int | None
+    last_drill: str | None
+    drill_due: str
+
+
+class FlagIn(Schema):
+    """A change to a custody system that calls for revising the runbook (ISM 30-2)."""
+
+    reason: str
+    what: str
+
+
+@router.get("/leak", response={200: LeakOut}, auth=authenticated("keys:read"))
+def leak_state(request: HttpRequest) -> dict[str, Any]:
+    """Leak response (ISM 30): the approved runbook and policy, the flag, the drills."""
+    from mamori.keys import leak
+    from mamori.keys.models import ResponseDocument
+
+    found = leak.state()
+    runbook = leak.approved("runbook")
+    compensation = leak.approved("compensation")
+    document = ResponseDocument.objects.filter(kind="runbook").first()
+    last = leak.last_drill()
+    since = document.revision_required_since if document else None
+    return {
+        "measured": found.measured,
+        "failing": [p[0] for p in found.problems],
+        "runbook_version": runbook.number if runbook else None,
+        "runbook_wallets": sorted(w.name for w in runbook.wallets.all()) if runbook else [],
+        "runbook_steps": runbook.steps if runbook else [],
+        "revision_required_since": since.isoformat() if since else None,
+        "revision_reasons": document.revision_reasons if document else [],
+        "compensation_version": compensation.number if compensation else None,
+        "last_drill": last.held_on.isoformat() if last and last.held_on else None,
+        "drill_due": leak.drill_due_on().isoformat(),
+    }
+
+
+@router.post(
+    "/leak/flag", response={201: LeakOut, **refusals(422)}, auth=authenticated("keys:write")
+)
+def flag_revision(request: HttpRequest, payload: FlagIn) -> Status[dict[str, Any]]:
+    """Flag the runbook for revision after a custody-system change made outside mamori (a
+    signing system registered, an HSM replaced) (ISM 30-2)."""
+    from mamori.keys import leak
+
+    acting_person(request, "keys.manage")
+    services.refuse_secrets(payload.dict())
+    if not payload.reason.strip() or not payload.what.strip():
+        raise Refused(
+            "incomplete",
+            _("say what changed and why"),
+            fields=[("reason", _("required")), ("what", _("required"))],
+        )
+    leak.flag_runbook_revision(payload.reason.strip(), payload.what.strip())
+    return Status(201, leak_state(request))

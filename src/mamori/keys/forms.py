@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mamori.keys.models import KeyMaterial, Wallet
+from mamori.keys.models import KeyMaterial, Site, Wallet
 
 
 class KeyForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -39,6 +39,11 @@ class KeyForm(forms.ModelForm):  # type: ignore[type-arg]
             "public_key",
             "share_of",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        open_sites = Site.objects.filter(closure__isnull=True)
+        self.fields["site"].queryset = open_sites  # type: ignore[attr-defined]
 
     def generation(self) -> dict[str, Any]:
         """Return the generation record's fields as entered."""

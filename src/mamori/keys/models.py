@@ -665,6 +665,12 @@ from mamori.keys.models_ceremony import (  # noqa: E402  (issue 26: ceremonies, 
     CeremonyPerson,
     CeremonyStep,
 )
+from mamori.keys.models_leak import (  # noqa: E402  (leak response, ISM 30; see the module)
+    Drill,
+    ResponseDocument,
+    ResponseVersion,
+    SiteClosure,
+)
 
 __all__ = [
     "Backup",
@@ -673,13 +679,17 @@ __all__ = [
     "Ceremony",
     "CeremonyPerson",
     "CeremonyStep",
+    "Drill",
     "GenerationRecord",
     "IntentCursor",
     "KeyMaterial",
     "PresignAnswer",
+    "ResponseDocument",
+    "ResponseVersion",
     "RuleResult",
     "SigningPolicy",
     "Site",
+    "SiteClosure",
     "SpreadRule",
     "Wallet",
     "WithdrawalIntent",

@@ -58,13 +58,39 @@ def _presign_entry(answer: Any, created: bool) -> dict[str, Any]:
 def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
+    from mamori.accounts.services import approvals
     from mamori.auditlog.links import register_link
     from mamori.auditlog.services import register_describer
     from mamori.core.demo import register_demo_loader
     from mamori.events.responders import register_responder
-    from mamori.keys import compliance, demo, demo_presign, presign_nats
+    from mamori.keys import (
+        approval_display,
+        compliance,
+        compliance_leak,
+        demo,
+        demo_leak,
+        demo_presign,
+        leak,
+        presign_nats,
+        tasks,
+    )
 
+    for object_type, url_name in (
+        ("keys.wallet", "keys:wallet"),
+        ("keys.site", "keys:site_edit"),
+        ("keys.keymaterial", "keys:key_edit"),
+        ("keys.backup", "keys:backup_edit"),
+        ("keys.spreadrule", "keys:rule_edit"),
+        ("keys.responseversion", "keys:leak_version"),
+        ("keys.drill", "keys:drill"),
+    ):
+        register_link(object_type, url_name)
     compliance.register()
+    compliance_leak.register()
+    tasks.register()
+    approvals.register_kind(leak.KIND, policy=leak.POLICY, apply=leak.apply_approval)
+    approvals.on_closed(leak.on_closed)
+    approval_display.register()
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
     register_page("custody", _("Pre-sign check (ISM 29-1-4)"), "keys:presign", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")
@@ -98,6 +124,7 @@ def register() -> None:
     post_save.connect(_person_saved, sender=User, dispatch_uid="keys-person-moved")
     register_demo_loader("keys", demo.load, order=550)
     register_demo_loader("keys.presign", demo_presign.load, order=560)
+    register_demo_loader("keys-leak", demo_leak.load, order=551)
     _ceremonies()
 
 

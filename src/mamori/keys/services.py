@@ -28,6 +28,7 @@ __all__ = [
     "findings",
     "inventory",
     "key_value",
+    "refuse_closed_site",
     "refuse_secrets",
     "rules",
     "save_key",
@@ -180,6 +181,17 @@ def refuse_secrets(data: Any) -> None:
         )
 
 
+def refuse_closed_site(site: Any) -> None:
+    """Raise :class:`KeyRefused` when ``site`` is closed: nothing may be kept there (ISM
+    28-2-6)."""
+    if hasattr(site, "closure"):
+        raise KeyRefused(
+            "site_closed",
+            _("Refused: the site %(site)s is closed") % {"site": site.code},
+            fields=[("site", _("closed"))],
+        )
+
+
 def _conflicts(finding: engine.Finding) -> list[dict[str, str]]:
     return [
         {"first": c.first, "second": c.second, "attribute": c.attribute, "value": c.value}
@@ -214,6 +226,7 @@ def save_key(
             **(generation or {}),
         }
     )
+    refuse_closed_site(key.site)
     refused = entry_refusals(key)
     if refused:
         raise KeyRefused(
@@ -222,9 +235,16 @@ def save_key(
             % {"reasons": " / ".join(refused)},
         )
     with transaction.atomic():
+        new = key.pk is None
         key.save()
         if generation and any(generation.values()):
             GenerationRecord.objects.update_or_create(key=key, defaults=generation)
+        if new:  # a key added is a change of the custody system (ISM 30-2)
+            from mamori.keys.leak import flag_runbook_revision
+
+            flag_runbook_revision(
+                "key added", f"{key.label} ({key.role}) of {key.wallet.name} at {key.site.code}"
+            )
     evaluate(f"key {key.label} entered" + (f" by {by.username}" if by else ""))
     return key
 

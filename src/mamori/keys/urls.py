@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mamori.keys import views, views_ceremonies, views_presign
+from mamori.keys import views, views_ceremonies, views_edit, views_leak, views_presign
 
 app_name = "keys"
 
@@ -35,4 +35,24 @@ urlpatterns = [
         name="backup_acknowledge",
     ),
     path("backup-sources/", views_ceremonies.sources_view, name="backup_sources"),
+    # editing the inventory (ISM 28)
+    path("sites/", views_edit.sites_view, name="sites"),
+    path("sites/new/", views_edit.site_edit_view, name="site_new"),
+    path("sites/<int:pk>/", views_edit.site_edit_view, name="site_edit"),
+    path("sites/<int:pk>/close/", views_edit.site_close_view, name="site_close"),
+    path("wallets/new/", views_edit.wallet_edit_view, name="wallet_new"),
+    path("wallets/<int:pk>/edit/", views_edit.wallet_edit_view, name="wallet_edit"),
+    path("keys/<int:pk>/", views_edit.key_edit_view, name="key_edit"),
+    path("backups/new/", views_edit.backup_edit_view, name="backup_new"),
+    path("backups/<int:pk>/", views_edit.backup_edit_view, name="backup_edit"),
+    path("rules/", views_edit.rules_view, name="rules"),
+    path("rules/new/", views_edit.rule_edit_view, name="rule_new"),
+    path("rules/<int:pk>/", views_edit.rule_edit_view, name="rule_edit"),
+    # leak response (ISM 30)
+    path("leak/", views_leak.leak_view, name="leak"),
+    path("leak/drills/new/", views_leak.drill_new_view, name="drill_new"),
+    path("leak/drills/<int:pk>/", views_leak.drill_view, name="drill"),
+    path("leak/<str:kind>/new/", views_leak.version_new_view, name="leak_version_new"),
+    path("leak/versions/<int:pk>/", views_leak.version_view, name="leak_version"),
+    path("leak/versions/<int:pk>/file/", views_leak.version_file_view, name="leak_version_file"),
 ]

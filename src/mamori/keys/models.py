@@ -409,3 +409,29 @@ class RuleResult(AuditedModel):
                 name="keys_result_one_per_wallet_and_check",
             )
         ]
+
+
+from mamori.keys.models_entitlements import (  # noqa: E402  (key-holder entitlements, ISM 31)
+    AccountImport,
+    EntitlementChange,
+    EntitlementFinding,
+    EntitlementGrant,
+    KeySystem,
+    Reconciliation,
+)
+
+__all__ = [
+    "AccountImport",
+    "Backup",
+    "EntitlementChange",
+    "EntitlementFinding",
+    "EntitlementGrant",
+    "GenerationRecord",
+    "KeyMaterial",
+    "KeySystem",
+    "Reconciliation",
+    "RuleResult",
+    "Site",
+    "SpreadRule",
+    "Wallet",
+]

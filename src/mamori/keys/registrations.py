@@ -33,6 +33,26 @@ def _person_saved(sender: Any, instance: Any, update_fields: Any = None, **kwarg
     on_person_saved(instance, update_fields)
 
 
+def _entitlements() -> None:
+    """Key-holder entitlements (ISM 31): the approval kind, its display, the check."""
+    from mamori.accounts.services import approvals
+    from mamori.auditlog.links import register_link
+    from mamori.core.compliance import register_check
+    from mamori.keys import approval_display, entitlements
+
+    approvals.register_kind(
+        entitlements.KIND,
+        policy=entitlements.POLICY,
+        apply=entitlements.apply_approved,
+        subject=entitlements.subject,
+    )
+    approvals.on_closed(entitlements.on_closed)
+    approval_display.register()
+    register_check("keys.entitlements", entitlements.check_status, "mamori.keys")
+    register_link("keys.keysystem", "keys:system")
+    register_page("custody", _("Key-holder systems (ISM 31)"), "keys:systems", _can_view)
+
+
 def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
@@ -40,6 +60,7 @@ def register() -> None:
     from mamori.keys import compliance, demo
 
     compliance.register()
+    _entitlements()
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")
     register_scope("keys:write", _("enter keys and shares in the key inventory"), "keys.manage")
@@ -55,3 +76,4 @@ def register() -> None:
     )
     post_save.connect(_person_saved, sender=User, dispatch_uid="keys-person-moved")
     register_demo_loader("keys", demo.load, order=550)
+    register_demo_loader("keys.entitlements", demo.load_entitlements, order=560)

@@ -112,17 +112,16 @@ def test_each_case_has_its_stable_code() -> None:
 def test_csv_reports_every_bad_row_with_its_line_and_keeps_none() -> None:
     data = b"account,person,role\nso-1,alice,admin\n,bob,signer\nso-3,carol\nso-1,alice,admin\n"
     parsed = formats.read_csv(data)
-    assert [(e.line, e.why) for e in parsed.errors] == [
-        (3, "account is missing"),
-        (4, "2 column(s), the header has 3"),
-        (5, "the account and role repeat line 2"),
+    assert [(e.line, e.code, e.why) for e in parsed.errors] == [
+        (3, "missing", "missing: account"),
+        (4, "columns", "2 column(s), the header has 3"),
+        (5, "repeated", "the account and role repeat line 2"),
     ]
+    assert parsed.errors[1].params == (("found", "2"), ("wanted", "3"))
     good = formats.read_csv("\ufeffRole,Account,Person,extra\nadmin,so-1,alice,x\n".encode())
     assert good.errors == [] and good.rows == [Account("so-1", "alice", "admin", 2)]
-    assert (
-        formats.read_csv(b"user,role\n").errors[0].why
-        == "the header lacks the column(s) account, person"
-    )
+    header = formats.read_csv(b"user,role\n").errors[0]
+    assert header.code == "header" and dict(header.params) == {"columns": "account, person"}
     assert "not UTF-8" in formats.read_csv(b"\xff\xfe").errors[0].why
 
 
@@ -132,7 +131,7 @@ def test_json_reports_the_line_of_each_bad_entry() -> None:
     )
     parsed = formats.read_json(data)
     assert [e.line for e in parsed.errors] == [3, 4]
-    assert parsed.errors[0].why == "person is missing; role is missing"
+    assert parsed.errors[0].why == "missing: person, role"
     assert formats.read_json(b'{"account": 1}').errors[0].why.startswith("the file must be")
     assert formats.read_json(b"[\n{,\n]").errors[0].line == 2
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from mamori.accounts.models import User
 from mamori.accounts.services import approvals, tokens
@@ -145,6 +145,9 @@ def test_an_import_with_bad_rows_keeps_nothing_and_names_every_line(world) -> No
     assert not Reconciliation.objects.exists() and not EntitlementFinding.objects.exists()
     message = entitlements.refused(made).message
     assert "2" in message and "3" in message and "4" in message
+    with translation.override("ja"):
+        said = entitlements.refused(made).message
+    assert "3 行目: 欠けている項目: account" in said and "4 行目: 列が 2 個" in said
 
 
 def test_a_new_finding_alerts_once_and_stays_open_until_cleared(world) -> None:

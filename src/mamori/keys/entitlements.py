@@ -54,6 +54,7 @@ __all__ = [
     "record_done",
     "request_change",
     "resolve",
+    "row_text",
 ]
 
 KIND = "keys.entitlement"
@@ -70,6 +71,40 @@ FINDING_TEXT = {
     engine.ROLE_DIFFERS: gettext_lazy("role differs from the grant"),
     engine.NO_ACCOUNT: gettext_lazy("grant with no account in the system"),
 }
+
+
+#: Why a row of an import is bad, in the active language (the adapters' codes).
+ROW_TEXT = {
+    "not_utf8": gettext_lazy("the file is not UTF-8 (byte %(byte)s)"),
+    "missing": gettext_lazy("missing: %(fields)s"),
+    "too_long": gettext_lazy("longer than %(max)s characters: %(fields)s"),
+    "empty": gettext_lazy("the file is empty"),
+    "header": gettext_lazy("the header lacks the column(s) %(columns)s"),
+    "columns": gettext_lazy("%(found)s column(s), the header has %(wanted)s"),
+    "bad_csv": gettext_lazy("not valid CSV: %(error)s"),
+    "repeated": gettext_lazy("the account and role repeat line %(first)s"),
+    "bad_json": gettext_lazy("not valid JSON: %(error)s"),
+    "not_array": gettext_lazy("the file must be a JSON array of objects"),
+    "not_object": gettext_lazy("an entry must be an object"),
+    "not_policy": gettext_lazy("a key policy is an object with a Statement array"),
+    "no_sid": gettext_lazy("the statement has no Sid to name its role"),
+    "no_principal": gettext_lazy("statement %(sid)s: no AWS principal"),
+    "wildcard": gettext_lazy("statement %(sid)s: a wildcard principal names nobody"),
+    "not_arn": gettext_lazy("statement %(sid)s: %(arn)s is not an IAM or STS ARN"),
+    "no_account": gettext_lazy("the file holds no account"),
+}
+
+
+def row_text(error: dict[str, Any]) -> str:
+    """Say why a row of an import is bad, in the active language, with its line."""
+    template = ROW_TEXT.get(error.get("code", ""))
+    try:
+        why = str(template) % dict(error.get("params", {})) if template else error["why"]
+    except (KeyError, TypeError, ValueError):
+        why = error["why"]
+    if error.get("line"):
+        return _("line %(line)s: %(why)s") % {"line": error["line"], "why": why}
+    return str(why)
 
 
 class EntitlementRefused(Refused):
@@ -333,7 +368,7 @@ def import_accounts(
         )
     parsed = adapter.read(data)
     if not parsed.rows and not parsed.errors:
-        parsed.errors.append(formats.RowError(0, "the file holds no account"))
+        parsed.errors.append(formats.RowError(0, "the file holds no account", "no_account"))
     now = timezone.now()
     with transaction.atomic():
         made = AccountImport.objects.create(
@@ -351,7 +386,10 @@ def import_accounts(
                 {"line": r.line, "account": r.account, "person": r.person, "role": r.role}
                 for r in parsed.rows
             ],
-            errors=[{"line": e.line, "why": e.why} for e in parsed.errors],
+            errors=[
+                {"line": e.line, "why": e.why, "code": e.code, "params": dict(e.params)}
+                for e in parsed.errors
+            ],
         )
         if not parsed.errors:
             reconcile(system, made)
@@ -360,14 +398,12 @@ def import_accounts(
 
 def refused(made: AccountImport) -> EntitlementRefused:
     """The refusal of a refused import, naming every bad row."""
-    lines = "; ".join(
-        (_("line %(line)s: %(why)s") % e) if e["line"] else e["why"] for e in made.errors
-    )
+    lines = "; ".join(row_text(e) for e in made.errors)
     return EntitlementRefused(
         "import_refused",
         _("Refused, nothing imported: %(count)s bad row(s): %(rows)s")
         % {"count": len(made.errors), "rows": lines},
-        fields=[(f"line {e['line']}", e["why"]) for e in made.errors],
+        fields=[(f"line {e['line']}", row_text(e)) for e in made.errors],
     )
 
 

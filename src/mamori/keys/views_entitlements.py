@@ -75,7 +75,10 @@ def system_view(request: HttpRequest, pk: int) -> HttpResponse:
             **data,
             "findings": findings,
             "open_count": sum(1 for f, _said in findings if f.status == "open"),
-            "imports": system.imports.select_related("by").order_by("-at"),
+            "imports": [
+                (i, [entitlements.row_text(e) for e in i.errors])
+                for i in system.imports.select_related("by").order_by("-at")
+            ],
             "can_manage": has_permission(request.user, "keys.manage"),
             "can_entitle": has_permission(request.user, "keys.entitle"),
             "change_form": forms.ChangeForm(),

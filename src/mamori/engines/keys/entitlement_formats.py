@@ -36,10 +36,17 @@ _MAX_FIELD = 200
 
 @dataclass(frozen=True)
 class RowError:
-    """A bad row: the line it is on (0: the file as a whole) and why."""
+    """A bad row: the line it is on (0: the file as a whole), why in English, and a stable
+    ``code`` with its ``params`` for the caller to say it in the reader's language."""
 
     line: int
     why: str
+    code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+
+
+def _error(line: int, why: str, code: str, **params: object) -> RowError:
+    return RowError(line, why, code, tuple((k, str(v)) for k, v in params.items()))
 
 
 @dataclass
@@ -63,20 +70,24 @@ def _text(data: bytes, parsed: Parsed) -> str | None:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        parsed.errors.append(RowError(0, f"the file is not UTF-8 (byte {exc.start})"))
+        parsed.errors.append(
+            _error(0, f"the file is not UTF-8 (byte {exc.start})", "not_utf8", byte=exc.start)
+        )
         return None
 
 
 def _row(parsed: Parsed, line: int, account: Any, person: Any, role: Any) -> None:
     values = {"account": account, "person": person, "role": role}
-    problems = []
-    for name, value in values.items():
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{name} is missing")
-        elif len(value.strip()) > _MAX_FIELD:
-            problems.append(f"{name} is longer than {_MAX_FIELD} characters")
-    if problems:
-        parsed.errors.append(RowError(line, "; ".join(problems)))
+    missing = [n for n, v in values.items() if not isinstance(v, str) or not v.strip()]
+    long = [n for n, v in values.items() if isinstance(v, str) and len(v.strip()) > _MAX_FIELD]
+    if missing:
+        names = ", ".join(missing)
+        parsed.errors.append(_error(line, f"missing: {names}", "missing", fields=names))
+    elif long:
+        names = ", ".join(long)
+        why = f"longer than {_MAX_FIELD} characters: {names}"
+        parsed.errors.append(_error(line, why, "too_long", fields=names, max=_MAX_FIELD))
+    if missing or long:
         return
     parsed.rows.append(Account(account.strip(), person.strip(), role.strip(), line))
 
@@ -91,11 +102,15 @@ def read_csv(data: bytes) -> Parsed:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        parsed.errors.append(RowError(0, "the file is empty"))
+        parsed.errors.append(_error(0, "the file is empty", "empty"))
         return parsed
     missing = [c for c in ("account", "person", "role") if c not in header]
     if missing:
-        parsed.errors.append(RowError(1, "the header lacks the column(s) " + ", ".join(missing)))
+        parsed.errors.append(
+            _error(
+                1, "the header lacks: " + ", ".join(missing), "header", columns=", ".join(missing)
+            )
+        )
         return parsed
     at = {c: header.index(c) for c in ("account", "person", "role")}
     seen: dict[tuple[str, str], int] = {}
@@ -106,13 +121,19 @@ def read_csv(data: bytes) -> Parsed:
                 continue
             if len(cells) < len(header):
                 parsed.errors.append(
-                    RowError(line, f"{len(cells)} column(s), the header has {len(header)}")
+                    _error(
+                        line,
+                        f"{len(cells)} column(s), the header has {len(header)}",
+                        "columns",
+                        found=len(cells),
+                        wanted=len(header),
+                    )
                 )
                 continue
             _row(parsed, line, cells[at["account"]], cells[at["person"]], cells[at["role"]])
             _duplicate(parsed, seen)
     except csv.Error as exc:
-        parsed.errors.append(RowError(reader.line_num, f"not valid CSV: {exc}"))
+        parsed.errors.append(_error(reader.line_num, f"not valid CSV: {exc}", "bad_csv", error=exc))
     return parsed
 
 
@@ -124,7 +145,14 @@ def _duplicate(parsed: Parsed, seen: dict[tuple[str, str], int]) -> None:
     pair = (row.account, row.role)
     if pair in seen and seen[pair] != row.line:
         parsed.rows.pop()
-        parsed.errors.append(RowError(row.line, f"the account and role repeat line {seen[pair]}"))
+        parsed.errors.append(
+            _error(
+                row.line,
+                f"the account and role repeat line {seen[pair]}",
+                "repeated",
+                first=seen[pair],
+            )
+        )
     else:
         seen.setdefault(pair, row.line)
 
@@ -158,7 +186,9 @@ def _json(data: bytes, parsed: Parsed) -> tuple[str, Any] | None:
     try:
         return text, json.loads(text)
     except json.JSONDecodeError as exc:
-        parsed.errors.append(RowError(exc.lineno, f"not valid JSON: {exc.msg}"))
+        parsed.errors.append(
+            _error(exc.lineno, f"not valid JSON: {exc.msg}", "bad_json", error=exc.msg)
+        )
         return None
 
 
@@ -170,13 +200,13 @@ def read_json(data: bytes) -> Parsed:
         return parsed
     text, value = loaded
     if not isinstance(value, list):
-        parsed.errors.append(RowError(1, "the file must be a JSON array of objects"))
+        parsed.errors.append(_error(1, "the file must be a JSON array of objects", "not_array"))
         return parsed
     items = _items(text, text.index("["))
     seen: dict[tuple[str, str], int] = {}
     for line, item in items or []:
         if not isinstance(item, dict):
-            parsed.errors.append(RowError(line, "an entry must be an object"))
+            parsed.errors.append(_error(line, "an entry must be an object", "not_object"))
             continue
         _row(parsed, line, item.get("account"), item.get("person"), item.get("role"))
         _duplicate(parsed, seen)
@@ -210,7 +240,9 @@ def read_aws_key_policy(data: bytes) -> Parsed:
         return parsed
     text, value = loaded
     if not isinstance(value, dict) or not isinstance(value.get("Statement"), list):
-        parsed.errors.append(RowError(1, "a key policy is an object with a Statement array"))
+        parsed.errors.append(
+            _error(1, "a key policy is an object with a Statement array", "not_policy")
+        )
         return parsed
     found = re.search(r'"Statement"\s*:\s*\[', text)
     items = _items(text, found.end() - 1) if found else None
@@ -219,31 +251,46 @@ def read_aws_key_policy(data: bytes) -> Parsed:
     seen: dict[tuple[str, str], int] = {}
     for line, statement in items:
         if not isinstance(statement, dict):
-            parsed.errors.append(RowError(line, "a statement must be an object"))
+            parsed.errors.append(_error(line, "a statement must be an object", "not_object"))
             continue
         if statement.get("Effect") != "Allow":
             continue
         sid = statement.get("Sid")
         if not isinstance(sid, str) or not sid.strip():
-            parsed.errors.append(RowError(line, "the statement has no Sid to name its role"))
+            parsed.errors.append(
+                _error(line, "the statement has no Sid to name its role", "no_sid")
+            )
             continue
         principal = statement.get("Principal")
         arns = principal.get("AWS") if isinstance(principal, dict) else principal
         if isinstance(arns, str):
             arns = [arns]
         if not isinstance(arns, list) or not arns:
-            parsed.errors.append(RowError(line, f"statement {sid}: no AWS principal"))
+            parsed.errors.append(
+                _error(line, f"statement {sid}: no AWS principal", "no_principal", sid=sid)
+            )
             continue
         for arn in arns:
             if arn == "*":
                 parsed.errors.append(
-                    RowError(line, f"statement {sid}: a wildcard principal names nobody")
+                    _error(
+                        line,
+                        f"statement {sid}: a wildcard principal names nobody",
+                        "wildcard",
+                        sid=sid,
+                    )
                 )
                 continue
             person = _person_of(arn) if isinstance(arn, str) else None
             if person is None:
                 parsed.errors.append(
-                    RowError(line, f"statement {sid}: {str(arn)[:80]!r} is not an IAM or STS ARN")
+                    _error(
+                        line,
+                        f"statement {sid}: {str(arn)[:80]!r} is not an IAM or STS ARN",
+                        "not_arn",
+                        sid=sid,
+                        arn=str(arn)[:80],
+                    )
                 )
                 continue
             _row(parsed, line, arn, person, sid)

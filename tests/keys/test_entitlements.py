@@ -233,7 +233,9 @@ def test_pages_checklist_and_upload(world) -> None:
     csv_body = client.get(f"/keys/systems/{world['system'].pk}/checklist/?format=csv")
     body = csv_body.content.decode("utf-8-sig")
     assert "ciso-kim" in body and "sys-sato" in body and "sec-ito" in body
-    assert "entitlement" not in body or "role" in body
+    assert "crypto-user" in body
+    pdf = client.get(f"/keys/systems/{world['system'].pk}/checklist/?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     auditor = client_for(give(make_user("audit-kato"), "internal_auditor"))
     assert auditor.get(f"/keys/systems/{world['system'].pk}/checklist/").status_code == 200
     assert auditor.post(f"/keys/systems/{world['system'].pk}/imports/").status_code == 403

@@ -7,10 +7,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from mamori.accounts.services.roles import has_permission
@@ -242,4 +246,27 @@ def checklist_view(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     data = entitlements.checklist(system)
     findings = [(f, entitlements.finding_text(f.code)) for f in data["findings"]]
+    if request.GET.get("format") == "pdf":
+        return _checklist_pdf(request, system, {**data, "findings": findings})
     return render(request, "keys/checklist.html", {**data, "findings": findings})
+
+
+def _checklist_pdf(
+    request: HttpRequest, system: KeySystem, context: dict[str, Any]
+) -> HttpResponse:
+    """The checklist as a PDF, recorded in the audit log as an export."""
+    from weasyprint import HTML  # type: ignore[import-untyped]
+
+    from mamori.auditlog.services import record_export
+
+    html = render_to_string(
+        "keys/checklist_pdf.html",
+        {**context, "language": get_language(), "generated_at": timezone.now()},
+    )
+    body = bytes(HTML(string=html).write_pdf())
+    record_export(
+        "keys.keysystem", hashlib.sha256(body).hexdigest(), {"format": "pdf"}, str(system.pk)
+    )
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="checklist-{system.pk}.pdf"'
+    return response

@@ -9,7 +9,14 @@ from datetime import date
 from mamori.accounts.models import User
 from mamori.core.demo import DemoReport
 from mamori.keys import services
-from mamori.keys.models import Backup, GenerationRecord, KeyMaterial, Site, Wallet
+from mamori.keys.models import (
+    Backup,
+    EntitlementChange,
+    GenerationRecord,
+    KeyMaterial,
+    Site,
+    Wallet,
+)
 
 CEREMONY = {
     "generated_by": "watanabe",
@@ -170,21 +177,23 @@ KMS_POLICY = """{
 """
 
 
-def _carried(change: object, people: dict[str, User]) -> None:
+def _carried(change: EntitlementChange, people: dict[str, User]) -> None:
     """Approve (takahashi), carry out (tanaka) and check (ito) a change: three people."""
     from mamori.accounts.services import approvals
     from mamori.keys import entitlements
 
     approvals.decide(
-        change.approval_id,  # type: ignore[attr-defined]
+        change.approval_id,  # type: ignore[arg-type]
         people["takahashi"],
         "approve",
         "鍵保有者の職務に必要 / needed for the key holder's duties",
     )
-    change.refresh_from_db()  # type: ignore[attr-defined]
-    entitlements.record_done(change, people["tanaka"], "set in the system's console")  # type: ignore[arg-type]
+    change.refresh_from_db()
+    entitlements.record_done(
+        change, people["tanaka"], "システムのコンソールで設定 / set in the system's console"
+    )
     entitlements.record_check(
-        change,  # type: ignore[arg-type]
+        change,
         people["ito"],
         True,
         "account list exported and compared / 一覧を出力して照合",

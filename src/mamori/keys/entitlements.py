@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
@@ -602,15 +602,29 @@ def checklist_rows(system: KeySystem) -> list[list[Any]]:
         return value.isoformat(timespec="seconds") if value else ""
 
     rows: list[list[Any]] = [
-        [_("Section"), _("Person"), _("Role"), _("Status"), _("Detail")],
+        [
+            pgettext("key-holder checklist", "Section"),
+            _("Person"),
+            _("Role"),
+            _("Status"),
+            _("Detail"),
+        ],
     ]
     for grant in data["grants"]:
         state = _("active") if grant.active else _("removed")
-        rows.append([_("Grant"), grant.person.username, grant.role, state, at(grant.since)])
+        rows.append(
+            [
+                pgettext("key-holder checklist", "Grant"),
+                grant.person.username,
+                grant.role,
+                state,
+                at(grant.since),
+            ]
+        )
     for change in data["changes"]:
         rows.append(
             [
-                _("Change"),
+                pgettext("key-holder checklist", "Change"),
                 change.person.username,
                 change.role,
                 change.get_status_display(),
@@ -628,7 +642,7 @@ def checklist_rows(system: KeySystem) -> list[list[Any]]:
     for run in data["reconciliations"]:
         rows.append(
             [
-                _("Reconciliation"),
+                pgettext("key-holder checklist", "Reconciliation"),
                 name(run.source.by),
                 "",
                 at(run.at),
@@ -644,7 +658,7 @@ def checklist_rows(system: KeySystem) -> list[list[Any]]:
     for finding in data["findings"]:
         rows.append(
             [
-                _("Finding"),
+                pgettext("key-holder checklist", "Finding"),
                 finding.person_ref,
                 finding.role,
                 finding.get_status_display(),

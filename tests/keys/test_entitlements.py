@@ -205,6 +205,19 @@ def test_a_change_not_checked_within_a_week_turns_the_control_red(world) -> None
     assert run.outcome == "fail" and run.evidence["unchecked"]
 
 
+def test_a_grant_outliving_the_key_holder_role_turns_the_control_red(world) -> None:
+    from mamori.accounts.models import RoleAssignment
+
+    _through(world, _grant(world))
+    _import(world, "account,person,role\ncu-yama,kh-yama,crypto-user\n")
+    control = Control.objects.get(code="KEY-04")
+    assert run_control(control).outcome == "pass"
+    RoleAssignment.objects.filter(user=world["people"]["holder"]).update(revoked_at=timezone.now())
+    run = run_control(control)
+    assert run.outcome == "fail" and run.evidence["lapsed"] == ["hsm-admin: kh-yama crypto-user"]
+    assert "no longer key holders" in run.summary_en
+
+
 def test_pages_checklist_and_upload(world) -> None:
     p = world["people"]
     _through(world, _grant(world))

@@ -47,6 +47,7 @@ __all__ = [
     "check_status",
     "finding_text",
     "import_accounts",
+    "lapsed_grants",
     "on_closed",
     "people",
     "reconcile",
@@ -508,11 +509,22 @@ def resolve(finding: EntitlementFinding, by: User, reason: str) -> EntitlementFi
     return finding
 
 
+def lapsed_grants() -> list[str]:
+    """Return the active grants whose person no longer holds the key holder role (ISM 31-1:
+    the authority must be removed completely when the person stops holding keys)."""
+    out = []
+    for grant in EntitlementGrant.objects.filter(active=True).select_related("system", "person"):
+        if KEY_HOLDER not in roles_of(grant.person):
+            out.append(f"{grant.system.name}: {grant.person.username} {grant.role}")
+    return sorted(out)
+
+
 def check_status() -> CheckResult:
     """KEY-04 (ISM 31-1, 31-2, 31-4, 31-5): red with any open finding, a system not reconciled
-    within its period, or a change not checked within :data:`CHECK_WITHIN` (or failing
-    it); green when every registered system was reconciled within its period and no finding
-    is open; not measured when no system is registered or none was ever imported."""
+    within its period, a change not checked within :data:`CHECK_WITHIN` (or failing it), or
+    an active grant of a person no longer holding the key holder role; green when every
+    registered system was reconciled within its period and nothing of that is open; not
+    measured when no system is registered or none was ever imported."""
     systems = list(KeySystem.objects.all())
     reconciled: dict[int, Any] = {}
     for system_id, at in Reconciliation.objects.order_by("at").values_list("system_id", "at"):
@@ -543,14 +555,16 @@ def check_status() -> CheckResult:
             | Q(status=EntitlementChange.Status.CHECK_FAILED)
         ).select_related("system", "person")
     )
+    lapsed = lapsed_grants()
     evidence = {
         "measured": True,
         "late": late,
         "open": open_findings,
         "unchecked": unchecked,
+        "lapsed": lapsed,
         "systems": len(systems),
     }
-    if late or open_findings or unchecked:
+    if late or open_findings or unchecked or lapsed:
         parts_ja, parts_en = [], []
         if open_findings:
             parts_ja.append(f"未解決の不一致 {len(open_findings)} 件: {', '.join(open_findings)}")
@@ -561,6 +575,9 @@ def check_status() -> CheckResult:
         if unchecked:
             parts_ja.append(f"確認されていない・確認で不備の変更: {', '.join(unchecked)}")
             parts_en.append(f"changes unchecked or failing their check: {', '.join(unchecked)}")
+        if lapsed:
+            parts_ja.append(f"鍵保有者でなくなった人の有効な付与: {', '.join(lapsed)}")
+            parts_en.append(f"active grants of people no longer key holders: {', '.join(lapsed)}")
         return CheckResult(False, "; ".join(parts_ja), "; ".join(parts_en), evidence)
     return CheckResult(
         True,

@@ -95,6 +95,9 @@ def test_approver_doer_and_checker_must_be_three_different_people(world) -> None
     p = world["people"]
     change = _approve(_grant(world), p["ciso"])
     assert change.status == "approved" and change.approver == p["ciso"]
+    with pytest.raises(entitlements.EntitlementRefused) as early:
+        entitlements.record_check(change, p["checker"], True, "looked")
+    assert early.value.code == "not_done" and "承認済み・作業待ち" in early.value.message
     with pytest.raises(entitlements.EntitlementRefused) as approver_does:
         entitlements.record_done(change, p["ciso"])
     assert approver_does.value.code == "segregation" and approver_does.value.status == 409

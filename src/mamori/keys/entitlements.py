@@ -258,6 +258,15 @@ def subject(snapshot: dict[str, Any]) -> str | None:
     return str(snapshot.get("person") or "") or None
 
 
+def _refuse_unless(change: EntitlementChange, wanted: str, code: str, message: str) -> None:
+    """Refuse (409) acting on ``change`` unless it is in the state ``wanted``; ``message``
+    names the state it is in as ``%(status)s``."""
+    if change.status != wanted:
+        raise EntitlementRefused(
+            code, message % {"status": change.get_status_display()}, status=409
+        )
+
+
 def _segregation(message: str) -> EntitlementRefused:
     return EntitlementRefused("segregation", message, status=409)
 
@@ -267,13 +276,12 @@ def record_done(change: EntitlementChange, by: User, note: str = "") -> Entitlem
     Refused when ``by`` approved it (ISM 31-5: approver and doer are different people)."""
     with transaction.atomic():
         change = EntitlementChange.objects.select_for_update().get(pk=change.pk)
-        if change.status != EntitlementChange.Status.APPROVED:
-            raise EntitlementRefused(
-                "not_approved",
-                _("only an approved change can be carried out (it is %(status)s)")
-                % {"status": change.get_status_display()},
-                status=409,
-            )
+        _refuse_unless(
+            change,
+            EntitlementChange.Status.APPROVED,
+            "not_approved",
+            _("only an approved change can be carried out (it is %(status)s)"),
+        )
         if by.pk in _approvers(change):
             raise _segregation(
                 _(
@@ -316,13 +324,12 @@ def record_check(change: EntitlementChange, by: User, ok: bool, note: str) -> En
         )
     with transaction.atomic():
         change = EntitlementChange.objects.select_for_update().get(pk=change.pk)
-        if change.status != EntitlementChange.Status.DONE:
-            raise EntitlementRefused(
-                "not_done",
-                _("only a change carried out can be checked (it is %(status)s)")
-                % {"status": change.get_status_display()},
-                status=409,
-            )
+        _refuse_unless(
+            change,
+            EntitlementChange.Status.DONE,
+            "not_done",
+            _("only a change carried out can be checked (it is %(status)s)"),
+        )
         if by.pk in _approvers(change) or by.pk == change.done_by_id:
             raise _segregation(
                 _(

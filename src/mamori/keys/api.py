@@ -284,3 +284,6 @@ def flag_revision(request: HttpRequest, payload: FlagIn) -> Status[dict[str, Any
         )
     leak.flag_runbook_revision(payload.reason.strip(), payload.what.strip())
     return Status(201, leak_state(request))
+
+
+from mamori.keys import api_entitlements  # noqa: E402,F401  (the key-holder systems, ISM 31)

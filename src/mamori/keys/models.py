@@ -665,6 +665,14 @@ from mamori.keys.models_ceremony import (  # noqa: E402  (issue 26: ceremonies, 
     CeremonyPerson,
     CeremonyStep,
 )
+from mamori.keys.models_entitlements import (  # noqa: E402  (key-holder entitlements, ISM 31)
+    AccountImport,
+    EntitlementChange,
+    EntitlementFinding,
+    EntitlementGrant,
+    KeySystem,
+    Reconciliation,
+)
 from mamori.keys.models_leak import (  # noqa: E402  (leak response, ISM 30; see the module)
     Drill,
     ResponseDocument,
@@ -673,6 +681,7 @@ from mamori.keys.models_leak import (  # noqa: E402  (leak response, ISM 30; see
 )
 
 __all__ = [
+    "AccountImport",
     "Backup",
     "BackupAccess",
     "BackupSiteSecret",
@@ -680,10 +689,15 @@ __all__ = [
     "CeremonyPerson",
     "CeremonyStep",
     "Drill",
+    "EntitlementChange",
+    "EntitlementFinding",
+    "EntitlementGrant",
     "GenerationRecord",
     "IntentCursor",
     "KeyMaterial",
+    "KeySystem",
     "PresignAnswer",
+    "Reconciliation",
     "ResponseDocument",
     "ResponseVersion",
     "RuleResult",

@@ -55,6 +55,30 @@ def _presign_entry(answer: Any, created: bool) -> dict[str, Any]:
     }
 
 
+def _entitlements() -> None:
+    """Key-holder entitlements (ISM 31): the approval kind, its display, the check."""
+    from mamori.accounts.services import approvals
+    from mamori.auditlog.links import register_link
+    from mamori.core.compliance import register_check
+    from mamori.keys import approval_display_entitlements, entitlements
+
+    approvals.register_kind(
+        entitlements.KIND,
+        policy=entitlements.POLICY,
+        apply=entitlements.apply_approved,
+        subject=entitlements.subject,
+    )
+    approvals.on_closed(entitlements.on_closed)
+    approval_display_entitlements.register()
+    register_check("keys.entitlements", entitlements.check_status, "mamori.keys")
+    register_link("keys.keysystem", "keys:system")
+    register_page("custody", _("Key-holder systems (ISM 31)"), "keys:systems", _can_view)
+    from mamori.core.demo import register_demo_loader
+    from mamori.keys import demo
+
+    register_demo_loader("keys.entitlements", demo.load_entitlements, order=560)
+
+
 def register() -> None:
     """Register everything keys brings."""
     from mamori.accounts.models import User
@@ -91,6 +115,7 @@ def register() -> None:
     approvals.register_kind(leak.KIND, policy=leak.POLICY, apply=leak.apply_approval)
     approvals.on_closed(leak.on_closed)
     approval_display.register()
+    _entitlements()
     register_page("custody", _("Key inventory (ISM 28–29)"), "keys:wallets", _can_view)
     register_page("custody", _("Pre-sign check (ISM 29-1-4)"), "keys:presign", _can_view)
     register_scope("keys:read", _("read the key inventory and its rule results"), "keys.view")

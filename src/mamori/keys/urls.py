@@ -1,8 +1,9 @@
-"""URLs of the key inventory pages."""
+"""URLs of the key inventory pages and of the key-holder systems (ISM 28–31)."""
 
 from django.urls import path
 
 from mamori.keys import views, views_ceremonies, views_edit, views_leak, views_presign
+from mamori.keys import views_entitlements as entitled
 
 app_name = "keys"
 
@@ -55,4 +56,14 @@ urlpatterns = [
     path("leak/<str:kind>/new/", views_leak.version_new_view, name="leak_version_new"),
     path("leak/versions/<int:pk>/", views_leak.version_view, name="leak_version"),
     path("leak/versions/<int:pk>/file/", views_leak.version_file_view, name="leak_version_file"),
+    path("systems/", entitled.systems_view, name="systems"),
+    path("systems/new/", entitled.system_new_view, name="system_new"),
+    path("systems/<int:pk>/", entitled.system_view, name="system"),
+    path("systems/<int:pk>/edit/", entitled.system_edit_view, name="system_edit"),
+    path("systems/<int:pk>/changes/new/", entitled.change_new_view, name="change_new"),
+    path("systems/<int:pk>/imports/", entitled.import_view, name="system_import"),
+    path("systems/<int:pk>/checklist/", entitled.checklist_view, name="checklist"),
+    path("systems/changes/<int:pk>/done/", entitled.change_done_view, name="change_done"),
+    path("systems/changes/<int:pk>/check/", entitled.change_check_view, name="change_check"),
+    path("systems/findings/<int:pk>/resolve/", entitled.finding_resolve_view, name="resolve"),
 ]

@@ -37,6 +37,9 @@ DATA = [
     "audit, board, custody, management, risk",  # department codes in a control's evidence
     "implement the chosen controls",  # the demo's action texts (typed by a person)
     "ETH ETH-hot",  # wallet names
+    "backup, operating, recovery",  # the key roles a spread rule applies to (its data)
+    "site, unit, holder",  # the attributes a spread rule keeps apart (its data)
+    "unit, holder, organisation",  # the attributes a spread rule may name (a form's help)
     "officers and audit",  # a stage's name in an approval policy's definition (changed by a
     # policy change; the seeded policies name their stages in English)
 ]

@@ -24,11 +24,26 @@ RUNBOOK = """# 暗号資産漏えい時対応手順 / Leak-response runbook
 """
 
 STEPS = [
-    {"title": "Alert the CSIRT and the CISO", "minutes": 15},
-    {"title": "Identify affected wallets, keys and addresses; preserve evidence", "minutes": 60},
-    {"title": "Halt withdrawals from the affected wallets", "minutes": 30},
-    {"title": "Move remaining funds to a fresh wallet with uncompromised keys", "minutes": 240},
-    {"title": "Report to the FSA, the JVCEA and users", "minutes": 1440},
+    {"title": "CSIRT と CISO への連絡 / Alert the CSIRT and the CISO", "minutes": 15},
+    {
+        "title": "影響を受けたウォレット・鍵・アドレスの特定と証跡保全 / "
+        "Identify affected wallets, keys and addresses; preserve evidence",
+        "minutes": 60,
+    },
+    {
+        "title": "影響を受けたウォレットからの出金停止 / "
+        "Halt withdrawals from the affected wallets",
+        "minutes": 30,
+    },
+    {
+        "title": "残高を漏えいしていない鍵の新しいウォレットへ移転 / "
+        "Move remaining funds to a fresh wallet with uncompromised keys",
+        "minutes": 240,
+    },
+    {
+        "title": "金融庁・JVCEA・利用者への報告 / Report to the FSA, the JVCEA and users",
+        "minutes": 1440,
+    },
 ]
 
 COMPENSATION = """# 利用者への損害賠償方針 / Compensation policy (ISM 30-4)
@@ -68,6 +83,7 @@ def load(report: DemoReport) -> None:
     today = timezone.localdate()
     drill = leak.schedule_drill(
         today - timedelta(days=90),
+        "ホットウォレットの鍵 hot-a の漏えい疑い：停止し hot-b と hot-c で移転 / "
         "Hot wallet key hot-a suspected leaked: halt, sweep with hot-b and hot-c",
         [people["watanabe"], people["yamamoto"]],
         drafter,

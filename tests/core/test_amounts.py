@@ -141,6 +141,7 @@ NOT_AMOUNTS = {
     "custody.CapPolicy.max_share": "a share of the asset (0–1), 4 digits, 3 places",
     "risk.InformationAsset.value": "the asset's value rating (1–5), not money",
     "reconciliation.BookImport.totals": "JSON list whose amounts are written as digit strings",
+    "keys.SigningPolicy.max_fee_rate": "a rate (satoshi per vbyte, wei per gas), not an amount",
 }
 
 
@@ -198,7 +199,39 @@ def _rows() -> dict[type[models.Model], models.Model]:
         Case: Case.objects.create(asset="ETH", run=run, difference=0, opened_at=now),
     }
     rows.update(_treatment_action())
+    rows.update(_signing(now))
     return rows
+
+
+def _signing(now: Any) -> dict[type[models.Model], models.Model]:
+    """Return a wallet's signing policy, an intent and a pre-sign answer (ISM 29-1-4)."""
+    from mamori.keys.models import PresignAnswer, SigningPolicy, WithdrawalIntent
+    from mamori.keys.models import Wallet as KeyWallet
+
+    wallet = KeyWallet.objects.create(name="eth-safe", chain="ethereum", asset="ETH")
+    return {
+        SigningPolicy: SigningPolicy.objects.create(wallet=wallet, max_fee=0),
+        WithdrawalIntent: WithdrawalIntent.objects.create(
+            event_id="w-1",
+            customer="c",
+            asset="ETH",
+            chain="ethereum",
+            amount=0,
+            destination="0x0",
+            state="approved",
+            decided_at=now,
+        ),
+        PresignAnswer: PresignAnswer.objects.create(
+            wallet_name="eth-safe",
+            caller="token:t",
+            channel="http",
+            kind="evm",
+            request_sha256="0" * 64,
+            decision="refuse",
+            fee=0,
+            at=now,
+        ),
+    }
 
 
 def _treatment_action() -> dict[type[models.Model], models.Model]:

@@ -312,3 +312,42 @@ def test_a_withdrawal_reported_sent_is_not_paid_again(desk) -> None:
     answered = ask(desk["a"], wallet="eth-safe", evm=evm(4 * ETH))
     assert codes(answered) == ["replay"] and answered["reasons"][0]["got"] == "w10"
     assert WithdrawalIntent.objects.get(event_id="w10").state == "sent"
+
+
+def test_a_wallet_s_signing_policy_is_set_on_its_page_and_bad_input_changes_nothing(desk) -> None:
+    from mamori.keys.models import ResponseDocument
+
+    wallet = Wallet.objects.get(name="eth-safe")
+    manager = client_for(give(make_user("ciso-signing"), "ciso"))
+    url = f"/keys/wallets/{wallet.pk}/signing/"
+    assert manager.get(url).status_code == 200
+    bad = manager.post(
+        url,
+        {
+            "safe_address": "0x123",
+            "safe_version": "1.3.0",
+            "intent_hours": "1000",
+            "delegatecall_lines": "not-an-address",
+        },
+    )
+    assert bad.status_code == 200 and b"field-error" in bad.content
+    assert SigningPolicy.objects.get(wallet=wallet).safe_address == SAFE  # unchanged
+    good = manager.post(
+        url,
+        {
+            "chain_id": "1",
+            "safe_address": SAFE,
+            "safe_version": "1.1.1",
+            "intent_hours": "6",
+            "delegatecall_lines": f"{MULTISEND}\n",
+            "multisend_lines": MULTISEND,
+        },
+    )
+    assert good.status_code == 302
+    policy = SigningPolicy.objects.get(wallet=wallet)
+    assert policy.safe_version == "1.1.1" and policy.intent_hours == 6
+    assert policy.delegatecall_allowlist == [MULTISEND.lower()]
+    flagged = ResponseDocument.objects.filter(kind="runbook").first()
+    assert flagged is None or flagged.revision_required_since is not None
+    viewer = client_for(give(make_user("auditor-signing"), "internal_auditor"))
+    assert viewer.get(url).status_code == 403

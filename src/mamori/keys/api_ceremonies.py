@@ -59,7 +59,7 @@ class StepOut(Schema):
     note: str
 
 
-class PersonOut(Schema):
+class CeremonyPersonOut(Schema):
     """A participant (with their part) or a witness."""
 
     person: str
@@ -87,7 +87,7 @@ class CeremonyDetailOut(CeremonyOut):
     """A ceremony with its steps, people and verified public output (never a secret)."""
 
     steps: list[StepOut]
-    people: list[PersonOut]
+    people: list[CeremonyPersonOut]
     output_kind: str
     output_public: str
     output_result: list[dict[str, Any]]

@@ -42,7 +42,7 @@ class PresignIn(Schema):
     safe: dict[str, Any] | None = None
 
 
-class ReasonOut(Schema):
+class PresignReasonOut(Schema):
     """One broken check: its stable code, words, what was expected and what was got."""
 
     code: str
@@ -51,7 +51,7 @@ class ReasonOut(Schema):
     got: str | None
 
 
-class TransferOut(Schema):
+class PresignTransferOut(Schema):
     """One movement the transaction makes; amounts in base units, as digits."""
 
     asset: str | None
@@ -66,8 +66,8 @@ class PresignOut(Schema):
     answer: int
     decision: str
     tx_hash: str | None
-    reasons: list[ReasonOut]
-    transfers: list[TransferOut]
+    reasons: list[PresignReasonOut]
+    transfers: list[PresignTransferOut]
     intents: list[str]
     fee: str | None
     audit_entry: int | None

@@ -15,6 +15,7 @@ urlpatterns = [
     path("check/", views.check_now_view, name="check_now"),
     path("presign/", views_presign.presign_view, name="presign"),
     path("presign/<int:pk>/", views_presign.presign_answer_view, name="presign_answer"),
+    path("wallets/<int:pk>/signing/", views_presign.signing_policy_view, name="signing_policy"),
     # issue 26: ceremonies (ISM 28-1, 28-2) and backup access detection (ISM 28-3-5)
     path("ceremonies/", views_ceremonies.ceremonies_view, name="ceremonies"),
     path("ceremonies/new/", views_ceremonies.ceremony_new_view, name="ceremony_new"),

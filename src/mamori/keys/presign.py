@@ -269,6 +269,7 @@ def _verdict(
         assets,
         signed,
         now,
+        decoded,
     )
     paid = [row for row in rows if row.event_id in verdict.intents]
     stopped = sorted({row.customer for row in paid if row.customer in customers})
@@ -302,6 +303,7 @@ def answer(asked: Asked, caller: str, channel: str) -> tuple[PresignAnswer, pres
     with transaction.atomic():
         wallet = Wallet.objects.filter(name=asked.wallet).first()
         verdict, paid = _verdict(asked, wallet, caller, now)
+        said = verdict.as_dict()
         record = PresignAnswer.objects.create(
             wallet=wallet,
             wallet_name=asked.wallet[:100],
@@ -311,8 +313,8 @@ def answer(asked: Asked, caller: str, channel: str) -> tuple[PresignAnswer, pres
             request_sha256=asked.sha256,
             tx_hash=verdict.tx_hash or "",
             decision=str(verdict.decision),
-            reasons=verdict.as_dict()["reasons"],
-            transfers=verdict.as_dict()["transfers"],
+            reasons=said["reasons"],
+            transfers=said["transfers"],
             intents=list(verdict.intents),
             fee=verdict.fee,
             at=now,

@@ -189,14 +189,17 @@ def verify(
     halted_assets: Collection[str],
     signed_hashes: Collection[str],
     now: datetime,
+    decoded: Decoded | None = None,
 ) -> Verdict:
     """Return *sign* when ``transaction`` is exactly approved withdrawals, else *refuse*.
 
     ``intents`` are the approved (and signed) withdrawal intents of the wallet's chain;
-    ``halted_assets`` the assets halted now; ``signed_hashes`` the hashes already signed.
-    Never raises for any transaction (ISM 29-1-4).
+    ``halted_assets`` the assets halted now; ``signed_hashes`` the hashes already signed;
+    ``decoded``, if the caller already has it, :func:`decode` of the same transaction and
+    policy (read once, not twice). Never raises for any transaction (ISM 29-1-4).
     """
-    decoded = decode(transaction, policy)
+    if decoded is None:
+        decoded = decode(transaction, policy)
     reasons = list(decoded.reasons)
     if decoded.tx_hash is not None and decoded.tx_hash in signed_hashes:
         reasons.append(

@@ -64,12 +64,14 @@ def _hsm_key(key: KeyMaterial) -> str:
     try:
         import pkcs11
 
-        from mamori.core.signing._configured import _pin
+        from mamori.core.signing._configured import configured_pin
 
         token = pkcs11.lib(config.pkcs11_module).get_token(token_label=config.pkcs11_token)
         statement = f"ceremony {key.wallet.name}/{key.label}: generated in {config.pkcs11_token}"
         digest = hashlib.sha256(statement.encode()).digest()
-        made = hsm.generate_and_sign(token, _pin(config), digest, label=f"demo-{key.label}")
+        made = hsm.generate_and_sign(
+            token, configured_pin(config), digest, label=f"demo-{key.label}"
+        )
     except Exception as error:  # the demo goes on without it, saying why
         return f"eth-a not made in the token: {type(error).__name__}: {error}"
     if not hsm.verifies(made, digest):

@@ -13,10 +13,11 @@ from mamori.core.signing._base import KeyStore, StoreRefused
 from mamori.core.signing._keyfile import KeyFileStore
 from mamori.core.signing._pkcs11 import Pkcs11Store
 
-__all__ = ["configured_store"]
+__all__ = ["configured_pin", "configured_store"]
 
 
-def _pin(config: Config) -> str:
+def configured_pin(config: Config) -> str:
+    """Return the PKCS#11 PIN the configuration gives, from its file (owner-only) or value."""
     path: Path | None = config.pkcs11_pin_file
     if path is None:
         return config.pkcs11_pin
@@ -43,7 +44,7 @@ def configured_store(config: Config | None = None) -> KeyStore:
     neither is."""
     config = config or settings.CONFIG
     if config.pkcs11_module:
-        return Pkcs11Store(config.pkcs11_module, config.pkcs11_token, _pin(config))
+        return Pkcs11Store(config.pkcs11_module, config.pkcs11_token, configured_pin(config))
     if config.signing_key_dir is not None:
         return KeyFileStore(config.signing_key_dir, config.data_dir)
     raise StoreRefused(

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "mamori.reconciliation",
     "mamori.keys",
     "mamori.risk",
+    "mamori.operations",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,17 @@
+"""Models of operations (SRM ch.4; ISM 3, 7, 8-1-3, 9-3, 30)."""
+
+from mamori.operations.models.incidents import (
+    Incident,
+    IncidentLink,
+    IncidentRole,
+    SeverityRule,
+    TimelineEntry,
+)
+
+__all__ = [
+    "Incident",
+    "IncidentLink",
+    "IncidentRole",
+    "SeverityRule",
+    "TimelineEntry",
+]

@@ -1,0 +1,7 @@
+"""What operations brings: pages, scopes, jobs, checks, consumers, hooks, the demo step."""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    """Register everything operations brings."""

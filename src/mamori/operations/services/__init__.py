@@ -1,0 +1,1 @@
+"""The transaction edge of operations: incidents and what hangs on them."""

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,111 +14,364 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SeverityRule',
+            name="SeverityRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('severity', models.CharField(choices=[('S1', 'S1 critical'), ('S2', 'S2 major'), ('S3', 'S3 moderate'), ('S4', 'S4 minor')], max_length=2, verbose_name='severity')),
-                ('fact', models.CharField(choices=[('customers_affected', 'customers affected'), ('assets_at_risk_jpy', 'assets at risk (JPY)'), ('outage_minutes', 'outage (minutes)'), ('records_affected', 'personal-data records affected')], max_length=30, verbose_name='fact')),
-                ('at_least', models.DecimalField(decimal_places=0, max_digits=20, verbose_name='at least')),
-                ('kind', models.CharField(blank=True, choices=[('system_failure', 'system failure'), ('cyber_attack', 'cyber attack'), ('information_leak', 'information leak'), ('crypto_asset_leak', 'crypto-asset leak'), ('vendor_failure', 'vendor failure'), ('other', 'other')], max_length=30, verbose_name='only for kind')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("S1", "S1 critical"),
+                            ("S2", "S2 major"),
+                            ("S3", "S3 moderate"),
+                            ("S4", "S4 minor"),
+                        ],
+                        max_length=2,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("customers_affected", "customers affected"),
+                            ("assets_at_risk_jpy", "assets at risk (JPY)"),
+                            ("outage_minutes", "outage (minutes)"),
+                            ("records_affected", "personal-data records affected"),
+                        ],
+                        max_length=30,
+                        verbose_name="fact",
+                    ),
+                ),
+                (
+                    "at_least",
+                    models.DecimalField(decimal_places=0, max_digits=20, verbose_name="at least"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("system_failure", "system failure"),
+                            ("cyber_attack", "cyber attack"),
+                            ("information_leak", "information leak"),
+                            ("crypto_asset_leak", "crypto-asset leak"),
+                            ("vendor_failure", "vendor failure"),
+                            ("other", "other"),
+                        ],
+                        max_length=30,
+                        verbose_name="only for kind",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'severity rule',
-                'verbose_name_plural': 'severity rules',
-                'ordering': ['severity', 'fact', 'at_least'],
+                "verbose_name": "severity rule",
+                "verbose_name_plural": "severity rules",
+                "ordering": ["severity", "fact", "at_least"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=20, unique=True, verbose_name='reference')),
-                ('title', models.CharField(max_length=300, verbose_name='what happened')),
-                ('location', models.CharField(blank=True, max_length=300, verbose_name='where')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('kind', models.CharField(choices=[('system_failure', 'system failure'), ('cyber_attack', 'cyber attack'), ('information_leak', 'information leak'), ('crypto_asset_leak', 'crypto-asset leak'), ('vendor_failure', 'vendor failure'), ('other', 'other')], default='other', max_length=30, verbose_name='kind')),
-                ('severity', models.CharField(choices=[('S1', 'S1 critical'), ('S2', 'S2 major'), ('S3', 'S3 moderate'), ('S4', 'S4 minor')], default='S4', max_length=2, verbose_name='severity')),
-                ('severity_rule', models.CharField(blank=True, max_length=200, verbose_name='severity set by')),
-                ('status', models.CharField(choices=[('reported', 'reported'), ('responding', 'responding'), ('contained', 'contained'), ('recovered', 'recovered'), ('closed', 'closed')], default='reported', max_length=20, verbose_name='status')),
-                ('drill', models.BooleanField(default=False, verbose_name='drill')),
-                ('source', models.CharField(choices=[('person', 'reported by a person'), ('custody', 'custody halt'), ('reconciliation', 'reconciliation difference'), ('auditlog', 'audit-log verification'), ('keys', 'key spread rule'), ('webhook', 'alert from outside (webhook)'), ('nats', 'alert from outside (NATS)')], default='person', max_length=20, verbose_name='source')),
-                ('source_key', models.CharField(blank=True, max_length=200, null=True, unique=True, verbose_name='source key')),
-                ('detected_at', models.DateTimeField(verbose_name='detected at')),
-                ('reported_at', models.DateTimeField(auto_now_add=True, verbose_name='reported at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('customers_affected', models.PositiveIntegerField(default=0, verbose_name='customers affected')),
-                ('assets_at_risk_jpy', models.DecimalField(decimal_places=0, default=0, max_digits=20, verbose_name='assets at risk (JPY)')),
-                ('outage_minutes', models.PositiveIntegerField(default=0, verbose_name='outage (minutes)')),
-                ('records_affected', models.PositiveIntegerField(default=0, verbose_name='personal-data records affected')),
-                ('personal_data', models.BooleanField(default=False, verbose_name='personal data involved')),
-                ('unauthorised_access', models.BooleanField(default=False, verbose_name="unauthorised access (for the PPC's 60-day report)")),
-                ('systems', models.JSONField(blank=True, default=list, verbose_name='affected systems and services')),
-                ('assets', models.JSONField(blank=True, default=list, verbose_name='affected assets')),
-                ('commander', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='commander')),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(max_length=20, unique=True, verbose_name="reference"),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="what happened")),
+                ("location", models.CharField(blank=True, max_length=300, verbose_name="where")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("system_failure", "system failure"),
+                            ("cyber_attack", "cyber attack"),
+                            ("information_leak", "information leak"),
+                            ("crypto_asset_leak", "crypto-asset leak"),
+                            ("vendor_failure", "vendor failure"),
+                            ("other", "other"),
+                        ],
+                        default="other",
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("S1", "S1 critical"),
+                            ("S2", "S2 major"),
+                            ("S3", "S3 moderate"),
+                            ("S4", "S4 minor"),
+                        ],
+                        default="S4",
+                        max_length=2,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "severity_rule",
+                    models.CharField(blank=True, max_length=200, verbose_name="severity set by"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "reported"),
+                            ("responding", "responding"),
+                            ("contained", "contained"),
+                            ("recovered", "recovered"),
+                            ("closed", "closed"),
+                        ],
+                        default="reported",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("drill", models.BooleanField(default=False, verbose_name="drill")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("person", "reported by a person"),
+                            ("custody", "custody halt"),
+                            ("reconciliation", "reconciliation difference"),
+                            ("auditlog", "audit-log verification"),
+                            ("keys", "key spread rule"),
+                            ("webhook", "alert from outside (webhook)"),
+                            ("nats", "alert from outside (NATS)"),
+                        ],
+                        default="person",
+                        max_length=20,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        blank=True,
+                        max_length=200,
+                        null=True,
+                        unique=True,
+                        verbose_name="source key",
+                    ),
+                ),
+                ("detected_at", models.DateTimeField(verbose_name="detected at")),
+                (
+                    "reported_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="reported at"),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                (
+                    "customers_affected",
+                    models.PositiveIntegerField(default=0, verbose_name="customers affected"),
+                ),
+                (
+                    "assets_at_risk_jpy",
+                    models.DecimalField(
+                        decimal_places=0,
+                        default=0,
+                        max_digits=20,
+                        verbose_name="assets at risk (JPY)",
+                    ),
+                ),
+                (
+                    "outage_minutes",
+                    models.PositiveIntegerField(default=0, verbose_name="outage (minutes)"),
+                ),
+                (
+                    "records_affected",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="personal-data records affected"
+                    ),
+                ),
+                (
+                    "personal_data",
+                    models.BooleanField(default=False, verbose_name="personal data involved"),
+                ),
+                (
+                    "unauthorised_access",
+                    models.BooleanField(
+                        default=False,
+                        verbose_name="unauthorised access (for the PPC's 60-day report)",
+                    ),
+                ),
+                (
+                    "systems",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="affected systems and services"
+                    ),
+                ),
+                (
+                    "assets",
+                    models.JSONField(blank=True, default=list, verbose_name="affected assets"),
+                ),
+                (
+                    "commander",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="commander",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident',
-                'verbose_name_plural': 'incidents',
-                'ordering': ['-detected_at', '-pk'],
+                "verbose_name": "incident",
+                "verbose_name_plural": "incidents",
+                "ordering": ["-detected_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentLink',
+            name="IncidentLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(max_length=80, verbose_name='record type')),
-                ('object_key', models.CharField(max_length=120, verbose_name='record')),
-                ('label', models.CharField(blank=True, max_length=200, verbose_name='label')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='operations.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=80, verbose_name="record type")),
+                ("object_key", models.CharField(max_length=120, verbose_name="record")),
+                ("label", models.CharField(blank=True, max_length=200, verbose_name="label")),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="operations.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident link',
-                'verbose_name_plural': 'incident links',
-                'ordering': ['object_type', 'object_key'],
+                "verbose_name": "incident link",
+                "verbose_name_plural": "incident links",
+                "ordering": ["object_type", "object_key"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentRole',
+            name="IncidentRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('communications', 'communications'), ('technical_lead', 'technical lead'), ('scribe', 'scribe')], max_length=20, verbose_name='role')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='operations.incident')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("communications", "communications"),
+                            ("technical_lead", "technical lead"),
+                            ("scribe", "scribe"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roles",
+                        to="operations.incident",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident role',
-                'verbose_name_plural': 'incident roles',
-                'ordering': ['role'],
+                "verbose_name": "incident role",
+                "verbose_name_plural": "incident roles",
+                "ordering": ["role"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEntry',
+            name="TimelineEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('kind', models.CharField(max_length=30, verbose_name='entry')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='timeline', to='operations.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="at")),
+                ("kind", models.CharField(max_length=30, verbose_name="entry")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timeline",
+                        to="operations.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'timeline entry',
-                'verbose_name_plural': 'timeline entries',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "timeline entry",
+                "verbose_name_plural": "timeline entries",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'detected_at'], name='incident_status_detected'),
+            model_name="incident",
+            index=models.Index(fields=["status", "detected_at"], name="incident_status_detected"),
         ),
         migrations.AddConstraint(
-            model_name='incidentlink',
-            constraint=models.UniqueConstraint(fields=('incident', 'object_type', 'object_key'), name='incident_link_once'),
+            model_name="incidentlink",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "object_type", "object_key"), name="incident_link_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incidentrole',
-            constraint=models.UniqueConstraint(fields=('incident', 'role'), name='incident_role_once'),
+            model_name="incidentrole",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "role"), name="incident_role_once"
+            ),
         ),
     ]

@@ -80,15 +80,42 @@ _DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequen
 _PUBLIC_KEYS: dict[str, bytes] = {}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--database-tests-only``: the second database's run (CI runs the suite on SQLite,
+    then again on PostgreSQL) keeps only the tests that use Django's test database."""
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the test database (the others do not depend on it)",
+    )
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("django_db") is not None or any(
+        name in fixtures for name in _DB_FIXTURES
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--database-tests-only``, deselect the tests that never touch the test database:
+    pure engine tests and the tests whose child processes make an installation of their own.
+    They ran in the first run, and the database named here would not change what they do."""
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if _uses_database(item)]
+    dropped = [item for item in items if not _uses_database(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _signing_keys(request: pytest.FixtureRequest) -> None:
     """Register the run's signing keys (made once, as files in the run's key directory) for
     a test that uses the database, as ``mamori keys init`` would; written with SQL so that
     the log the test reads starts as it did."""
-    uses_db = request.node.get_closest_marker("django_db") is not None or any(
-        name in request.fixturenames for name in _DB_FIXTURES
-    )
-    if not uses_db or request.node.get_closest_marker("no_signing_keys"):
+    if not _uses_database(request.node) or request.node.get_closest_marker("no_signing_keys"):
         return
     request.getfixturevalue("_django_db_helper")
     from django.db import connection

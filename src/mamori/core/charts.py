@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pygal
+import pygal.etree
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
@@ -176,6 +177,9 @@ def _base(kind: str, lines: int = 1, width: int = 760) -> dict[str, Any]:
 
 
 def _render(chart: Any, label: str) -> SafeString:
+    # pygal builds with lxml whenever lxml is installed (python-docx brings it); the filter
+    # below is written for the standard library's ElementTree, which pygal also supports
+    pygal.etree.etree.to_etree()
     chart.add_xml_filter(_fit_policy)
     svg = str(chart.render(is_unicode=True))
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" ', 1)

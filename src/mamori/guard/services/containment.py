@@ -1,0 +1,87 @@
+"""Containment actions recorded on their incident (SRM 10-2).
+
+:func:`record` is the one way an action is kept: a :class:`ContainmentAction`, and — when the
+action was taken for an incident — a link from the incident to the record acted on and an
+entry on the incident's timeline at the time of the action, in the same transaction.
+:func:`halt_withdrawals` halts an asset's withdrawals through the custody monitor (lifting it
+takes the custody halt's two approvals).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from mamori.accounts.models import User
+from mamori.custody.models import Halt
+from mamori.custody.services import halts
+from mamori.guard.models import ContainmentAction
+from mamori.operations.models import Incident
+from mamori.operations.services import incidents
+
+__all__ = ["ENTRY_KIND", "halt_withdrawals", "record"]
+
+#: The kind of timeline entry a containment action writes on its incident.
+ENTRY_KIND = "containment"
+
+
+def record(
+    kind: str,
+    summary: str,
+    by: User | None,
+    *,
+    incident: Incident | None = None,
+    reason: str = "",
+    object_type: str = "",
+    object_key: str = "",
+    at: datetime | None = None,
+) -> ContainmentAction:
+    """Keep one containment action (taken ``at``, now by default); on its incident, link the
+    record and write the entry at the same time."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        action = ContainmentAction.objects.create(
+            incident=incident,
+            kind=kind,
+            summary=summary[:300],
+            reason=reason,
+            object_key=object_key[:200],
+            at=now,
+            by=by,
+        )
+        if incident is not None:
+            if object_type and object_key:
+                incidents.link(incident, object_type, object_key, summary)
+            incidents.add_entry(
+                incident,
+                ENTRY_KIND,
+                summary,
+                by,
+                {"action": kind, "containment": action.pk, "object_key": object_key},
+                at=now,
+            )
+    return action
+
+
+def halt_withdrawals(
+    asset: str, by: User, reason: str, incident: Incident | None = None
+) -> tuple[Halt, ContainmentAction]:
+    """Halt ``asset``'s withdrawals through the custody monitor and record it (SRM 10-2-3,
+    ISM 27-3); the halt is lifted only by the custody halt's two approvals."""
+    source = f"guard-{incident.reference}" if incident is not None else "guard"
+    with transaction.atomic():
+        halt = halts.order_halt(asset, by, reason, source=source)
+        action = record(
+            ContainmentAction.Kind.HALT,
+            gettext("Withdrawals of %(asset)s halted (%(halt)s)")
+            % {"asset": asset, "halt": halt.halt_id},
+            by,
+            incident=incident,
+            reason=reason,
+            object_type="custody.halt",
+            object_key=str(halt.pk),
+        )
+    return halt, action

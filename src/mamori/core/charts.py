@@ -176,6 +176,11 @@ def _base(kind: str, lines: int = 1, width: int = 760) -> dict[str, Any]:
 
 
 def _render(chart: Any, label: str) -> SafeString:
+    # pygal builds its SVG with lxml whenever lxml is installed (feedgen and python-docx
+    # bring it); the filter below, like the charts' tests, reads the standard library's tree
+    from pygal.etree import etree as pygal_etree
+
+    pygal_etree.to_etree()
     chart.add_xml_filter(_fit_policy)
     svg = str(chart.render(is_unicode=True))
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" ', 1)

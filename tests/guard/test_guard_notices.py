@@ -161,3 +161,26 @@ def test_writing_a_notice_on_the_pages_needs_guard_manage(
     sign_in(looker, crew["operator"])
     assert looker.get("/guard/notices/new/").status_code == 403
     assert looker.get(f"/guard/notices/{notice.pk}/").status_code == 200
+
+
+def test_the_demo_publishes_the_btc_notice_resolved_and_loads_the_switch_once() -> None:
+    from mamori.core.demo import DemoReport
+    from mamori.guard import demo
+    from mamori.guard.models import BlockedSource
+    from tests.conftest import give, make_user
+
+    ito = give(make_user("ito"), "csirt_member")
+    give(make_user("takahashi"), "ciso", "system_general_manager")
+    report = DemoReport()
+    demo.load(report)
+    demo.load(report)
+    assert Function.objects.count() == 5 and BlockedSource.objects.count() == 1
+    drain = incidents.report("BTC drain", "BTC hot wallet", ito, kind="crypto_asset_leak")
+    notice = demo.demo_notice(drain)
+    assert notice is not None and demo.demo_notice(drain) == notice
+    notice.refresh_from_db()
+    assert notice.publication == "published" and notice.resolved
+    assert notice.approved_by is not None and notice.approved_by.username == "takahashi"
+    page = Client().get("/status/?lang=en").content.decode()
+    assert "BTC withdrawals paused" in page and "Resolved" in page
+    assert "No incident or maintenance is under way." in page

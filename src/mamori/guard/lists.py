@@ -9,6 +9,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from mamori.core.tables import ListFilter, ListTable
@@ -68,7 +69,7 @@ class ActionTable(ListTable):
 
     at = tables.Column(verbose_name=_("At"))
     kind = tables.Column(verbose_name=_("Action"))
-    summary = tables.Column(verbose_name=_("Summary"))
+    summary = tables.Column(verbose_name=_("Summary"), accessor="summary_ja")
     incident = tables.Column(verbose_name=_("Incident"), accessor="incident__reference")
     by = tables.Column(verbose_name=_("By"), accessor="by__username")
 
@@ -82,6 +83,14 @@ class ActionTable(ListTable):
     def render_kind(self, record: ContainmentAction) -> str:
         """The action, in words."""
         return str(record.get_kind_display())
+
+    def render_summary(self, record: ContainmentAction) -> str:
+        """What was done, in the page's language."""
+        return record.summary(get_language() or "ja")
+
+    def value_summary(self, record: ContainmentAction) -> str:
+        """What was done, in both languages."""
+        return f"{record.summary_ja} / {record.summary_en}"
 
 
 class NoticeFilter(ListFilter):

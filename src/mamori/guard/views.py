@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -199,7 +200,10 @@ def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any] | 
         return None
     return {
         "incident": incident,
-        "actions": ContainmentAction.objects.filter(incident=incident).select_related("by"),
+        "actions": [
+            {"action": a, "summary": a.summary(get_language() or "ja")}
+            for a in ContainmentAction.objects.filter(incident=incident).select_related("by")
+        ],
         "contain_url": reverse("guard:incident", args=[incident.pk]),
     }
 

@@ -41,8 +41,12 @@ class ContainmentAction(AuditedModel):
         max_length=20,
         choices=Kind.choices,
     )
-    summary = models.CharField(
-        _("summary"),
+    summary_ja = models.CharField(
+        _("summary (Japanese)"),
+        max_length=300,
+    )
+    summary_en = models.CharField(
+        _("summary (English)"),
         max_length=300,
     )
     reason = models.TextField(
@@ -78,7 +82,11 @@ class ContainmentAction(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return self.summary
+        return self.summary_en
+
+    def summary(self, language: str) -> str:
+        """Return what was done in ``language`` (ja or en)."""
+        return self.summary_en if language.startswith("en") else self.summary_ja
 
 
 class BlockedSource(AuditedModel):

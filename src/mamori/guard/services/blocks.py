@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from mamori.accounts.models import User
 from mamori.core.errors import Refused
@@ -191,8 +191,11 @@ def block(
         shown = ", ".join(b.network for b in made[:5]) + (" …" if len(made) > 5 else "")
         containment.record(
             ContainmentAction.Kind.BLOCK,
-            gettext("%(count)s source(s) blocked: %(networks)s")
-            % {"count": len(made), "networks": shown},
+            containment.both(
+                gettext_noop("%(count)s source(s) blocked: %(networks)s"),
+                count=len(made),
+                networks=shown,
+            ),
             by,
             incident=incident,
             reason=reason,

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, override
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
@@ -38,6 +38,11 @@ POLICY = "guard_function_restore"
 
 class FunctionRefused(Refused):
     """A change of the kill switch refused (no permission, no reason, already so)."""
+
+
+def _state_ja(state: str) -> str:
+    with override("ja"):
+        return str(Function.State(state).label)
 
 
 def _reason(reason: str) -> str:
@@ -89,8 +94,12 @@ def stop(
         function.save()
         containment.record(
             ContainmentAction.Kind.FUNCTION,
-            gettext("%(function)s: %(before)s → %(after)s")
-            % {"function": function.name_en, "before": before, "after": state},
+            containment.both(
+                gettext_noop("%(function)s: %(before)s → %(after)s"),
+                function={"ja": function.name_ja, "en": function.name_en},
+                before={"ja": _state_ja(before), "en": before},
+                after={"ja": _state_ja(state), "en": state},
+            ),
             by,
             incident=incident,
             reason=reason,

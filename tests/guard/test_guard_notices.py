@@ -184,3 +184,13 @@ def test_the_demo_publishes_the_btc_notice_resolved_and_loads_the_switch_once() 
     page = Client().get("/status/?lang=en").content.decode()
     assert "BTC withdrawals paused" in page and "Resolved" in page
     assert "No incident or maintenance is under way." in page
+
+
+def test_the_public_pages_carry_the_security_headers_and_set_no_cookie() -> None:
+    for url in ("/status/", "/status/feed.atom"):
+        answer = Client().get(url)
+        assert answer.status_code == 200
+        csp = answer["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+        assert answer["X-Content-Type-Options"] == "nosniff"
+        assert not answer.cookies

@@ -116,6 +116,12 @@ def test_a_lifted_or_expired_block_leaves_the_edge_files(crew: dict[str, User]) 
     assert blocks.haproxy_acl(later).splitlines()[1:] == ["203.0.113.7/32"]
     with pytest.raises(blocks.BlockRefused):
         blocks.lift(lifted, crew["csirt"], "again")
+    BlockedSource.objects.filter(network="2001:db8::/48").update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    again = blocks.block([blocks.Row(1, "2001:db8::/48")], "back again", crew["csirt"])
+    assert again[0].network == "2001:db8::/48"
+    assert sorted(b.network for b in blocks.active()) == ["2001:db8::/48", "203.0.113.7/32"]
 
 
 def _edge(crew: dict[str, User]) -> tuple[str, str]:

@@ -155,6 +155,12 @@ def block(
                 (f"rows.{row.line}", gettext("line %(line)s: say why") % {"line": row.line})
             )
         parsed.append((network, row.reason or reason))
+    expired = BlockedSource.objects.filter(
+        network__in=seen, lifted_at__isnull=True, expires_at__lte=timezone.now()
+    )
+    for ended in expired:  # an expired block ends at its expiry; the address may be blocked again
+        ended.lifted_at = ended.expires_at
+        ended.save(update_fields=["lifted_at"])
     already = set(
         BlockedSource.objects.filter(network__in=seen, lifted_at__isnull=True).values_list(
             "network", flat=True

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from mamori.accounts.models import RoleAssignment, User
 from mamori.core.errors import Refused
@@ -205,7 +205,8 @@ def approve(target: Notice | NoticeUpdate, by: User) -> Notice | NoticeUpdate:
             incidents.add_entry(
                 notice.incident,
                 "notice",
-                gettext("Customer notice published: %(title)s") % {"title": notice.title_en},
+                gettext("Customer notice published: %(title)s")
+                % {"title": notice.title(get_language() or "ja")},
                 by,
                 {"notice": notice.pk, "update": target.pk if target is not notice else None},
                 at=now,

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "mamori.keys",
     "mamori.risk",
     "mamori.operations",
+    "mamori.guard",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from mamori.accounts.api_approvals import router as approvals_router
 from mamori.core.api import api
 from mamori.core.api_inbox import router as inbox_router
 from mamori.custody.api import router as custody_router
+from mamori.guard.api import router as guard_router
 from mamori.keys.api import router as keys_router
 from mamori.keys.api_presign import router as presign_router
 from mamori.notifications.api import router as notifications_router
@@ -25,6 +26,7 @@ api.add_router("/risk", risk_router)
 api.add_router("", inbox_router)
 api.add_router("/keys", keys_router)
 api.add_router("/keys", presign_router)
+api.add_router("/guard", guard_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -38,6 +40,8 @@ urlpatterns = [
     path("reconciliation/", include("mamori.reconciliation.urls")),
     path("risk/", include("mamori.risk.urls")),
     path("keys/", include("mamori.keys.urls")),
+    path("guard/", include("mamori.guard.urls")),
+    path("status/", include("mamori.guard.urls_public")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(
         "public/policies/<slug:code>/v/<int:number>/",

@@ -1,0 +1,1 @@
+"""Services of guard: where a transaction opens (SRM 10)."""

@@ -1,8 +1,10 @@
 """Panels other modules add to an incident's page (reports, containment, notices, reviews).
 
 A module registers ``register_panel("mymodule/_incident_panel.html", context_fn)`` from its
-registrations; the incident page renders each panel's template with the page's context plus
-what ``context_fn(request, incident)`` returns (a dict; ``None`` hides the panel).
+registrations; the incident page (``{% block incident_panels %}`` of
+``operations/incident.html``) includes each panel's template with the page's context
+(``incident``, ``can_manage``...) and ``panel`` set to what ``context_fn(request, incident)``
+returns (a dict; ``None`` hides the panel).
 """
 
 from __future__ import annotations

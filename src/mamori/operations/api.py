@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 from ninja.security import APIKeyHeader
@@ -70,16 +70,6 @@ class IncidentDetailOut(IncidentOut):
     roles: dict[str, str]
     links: list[dict[str, str]]
     timeline: list[IncidentEntryOut]
-
-
-class IncidentFilters(Schema):
-    """Narrow the incidents."""
-
-    status: str | None = None
-    kind: str | None = None
-    severity: str | None = None
-    drill: bool | None = None
-    source: str | None = None
 
 
 class IncidentReportIn(Schema):
@@ -161,7 +151,14 @@ def _detail(incident: Incident) -> dict[str, Any]:
     auth=authenticated("incidents:read"),
 )
 @paginate(Pagination)
-def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Any:
+def list_incidents(
+    request: HttpRequest,
+    status: str | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    drill: bool | None = None,
+    source: str | None = None,
+) -> Any:
     """The incidents, newest first, narrowed by the filters."""
     rows = Incident.objects.select_related("commander")
     choices = {
@@ -170,15 +167,15 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Any
         "severity": Incident.Severity.values,
         "source": Incident.Source.values,
     }
-    for name in ("status", "kind", "severity", "drill", "source"):
-        value = getattr(filters, name)
+    given = {"status": status, "kind": kind, "severity": severity, "source": source}
+    for name, value in (*given.items(), ("drill", drill)):
         if value is None:
             continue
         if name in choices and value not in choices[name]:
             raise incidents.IncidentRefused(
                 "bad_filter",
                 _("Expected %(name)s in %(values)s, got %(value)s.")
-                % {"name": name, "values": ", ".join(choices[name]), "value": value[:40]},
+                % {"name": name, "values": ", ".join(choices[name]), "value": str(value)[:40]},
                 fields=[(name, _("Unknown value."))],
             )
         rows = rows.filter(**{name: value})

@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, override
 
 from mamori.events.bus import Event
-from mamori.operations.models import Incident
+from mamori.operations.models import Incident, IncidentLink
 from mamori.operations.services import incidents
 
 __all__ = [
@@ -34,6 +34,17 @@ __all__ = [
 log = logging.getLogger("mamori.operations")
 
 
+def _both(message: str, params: dict[str, Any] | None = None) -> str:
+    """Return ``message`` in Japanese and English, as a record read in both languages is
+    written (the incident's title and description stay as they were raised)."""
+    said = []
+    for language in ("ja", "en"):
+        with override(language):
+            text = gettext(message)
+        said.append(text % params if params else text)
+    return said[0] if said[0] == said[1] else f"{said[0]} / {said[1]}"
+
+
 def raise_for_halt(halt_id: str, kind: str = Incident.Kind.SYSTEM_FAILURE) -> Incident | None:
     """Raise (once) the incident of the custody halt ``halt_id`` (ISM 27-3): its asset, the rule
     that halted and a link to the halt. Return None when there is no such halt."""
@@ -42,22 +53,46 @@ def raise_for_halt(halt_id: str, kind: str = Incident.Kind.SYSTEM_FAILURE) -> In
     halt = Halt.objects.filter(halt_id=halt_id).first()
     if halt is None:
         return None
+    label = halt.halt_id[:200]
+    if halt.rule == "reconciliation":  # ordered by a reconciliation case: part of its incident
+        case = _case_incident(halt.key)
+        if case is not None:
+            incidents.link(case, "custody.halt", str(halt.pk), label)
+            return case
     what = f"{halt.scope} {halt.key}".strip()
     incident, _new = incidents.raise_incident(
         Incident.Source.CUSTODY,
         f"custody:halt:{halt.halt_id}",
-        gettext("Custody halted withdrawals: %(what)s (rule %(rule)s)")
-        % {"what": what, "rule": halt.rule},
+        _both(
+            gettext_noop("Custody halted withdrawals: %(what)s (rule %(rule)s)"),
+            {"what": what, "rule": halt.rule},
+        ),
         kind,
-        location=gettext("custody monitor"),
+        location=_both(gettext_noop("custody monitor")),
         detected_at=halt.started_at,
-        description=gettext("The custody monitor halted %(what)s at event %(event)s.")
-        % {"what": what, "event": halt.event_id},
+        description=_both(
+            gettext_noop("The custody monitor halted %(what)s at event %(event)s."),
+            {"what": what, "event": halt.event_id},
+        ),
         systems=["custody"],
         assets=[halt.key] if halt.scope == "asset" else [],
-        links=[("custody.halt", str(halt.pk), halt.halt_id)],
+        links=[("custody.halt", str(halt.pk), label)],
     )
     return incident
+
+
+def _case_incident(asset: str) -> Incident | None:
+    """Return the incident of the open reconciliation case of ``asset``, if it has one."""
+    from mamori.reconciliation.models import Case
+
+    case = (
+        Case.objects.filter(kind=Case.Kind.DIFFERENCE, asset=asset)
+        .exclude(status=Case.Status.CLOSED)
+        .first()
+    )
+    if case is None:
+        return None
+    return Incident.objects.filter(source_key=f"reconciliation:case:{case.pk}").first()
 
 
 def catch_up_halts() -> int:
@@ -66,8 +101,8 @@ def catch_up_halts() -> int:
     from mamori.custody.models import Halt
 
     raised = 0
-    for halt_id in Halt.objects.order_by("started_at", "pk").values_list("halt_id", flat=True):
-        if not Incident.objects.filter(source_key=f"custody:halt:{halt_id}").exists():
+    for pk, halt_id in Halt.objects.order_by("started_at", "pk").values_list("pk", "halt_id"):
+        if not IncidentLink.objects.filter(object_type="custody.halt", object_key=str(pk)).exists():
             raised += raise_for_halt(halt_id) is not None
     return raised
 
@@ -83,13 +118,17 @@ def raise_for_case(case_id: int) -> Incident | None:
     incident, _new = incidents.raise_incident(
         Incident.Source.RECONCILIATION,
         f"reconciliation:case:{case.pk}",
-        gettext("Reconciliation difference on %(asset)s (case %(case)s)")
-        % {"asset": case.asset or "-", "case": case.pk},
+        _both(
+            gettext_noop("Reconciliation difference on %(asset)s (case %(case)s)"),
+            {"asset": case.asset or "-", "case": case.pk},
+        ),
         Incident.Kind.SYSTEM_FAILURE,
-        location=case.wallet or gettext("reconciliation"),
+        location=case.wallet or _both(gettext_noop("reconciliation")),
         detected_at=case.opened_at,
-        description=gettext("The chain and the book differ by %(difference)s base units.")
-        % {"difference": case.difference},
+        description=_both(
+            gettext_noop("The chain and the book differ by %(difference)s base units."),
+            {"difference": case.difference},
+        ),
         systems=["reconciliation"],
         assets=[case.asset],
         links=[("reconciliation.case", str(case.pk), f"case {case.pk}")],
@@ -112,9 +151,9 @@ def raise_for_verification(run_id: int) -> Incident | None:
     incident, _new = incidents.raise_incident(
         Incident.Source.AUDITLOG,
         f"auditlog:verification:{run.pk}",
-        gettext("The audit log failed verification"),
+        _both(gettext_noop("The audit log failed verification")),
         Incident.Kind.CYBER_ATTACK,
-        location=gettext("audit log"),
+        location=_both(gettext_noop("audit log")),
         detected_at=run.finished_at,
         description=run.problem,
         systems=["auditlog"],
@@ -133,7 +172,7 @@ def raise_for_spread(data: dict[str, Any], event_id: str) -> Incident | None:
     incident, _new = incidents.raise_incident(
         Incident.Source.KEYS,
         f"keys:spread:{event_id}",
-        gettext("Key spread rule violated: wallet %(wallet)s") % {"wallet": wallet},
+        _both(gettext_noop("Key spread rule violated: wallet %(wallet)s"), {"wallet": wallet}),
         Incident.Kind.OTHER,
         location=wallet,
         detected_at=at,

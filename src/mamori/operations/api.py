@@ -188,7 +188,7 @@ def _found(reference: str) -> Incident:
 
 @router.get(
     "/incidents/{reference}",
-    response={200: IncidentDetailOut, **refusals(404)},
+    response={200: IncidentDetailOut, **refusals(404, 422)},
     auth=authenticated("incidents:read"),
 )
 def incident_detail(request: HttpRequest, reference: str) -> dict[str, Any]:

@@ -59,6 +59,22 @@ class IncidentTable(ListTable):
         """The reference."""
         return record.reference
 
+    def render_title(self, record: Incident) -> Any:
+        """What happened, as reported (data, in the reporter's words)."""
+        return format_html('<span translate="no">{}</span>', record.title)
+
+    def value_title(self, record: Incident) -> str:
+        """What happened."""
+        return record.title
+
+    def render_location(self, record: Incident) -> Any:
+        """Where, as reported."""
+        return format_html('<span translate="no">{}</span>', record.location)
+
+    def value_location(self, record: Incident) -> str:
+        """Where."""
+        return record.location
+
     def render_kind(self, record: Incident) -> str:
         """The kind, in words."""
         return str(record.get_kind_display())

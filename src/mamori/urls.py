@@ -11,6 +11,7 @@ from mamori.guard.api import router as guard_router
 from mamori.keys.api import router as keys_router
 from mamori.keys.api_presign import router as presign_router
 from mamori.notifications.api import router as notifications_router
+from mamori.operations.api import router as operations_router
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
 from mamori.rulebook.api import router as rulebook_router
@@ -27,6 +28,7 @@ api.add_router("", inbox_router)
 api.add_router("/keys", keys_router)
 api.add_router("/keys", presign_router)
 api.add_router("/guard", guard_router)
+api.add_router("/operations", operations_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -42,6 +44,7 @@ urlpatterns = [
     path("keys/", include("mamori.keys.urls")),
     path("guard/", include("mamori.guard.urls")),
     path("status/", include("mamori.guard.urls_public")),
+    path("operations/", include("mamori.operations.urls")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(
         "public/policies/<slug:code>/v/<int:number>/",

@@ -50,7 +50,7 @@ def verify_and_record(
         entries, checkpoints, problem = result.entries, result.checkpoints, result.problem
     else:
         entries, checkpoints = 0, 0
-    return VerificationRun.objects.create(
+    run = VerificationRun.objects.create(
         started_at=started,
         finished_at=timezone.now(),
         entries=entries,
@@ -58,3 +58,12 @@ def verify_and_record(
         ok=problem is None,
         problem=problem or "",
     )
+    if not run.ok:
+        from mamori.events.bus import publish  # relayed after commit (the outbox)
+
+        publish(
+            "mamori.auditlog.verification_failed",
+            {"run": run.pk, "problem": run.problem[:500]},
+            event_id=f"auditlog-verification-failed-{run.pk}",
+        )
+    return run

@@ -338,6 +338,19 @@ def evaluate(trigger: str = "") -> dict[str, Any]:
         RuleResult.objects.filter(pk__in=gone).delete()
         for name, violations in fresh.items():
             _alert(wallets[name], violations, trigger)
+            from mamori.events.bus import publish  # relayed after commit (the outbox)
+
+            publish(
+                "mamori.keys.spread_violated",
+                {
+                    "wallet": name,
+                    "wallet_id": wallets[name].pk,
+                    "asset": wallets[name].asset,
+                    "codes": sorted(v.code for v in violations),
+                    "at": now.isoformat(),
+                },
+                event_id=f"keys-spread-violated-{wallets[name].pk}-{now.timestamp():.6f}",
+            )
     results = list(RuleResult.objects.all())
     return {
         "trigger": trigger[:200],

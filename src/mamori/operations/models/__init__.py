@@ -1,5 +1,6 @@
 """Models of operations (SRM ch.4; ISM 3, 7, 8-1-3, 9-3, 30)."""
 
+from mamori.operations.models.alerts import AlertSource
 from mamori.operations.models.incidents import (
     Incident,
     IncidentLink,
@@ -9,6 +10,7 @@ from mamori.operations.models.incidents import (
 )
 
 __all__ = [
+    "AlertSource",
     "Incident",
     "IncidentLink",
     "IncidentRole",

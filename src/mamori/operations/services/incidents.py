@@ -31,6 +31,8 @@ from mamori.operations.models import (
 __all__ = [
     "IncidentRefused",
     "add_entry",
+    "add_link",
+    "add_note",
     "assign_role",
     "change_status",
     "link",
@@ -38,6 +40,7 @@ __all__ = [
     "regrade",
     "report",
     "set_commander",
+    "set_severity",
     "update_facts",
 ]
 
@@ -101,11 +104,20 @@ def regrade(incident: Incident, by: User | None = None) -> bool:
     severity, rule = engine.grade(incident.kind, _facts(incident), _rules())
     if severity == incident.severity:
         return False
+    set_severity(
+        incident,
+        severity,
+        f"{rule.fact} ≥ {rule.at_least}" + (f" ({rule.kind})" if rule.kind else "") if rule else "",
+        by,
+    )
+    return True
+
+
+def set_severity(incident: Incident, severity: str, why: str, by: User | None = None) -> None:
+    """Set ``incident``'s severity, saying what set it (a rule, or a source that gave it)."""
     before = incident.severity
     incident.severity = severity
-    incident.severity_rule = (
-        f"{rule.fact} ≥ {rule.at_least}" + (f" ({rule.kind})" if rule.kind else "") if rule else ""
-    )
+    incident.severity_rule = why[:200]
     incident.save(update_fields=["severity", "severity_rule"])
     add_entry(
         incident,
@@ -114,7 +126,6 @@ def regrade(incident: Incident, by: User | None = None) -> bool:
         by,
         {"before": before, "after": severity, "rule": incident.severity_rule},
     )
-    return True
 
 
 def default_commander(kind: str) -> User | None:
@@ -310,7 +321,13 @@ def _refuse_if_closed(incident: Incident) -> None:
         )
 
 
-def link(incident: Incident, object_type: str, object_key: str, label: str = "") -> IncidentLink:
+def link(
+    incident: Incident,
+    object_type: str,
+    object_key: str,
+    label: str = "",
+    by: User | None = None,
+) -> IncidentLink:
     """Link ``incident`` to a record it concerns (once per record), on the timeline."""
     found, created = IncidentLink.objects.get_or_create(
         incident=incident,
@@ -323,7 +340,7 @@ def link(incident: Incident, object_type: str, object_key: str, label: str = "")
             incident,
             "link",
             label or f"{object_type} {object_key}",
-            None,
+            by,
             {"object_type": object_type, "object_key": str(object_key)},
         )
     return found
@@ -425,3 +442,35 @@ def update_facts(incident: Incident, facts: dict[str, Any], by: User) -> Inciden
         add_entry(incident, "facts", gettext("Impact updated"), by, changed)
         regrade(incident, by)
     return incident
+
+
+def add_note(incident: Incident, text: str, by: User) -> TimelineEntry:
+    """Add a person's note to the timeline of an open incident."""
+    text = (text or "").strip()
+    if not text:
+        raise IncidentRefused(
+            "note_required",
+            gettext("Write the note."),
+            fields=[("text", gettext("This field is required."))],
+        )
+    with transaction.atomic():
+        _refuse_if_closed(incident)
+        return add_entry(incident, "note", text, by)
+
+
+def add_link(
+    incident: Incident, object_type: str, object_key: str, label: str, by: User
+) -> IncidentLink:
+    """Link an open incident to a record a person names (``app.model`` and its key)."""
+    object_type, object_key = object_type.strip().lower(), object_key.strip()
+    app, _dot, model = object_type.partition(".")
+    if not (app and model and app.replace("_", "").isalnum() and model.isalnum() and object_key):
+        raise IncidentRefused(
+            "bad_link",
+            gettext("Expected a record type as app.model and its key, got %(type)s %(key)s.")
+            % {"type": object_type or "-", "key": object_key or "-"},
+            fields=[("object_type", gettext("app.model"))],
+        )
+    with transaction.atomic():
+        _refuse_if_closed(incident)
+        return link(incident, object_type, object_key, label, by)

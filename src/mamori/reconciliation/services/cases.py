@@ -207,6 +207,13 @@ def open_for(run: Run, outcome: engine.AssetOutcome) -> Case:
             opened_at=timezone.now(),
         )
         _note(case, f"opened by run {run.pk}: chain − book − in flight = {shown['en']} {where}")
+        from mamori.events.bus import publish  # relayed after commit (the outbox)
+
+        publish(
+            "mamori.reconciliation.case_opened",
+            {"case": case.pk, "asset": case.asset, "difference": str(int(difference))},
+            event_id=f"reconciliation-case-opened-{case.pk}",
+        )
         notify(
             "reconciliation.difference",
             "critical",

@@ -1,0 +1,27 @@
+"""URLs of the incident pages (SRM 6-1-3, 7-3, 9; ISM 8-1-3, 9-3)."""
+
+from django.urls import path
+
+from mamori.operations import views, views_admin
+
+app_name = "operations"
+
+urlpatterns = [
+    path("incidents/", views.incidents_view, name="incidents"),
+    path("incidents/report/", views.report_view, name="report"),
+    path("incidents/<str:reference>/", views.incident_view, name="incident"),
+    path(
+        "incidents/<str:reference>/<slug:action>/",
+        views.incident_action_view,
+        name="incident_action",
+    ),
+    path("severity-rules/", views_admin.rules_view, name="rules"),
+    path("severity-rules/add/", views_admin.rule_add_view, name="rule_add"),
+    path("severity-rules/<int:pk>/delete/", views_admin.rule_delete_view, name="rule_delete"),
+    path("alert-sources/", views_admin.sources_view, name="sources"),
+    path(
+        "alert-sources/<int:pk>/disable/",
+        views_admin.source_disable_view,
+        name="source_disable",
+    ),
+]

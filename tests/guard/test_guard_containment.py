@@ -123,6 +123,11 @@ def test_halting_withdrawals_goes_through_the_custody_monitor_and_its_two_person
     from mamori.custody.services import halts, monitor
 
     assert halt.halt_id in monitor.current().halts
+    from mamori.operations.services import sources
+
+    before = Incident.objects.count()
+    assert sources.raise_for_halt(halt.halt_id) == attack  # its own incident, not a second
+    assert Incident.objects.count() == before
     again, _ = containment.halt_withdrawals("BTC", crew["csirt"], "still", attack)
     assert again.pk == halt.pk  # the halt in force, not a second one
     request = halts.request_lift(halt, crew["csirt"], "contained")

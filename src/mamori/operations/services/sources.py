@@ -45,6 +45,15 @@ def _both(message: str, params: dict[str, Any] | None = None) -> str:
     return said[0] if said[0] == said[1] else f"{said[0]} / {said[1]}"
 
 
+def _ordering_incident(rule: str) -> Incident | None:
+    """Return the incident whose containment action ordered a halt (its rule reads
+    ``guard-<reference>:<person>``), or None for a halt the monitor or a person made alone."""
+    if not rule.startswith("guard-"):
+        return None
+    reference = rule.removeprefix("guard-").split(":", 1)[0]
+    return Incident.objects.filter(reference=reference).first()
+
+
 def raise_for_halt(halt_id: str, kind: str = Incident.Kind.SYSTEM_FAILURE) -> Incident | None:
     """Raise (once) the incident of the custody halt ``halt_id`` (ISM 27-3): its asset, the rule
     that halted and a link to the halt. Return None when there is no such halt."""
@@ -59,6 +68,10 @@ def raise_for_halt(halt_id: str, kind: str = Incident.Kind.SYSTEM_FAILURE) -> In
         if case is not None:
             incidents.link(case, "custody.halt", str(halt.pk), label)
             return case
+    ordered_for = _ordering_incident(halt.rule)
+    if ordered_for is not None:  # a containment action of that incident (SRM 10-2) halted it
+        incidents.link(ordered_for, "custody.halt", str(halt.pk), label)
+        return ordered_for
     what = f"{halt.scope} {halt.key}".strip()
     incident, _new = incidents.raise_incident(
         Incident.Source.CUSTODY,

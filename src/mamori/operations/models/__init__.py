@@ -7,11 +7,21 @@ from mamori.operations.models.incidents import (
     SeverityRule,
     TimelineEntry,
 )
+from mamori.operations.models.obligations import (
+    Obligation,
+    ObligationRule,
+    Recipient,
+    Stage,
+)
 
 __all__ = [
     "Incident",
     "IncidentLink",
     "IncidentRole",
+    "Obligation",
+    "ObligationRule",
+    "Recipient",
     "SeverityRule",
+    "Stage",
     "TimelineEntry",
 ]

@@ -5,3 +5,6 @@ from __future__ import annotations
 
 def register() -> None:
     """Register everything operations brings."""
+    from mamori.operations.registrations_obligations import register_obligations
+
+    register_obligations()

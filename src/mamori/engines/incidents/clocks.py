@@ -8,7 +8,8 @@ the exchange's time zone (Asia/Tokyo):
   due at the end (23:59:59) of the N-th day after it. With ``roll`` a last day that is not a
   business day moves to the next business day (Civil Code art. 142, as the PPC counts its 30
   and 60 days).
-- ``business_days``: due at the end of the N-th business day after the day of detection.
+- ``business_days``: due at the end of the N-th business day after the day of detection
+  (zero: the day of detection if it is a business day, else the next one).
 
 A business day is a weekday that is not a Japanese public holiday nor in the year-end closure
 (29 December to 3 January, the administrative holidays). The holidays are passed in as a
@@ -111,7 +112,7 @@ def due_at(
         day += timedelta(days=1)
         if business_day(day):
             left -= 1
-    while not business_day(day):  # zero business days: the end of the next business day
+    while not business_day(day):  # zero: the day of detection, or the next business day
         day += timedelta(days=1)
     return _end_of(day, zone)
 

@@ -255,3 +255,20 @@ def test_the_report_is_drafted_in_japanese_and_exported_as_pdf_and_word(
         obligations.save_draft(preliminary, "編集した報告 / edited", sgm)  # type: ignore[arg-type]
     preliminary.refresh_from_db()
     assert reports.report_text(preliminary) == "編集した報告 / edited"
+
+
+def test_a_reported_incident_gets_its_reports_from_the_hook_and_the_job(
+    staff: dict[str, object], django_capture_on_commit_callbacks: object
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        incident = incidents.report(
+            "Order API answers 500",
+            "api-gw-1",
+            staff["op"],  # type: ignore[arg-type]
+            facts={"outage_minutes": 180},
+        )
+    assert incident.severity == "S2"
+    assert incident.obligations.filter(rule__code="authority-first").exists()
+    incident.obligations.all().delete()
+    assert obligations.catch_up()["created"] == incident.obligations.count() > 0
+    assert obligations.catch_up()["created"] == 0

@@ -26,7 +26,7 @@ class SentForm(forms.Form):
     sent_at = forms.DateTimeField(
         label=_("sent at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"}),
     )
     channel = forms.CharField(
         label=_("channel"),

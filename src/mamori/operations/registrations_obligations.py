@@ -83,6 +83,26 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
+def _panel_context(request: HttpRequest, incident: Any) -> dict[str, Any] | None:
+    if not _mounted():
+        return None
+    from mamori.operations.views_obligations import panel_context
+
+    return panel_context(request, incident)
+
+
+def _panel() -> None:
+    """Add the "Reporting obligations" section to the incident page when the page's panel
+    registry (``mamori.operations.panels``) is there."""
+    import importlib
+
+    try:
+        panels = importlib.import_module("mamori.operations.panels")
+    except ImportError:
+        return
+    panels.register_panel("operations/_obligations_panel.html", _panel_context, 20)
+
+
 def register_obligations() -> None:
     """Register everything reporting obligations bring."""
     from mamori.core.compliance import register_check
@@ -121,3 +141,4 @@ def register_obligations() -> None:
     register_widget(
         Widget("obligations", _("Reports due"), "operations/obligations_widget.html", _widget, 15)
     )
+    _panel()

@@ -37,13 +37,20 @@ __all__ = [
 def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     """Return the context of ``operations/_obligations_panel.html`` for ``incident`` (the
     incident page's "Obligations" panel)."""
+    now = timezone.now()
+    rows = [
+        (
+            o,
+            SentForm(auto_id=f"id_%s_{o.pk}", initial={"sent_at": timezone.localtime(now)}),
+            WaiveForm(auto_id=f"id_%s_{o.pk}"),
+        )
+        for o in incident.obligations.select_related("sent_by", "waived_by")
+    ]
     return {
         "incident": incident,
-        "obligations": incident.obligations.select_related("sent_by", "waived_by"),
-        "now": timezone.now(),
+        "rows": rows,
+        "now": now,
         "can_manage": has_permission(request.user, "incidents.manage"),
-        "sent_form": SentForm(initial={"sent_at": timezone.localtime().replace(microsecond=0)}),
-        "waive_form": WaiveForm(),
     }
 
 

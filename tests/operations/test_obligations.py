@@ -272,3 +272,19 @@ def test_a_reported_incident_gets_its_reports_from_the_hook_and_the_job(
     incident.obligations.all().delete()
     assert obligations.catch_up()["created"] == incident.obligations.count() > 0
     assert obligations.catch_up()["created"] == 0
+
+
+def test_the_incident_reported_event_makes_the_reports(staff: dict[str, object]) -> None:
+    from mamori.events.subscriptions import Event
+    from mamori.operations.registrations_obligations import _incident_reported
+
+    incident = incidents.report("Disk full", "db-1", staff["op"])  # type: ignore[arg-type]
+    assert not incident.obligations.exists()
+    event = Event(
+        "mamori.operations.incident_reported",
+        "e-1",
+        {"incident": incident.reference},
+        timezone.now(),
+    )
+    _incident_reported(event)
+    assert incident.obligations.filter(rule__code="sgm-first").exists()

@@ -130,3 +130,43 @@ def test_the_demo_sends_the_first_report_and_leaves_the_final_due(drain: Inciden
     assert first.status == Obligation.Status.SENT and first.sent_by.username == "takahashi"  # type: ignore[union-attr]
     final = drain.obligations.get(rule__code="authority-final")
     assert final.status == Obligation.Status.DUE and final.due_at > timezone.now()
+
+
+def test_the_pages_read_in_one_language(drain: Incident) -> None:
+    from tests.core.test_languages import (
+        JAPANESE,
+        _english_in,
+        _html,
+        _japanese_data,
+        _texts,
+    )
+
+    client = client_for(drain.commander)  # type: ignore[arg-type]
+    first = drain.obligations.get(rule__code="authority-first")
+    rule = ObligationRule.objects.get(code="ppc-preliminary")
+    paths = [
+        "/operations/obligations/",
+        f"/operations/incidents/{drain.pk}/obligations/",
+        "/operations/obligations/rules/",
+        f"/operations/obligations/rules/{rule.pk}/",
+        "/operations/obligations/rules/new/",
+        f"/operations/obligations/{first.pk}/report/",
+    ]
+    # the kinds' names belong to the incident core, whose Japanese comes with the incident pages
+    core = {label.lower() for label in Incident.Kind.labels}
+    english = [
+        found
+        for path in paths
+        for found in _english_in(client, path)
+        if not set(found.split("«")[1].rstrip("»").split(", ")) <= core
+    ]
+    assert english == []
+    data = _japanese_data()
+    japanese = []
+    for path in paths:
+        for text in _texts(_html(client, path, "en")):
+            for value in data:
+                text = text.replace(value, "")
+            if JAPANESE.search(text) and " / " not in text:
+                japanese.append(f"{path}: {text}")
+    assert japanese == []

@@ -139,7 +139,7 @@ def draft_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "operations/obligation_draft.html",
-        {"form": form, "obligation": obligation, "title": reports.title(obligation)},
+        {"form": form, "obligation": obligation},
     )
 
 

@@ -4,7 +4,7 @@ APPI art. 26). Every rule is editable on /operations/obligations/rules/.
 Defaults chosen here: managers within 1 hour ("直ちに"); the board the next business day for S2
 or worse; the authorities and the association a first report within 24 hours and a final one
 within 30 days for S2 or worse; the PPC's preliminary report (速報, "概ね3〜5日以内") within 3
-days and its confirmed report (確報) within 30 days, 60 with unauthorised access; the people
+days and its confirmed report within 30 days, 60 with unauthorised access; the people
 concerned within 3 days. Days are counted from the day after detection and a last day on a
 holiday moves to the next business day (Civil Code arts. 140, 142).
 """
@@ -127,7 +127,7 @@ RULES = [
         "calendar_days",
         3,
         True,
-        "個人情報保護法26条",
+        "個人情報保護法26条 / APPI art. 26",
     ),
     (
         "ppc-confirmed-30",
@@ -141,7 +141,7 @@ RULES = [
         "calendar_days",
         30,
         True,
-        "個人情報保護法26条",
+        "個人情報保護法26条 / APPI art. 26",
     ),
     (
         "ppc-confirmed-60",
@@ -156,7 +156,7 @@ RULES = [
         "calendar_days",
         60,
         True,
-        "個人情報保護法26条",
+        "個人情報保護法26条 / APPI art. 26",
     ),
     (
         "customers-notice",
@@ -170,7 +170,7 @@ RULES = [
         "calendar_days",
         3,
         True,
-        "個人情報保護法26条2項",
+        "個人情報保護法26条2項 / APPI art. 26(2)",
     ),
 ]
 
@@ -289,8 +289,8 @@ class Migration(migrations.Migration):
                             ("first", "first report"),
                             ("interim", "interim report"),
                             ("final", "final report"),
-                            ("preliminary", "preliminary report (速報)"),
-                            ("confirmed", "confirmed report (確報)"),
+                            ("preliminary", "preliminary report"),
+                            ("confirmed", "confirmed report"),
                         ],
                         max_length=20,
                         verbose_name="stage",
@@ -358,8 +358,8 @@ class Migration(migrations.Migration):
                             ("first", "first report"),
                             ("interim", "interim report"),
                             ("final", "final report"),
-                            ("preliminary", "preliminary report (速報)"),
-                            ("confirmed", "confirmed report (確報)"),
+                            ("preliminary", "preliminary report"),
+                            ("confirmed", "confirmed report"),
                         ],
                         max_length=20,
                         verbose_name="stage",

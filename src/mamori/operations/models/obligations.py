@@ -34,8 +34,8 @@ class Stage(models.TextChoices):
     FIRST = "first", _("first report")
     INTERIM = "interim", _("interim report")
     FINAL = "final", _("final report")
-    PRELIMINARY = "preliminary", _("preliminary report (速報)")
-    CONFIRMED = "confirmed", _("confirmed report (確報)")
+    PRELIMINARY = "preliminary", _("preliminary report")
+    CONFIRMED = "confirmed", _("confirmed report")
 
 
 class ObligationRule(AuditedModel):

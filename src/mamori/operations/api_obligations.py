@@ -2,7 +2,7 @@
 
 ``GET /api/operations/obligations`` (scope ``incidents:read``) gives every report still to be
 sent, soonest first, with its due time and the seconds left (negative once overdue).
-``POST /api/operations/obligations/{id}/sent`` (scope ``incidents:manage``) records that it was
+``POST /api/operations/obligations/{id}/sent`` (scope ``incidents:write``) records that it was
 sent: ``sent_by`` (a username) is required — without it the answer is 422 ``sender_required``
 — ``sent_at`` defaults to the time of the call; ``channel`` and ``reference`` say how.
 """
@@ -85,7 +85,7 @@ def list_obligations(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post(
     "/obligations/{obligation_id}/sent",
     response={200: ObligationOut, **refusals(404, 409, 422)},
-    auth=authenticated("incidents:manage"),
+    auth=authenticated("incidents:write"),
 )
 def mark_sent(
     request: HttpRequest, obligation_id: int, payload: ObligationSentIn

@@ -137,7 +137,7 @@ def register_obligations() -> None:
     )
     register_page("operations", _("Reporting rules"), "operations_obligations:rules", _can_view)
     register_scope("incidents:read", _("read incidents and the reports they owe"), "incidents.view")
-    register_scope("incidents:manage", _("record incidents' reports as sent"), "incidents.manage")
+    register_scope("incidents:write", _("record incidents' reports as sent"), "incidents.manage")
     register_widget(
         Widget("obligations", _("Reports due"), "operations/obligations_widget.html", _widget, 15)
     )

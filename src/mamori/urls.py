@@ -12,6 +12,7 @@ from mamori.keys.api import router as keys_router
 from mamori.keys.api_presign import router as presign_router
 from mamori.notifications.api import router as notifications_router
 from mamori.operations.api import router as operations_router
+from mamori.operations.api_obligations import router as obligations_router
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
 from mamori.rulebook.api import router as rulebook_router
@@ -29,6 +30,7 @@ api.add_router("/keys", keys_router)
 api.add_router("/keys", presign_router)
 api.add_router("/guard", guard_router)
 api.add_router("/operations", operations_router)
+api.add_router("/operations", obligations_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),
@@ -44,6 +46,8 @@ urlpatterns = [
     path("keys/", include("mamori.keys.urls")),
     path("guard/", include("mamori.guard.urls")),
     path("status/", include("mamori.guard.urls_public")),
+    # the reports' patterns first: /operations/incidents/<pk>/obligations/ is theirs
+    path("operations/", include("mamori.operations.urls_obligations")),
     path("operations/", include("mamori.operations.urls")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(

@@ -47,3 +47,6 @@ def _incident_url(object_id: str) -> str | None:
 def register() -> None:
     """Register everything operations brings."""
     _incidents()
+    from mamori.operations.registrations_obligations import register_obligations
+
+    register_obligations()

@@ -8,12 +8,22 @@ from mamori.operations.models.incidents import (
     SeverityRule,
     TimelineEntry,
 )
+from mamori.operations.models.obligations import (
+    Obligation,
+    ObligationRule,
+    Recipient,
+    Stage,
+)
 
 __all__ = [
     "AlertSource",
     "Incident",
     "IncidentLink",
     "IncidentRole",
+    "Obligation",
+    "ObligationRule",
+    "Recipient",
     "SeverityRule",
+    "Stage",
     "TimelineEntry",
 ]

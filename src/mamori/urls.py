@@ -38,6 +38,7 @@ urlpatterns = [
     path("reconciliation/", include("mamori.reconciliation.urls")),
     path("risk/", include("mamori.risk.urls")),
     path("keys/", include("mamori.keys.urls")),
+    path("operations/", include("mamori.operations.urls")),
     path("public/policies/<slug:code>/", public_policy_view, name="public_policy"),
     path(
         "public/policies/<slug:code>/v/<int:number>/",

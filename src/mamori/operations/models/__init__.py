@@ -1,5 +1,11 @@
 """Models of operations (SRM ch.4; ISM 3, 7, 8-1-3, 9-3, 30)."""
 
+from mamori.operations.models.csirt import (
+    CsirtMember,
+    ExternalContact,
+    OnCallRotation,
+    ThreatIntel,
+)
 from mamori.operations.models.incidents import (
     Incident,
     IncidentLink,
@@ -7,11 +13,35 @@ from mamori.operations.models.incidents import (
     SeverityRule,
     TimelineEntry,
 )
+from mamori.operations.models.plans import (
+    ContingencyPlan,
+    DrillCommand,
+    PlanDrill,
+    PlanVersion,
+)
+from mamori.operations.models.reviews import (
+    FollowUpAction,
+    PostIncidentReview,
+    ReviewRisk,
+    ReviewSetting,
+)
 
 __all__ = [
+    "ContingencyPlan",
+    "CsirtMember",
+    "DrillCommand",
+    "ExternalContact",
+    "FollowUpAction",
     "Incident",
     "IncidentLink",
     "IncidentRole",
+    "OnCallRotation",
+    "PlanDrill",
+    "PlanVersion",
+    "PostIncidentReview",
+    "ReviewRisk",
+    "ReviewSetting",
     "SeverityRule",
+    "ThreatIntel",
     "TimelineEntry",
 ]

@@ -33,7 +33,7 @@ SCENARIOS = {
 STEPS = [
     {"title": "検知と CSIRT 招集 / Detect and call the CSIRT", "minutes": 15},
     {
-        "title": "対策本部の設置（代表取締役）/ Set up the response HQ (representative director)",
+        "title": "対策本部の設置（代表取締役） / Set up the response HQ (representative director)",
         "minutes": 30,
     },
     {"title": "影響範囲の特定と封じ込め / Scope and contain", "minutes": 60},
@@ -144,7 +144,7 @@ def load(report: DemoReport) -> None:
         "https://www.jpcert.or.jp/form/",
     )
     csirt.add_contact(
-        "JVCEA（日本暗号資産等取引業協会）",
+        "JVCEA（日本暗号資産等取引業協会） / Japan Virtual and Crypto assets Exchange Association",
         "association",
         "事故等の報告 / incident reports to the association",
         "03-0000-0000",

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from mamori.accounts.models import RoleAssignment, User
 from mamori.core.errors import Refused
@@ -138,6 +138,19 @@ def _command(drill: PlanDrill, leader: User, by: User) -> None:
     )
 
 
+def _both(message: str, drill: PlanDrill) -> str:
+    """Say ``message`` about ``drill`` in Japanese and English ("日本語 / English"): the
+    drill incident's title is data read in either language."""
+    said = []
+    for language in ("ja", "en"):
+        with translation.override(language):
+            said.append(
+                gettext(message)
+                % {"plan": drill.plan.get_scenario_display(), "number": drill.version.number}
+            )
+    return " / ".join(said)
+
+
 def _refuse_unless(drill: PlanDrill, status: str) -> None:
     if drill.status != status:
         raise DrillRefused(
@@ -161,8 +174,8 @@ def start(drill: PlanDrill, by: User) -> PlanDrill:
         drill = PlanDrill.objects.select_for_update().get(pk=drill.pk)
         _refuse_unless(drill, PlanDrill.Status.SCHEDULED)
         incident = incidents.report(
-            gettext("Drill: %(plan)s") % {"plan": drill.plan.get_scenario_display()},
-            gettext("contingency drill v%(number)s") % {"number": drill.version.number},
+            _both(gettext_noop("Drill: %(plan)s"), drill),
+            _both(gettext_noop("contingency drill v%(number)s"), drill),
             by,
             kind=INCIDENT_KIND[drill.plan.scenario],
             drill=True,

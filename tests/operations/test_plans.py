@@ -156,3 +156,35 @@ def test_the_demo_approves_five_plans_and_holds_a_leak_drill_last_quarter(db) ->
     assert FollowUpAction.objects.filter(drill=drill, done_at__isnull=True).count() == 1
     assert run_control(Control.objects.get(code="BCP-01")).outcome == "pass"
     assert run_control(Control.objects.get(code="BCP-05")).outcome == "pass"
+
+
+def test_a_new_leak_runbook_flags_the_crypto_asset_leak_plan(
+    leaders, django_capture_on_commit_callbacks
+) -> None:
+    from mamori.keys import leak
+    from mamori.keys.models import ResponseDocument, Wallet
+
+    _approve("crypto_asset_leak", leaders)
+    wallet = Wallet.objects.create(
+        name="btc-hot",
+        chain="bitcoin",
+        asset="BTC",
+        scheme="multisig",
+        m=2,
+        n=3,
+        hot=True,
+        responsible=leaders["sgm"],
+    )
+    runbook = leak.save_version(
+        ResponseDocument.Kind.RUNBOOK,
+        leaders["sgm"],
+        text="# R",
+        steps=[{"title": "Halt", "minutes": 5}],
+        wallets=[wallet],
+    )
+    request = leak.submit(runbook, leaders["sgm"])
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.decide(request.pk, leaders["ciso"], "approve", "ok")
+    plan = ContingencyPlan.objects.get(scenario="crypto_asset_leak")
+    assert plan.review_flagged_since is not None
+    assert "runbook v1" in plan.review_reasons[-1]["reason"]

@@ -27,6 +27,23 @@ def _leader_changed(sender: Any, instance: Any, created: bool = False, **kwargs:
     plans.flag_review(f"{instance.role.code} {what}: {instance.user.get_username()}")
 
 
+def _runbook_approved(request: Any) -> None:
+    """A new leak-response runbook approved (ISM 30-1) flags the crypto-asset-leak plan that
+    points at the runbook for review."""
+    from mamori.keys import leak
+    from mamori.operations.services import plans
+
+    if (
+        request.kind == leak.KIND
+        and request.status == "approved"
+        and request.snapshot.get("document") == "runbook"
+    ):
+        plans.flag_review(
+            f"leak-response runbook v{request.snapshot.get('number')} approved",
+            ["crypto_asset_leak"],
+        )
+
+
 def register_bcp() -> None:
     """Register everything the plans, drills, reviews and CSIRT bring."""
     from mamori.accounts.models import RoleAssignment
@@ -39,6 +56,7 @@ def register_bcp() -> None:
 
     approvals.register_kind(plans.KIND, policy=plans.POLICY, apply=plans.apply_approval)
     approvals.on_closed(plans.on_closed)
+    approvals.on_closed(_runbook_approved)
     incidents.register_close_check(reviews.close_check)
     compliance_bcp.register()
     register_link("operations.plandrill", "operations:drill")

@@ -139,3 +139,15 @@ def test_the_review_page_saves_submits_and_approves(client) -> None:
     assert Incident.objects.get(pk=incident.pk).review.status == "approved"
     page = client.get(url).content.decode()
     assert "written" in page
+
+
+def test_the_review_panel_for_the_incident_page_says_a_review_is_required(rf) -> None:
+    from django.template.loader import render_to_string
+
+    from mamori.operations.views_reviews import review_panel_context
+
+    incident, _sgm, _author = _severe()
+    html = render_to_string(
+        "operations/_review_panel.html", review_panel_context(rf.get("/"), incident)
+    )
+    assert f"/operations/reviews/{incident.reference}/" in html and "review-panel" in html

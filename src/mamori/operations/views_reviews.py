@@ -123,3 +123,16 @@ def action_done_view(request: HttpRequest, pk: int) -> HttpResponse:
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
     return redirect("operations:actions")
+
+
+def review_panel_context(request: HttpRequest, incident: Incident) -> dict[str, object]:
+    """What ``operations/_review_panel.html`` needs on an incident's page: whether a review is
+    required, the review, and the drill the incident rehearses (for the panel registry)."""
+    from mamori.operations.models import PlanDrill
+
+    return {
+        "incident": incident,
+        "review_required": reviews.review_required(incident),
+        "review": PostIncidentReview.objects.filter(incident=incident).first(),
+        "plan_drill": PlanDrill.objects.filter(incident=incident).first(),
+    }

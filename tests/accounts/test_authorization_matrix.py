@@ -128,7 +128,10 @@ def test_every_api_operation_declares_the_permission_it_needs() -> None:
 
 
 #: Every role the installation seeds, a person with no role and an administrator with none.
-ROLES = [row[0] for row in importlib.import_module("mamori.accounts.migrations.0002_roles").ROLES]
+ROLES = [
+    *(row[0] for row in importlib.import_module("mamori.accounts.migrations.0002_roles").ROLES),
+    "representative_director",  # SRM 5-2, added by operations' 0006_bcp_permissions
+]
 WHO = [*ROLES, "no role", "administrator"]
 
 

@@ -22,9 +22,11 @@ def demo_obligations(incident: Incident) -> None:
     system general manager two hours after detection (idempotent)."""
     obligations.evaluate(incident)
     sender = User.objects.filter(username=SENDER).first()
-    first = incident.obligations.filter(
-        recipient="authority", stage="first", status=Obligation.Status.DUE
-    ).first()
+    first = (
+        Obligation.objects.filter(incident=incident)
+        .filter(recipient="authority", stage="first", status=Obligation.Status.DUE)
+        .first()
+    )
     if sender is None or first is None:
         return
     sent_at = min(incident.detected_at + timedelta(hours=2), timezone.now())

@@ -50,3 +50,6 @@ def register() -> None:
     from mamori.operations.registrations_obligations import register_obligations
 
     register_obligations()
+    from mamori.operations.registrations_bcp import register_bcp
+
+    register_bcp()

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from mamori.operations import views, views_admin
+from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 
 app_name = "operations"
 
@@ -24,4 +25,5 @@ urlpatterns = [
         views_admin.source_disable_view,
         name="source_disable",
     ),
+    *plans_drills_reviews_csirt,
 ]

@@ -44,7 +44,7 @@ def panel_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
             SentForm(auto_id=f"id_%s_{o.pk}", initial={"sent_at": timezone.localtime(now)}),
             WaiveForm(auto_id=f"id_%s_{o.pk}"),
         )
-        for o in incident.obligations.select_related("sent_by", "waived_by")
+        for o in Obligation.objects.filter(incident=incident).select_related("sent_by", "waived_by")
     ]
     return {
         "incident": incident,

@@ -83,7 +83,9 @@ def evaluate(incident: Incident, by: User | None = None) -> dict[str, int]:
     counts = {"created": 0, "rescheduled": 0, "withdrawn": 0, "restored": 0}
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
-        existing = {o.rule_id: o for o in incident.obligations.select_for_update()}
+        existing = {
+            o.rule_id: o for o in Obligation.objects.filter(incident=incident).select_for_update()
+        }
         for rule in ObligationRule.objects.all():
             found = existing.get(rule.pk)
             if not applies(rule, incident):

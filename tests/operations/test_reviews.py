@@ -141,13 +141,14 @@ def test_the_review_page_saves_submits_and_approves(client) -> None:
     assert "written" in page
 
 
-def test_the_review_panel_for_the_incident_page_says_a_review_is_required(rf) -> None:
-    from django.template.loader import render_to_string
-
-    from mamori.operations.views_reviews import review_panel_context
-
-    incident, _sgm, _author = _severe()
-    html = render_to_string(
-        "operations/_review_panel.html", review_panel_context(rf.get("/"), incident)
-    )
-    assert f"/operations/reviews/{incident.reference}/" in html and "review-panel" in html
+def test_the_incident_page_shows_the_review_the_reports_and_the_containment_panels(
+    client, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # its reports are made on commit
+        incident, sgm, _author = _severe()
+    sign_in(client, sgm)  # type: ignore[arg-type]
+    page = client.get(f"/operations/incidents/{incident.reference}/").content.decode()
+    assert 'id="review-panel"' in page
+    assert f"/operations/reviews/{incident.reference}/" in page
+    assert "obligation-" in page  # its reports, with their clocks
+    assert f"/guard/incidents/{incident.pk}/" in page  # containment launched from it

@@ -13,7 +13,7 @@ from mamori.guard.models import BlockedSource, Function, Notice, ServiceState
 from mamori.guard.services import blocks, notices
 from mamori.operations.models import Incident
 
-__all__ = ["FUNCTIONS", "demo_notice", "load"]
+__all__ = ["FUNCTIONS", "demo_notice", "load", "load_incident_story"]
 
 #: The exchange's customer-facing functions the kill switch knows.
 FUNCTIONS = [
@@ -100,4 +100,59 @@ def load(report: DemoReport) -> None:
     report.lines.append(
         "Guard: kill switch at /guard/ (5 functions), one blocked address at /guard/blocks/, "
         "public status page at /status/ (feed /status/feed.atom)"
+    )
+
+
+def load_incident_story(report: DemoReport) -> None:
+    """Tell the story of INC-2026-001, yesterday's BTC drain (SRM 6-1-3, 7-3, 10-2): the system
+    general manager records what was at risk (graded S2 by the rules), the first report to the
+    authorities is sent and the final one stays due, the customer notice is published and
+    resolved, and the incident is recovered (its review still to come). Idempotent."""
+    from decimal import Decimal
+
+    from mamori.operations.demo_obligations import demo_obligations
+    from mamori.operations.services import incidents
+
+    drain = (
+        Incident.objects.filter(source=Incident.Source.CUSTODY, drill=False).order_by("pk").first()
+    )
+    manager = _person("takahashi")
+    if drain is None or manager is None:
+        return
+    if drain.status == Incident.Status.REPORTED:
+        incidents.update_facts(
+            drain,
+            {"assets_at_risk_jpy": Decimal(48_000_000), "outage_minutes": 0},
+            manager,
+        )
+        drain = incidents.change_status(drain, Incident.Status.RESPONDING, manager)
+    demo_obligations(drain)
+    _internal_report_sent(drain)
+    demo_notice(drain)
+    if drain.status == Incident.Status.RESPONDING:
+        drain = incidents.change_status(drain, Incident.Status.RECOVERED, manager)
+    drain.refresh_from_db()
+    report.lines.append(
+        f"Incident {drain.reference} ({drain.severity}, {drain.status}): first report to the "
+        "authorities sent, final report due; notice resolved on /status/"
+    )
+
+
+def _internal_report_sent(incident: Incident) -> None:
+    """The CSIRT member on duty told the system general manager 15 minutes after detection."""
+    from mamori.operations.models import Obligation
+    from mamori.operations.services import obligations
+
+    internal = Obligation.objects.filter(
+        incident=incident, recipient="system_general_manager", status=Obligation.Status.DUE
+    ).first()
+    teller = _person("ito")
+    if internal is None or teller is None:
+        return
+    obligations.mark_sent(
+        internal,
+        teller,
+        incident.detected_at + timedelta(minutes=15),
+        teller,
+        channel="電話 / phone",
     )

@@ -68,3 +68,4 @@ def register() -> None:
     register_link("guard.notice", "guard:notice")
     _panel()
     register_demo_loader("guard", demo.load, order=720)
+    register_demo_loader("guard.incident_story", demo.load_incident_story, order=730)

@@ -54,6 +54,9 @@ def register_bcp() -> None:
     from mamori.operations import compliance_bcp, demo_bcp
     from mamori.operations.services import incidents, plans, reviews
 
+    from mamori.operations import panels, views_reviews
+
+    panels.register_panel("operations/_review_panel.html", views_reviews.review_panel_context, 30)
     approvals.register_kind(plans.KIND, policy=plans.POLICY, apply=plans.apply_approval)
     approvals.on_closed(plans.on_closed)
     approvals.on_closed(_runbook_approved)

@@ -109,6 +109,11 @@ def test_the_detail_forms_run_the_incident_and_show_each_refusal(crew) -> None:
     assert "Rolled back the release" in page and "op-mori" in page
     kinds = [e.kind for e in incident.timeline.all()]
     assert {"role", "commander", "facts", "severity", "note", "link"} <= set(kinds)
+    unreviewed = client.post(url + "status/", {"status-status": "closed"})
+    assert unreviewed.status_code == 409  # an S2 closes only after its review (SRM 9)
+    assert "事後レビュー" in unreviewed.content.decode()
+    minor = incidents.report("Typo on the fees page", "web", crew["operator"])
+    url = f"/operations/incidents/{minor.reference}/"
     assert client.post(url + "status/", {"status-status": "closed"}).status_code == 302
     refused = client.post(url + "note/", {"note-text": "too late"})
     assert refused.status_code == 409

@@ -72,6 +72,14 @@ def test_a_custody_halt_raises_one_incident_linked_to_the_halt(
     assert sources.catch_up_halts() == 0 and Incident.objects.count() == 1
     page = client_for(sgm).get(f"/operations/incidents/{incident.reference}/").content.decode()
     assert f'href="{reverse("custody:halt", kwargs={"pk": halt.pk})}"' in page
+    # and its clocks: the system general manager is owed a report within the hour of detection
+    from datetime import timedelta
+
+    from mamori.operations.models import Obligation
+
+    owed = Obligation.objects.get(incident=incident, recipient="system_general_manager")
+    assert owed.due_at == halt.started_at + timedelta(hours=1) and owed.status == "due"
+    assert f'id="obligation-{owed.pk}"' in page
 
 
 def test_a_reconciliation_difference_raises_one_incident_and_the_case_names_it(

@@ -11,13 +11,11 @@ an open finding until someone acknowledges it with a reason.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,8 +26,9 @@ from django.utils.translation import gettext as _
 
 from mamori.accounts.models import User
 from mamori.auditlog.context import because
-from mamori.core import crypto
+from mamori.core import crypto, signed_webhooks
 from mamori.core.errors import Refused
+from mamori.core.signed_webhooks import MAX_SKEW, sign
 from mamori.keys.models import Backup, BackupAccess, BackupSiteSecret, Ceremony, Site
 from mamori.keys.services import refuse_secrets
 
@@ -50,8 +49,6 @@ __all__ = [
 log = logging.getLogger("mamori.keys")
 
 SUBJECT = "mamori.keys.in.backup_access"
-MAX_SKEW = timedelta(minutes=5)
-SIGNATURE_PREFIX = "sha256="
 LIVE = (Ceremony.State.APPROVED, Ceremony.State.IN_PROGRESS)
 
 
@@ -72,13 +69,6 @@ def rotate_secret(site: Site, by: User | None = None) -> tuple[BackupSiteSecret,
             },
         )
     return row, secret
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """Return the ``X-Mamori-Signature`` value a site sends: ``sha256=`` HMAC-SHA256 of
-    ``<timestamp>.<body>`` with its secret."""
-    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return SIGNATURE_PREFIX + mac.hexdigest()
 
 
 def _refused(code: str, message: str) -> AccessRefused:
@@ -103,31 +93,9 @@ def authenticate(
             _("site %(site)s has no event secret: create one on the backup sources page")
             % {"site": site_code[:50]},
         )
-    try:
-        sent = int(timestamp)
-    except (TypeError, ValueError):
-        raise _refused(
-            "timestamp_missing", _("the X-Mamori-Timestamp header must be Unix seconds")
-        ) from None
-    now = now or timezone.now()
-    skew = abs(now.timestamp() - sent)
-    if skew > MAX_SKEW.total_seconds():
-        raise _refused(
-            "stale_timestamp",
-            _(
-                "the timestamp is %(seconds)d seconds away from now (at most 300 allowed): "
-                "a replay or a wrong clock"
-            )
-            % {"seconds": int(skew)},
-        )
-    if not signature.startswith(SIGNATURE_PREFIX):
-        raise _refused("signature_missing", _("the X-Mamori-Signature header must be sha256=<hex>"))
-    expected = sign(crypto.decrypt(found.secret_encrypted), timestamp, body)
-    if not hmac.compare_digest(expected, signature):
-        raise _refused(
-            "bad_signature",
-            _("the signature does not match the body signed with the site's secret"),
-        )
+    signed_webhooks.verify(
+        crypto.decrypt(found.secret_encrypted), timestamp, signature, body, _refused, now
+    )
     return found.site
 
 

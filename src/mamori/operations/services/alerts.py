@@ -10,7 +10,6 @@ sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with the source's secret.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,9 +22,9 @@ from django.utils.translation import gettext
 
 from mamori.accounts.models import User
 from mamori.auditlog.context import because
-from mamori.core import crypto
+from mamori.core import crypto, signed_webhooks
 from mamori.core.errors import Refused
-from mamori.keys.backup_access import MAX_SKEW, SIGNATURE_PREFIX, sign
+from mamori.core.signed_webhooks import sign
 from mamori.operations.models import AlertSource, Incident
 from mamori.operations.services import incidents
 
@@ -71,32 +70,9 @@ def authenticate(
             gettext("source %(source)s has no alert secret: create one on the alert sources page")
             % {"source": code[:50] or "-"},
         )
-    try:
-        sent = int(timestamp)
-    except (TypeError, ValueError):
-        raise _unauthorised(
-            "timestamp_missing", gettext("the X-Mamori-Timestamp header must be Unix seconds")
-        ) from None
-    skew = abs((now or timezone.now()).timestamp() - sent)
-    if skew > MAX_SKEW.total_seconds():
-        raise _unauthorised(
-            "stale_timestamp",
-            gettext(
-                "the timestamp is %(seconds)d seconds away from now (at most 300 allowed): "
-                "a replay or a wrong clock"
-            )
-            % {"seconds": int(skew)},
-        )
-    if not signature.startswith(SIGNATURE_PREFIX):
-        raise _unauthorised(
-            "signature_missing", gettext("the X-Mamori-Signature header must be sha256=<hex>")
-        )
-    expected = sign(crypto.decrypt(source.secret_encrypted), timestamp, body)
-    if not hmac.compare_digest(expected, signature):
-        raise _unauthorised(
-            "bad_signature",
-            gettext("the signature does not match the body signed with the source's secret"),
-        )
+    signed_webhooks.verify(
+        crypto.decrypt(source.secret_encrypted), timestamp, signature, body, _unauthorised, now
+    )
     return source
 
 

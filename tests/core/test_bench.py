@@ -87,6 +87,19 @@ def test_the_risk_benchmark_ranks_exactly_as_the_sql_baseline() -> None:
     assert figures["ranked_per_s"] > 0 and figures["baseline_ranked_per_s"] > 0
 
 
+def test_the_incidents_benchmark_gives_the_due_times_of_the_day_by_day_walk() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "incidents", "--incidents", "500"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "incidents" and figures["identical"] is True
+    assert figures["reports"] == 500 * 7 and figures["baseline_reports_per_s"] > 0
+
+
 def test_the_custody_benchmark_runs_its_sql_baseline_on_postgresql_too(postgres_url) -> None:
     from urllib.parse import urlsplit, urlunsplit
 

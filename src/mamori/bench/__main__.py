@@ -7,6 +7,7 @@ import sys
 BENCHMARKS = {
     "auditlog": "mamori.bench.auditlog",
     "custody": "mamori.bench.custody",
+    "incidents": "mamori.bench.incidents",
     "presign": "mamori.bench.presign",
     "reconcile": "mamori.bench.reconcile",
     "risk": "mamori.bench.risk",

@@ -142,6 +142,7 @@ NOT_AMOUNTS = {
     "risk.InformationAsset.value": "the asset's value rating (1–5), not money",
     "reconciliation.BookImport.totals": "JSON list whose amounts are written as digit strings",
     "keys.SigningPolicy.max_fee_rate": "a rate (satoshi per vbyte, wei per gas), not an amount",
+    "operations.ObligationRule.due_amount": "how many hours or days a report is due after",
 }
 
 
@@ -200,7 +201,20 @@ def _rows() -> dict[type[models.Model], models.Model]:
     }
     rows.update(_treatment_action())
     rows.update(_signing(now))
+    rows.update(_incident(now))
     return rows
+
+
+def _incident(now: Any) -> dict[type[models.Model], models.Model]:
+    """Return an incident (assets at risk, yen) and a severity rule (its threshold)."""
+    from mamori.operations.models import Incident, SeverityRule
+
+    return {
+        Incident: Incident.objects.create(reference="INC-T-001", title="t", detected_at=now),
+        SeverityRule: SeverityRule.objects.create(
+            severity="S1", fact="assets_at_risk_jpy", at_least=1
+        ),
+    }
 
 
 def _signing(now: Any) -> dict[type[models.Model], models.Model]:

@@ -36,7 +36,7 @@ def _notice(author: User, incident: Incident | None, switch: dict[str, Function]
 def test_the_communications_owner_approves_and_nobody_else(
     english: None, crew: dict[str, User], attack: Incident, switch: dict[str, Function]
 ) -> None:
-    incidents.assign_role(attack, "communications", crew["csirt2"], crew["csirt"])
+    incidents.assign_role(attack, "communications", crew["csirt2"], crew["ciso"])
     notice = notices.submit(_notice(crew["csirt"], attack, switch), crew["csirt"])
     assert [p.username for p in notices.approvers(notice)] == ["csirt-mori"]
     with pytest.raises(notices.NoticeRefused) as refused:
@@ -54,7 +54,7 @@ def test_the_author_never_approves_their_own_notice_or_update(
 ) -> None:
     incidents.assign_role(attack, "communications", crew["csirt"], crew["csirt"])
     notice = notices.submit(_notice(crew["csirt"], attack, switch), crew["csirt"])
-    assert notices.approvers(notice) == []
+    assert crew["csirt"] not in notices.approvers(notice)  # the officers approve instead
     with pytest.raises(notices.NoticeRefused) as refused:
         notices.approve(notice, crew["csirt"])
     assert refused.value.code == "self_approval"
@@ -194,3 +194,31 @@ def test_the_public_pages_carry_the_security_headers_and_set_no_cookie() -> None
         assert "default-src 'self'" in csp and "unsafe-inline" not in csp
         assert answer["X-Content-Type-Options"] == "nosniff"
         assert not answer.cookies
+
+
+def test_an_author_cannot_pick_the_approver_of_their_own_notice(
+    crew: dict[str, User], attack: Incident, switch: dict[str, Function]
+) -> None:
+    officers = ["ciso-kim", "sgm-sato"]
+    # appointed by the notice's author: the officers approve instead
+    incidents.assign_role(attack, "communications", crew["csirt2"], crew["csirt"])
+    notice = notices.submit(_notice(crew["csirt"], attack, switch), crew["csirt"])
+    assert [p.username for p in notices.approvers(notice)] == officers
+    # a communications owner without an approving role: the officers approve
+    incidents.assign_role(attack, "communications", crew["operator"], crew["ciso"])
+    assert [p.username for p in notices.approvers(notice)] == officers
+    with pytest.raises(notices.NoticeRefused):
+        notices.approve(notice, crew["operator"])
+    # a maintenance notice always goes to the officers
+    incidents.assign_role(attack, "communications", crew["csirt2"], crew["ciso"])
+    maintenance = notices.draft(
+        kind="maintenance",
+        title_ja="全出金の停止",
+        title_en="All withdrawals suspended",
+        body_ja="点検のため停止します。",
+        body_en="Paused for maintenance.",
+        services=[(switch["login"], "maintenance")],
+        by=crew["csirt"],
+        incident=attack,
+    )
+    assert [p.username for p in notices.approvers(maintenance)] == officers

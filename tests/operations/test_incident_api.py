@@ -156,6 +156,7 @@ def test_alerts_on_nats_raise_one_incident_each_and_a_bad_one_is_dropped() -> No
 
     need_service("NATS", NATS_URL)
     give(make_user("sgm-kato"), "system_general_manager")
+    alerts.rotate_secret("siem", "SIEM")
     tag = uuid.uuid4().hex[:8]
     real = NatsBus(NATS_URL, stream=f"MAMORI_T{tag}", prefix=f"t{tag}")
     real.ensure_stream()
@@ -164,12 +165,13 @@ def test_alerts_on_nats_raise_one_incident_each_and_a_bad_one_is_dropped() -> No
             ("bus-1", _alert("n-1", source="siem")),
             ("bus-2", _alert("n-1", source="siem")),  # the same alert resent under a new id
             ("bus-3", _alert("n-3", source="siem", title="")),  # malformed
+            ("bus-4", _alert("n-4", source="forged")),  # no such source: dropped
         ]
         for bus_id, data in events:
             event = bus.Event(alerts.SUBJECT, bus_id, data, timezone.now())
             real.deliver(event)
             real.deliver(event)  # a producer retry: JetStream keeps one
-        assert real.consume(20, 2.0) == 3
+        assert real.consume(20, 2.0) == 4
         incident = Incident.objects.get()
         assert incident.source == "nats" and incident.source_key == "alert:siem:n-1"
         assert real.consume(20, 0.5) == 0  # acknowledged: nothing comes back

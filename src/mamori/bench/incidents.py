@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
             ours.append((due, reached(detected, due, now)))
     ours_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    calendar = holidays.JP(years=range(2025, 2029))
+    calendar = holidays.country_holidays("JP", years=range(2025, 2029))
     theirs = []
     for detected in detections:
         for rule in RULES:

@@ -154,9 +154,10 @@ def incidents_commanded() -> CheckResult:
     """Pass when every open incident has a commander (SRM 6-1-3, ISM 8-1-3)."""
     from mamori.operations.models import Incident
 
-    if not Incident.objects.exists():
+    real = Incident.objects.filter(drill=False)  # a drill's command is BCP-02's to measure
+    if not real.exists():
         return _not_measured("インシデントが記録されていない", "no incident recorded")
-    without = Incident.objects.exclude(status=Incident.Status.CLOSED).filter(commander__isnull=True)
+    without = real.exclude(status=Incident.Status.CLOSED).filter(commander__isnull=True)
     count = without.count()
     if count:
         references = ", ".join(without.order_by("reference").values_list("reference", flat=True))

@@ -40,6 +40,8 @@ def _incidents() -> None:
 def _incident_url(object_id: str) -> str | None:
     from mamori.operations.models import Incident
 
+    if not str(object_id).isdigit():  # a link typed by hand may name no incident
+        return None
     reference = Incident.objects.filter(pk=object_id).values_list("reference", flat=True).first()
     return reverse("operations:incident", args=[reference]) if reference else None
 

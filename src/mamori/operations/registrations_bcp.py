@@ -51,10 +51,8 @@ def register_bcp() -> None:
     from mamori.auditlog.links import register_link
     from mamori.core.demo import register_demo_loader
     from mamori.core.navigation import register_page
-    from mamori.operations import compliance_bcp, demo_bcp
+    from mamori.operations import compliance_bcp, demo_bcp, panels, views_reviews
     from mamori.operations.services import incidents, plans, reviews
-
-    from mamori.operations import panels, views_reviews
 
     panels.register_panel("operations/_review_panel.html", views_reviews.review_panel_context, 30)
     approvals.register_kind(plans.KIND, policy=plans.POLICY, apply=plans.apply_approval)

@@ -118,7 +118,7 @@ def _page(
         name: (bound or {}).get(name) or form_class(initial=initial.get(name), prefix=name)
         for name, form_class in FORMS.items()
     }
-    links = [(link, url_of(link.object_type, link.object_key)) for link in incident.links.all()]
+    links = [(link, _link_url(link)) for link in incident.links.all()]
     context = {
         "incident": incident,
         "roles": incident.roles.select_related("person"),
@@ -179,3 +179,12 @@ def incident_action_view(request: HttpRequest, reference: str, action: str) -> H
         return _page(request, incident, {action: form}, exc.shown(), status=exc.status)
     messages.success(request, said)
     return redirect("operations:incident", reference=incident.reference)
+
+
+def _link_url(link: Any) -> str | None:
+    """Return the page of a linked record; a key that names no record of its type gives none
+    (one link typed by hand never breaks the incident's page)."""
+    try:
+        return url_of(link.object_type, link.object_key)
+    except (ValueError, TypeError, LookupError):
+        return None

@@ -27,7 +27,7 @@ from mamori.guard.models import (
     Publication,
     ServiceState,
 )
-from mamori.operations.models import Incident, IncidentRole
+from mamori.operations.models import Incident, IncidentRole, TimelineEntry
 
 __all__ = [
     "APPROVER_ROLES",
@@ -121,29 +121,50 @@ def draft(
 
 
 def approvers(notice: Notice) -> list[User]:
-    """Return who may approve ``notice``: its incident's communications owner, or else the
-    active holders of the CISO and system general manager roles (the author excluded)."""
-    owner = None
-    if notice.incident_id is not None:
-        held = (
-            IncidentRole.objects.filter(
-                incident_id=notice.incident_id, role=IncidentRole.Role.COMMUNICATIONS
-            )
-            .select_related("person")
-            .first()
-        )
-        owner = held.person if held is not None else None
-    if owner is not None:
+    """Return who may approve ``notice`` (never its author). An incident notice goes to the
+    incident's communications owner when that person holds an approving role (CISO, system
+    general manager, CSIRT) and was not put in the role by the notice's author; otherwise,
+    and for maintenance notices, to the active CISO and system general manager holders."""
+    owner = _communications_owner(notice)
+    if owner is not None and notice.kind == Notice.Kind.INCIDENT:
         people = [owner]
     else:
-        people = [
-            a.user
-            for a in RoleAssignment.objects.filter(
-                role__code__in=APPROVER_ROLES, revoked_at__isnull=True, user__is_active=True
-            ).select_related("user")
-        ]
+        people = _holders(APPROVER_ROLES)
     unique = {p.pk: p for p in people}
     return [p for pk, p in sorted(unique.items()) if pk != notice.author_id]
+
+
+def _holders(roles: Iterable[str]) -> list[User]:
+    return [
+        a.user
+        for a in RoleAssignment.objects.filter(
+            role__code__in=list(roles), revoked_at__isnull=True, user__is_active=True
+        ).select_related("user")
+    ]
+
+
+def _communications_owner(notice: Notice) -> User | None:
+    """Return the incident's communications owner if they may approve its notices."""
+    if notice.incident_id is None:
+        return None
+    held = (
+        IncidentRole.objects.filter(
+            incident_id=notice.incident_id, role=IncidentRole.Role.COMMUNICATIONS
+        )
+        .select_related("person")
+        .first()
+    )
+    if held is None or held.person not in _holders((*APPROVER_ROLES, "csirt_member")):
+        return None
+    appointed = (
+        TimelineEntry.objects.filter(
+            incident_id=notice.incident_id, kind="role", data__role=IncidentRole.Role.COMMUNICATIONS
+        )
+        .order_by("-at", "-pk")
+        .values_list("by_id", flat=True)
+        .first()
+    )
+    return None if appointed == notice.author_id else held.person
 
 
 def submit(notice: Notice, by: User) -> Notice:

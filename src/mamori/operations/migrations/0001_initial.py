@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import mamori.core.amounts
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -50,7 +52,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "at_least",
-                    models.DecimalField(decimal_places=0, max_digits=20, verbose_name="at least"),
+                    mamori.core.amounts.FiatField(
+                        decimal_places=0, max_digits=20, verbose_name="at least"
+                    ),
                 ),
                 (
                     "kind",
@@ -183,7 +187,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "assets_at_risk_jpy",
-                    models.DecimalField(
+                    mamori.core.amounts.FiatField(
                         decimal_places=0,
                         default=0,
                         max_digits=20,

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mamori.auditlog.audited import AuditedModel
+from mamori.core.amounts import FiatField
 
 
 class Incident(AuditedModel):
@@ -137,7 +138,7 @@ class Incident(AuditedModel):
         _("customers affected"),
         default=0,
     )
-    assets_at_risk_jpy = models.DecimalField(
+    assets_at_risk_jpy = FiatField(
         _("assets at risk (JPY)"),
         max_digits=20,
         decimal_places=0,
@@ -318,7 +319,7 @@ class SeverityRule(AuditedModel):
             ("records_affected", _("personal-data records affected")),
         ],
     )
-    at_least = models.DecimalField(
+    at_least = FiatField(
         _("at least"),
         max_digits=20,
         decimal_places=0,

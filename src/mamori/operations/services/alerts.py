@@ -156,6 +156,17 @@ def intake(data: Mapping[str, Any], channel: str, source: AlertSource | None = N
             status=403,
             fields=[("source", gettext("Not the signing source."))],
         )
+    if (
+        source is None
+        and not AlertSource.objects.filter(code=parsed["source"], active=True).exists()
+    ):
+        raise AlertRefused(  # on NATS too only a registered, active source raises incidents
+            "unknown_source",
+            gettext("source %(source)s is not a registered, active alert source")
+            % {"source": parsed["source"][:50]},
+            status=403,
+            fields=[("source", gettext("Unknown source."))],
+        )
     where = Incident.Source.WEBHOOK if channel == "webhook" else Incident.Source.NATS
     with transaction.atomic():
         incident, new = incidents.raise_incident(

@@ -205,6 +205,8 @@ def mark_sent(
             gettext("Say when the report was sent."),
             fields=[("sent_at", gettext("This field is required."))],
         )
+    if timezone.is_naive(sent_at):  # a time without its offset is the exchange's local time
+        sent_at = timezone.make_aware(sent_at)
     if sent_at > timezone.now():
         raise ObligationRefused(
             "sent_in_future",

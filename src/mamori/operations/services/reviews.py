@@ -28,6 +28,7 @@ from mamori.operations.models import (
     PostIncidentReview,
     ReviewRisk,
     ReviewSetting,
+    TimelineEntry,
 )
 from mamori.operations.services.incidents import IncidentRefused, add_entry
 
@@ -69,7 +70,18 @@ def review_required(incident: Incident) -> bool:
     rule = setting()
     if incident.drill and not rule.drills:
         return False
-    return ORDER.index(incident.severity) <= ORDER.index(rule.min_severity)
+    return ORDER.index(peak_severity(incident)) <= ORDER.index(rule.min_severity)
+
+
+def peak_severity(incident: Incident) -> str:
+    """Return the most severe level ``incident`` has had: lowering its facts (or deleting a
+    rule) after the fact does not spare it the review its worst moment called for."""
+    seen = {incident.severity}
+    for data in TimelineEntry.objects.filter(incident=incident, kind="severity").values_list(
+        "data", flat=True
+    ):
+        seen.update(str(data.get(k, "")) for k in ("before", "after") if data.get(k) in ORDER)
+    return min(seen, key=ORDER.index)
 
 
 def close_check(incident: Incident) -> None:
@@ -85,7 +97,7 @@ def close_check(incident: Incident) -> None:
                 "%(reference)s is %(severity)s: its post-incident review must be approved "
                 "before it closes."
             )
-            % {"reference": incident.reference, "severity": incident.severity},
+            % {"reference": incident.reference, "severity": peak_severity(incident)},
             status=409,
         )
 
@@ -115,6 +127,9 @@ def save(review: PostIncidentReview, data: dict[str, str], by: User) -> PostInci
             setattr(review, name, (data[name] or "").strip())
     review.status = PostIncidentReview.Status.DRAFT
     review.save()
+    add_entry(
+        review.incident, "review", gettext("Post-incident review saved"), by, {"step": "saved"}
+    )
     return review
 
 
@@ -136,7 +151,13 @@ def submit(review: PostIncidentReview, by: User) -> PostIncidentReview:
         )
     review.status = PostIncidentReview.Status.SUBMITTED
     review.save(update_fields=["status"])
-    add_entry(review.incident, "review", gettext("Post-incident review submitted"), by)
+    add_entry(
+        review.incident,
+        "review",
+        gettext("Post-incident review submitted"),
+        by,
+        {"step": "submitted"},
+    )
     return review
 
 
@@ -151,10 +172,16 @@ def approve(review: PostIncidentReview, by: User) -> PostIncidentReview:
             gettext("Only the incident's commander approves its review."),
             status=403,
         )
-    if review.author_id == by.pk:
+    wrote = TimelineEntry.objects.filter(
+        incident=review.incident, kind="review", by=by, data__step__in=("saved", "submitted")
+    ).exists()
+    if review.author_id == by.pk or wrote:
         raise ReviewRefused(
             "author_approves",
-            gettext("The author of a review does not approve it; the commander must be another."),
+            gettext(
+                "Whoever wrote or submitted a review does not approve it; the commander must "
+                "be another."
+            ),
             status=403,
         )
     review.status = PostIncidentReview.Status.APPROVED

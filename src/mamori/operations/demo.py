@@ -14,6 +14,6 @@ def load(report: Any) -> None:
     first = Incident.objects.filter(source=Incident.Source.CUSTODY).order_by("pk").first()
     if first is not None:
         report.lines.append(
-            f"Operations: the drain's halt is incident {first.reference} ({first.severity}), "
+            f"Operations: the drain's halt is incident {first.reference}, "
             f"commanded by {first.commander or 'nobody'} — see /operations/incidents/"
         )

@@ -115,6 +115,23 @@ def _drill(people: dict[str, User], director: User) -> None:
         at = end
     PlanDrill.objects.filter(pk=drill.pk).update(started_at=then, finished_at=at, step_times=times)
     Incident.objects.filter(plan_drill=drill).update(detected_at=then, closed_at=at)
+    _drill_reports_sent(drill, sgm)
+
+
+def _drill_reports_sent(drill: PlanDrill, sgm: User) -> None:
+    """The drill's reports run on the drill's own clock: due from its (moved) detection time,
+    and sent during it by the system general manager."""
+    from mamori.operations.models import Obligation
+    from mamori.operations.services import obligations
+
+    incident = Incident.objects.filter(plan_drill=drill).first()
+    if incident is None:
+        return
+    obligations.evaluate(incident)
+    for owed in Obligation.objects.filter(incident=incident, status=Obligation.Status.DUE):
+        obligations.mark_sent(
+            owed, sgm, incident.detected_at + timedelta(minutes=30), sgm, channel="訓練 / drill"
+        )
 
 
 def load(report: DemoReport) -> None:

@@ -50,6 +50,11 @@ class IncidentTable(ListTable):
     class Meta(ListTable.Meta):
         order_by = ("-detected_at",)
 
+    def render_commander(self, record: Incident) -> str:
+        """The commander's name (sorted by username)."""
+        person = record.commander
+        return (person.get_full_name() or person.get_username()) if person else "—"
+
     def render_reference(self, record: Incident) -> Any:
         """The reference, linked to the incident."""
         url = reverse("operations:incident", args=[record.reference])

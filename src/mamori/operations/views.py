@@ -47,7 +47,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
             if incident.commander is not None:
                 said = _("%(reference)s reported. %(name)s commands it.") % {
                     "reference": incident.reference,
-                    "name": incident.commander.get_username(),
+                    "name": incidents.shown_name(incident.commander),
                 }
             else:
                 said = _(

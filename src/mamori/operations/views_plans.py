@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -157,7 +159,13 @@ def drill_view(request: HttpRequest, pk: int) -> HttpResponse:
         PlanDrill.objects.select_related("plan", "version", "incident", "leak_drill"), pk=pk
     )
     steps = [
-        {**entry, "minutes": drills.minutes(entry), "index": number}
+        {
+            **entry,
+            "started_at": _moment(entry.get("started_at")),
+            "finished_at": _moment(entry.get("finished_at")),
+            "minutes": drills.minutes(entry),
+            "index": number,
+        }
         for number, entry in enumerate(drill.step_times)
     ]
     actions = listing(request, drill.actions.select_related("owner"), ActionTable)
@@ -215,3 +223,8 @@ def drill_act_view(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     except ValueError:
         messages.error(request, _("No such step."))
     return redirect("operations:drill", pk=drill.pk)
+
+
+def _moment(value: object) -> datetime | None:
+    """Read a step time kept as ISO 8601 text back as a datetime (shown in local time)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None

@@ -8,6 +8,8 @@ from outside). Every change to it is a :class:`TimelineEntry`, so its history is
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -294,10 +296,40 @@ class TimelineEntry(AuditedModel):
         blank=True,
     )
 
+    #: What each kind of entry is called on the page.
+    KIND_LABELS: ClassVar[dict[str, Any]] = {
+        "reported": _("reported"),
+        "commander": _("commander"),
+        "status": _("status"),
+        "severity": _("severity"),
+        "facts": _("impact"),
+        "role": _("role"),
+        "note": _("note"),
+        "link": _("link"),
+        "review": _("post-incident review"),
+        "action": _("follow-up action"),
+        "drill_step": _("drill step"),
+        "containment": _("containment"),
+        "containment_lifted": _("containment lifted"),
+        "notice": _("customer notice"),
+        "obligation": _("report"),
+        "obligation_due": _("report owed"),
+        "obligation_sent": _("report sent"),
+        "obligation_waived": _("report waived"),
+        "obligation_withdrawn": _("report withdrawn"),
+        "obligation_escalated": _("reminder sent"),
+        "obligation_draft": _("report drafted"),
+    }
+
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline entries")
+
+    @property
+    def kind_label(self) -> str:
+        """Return the entry's kind as people read it (the code if it has no label)."""
+        return str(self.KIND_LABELS.get(self.kind, self.kind))
 
 
 class SeverityRule(AuditedModel):

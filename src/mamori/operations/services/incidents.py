@@ -52,6 +52,11 @@ class IncidentRefused(Refused):
     """A change to an incident refused (a closed incident, a missing field)."""
 
 
+def shown_name(person: User) -> str:
+    """Return a person's name as the pages show it (the full name, else the username)."""
+    return person.get_full_name() or person.get_username()
+
+
 def _next_reference(year: int, drill: bool) -> str:
     prefix = f"{'DRL' if drill else 'INC'}-{year}-"
     last = (
@@ -210,7 +215,7 @@ def _create(
         add_entry(
             incident,
             "commander",
-            gettext("Commander: %(name)s") % {"name": incident.commander.get_username()},
+            gettext("Commander: %(name)s") % {"name": shown_name(incident.commander)},
             None,
             {"commander": incident.commander.get_username(), "by_role": True},
             at=now,
@@ -368,7 +373,9 @@ def change_status(incident: Incident, status: str, by: User, note: str = "") -> 
         add_entry(
             incident,
             "status",
-            note or gettext("Status %(before)s → %(after)s") % {"before": before, "after": status},
+            note
+            or gettext("Status %(before)s → %(after)s")
+            % {"before": Incident.Status(before).label, "after": Incident.Status(status).label},
             by,
             {"before": before, "after": status},
         )
@@ -394,7 +401,7 @@ def set_commander(incident: Incident, person: User, by: User) -> Incident:
         add_entry(
             incident,
             "commander",
-            gettext("Commander: %(name)s") % {"name": person.get_username()},
+            gettext("Commander: %(name)s") % {"name": shown_name(person)},
             by,
             {"commander": person.get_username()},
         )
@@ -418,7 +425,7 @@ def assign_role(incident: Incident, role: str, person: User, by: User) -> Incide
             incident,
             "role",
             gettext("%(role)s: %(name)s")
-            % {"role": held.get_role_display(), "name": person.get_username()},
+            % {"role": held.get_role_display(), "name": shown_name(person)},
             by,
             {"role": role, "person": person.get_username()},
         )

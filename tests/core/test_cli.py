@@ -44,7 +44,7 @@ def test_demo_prepares_an_embedded_database_and_prints_how_to_sign_in(tmp_path: 
             "SELECT event_id, action, reasons FROM custody_monitorrecord"
             " WHERE event_id LIKE 'demo-drain-%' AND event_id NOT LIKE '%-sent' ORDER BY id"
         ).fetchall()
-    assert roles == total == 13  # people in every role
+    assert roles == total == 14  # people in every role (the representative director too)
     # the day's Coincheck-like drain is halted at its first breach, the rest refused
     ((rule, cause),) = halts
     actions = [action for _, action, _ in drain]

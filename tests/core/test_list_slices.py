@@ -13,6 +13,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "mamori"
 #: (module, sliced expression) → why a fixed size is right there.
 JUSTIFIED = {
     ("custody/views.py", "toggle[:40]"): "text quoted in a message, not a list",
+    ("operations/api.py", "str(value)[:40]"): "a bad filter value quoted in a refusal",
     ("rulebook/views/controls.py", "item.sha256[:16]"): "a digest shortened for a message",
     ("rulebook/views/controls.py", "model.values_list('pk', flat=True)[:200]"): (
         "ids that bound the audit entries looked up, not a list shown"

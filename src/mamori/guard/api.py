@@ -45,6 +45,17 @@ class GuardFunctionOut(Schema):
     changed_at: datetime | None
 
 
+#: What the OpenAPI document says the edge's text files are.
+TEXT_FILE = {
+    "responses": {
+        "200": {
+            "description": "the file, one line per blocked network",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+}
+
+
 def _text(body: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
@@ -57,13 +68,13 @@ def block_list(request: HttpRequest) -> list[dict[str, Any]]:
     return blocks.as_json()
 
 
-@router.get("/blocks/nginx", auth=EDGE)
+@router.get("/blocks/nginx", auth=EDGE, openapi_extra=TEXT_FILE)
 def block_nginx(request: HttpRequest) -> HttpResponse:
     """The active blocks as an nginx include: ``deny <address or network>;`` per line."""
     return _text(blocks.nginx_deny())
 
 
-@router.get("/blocks/haproxy", auth=EDGE)
+@router.get("/blocks/haproxy", auth=EDGE, openapi_extra=TEXT_FILE)
 def block_haproxy(request: HttpRequest) -> HttpResponse:
     """The active blocks as a HAProxy ACL file: one network per line."""
     return _text(blocks.haproxy_acl())

@@ -14,9 +14,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from mamori.accounts.models import User
+from mamori.core.bilingual import in_both
 from mamori.custody.models import Halt
 from mamori.custody.services import halts
 from mamori.guard.models import ContainmentAction
@@ -30,14 +31,8 @@ ENTRY_KIND = "containment"
 
 
 def both(message: str, **params: Any) -> tuple[str, str]:
-    """Return ``message`` (marked with ``gettext_noop``) in Japanese and English; a parameter
-    given as ``{"ja": …, "en": …}`` takes the value of each language."""
-    said = []
-    for language in ("ja", "en"):
-        with translation.override(language):
-            values = {k: v[language] if isinstance(v, dict) else v for k, v in params.items()}
-            said.append(gettext(message) % values)
-    return said[0], said[1]
+    """Return ``message`` in Japanese and English (:func:`mamori.core.bilingual.in_both`)."""
+    return in_both(message, **params)
 
 
 def record(

@@ -14,14 +14,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from mamori.accounts.models import RoleAssignment, User
+from mamori.core.bilingual import in_both
 from mamori.core.errors import Refused
-from mamori.operations.models import DrillCommand, Incident, PlanDrill
+from mamori.operations.models import ContingencyPlan, DrillCommand, Incident, PlanDrill
 from mamori.operations.services import incidents
 from mamori.operations.services.plans import current
 
@@ -138,17 +140,15 @@ def _command(drill: PlanDrill, leader: User, by: User) -> None:
     )
 
 
+def _scenario(drill: PlanDrill) -> Any:
+    """The drill's scenario as a lazy label, read in whichever language says it."""
+    return ContingencyPlan.Scenario(drill.plan.scenario).label
+
+
 def _both(message: str, drill: PlanDrill) -> str:
     """Say ``message`` about ``drill`` in Japanese and English ("日本語 / English"): the
     drill incident's title is data read in either language."""
-    said = []
-    for language in ("ja", "en"):
-        with translation.override(language):
-            said.append(
-                gettext(message)
-                % {"plan": drill.plan.get_scenario_display(), "number": drill.version.number}
-            )
-    return " / ".join(said)
+    return " / ".join(in_both(message, plan=_scenario(drill), number=drill.version.number))
 
 
 def _refuse_unless(drill: PlanDrill, status: str) -> None:

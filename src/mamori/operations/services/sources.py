@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext, gettext_noop, override
+from django.utils.translation import gettext_noop
 
+from mamori.core.bilingual import in_both
 from mamori.events.bus import Event
 from mamori.operations.models import Incident, IncidentLink
 from mamori.operations.services import incidents
@@ -37,12 +38,8 @@ log = logging.getLogger("mamori.operations")
 def _both(message: str, params: dict[str, Any] | None = None) -> str:
     """Return ``message`` in Japanese and English, as a record read in both languages is
     written (the incident's title and description stay as they were raised)."""
-    said = []
-    for language in ("ja", "en"):
-        with override(language):
-            text = gettext(message)
-        said.append(text % params if params else text)
-    return said[0] if said[0] == said[1] else f"{said[0]} / {said[1]}"
+    ja, en = in_both(message, **(params or {}))
+    return ja if ja == en else f"{ja} / {en}"
 
 
 def _ordering_incident(rule: str) -> Incident | None:

@@ -29,14 +29,9 @@ def _restore_title(snapshot: dict[str, Any]) -> str:
 
 
 def _panel() -> None:
-    """Add the containment section to the incident page, once operations offers panels."""
-    import importlib
-
-    try:
-        panels = importlib.import_module("mamori.operations.panels")
-    except ImportError:  # the incident page's panels are not there yet
-        return
+    """Add the containment section to the incident page."""
     from mamori.guard.views import panel_context
+    from mamori.operations import panels
 
     panels.register_panel("guard/_incident_panel.html", panel_context, order=200)
 

@@ -16,22 +16,10 @@ from django.utils.translation import gettext_lazy as _
 __all__ = ["register_obligations"]
 
 
-def _mounted() -> bool:
-    """Say whether the pages are mounted (``mamori.urls`` includes ``urls_obligations``);
-    until they are, no menu entry or card points at them."""
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse("operations_obligations:overview")
-    except NoReverseMatch:
-        return False
-    return True
-
-
 def _can_view(request: HttpRequest) -> bool:
     from mamori.accounts.services.roles import has_permission
 
-    return _mounted() and has_permission(request.user, "incidents.view")
+    return has_permission(request.user, "incidents.view")
 
 
 def _catch_up() -> dict[str, int]:
@@ -83,24 +71,12 @@ def _widget(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
-def _panel_context(request: HttpRequest, incident: Any) -> dict[str, Any] | None:
-    if not _mounted():
-        return None
+def _panel() -> None:
+    """Add the "Reporting obligations" section to the incident page."""
+    from mamori.operations import panels
     from mamori.operations.views_obligations import panel_context
 
-    return panel_context(request, incident)
-
-
-def _panel() -> None:
-    """Add the "Reporting obligations" section to the incident page when the page's panel
-    registry (``mamori.operations.panels``) is there."""
-    import importlib
-
-    try:
-        panels = importlib.import_module("mamori.operations.panels")
-    except ImportError:
-        return
-    panels.register_panel("operations/_obligations_panel.html", _panel_context, 20)
+    panels.register_panel("operations/_obligations_panel.html", panel_context, 20)
 
 
 def register_obligations() -> None:

@@ -312,13 +312,10 @@ _TITLES = {
 
 
 def _link(incident: Incident) -> str:
-    """Return the incident's reports page, or nothing while the pages are not mounted."""
-    from django.urls import NoReverseMatch, reverse
+    """Return the incident's reports page."""
+    from django.urls import reverse
 
-    try:
-        return reverse("operations_obligations:incident", args=[incident.pk])
-    except NoReverseMatch:
-        return ""
+    return reverse("operations_obligations:incident", args=[incident.pk])
 
 
 def _notify(obligation: Obligation, threshold: str) -> None:

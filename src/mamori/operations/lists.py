@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.core.tables import ListFilter, ListTable
 from mamori.operations.models import Incident
+from mamori.operations.services.incidents import shown_name
 
 __all__ = ["IncidentFilter", "IncidentTable"]
 
@@ -52,8 +53,7 @@ class IncidentTable(ListTable):
 
     def render_commander(self, record: Incident) -> str:
         """The commander's name (sorted by username)."""
-        person = record.commander
-        return (person.get_full_name() or person.get_username()) if person else "—"
+        return shown_name(record.commander) if record.commander else "—"
 
     def render_reference(self, record: Incident) -> Any:
         """The reference, linked to the incident."""

@@ -42,13 +42,15 @@ def _both(message: str, params: dict[str, Any] | None = None) -> str:
     return ja if ja == en else f"{ja} / {en}"
 
 
-def _ordering_incident(rule: str) -> Incident | None:
-    """Return the incident whose containment action ordered a halt (its rule reads
-    ``guard-<reference>:<person>``), or None for a halt the monitor or a person made alone."""
-    if not rule.startswith("guard-"):
-        return None
-    reference = rule.removeprefix("guard-").split(":", 1)[0]
-    return Incident.objects.filter(reference=reference).first()
+def _linked_incident(halt_pk: int) -> Incident | None:
+    """Return the incident a halt is already linked to: a containment action (SRM 10-2) that
+    ordered the halt links it to its incident in the same transaction."""
+    link = (
+        IncidentLink.objects.filter(object_type="custody.halt", object_key=str(halt_pk))
+        .select_related("incident")
+        .first()
+    )
+    return link.incident if link is not None else None
 
 
 def raise_for_halt(halt_id: str, kind: str = Incident.Kind.SYSTEM_FAILURE) -> Incident | None:
@@ -65,9 +67,8 @@ def raise_for_halt(halt_id: str, kind: str = Incident.Kind.SYSTEM_FAILURE) -> In
         if case is not None:
             incidents.link(case, "custody.halt", str(halt.pk), label)
             return case
-    ordered_for = _ordering_incident(halt.rule)
-    if ordered_for is not None:  # a containment action of that incident (SRM 10-2) halted it
-        incidents.link(ordered_for, "custody.halt", str(halt.pk), label)
+    ordered_for = _linked_incident(halt.pk)
+    if ordered_for is not None:
         return ordered_for
     what = f"{halt.scope} {halt.key}".strip()
     incident, _new = incidents.raise_incident(

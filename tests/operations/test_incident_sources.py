@@ -85,6 +85,14 @@ def test_a_custody_halt_raises_one_incident_linked_to_the_halt(
 def test_a_reconciliation_difference_raises_one_incident_and_the_case_names_it(
     sgm, django_capture_on_commit_callbacks
 ) -> None:
+    monitor.reset()  # the case orders a halt: the monitor's memory is this test's alone
+    try:
+        _reconciliation_case(django_capture_on_commit_callbacks)
+    finally:
+        monitor.reset()
+
+
+def _reconciliation_case(django_capture_on_commit_callbacks) -> None:
     owner = make_user("op-kato")
     Asset.objects.create(code="ETH", name="Ether", chain="ethereum", decimals=18, responsible=owner)
     run = Run.objects.create(trigger="manual", day=date.today(), started_at=timezone.now())

@@ -870,8 +870,9 @@ class Monitor:
         self._last_forget = t
         floor = max(t, self._latest) - self._widest  # no event earlier is accepted any more
         boundary = floor - self._retention
-        for halt in [h for h in self.halts.values() if h.until is not None]:
-            if micros(halt.until) <= floor:  # expired by itself: no event can meet it again
+        for halt in list(self.halts.values()):
+            until = halt.until
+            if until is not None and micros(until) <= floor:  # expired: no event meets it
                 del self.halts[halt.id]
         history = self._history
         while history and history[0].time <= boundary:

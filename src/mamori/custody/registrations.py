@@ -65,9 +65,11 @@ def register() -> None:
 
     subscribe(consumers.SUBJECT, "custody-monitor", consumers.handle_inbound)
     approvals.register_kind(halts.KIND, policy=halts.POLICY, apply=halts.apply_lift)
+    # approved: the held withdrawal is released; rejected or expired: it is refused
     approvals.register_kind(
-        checks.RELEASE_KIND, policy=checks.RELEASE_POLICY, apply=lambda request: None
+        checks.RELEASE_KIND, policy=checks.RELEASE_POLICY, apply=checks.apply_release
     )
+    approvals.on_closed(checks.on_release_closed)
     approvals.register_kind(allowlist.KIND, policy=allowlist.POLICY, apply=allowlist.apply_approval)
     approvals.register_kind(
         thresholds.KIND,

@@ -90,7 +90,7 @@ def test_an_approved_release_lets_the_held_withdrawal_proceed_and_the_exchange_r
     assert desk["api"].get("/api/custody/withdrawals/nope").status_code == 404
 
 
-def test_a_rejected_release_refuses_the_withdrawal_its_amount_leaves_the_windows_and_the_customer_is_told(
+def test_a_rejected_release_refuses_the_withdrawal_frees_its_amount_and_tells_the_customer(
     desk, django_capture_on_commit_callbacks
 ) -> None:
     assert check(desk["api"], "h1", 5 * BTC)["action"] == "hold"
@@ -295,3 +295,22 @@ def test_the_api_previews_a_limit_and_describes_what_reached_means(desk) -> None
     schema = Client().get("/api/openapi.json").json()
     described = schema["components"]["schemas"]["ThresholdSpec"]["properties"]["limit_units"]
     assert "reaches this amount" in str(described) and "達した" in str(described)
+
+
+def test_a_late_refusal_journalled_before_issue_30_replays_as_it_was_answered(desk) -> None:
+    from mamori.engines import threshold as engine
+
+    at = timezone.now() - timedelta(minutes=10)
+    event = engine.WithdrawalRequest("old-late", at, "c1", "BTC", 1, ADDRESS)
+    MonitorRecord.objects.create(
+        kind=MonitorRecord.Kind.EVENT,
+        event_id="old-late",
+        row=engine.checked_row(event, timezone.now()),
+        action="reject",
+        reasons=[{"code": "late", "message": "behind the latest accepted event"}],
+        recorded_at=timezone.now(),
+    )
+    monitor.reset()
+    assert monitor.current().window_total("cust-hold", "c1", timezone.now()) == 0
+    resent = monitor.decide(event, timezone.now())
+    assert resent.codes == ("late",)

@@ -239,7 +239,7 @@ class WithdrawalStateOut(Schema):
 
 @router.get(
     "/withdrawals/{request_id}",
-    response={200: WithdrawalStateOut, **refusals(404)},
+    response={200: WithdrawalStateOut, **refusals(404, 422)},
     auth=authenticated(CHECK_SCOPE),
 )
 def withdrawal_state(request: HttpRequest, request_id: str) -> dict[str, Any]:

@@ -63,6 +63,8 @@ _LOCK = threading.RLock()  # re-entered by on-commit hooks that read the monitor
 QUARANTINED = "journal_quarantined"
 #: The asset of a set-aside record that names none (a configuration, a lift): every asset.
 EVERY_ASSET = "*"
+#: Refusals for an event's time alone (not journalled since issue 30).
+_TIME_CODES = frozenset({"late", "future", "bad_time"})
 
 
 @dataclass
@@ -235,7 +237,14 @@ def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Moni
     if record.kind == MonitorRecord.Kind.LIFT:
         monitor.halts.pop(record.row["halt"], None)
         return monitor
-    monitor.process(*engine.unchecked_row(record.row))
+    event, now = engine.unchecked_row(record.row)
+    first = record.reasons[0] if record.action == "reject" and record.reasons else {}
+    if isinstance(first, dict) and first.get("code") in _TIME_CODES:
+        # journalled before a refusal for its time alone stopped keeping the id: kept
+        # as it was answered, whatever the lateness rules are now
+        monitor.keep_refusal(event, str(first["code"]), str(first.get("message", "")))
+        return monitor
+    monitor.process(event, now)
     return monitor
 
 

@@ -474,6 +474,13 @@ class Monitor:
                 flows.setdefault(wallet, []).append((seen.time, movement.amount))
         return flows
 
+    def keep_refusal(self, event: Event, code: str, message: str) -> Decision:
+        """Remember ``event`` as refused with ``code`` (a journal written before refusals for
+        time alone stopped keeping the id: replayed, it answers a resend as it did then)."""
+        decision = _reject(event.id, code, message)
+        self._seen[event.id] = _Seen(event, decision, False, 0, None)
+        return decision
+
     def knows(self, event_id: str) -> bool:
         """Return whether ``event_id`` was decided before (a resend: no need to journal it)."""
         return event_id in self._seen

@@ -143,10 +143,10 @@ def decision_body(decision: engine.Decision, approval: int | None = None) -> dic
                 "id": h.id,
                 "scope": str(h.scope),
                 "key": h.key,
+                "asset": h.asset,  # in the order of HaltOut: the fast path renders this dict
                 "rule": h.rule,
                 "event": h.event,
                 "at": h.at,
-                "asset": h.asset,
                 "until": h.until,
             }
             for h in decision.halts

@@ -314,3 +314,16 @@ def test_a_late_refusal_journalled_before_issue_30_replays_as_it_was_answered(de
     assert monitor.current().window_total("cust-hold", "c1", timezone.now()) == 0
     resent = monitor.decide(event, timezone.now())
     assert resent.codes == ("late",)
+
+
+def test_a_hold_whose_closing_hook_failed_is_settled_by_the_job(desk) -> None:
+    from mamori.custody.services import checks
+
+    assert check(desk["api"], "h1", 5 * BTC)["action"] == "hold"
+    approval = HeldWithdrawal.objects.get(event_id="h1").approval
+    # expired, its hook never ran (the process died after the commit)
+    ApprovalRequest.objects.filter(pk=approval.pk).update(status=ApprovalRequest.Status.EXPIRED)
+    assert checks.settle_holds() == ["h1"]
+    assert HeldWithdrawal.objects.get(event_id="h1").outcome == "refused"
+    assert monitor.current().withdrawal_state("h1") == "refused"
+    assert checks.settle_holds() == []

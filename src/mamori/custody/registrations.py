@@ -25,6 +25,12 @@ def _cap_job() -> dict[str, object]:
     return {"assessed": [a.asset.code for a in assessments], "alerted": told}
 
 
+def _holds_job() -> dict[str, object]:
+    from mamori.custody.services import checks
+
+    return {"settled": checks.settle_holds()}
+
+
 def _links() -> None:
     """Let audit entries about halts and allowed addresses link to their pages."""
     from mamori.auditlog.links import register_link
@@ -111,6 +117,16 @@ def register() -> None:
             _("check hot-wallet caps and spread"),
             every=timedelta(hours=1),
             window=timedelta(minutes=30),
+            alert_roles=(("ciso",),),
+        )
+    )
+    register_job(
+        Job(
+            "custody.hold_outcomes",
+            _holds_job,
+            _("release or refuse held withdrawals whose approval closed"),
+            every=timedelta(minutes=10),
+            window=timedelta(minutes=5),
             alert_roles=(("ciso",),),
         )
     )

@@ -36,6 +36,7 @@ __all__ = [
     "apply_release",
     "check_withdrawal",
     "on_release_closed",
+    "settle_holds",
     "with_outcome",
 ]
 
@@ -212,6 +213,22 @@ def apply_release(request: ApprovalRequest) -> None:
             "stale", _("No held withdrawal waits for this approval."), status=409
         )
     _decided(request, released=True)
+
+
+def settle_holds() -> list[str]:
+    """Settle every hold whose approval closed but whose outcome was not recorded (a hook
+    that failed after the approval committed is only logged): approved ones are released,
+    rejected or expired ones refused. Return the request ids settled."""
+    settled = []
+    closed = HeldWithdrawal.objects.filter(outcome=HeldWithdrawal.Outcome.PENDING).exclude(
+        approval__status=ApprovalRequest.Status.PENDING
+    )
+    for held in closed.select_related("approval").order_by("pk"):
+        request = held.approval
+        with transaction.atomic():
+            _decided(request, released=request.status == ApprovalRequest.Status.APPROVED)
+        settled.append(held.event_id)
+    return settled
 
 
 def on_release_closed(request: ApprovalRequest) -> None:

@@ -81,6 +81,9 @@ class Config:
     publish_emails: tuple[str, ...] = ()
     publish_email_hours: int = 24
     witnesses: tuple[tuple[str, str], ...] = ()
+    #: How far behind its asset's newest deposit a deposit may be reported by its chain time
+    #: and still be counted where it belongs (ISM 27-2: confirmations take time).
+    custody_deposit_delay_hours: int = 24
 
     @property
     def uses_sqlite(self) -> bool:
@@ -291,6 +294,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         publish_emails=_list(env, "MAMORI_PUBLISH_EMAILS", ()),
         publish_email_hours=_int(env, "MAMORI_PUBLISH_EMAIL_HOURS", 24, 0, 24 * 31),
         witnesses=_witnesses(env, "MAMORI_WITNESSES"),
+        custody_deposit_delay_hours=_int(env, "MAMORI_CUSTODY_DEPOSIT_DELAY_HOURS", 24, 0, 24 * 7),
     )
 
 

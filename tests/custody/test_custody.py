@@ -279,7 +279,7 @@ def test_the_page_shows_halts_and_the_compliance_check_passes(desk) -> None:
     for i in range(5):
         check(desk["api"], f"d{i}", 4 * BTC, customer=f"x{i}")
     page = client_for(desk["ciso"]).get("/custody/").content.decode()
-    assert "asset BTC" in page and "d4" in page
+    assert "BTC の全顧客の出金" in page and "d4" in page  # what the halt stops, in words
     assert "上限 20 BTC" in page.split('id="charts"')[1]  # outflow against the limit, drawn
     assert client_for(make_user("outsider")).get("/custody/").status_code == 403
     run = run_control(Control.objects.get(code="CUS-01"))

@@ -18,6 +18,9 @@ from mamori.engines.threshold import (
     Config,
     Deposit,
     Direction,
+    HaltScope,
+    HoldRefused,
+    HoldReleased,
     Journal,
     Level,
     Monitor,
@@ -85,6 +88,70 @@ def test_replaying_the_journal_rebuilds_the_same_state_and_decisions(tmp_path: P
     )
     # a resent event gets its first decision back
     assert rebuilt.process(stream()[4]) == first[4]
+
+
+def test_released_and_refused_holds_replay_identically_after_a_restart(tmp_path: Path) -> None:
+    config = Config(
+        (Asset("ETH", 18),),
+        (
+            Rule(
+                "hold",
+                Direction.WITHDRAWAL,
+                Scope.CUSTOMER,
+                Level.HOLD,
+                "ETH",
+                5,
+                window=timedelta(hours=1),
+            ),
+            Rule(
+                "halt",
+                Direction.WITHDRAWAL,
+                Scope.CUSTOMER,
+                Level.HALT,
+                "ETH",
+                12,
+                window=timedelta(hours=1),
+                halt_scope=HaltScope.CUSTOMER_ASSET,
+                halt_expiry=timedelta(minutes=30),
+            ),
+        ),
+        deposit_delay=timedelta(hours=2),
+    )
+    second = timedelta(seconds=1)
+    events = [
+        WithdrawalRequest("w1", T0, "c1", "ETH", 5),
+        HoldReleased("r1", T0 + second, "w1", "checked with the customer"),
+        WithdrawalRequest("w2", T0 + 2 * second, "c1", "ETH", 5),
+        HoldRefused("f2", T0 + 3 * second, "w2", "customer did not answer"),
+        Deposit("d", T0 - timedelta(minutes=90), "c1", "ETH", 7),  # by its chain time
+        WithdrawalRequest("w3", T0 + 4 * second, "c1", "ETH", 7),  # 5 + 7: halts
+        WithdrawalCancelled("x2", T0 + 5 * second, "w2"),
+    ]
+    now = T0 + timedelta(minutes=1)
+    monitor = Monitor(config)
+    with open(tmp_path / "journal.jsonl", "w+b") as file:
+        journal = Journal(file)
+        first = [monitor.process(event, now, journal.rows) for event in events]
+        journal.commit()
+        file.seek(0)
+        rebuilt, again = replay(config, file.readlines())
+    assert again == first
+    assert [d.action.value for d in first] == [
+        "hold",
+        "allow",
+        "hold",
+        "allow",
+        "allow",
+        "halt",
+        "reject",
+    ]
+    assert first[-1].codes == ("not_cancellable",)
+    assert rebuilt.active_halts() == monitor.active_halts()
+    (halt,) = rebuilt.active_halts()
+    assert (halt.scope, halt.key, halt.asset) == (HaltScope.CUSTOMER_ASSET, "c1", "ETH")
+    assert halt.until == T0 + 4 * second + timedelta(minutes=30)
+    assert [rebuilt.withdrawal_state(w) for w in ("w1", "w2")] == ["released", "refused"]
+    assert rebuilt.window_total("hold", "c1", now) == monitor.window_total("hold", "c1", now) == 5
 
 
 def test_batches_handed_to_the_writer_thread_land_in_order_and_replay_the_same(

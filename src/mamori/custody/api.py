@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationInfo, field_validator
 from mamori.accounts.models import ApiToken, User
 from mamori.core.api import Pagination, authenticated, explain_pattern, refusals
 from mamori.core.errors import Refused
-from mamori.custody import bounds
+from mamori.custody import bounds, models
 from mamori.custody.models import Halt
 from mamori.custody.services import checks, monitor
 from mamori.engines import threshold as engine
@@ -53,14 +53,18 @@ class ReasonOut(Schema):
 
 
 class HaltOut(Schema):
-    """A halt: what it stops and what caused it."""
+    """A halt: what it stops (``scope``: customer_asset — the customer ``key``'s withdrawals
+    of ``asset`` —, customer, asset, all_withdrawals, market), what caused it and, if its rule
+    allows it, when it ends by itself (``until``)."""
 
     id: str
     scope: str
     key: str
+    asset: str = ""
     rule: str
     event: str
     at: datetime
+    until: datetime | None = None
 
 
 class DecisionOut(Schema):
@@ -139,9 +143,11 @@ def decision_body(decision: engine.Decision, approval: int | None = None) -> dic
                 "id": h.id,
                 "scope": str(h.scope),
                 "key": h.key,
+                "asset": h.asset,  # in the order of HaltOut: the fast path renders this dict
                 "rule": h.rule,
                 "event": h.event,
                 "at": h.at,
+                "until": h.until,
             }
             for h in decision.halts
         ],
@@ -204,16 +210,62 @@ def _halt(halt: Halt) -> dict[str, Any]:
         "id": halt.halt_id,
         "scope": halt.scope,
         "key": halt.key,
+        "asset": halt.asset,
         "rule": halt.rule,
         "event": halt.event_id,
         "at": halt.started_at,
+        "until": halt.expires_at,
     }
 
 
 @router.get("/halts", response=list[HaltOut], auth=authenticated("custody:read"))
 def active_halts(request: HttpRequest) -> list[dict[str, Any]]:
-    """List the active halts: every matching withdrawal is refused while one is active."""
-    return [_halt(h) for h in Halt.objects.filter(lifted_at__isnull=True).order_by("started_at")]
+    """List the active halts (not lifted, not expired): every matching withdrawal is refused
+    while one is active."""
+    return [_halt(h) for h in models.active_halts().order_by("started_at")]
+
+
+class WithdrawalStateOut(Schema):
+    """Where a checked withdrawal stands: its decision as it stands now (a held one released
+    is ``allow`` with the reason ``hold_released``, a refused one ``reject`` with
+    ``hold_refused``) and, if it was held, the hold's outcome."""
+
+    id: str
+    action: str
+    hold: Literal["waiting", "released", "refused"] | None
+    approval_request: int | None = None
+    reasons: list[ReasonOut]
+
+
+@router.get(
+    "/withdrawals/{request_id}",
+    response={200: WithdrawalStateOut, **refusals(404, 422)},
+    auth=authenticated(CHECK_SCOPE),
+)
+def withdrawal_state(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    """Tell the exchange what became of a checked withdrawal (poll a held one until it is
+    released or refused)."""
+    first = models.MonitorRecord.objects.filter(event_id=request_id, kind="event").first()
+    if first is None or not isinstance(first.row, list) or first.row[0] % 10 != 1:
+        raise Refused(
+            "unknown_withdrawal",
+            _("No withdrawal %(id)s was checked.") % {"id": request_id[:200]},
+            status=404,
+        )
+    decision = monitor.current().process(engine.unchecked_row(first.row)[0])
+    held = models.HeldWithdrawal.objects.filter(event_id=request_id).first()
+    hold = None
+    if held is not None:
+        decision = checks.with_outcome(decision, held)
+        hold = held.outcome or "waiting"
+    body = decision_body(decision, held.approval_id if held is not None else None)
+    return {
+        "id": body["id"],
+        "action": body["action"],
+        "hold": hold,
+        "approval_request": body["approval_request"],
+        "reasons": body["reasons"],
+    }
 
 
 class TradingOut(Schema):

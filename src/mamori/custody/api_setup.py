@@ -5,6 +5,8 @@ policies, which take effect once two people approve. Limits are decimal strings 
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,10 +67,29 @@ class RequestOut(Schema):
 
 
 class LimitIn(Schema):
-    """A threshold's new limit: exactly one of base units or JPY, as decimal strings."""
+    """A threshold's new limit: exactly one of base units or JPY, as decimal strings; it
+    applies when the total reaches it (≥, ISM 27-3 「基準値に達した場合」)."""
 
-    limit_units: str | None = Field(default=None, pattern=r"^[0-9]{1,40}$")
-    limit_jpy: str | None = Field(default=None, pattern=r"^[0-9]{1,24}(\.[0-9]{1,6})?$")
+    limit_units: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,40}$", description=limits.IN_UNITS
+    )
+    limit_jpy: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,24}(\.[0-9]{1,6})?$", description=limits.IN_JPY
+    )
+
+
+class PreviewOut(Schema):
+    """What a threshold would have done over the last 30 days of the monitor's journal: the
+    movements it applies to and how many would have reached it (held, halted or told, as its
+    level says); the limit in the asset's units or in yen."""
+
+    since: datetime
+    until: datetime
+    level: str
+    movements: int
+    reached: int
+    limit_ja: str
+    limit_en: str
 
 
 def _person(request: HttpRequest) -> User:
@@ -130,6 +151,16 @@ def request_limit(request: HttpRequest, code: str, body: LimitIn) -> Status[Any]
     return _opened(limits.request_limit(rule, terms, _person(request)))
 
 
+def preview_threshold(request: HttpRequest, body: limits.ThresholdSpec) -> dict[str, Any]:
+    """Show what a threshold (a new one, or an existing one with a new limit) would have
+    done over the last 30 days, before asking for it: nothing is asked or changed."""
+    from mamori.custody.services import preview
+
+    _person(request)
+    limits.check_spec(body)
+    return asdict(preview.preview(body))
+
+
 def request_switch(request: HttpRequest, code: str) -> Status[Any]:
     """Ask for a threshold to be switched off (or on): two approvals."""
     rule = get_object_or_404(ThresholdRule, code=code)
@@ -153,6 +184,9 @@ def mount(router: Router) -> None:
     router.post("/wallets", response=opened, auth=_AUTH)(add_wallet)
     router.post("/wallets/import", response=opened, auth=_AUTH)(import_wallets)
     router.post("/thresholds", response=opened, auth=_AUTH)(request_threshold)
+    router.post("/thresholds/preview", response={200: PreviewOut, **refusals(422)}, auth=_AUTH)(
+        preview_threshold
+    )
     router.post("/thresholds/{code}/limit", response=changed, auth=_AUTH)(request_limit)
     router.post("/thresholds/{code}/switch", response=changed, auth=_AUTH)(request_switch)
     router.put("/assets/{code}/cap-policy", response=changed, auth=_AUTH)(request_cap)

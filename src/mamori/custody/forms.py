@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,9 +10,28 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.custody.models import ThresholdRule
 
+#: What a limit means, on every field that sets one (ISM 27-3 「基準値に達した場合」).
+REACHED = _(
+    "The threshold applies when the total reaches this amount: a total equal to the limit "
+    "is reached (≥)."
+)
+#: The longest window: the monitor keeps movements this many days.
+RETENTION_DAYS = 31
+
 
 class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
-    """A threshold: exactly one of a base-unit or a JPY limit; a window unless single."""
+    """A threshold: exactly one of a limit in the asset's units, in base units or in JPY
+    (above 0, reached when the total equals it); a window unless single, at most the
+    monitor's retention; what a halt stops and whether it ends by itself."""
+
+    limit_amount = forms.DecimalField(
+        label=_("Limit in the asset's units"),
+        required=False,
+        min_value=0,
+        max_digits=60,
+        decimal_places=30,
+        help_text=_("e.g. 5 for 5 BTC; or give the limit in base units or in JPY below."),
+    )
 
     class Meta:
         model = ThresholdRule
@@ -21,24 +41,77 @@ class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
             "scope",
             "level",
             "asset",
+            "limit_amount",
             "limit_units",
             "limit_jpy",
             "window_seconds",
             "halt_scope",
+            "halt_expiry_minutes",
         )
+        labels = {
+            "limit_units": _("Limit (base units)"),
+            "limit_jpy": _("Limit (JPY)"),
+            "window_seconds": _("Window (seconds)"),
+            "halt_expiry_minutes": _("A halt ends by itself after (minutes)"),
+        }
+        help_texts = {
+            "limit_units": _("satoshi for BTC (1 BTC = 100,000,000), wei for ETH."),
+            "window_seconds": _("At most 31 days (2,678,400 seconds): the monitor's retention."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("limit_amount", "limit_units", "limit_jpy"):
+            field = self.fields[name]
+            field.help_text = f"{REACHED} {field.help_text}".strip()
 
     def clean(self) -> dict[str, Any]:
-        """Refuse a limit in both or neither unit, and a window on a single-instruction rule."""
+        """Refuse a limit in none or several units, a limit of 0, a window on a
+        single-instruction rule or longer than the retention; turn a limit in the asset's
+        units into base units (exactly: no more decimals than the asset has)."""
         data = super().clean() or {}
-        units, jpy = data.get("limit_units"), data.get("limit_jpy")
-        if (units is None) == (jpy is None):
+        amount, units, jpy = (
+            data.get("limit_amount"),
+            data.get("limit_units"),
+            data.get("limit_jpy"),
+        )
+        if amount is None and (units is None) == (jpy is None):
             raise forms.ValidationError(_("Give the limit either in base units or in JPY."))
-        if units is not None and data.get("asset") is None:
-            raise forms.ValidationError(_("A limit in base units needs an asset."))
-        if data.get("scope") == "single" and data.get("window_seconds"):
+        if sum(value is not None for value in (amount, units, jpy)) != 1:
+            raise forms.ValidationError(
+                _("Give the limit once: in the asset's units, in base units or in JPY.")
+            )
+        asset = data.get("asset")
+        if (amount is not None or units is not None) and asset is None:
+            raise forms.ValidationError(_("A limit in the asset's units needs an asset."))
+        if amount is not None and asset is not None:
+            scaled = Decimal(amount).scaleb(asset.decimals)
+            if scaled != scaled.to_integral_value():
+                raise forms.ValidationError(
+                    _("%(code)s has %(decimals)s decimals: %(amount)s has more.")
+                    % {"code": asset.code, "decimals": asset.decimals, "amount": amount}
+                )
+            units = data["limit_units"] = int(scaled)
+        if (units if units is not None else jpy) == 0:
+            raise forms.ValidationError(
+                _(
+                    "A limit of 0 is reached by every movement: give an amount above 0 (the "
+                    "threshold applies when the total reaches it)."
+                )
+            )
+        window = data.get("window_seconds")
+        if data.get("scope") == "single" and window:
             raise forms.ValidationError(_("A single-instruction threshold has no window."))
-        if data.get("scope") != "single" and not data.get("window_seconds"):
+        if data.get("scope") != "single" and not window:
             raise forms.ValidationError(_("This threshold needs a window in seconds."))
+        if window and window > RETENTION_DAYS * 86400:
+            raise forms.ValidationError(
+                _(
+                    "A window can be at most %(days)s days: the monitor keeps movements that "
+                    "long (got %(seconds)s seconds)."
+                )
+                % {"days": RETENTION_DAYS, "seconds": window}
+            )
         return data
 
 
@@ -127,8 +200,13 @@ class LimitForm(forms.Form):
 
     rule = forms.IntegerField(widget=forms.HiddenInput)
     limit_units = forms.RegexField(
-        label=_("Limit (base units)"), regex=r"^[0-9]{1,40}$", required=False
+        label=_("Limit (base units)"), regex=r"^[0-9]{1,40}$", required=False, help_text=REACHED
     )
     limit_jpy = forms.DecimalField(
-        label=_("Limit (JPY)"), min_value=0, max_digits=30, decimal_places=6, required=False
+        label=_("Limit (JPY)"),
+        min_value=0,
+        max_digits=30,
+        decimal_places=6,
+        required=False,
+        help_text=REACHED,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.auditlog.audited import AuditedModel
@@ -21,6 +23,8 @@ __all__ = [
     "MonitorRecord",
     "ThresholdRule",
     "Wallet",
+    "active_halts",
+    "scope_text",
 ]
 
 
@@ -178,13 +182,28 @@ class ThresholdRule(AuditedModel):
         max_length=20,
         blank=True,
         choices=[
-            ("", _("default (the customer; the asset for all-customers rules)")),
-            ("all_withdrawals", _("all withdrawals")),
-            ("asset", _("the asset's withdrawals")),
-            ("customer", _("the customer's withdrawals")),
+            (
+                "",
+                _(
+                    "default (the breaching customer's withdrawals of the asset; "
+                    "the asset for all-customers rules)"
+                ),
+            ),
+            ("customer_asset", _("the breaching customer's withdrawals of the asset")),
+            ("customer", _("the breaching customer's withdrawals of every asset")),
+            ("asset", _("every customer's withdrawals of the asset")),
+            ("all_withdrawals", _("all withdrawals (the whole market)")),
             ("market", _("trading in the asset's markets (ISM 27-3)")),
         ],
         help_text=_("What a halt by this rule stops."),
+    )
+    halt_expiry_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "A halt by this rule ends by itself after this many minutes; empty: only two "
+            "people lift it. Never for all-customers rules or halts that stop everyone."
+        ),
     )
     active = models.BooleanField(
         default=True,
@@ -285,7 +304,17 @@ class Halt(AuditedModel):
     event_id = models.CharField(
         max_length=200,
     )
+    asset = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text=_("The asset of a halt of one customer's withdrawals of one asset."),
+    )
     started_at = models.DateTimeField()
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the halt ends by itself, if its rule allows it."),
+    )
     lifted_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -304,9 +333,52 @@ class Halt(AuditedModel):
     def __str__(self) -> str:
         return self.halt_id
 
+    def is_active(self, now: datetime | None = None) -> bool:
+        """Return whether the halt still stops what it names (not lifted, not expired)."""
+        if self.lifted_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > (now or timezone.now())
+
+    def scope_text(self) -> str:
+        """Return what the halt stops, in words (ISM 27-3: the halt says what it halts)."""
+        return str(scope_text(self.scope, self.key, self.asset))
+
+
+def scope_text(scope: str, key: str, asset: str = "") -> str:
+    """Return what a halt of ``scope`` stops, in the current language."""
+    if scope == "customer_asset":
+        return _("customer %(customer)s's withdrawals of %(asset)s") % {
+            "customer": key,
+            "asset": asset,
+        }
+    if scope == "customer":
+        return _("customer %(customer)s's withdrawals of every asset") % {"customer": key}
+    if scope == "asset":
+        return _("every customer's withdrawals of %(asset)s") % {"asset": key}
+    if scope == "all_withdrawals":
+        return str(_("all withdrawals of every customer and asset"))
+    if scope == "market":
+        return _("trading in the markets of %(market)s") % {"market": key}
+    return f"{scope} {key}"
+
+
+def active_halts() -> models.QuerySet[Halt]:
+    """Return the halts in force: not lifted and not expired."""
+    now = timezone.now()
+    return Halt.objects.filter(lifted_at__isnull=True).filter(
+        models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+    )
+
 
 class HeldWithdrawal(AuditedModel):
-    """A withdrawal the monitor held: it may proceed only after this approval (ISM 27-3)."""
+    """A withdrawal the monitor held: it may proceed only after this approval (ISM 27-3);
+    approved, it is released (it proceeds); rejected or expired, it is refused (it leaves
+    the windows and the customer is told through the exchange)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("waiting for approval")
+        RELEASED = "released", _("released")
+        REFUSED = "refused", _("refused")
 
     event_id = models.CharField(
         max_length=200,
@@ -316,6 +388,24 @@ class HeldWithdrawal(AuditedModel):
         "accounts.ApprovalRequest",
         on_delete=models.PROTECT,
         related_name="custody_hold",
+    )
+    customer = models.CharField(
+        max_length=200,
+        blank=True,
+    )
+    asset = models.CharField(
+        max_length=20,
+        blank=True,
+    )
+    outcome = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=Outcome.choices,
+        default=Outcome.PENDING,
+    )
+    outcome_at = models.DateTimeField(
+        null=True,
+        blank=True,
     )
 
     def __str__(self) -> str:

@@ -25,6 +25,12 @@ def _cap_job() -> dict[str, object]:
     return {"assessed": [a.asset.code for a in assessments], "alerted": told}
 
 
+def _holds_job() -> dict[str, object]:
+    from mamori.custody.services import checks
+
+    return {"settled": checks.settle_holds()}
+
+
 def _links() -> None:
     """Let audit entries about halts and allowed addresses link to their pages."""
     from mamori.auditlog.links import register_link
@@ -65,9 +71,11 @@ def register() -> None:
 
     subscribe(consumers.SUBJECT, "custody-monitor", consumers.handle_inbound)
     approvals.register_kind(halts.KIND, policy=halts.POLICY, apply=halts.apply_lift)
+    # approved: the held withdrawal is released; rejected or expired: it is refused
     approvals.register_kind(
-        checks.RELEASE_KIND, policy=checks.RELEASE_POLICY, apply=lambda request: None
+        checks.RELEASE_KIND, policy=checks.RELEASE_POLICY, apply=checks.apply_release
     )
+    approvals.on_closed(checks.on_release_closed)
     approvals.register_kind(allowlist.KIND, policy=allowlist.POLICY, apply=allowlist.apply_approval)
     approvals.register_kind(
         thresholds.KIND,
@@ -109,6 +117,16 @@ def register() -> None:
             _("check hot-wallet caps and spread"),
             every=timedelta(hours=1),
             window=timedelta(minutes=30),
+            alert_roles=(("ciso",),),
+        )
+    )
+    register_job(
+        Job(
+            "custody.hold_outcomes",
+            _holds_job,
+            _("release or refuse held withdrawals whose approval closed"),
+            every=timedelta(minutes=10),
+            window=timedelta(minutes=5),
             alert_roles=(("ciso",),),
         )
     )

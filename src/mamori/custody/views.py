@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,8 +29,9 @@ from mamori.custody.models import (
     MonitorRecord,
     ThresholdRule,
     Wallet,
+    active_halts,
 )
-from mamori.custody.services import cap, charts, halts, limits, monitor, thresholds
+from mamori.custody.services import cap, charts, halts, limits, monitor, preview, thresholds
 from mamori.notifications.models import Notification
 
 
@@ -56,9 +59,12 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         "custody/overview.html",
         {
             "alerts": alerts,
-            "active": Halt.objects.filter(lifted_at__isnull=True).select_related("lift_request"),
+            "active": active_halts().select_related("lift_request"),
             "lifted": paged(
-                request, Halt.objects.filter(lifted_at__isnull=False), "lifted-page", 20
+                request,
+                Halt.objects.filter(Q(lifted_at__isnull=False) | Q(expires_at__lte=timezone.now())),
+                "lifted-page",
+                20,
             ),
             "decisions": decisions,
             "decided": MonitorRecord.objects.filter(kind=MonitorRecord.Kind.EVENT).count(),
@@ -102,16 +108,21 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
     from mamori.custody.forms import LimitForm, ThresholdForm
 
     form, limit_form = ThresholdForm(), LimitForm()
+    shown = None
     if request.method == "POST":
         if "toggle" in request.POST:
             return _switch(request, request.POST["toggle"])
         if "rule" in request.POST:
             limit_form = LimitForm(request.POST)
-            if _ask_limit(request, limit_form):
+            if "preview" in request.POST:
+                shown = _preview_limit(request, limit_form)
+            elif _ask_limit(request, limit_form):
                 return redirect("custody:thresholds")
         else:
             form = ThresholdForm(request.POST)
-            if _ask_threshold(request, form):
+            if "preview" in request.POST:
+                shown = _preview(form)
+            elif _ask_threshold(request, form):
                 return redirect("custody:thresholds")
     waiting = thresholds.pending_by_rule()
     asked = {
@@ -132,8 +143,64 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             "limit_form": limit_form,
             "rules": [(rule, waiting.get(rule.code), asked.get(rule.code)) for rule in rules],
             "created": created,
+            "preview": shown,
+            "days": preview.DAYS,
         },
     )
+
+
+def _spec(data: dict[str, Any]) -> limits.ThresholdSpec:
+    """Return the threshold of a valid form's data (pydantic's ValueError if it does not
+    fit the snapshot's schema)."""
+    return limits.ThresholdSpec(
+        code=data["code"],
+        direction=data["direction"],
+        scope=data["scope"],
+        level=data["level"],
+        asset=data["asset"].code if data["asset"] else None,
+        limit_units=_digits(data["limit_units"]),
+        limit_jpy=_digits(data["limit_jpy"]),
+        window=data["window_seconds"] or None,
+        halt_scope=data["halt_scope"] or None,
+        halt_expiry_minutes=data.get("halt_expiry_minutes") or None,
+    )
+
+
+def _preview(form: Any) -> preview.Preview | None:
+    """Return what the threshold of ``form`` would have done over the last 30 days (its
+    problems shown with the form instead)."""
+    if not form.is_valid():
+        return None
+    try:
+        spec = _spec(form.cleaned_data)
+        limits.check_spec(spec)
+        return preview.preview(spec)
+    except ApprovalRefused as refused:
+        form.add_error(None, refused.message)
+    except ValueError as exc:  # outside the snapshot's schema (pydantic)
+        form.add_error(None, str(exc))
+    return None
+
+
+def _preview_limit(request: HttpRequest, form: Any) -> preview.Preview | None:
+    """Return what a threshold with the new limit of ``form`` would have done."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    rule = get_object_or_404(ThresholdRule.objects.select_related("asset"), pk=data["rule"])
+    try:
+        terms = {
+            "limit_units": data["limit_units"] or None,
+            "limit_jpy": _digits(data["limit_jpy"]),
+        }
+        spec = limits.ThresholdSpec.model_validate({**monitor.rule_data(rule), **terms})
+        limits.check_spec(spec)
+        return preview.preview(spec)
+    except ApprovalRefused as refused:
+        messages.error(request, refused.message)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return None
 
 
 def _ask_threshold(request: HttpRequest, form: Any) -> bool:
@@ -142,17 +209,7 @@ def _ask_threshold(request: HttpRequest, form: Any) -> bool:
         return False
     data = form.cleaned_data
     try:
-        spec = limits.ThresholdSpec(
-            code=data["code"],
-            direction=data["direction"],
-            scope=data["scope"],
-            level=data["level"],
-            asset=data["asset"].code if data["asset"] else None,
-            limit_units=_digits(data["limit_units"]),
-            limit_jpy=_digits(data["limit_jpy"]),
-            window=data["window_seconds"] or None,
-            halt_scope=data["halt_scope"] or None,
-        )
+        spec = _spec(data)
         approval = limits.request_threshold(spec, request.user)  # type: ignore[arg-type]
     except ApprovalRefused as refused:
         form.add_error(None, refused.message)

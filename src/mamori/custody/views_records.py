@@ -24,7 +24,7 @@ def halt_view(request: HttpRequest, pk: int) -> HttpResponse:
             "halt": halt,
             "reason": asked.snapshot.get("reason", "") if asked is not None else "",
             "can_lift": has_permission(request.user, "custody.manage")
-            and halt.lifted_at is None
+            and halt.is_active()
             and (asked is None or asked.status != "pending"),
         },
     )

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mamori.core.errors import Refused
-from mamori.custody.models import Asset, Halt
+from mamori.custody.models import Asset, active_halts
 from mamori.custody.models import Wallet as CustodyWallet
 from mamori.engines import presign
 from mamori.engines.presign.common import normalise, refused
@@ -202,16 +202,19 @@ def wallet_policy(wallet: Wallet) -> tuple[presign.WalletPolicy, int]:
     return policy, signing.intent_hours
 
 
-def _halts() -> tuple[bool, set[str], set[str]]:
-    """Return whether every withdrawal is halted, the assets and the customers halted."""
+def _halts() -> tuple[bool, set[str], set[tuple[str, str]]]:
+    """Return whether every withdrawal is halted, the assets and the customers halted (with
+    the asset of a halt of one customer's asset, "" for every asset)."""
     everything, assets, customers = False, set(), set()
-    for scope, key in Halt.objects.filter(lifted_at__isnull=True).values_list("scope", "key"):
+    for scope, key, asset in active_halts().values_list("scope", "key", "asset"):
         if scope == "all_withdrawals":
             everything = True
         elif scope == "asset":
             assets.add(key)
         elif scope == "customer":
-            customers.add(key)
+            customers.add((key, ""))
+        elif scope == "customer_asset":
+            customers.add((key, asset))
     return everything, assets, customers
 
 
@@ -272,7 +275,13 @@ def _verdict(
         decoded,
     )
     paid = [row for row in rows if row.event_id in verdict.intents]
-    stopped = sorted({row.customer for row in paid if row.customer in customers})
+    stopped = sorted(
+        {
+            row.customer
+            for row in paid
+            if (row.customer, "") in customers or (row.customer, row.asset) in customers
+        }
+    )
     if stopped:
         extra = tuple(
             refused(

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from mamori.auditlog.services import record
 from mamori.core.money import format_amount, format_yen
-from mamori.custody.models import Asset, Halt, ThresholdRule
+from mamori.custody.models import Asset, Halt, ThresholdRule, scope_text
 from mamori.custody.services import monitor
 from mamori.engines import threshold as engine
 from mamori.events.bus import publish
@@ -22,7 +22,9 @@ __all__ = [
     "after_decision",
     "conflicting_resend",
     "journal_quarantined",
+    "levels",
     "reached_text",
+    "scope_words",
 ]
 
 #: A notice not acknowledged within this time goes to the next level.
@@ -76,7 +78,9 @@ def reached_text(
     return ja, en
 
 
-def _levels(asset_code: str) -> list[list[Recipient]]:
+def levels(asset_code: str) -> list[list[Recipient]]:
+    """Return who is told about ``asset_code``: its responsible person (else the CISO),
+    then the system general manager and the CISO."""
     asset = Asset.objects.filter(code=asset_code).select_related("responsible").first()
     first = [Recipient(role="ciso")]
     if asset is not None and asset.responsible is not None:
@@ -84,16 +88,32 @@ def _levels(asset_code: str) -> list[list[Recipient]]:
     return [first, [Recipient(role="system_general_manager"), Recipient(role="ciso")]]
 
 
+def scope_words(scope: str, key: str, asset: str = "") -> tuple[str, str]:
+    """Return what a halt stops, in Japanese and in English."""
+    shown = []
+    for language in ("ja", "en"):
+        with translation.override(language):
+            shown.append(str(scope_text(scope, key, asset)))
+    return shown[0], shown[1]
+
+
 def _why(event: engine.Event, halt: engine.Halt) -> tuple[str, str]:
+    ja_scope, en_scope = scope_words(str(halt.scope), halt.key, halt.asset)
+    if halt.until is not None:
+        until = halt.until.isoformat(timespec="seconds")
+        ja_end = f"{until} に自動で解除されます（それ以前の解除には2名の承認が必要です）。"
+        en_end = f"It ends by itself at {until}; lifting it earlier needs two approvals."
+    else:
+        ja_end, en_end = "解除には2名の承認が必要です。", "Lifting needs two approvals."
     if isinstance(event, engine.HaltOrder):
         return (
-            f"{event.source} による停止: {event.reason}。解除には2名の承認が必要です。",
-            f"Halt ordered by {event.source}: {event.reason}. Lifting needs two approvals.",
+            f"{event.source} による停止（{ja_scope}）: {event.reason}。{ja_end}",
+            f"Halt ordered by {event.source} ({en_scope}): {event.reason}. {en_end}",
         )
     return (
-        f"規則 {halt.rule} の基準値に達したため停止しました（イベント {halt.event}）。"
-        "解除には2名の承認が必要です。",
-        f"Rule {halt.rule} was reached by event {halt.event}; lifting needs two approvals.",
+        f"規則 {halt.rule} の基準値に達したため {ja_scope} を停止しました"
+        f"（イベント {halt.event}）。{ja_end}",
+        f"Rule {halt.rule} was reached by event {halt.event}: halted {en_scope}. {en_end}",
     )
 
 
@@ -121,7 +141,9 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
             key=halt.key,
             rule=halt.rule,
             event_id=halt.event,
+            asset=halt.asset,
             started_at=halt.at,
+            expires_at=halt.until,
         )
         publish(
             "mamori.custody.halt_started",
@@ -132,15 +154,18 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
                 "rule": halt.rule,
                 "event": halt.event,
                 "at": halt.at.isoformat(),
+                "asset": halt.asset,
+                "until": halt.until.isoformat() if halt.until else None,
             },
             event_id=f"halt-started-{halt.id}",
         )
+        ja_scope, en_scope = scope_words(str(halt.scope), halt.key, halt.asset)
         notify(
             "custody.halt",
             "critical",
-            (f"停止: {halt.scope} {halt.key}", f"Halted: {halt.scope} {halt.key}"),
+            (f"停止: {ja_scope}", f"Halted: {en_scope}"),
             _why(event, halt),
-            _levels(asset),
+            levels(asset),
             requires_ack=True,
             escalate_after=ESCALATE_AFTER,
             link="/custody/",
@@ -167,7 +192,7 @@ def after_decision(event: engine.Event, decision: engine.Decision) -> None:
                 f"Threshold reached: {reason.rule} ({decision.action})",
             ),
             reached_text(reason.rule, reason.observed, reason.limit, reason.message),
-            _levels(asset),
+            levels(asset),
             requires_ack=True,
             escalate_after=ESCALATE_AFTER,
             link="/custody/",
@@ -201,7 +226,7 @@ def conflicting_resend(event: engine.Event, decision: engine.Decision) -> None:
             f"最初の判定が有効で、再送は拒否されました。送信元を確認してください。{message}",
             f"The first decision stands and the resend was refused. Check the sender. {message}",
         ),
-        _levels(asset),
+        levels(asset),
         requires_ack=True,
         escalate_after=ESCALATE_AFTER,
         link="/custody/",
@@ -239,7 +264,7 @@ def journal_quarantined(record_pk: int, what: str, asset: str) -> None:
             "refused with the reason journal_quarantined until it is repaired and the journal "
             "reloaded; other assets are decided as before.",
         ),
-        _levels("" if every else asset),
+        levels("" if every else asset),
         requires_ack=True,
         escalate_after=ESCALATE_AFTER,
         link="/custody/",

@@ -25,8 +25,12 @@ from mamori.engines.threshold import ConfigError
 __all__ = [
     "CAP_KIND",
     "CREATE_KIND",
+    "IN_JPY",
+    "IN_UNITS",
     "LIMIT_KIND",
     "POLICY",
+    "REACHED",
+    "RETENTION_DAYS",
     "CapSnapshot",
     "CapTerms",
     "LimitSnapshot",
@@ -36,6 +40,7 @@ __all__ = [
     "apply_create",
     "apply_limit",
     "cap_terms",
+    "check_spec",
     "request_cap",
     "request_limit",
     "request_threshold",
@@ -49,6 +54,18 @@ POLICY = halts.POLICY
 
 _UNITS = r"^[0-9]{1,40}$"
 _JPY = r"^[0-9]{1,24}(\.[0-9]{1,6})?$"
+#: How long the monitor keeps movements: no window may be longer (ISM 27-2).
+RETENTION_DAYS = 31
+#: What a limit means, where it is set (ISM 27-3 「基準値に達した場合」: reached means ≥).
+REACHED = (
+    "Applies when the total reaches this amount: a total equal to the limit is reached (≥). "
+    "／合計がこの額に達した時点（基準値と等しい場合を含む）で適用されます。"
+)
+IN_UNITS = (
+    f"{REACHED} In the asset's base units (1 BTC = 100000000 satoshi). "
+    "／資産の基本単位（1 BTC = 100000000 satoshi）。"
+)
+IN_JPY = f"{REACHED} In JPY, up to 6 decimals. ／円建て（小数6桁まで）。"
 
 
 class _Strict(pydantic.BaseModel):
@@ -63,10 +80,32 @@ class ThresholdSpec(_Strict):
     scope: Literal["single", "customer", "all"]
     level: Literal["notify", "hold", "halt"]
     asset: str | None = pydantic.Field(default=None, max_length=20)
-    limit_units: str | None = pydantic.Field(default=None, pattern=_UNITS)
-    limit_jpy: str | None = pydantic.Field(default=None, pattern=_JPY)
-    window: int | None = pydantic.Field(default=None, ge=1, le=400 * 86400)
-    halt_scope: Literal["all_withdrawals", "asset", "customer", "market"] | None = None
+    limit_units: str | None = pydantic.Field(default=None, pattern=_UNITS, description=IN_UNITS)
+    limit_jpy: str | None = pydantic.Field(default=None, pattern=_JPY, description=IN_JPY)
+    window: int | None = pydantic.Field(
+        default=None,
+        ge=1,
+        le=400 * 86400,
+        description=f"Seconds, at most {RETENTION_DAYS} days (the monitor's retention). "
+        f"／秒（監視の保持期間 {RETENTION_DAYS} 日以内）。",
+    )
+    halt_scope: (
+        Literal["customer_asset", "customer", "asset", "all_withdrawals", "market"] | None
+    ) = pydantic.Field(
+        default=None,
+        description="What a halt by this rule stops; empty: the breaching customer's "
+        "withdrawals of the asset (of every asset for a rule over all assets), the asset for "
+        "all-customers rules. ／停止の範囲。空欄: 単一・顧客別の規則は当該顧客の当該資産の出金、"
+        "全顧客の規則は当該資産。",
+    )
+    halt_expiry_minutes: int | None = pydantic.Field(
+        default=None,
+        ge=1,
+        le=RETENTION_DAYS * 24 * 60,
+        description="A halt by this rule ends by itself after this many minutes; never for "
+        "all-customers rules or halts that stop everyone. ／停止を自動解除するまでの分数"
+        "（全顧客の規則・全員を止める停止には不可）。",
+    )
 
 
 class ThresholdSnapshot(_Strict):
@@ -78,8 +117,8 @@ class ThresholdSnapshot(_Strict):
 class LimitTerms(_Strict):
     """A threshold's limit: exactly one of base units or JPY."""
 
-    limit_units: str | None = pydantic.Field(default=None, pattern=_UNITS)
-    limit_jpy: str | None = pydantic.Field(default=None, pattern=_JPY)
+    limit_units: str | None = pydantic.Field(default=None, pattern=_UNITS, description=IN_UNITS)
+    limit_jpy: str | None = pydantic.Field(default=None, pattern=_JPY, description=IN_JPY)
 
 
 class LimitSnapshot(_Strict):
@@ -145,7 +184,7 @@ def _active_specs(changed: dict[str, Any] | None = None) -> list[dict[str, Any]]
     return specs
 
 
-def _check_spec(spec: ThresholdSpec) -> None:
+def check_spec(spec: ThresholdSpec) -> None:
     """Refuse a rule whose limit, asset and window do not fit together."""
     if (spec.limit_units is None) == (spec.limit_jpy is None):
         raise _refused("bad_limit", _("Give the limit either in base units or in JPY."))
@@ -153,10 +192,60 @@ def _check_spec(spec: ThresholdSpec) -> None:
         raise _refused("bad_limit", _("A limit in base units needs an asset."))
     if spec.asset is not None and not Asset.objects.filter(code=spec.asset).exists():
         raise _refused("unknown_asset", _("unknown asset %(code)r") % {"code": spec.asset})
+    limit = Decimal(spec.limit_units if spec.limit_units is not None else str(spec.limit_jpy))
+    if limit <= 0:
+        raise _refused(
+            "zero_limit",
+            _(
+                "A limit of 0 is reached by every movement: give an amount above 0 (the "
+                "threshold applies when the total reaches it)."
+            ),
+        )
     if spec.scope == "single" and spec.window:
         raise _refused("bad_window", _("A single-instruction threshold has no window."))
     if spec.scope != "single" and not spec.window:
         raise _refused("bad_window", _("This threshold needs a window in seconds."))
+    if spec.window and spec.window > RETENTION_DAYS * 86400:
+        raise _refused(
+            "bad_window",
+            _(
+                "A window can be at most %(days)s days: the monitor keeps movements that long "
+                "(got %(seconds)s seconds)."
+            )
+            % {"days": RETENTION_DAYS, "seconds": spec.window},
+        )
+    _check_halt(spec)
+
+
+def _check_halt(spec: ThresholdSpec) -> None:
+    """Refuse a halt scope or an expiry the rule cannot have, saying why."""
+    scope = spec.halt_scope or ""
+    if spec.scope == "all" and scope in ("customer", "customer_asset"):
+        raise _refused(
+            "bad_halt_scope",
+            _(
+                "An all-customers threshold halts the asset, all withdrawals or the market, "
+                "not one customer."
+            ),
+        )
+    if scope == "customer_asset" and spec.asset is None:
+        raise _refused(
+            "bad_halt_scope",
+            _("A halt of the customer's withdrawals of one asset needs the threshold's asset."),
+        )
+    if spec.halt_expiry_minutes is None:
+        return
+    if spec.level != "halt":
+        raise _refused("no_expiry", _("Only a halt threshold's halt can end by itself."))
+    everyone = scope in ("asset", "all_withdrawals", "market")
+    if spec.scope == "all" or everyone:
+        raise _refused(
+            "no_expiry",
+            _(
+                "A halt that stops every customer never ends by itself: two people lift it. "
+                "Only a halt of one customer may expire."
+            ),
+        )
 
 
 def _pending(kind: str, key: str, value: str) -> ApprovalRequest | None:
@@ -180,7 +269,7 @@ def _already(request: ApprovalRequest | None, what: str) -> None:
 
 def request_threshold(spec: ThresholdSpec, by: User) -> ApprovalRequest:
     """Ask for the threshold ``spec`` to be created; it exists once two people approve."""
-    _check_spec(spec)
+    check_spec(spec)
     with transaction.atomic():
         if ThresholdRule.objects.filter(code=spec.code).exists():
             raise _refused("exists", _("Threshold %(code)s already exists.") % {"code": spec.code})
@@ -213,6 +302,7 @@ def apply_create(request: ApprovalRequest) -> None:
         limit_jpy=Decimal(spec.limit_jpy) if spec.limit_jpy is not None else None,
         window_seconds=spec.window,
         halt_scope=spec.halt_scope or "",
+        halt_expiry_minutes=spec.halt_expiry_minutes,
     )
     _take_thresholds()
 
@@ -240,7 +330,7 @@ def request_limit(rule: ThresholdRule, terms: LimitTerms, by: User) -> ApprovalR
             .get(pk=rule.pk)
         )
         changed = {**monitor.rule_data(rule), **terms.model_dump()}
-        _check_spec(ThresholdSpec.model_validate(changed))
+        check_spec(ThresholdSpec.model_validate(changed))
         current = _limit_of(rule)
         if current == terms.model_dump():
             raise _refused(

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
@@ -44,6 +45,7 @@ __all__ = [
     "current",
     "decide",
     "engine_config",
+    "hold_outcome",
     "lead_as",
     "lift",
     "listen",
@@ -61,6 +63,8 @@ _LOCK = threading.RLock()  # re-entered by on-commit hooks that read the monitor
 QUARANTINED = "journal_quarantined"
 #: The asset of a set-aside record that names none (a configuration, a lift): every asset.
 EVERY_ASSET = "*"
+#: Refusals for an event's time alone (not journalled since issue 30).
+_TIME_CODES = frozenset({"late", "future", "bad_time"})
 
 
 @dataclass
@@ -154,11 +158,15 @@ def rule_data(rule: ThresholdRule) -> dict[str, Any]:
         "limit_jpy": str(rule.limit_jpy) if rule.limit_jpy is not None else None,
         "window": rule.window_seconds,
         "halt_scope": rule.halt_scope or None,
+        "halt_expiry_minutes": rule.halt_expiry_minutes or None,
     }
 
 
 def engine_config(data: dict[str, Any]) -> engine.Config:
-    """Build the engine's configuration from a config record (raises ``ConfigError``)."""
+    """Build the engine's configuration from a config record (raises ``ConfigError``); a
+    record written before deposits had a confirmation delay takes the engine's default."""
+    delay = data.get("deposit_delay_hours")
+    bounds_of: dict[str, Any] = {} if delay is None else {"deposit_delay": timedelta(hours=delay)}
     return engine.Config(
         tuple(engine.Asset(code, decimals) for code, decimals in data["assets"]),
         tuple(
@@ -172,9 +180,15 @@ def engine_config(data: dict[str, Any]) -> engine.Config:
                 Decimal(r["limit_jpy"]) if r["limit_jpy"] is not None else None,
                 timedelta(seconds=r["window"]) if r["window"] else None,
                 engine.HaltScope(r["halt_scope"]) if r.get("halt_scope") else None,
+                (
+                    timedelta(minutes=r["halt_expiry_minutes"])
+                    if r.get("halt_expiry_minutes")
+                    else None
+                ),
             )
             for r in data["rules"]
         ),
+        **bounds_of,
     )
 
 
@@ -223,7 +237,14 @@ def _apply(monitor: engine.Monitor | None, record: MonitorRecord) -> engine.Moni
     if record.kind == MonitorRecord.Kind.LIFT:
         monitor.halts.pop(record.row["halt"], None)
         return monitor
-    monitor.process(*engine.unchecked_row(record.row))
+    event, now = engine.unchecked_row(record.row)
+    first = record.reasons[0] if record.action == "reject" and record.reasons else {}
+    if isinstance(first, dict) and first.get("code") in _TIME_CODES:
+        # journalled before a refusal for its time alone stopped keeping the id: kept
+        # as it was answered, whatever the lateness rules are now
+        monitor.keep_refusal(event, str(first["code"]), str(first.get("message", "")))
+        return monitor
+    monitor.process(event, now)
     return monitor
 
 
@@ -302,7 +323,7 @@ def _asset_of(record: MonitorRecord) -> str:
         asset = row[3]
     elif kind == 6 and row[3] == str(engine.HaltScope.ASSET) and len(row) > 4:
         asset = row[4]
-    elif kind in (2, 3):  # a cancelled or sent withdrawal: the asset of that withdrawal
+    elif kind in (2, 3, 7, 8):  # a cancelled, sent, released or refused withdrawal's asset
         first = MonitorRecord.objects.filter(event_id=str(row[3]), kind="event").first()
         if first is not None and isinstance(first.row, list) and len(first.row) > 4:
             asset = first.row[4]
@@ -395,6 +416,7 @@ def apply_thresholds() -> engine.Config:
     data = {
         "assets": [[a.code, a.decimals] for a in Asset.objects.order_by("code")],
         "rules": [rule_data(r) for r in ThresholdRule.objects.filter(active=True)],
+        "deposit_delay_hours": settings.CONFIG.custody_deposit_delay_hours,
     }
     config = engine_config(data)  # refuse before anything is written
     with _LOCK, transaction.atomic():
@@ -458,6 +480,8 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
         if refused is not None:
             return refused
         decision = monitor.process(event, now)
+        if not monitor.knows(event.id):  # refused for its time alone: nothing to keep
+            return decision
         record = fastdb.insert(
             MonitorRecord(
                 kind=MonitorRecord.Kind.EVENT,
@@ -472,6 +496,18 @@ def decide(event: engine.Event, now: datetime | None = None) -> engine.Decision:
         _written(record)
         alerts.after_decision(event, decision)
     return decision
+
+
+def hold_outcome(withdrawal: str, released: bool, reason: str = "") -> engine.Decision:
+    """Release a held withdrawal (it proceeds) or refuse it (it leaves every window), once,
+    durably, through the journal like any event (a second call returns the first decision)."""
+    now = timezone.now()
+    kind = engine.HoldReleased if released else engine.HoldRefused
+    event_id = f"{'release' if released else 'refuse'}:{withdrawal}"
+    first = MonitorRecord.objects.filter(event_id=event_id, kind=MonitorRecord.Kind.EVENT).first()
+    if first is not None:  # decided before: the same event, so its first decision comes back
+        return decide(engine.unchecked_row(first.row)[0], now)
+    return decide(kind(event_id, now, withdrawal, reason[:500]), now)
 
 
 def lift(halt_id: str) -> bool:

@@ -3,10 +3,12 @@ replayable form of an event (ISM 27-2, 27-3: every decision is kept durably).
 
 A time is an aware datetime as integer microseconds since the epoch, exactly (:func:`micros`).
 A journal row is a list: a type number, the event's id, its time in microseconds, then its
-fields in order. Amounts are integers within 64 bits and decimal strings beyond (JSON
-libraries keep 64-bit integers only, and ETH in wei passes that soon); prices are
-decimal strings. An event checked against a ``now`` has 10 added to its type number and
-``now`` (µs) appended. Journals written when amounts were always strings read the same.
+fields in order (0 deposit, 1 withdrawal request, 2 cancelled, 3 sent, 4 price, 5 balance,
+6 ordered halt, 7 hold released, 8 hold refused). Amounts are integers within 64 bits and
+decimal strings beyond (JSON libraries keep 64-bit integers only, and ETH in wei passes that
+soon); prices are decimal strings. An event checked against a ``now`` has 10 added to its
+type number and ``now`` (µs) appended. Journals written when amounts were always strings
+read the same.
 
 :func:`movement_row` makes a deposit's or withdrawal's row from fields already read: the
 monitor makes it while deciding (:meth:`~.monitor.Monitor.process` given ``rows``), which
@@ -25,6 +27,8 @@ from mamori.engines.threshold.model import (
     Event,
     HaltOrder,
     HaltScope,
+    HoldRefused,
+    HoldReleased,
     Price,
     WithdrawalCancelled,
     WithdrawalRequest,
@@ -132,6 +136,9 @@ def event_row(event: Event) -> list[Any]:
         return [2, e.id, micros(e.at), e.withdrawal]
     if kind is WithdrawalSent:
         return [3, e.id, micros(e.at), e.withdrawal, *([e.wallet] if e.wallet else [])]
+    if kind is HoldReleased or kind is HoldRefused:
+        number = 7 if kind is HoldReleased else 8
+        return [number, e.id, micros(e.at), e.withdrawal, *([e.reason] if e.reason else [])]
     if kind is Price:
         return [4, e.id, micros(e.at), e.asset, str(e.jpy)]
     if kind is HaltOrder:
@@ -170,6 +177,10 @@ def row_event(row: list[Any]) -> Event:
         return Price(event_id, at, row[3], Decimal(row[4]))
     if kind == 6:
         return HaltOrder(event_id, at, HaltScope(row[3]), row[4], row[5], row[6])
+    if kind == 7:
+        return HoldReleased(event_id, at, row[3], row[4] if len(row) > 4 else "")
+    if kind == 8:
+        return HoldRefused(event_id, at, row[3], row[4] if len(row) > 4 else "")
     return Balance(event_id, at, row[3], row[4], _amount(row[5]))
 
 

@@ -5,6 +5,15 @@ A rule is *reached* when the observed amount is greater than or equal to its lim
 「基準値に達した場合」): exactly at the limit counts, one base unit below does not. A window of
 length W seen from an event at time t holds the counted events with time in (t − W, t]: an
 event exactly W earlier has left it.
+
+Lateness is bounded per stream — an asset's withdrawals, its deposits, its prices, its
+balances — so a busy asset cannot make a quiet one's events late; a deposit is accepted by its
+chain time up to ``deposit_delay`` behind its stream (confirmations take time) and counted in
+the windows where that time puts it. A held withdrawal ends released or refused
+(:class:`HoldReleased`, :class:`HoldRefused`); a refused one leaves every window. A halt stops
+what its rule's ``halt_scope`` names (by default the breaching customer's withdrawals of that
+asset for single and per-customer rules, the asset's for all-customers rules) and, where the
+rule allows it, expires by itself (never for an all-customers rule).
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ __all__ = [
     "Halt",
     "HaltOrder",
     "HaltScope",
+    "HoldRefused",
+    "HoldReleased",
     "Level",
     "Price",
     "Reason",
@@ -77,10 +88,15 @@ class Action(StrEnum):
 class HaltScope(StrEnum):
     """What a halt stops."""
 
-    ALL_WITHDRAWALS = "all_withdrawals"
-    ASSET = "asset"
-    CUSTOMER = "customer"
-    MARKET = "market"
+    ALL_WITHDRAWALS = "all_withdrawals"  # every withdrawal of every customer and asset
+    ASSET = "asset"  # every customer's withdrawals of the asset
+    CUSTOMER = "customer"  # the customer's withdrawals of every asset
+    CUSTOMER_ASSET = "customer_asset"  # the customer's withdrawals of the asset
+    MARKET = "market"  # trading in the asset's markets (told to the order gateway)
+
+
+#: Halt scopes that stop everyone: a halt of these never expires by itself.
+EVERYONE = frozenset({HaltScope.ALL_WITHDRAWALS, HaltScope.ASSET, HaltScope.MARKET})
 
 
 class ConfigError(ValueError):
@@ -112,6 +128,7 @@ class Rule:
     limit_jpy: Decimal | None = None
     window: timedelta | None = None
     halt_scope: HaltScope | None = None
+    halt_expiry: timedelta | None = None  # a halt by this rule ends by itself after it
 
     @property
     def in_jpy(self) -> bool:
@@ -127,13 +144,14 @@ class Rule:
         return self.limit_units
 
     def effective_halt_scope(self) -> HaltScope:
-        """Return what a halt by this rule stops (default: the customer for per-customer and
-        single-instruction rules, the asset (or all withdrawals) for all-customer rules)."""
+        """Return what a halt by this rule stops (default: the breaching customer's withdrawals
+        of the rule's asset for per-customer and single-instruction rules — of every asset for
+        a rule over all assets —, the asset (or all withdrawals) for all-customer rules)."""
         if self.halt_scope is not None:
             return self.halt_scope
         if self.scope is Scope.ALL:
             return HaltScope.ASSET if self.asset else HaltScope.ALL_WITHDRAWALS
-        return HaltScope.CUSTOMER
+        return HaltScope.CUSTOMER_ASSET if self.asset else HaltScope.CUSTOMER
 
 
 @dataclass(frozen=True)
@@ -145,6 +163,7 @@ class Config:
     max_lateness: timedelta = timedelta(minutes=5)
     max_future: timedelta = timedelta(minutes=1)
     retention: timedelta = timedelta(days=31)
+    deposit_delay: timedelta = timedelta(hours=24)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -187,7 +206,33 @@ def _check(config: Config) -> None:
                     f"{where}: the window {rule.window} is longer than the retention "
                     f"{config.retention}"
                 )
+        _check_halt(rule, where)
+    if not timedelta(0) <= config.deposit_delay <= config.retention:
+        raise ConfigError(
+            f"the deposit confirmation delay {config.deposit_delay} must be between 0 and "
+            f"the retention {config.retention}"
+        )
     _check_levels(config)
+
+
+def _check_halt(rule: Rule, where: str) -> None:
+    """Refuse a halt scope or expiry the rule cannot have."""
+    scope = rule.effective_halt_scope()
+    if rule.scope is Scope.ALL and scope in (HaltScope.CUSTOMER, HaltScope.CUSTOMER_ASSET):
+        raise ConfigError(
+            f"{where}: an all-customers rule halts the asset, all withdrawals or the market, "
+            "not one customer"
+        )
+    if scope is HaltScope.CUSTOMER_ASSET and rule.asset is None:
+        raise ConfigError(f"{where}: a halt of the customer's withdrawals of one asset needs it")
+    if rule.halt_expiry is not None:
+        if rule.halt_expiry <= timedelta(0):
+            raise ConfigError(f"{where}: a halt's expiry must be positive")
+        if rule.scope is Scope.ALL or scope in EVERYONE:
+            raise ConfigError(
+                f"{where}: a halt that stops everyone ({scope}) never ends by itself; "
+                "two people lift it"
+            )
 
 
 def _check_levels(config: Config) -> None:
@@ -255,6 +300,26 @@ class WithdrawalSent:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldReleased:
+    """A held withdrawal was approved: it proceeds (it stays counted)."""
+
+    id: str
+    at: datetime
+    withdrawal: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRefused:
+    """A held withdrawal was refused: it will not be sent and leaves every window."""
+
+    id: str
+    at: datetime
+    withdrawal: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Price:
     """The JPY price of one whole unit of an asset from this time on."""
 
@@ -289,13 +354,22 @@ class HaltOrder:
 
 
 Event = (
-    Deposit | WithdrawalRequest | WithdrawalCancelled | WithdrawalSent | Price | Balance | HaltOrder
+    Deposit
+    | WithdrawalRequest
+    | WithdrawalCancelled
+    | WithdrawalSent
+    | HoldReleased
+    | HoldRefused
+    | Price
+    | Balance
+    | HaltOrder
 )
 
 
 @dataclass(frozen=True)
 class Halt:
-    """A halt: what it stops, why, and the event that caused it."""
+    """A halt: what it stops, why, the event that caused it and, if its rule allows it, when
+    it ends by itself (``until``, exclusive; event time)."""
 
     id: str
     scope: HaltScope
@@ -303,13 +377,23 @@ class Halt:
     rule: str
     event: str
     at: datetime
+    asset: str = ""  # the asset of a customer × asset halt
+    until: datetime | None = None
 
     def matches(self, event: WithdrawalRequest) -> bool:
-        """Return whether this halt refuses ``event``."""
+        """Return whether this halt refuses ``event`` (its customer, its asset, its time)."""
+        if self.until is not None and event.at >= self.until:
+            return False
         if self.scope is HaltScope.ALL_WITHDRAWALS:
             return True
         if self.scope is HaltScope.ASSET:
             return event.asset == self.key
         if self.scope is HaltScope.CUSTOMER:
             return event.customer == self.key
+        if self.scope is HaltScope.CUSTOMER_ASSET:
+            return event.customer == self.key and event.asset == self.asset
         return False
+
+    def same(self, scope: HaltScope, key: str, asset: str) -> bool:
+        """Return whether this halt stops what a halt of ``scope``, ``key``, ``asset`` would."""
+        return self.scope is scope and self.key == key and self.asset == asset

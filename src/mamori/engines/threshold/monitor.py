@@ -4,9 +4,14 @@
 balances in processing order and returns a :class:`~.model.Decision`:
 
 - invalid input is rejected with the reason and changes nothing: unknown asset, an amount
-  that is not a positive integer of base units, an event later than ``now + max_future``, an
-  event earlier than the latest accepted time minus ``max_lateness``, an id seen before with
-  different content (possible tampering);
+  that is not a positive integer of base units, an id seen before with different content
+  (possible tampering), an event later than ``now + max_future`` (without a ``now``: more
+  than ``retention`` after the newest accepted event, so one mistyped year cannot make every
+  later event late), an event earlier than its stream's newest accepted time (the asset's
+  withdrawals, its deposits, its prices, its balances) minus ``max_lateness`` — minus
+  ``deposit_delay`` for a deposit, accepted by its chain time — or earlier than the newest
+  accepted time of any stream minus the widest of the two. A refusal for its time does not
+  keep the id: the event sent again with a corrected time is decided;
 - an id seen before with the same content returns the first decision and changes nothing;
 - a withdrawal matching an active halt is rejected;
 - otherwise every rule for the event's direction and asset is evaluated: the single amount,
@@ -14,7 +19,10 @@ balances in processing order and returns a :class:`~.model.Decision`:
   limit (reached when ≥). The strictest level reached decides: notify → allow with reasons,
   hold → hold, halt → halt (and a halt starts). A withdrawal that halts is not counted;
   anything else that is accepted is counted. Deposits that halt are counted (they happened).
-- a cancelled withdrawal leaves every window it was counted in.
+- a cancelled withdrawal leaves every window it was counted in, however late the cancel;
+  a held one is released (it proceeds, still counted) or refused (it leaves every window).
+  A cancel, send, release or refusal of a withdrawal that was itself refused says so
+  (``withdrawal_refused``). Their times bound nothing: they change no window's time.
 
 JPY values use the latest price processed before the event, and are kept as integers of one
 millionth of a yen (the amount times the price, rounded down), so window sums are exact; they
@@ -26,7 +34,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -49,6 +57,8 @@ from mamori.engines.threshold.model import (
     Halt,
     HaltOrder,
     HaltScope,
+    HoldRefused,
+    HoldReleased,
     Price,
     Reason,
     Rule,
@@ -68,6 +78,12 @@ _WITHDRAWAL_REQUEST: Final = WithdrawalRequest
 _DEPOSIT: Final = Deposit
 #: JPY values are counted in millionths of a yen.
 MICRO_YEN = 1_000_000
+#: Before any event: the newest accepted time of a stream that has none.
+_NEVER: Final = -(2**62)
+#: The reason codes of an event refused for its time alone: its id is not kept.
+_TIME_CODES: Final = frozenset({"late", "future", "bad_time"})
+#: What a withdrawal became that takes it out of the windows.
+_UNCOUNTED: Final = frozenset({"cancelled", "refused"})
 
 
 def to_micro_yen(jpy: Decimal) -> int:
@@ -225,13 +241,20 @@ class Monitor:
         self._configure(config)
         # every event by id (one map: a second one of a million ids cost a cache miss each)
         self._seen: dict[str, _Seen] = _hashed_map()
-        self._state: dict[str, str] = {}  # withdrawals no longer only requested: sent, cancelled
+        # withdrawals no longer only requested: released, refused, sent, cancelled
+        self._state: dict[str, str] = {}
         self._wallet: dict[str, str] = {}  # the wallet a sent withdrawal left from, if reported
         self.prices: dict[str, Decimal] = {}
         self.balances: dict[tuple[str, str], int] = {}
         self.halts: dict[str, Halt] = {}
-        self._latest = -(2**62)
-        self._last_forget = -(2**62)
+        self._latest = _NEVER  # the newest accepted time of any stream
+        self._horizon = 2**62  # without a ``now``, events after it are refused as future
+        # the newest accepted time of each stream: withdrawals and deposits by asset, others
+        # by kind and asset
+        self._withdrawn: dict[str, int] = {}
+        self._deposited: dict[str, int] = {}
+        self._streams: dict[str, int] = {}
+        self._last_forget = _NEVER
         self._halt_id = halt_id or (lambda event, n: f"halt-{event}-{n}")
 
     def _configure(self, config: Config) -> None:
@@ -266,6 +289,8 @@ class Monitor:
                 )
         self._retention = span_micros(config.retention)
         self._lateness = span_micros(config.max_lateness)
+        self._deposit_lateness = max(self._lateness, span_micros(config.deposit_delay))
+        self._widest = self._deposit_lateness  # the earliest any stream may reach back
         self._future = span_micros(config.max_future)
         self._forget_every = self._retention // 8
 
@@ -283,7 +308,7 @@ class Monitor:
             self._windows.pop(kind, None)
         self._configure(config)
         for seen in self._history if added else ():
-            if self._state.get(seen.id) != "cancelled":
+            if self._state.get(seen.id) not in _UNCOUNTED:
                 self._count(seen, only=added)
 
     # -- public ------------------------------------------------------------------------
@@ -323,14 +348,17 @@ class Monitor:
             asset = movement.asset
             route = (self._withdrawals if withdrawal else self._deposits).get(asset)
             checked = None if now is None else micros(now)
+            streams = self._withdrawn if withdrawal else self._deposited
+            newest = streams.get(asset, _NEVER) if type(asset) is str else _NEVER
             if (
                 route is not None
                 and type(amount) is int
                 and amount > 0
                 and type(customer) is str
                 and customer
-                and t >= self._latest - self._lateness
-                and (checked is None or t <= checked + self._future)
+                and t >= newest - (self._lateness if withdrawal else self._deposit_lateness)
+                and t >= self._latest - self._widest
+                and (t <= self._horizon if checked is None else t <= checked + self._future)
             ):
                 decision = self._movement(
                     event,  # type: ignore[arg-type]
@@ -341,8 +369,11 @@ class Monitor:
                     customer,
                     amount,
                 )
+                if t > newest:
+                    streams[asset] = t
                 if t > self._latest:
                     self._latest = t
+                    self._horizon = t + self._retention
                 if rows is not None:
                     address = movement.address if withdrawal else ""
                     rows.append(
@@ -359,7 +390,7 @@ class Monitor:
                     )
                 return decision
         decision = self._checked(event, event_id, now, t)
-        if rows is not None:
+        if rows is not None and event_id in self._seen:  # not a refusal for its time alone
             rows.append(checked_row(event, now))
         return decision
 
@@ -368,7 +399,8 @@ class Monitor:
         kind = type(event)
         problem = self._invalid(event, now, t)
         if problem is not None:
-            self._seen[event_id] = _Seen(event, problem, False, t, None)
+            if problem.reasons[0].code not in _TIME_CODES:  # a corrected time may come
+                self._seen[event_id] = _Seen(event, problem, False, t, None)
             return problem
         if isinstance(event, Deposit | WithdrawalRequest):  # valid, but missed the fast path
             route = (self._withdrawals if kind is WithdrawalRequest else self._deposits)[
@@ -386,8 +418,14 @@ class Monitor:
         else:
             decision = self._other(event)
             self._seen[event_id] = _Seen(event, decision, False, t, None)
+        stream = self._stream(event)
+        if stream is not None:
+            newest, key, _ = stream
+            if t > newest.get(key, _NEVER):
+                newest[key] = t
         if t > self._latest:
             self._latest = t
+            self._horizon = t + self._retention
         return decision
 
     def _other(self, event: Event) -> Decision:
@@ -396,6 +434,8 @@ class Monitor:
             return self._cancel(event)
         if isinstance(event, WithdrawalSent):
             return self._sent(event)
+        if isinstance(event, HoldReleased | HoldRefused):
+            return self._outcome(event)
         if isinstance(event, Price):
             self.prices[event.asset] = event.jpy
             self._prices_micro[event.asset] = to_micro_yen(event.jpy)
@@ -416,7 +456,7 @@ class Monitor:
             for seen in self._history
             if type(movement := seen.movement) is WithdrawalRequest
             and movement.asset == asset
-            and state.get(movement.id) != "cancelled"
+            and state.get(movement.id) not in _UNCOUNTED
         ]
 
     def outflows_by_wallet(self, asset: str) -> dict[str, list[tuple[int, int]]]:
@@ -433,6 +473,13 @@ class Monitor:
             if wallet and self._state.get(movement.id) == "sent":
                 flows.setdefault(wallet, []).append((seen.time, movement.amount))
         return flows
+
+    def keep_refusal(self, event: Event, code: str, message: str) -> Decision:
+        """Remember ``event`` as refused with ``code`` (a journal written before refusals for
+        time alone stopped keeping the id: replayed, it answers a resend as it did then)."""
+        decision = _reject(event.id, code, message)
+        self._seen[event.id] = _Seen(event, decision, False, 0, None)
+        return decision
 
     def knows(self, event_id: str) -> bool:
         """Return whether ``event_id`` was decided before (a resend: no need to journal it)."""
@@ -477,13 +524,17 @@ class Monitor:
                 f"event time {event.at.isoformat()} is more than {self.config.max_future} "
                 "ahead of now",
             )
-        if t < self._latest - self._lateness:
+        if now is None and t > self._horizon:
             return _reject(
                 event.id,
-                "late",
-                f"event time {event.at.isoformat()} is more than {self.config.max_lateness} "
-                "behind the latest accepted event",
+                "future",
+                f"event time {event.at.isoformat()} is more than {self.config.retention} "
+                "after the newest accepted event; refused so that it cannot make every later "
+                "event late (check the time, or pass the current time)",
             )
+        late = self._late(event, t)
+        if late is not None:
+            return late
         if asset is not None and asset not in self._decimals:
             return _reject(event.id, "unknown_asset", f"unknown asset {asset!r}")
         if kind is Deposit or kind is WithdrawalRequest or kind is Balance:
@@ -505,6 +556,12 @@ class Monitor:
             scope, key = _field(event, "scope"), _field(event, "key")
             if not isinstance(scope, HaltScope):
                 return _reject(event.id, "bad_scope", f"unknown halt scope {scope!r}")
+            if scope is HaltScope.CUSTOMER_ASSET:
+                return _reject(
+                    event.id,
+                    "bad_scope",
+                    "an ordered halt stops a customer, an asset, the market or all withdrawals",
+                )
             if scope is not HaltScope.ALL_WITHDRAWALS and not key:
                 return _reject(event.id, "no_key", f"a {scope} halt needs its key")
             if scope is HaltScope.ASSET and key not in self._decimals:
@@ -519,6 +576,47 @@ class Monitor:
                 return _reject(event.id, "bad_price", f"price {jpy} has more than 6 decimals")
         return None
 
+    def _late(self, event: Event, t: int) -> Decision | None:
+        """Refuse an event earlier than its stream allows (see the module docstring)."""
+        stream = self._stream(event)
+        if stream is None:
+            return None
+        streams, key, name = stream
+        deposit = type(event) is Deposit
+        bound = self._deposit_lateness if deposit else self._lateness
+        if t < streams.get(key, _NEVER) - bound:
+            return _reject(
+                event.id,
+                "late",
+                f"event time {event.at.isoformat()} is more than "
+                f"{timedelta(microseconds=bound)} behind the latest accepted {name}",
+            )
+        if t < self._latest - self._widest:
+            return _reject(
+                event.id,
+                "late",
+                f"event time {event.at.isoformat()} is more than "
+                f"{timedelta(microseconds=self._widest)} behind the latest accepted event",
+            )
+        return None
+
+    def _stream(self, event: Event) -> tuple[dict[str, int], str, str] | None:
+        """Return the stream whose lateness bounds ``event`` (the map of newest times, the
+        key, its name in words), or None for an event whose time moves no window."""
+        kind = type(event)
+        asset = _field(event, "asset")
+        if not isinstance(asset, str):
+            return None
+        if kind is WithdrawalRequest:
+            return self._withdrawn, asset, f"withdrawal of {asset}"
+        if kind is Deposit:
+            return self._deposited, asset, f"deposit of {asset}"
+        if kind is Price:
+            return self._streams, f"price {asset}", f"price of {asset}"
+        if kind is Balance:
+            return self._streams, f"balance {asset}", f"balance of {asset}"
+        return None
+
     # -- movements -------------------------------------------------------------------------
     def _halted(self, event: WithdrawalRequest) -> Decision | None:
         for halt in self.halts.values():
@@ -529,7 +627,8 @@ class Monitor:
                     (
                         Reason(
                             "halted",
-                            f"withdrawals are halted ({halt.scope} {halt.key}) since "
+                            f"withdrawals are halted ({halt.scope} {halt.key}"
+                            f"{' ' + halt.asset if halt.asset else ''}) since "
                             f"{halt.at.isoformat()} by rule {halt.rule}",
                             halt.rule,
                         ),
@@ -658,24 +757,43 @@ class Monitor:
     ) -> tuple[Halt, ...]:
         started = []
         rules = {rule.code: rule for rule in self.config.rules}
+        t = micros(event.at)
         for n, code in enumerate(codes):
             rule = rules[code]
             scope = rule.effective_halt_scope()
             key = (
                 ""
                 if scope is HaltScope.ALL_WITHDRAWALS
-                else (event.customer if scope is HaltScope.CUSTOMER else event.asset)
+                else (
+                    event.customer
+                    if scope is HaltScope.CUSTOMER or scope is HaltScope.CUSTOMER_ASSET
+                    else event.asset
+                )
             )
-            if any(h.scope is scope and h.key == key for h in self.halts.values()):
+            asset = event.asset if scope is HaltScope.CUSTOMER_ASSET else ""
+            if any(
+                h.same(scope, key, asset) and (h.until is None or micros(h.until) > t)
+                for h in self.halts.values()
+            ):
                 continue
-            halt = Halt(self._halt_id(event.id, n), scope, key, rule.code, event.id, event.at)
+            until = event.at + rule.halt_expiry if rule.halt_expiry is not None else None
+            halt = Halt(
+                self._halt_id(event.id, n),
+                scope,
+                key,
+                rule.code,
+                event.id,
+                event.at,
+                asset,
+                until,
+            )
             self.halts[halt.id] = halt
             started.append(halt)
         return tuple(started)
 
     def _order_halt(self, event: HaltOrder) -> Decision:
         reason = Reason("halt_ordered", event.reason, rule=event.source)
-        if any(h.scope is event.scope and h.key == event.key for h in self.halts.values()):
+        if any(h.same(event.scope, event.key, "") and h.until is None for h in self.halts.values()):
             return Decision(event.id, Action.HALT, (reason,))
         halt = Halt(
             self._halt_id(event.id, 0), event.scope, event.key, event.source, event.id, event.at
@@ -683,20 +801,31 @@ class Monitor:
         self.halts[halt.id] = halt
         return Decision(event.id, Action.HALT, (reason,), (halt,))
 
-    def _counted_withdrawal(self, withdrawal: str) -> _Seen | None:
-        seen = self._seen.get(withdrawal)
-        if seen is None or not seen.counted or type(seen.event) is not WithdrawalRequest:
-            return None
-        return seen
-
-    def _cancel(self, event: WithdrawalCancelled) -> Decision:
-        counted = self._counted_withdrawal(event.withdrawal)
-        if counted is None:
+    def _counted_withdrawal(
+        self, event: WithdrawalCancelled | WithdrawalSent | HoldReleased | HoldRefused
+    ) -> _Seen | Decision:
+        """Return the counted withdrawal ``event`` is about, or the refusal saying why there
+        is none: never requested (or not a withdrawal), or requested and refused."""
+        seen = self._seen.get(event.withdrawal)
+        if seen is None or type(seen.event) is not WithdrawalRequest:
             return _reject(
                 event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
             )
+        if not seen.counted:
+            return _reject(
+                event.id,
+                "withdrawal_refused",
+                f"withdrawal {event.withdrawal} was refused ({seen.decision.action}: "
+                f"{', '.join(seen.decision.codes)}); it is not counted and cannot be sent",
+            )
+        return seen
+
+    def _cancel(self, event: WithdrawalCancelled) -> Decision:
+        counted = self._counted_withdrawal(event)
+        if isinstance(counted, Decision):
+            return counted
         state = self._state.get(event.withdrawal)
-        if state is not None:
+        if state is not None and state != "released":
             return _reject(
                 event.id,
                 "not_cancellable",
@@ -706,14 +835,37 @@ class Monitor:
         self._state[event.withdrawal] = "cancelled"
         return Decision(event.id, Action.ALLOW)
 
-    def _sent(self, event: WithdrawalSent) -> Decision:
-        counted = self._counted_withdrawal(event.withdrawal)
-        if counted is None:
-            return _reject(
-                event.id, "unknown_withdrawal", f"no counted withdrawal {event.withdrawal!r}"
-            )
+    def _outcome(self, event: HoldReleased | HoldRefused) -> Decision:
+        """Release a held withdrawal (it proceeds, still counted) or refuse it (it leaves
+        every window). Any counted withdrawal not yet released, refused, sent or cancelled
+        may be: a withdrawal held for its address is an allow in the windows' eyes."""
+        counted = self._counted_withdrawal(event)
+        if isinstance(counted, Decision):
+            return counted
+        released = type(event) is HoldReleased
         state = self._state.get(event.withdrawal)
         if state is not None:
+            return _reject(
+                event.id,
+                "not_releasable" if released else "not_refusable",
+                f"withdrawal {event.withdrawal} is already {state}",
+            )
+        if not released:
+            self._uncount(counted)
+        self._state[event.withdrawal] = "released" if released else "refused"
+        return Decision(event.id, Action.ALLOW)
+
+    def withdrawal_state(self, withdrawal: str) -> str | None:
+        """Return what became of a counted withdrawal: released, refused, sent, cancelled;
+        None while it is only requested (or unknown)."""
+        return self._state.get(withdrawal)
+
+    def _sent(self, event: WithdrawalSent) -> Decision:
+        counted = self._counted_withdrawal(event)
+        if isinstance(counted, Decision):
+            return counted
+        state = self._state.get(event.withdrawal)
+        if state is not None and state != "released":
             return _reject(event.id, "not_sendable", f"withdrawal {event.withdrawal} is {state}")
         self._state[event.withdrawal] = "sent"
         if event.wallet:
@@ -723,7 +875,12 @@ class Monitor:
     def _forget(self, t: int) -> None:
         """Drop what no accepted event's window can reach any more (bounded memory)."""
         self._last_forget = t
-        boundary = max(t, self._latest) - self._lateness - self._retention
+        floor = max(t, self._latest) - self._widest  # no event earlier is accepted any more
+        boundary = floor - self._retention
+        for halt in list(self.halts.values()):
+            until = halt.until
+            if until is not None and micros(until) <= floor:  # expired: no event meets it
+                del self.halts[halt.id]
         history = self._history
         while history and history[0].time <= boundary:
             history.popleft()

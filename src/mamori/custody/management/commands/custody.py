@@ -117,11 +117,13 @@ class Command(BaseCommand):
         )
 
     def _halts(self, options: dict[str, Any]) -> None:
-        from mamori.custody.models import Halt
+        from mamori.custody.models import active_halts
 
-        for halt in Halt.objects.filter(lifted_at__isnull=True).order_by("started_at"):
+        for halt in active_halts().order_by("started_at"):
+            until = f", until {halt.expires_at:%Y-%m-%d %H:%M}" if halt.expires_at else ""
             self.stdout.write(
-                f"{halt.halt_id}: {halt.scope} {halt.key} since {halt.started_at:%Y-%m-%d %H:%M} "
+                f"{halt.halt_id}: {halt.scope} {halt.key}{' ' + halt.asset if halt.asset else ''}"
+                f" since {halt.started_at:%Y-%m-%d %H:%M}{until} "
                 f"(rule {halt.rule}, event {halt.event_id})"
             )
 

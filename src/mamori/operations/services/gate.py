@@ -280,7 +280,7 @@ def decide(
         override = None
         if found:
             override = (
-                GateOverride.objects.select_for_update()
+                GateOverride.objects.select_for_update(of=("self",))
                 .filter(change=change, artifact_digest=digest, decision__isnull=True)
                 .order_by("approved_at")
                 .first()

@@ -45,6 +45,7 @@ def test_the_pipeline_asks_the_gate_with_its_token_and_reads_every_reason(ready)
     assert refused["outcome"] == "no_go"
     assert {r["code"] for r in refused["reasons"]} == {"evidence_missing", "acceptance_missing"}
     assert all(r["message"] and "detail" in r for r in refused["reasons"])
+    assert all(set(r["messages"]) == {"ja", "en"} for r in refused["reasons"])
     kept = GateDecision.objects.get(pk=refused["id"])
     assert kept.asked_by_token is not None and kept.asked_via == "api"
     listed = pipeline.get("/api/changes/CHG-2026-007/gate").json()
@@ -132,3 +133,16 @@ def test_quality_plan_standard_and_freeze_pages_edit_for_managers_only(ready) ->
         },
     )
     assert "year-end" in dev.get("/operations/freezes/").content.decode()
+
+
+def test_the_gate_page_reads_in_japanese_and_in_english(ready) -> None:
+    sgm = client_for(ready["people"]["sgm"])
+    gate.decide(ready["change"], B, ready["people"]["dev"])
+    url = "/operations/changes/CHG-2026-007/gate/"
+    japanese = sgm.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "デプロイゲート" in japanese and "不可（no-go）" in japanese
+    assert "導入時検査が記録されていません" in japanese
+    sgm.post("/accounts/language/", {"language": "en", "next": url})
+    english = sgm.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "Deploy gate" in english and "no-go" in english and "デプロイゲート" not in english
+    assert "No acceptance inspection is recorded for this artifact." in english

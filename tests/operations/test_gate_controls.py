@@ -88,3 +88,13 @@ def test_the_demo_release_of_the_matching_engine_waits_on_coverage_alone(monkeyp
     assert decision.reasons[0]["detail"]["metric"] == "coverage"
     assert decision.reasons[0]["detail"]["actual"] == "78.00"
     assert quality.current_standard() is not None and len(report.lines) == 1
+
+
+def test_in_the_whole_demo_the_release_waits_on_coverage_alone(monkeypatch) -> None:
+    from mamori.core.demo import load_demo
+
+    monkeypatch.setattr(gate, "_CHECKS", [])  # the change module's approval check is not here
+    report = load_demo()
+    decision = GateDecision.objects.get(change__reference=demo_gate.REFERENCE)
+    assert [r["code"] for r in decision.reasons] == ["criterion_not_met"], decision.reasons
+    assert any("CHG-2026-ME42" in line for line in report.lines)

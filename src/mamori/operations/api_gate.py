@@ -38,6 +38,7 @@ class GateReasonOut(Schema):
 
     code: str
     message: str
+    messages: dict[str, str] = {}
     detail: dict[str, Any]
 
 

@@ -9,7 +9,7 @@ import django_filters
 import django_tables2 as tables
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +28,12 @@ __all__ = [
 
 def _moment(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _said(reason: dict[str, Any]) -> str:
+    """A gate reason's message in the reader's language (as asked, for older answers)."""
+    language = "en" if (translation.get_language() or "ja").startswith("en") else "ja"
+    return str((reason.get("messages") or {}).get(language) or reason.get("message", ""))
 
 
 class SystemQualityTable(ListTable):
@@ -175,13 +181,13 @@ class DecisionTable(ListTable):
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
-                "", "<li><code>{}</code> {}</li>", ((r["code"], r["message"]) for r in value)
+                "", "<li><code>{}</code> {}</li>", ((r["code"], _said(r)) for r in value)
             ),
         )
 
     def value_reasons(self, value: Any) -> str:
         """Every reason's code."""
-        return "; ".join(f"{r['code']}: {r['message']}" for r in value or [])
+        return "; ".join(f"{r['code']}: {_said(r)}" for r in value or [])
 
     def render_asker(self, record: GateDecision) -> str:
         """The person, the token or the command line that asked."""

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
@@ -269,13 +269,30 @@ def blockers(change: Change, digest: str, now: datetime | None = None) -> list[B
     ]
 
 
+def _reasons(change: Change, digest: str, now: datetime) -> list[dict[str, Any]]:
+    """Return the reasons as stored: each with its message in the asker's language and, under
+    ``messages``, in Japanese and in English, so that every reader sees it in theirs."""
+    said = {}
+    for language in ("ja", "en"):
+        with translation.override(language):
+            said[language] = blockers(change, digest, now)
+    asked = "en" if (translation.get_language() or "ja").startswith("en") else "ja"
+    return [
+        {
+            **said[asked][index].as_dict(),
+            "messages": {language: str(said[language][index].message) for language in said},
+        }
+        for index in range(len(said[asked]))
+    ]
+
+
 def decide(
     change: Change, artifact_digest: str, asked_by: User | ApiToken | None, via: str = "api"
 ) -> GateDecision:
     """Answer *go* or *no-go* for ``artifact_digest`` of ``change`` and keep the answer."""
     digest = _check_digest(artifact_digest)
     now = timezone.now()
-    found = blockers(change, digest, now)
+    found = _reasons(change, digest, now)
     with transaction.atomic():
         override = None
         if found:
@@ -289,7 +306,7 @@ def decide(
             change=change,
             artifact_digest=digest,
             outcome=GateDecision.Outcome.NO_GO if found and not override else "go",
-            reasons=[b.as_dict() for b in found],
+            reasons=found,
             override=override,
             asked_by=asked_by if isinstance(asked_by, User) else None,
             asked_by_token=asked_by if isinstance(asked_by, ApiToken) else None,

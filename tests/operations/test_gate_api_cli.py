@@ -146,3 +146,13 @@ def test_the_gate_page_reads_in_japanese_and_in_english(ready) -> None:
     english = sgm.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "Deploy gate" in english and "no-go" in english and "デプロイゲート" not in english
     assert "No acceptance inspection is recorded for this artifact." in english
+
+
+def test_an_override_is_shown_to_its_approver_with_the_reason_and_the_gates_reasons(ready) -> None:
+    request = gate.request_override(
+        ready["change"], B, "customer outage hotfix", ready["people"]["dev"]
+    )
+    page = client_for(ready["people"]["sgm"]).get(f"/accounts/approvals/{request.pk}/").content
+    text = page.decode()
+    assert "customer outage hotfix" in text and "acceptance_missing" in text
+    assert "/operations/changes/CHG-2026-007/gate/" in text

@@ -156,3 +156,15 @@ def test_an_override_is_shown_to_its_approver_with_the_reason_and_the_gates_reas
     text = page.decode()
     assert "customer outage hotfix" in text and "acceptance_missing" in text
     assert "/operations/changes/CHG-2026-007/gate/" in text
+
+
+def test_a_manager_records_a_performance_measurement_from_the_gate_page(world) -> None:
+    gate_world.store(world["change"], A, performance=None)
+    gate_world.inspect(world["change"], A, world["people"]["qa"])
+    url = "/operations/changes/CHG-2026-007/gate/"
+    qa = client_for(world["people"]["qa"])
+    qa.post(url + "performance/", {"artifact_digest": " ", "metric": "p99_ms", "value": "4"})
+    assert gate.decide(world["change"], A, None).outcome == "no_go"
+    qa.post(url + "performance/", {"artifact_digest": A, "metric": "p99_ms", "value": "4.2"})
+    assert gate.decide(world["change"], A, None).outcome == "go"
+    assert client_for(world["people"]["dev"]).post(url + "performance/").status_code == 403

@@ -12,6 +12,7 @@ __all__ = [
     "CriterionForm",
     "FreezeForm",
     "OverrideForm",
+    "PerformanceForm",
     "ResolveForm",
     "SecurityReviewForm",
     "StandardForm",
@@ -80,6 +81,14 @@ class SecurityReviewForm(forms.Form):
     notes = forms.CharField(
         label=_("What was reviewed and found"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class PerformanceForm(forms.Form):
+    """A performance measurement of a build, recorded by hand (SRM 19-1)."""
+
+    artifact_digest = forms.CharField(label=_("Artifact digest"), max_length=100)
+    metric = forms.CharField(label=_("Metric"), max_length=60)
+    value = forms.DecimalField(label=_("Measured value"), max_digits=14, decimal_places=3)
 
 
 class ResolveForm(forms.Form):

@@ -19,6 +19,7 @@ from mamori.operations.forms_gate import (
     CriterionForm,
     FreezeForm,
     OverrideForm,
+    PerformanceForm,
     SecurityReviewForm,
     StandardForm,
 )
@@ -235,6 +236,8 @@ def change_gate_view(request: HttpRequest, reference: str) -> HttpResponse:
             "ask_form": AskForm(),
             "override_form": OverrideForm(),
             "review_form": SecurityReviewForm(),
+            "performance_form": PerformanceForm(),
+            "can_measure": _may(request, "quality.manage"),
         },
     )
 
@@ -245,7 +248,12 @@ def change_gate_act_view(request: HttpRequest, reference: str, what: str) -> Htt
     """Ask the gate, attest to the standard, record a security review or ask for an override."""
     change = _change(reference)
     user = request.user
-    needs = {"ask": "changes.gate", "override": "changes.gate", "review": "quality.review"}
+    needs = {
+        "ask": "changes.gate",
+        "override": "changes.gate",
+        "review": "quality.review",
+        "performance": "quality.manage",
+    }
     if what not in (*needs, "attest"):
         raise Http404("no such action")
     if what in needs and not _may(request, needs[what]):
@@ -261,6 +269,15 @@ def change_gate_act_view(request: HttpRequest, reference: str, what: str) -> Htt
         elif what == "attest":
             quality.attest(change, user, post.get("statement", ""))  # type: ignore[arg-type]
             messages.success(request, _("Attestation recorded."))
+        elif what == "performance":
+            quality.record_performance(
+                change,
+                post.get("artifact_digest", "").strip(),
+                post.get("metric", "").strip(),
+                post.get("value", ""),
+                user,  # type: ignore[arg-type]
+            )
+            messages.success(request, _("Measurement recorded."))
         elif what == "review":
             quality.record_security_review(change, user, post.get("notes", ""))  # type: ignore[arg-type]
             messages.success(request, _("Security review recorded."))

@@ -54,6 +54,7 @@ __all__ = [
     "Blocker",
     "GateRefused",
     "apply_override",
+    "check_digest",
     "decide",
     "find_change",
     "record_deployment",
@@ -233,7 +234,8 @@ def _incident_blockers(change: Change) -> list[Blocker]:
     return found
 
 
-def _check_digest(digest: str) -> str:
+def check_digest(digest: str) -> str:
+    """Return ``digest`` trimmed; refuse an empty one, one with spaces or over 100 characters."""
     digest = (digest or "").strip()
     if not digest or len(digest) > 100 or any(c.isspace() for c in digest):
         raise GateRefused(
@@ -290,7 +292,7 @@ def decide(
     change: Change, artifact_digest: str, asked_by: User | ApiToken | None, via: str = "api"
 ) -> GateDecision:
     """Answer *go* or *no-go* for ``artifact_digest`` of ``change`` and keep the answer."""
-    digest = _check_digest(artifact_digest)
+    digest = check_digest(artifact_digest)
     now = timezone.now()
     found = _reasons(change, digest, now)
     with transaction.atomic():
@@ -320,7 +322,7 @@ def decide(
 def request_override(change: Change, artifact_digest: str, reason: str, by: User) -> Any:
     """Ask for an override of the gate for ``artifact_digest``, with the reason; the reasons
     the gate gives now are part of what is approved."""
-    digest = _check_digest(artifact_digest)
+    digest = check_digest(artifact_digest)
     if not reason.strip():
         raise GateRefused(
             "reason_required",
@@ -367,7 +369,7 @@ def record_deployment(
     """Keep a deployment event; a production deployment of a digest no gate answered *go*
     raises one :class:`ChangeFinding` ``deploy_without_go`` per deployment (the pipeline's
     ``external_id`` when it sends one, else environment and digest)."""
-    digest = _check_digest(artifact_digest)
+    digest = check_digest(artifact_digest)
     at = at or timezone.now()
     change = None
     if change_reference:

@@ -261,6 +261,9 @@ def record_performance(
             _("Name the performance metric (letters, digits, _ . : -)."),
             fields=[("metric", _("This field is required."))],
         )
+    from mamori.operations.services.gate import check_digest
+
+    artifact_digest = check_digest(artifact_digest)
     number = _decimal(value, "value")
     now = timezone.now()
     summary = {"metrics": {metric: str(number)}, "recorded_by": by.get_username()}

@@ -30,6 +30,7 @@ DATABASE_COMMANDS = {
     "setup",
     "accounts",
     "backup",
+    "change",
 }
 #: The commands that start processes beside themselves (the custody decider, web workers, the
 #: demo's Ethereum node): SIGTERM ends them through their shutdown path, which stops those.

@@ -143,6 +143,7 @@ NOT_AMOUNTS = {
     "reconciliation.BookImport.totals": "JSON list whose amounts are written as digit strings",
     "keys.SigningPolicy.max_fee_rate": "a rate (satoshi per vbyte, wei per gas), not an amount",
     "operations.ObligationRule.due_amount": "how many hours or days a report is due after",
+    "operations.QualityCriterion.threshold": "a quality threshold (count, percent, ms), not money",
 }
 
 

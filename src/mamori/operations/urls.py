@@ -4,10 +4,12 @@ from django.urls import path
 
 from mamori.operations import views, views_admin
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
+from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 
 app_name = "operations"
 
 urlpatterns = [
+    *quality_and_gate,
     path("incidents/", views.incidents_view, name="incidents"),
     path("incidents/report/", views.report_view, name="report"),
     path("incidents/<str:reference>/", views.incident_view, name="incident"),

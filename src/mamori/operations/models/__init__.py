@@ -1,12 +1,14 @@
 """Models of operations (SRM ch.4; ISM 3, 7, 8-1-3, 9-3, 30)."""
 
 from mamori.operations.models.alerts import AlertSource
+from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
 from mamori.operations.models.csirt import (
     CsirtMember,
     ExternalContact,
     OnCallRotation,
     ThreatIntel,
 )
+from mamori.operations.models.evidence import Build, Evidence
 from mamori.operations.models.incidents import (
     Incident,
     IncidentLink,
@@ -32,12 +34,18 @@ from mamori.operations.models.reviews import (
     ReviewRisk,
     ReviewSetting,
 )
+from mamori.operations.models.systems import System
 
 __all__ = [
+    "AcceptanceInspection",
     "AlertSource",
+    "Build",
+    "Change",
+    "ChangeFinding",
     "ContingencyPlan",
     "CsirtMember",
     "DrillCommand",
+    "Evidence",
     "ExternalContact",
     "FollowUpAction",
     "Incident",
@@ -54,6 +62,7 @@ __all__ = [
     "ReviewSetting",
     "SeverityRule",
     "Stage",
+    "System",
     "ThreatIntel",
     "TimelineEntry",
 ]

@@ -41,7 +41,7 @@ _READERS: dict[str, Callable[[MeasuredReader], Any]] = {
 FORMATS: tuple[str, ...] = tuple(_READERS)
 
 _XML_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
-_XML_SKIP = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL)
+_XML_SKIP = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>)", re.DOTALL)
 _ROOTS = {
     b"testsuites": "junit",
     b"testsuite": "junit",

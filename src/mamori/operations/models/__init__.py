@@ -8,7 +8,7 @@ from mamori.operations.models.csirt import (
     OnCallRotation,
     ThreatIntel,
 )
-from mamori.operations.models.evidence import Build, Evidence
+from mamori.operations.models.evidence import Build, DeploymentEvent, Evidence, PipelineSource
 from mamori.operations.models.incidents import (
     Incident,
     IncidentLink,
@@ -44,6 +44,7 @@ __all__ = [
     "ChangeFinding",
     "ContingencyPlan",
     "CsirtMember",
+    "DeploymentEvent",
     "DrillCommand",
     "Evidence",
     "ExternalContact",
@@ -54,6 +55,7 @@ __all__ = [
     "Obligation",
     "ObligationRule",
     "OnCallRotation",
+    "PipelineSource",
     "PlanDrill",
     "PlanVersion",
     "PostIncidentReview",

@@ -234,3 +234,9 @@ def test_an_explicit_format_that_does_not_fit_is_refused() -> None:
     assert refused.value.code == "malformed" and "line 1" in refused.value.where
     with pytest.raises(EvidenceRefused, match="expected one of"):
         parse_evidence(sample("semgrep.sarif"), "excel")
+
+
+def test_a_run_whose_results_are_null_counts_none() -> None:
+    doc = b'{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL"}},"results":null}]}'
+    report = parse_sarif(io.BytesIO(doc)).summary
+    assert report.runs == 1 and report.results == 0

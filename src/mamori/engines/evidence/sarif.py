@@ -103,6 +103,8 @@ def _read_run(stream: JsonStream, at: str) -> _Run:
         stream.path, stream.index = f"{at}.{key}", -1
         if key == "tool":
             _read_tool(run, stream.value(), stream)
+        elif key == "results" and stream.peek() == "n":
+            stream.value()  # null: the tool did not run to the end (SARIF 2.1.0 §3.14.23)
         elif key == "results":
             if stream.peek() != "[":
                 raise stream.refuse("wrong_shape", "expected an array of results")

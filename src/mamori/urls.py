@@ -12,6 +12,7 @@ from mamori.keys.api import router as keys_router
 from mamori.keys.api_presign import router as presign_router
 from mamori.notifications.api import router as notifications_router
 from mamori.operations.api import router as operations_router
+from mamori.operations.api_evidence import router as evidence_router
 from mamori.operations.api_gate import changes_router as gate_router
 from mamori.operations.api_gate import quality_router
 from mamori.operations.api_obligations import router as obligations_router
@@ -35,6 +36,7 @@ api.add_router("/operations", operations_router)
 api.add_router("/operations", obligations_router)
 api.add_router("/operations", quality_router)
 api.add_router("/changes", gate_router)
+api.add_router("/changes", evidence_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),

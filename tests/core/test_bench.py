@@ -153,3 +153,18 @@ def test_the_presign_benchmark_reads_what_the_naive_libraries_read() -> None:
     for kind in ("psbt", "evm", "safe"):
         assert figures[f"{kind}_per_s"] > 0 and figures[f"baseline_{kind}_per_s"] > 0
         assert 0 < figures[f"{kind}_p50_ms"] <= figures[f"{kind}_p99_ms"]
+
+
+def test_the_ingest_benchmark_stores_what_the_whole_document_parse_stores() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "ingest", "--mb", "0.3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "ingest" and figures["identical"] is True
+    for kind in ("sarif", "junit"):
+        assert figures[f"{kind}_mb_per_s"] > 0 and figures[f"{kind}_naive_mb_per_s"] > 0
+        assert figures[f"{kind}_naive_peak_mb"] >= 0 and figures[f"{kind}_file_mb"] > 0.2

@@ -8,6 +8,7 @@ BENCHMARKS = {
     "auditlog": "mamori.bench.auditlog",
     "custody": "mamori.bench.custody",
     "incidents": "mamori.bench.incidents",
+    "ingest": "mamori.bench.ingest",
     "presign": "mamori.bench.presign",
     "reconcile": "mamori.bench.reconcile",
     "risk": "mamori.bench.risk",

@@ -58,3 +58,6 @@ def register() -> None:
     from mamori.operations.registrations_gate import register_gate
 
     register_gate()
+    from mamori.operations.registrations_evidence import register_evidence
+
+    register_evidence()

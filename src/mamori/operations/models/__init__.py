@@ -8,7 +8,7 @@ from mamori.operations.models.csirt import (
     OnCallRotation,
     ThreatIntel,
 )
-from mamori.operations.models.evidence import Build, Evidence
+from mamori.operations.models.evidence import Build, DeploymentEvent, Evidence, PipelineSource
 from mamori.operations.models.gate import (
     Deployment,
     FreezeWindow,
@@ -56,6 +56,7 @@ __all__ = [
     "ContingencyPlan",
     "CsirtMember",
     "Deployment",
+    "DeploymentEvent",
     "DrillCommand",
     "Evidence",
     "ExternalContact",
@@ -69,6 +70,7 @@ __all__ = [
     "Obligation",
     "ObligationRule",
     "OnCallRotation",
+    "PipelineSource",
     "PlanDrill",
     "PlanVersion",
     "PostIncidentReview",

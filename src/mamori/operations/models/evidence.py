@@ -112,3 +112,98 @@ class Evidence(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.build} {self.kind}"
+
+
+class PipelineSource(AuditedModel):
+    """A delivery pipeline (CI system) that posts signed evidence and deployment events
+    (SRM 19, 20); its secret is kept encrypted and shown once when made or rotated."""
+
+    code = models.SlugField(
+        _("pipeline"),
+        max_length=50,
+        unique=True,
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=200,
+        blank=True,
+    )
+    secret_encrypted = models.TextField()
+    rotated_at = models.DateTimeField(
+        _("created or rotated"),
+    )
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("pipeline source")
+        verbose_name_plural = _("pipeline sources")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class DeploymentEvent(AuditedModel):
+    """A deployment the pipeline reported, in GitHub's or GitLab's shape, normalised
+    (SRM 19, 20): what reached which environment, matched to a change by its build."""
+
+    change = models.ForeignKey(
+        "operations.Change",
+        on_delete=models.PROTECT,
+        related_name="deployment_events",
+        null=True,
+        blank=True,
+    )
+    system = models.CharField(
+        _("repository or project"),
+        max_length=300,
+        blank=True,
+    )
+    environment = models.CharField(
+        _("environment"),
+        max_length=100,
+    )
+    commit = models.CharField(
+        _("commit"),
+        max_length=64,
+    )
+    artifact_digest = models.CharField(
+        _("artifact digest"),
+        max_length=100,
+        blank=True,
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+    )
+    source = models.CharField(
+        _("sent by"),
+        max_length=20,
+    )
+    deployed_at = models.DateTimeField(
+        _("deployed at"),
+    )
+    received_at = models.DateTimeField(
+        _("received at"),
+    )
+    sha256 = models.CharField(
+        _("SHA-256 of the event"),
+        max_length=64,
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("deployment event")
+        verbose_name_plural = _("deployment events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sha256"],
+                name="operations_deployment_event_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.environment} {self.commit[:12]} {self.state}"

@@ -1,0 +1,301 @@
+"""Pipeline evidence taken in (SRM 15, 16, 18, 19, 20): a report the delivery pipeline sends
+for a change's build — tests, coverage, static analysis, SBOM, vulnerabilities — parsed by the
+evidence engine while its SHA-256 is computed, and stored as one :class:`Evidence` row of a
+:class:`Build` (commit + artifact digest); and deployment events, normalised and kept for the
+deploy gate to match.
+
+All or nothing: a file the engine refuses stores nothing and the refusal says why and where.
+The same file again for the same build stores nothing new (idempotent). A pipeline's signed
+webhook uses a :class:`PipelineSource` secret (``X-Mamori-Source``, ``X-Mamori-Timestamp``,
+``X-Mamori-Signature``, the scheme of :mod:`mamori.core.signed_webhooks`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from mamori.accounts.models import User
+from mamori.auditlog.context import because
+from mamori.core import crypto, signed_webhooks
+from mamori.core.errors import Refused
+from mamori.core.signed_webhooks import sign
+from mamori.engines import evidence as engine
+from mamori.operations.models import Build, Change, DeploymentEvent, Evidence, PipelineSource
+
+__all__ = [
+    "DEPLOYMENT_FORMATS",
+    "KINDS",
+    "MAX_BYTES",
+    "IngestRefused",
+    "authenticate",
+    "find_change",
+    "ingest",
+    "record_deployment",
+    "rotate_secret",
+    "sign",
+    "summary_of",
+]
+
+#: The largest evidence file taken (bytes); larger is refused with 413.
+MAX_BYTES = 256 * 1024 * 1024
+
+#: The kind of evidence each format is.
+KINDS: dict[str, str] = {
+    "junit": Evidence.Kind.TESTS,
+    "cobertura": Evidence.Kind.COVERAGE,
+    "jacoco": Evidence.Kind.COVERAGE,
+    "sarif": Evidence.Kind.STATIC_ANALYSIS,
+    "cyclonedx": Evidence.Kind.SBOM,
+    "pip-audit": Evidence.Kind.VULNERABILITIES,
+    "osv": Evidence.Kind.VULNERABILITIES,
+}
+DEPLOYMENT_FORMATS = ("github-deployment", "gitlab-deployment")
+
+_COMMIT = re.compile(r"[0-9a-f]{7,64}")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+class IngestRefused(Refused):
+    """Evidence or a deployment event refused: bad file, unknown change, wrong build."""
+
+
+def find_change(reference: str) -> Change:
+    """Return the change of ``reference`` (or of its id); refuse (404) one that does not exist."""
+    change = Change.objects.filter(reference=reference).first()
+    if change is None and reference.isdigit():
+        change = Change.objects.filter(pk=int(reference)).first()
+    if change is None:
+        raise IngestRefused(
+            "no_change", gettext("No change %(ref)s.") % {"ref": reference[:40]}, status=404
+        )
+    return change
+
+
+def _checked(commit: str, digest: str) -> tuple[str, str]:
+    commit, digest = commit.strip().lower(), digest.strip().lower()
+    if not _COMMIT.fullmatch(commit):
+        raise IngestRefused(
+            "bad_commit",
+            gettext("Expected the commit as 7 to 64 hexadecimal digits, got %(value)s.")
+            % {"value": repr(commit[:70])},
+            fields=[("commit", gettext("A commit hash is required."))],
+        )
+    if not _DIGEST.fullmatch(digest):
+        raise IngestRefused(
+            "bad_digest",
+            gettext("Expected the artifact digest as sha256:<64 hex digits>, got %(value)s.")
+            % {"value": repr(digest[:80])},
+            fields=[("digest", gettext("An artifact digest is required."))],
+        )
+    return commit, digest
+
+
+def _parsed(stream: BinaryIO, fmt: str | None, limit: int) -> engine.Evidence[Any]:
+    if fmt is not None and fmt not in engine.FORMATS:
+        raise IngestRefused(
+            "bad_format",
+            gettext("Expected a format in %(formats)s, got %(value)s.")
+            % {"formats": ", ".join(engine.FORMATS), "value": repr(fmt[:40])},
+            fields=[("format", gettext("Unknown format."))],
+        )
+    try:
+        return engine.parse_evidence(stream, fmt, limit=limit)
+    except engine.EvidenceRefused as refused:
+        status = 413 if refused.code == "too_large" else 422
+        raise IngestRefused(
+            f"evidence_{refused.code}",
+            gettext("The file was not taken as evidence: %(reason)s.") % {"reason": str(refused)},
+            status=status,
+        ) from None
+
+
+def summary_of(found: engine.Evidence[Any]) -> dict[str, Any]:
+    """Return the stored summary of parsed evidence: the keys ``Evidence``'s docstring names
+    for its kind, and a few more for people to read."""
+    summary = found.summary
+    if isinstance(summary, engine.JUnitReport):
+        return {
+            "tests": summary.tests,
+            "failures": summary.failures,
+            "errors": summary.errors,
+            "skipped": summary.skipped,
+            "time": str(summary.time),
+            "failing": list(summary.failing),
+        }
+    if isinstance(summary, engine.Coverage):
+        return {
+            "lines_covered": summary.lines_covered,
+            "lines_valid": summary.lines_valid,
+            "branches_covered": summary.branches_covered,
+            "branches_valid": summary.branches_valid,
+            "line_rate": _fraction(summary.line_rate),
+            "branch_rate": _fraction(summary.branch_rate),
+        }
+    if isinstance(summary, engine.SarifReport):
+        return {
+            "by_level": dict(summary.levels),
+            "suppressed": summary.suppressed,
+            "tools": dict(summary.tools),
+            "rules": [list(rule) for rule in summary.rules],
+        }
+    if isinstance(summary, engine.Sbom):
+        top = summary.metadata_component
+        return {
+            "components": summary.component_count,
+            "serial_number": summary.serial_number,
+            "spec_version": summary.spec_version,
+            "artifact": {"name": top.name, "version": top.version, "purl": top.purl}
+            if top
+            else None,
+        }
+    if isinstance(summary, engine.VulnerabilityReport):
+        return {
+            "by_severity": dict(summary.severities),
+            "packages": summary.packages,
+            "findings": [
+                {"package": f.package, "version": f.version, "id": f.id, "severity": f.severity}
+                for f in summary.findings[:100]
+            ],
+        }
+    raise TypeError(f"expected an evidence summary, got {type(summary).__name__}")
+
+
+def _fraction(rate: Any) -> str | None:
+    return None if rate is None else f"{rate.numerator}/{rate.denominator}"
+
+
+def ingest(
+    change: Change,
+    commit: str,
+    artifact_digest: str,
+    fmt: str | None,
+    stream: BinaryIO,
+    source: str,
+    *,
+    limit: int = MAX_BYTES,
+    by: User | None = None,
+) -> tuple[Evidence, bool]:
+    """Parse ``stream`` and store it as evidence for ``change``'s build ``artifact_digest``;
+    return the row and whether it is new (the same file again for the build is not)."""
+    commit, artifact_digest = _checked(commit, artifact_digest)
+    found = _parsed(stream, fmt, limit)
+    if found.format in DEPLOYMENT_FORMATS:
+        raise IngestRefused(
+            "deployment_not_evidence",
+            gettext("A deployment event is sent to the pipeline webhook, not as evidence."),
+        )
+    now = timezone.now()
+    who = by.username if by else source
+    with transaction.atomic(), because(f"pipeline evidence {found.format} sent by {who}"):
+        build, _new = Build.objects.get_or_create(
+            change=change,
+            artifact_digest=artifact_digest,
+            defaults={"commit": commit, "created_at": now},
+        )
+        if build.commit != commit:
+            raise IngestRefused(
+                "digest_of_another_commit",
+                gettext("Artifact %(digest)s was built from commit %(built)s, not %(commit)s.")
+                % {"digest": artifact_digest, "built": build.commit, "commit": commit},
+                status=409,
+            )
+        row = Evidence.objects.filter(build=build, sha256=found.sha256).first()
+        if row is not None:
+            return row, False
+        row = Evidence.objects.create(
+            build=build,
+            kind=KINDS[found.format],
+            format=found.format,
+            sha256=found.sha256,
+            size=found.size,
+            summary=summary_of(found),
+            source=source,
+            received_at=now,
+        )
+    return row, True
+
+
+def record_deployment(
+    stream: BinaryIO, source: str, fmt: str | None = None, *, limit: int = 4 * 1024 * 1024
+) -> tuple[DeploymentEvent, bool]:
+    """Store a GitHub or GitLab deployment event, matched to a change by the build of its
+    artifact digest (else of its commit); return it and whether it is new."""
+    found = _parsed(stream, fmt, limit)
+    event = found.summary
+    if not isinstance(event, engine.DeploymentEvent):
+        raise IngestRefused(
+            "not_a_deployment",
+            gettext("Expected a GitHub deployment_status or GitLab deployment event, got %(fmt)s.")
+            % {"fmt": found.format},
+        )
+    existing = DeploymentEvent.objects.filter(sha256=found.sha256).first()
+    if existing is not None:
+        return existing, False
+    builds = Build.objects.select_related("change")
+    build = None
+    if event.artifact_digest:
+        build = builds.filter(artifact_digest=event.artifact_digest).first()
+    if build is None and len(event.commit) == 40:
+        build = builds.filter(commit=event.commit).first()
+    try:
+        with transaction.atomic(), because(f"deployment event from {event.source} via {source}"):
+            row = DeploymentEvent.objects.create(
+                change=build.change if build else None,
+                system=event.system,
+                environment=event.environment[:100],
+                commit=event.commit,
+                artifact_digest=event.artifact_digest or "",
+                state=event.state,
+                source=event.source,
+                deployed_at=event.at,
+                received_at=timezone.now(),
+                sha256=found.sha256,
+            )
+    except IntegrityError:  # the same event, sent twice at once
+        return DeploymentEvent.objects.get(sha256=found.sha256), False
+    return row, True
+
+
+def rotate_secret(code: str, name: str = "", by: User | None = None) -> tuple[PipelineSource, str]:
+    """Create pipeline ``code`` or replace its secret; return it and the secret (shown once)."""
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic(), because(f"pipeline secret set by {by.username if by else 'cli'}"):
+        pipeline, _created = PipelineSource.objects.update_or_create(
+            code=code,
+            defaults={
+                "secret_encrypted": crypto.encrypt(secret),
+                "rotated_at": timezone.now(),
+                "active": True,
+                **({"name": name} if name else {}),
+            },
+        )
+    return pipeline, secret
+
+
+def _unauthorised(code: str, message: str) -> IngestRefused:
+    return IngestRefused(code, message, status=401)
+
+
+def authenticate(
+    code: str, timestamp: str, signature: str, body: bytes, now: datetime | None = None
+) -> PipelineSource:
+    """Return the pipeline whose secret signed ``body`` at ``timestamp``; refuse (401, with the
+    reason) an unknown pipeline, a missing or stale timestamp, a bad signature."""
+    pipeline = PipelineSource.objects.filter(code=code, active=True).first() if code else None
+    if pipeline is None:
+        raise _unauthorised(
+            "unknown_pipeline",
+            gettext("pipeline %(source)s has no secret: an administrator creates one")
+            % {"source": code[:50] or "-"},
+        )
+    signed_webhooks.verify(
+        crypto.decrypt(pipeline.secret_encrypted), timestamp, signature, body, _unauthorised, now
+    )
+    return pipeline

@@ -126,5 +126,9 @@ def test_the_demo_shows_last_months_matching_engine_maintenance_on_the_status_pa
     from mamori.operations.services import maintenance
 
     assert maintenance.check_started()["raised"] == 0
+    from mamori.rulebook.models import Control
+    from mamori.rulebook.services.controls import run_control
+
+    assert run_control(Control.objects.get(code="OPS-MNT-01")).outcome == "pass"
     load_demo()  # loading again adds nothing
     assert Maintenance.objects.count() == 2

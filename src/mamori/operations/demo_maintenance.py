@@ -16,12 +16,14 @@ from mamori.operations.services import maintenance as service
 CODE = "matching-engine"
 
 
-def _engine(manager: User) -> System:
+def _engine(manager: User) -> System | None:
     """Return the matching engine in the systems register, adding it if absent."""
     system = System.objects.filter(code=CODE).first()
     if system is not None:
         return system
     department = Department.objects.filter(code="systems").first() or Department.objects.first()
+    if department is None:
+        return None
     return System.objects.create(
         code=CODE,
         name_ja="マッチングエンジン",
@@ -81,6 +83,8 @@ def load(report: DemoReport) -> None:
         return
     author, approver = people["tanaka"], people["takahashi"]
     engine = _engine(author)
+    if engine is None:
+        return
     now = timezone.localtime()
     past = _announced(
         engine,
@@ -92,7 +96,7 @@ def load(report: DemoReport) -> None:
     )
     # the demo tells last month's story: its notice went public seven days ahead
     published = past.planned_start - timedelta(days=7)
-    Notice.objects.filter(pk=past.notice_id).update(published_at=published)
+    Notice.objects.filter(maintenance=past).update(published_at=published)
     Maintenance.objects.filter(pk=past.pk).update(notice_published_at=published)
     past.refresh_from_db()
     service.start(past, author, past.planned_start)

@@ -11,6 +11,7 @@ from mamori.operations.models import Change, Maintenance, MaintenanceNoticeRule,
 
 __all__ = ["MaintenanceForm", "MomentForm", "NoticeRuleForm"]
 
+INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -53,12 +54,14 @@ class MaintenanceForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["systems"].queryset = System.objects.exclude(lifecycle=System.Lifecycle.RETIRED)
-        self.fields["change"].queryset = Change.objects.exclude(
+        live = System.objects.exclude(lifecycle=System.Lifecycle.RETIRED)
+        self.fields["systems"].queryset = live  # type: ignore[attr-defined]
+        open_changes = Change.objects.exclude(
             stage__in=[Change.Stage.CLOSED, Change.Stage.CANCELLED]
         )
-        self.fields["planned_start"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        self.fields["planned_end"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        self.fields["change"].queryset = open_changes  # type: ignore[attr-defined]
+        for name in ("planned_start", "planned_end"):
+            self.fields[name].input_formats = INPUT_FORMATS  # type: ignore[attr-defined]
 
 
 class MomentForm(forms.Form):
@@ -68,7 +71,7 @@ class MomentForm(forms.Form):
         label=_("At"),
         required=False,
         widget=MOMENT,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        input_formats=INPUT_FORMATS,
     )
 
 

@@ -23,7 +23,7 @@ class MaintenanceNoticeRule(AuditedModel):
     """The minimum notice before a maintenance of systems of one criticality (SRM 13-2)."""
 
     criticality = models.CharField(
-        _("criticality for customers' assets"),
+        _("criticality of the systems maintained"),
         max_length=10,
         choices=System.Criticality.choices,
         unique=True,
@@ -89,7 +89,7 @@ class Maintenance(AuditedModel):
     systems = models.ManyToManyField(
         System,
         related_name="maintenances",
-        verbose_name=_("systems touched"),
+        verbose_name=_("systems maintained"),
     )
     services = models.ManyToManyField(
         "guard.Function",
@@ -146,10 +146,10 @@ class Maintenance(AuditedModel):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("created by"),
+        verbose_name=_("planned by"),
     )
     created_at = models.DateTimeField(
-        _("created at"),
+        _("planned at"),
         auto_now_add=True,
     )
 

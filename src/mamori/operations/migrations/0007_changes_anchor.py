@@ -6,370 +6,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0008_alter_user_managers"),
-        ("operations", "0006_bcp_permissions"),
+        ('accounts', '0008_alter_user_managers'),
+        ('operations', '0006_bcp_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Change",
+            name='Change',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "reference",
-                    models.CharField(max_length=20, unique=True, verbose_name="reference"),
-                ),
-                ("title", models.CharField(max_length=300, verbose_name="title")),
-                ("description", models.TextField(blank=True, verbose_name="description")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("standard", "standard (pre-approved, low risk)"),
-                            ("normal", "normal"),
-                            ("emergency", "emergency (reviewed after the fact)"),
-                        ],
-                        default="normal",
-                        max_length=10,
-                        verbose_name="kind",
-                    ),
-                ),
-                (
-                    "category",
-                    models.CharField(
-                        choices=[
-                            ("project", "development project"),
-                            ("change", "change to a system"),
-                            ("new_service", "new or changed service (SRM 8-3)"),
-                        ],
-                        default="change",
-                        max_length=20,
-                        verbose_name="category",
-                    ),
-                ),
-                (
-                    "stage",
-                    models.CharField(
-                        choices=[
-                            ("plan", "plan"),
-                            ("design", "design"),
-                            ("build", "build"),
-                            ("test", "test"),
-                            ("acceptance", "acceptance"),
-                            ("release", "release"),
-                            ("review", "post-change review"),
-                            ("closed", "closed"),
-                            ("cancelled", "cancelled"),
-                        ],
-                        default="plan",
-                        max_length=12,
-                        verbose_name="stage",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(verbose_name="created at")),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="created by",
-                    ),
-                ),
-                (
-                    "responsible",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="responsible person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reference', models.CharField(max_length=20, unique=True, verbose_name='reference')),
+                ('title', models.CharField(max_length=300, verbose_name='title')),
+                ('description', models.TextField(blank=True, verbose_name='description')),
+                ('kind', models.CharField(choices=[('standard', 'standard (pre-approved, low risk)'), ('normal', 'normal'), ('emergency', 'emergency (reviewed after the fact)')], default='normal', max_length=10, verbose_name='kind')),
+                ('category', models.CharField(choices=[('project', 'development project'), ('change', 'change to a system'), ('new_service', 'new or changed service (SRM 8-3)')], default='change', max_length=20, verbose_name='category')),
+                ('stage', models.CharField(choices=[('plan', 'plan'), ('design', 'design'), ('build', 'build'), ('test', 'test'), ('acceptance', 'acceptance'), ('release', 'release'), ('review', 'post-change review'), ('closed', 'closed'), ('cancelled', 'cancelled')], default='plan', max_length=12, verbose_name='stage')),
+                ('created_at', models.DateTimeField(verbose_name='created at')),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
+                ('responsible', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='responsible person')),
             ],
             options={
-                "verbose_name": "change",
-                "verbose_name_plural": "changes",
-                "ordering": ["-created_at"],
+                'verbose_name': 'change',
+                'verbose_name_plural': 'changes',
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Build",
+            name='Build',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("commit", models.CharField(max_length=64, verbose_name="commit")),
-                (
-                    "artifact_digest",
-                    models.CharField(max_length=100, verbose_name="artifact digest"),
-                ),
-                ("created_at", models.DateTimeField(verbose_name="first seen at")),
-                (
-                    "change",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="builds",
-                        to="operations.change",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('commit', models.CharField(max_length=64, verbose_name='commit')),
+                ('artifact_digest', models.CharField(max_length=100, verbose_name='artifact digest')),
+                ('created_at', models.DateTimeField(verbose_name='first seen at')),
+                ('change', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='builds', to='operations.change')),
             ],
             options={
-                "verbose_name": "build",
-                "verbose_name_plural": "builds",
-                "ordering": ["-created_at"],
+                'verbose_name': 'build',
+                'verbose_name_plural': 'builds',
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="AcceptanceInspection",
+            name='AcceptanceInspection',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "artifact_digest",
-                    models.CharField(max_length=100, verbose_name="artifact digest"),
-                ),
-                ("practical_tests", models.TextField(verbose_name="practical tests run")),
-                (
-                    "decision",
-                    models.CharField(
-                        choices=[("go", "fit for use"), ("no_go", "not fit for use")],
-                        max_length=10,
-                        verbose_name="decision",
-                    ),
-                ),
-                ("decided_at", models.DateTimeField(verbose_name="decided at")),
-                ("notes", models.TextField(blank=True, verbose_name="notes")),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="decided by",
-                    ),
-                ),
-                (
-                    "change",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="inspections",
-                        to="operations.change",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('artifact_digest', models.CharField(max_length=100, verbose_name='artifact digest')),
+                ('practical_tests', models.TextField(verbose_name='practical tests run')),
+                ('decision', models.CharField(choices=[('go', 'fit for use'), ('no_go', 'not fit for use')], max_length=10, verbose_name='decision')),
+                ('decided_at', models.DateTimeField(verbose_name='decided at')),
+                ('notes', models.TextField(blank=True, verbose_name='notes')),
+                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
+                ('change', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='operations.change')),
             ],
             options={
-                "verbose_name": "acceptance inspection",
-                "verbose_name_plural": "acceptance inspections",
-                "ordering": ["-decided_at"],
+                'verbose_name': 'acceptance inspection',
+                'verbose_name_plural': 'acceptance inspections',
+                'ordering': ['-decided_at'],
             },
         ),
         migrations.CreateModel(
-            name="ChangeFinding",
+            name='ChangeFinding',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("deploy_without_go", "a deployment reached production without a go"),
-                            (
-                                "emergency_review_late",
-                                "an emergency change was not reviewed in time",
-                            ),
-                            (
-                                "maintenance_without_notice",
-                                "a maintenance started without its notice published in time",
-                            ),
-                        ],
-                        max_length=40,
-                        verbose_name="kind",
-                    ),
-                ),
-                (
-                    "key",
-                    models.CharField(
-                        help_text="One finding per deployment, change or maintenance: raised once.",
-                        max_length=200,
-                        unique=True,
-                        verbose_name="what it is about",
-                    ),
-                ),
-                ("detail", models.JSONField(default=dict, verbose_name="detail")),
-                ("raised_at", models.DateTimeField(verbose_name="raised at")),
-                (
-                    "resolved_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
-                ),
-                ("resolution", models.TextField(blank=True, verbose_name="resolution")),
-                (
-                    "change",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="findings",
-                        to="operations.change",
-                    ),
-                ),
-                (
-                    "resolved_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('deploy_without_go', 'a deployment reached production without a go'), ('emergency_review_late', 'an emergency change was not reviewed in time'), ('maintenance_without_notice', 'a maintenance started without its notice published in time')], max_length=40, verbose_name='kind')),
+                ('key', models.CharField(help_text='One finding per deployment, change or maintenance: raised once.', max_length=200, unique=True, verbose_name='what it is about')),
+                ('detail', models.JSONField(default=dict, verbose_name='detail')),
+                ('raised_at', models.DateTimeField(verbose_name='raised at')),
+                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
+                ('resolution', models.TextField(blank=True, verbose_name='resolution')),
+                ('change', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='findings', to='operations.change')),
+                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "change finding",
-                "verbose_name_plural": "change findings",
-                "ordering": ["-raised_at"],
+                'verbose_name': 'change finding',
+                'verbose_name_plural': 'change findings',
+                'ordering': ['-raised_at'],
             },
         ),
         migrations.CreateModel(
-            name="Evidence",
+            name='Evidence',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("tests", "test report"),
-                            ("coverage", "coverage"),
-                            ("static_analysis", "static analysis"),
-                            ("sbom", "software bill of materials"),
-                            ("vulnerabilities", "vulnerability report"),
-                        ],
-                        max_length=20,
-                        verbose_name="kind",
-                    ),
-                ),
-                ("format", models.CharField(max_length=30, verbose_name="format")),
-                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256 of the file")),
-                ("size", models.PositiveBigIntegerField(verbose_name="size (bytes)")),
-                ("summary", models.JSONField(verbose_name="summary")),
-                ("source", models.CharField(max_length=20, verbose_name="received through")),
-                ("received_at", models.DateTimeField(verbose_name="received at")),
-                (
-                    "build",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="evidence",
-                        to="operations.build",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('tests', 'test report'), ('coverage', 'coverage'), ('static_analysis', 'static analysis'), ('sbom', 'software bill of materials'), ('vulnerabilities', 'vulnerability report')], max_length=20, verbose_name='kind')),
+                ('format', models.CharField(max_length=30, verbose_name='format')),
+                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256 of the file')),
+                ('size', models.PositiveBigIntegerField(verbose_name='size (bytes)')),
+                ('summary', models.JSONField(verbose_name='summary')),
+                ('source', models.CharField(max_length=20, verbose_name='received through')),
+                ('received_at', models.DateTimeField(verbose_name='received at')),
+                ('build', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='operations.build')),
             ],
             options={
-                "verbose_name": "pipeline evidence",
-                "verbose_name_plural": "pipeline evidence",
-                "ordering": ["-received_at"],
+                'verbose_name': 'pipeline evidence',
+                'verbose_name_plural': 'pipeline evidence',
+                'ordering': ['-received_at'],
             },
         ),
         migrations.CreateModel(
-            name="System",
+            name='System',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.SlugField(unique=True, verbose_name="code")),
-                ("name_ja", models.CharField(max_length=200, verbose_name="name (Japanese)")),
-                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
-                ("description", models.TextField(blank=True, verbose_name="purpose")),
-                (
-                    "criticality",
-                    models.CharField(
-                        choices=[
-                            ("high", "high: customers' assets move through it"),
-                            ("medium", "medium: customers depend on it"),
-                            ("low", "low: internal"),
-                        ],
-                        default="medium",
-                        max_length=10,
-                        verbose_name="criticality for customers' assets",
-                    ),
-                ),
-                (
-                    "lifecycle",
-                    models.CharField(
-                        choices=[("planned", "planned"), ("live", "live"), ("retired", "retired")],
-                        default="live",
-                        max_length=10,
-                        verbose_name="lifecycle",
-                    ),
-                ),
-                (
-                    "department",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="systems",
-                        to="accounts.department",
-                        verbose_name="owner department",
-                    ),
-                ),
-                (
-                    "system_manager",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="system manager",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.SlugField(unique=True, verbose_name='code')),
+                ('name_ja', models.CharField(max_length=200, verbose_name='name (Japanese)')),
+                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
+                ('description', models.TextField(blank=True, verbose_name='purpose')),
+                ('criticality', models.CharField(choices=[('high', "high: customers' assets move through it"), ('medium', 'medium: customers depend on it'), ('low', 'low: internal')], default='medium', max_length=10, verbose_name="criticality for customers' assets")),
+                ('lifecycle', models.CharField(choices=[('planned', 'planned'), ('live', 'live'), ('retired', 'retired')], default='live', max_length=10, verbose_name='lifecycle')),
+                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='systems', to='accounts.department', verbose_name='owner department')),
+                ('system_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='system manager')),
             ],
             options={
-                "verbose_name": "system",
-                "verbose_name_plural": "systems",
-                "ordering": ["code"],
+                'verbose_name': 'system',
+                'verbose_name_plural': 'systems',
+                'ordering': ['code'],
             },
         ),
         migrations.AddField(
-            model_name="change",
-            name="systems",
-            field=models.ManyToManyField(
-                related_name="changes", to="operations.system", verbose_name="systems touched"
-            ),
+            model_name='change',
+            name='systems',
+            field=models.ManyToManyField(related_name='changes', to='operations.system', verbose_name='systems touched'),
         ),
         migrations.AddConstraint(
-            model_name="build",
-            constraint=models.UniqueConstraint(
-                fields=("change", "artifact_digest"), name="operations_build_digest"
-            ),
+            model_name='build',
+            constraint=models.UniqueConstraint(fields=('change', 'artifact_digest'), name='operations_build_digest'),
         ),
         migrations.AddConstraint(
-            model_name="evidence",
-            constraint=models.UniqueConstraint(
-                fields=("build", "sha256"), name="operations_evidence_once"
-            ),
+            model_name='evidence',
+            constraint=models.UniqueConstraint(fields=('build', 'sha256'), name='operations_evidence_once'),
         ),
     ]

@@ -6,58 +6,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guard', '0002_guard_permissions'),
-        ('operations', '0007_changes_anchor'),
+        ("guard", "0002_guard_permissions"),
+        ("operations", "0007_changes_anchor"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MaintenanceNoticeRule',
+            name="MaintenanceNoticeRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('criticality', models.CharField(choices=[('high', "high: customers' assets move through it"), ('medium', 'medium: customers depend on it'), ('low', 'low: internal')], max_length=10, unique=True, verbose_name='criticality of the systems maintained')),
-                ('minimum_days', models.PositiveIntegerField(default=7, verbose_name='minimum notice (days)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "criticality",
+                    models.CharField(
+                        choices=[
+                            ("high", "high: customers' assets move through it"),
+                            ("medium", "medium: customers depend on it"),
+                            ("low", "low: internal"),
+                        ],
+                        max_length=10,
+                        unique=True,
+                        verbose_name="criticality of the systems maintained",
+                    ),
+                ),
+                (
+                    "minimum_days",
+                    models.PositiveIntegerField(default=7, verbose_name="minimum notice (days)"),
+                ),
             ],
             options={
-                'verbose_name': 'maintenance notice rule',
-                'verbose_name_plural': 'maintenance notice rules',
-                'ordering': ['criticality'],
+                "verbose_name": "maintenance notice rule",
+                "verbose_name_plural": "maintenance notice rules",
+                "ordering": ["criticality"],
             },
         ),
         migrations.CreateModel(
-            name='Maintenance',
+            name="Maintenance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title_ja', models.CharField(max_length=200, verbose_name='title (Japanese)')),
-                ('title_en', models.CharField(max_length=200, verbose_name='title (English)')),
-                ('description_ja', models.TextField(verbose_name='text for customers (Japanese)')),
-                ('description_en', models.TextField(verbose_name='text for customers (English)')),
-                ('internal_notes', models.TextField(blank=True, verbose_name='internal details')),
-                ('kind', models.CharField(choices=[('periodic', 'periodic'), ('timely', 'timely (as needed)')], default='periodic', max_length=10, verbose_name='kind')),
-                ('status', models.CharField(choices=[('planned', 'planned'), ('announced', 'announced'), ('in_progress', 'in progress'), ('done', 'done'), ('cancelled', 'cancelled')], default='planned', max_length=12, verbose_name='status')),
-                ('planned_start', models.DateTimeField(verbose_name='planned start')),
-                ('planned_end', models.DateTimeField(verbose_name='planned end')),
-                ('actual_start', models.DateTimeField(blank=True, null=True, verbose_name='actual start')),
-                ('actual_end', models.DateTimeField(blank=True, null=True, verbose_name='actual end')),
-                ('notice_published_at', models.DateTimeField(blank=True, null=True, verbose_name='notice published at')),
-                ('exception', models.BooleanField(default=False, verbose_name='emergency exception to the notice period')),
-                ('exception_reason', models.TextField(blank=True, verbose_name='reason for the exception')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='planned at')),
-                ('change', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='maintenances', to='operations.change', verbose_name='change')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='planned by')),
-                ('notice', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='maintenance', to='guard.notice', verbose_name='customer notice')),
-                ('services', models.ManyToManyField(blank=True, related_name='+', to='guard.function', verbose_name='customer services stopped')),
-                ('systems', models.ManyToManyField(related_name='maintenances', to='operations.system', verbose_name='systems maintained')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title_ja", models.CharField(max_length=200, verbose_name="title (Japanese)")),
+                ("title_en", models.CharField(max_length=200, verbose_name="title (English)")),
+                ("description_ja", models.TextField(verbose_name="text for customers (Japanese)")),
+                ("description_en", models.TextField(verbose_name="text for customers (English)")),
+                ("internal_notes", models.TextField(blank=True, verbose_name="internal details")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("periodic", "periodic"), ("timely", "timely (as needed)")],
+                        default="periodic",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "planned"),
+                            ("announced", "announced"),
+                            ("in_progress", "in progress"),
+                            ("done", "done"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="planned",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("planned_start", models.DateTimeField(verbose_name="planned start")),
+                ("planned_end", models.DateTimeField(verbose_name="planned end")),
+                (
+                    "actual_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="actual start"),
+                ),
+                (
+                    "actual_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="actual end"),
+                ),
+                (
+                    "notice_published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="notice published at"),
+                ),
+                (
+                    "exception",
+                    models.BooleanField(
+                        default=False, verbose_name="emergency exception to the notice period"
+                    ),
+                ),
+                (
+                    "exception_reason",
+                    models.TextField(blank=True, verbose_name="reason for the exception"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="planned at")),
+                (
+                    "change",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="maintenances",
+                        to="operations.change",
+                        verbose_name="change",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="planned by",
+                    ),
+                ),
+                (
+                    "notice",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="maintenance",
+                        to="guard.notice",
+                        verbose_name="customer notice",
+                    ),
+                ),
+                (
+                    "services",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="guard.function",
+                        verbose_name="customer services stopped",
+                    ),
+                ),
+                (
+                    "systems",
+                    models.ManyToManyField(
+                        related_name="maintenances",
+                        to="operations.system",
+                        verbose_name="systems maintained",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'maintenance',
-                'verbose_name_plural': 'maintenances',
-                'ordering': ['-planned_start', '-pk'],
-                'indexes': [models.Index(fields=['status', 'planned_start'], name='ops_maintenance_status_start')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('planned_end__gt', models.F('planned_start'))), name='ops_maintenance_window')],
+                "verbose_name": "maintenance",
+                "verbose_name_plural": "maintenances",
+                "ordering": ["-planned_start", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "planned_start"], name="ops_maintenance_status_start"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("planned_end__gt", models.F("planned_start"))),
+                        name="ops_maintenance_window",
+                    )
+                ],
             },
         ),
     ]

@@ -247,3 +247,34 @@ def test_people_without_the_permission_are_refused(team: dict[str, User], engine
         assert nobody.get(url).status_code == 403
     planned.refresh_from_db()
     assert planned.notice is None
+
+
+def test_changing_an_announced_maintenance_sends_an_update_for_approval_and_cancelling_resolves(
+    team: dict[str, User], engine: System
+) -> None:
+    announced = _announce(_plan(team["dsm"], engine, timezone.now() + timedelta(days=9)), team)
+    later = timezone.localtime(announced.planned_start + timedelta(days=1))
+    answer = client_for(team["dsm"]).post(
+        f"/operations/maintenance/{announced.pk}/edit/",
+        {
+            "title_ja": announced.title_ja,
+            "title_en": announced.title_en,
+            "description_ja": announced.description_ja,
+            "description_en": announced.description_en,
+            "kind": "periodic",
+            "systems": [engine.pk],
+            "planned_start": later.strftime("%Y-%m-%dT%H:%M"),
+            "planned_end": (later + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert answer.status_code == 302
+    update = announced.notice.updates.get()
+    assert update.publication == "pending" and later.strftime("%Y-%m-%d") in update.text_en
+    notices.approve(update, team["ciso"])
+    service.cancel(announced, team["dsm"])
+    cancelled = announced.notice.updates.get(resolves=True)
+    assert "cancelled" in cancelled.text_en
+    notices.approve(cancelled, team["ciso"])
+    announced.notice.refresh_from_db()
+    assert announced.notice.resolved
+    assert b"BEGIN:VEVENT" not in Client().get("/status/maintenance.ics").content

@@ -95,51 +95,42 @@ def list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save(
-    request: HttpRequest, form: MaintenanceForm, existing: Maintenance | None
-) -> Maintenance | None:
-    data = dict(form.cleaned_data)
-    systems = data.pop("systems")
-    services = data.pop("services")
-    try:
-        if existing is None:
-            return service.plan(data, systems, request.user, services)  # type: ignore[arg-type]
-        return service.revise(existing, data, systems, request.user, services)  # type: ignore[arg-type]
-    except Refused as refused:
-        form.add_error(None, refused.shown())
-        return None
+def _form_page(request: HttpRequest, existing: Maintenance | None) -> HttpResponse:
+    """Plan a maintenance (``existing`` None) or change one, through the service."""
+    form = MaintenanceForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        systems, services = data.pop("systems"), data.pop("services")
+        user: Any = request.user
+        try:
+            if existing is None:
+                saved = service.plan(data, systems, user, services)
+                message = _("Maintenance %(ref)s planned.")
+            else:  # the form's instance carries the new values; the service saves them
+                saved = service.revise(existing, data, systems, user, services)
+                message = _("Maintenance %(ref)s saved.")
+        except Refused as refused:
+            form.add_error(None, refused.shown())
+        else:
+            messages.success(request, message % {"ref": saved.reference})
+            return redirect("operations:maintenance", pk=saved.pk)
+    return render(
+        request,
+        "operations/maintenance/form.html",
+        {"form": form, "maintenance": existing, "can_manage": True},
+    )
 
 
 @permission_required(MANAGE)
 def add_view(request: HttpRequest) -> HttpResponse:
     """Put a maintenance on the calendar."""
-    form = MaintenanceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        saved = _save(request, form, None)
-        if saved is not None:
-            messages.success(request, _("Maintenance %(ref)s planned.") % {"ref": saved.reference})
-            return redirect("operations:maintenance", pk=saved.pk)
-    return render(
-        request,
-        "operations/maintenance/form.html",
-        {"form": form, "maintenance": None, "can_manage": True},
-    )
+    return _form_page(request, None)
 
 
 @permission_required(MANAGE)
 def edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a maintenance; an announced one is announced again."""
-    maintenance = get_object_or_404(Maintenance, pk=pk)
-    form = MaintenanceForm(request.POST or None, instance=maintenance)
-    # the form's instance already carries the new values; the service saves them
-    if request.method == "POST" and form.is_valid() and _save(request, form, maintenance):
-        messages.success(request, _("Maintenance %(ref)s saved.") % {"ref": maintenance.reference})
-        return redirect("operations:maintenance", pk=maintenance.pk)
-    return render(
-        request,
-        "operations/maintenance/form.html",
-        {"form": form, "maintenance": maintenance, "can_manage": True},
-    )
+    return _form_page(request, get_object_or_404(Maintenance, pk=pk))
 
 
 @permission_required(VIEW)

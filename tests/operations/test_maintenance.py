@@ -13,6 +13,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from mamori.accounts.models import Department, User
+from mamori.accounts.services import tokens
 from mamori.core.compliance import get_check
 from mamori.guard.models import Function, Notice
 from mamori.guard.services import notices
@@ -128,6 +129,15 @@ def test_the_staff_ical_feed_has_internal_details_and_asks_for_sign_in(
     event = Calendar.from_ical(answer.content).walk("VEVENT")[0]
     assert "kernel 6.12 patch" in str(event["DESCRIPTION"])
     assert "matching-engine" in str(event["DESCRIPTION"])
+    secret = tokens.issue("calendar", ["maintenance:read"], 30, team["operator"]).secret
+    other = tokens.issue("other", ["incidents:read"], 30, None).secret
+    api = Client().get("/api/operations/maintenance.ics", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.status_code == 200 and api["Content-Type"].startswith("text/calendar")
+    assert "kernel 6.12 patch" in str(
+        Calendar.from_ical(api.content).walk("VEVENT")[0]["DESCRIPTION"]
+    )
+    refused = Client().get("/api/operations/maintenance.ics", HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert refused.status_code in (401, 403)
 
 
 def test_a_maintenance_started_with_a_late_notice_raises_one_finding(

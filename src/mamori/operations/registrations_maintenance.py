@@ -38,6 +38,7 @@ def register_maintenance() -> None:
     from mamori.auditlog.links import register_link
     from mamori.core.demo import register_demo_loader
     from mamori.core.navigation import register_page
+    from mamori.core.scopes import register_scope
     from mamori.guard.models import Notice
     from mamori.operations import compliance_maintenance, demo_maintenance
     from mamori.scheduler.jobs import Job, register_job
@@ -50,6 +51,7 @@ def register_maintenance() -> None:
         "operations:maintenance_calendar",
         _can_view,
     )
+    register_scope("maintenance:read", _("read the maintenance calendar"), "maintenance.view")
     post_save.connect(_notice_saved, sender=Notice, dispatch_uid="maintenance-notice-published")
     register_job(
         Job(

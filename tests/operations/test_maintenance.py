@@ -281,6 +281,8 @@ def test_changing_an_announced_maintenance_sends_an_update_for_approval_and_canc
     update = announced.notice.updates.get()
     assert update.publication == "pending" and later.strftime("%Y-%m-%d") in update.text_en
     notices.approve(update, team["ciso"])
+    announced.notice.refresh_from_db()
+    assert announced.notice.starts_at == later.replace(second=0, microsecond=0)
     service.cancel(announced, team["dsm"])
     cancelled = announced.notice.updates.get(resolves=True)
     assert "cancelled" in cancelled.text_en

@@ -27,6 +27,15 @@ def _notice_saved(sender: Any, instance: Any, created: bool = False, **kwargs: A
     maintenance.notice_published(instance)
 
 
+def _update_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """An approved update of a maintenance notice moves the notice to the planned window."""
+    from mamori.operations.services import maintenance
+
+    if kwargs.get("raw") or instance.notice.kind != "maintenance":
+        return
+    maintenance.update_published(instance)
+
+
 def _check_job() -> object:
     from mamori.operations.services import maintenance
 
@@ -39,7 +48,7 @@ def register_maintenance() -> None:
     from mamori.core.demo import register_demo_loader
     from mamori.core.navigation import register_page
     from mamori.core.scopes import register_scope
-    from mamori.guard.models import Notice
+    from mamori.guard.models import Notice, NoticeUpdate
     from mamori.operations import compliance_maintenance, demo_maintenance
     from mamori.scheduler.jobs import Job, register_job
 
@@ -53,6 +62,7 @@ def register_maintenance() -> None:
     )
     register_scope("maintenance:read", _("read the maintenance calendar"), "maintenance.view")
     post_save.connect(_notice_saved, sender=Notice, dispatch_uid="maintenance-notice-published")
+    post_save.connect(_update_saved, sender=NoticeUpdate, dispatch_uid="maintenance-notice-update")
     register_job(
         Job(
             "operations.maintenance_notices",

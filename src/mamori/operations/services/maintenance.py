@@ -45,6 +45,7 @@ __all__ = [
     "required_notice",
     "revise",
     "start",
+    "update_published",
 ]
 
 #: The minimum notice when no rule covers a criticality (SRM 13-2).
@@ -176,7 +177,7 @@ def announce(maintenance: Maintenance, by: User) -> Any:
     """Write (or rewrite) the maintenance's customer notice and send it for approval through
     the guard's notice service; it is published — and the maintenance announced — when
     approved. Once published, a change is appended as an update, approved the same way."""
-    from mamori.guard.models import Publication
+    from mamori.guard.models import NoticeService, Publication
     from mamori.guard.services import notices
 
     if maintenance.status not in NOT_STARTED:
@@ -207,6 +208,9 @@ def announce(maintenance: Maintenance, by: User) -> Any:
             notice.starts_at, notice.ends_at = maintenance.planned_start, maintenance.planned_end
             notice.publication = Publication.PENDING
             notice.save()
+            notice.services.all().delete()
+            for function, state in services:
+                NoticeService.objects.create(notice=notice, function=function, state=state)
         else:
             notices.append_update(
                 notice,
@@ -232,6 +236,21 @@ def notice_published(notice: Any) -> Maintenance | None:
         fields.append("status")
     maintenance.save(update_fields=fields)
     return maintenance
+
+
+def update_published(update: Any) -> None:
+    """An approved update of a maintenance notice (the maintenance re-planned) moves the
+    notice's window to the maintenance's planned window, so the status page shows it when it
+    happens. Called when a notice update is saved; anything else is left alone."""
+    if update.publication != "published" or update.resolves:
+        return
+    maintenance = Maintenance.objects.filter(notice_id=update.notice_id).first()
+    if maintenance is None or maintenance.status == Maintenance.Status.CANCELLED:
+        return
+    notice = update.notice
+    if (notice.starts_at, notice.ends_at) != (maintenance.planned_start, maintenance.planned_end):
+        notice.starts_at, notice.ends_at = maintenance.planned_start, maintenance.planned_end
+        notice.save(update_fields=["starts_at", "ends_at"])
 
 
 def notice_on_time(maintenance: Maintenance) -> bool:

@@ -6,10 +6,18 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.operations.models import Change, Maintenance, MaintenanceNoticeRule, System
 
-__all__ = ["MaintenanceForm", "MomentForm", "NoticeRuleForm"]
+__all__ = ["CRITICALITY", "MaintenanceForm", "MomentForm", "NoticeRuleForm"]
+
+#: The criticalities a notice rule is set for, in the reader's language.
+CRITICALITY = {
+    "high": pgettext_lazy("maintenance notice rule", "high: customers' assets move through it"),
+    "medium": pgettext_lazy("maintenance notice rule", "medium: customers depend on it"),
+    "low": pgettext_lazy("maintenance notice rule", "low: internal"),
+}
 
 INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -81,3 +89,7 @@ class NoticeRuleForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = MaintenanceNoticeRule
         fields = ["criticality", "minimum_days"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["criticality"].choices = list(CRITICALITY.items())  # type: ignore[attr-defined]

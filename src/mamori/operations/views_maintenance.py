@@ -21,7 +21,12 @@ from mamori.accounts.views.access import permission_required, public
 from mamori.core.errors import Refused
 from mamori.core.tables import downloaded, listing
 from mamori.operations import ical_maintenance
-from mamori.operations.forms_maintenance import MaintenanceForm, MomentForm, NoticeRuleForm
+from mamori.operations.forms_maintenance import (
+    CRITICALITY,
+    MaintenanceForm,
+    MomentForm,
+    NoticeRuleForm,
+)
 from mamori.operations.lists_maintenance import MaintenanceTable
 from mamori.operations.models import Maintenance, MaintenanceNoticeRule
 from mamori.operations.services import maintenance as service
@@ -200,7 +205,10 @@ def rules_view(request: HttpRequest) -> HttpResponse:
         request,
         "operations/maintenance/rules.html",
         {
-            "rules": MaintenanceNoticeRule.objects.all(),
+            "rules": [
+                (CRITICALITY.get(rule.criticality, rule.criticality), rule)
+                for rule in MaintenanceNoticeRule.objects.all()
+            ],
             "default_days": service.DEFAULT_MINIMUM_DAYS,
             "form": form,
             "can_manage": can_manage,

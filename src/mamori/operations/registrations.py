@@ -61,3 +61,6 @@ def register() -> None:
     from mamori.operations.registrations_evidence import register_evidence
 
     register_evidence()
+    from mamori.operations.registrations_maintenance import register_maintenance
+
+    register_maintenance()

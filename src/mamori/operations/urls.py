@@ -5,6 +5,7 @@ from django.urls import path
 from mamori.operations import views, views_admin
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
+from mamori.operations.urls_maintenance import urlpatterns as maintenance
 
 app_name = "operations"
 
@@ -28,4 +29,5 @@ urlpatterns = [
         name="source_disable",
     ),
     *plans_drills_reviews_csirt,
+    *maintenance,
 ]

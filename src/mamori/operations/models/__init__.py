@@ -27,6 +27,7 @@ from mamori.operations.models.incidents import (
     SeverityRule,
     TimelineEntry,
 )
+from mamori.operations.models.maintenance import Maintenance, MaintenanceNoticeRule
 from mamori.operations.models.obligations import (
     Obligation,
     ObligationRule,
@@ -67,6 +68,8 @@ __all__ = [
     "Incident",
     "IncidentLink",
     "IncidentRole",
+    "Maintenance",
+    "MaintenanceNoticeRule",
     "Obligation",
     "ObligationRule",
     "OnCallRotation",

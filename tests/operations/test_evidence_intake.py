@@ -14,7 +14,14 @@ from django.test import Client
 from django.utils import timezone
 
 from mamori.accounts.services import tokens
-from mamori.operations.models import Build, Change, DeploymentEvent, Evidence
+from mamori.operations.models import (
+    Build,
+    Change,
+    ChangeFinding,
+    Deployment,
+    DeploymentEvent,
+    Evidence,
+)
 from mamori.operations.services import evidence
 from tests.conftest import give, make_user
 
@@ -149,6 +156,12 @@ def test_a_signed_deployment_event_is_kept_once_and_matched_to_the_change(change
     gitlab = signed(secret, (SAMPLES / "gitlab_deployment.json").read_bytes())
     assert gitlab.status_code == 201 and gitlab.json()["change"] is None  # no build of it
     assert DeploymentEvent.objects.count() == 2
+    # neither digest ever had a go from the gate: two production deployments, two findings, and
+    # the resent GitHub event raised none of its own
+    findings = ChangeFinding.objects.filter(kind=ChangeFinding.Kind.DEPLOY_WITHOUT_GO)
+    assert findings.count() == 2
+    assert set(Deployment.objects.values_list("environment", flat=True)) == {"production"}
+    assert findings.filter(change__reference="CHG-2026-0412").count() == 1
 
 
 def test_a_webhook_with_a_bad_or_stale_signature_stores_nothing(change) -> None:

@@ -10,6 +10,7 @@ engine (``mamori.engines.evidence``) read from them. Summary keys by ``kind``:
 - ``coverage``: ``lines_covered``, ``lines_valid`` (ints; the rate is their quotient)
 - ``static_analysis``: ``by_level`` {``error``, ``warning``, ``note``, ``none``: int}
 - ``sbom``: ``components`` (int)
+- ``performance``: ``metrics`` {name: decimal string} (recorded by hand on the gate page)
 - ``vulnerabilities``: ``by_severity``
   {``critical``, ``high``, ``medium``, ``low``, ``unknown``: int}
 """
@@ -66,6 +67,7 @@ class Evidence(AuditedModel):
         STATIC_ANALYSIS = "static_analysis", _("static analysis")
         SBOM = "sbom", _("software bill of materials")
         VULNERABILITIES = "vulnerabilities", _("vulnerability report")
+        PERFORMANCE = "performance", _("performance measurement")
 
     build = models.ForeignKey(
         Build,

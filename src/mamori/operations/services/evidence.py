@@ -28,6 +28,7 @@ from mamori.core.errors import Refused
 from mamori.core.signed_webhooks import sign
 from mamori.engines import evidence as engine
 from mamori.operations.models import Build, Change, DeploymentEvent, Evidence, PipelineSource
+from mamori.operations.services import gate
 
 __all__ = [
     "DEPLOYMENT_FORMATS",
@@ -258,9 +259,28 @@ def record_deployment(
                 received_at=timezone.now(),
                 sha256=found.sha256,
             )
+            _to_gate(event, build)
     except IntegrityError:  # the same event, sent twice at once
         return DeploymentEvent.objects.get(sha256=found.sha256), False
     return row, True
+
+
+def _to_gate(event: engine.DeploymentEvent, build: Build | None) -> None:
+    """Hand a new deployment event to the deploy gate's register, which raises a finding for a
+    production deployment of a digest the gate never answered *go* (SRM 19). An event naming
+    no digest is registered under its build's digest, or else under ``commit:<sha>`` — an
+    artifact no gate can have passed."""
+    digest = event.artifact_digest or (build.artifact_digest if build else f"commit:{event.commit}")
+    gate.record_deployment(
+        event.environment,
+        event.commit,
+        digest,
+        event.state,
+        event.source,
+        change_reference=build.change.reference if build else None,
+        at=event.at,
+        external_id=f"{event.source}:{event.deployment_id}" if event.deployment_id else "",
+    )
 
 
 def rotate_secret(code: str, name: str = "", by: User | None = None) -> tuple[PipelineSource, str]:

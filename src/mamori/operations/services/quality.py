@@ -49,7 +49,7 @@ __all__ = [
 
 #: The evidence kind of a performance measurement: ``summary = {"metrics": {name: "12.5"}}``
 #: (numbers as decimal strings or integers), sent by the pipeline or recorded by hand.
-PERFORMANCE_KIND = "performance"
+PERFORMANCE_KIND = Evidence.Kind.PERFORMANCE.value
 #: The levels a criterion of each metric may name (performance: any metric name).
 LEVELS: dict[str, tuple[str, ...]] = {
     QualityCriterion.Metric.VULNERABILITIES: ("critical", "high", "medium", "low", "unknown"),

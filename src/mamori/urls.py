@@ -12,6 +12,7 @@ from mamori.keys.api import router as keys_router
 from mamori.keys.api_presign import router as presign_router
 from mamori.notifications.api import router as notifications_router
 from mamori.operations.api import router as operations_router
+from mamori.operations.api_changes import router as systems_router
 from mamori.operations.api_obligations import router as obligations_router
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
@@ -31,6 +32,7 @@ api.add_router("/keys", presign_router)
 api.add_router("/guard", guard_router)
 api.add_router("/operations", operations_router)
 api.add_router("/operations", obligations_router)
+api.add_router("", systems_router)
 
 urlpatterns = [
     path("", include("mamori.core.urls")),

@@ -55,3 +55,6 @@ def register() -> None:
     from mamori.operations.registrations_bcp import register_bcp
 
     register_bcp()
+    from mamori.operations.registrations_changes import register_changes
+
+    register_changes()

@@ -4,6 +4,7 @@ from django.urls import path
 
 from mamori.operations import views, views_admin
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
+from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
 
 app_name = "operations"
 
@@ -26,4 +27,5 @@ urlpatterns = [
         name="source_disable",
     ),
     *plans_drills_reviews_csirt,
+    *systems_plans_changes,
 ]

@@ -1,6 +1,14 @@
 """Models of operations (SRM ch.4; ISM 3, 7, 8-1-3, 9-3, 30)."""
 
 from mamori.operations.models.alerts import AlertSource
+from mamori.operations.models.change_control import (
+    ChangeParticipant,
+    ChangeSetting,
+    PostChangeReview,
+    StageApproval,
+    StagePlan,
+    StageRule,
+)
 from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
 from mamori.operations.models.csirt import (
     CsirtMember,
@@ -8,6 +16,7 @@ from mamori.operations.models.csirt import (
     OnCallRotation,
     ThreatIntel,
 )
+from mamori.operations.models.devplans import DevelopmentPlan, DevPlanProject, DevPlanVersion
 from mamori.operations.models.evidence import Build, Evidence
 from mamori.operations.models.incidents import (
     Incident,
@@ -42,8 +51,13 @@ __all__ = [
     "Build",
     "Change",
     "ChangeFinding",
+    "ChangeParticipant",
+    "ChangeSetting",
     "ContingencyPlan",
     "CsirtMember",
+    "DevPlanProject",
+    "DevPlanVersion",
+    "DevelopmentPlan",
     "DrillCommand",
     "Evidence",
     "ExternalContact",
@@ -56,12 +70,16 @@ __all__ = [
     "OnCallRotation",
     "PlanDrill",
     "PlanVersion",
+    "PostChangeReview",
     "PostIncidentReview",
     "Recipient",
     "ReviewRisk",
     "ReviewSetting",
     "SeverityRule",
     "Stage",
+    "StageApproval",
+    "StagePlan",
+    "StageRule",
     "System",
     "ThreatIntel",
     "TimelineEntry",

@@ -51,7 +51,9 @@ class DevPlanVersionForm(forms.Form):
     strategy = forms.CharField(
         label=_("System strategy it serves"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    strategy_url = forms.URLField(label=_("Link to the strategy"), required=False)
+    strategy_url = forms.URLField(
+        label=_("Link to the strategy"), required=False, assume_scheme="https"
+    )
     projects = forms.CharField(
         label=_("Projects"),
         widget=forms.Textarea(attrs={"rows": 6}),

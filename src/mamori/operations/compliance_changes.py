@@ -180,8 +180,12 @@ def post_change_reviews() -> CheckResult:
     problems = []
     for change in due:
         review = getattr(change, "post_review", None)
-        done = review is not None and review.completed_at is not None
-        if not done or timezone.localdate(review.completed_at) > review.due_on:  # type: ignore[union-attr,arg-type]
+        on_time = (
+            review is not None
+            and review.completed_at is not None
+            and timezone.localdate(review.completed_at) <= review.due_on
+        )
+        if not on_time:
             problems.append(
                 (
                     f"{change.reference}: 変更後レビューが期限内に完了していない",

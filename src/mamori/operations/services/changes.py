@@ -15,8 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
@@ -438,23 +438,28 @@ def slippage_days(change: Change, today: date | None = None) -> int:
     return max((row["late_days"] for row in progress(change, today)), default=0)
 
 
+def _approval_missing(stage: str) -> str:
+    return gettext("The approval for entering %(stage)s is missing.") % {
+        "stage": _stage_label(stage)
+    }
+
+
+def _signature_missing(side: str) -> str:
+    return gettext("The %(side)s participant has not signed (SRM 8-3).") % {
+        "side": ChangeParticipant.Side(side).label
+    }
+
+
 def approval_blockers(change: Change) -> list[Blocker]:
     """Why the approvals of ``change`` are not complete for a release (the deploy gate asks):
-    a stage approval its rules need up to release, the SRM 8-3 signatures."""
+    a stage approval its rules need up to release, the SRM 8-3 signatures. Messages are
+    translated when shown, in the reader's language."""
     blockers = [
-        Blocker(
-            "stage_approval_missing",
-            gettext_lazy("The approval for entering %(stage)s is missing.")
-            % {"stage": _stage_label(stage)},
-        )
+        Blocker("stage_approval_missing", lazy(_approval_missing, str)(stage))
         for stage in missing_approvals(change, upto=Change.Stage.RELEASE)
     ]
     blockers.extend(
-        Blocker(
-            "participant_signature_missing",
-            gettext_lazy("The %(side)s participant has not signed (SRM 8-3).")
-            % {"side": ChangeParticipant.Side(side).label},
-        )
+        Blocker("participant_signature_missing", lazy(_signature_missing, str)(side))
         for side in unsigned_sides(change)
     )
     return blockers

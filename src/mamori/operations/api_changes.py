@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -41,12 +42,12 @@ class SystemOut(Schema):
 class SystemIn(Schema):
     """A system to add or update, by code; the department by code, the manager by username."""
 
-    code: str
-    name_ja: str
-    name_en: str
-    description: str = ""
-    department: str
-    system_manager: str | None = None
+    code: str = Field(max_length=50)
+    name_ja: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    description: str = Field("", max_length=5000)
+    department: str = Field(max_length=50)
+    system_manager: str | None = Field(None, max_length=150)
     criticality: str = System.Criticality.MEDIUM
     lifecycle: str = System.Lifecycle.LIVE
 
@@ -89,7 +90,7 @@ def list_systems(
             raise _bad(
                 name,
                 _("Expected %(name)s in %(values)s, got %(value)s.")
-                % {"name": name, "values": ", ".join(values), "value": value[:40]},
+                % {"name": name, "values": ", ".join(values), "value": value},
             )
         rows = rows.filter(**{name: value})
     return [_out(s) for s in rows]
@@ -105,28 +106,26 @@ def save_system(request: HttpRequest, payload: SystemIn) -> Status[dict[str, Any
     acting_person(request, "systems.manage")
     department = Department.objects.filter(code=payload.department).first()
     if department is None:
-        raise _bad("department", _("No department %(code)s.") % {"code": payload.department[:50]})
+        raise _bad("department", _("No department %(code)s.") % {"code": payload.department})
     manager = None
     if payload.system_manager:
         manager = User.objects.filter(username=payload.system_manager, is_active=True).first()
         if manager is None:
             raise _bad(
                 "system_manager",
-                _("No active user %(name)s.") % {"name": payload.system_manager[:150]},
+                _("No active user %(name)s.") % {"name": payload.system_manager},
             )
     if payload.criticality not in System.Criticality.values:
         raise _bad("criticality", _("Unknown value."))
     if payload.lifecycle not in System.Lifecycle.values:
         raise _bad("lifecycle", _("Unknown value."))
-    from django.utils.text import slugify
-
     if not payload.code or slugify(payload.code) != payload.code:
         raise _bad("code", _("A code is lowercase letters, digits and hyphens."))
     system, created = System.objects.update_or_create(
         code=payload.code,
         defaults={
-            "name_ja": payload.name_ja[:200],
-            "name_en": payload.name_en[:200],
+            "name_ja": payload.name_ja,
+            "name_en": payload.name_en,
             "description": payload.description,
             "department": department,
             "system_manager": manager,

@@ -122,7 +122,7 @@ class ChangeTable(ListTable):
 
     def render_stage(self, record: Change) -> str:
         """The stage reached, in words."""
-        return str(record.get_stage_display())
+        return changes.stage_label(record.stage)
 
     def render_next_planned(self, record: Change) -> str:
         """The planned date of the next stage not reached."""

@@ -104,7 +104,8 @@ def change_view(request: HttpRequest, reference: str) -> HttpResponse:
             "change": change,
             "stages": stages,
             "next_stage": next_stage,
-            "next_label": Change.Stage(next_stage).label if next_stage else "",
+            "next_label": changes.stage_label(next_stage) if next_stage else "",
+            "stage_label": changes.stage_label(change.stage),
             "slippage": changes.slippage_days(change),
             "blockers": changes.approval_blockers(change),
             "participants": change.participants.select_related("person"),
@@ -130,7 +131,7 @@ def change_act_view(request: HttpRequest, reference: str, what: str) -> HttpResp
         if what == "advance":
             change = changes.advance(change, user)  # type: ignore[arg-type]
             messages.success(
-                request, _("Now at %(stage)s.") % {"stage": change.get_stage_display()}
+                request, _("Now at %(stage)s.") % {"stage": changes.stage_label(change.stage)}
             )
         elif what == "release":
             changes.advance(change, user, to=Change.Stage.RELEASE)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.functional import Promise, lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
@@ -36,6 +36,7 @@ from mamori.operations.models import (
 __all__ = [
     "FLOW",
     "KIND",
+    "STAGE_LABELS",
     "Blocker",
     "ChangeRefused",
     "advance",
@@ -53,6 +54,7 @@ __all__ = [
     "setting",
     "sign_participation",
     "slippage_days",
+    "stage_label",
     "stage_policy",
     "unsigned_sides",
 ]
@@ -200,8 +202,26 @@ def unsigned_sides(change: Change) -> list[ChangeParticipant.Side]:
     return [side for side in ChangeParticipant.Side if side not in signed]
 
 
-def _stage_label(stage: str) -> str:
-    return str(Change.Stage(stage).label)
+#: The stages' names in the change flow ("acceptance" alone reads as risk acceptance).
+STAGE_LABELS = {
+    Change.Stage.PLAN: pgettext_lazy("change stage", "plan"),
+    Change.Stage.DESIGN: pgettext_lazy("change stage", "design"),
+    Change.Stage.BUILD: pgettext_lazy("change stage", "build"),
+    Change.Stage.TEST: pgettext_lazy("change stage", "test"),
+    Change.Stage.ACCEPTANCE: pgettext_lazy("change stage", "acceptance inspection"),
+    Change.Stage.RELEASE: pgettext_lazy("change stage", "release"),
+    Change.Stage.REVIEW: pgettext_lazy("change stage", "post-change review"),
+    Change.Stage.CLOSED: pgettext_lazy("change stage", "closed"),
+    Change.Stage.CANCELLED: pgettext_lazy("change stage", "cancelled"),
+}
+
+
+def stage_label(stage: str) -> str:
+    """Return the name of ``stage`` in the reader's language."""
+    return str(STAGE_LABELS[Change.Stage(stage)])
+
+
+_stage_label = stage_label
 
 
 def advance(change: Change, by: User, *, to: str | None = None) -> Change:
@@ -213,7 +233,7 @@ def advance(change: Change, by: User, *, to: str | None = None) -> Change:
             raise ChangeRefused(
                 "finished",
                 gettext("%(ref)s is %(stage)s.")
-                % {"ref": change.reference, "stage": change.get_stage_display()},
+                % {"ref": change.reference, "stage": stage_label(change.stage)},
                 status=409,
             )
         position = FLOW.index(Change.Stage(change.stage))

@@ -30,7 +30,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def team() -> dict[str, object]:
-    systems = Department.objects.get_or_create(code="systems", defaults={"name_ja": "システム部", "name_en": "Systems"})[0]
+    systems = Department.objects.get_or_create(
+        code="systems", defaults={"name_ja": "システム部", "name_en": "Systems"}
+    )[0]
     people = {
         "sgm": give(make_user("sgm-sato"), "system_general_manager"),
         "ciso": give(make_user("ciso-hara"), "ciso"),

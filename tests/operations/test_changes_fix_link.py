@@ -33,9 +33,7 @@ def test_a_fix_reference_naming_a_change_links_to_it_and_the_form_offers_the_cha
         systems=[system],
         planned={},
     )
-    book = BookImport.objects.create(
-        source="file", status="refused", imported_at=timezone.now()
-    )
+    book = BookImport.objects.create(source="file", status="refused", imported_at=timezone.now())
     case = Case.objects.create(
         kind=Case.Kind.BOOK_REFUSED,
         book=book,

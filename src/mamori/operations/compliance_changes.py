@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from mamori.core.compliance import CheckResult, register_check
+from mamori.operations.compliance_bcp import _not_measured, _result
 
 __all__ = [
     "acceptance_recorded",
@@ -19,21 +20,6 @@ __all__ = [
 ]
 
 MODULE = "mamori.operations"
-
-
-def _not_measured(ja: str, en: str) -> CheckResult:
-    return CheckResult(False, f"未測定: {ja}", f"not measured: {en}", {"measured": False})
-
-
-def _result(problems: list[tuple[str, str]], ok_ja: str, ok_en: str) -> CheckResult:
-    if problems:
-        return CheckResult(
-            False,
-            " / ".join(p[0] for p in problems),
-            " / ".join(p[1] for p in problems),
-            {"measured": True, "problems": [p[1] for p in problems]},
-        )
-    return CheckResult(True, ok_ja, ok_en, {"measured": True})
 
 
 def _board_route(definition: dict[str, object]) -> bool:

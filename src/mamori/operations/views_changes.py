@@ -38,7 +38,15 @@ def changes_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "operations/changes/changes.html",
-        {"changes": found, "can_manage": has_permission(request.user, "changes.manage")},
+        {
+            "changes": found,
+            "can_manage": has_permission(request.user, "changes.manage"),
+            "rules": [
+                (rule, changes.stage_label(rule.stage))
+                for rule in StageRule.objects.filter(needs_approval=True)
+            ],
+            "setting": changes.setting(),
+        },
     )
 
 

@@ -18,7 +18,7 @@ from mamori.core.tables import downloaded, listing
 from mamori.operations.forms_changes import DevPlanVersionForm, SystemForm
 from mamori.operations.lists_changes import SystemTable
 from mamori.operations.models import DevelopmentPlan, DevPlanVersion, System
-from mamori.operations.services import devplans
+from mamori.operations.services import changes, devplans
 
 
 @permission_required("changes.view")
@@ -58,7 +58,10 @@ def system_view(request: HttpRequest, code: str) -> HttpResponse:
         "operations/changes/system.html",
         {
             "system": system,
-            "changes": system.changes.order_by("-created_at").select_related("responsible"),
+            "changes": [
+                (c, changes.stage_label(c.stage))
+                for c in system.changes.order_by("-created_at").select_related("responsible")
+            ],
             "can_manage": has_permission(request.user, "systems.manage"),
         },
     )

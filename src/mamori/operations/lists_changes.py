@@ -8,6 +8,7 @@ import django_filters
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from mamori.core.tables import ListFilter, ListTable
@@ -28,14 +29,13 @@ class SystemFilter(ListFilter):
 
 
 class SystemTable(ListTable):
-    """Code, names, owner department, system manager, criticality, lifecycle."""
+    """Code, name, owner department, system manager, criticality, lifecycle."""
 
     filter_class = SystemFilter
     export = "operations.systems"
 
     code = tables.Column(verbose_name=_("Code"))
-    name_ja = tables.Column(verbose_name=_("Name (Japanese)"))
-    name_en = tables.Column(verbose_name=_("Name (English)"))
+    name = tables.Column(verbose_name=_("Name"), accessor="name_ja")
     department = tables.Column(verbose_name=_("Owner department"), accessor="department__code")
     system_manager = tables.Column(
         verbose_name=_("System manager"), accessor="system_manager__username", default="—"
@@ -54,6 +54,14 @@ class SystemTable(ListTable):
     def value_code(self, record: System) -> str:
         """The code."""
         return record.code
+
+    def render_name(self, record: System) -> str:
+        """The name in the reader's language."""
+        return record.name(get_language() or "ja")
+
+    def value_name(self, record: System) -> str:
+        """Both names."""
+        return f"{record.name_ja} / {record.name_en}"
 
     def render_criticality(self, record: System) -> str:
         """The criticality, in words."""

@@ -202,9 +202,9 @@ def test_the_post_change_review_shows_incidents_on_the_system_and_is_signed_by_i
         change, team["qa"], artifact_digest="sha256:aa", practical_tests="t", decision="go"
     )
     _approve(change, "release", team, count=2)
-    change = changes.advance(change, team["dev"])
-    change = changes.advance(change, team["dev"])  # review
+    change = changes.advance(change, team["dev"])  # released: the review opens
     review = change.post_review
+    change = changes.advance(change, team["dev"])  # review
     assert review.due_on == timezone.localdate(review.released_at) + timedelta(days=14)
     from mamori.operations.services import incidents
 

@@ -257,7 +257,7 @@ def advance(change: Change, by: User, *, to: str | None = None) -> Change:
         StagePlan.objects.update_or_create(
             change=change, stage=target, defaults={"reached_at": now, "reached_by": by}
         )
-        if target == Change.Stage.REVIEW:
+        if target in (Change.Stage.RELEASE, Change.Stage.REVIEW):  # the review opens at release
             from mamori.operations.services import change_reviews
 
             change_reviews.open_review(change)

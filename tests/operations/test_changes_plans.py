@@ -288,3 +288,27 @@ def test_the_demo_registers_the_systems_the_approved_plan_and_the_release_at_acc
     assert release.inspections.get().decision == "go"
     load_demo()
     assert Change.objects.count() == 1
+
+
+def test_a_participant_without_a_role_signs_a_new_service_on_its_signing_page(org) -> None:
+    user_side, risk_side = make_user("user-ueda"), make_user("risk-mori")
+    change = changes.create(
+        org["sgm"],  # type: ignore[arg-type]
+        title="New staking service",
+        kind=Change.Kind.NORMAL,
+        category=Change.Category.NEW_SERVICE,
+        responsible=org["dev"],  # type: ignore[arg-type]
+        systems=[org["engine"]],  # type: ignore[list-item]
+        planned={},
+        user_participant=user_side,
+        risk_participant=risk_side,
+    )
+    url = f"/operations/changes/{change.reference}/sign/"
+    client = client_for(user_side)
+    assert client.get(f"/operations/changes/{change.reference}/").status_code == 403
+    assert 'id="sign-user"' in client.get(url).content.decode()
+    client.post(url)
+    assert change.participants.get(side="user").signed_at is not None
+    assert client_for(org["dev"]).get(url).status_code == 403
+    codes = [b.code for b in changes.approval_blockers(change)]
+    assert codes.count("participant_signature_missing") == 1

@@ -5,6 +5,7 @@ and its post-change review."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from mamori.accounts.services.approvals import ApprovalRefused
 from mamori.accounts.services.roles import has_permission
-from mamori.accounts.views.access import permission_required
+from mamori.accounts.views.access import permission_required, signed_in_required
 from mamori.core.errors import Refused
 from mamori.core.tables import downloaded, listing
 from mamori.operations.forms_changes import ChangeForm, InspectionForm, ReviewSignForm
@@ -164,18 +165,33 @@ def change_act_view(request: HttpRequest, reference: str, what: str) -> HttpResp
     return redirect("operations:change", reference=change.reference)
 
 
-@require_POST
-@permission_required("changes.view")
+@signed_in_required
 def change_sign_view(request: HttpRequest, reference: str) -> HttpResponse:
-    """Sign as the user-department or risk-management participant named (SRM 8-3)."""
+    """Sign as the user-department or risk-management participant named (SRM 8-3): a
+    participant needs no other permission than being named on the change."""
     change = _change(reference)
-    try:
-        changes.sign_participation(change, request.user)  # type: ignore[arg-type]
-    except Refused as refused:
-        messages.error(request, refused.shown())
-    else:
-        messages.success(request, _("Signed."))
-    return redirect("operations:change", reference=change.reference)
+    mine = change.participants.filter(person=request.user)
+    if not mine.exists():
+        raise PermissionDenied("not a participant")
+    if request.method == "POST":
+        try:
+            changes.sign_participation(change, request.user)  # type: ignore[arg-type]
+        except Refused as refused:
+            messages.error(request, refused.shown())
+        else:
+            messages.success(request, _("Signed."))
+        back = "operations:change" if has_permission(request.user, "changes.view") else None
+        return redirect(back or "operations:change_sign", reference=change.reference)
+    return render(
+        request,
+        "operations/changes/sign.html",
+        {
+            "change": change,
+            "mine": mine,
+            "stage_label": changes.stage_label(change.stage),
+            "can_view": has_permission(request.user, "changes.view"),
+        },
+    )
 
 
 @permission_required("changes.view")

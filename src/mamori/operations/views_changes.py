@@ -170,7 +170,7 @@ def change_sign_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Sign as the user-department or risk-management participant named (SRM 8-3): a
     participant needs no other permission than being named on the change."""
     change = _change(reference)
-    mine = change.participants.filter(person=request.user)
+    mine = change.participants.filter(person=request.user.pk)
     if not mine.exists():
         raise PermissionDenied("not a participant")
     if request.method == "POST":

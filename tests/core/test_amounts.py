@@ -203,7 +203,34 @@ def _rows() -> dict[type[models.Model], models.Model]:
     rows.update(_treatment_action())
     rows.update(_signing(now))
     rows.update(_incident(now))
+    rows.update(_devplan_project(now))
     return rows
+
+
+def _devplan_project(now: Any) -> dict[type[models.Model], models.Model]:
+    """Return a project of a development plan version (its budget, yen; SRM 4-6)."""
+    from mamori.operations.models import DevelopmentPlan, DevPlanProject, DevPlanVersion
+
+    person = make_user("devplan-amounts")
+    plan = DevelopmentPlan.objects.create(code="p", title="p")
+    version = DevPlanVersion.objects.create(
+        plan=plan,
+        number=1,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        strategy="s",
+        created_by=person,
+        created_at=now,
+    )
+    project = DevPlanProject.objects.create(
+        version=version,
+        name="p",
+        responsible=person,
+        budget_jpy=0,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+    )
+    return {DevPlanProject: project}
 
 
 def _incident(now: Any) -> dict[type[models.Model], models.Model]:

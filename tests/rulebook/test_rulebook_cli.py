@@ -35,7 +35,7 @@ def test_coverage_json_says_per_rule_how_requirements_are_met_and_which_rest_on_
     srm, ism = result["by_rule"]["srm"], result["by_rule"]["ism"]
     assert (srm["measured"], srm["workflow"], srm["document_only"], srm["none"]) == (0, 0, 0, 102)
     assert (ism["measured"], ism["workflow"], ism["document_only"], ism["none"]) == (0, 0, 0, 146)
-    assert srm["designed"] == {"measured": 5, "workflow": 14, "document_only": 80, "none": 3}
+    assert srm["designed"] == {"measured": 9, "workflow": 27, "document_only": 63, "none": 3}
     assert sum(ism["designed"].values()) == 146
     items = {i["urn"]: i for i in result["items"]}
     audit = items["urn:mamori:jvcea:ism:art34:p3"]
@@ -63,7 +63,7 @@ def test_docs_traceability_is_generated_from_the_library_and_current() -> None:
         "run: uv run mamori rulebook traceability --output docs/traceability.md"
     )
     assert "ISM 27-2-1" in generated and "## Requirements shown only by documents" in generated
-    assert "| SRM | 102 | 5 | 14 | 80 | 3 |" in generated
+    assert "| SRM | 102 | 9 | 27 | 63 | 3 |" in generated
     assert "- SRM 21-1 (`urn:mamori:jvcea:srm:art21:p1`): no control" in generated
 
 

@@ -21,11 +21,11 @@ REMAPPED = {
     "srm:art7:p3": ({"OPS-INC-02"}, {"NTF-01"}),
     "ism:art8:p1:i3": ({"BCP-04", "OPS-INC-02"}, {"NTF-01"}),
     "ism:art9:p3": ({"OPS-INC-02"}, {"NTF-01"}),
-    "srm:art4:p6": ({"DOC-GOV-03"}, {"APR-01"}),
-    "srm:art11:p2": ({"DOC-GOV-03"}, {"APR-01"}),
+    "srm:art4:p6": ({"DOC-GOV-03", "CHG-01"}, set()),
+    "srm:art11:p2": ({"DOC-GOV-03", "CHG-01"}, set()),
     "ism:art19:p2": ({"RSK-05"}, {"APR-01"}),
-    "srm:art11:p6": ({"DOC-SYS-01"}, set()),
-    "srm:art20:p3": ({"DOC-SYS-05"}, set()),
+    "srm:art11:p6": ({"DOC-SYS-01", "CHG-02"}, set()),
+    "srm:art20:p3": ({"CHG-03"}, set()),
     "ism:art33:p2": ({"DOC-CUS-06"}, set()),
     "srm:art7:p2": ({"DOC-GOV-07"}, set()),
     "ism:art9:p2": ({"DOC-GOV-07"}, set()),
@@ -164,8 +164,9 @@ def test_the_api_says_how_each_requirement_is_known_and_which_checks_are_mamoris
     watch = by_urn[P + "srm:art21:p1"]
     assert watch["kinds"] == {"SCH-01": "self"} and watch["known_by"] == "none"
     plan = by_urn[P + "srm:art4:p6"]
-    assert plan["kinds"] == {"APR-01": "self", "DOC-GOV-03": "document"}
-    assert plan["only_documents"] is True
+    # the development plan is read from its approved versions (CHG-01), not only from a document
+    assert plan["kinds"] == {"CHG-01": "workflow", "DOC-GOV-03": "document"}
+    assert plan["only_documents"] is False
 
 
 def test_a_role_held_on_paper_or_alone_is_not_a_measured_pass() -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from mamori.accounts.models import Department, User
 from mamori.core.demo import DemoReport
+from mamori.operations import demo_changes
 from mamori.operations.models import (
     AcceptanceInspection,
     Build,
@@ -23,9 +24,10 @@ from mamori.operations.models import (
 from mamori.operations.services import gate, quality
 
 SYSTEM = "matching-engine"
-TITLE = "マッチングエンジン v4.2 リリース / Matching engine v4.2 release"
+#: the release the changes demo brought to acceptance (its approvals and inspection given)
+TITLE = demo_changes.RELEASE_TITLE
 REFERENCE = "CHG-2026-ME42"
-DIGEST = "sha256:" + hashlib.sha256(b"matching-engine 4.2.0").hexdigest()
+DIGEST = demo_changes.DIGEST
 COMMIT = hashlib.sha1(b"matching-engine v4.2.0", usedforsecurity=False).hexdigest()
 CRITERIA = [
     ("tests_failed", "", "0"),

@@ -64,3 +64,6 @@ def register() -> None:
     from mamori.operations.registrations_maintenance import register_maintenance
 
     register_maintenance()
+    from mamori.operations.registrations_changes import register_changes
+
+    register_changes()

@@ -21,7 +21,13 @@ class CauseForm(forms.Form):
     """The cause found and what it links to."""
 
     cause = forms.ChoiceField(label=_("Cause"), choices=Case.Cause.choices)
-    fix_reference = forms.CharField(label=_("Fix (change record)"), required=False, max_length=300)
+    fix_reference = forms.CharField(
+        label=_("Fix (change record)"),
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"list": "change-references"}),
+        help_text=_("a change's reference, e.g. CHG-2026-001: the case then links to it"),
+    )
     incident_reference = forms.CharField(label=_("Incident"), required=False, max_length=300)
 
 

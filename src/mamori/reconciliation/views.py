@@ -20,6 +20,8 @@ from mamori.accounts.views.access import permission_required
 from mamori.core.paging import paged
 from mamori.core.tables import downloaded, listing
 from mamori.custody.services.monitor import prices
+from mamori.operations.models import Change
+from mamori.operations.services.changes import stage_label
 from mamori.reconciliation import forms
 from mamori.reconciliation.export_kinds import STATEMENT_PDF
 from mamori.reconciliation.lists import CaseTable, RunTable
@@ -218,6 +220,7 @@ def case_view(request: HttpRequest, pk: int) -> HttpResponse:
             except (cases.CaseRefused, ApprovalRefused) as refused:
                 messages.error(request, str(getattr(refused, "message", refused)))
         return redirect("reconciliation:case", pk=pk)
+    fix_change = _fix_change(case)
     return render(
         request,
         "reconciliation/case.html",
@@ -234,9 +237,25 @@ def case_view(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "action_form": forms.ActionForm(),
+            "fix_change": fix_change,
+            "fix_change_stage": stage_label(fix_change.stage) if fix_change else "",
+            "change_choices": _change_choices() if can_manage else [],
             "owner_form": forms.OwnerForm(initial={"owner": case.owner_id}),
             "close_form": forms.CloseForm(),
         },
+    )
+
+
+def _fix_change(case: Case) -> Change | None:
+    """The change the case's fix names by its reference (SRM 11), if there is one."""
+    reference = case.fix_reference.strip()
+    return Change.objects.filter(reference=reference).first() if reference else None
+
+
+def _change_choices() -> list[tuple[str, str]]:
+    """The changes a fix may name, newest first (offered as the field's suggestions)."""
+    return list(
+        Change.objects.exclude(stage=Change.Stage.CANCELLED).values_list("reference", "title")
     )
 
 

@@ -1,6 +1,14 @@
 """Models of operations (SRM ch.4; ISM 3, 7, 8-1-3, 9-3, 30)."""
 
 from mamori.operations.models.alerts import AlertSource
+from mamori.operations.models.change_control import (
+    ChangeParticipant,
+    ChangeSetting,
+    PostChangeReview,
+    StageApproval,
+    StagePlan,
+    StageRule,
+)
 from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
 from mamori.operations.models.csirt import (
     CsirtMember,
@@ -8,6 +16,7 @@ from mamori.operations.models.csirt import (
     OnCallRotation,
     ThreatIntel,
 )
+from mamori.operations.models.devplans import DevelopmentPlan, DevPlanProject, DevPlanVersion
 from mamori.operations.models.evidence import Build, DeploymentEvent, Evidence, PipelineSource
 from mamori.operations.models.gate import (
     Deployment,
@@ -54,10 +63,15 @@ __all__ = [
     "Build",
     "Change",
     "ChangeFinding",
+    "ChangeParticipant",
+    "ChangeSetting",
     "ContingencyPlan",
     "CsirtMember",
     "Deployment",
     "DeploymentEvent",
+    "DevPlanProject",
+    "DevPlanVersion",
+    "DevelopmentPlan",
     "DrillCommand",
     "Evidence",
     "ExternalContact",
@@ -76,6 +90,7 @@ __all__ = [
     "PipelineSource",
     "PlanDrill",
     "PlanVersion",
+    "PostChangeReview",
     "PostIncidentReview",
     "QualityCriterion",
     "QualityPlan",
@@ -87,6 +102,9 @@ __all__ = [
     "SecurityReview",
     "SeverityRule",
     "Stage",
+    "StageApproval",
+    "StagePlan",
+    "StageRule",
     "System",
     "ThreatIntel",
     "TimelineEntry",

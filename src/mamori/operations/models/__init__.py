@@ -10,6 +10,7 @@ from mamori.operations.models.change_control import (
     StageRule,
 )
 from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
+from mamori.operations.models.cmdb import ConfigurationItem, Relation
 from mamori.operations.models.csirt import (
     CsirtMember,
     ExternalContact,
@@ -37,6 +38,7 @@ from mamori.operations.models.incidents import (
     TimelineEntry,
 )
 from mamori.operations.models.maintenance import Maintenance, MaintenanceNoticeRule
+from mamori.operations.models.monitoring import MonitoredService, ServiceState
 from mamori.operations.models.obligations import (
     Obligation,
     ObligationRule,
@@ -65,6 +67,7 @@ __all__ = [
     "ChangeFinding",
     "ChangeParticipant",
     "ChangeSetting",
+    "ConfigurationItem",
     "ContingencyPlan",
     "CsirtMember",
     "Deployment",
@@ -84,6 +87,7 @@ __all__ = [
     "IncidentRole",
     "Maintenance",
     "MaintenanceNoticeRule",
+    "MonitoredService",
     "Obligation",
     "ObligationRule",
     "OnCallRotation",
@@ -95,11 +99,13 @@ __all__ = [
     "QualityCriterion",
     "QualityPlan",
     "Recipient",
+    "Relation",
     "ReviewRisk",
     "ReviewSetting",
     "SecureCodingAttestation",
     "SecureCodingStandard",
     "SecurityReview",
+    "ServiceState",
     "SeverityRule",
     "Stage",
     "StageApproval",

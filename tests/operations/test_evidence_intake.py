@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import parse_qsl
 from pathlib import Path
 
 import pytest
@@ -130,15 +131,34 @@ def test_a_file_over_the_limit_is_refused_with_413(change, monkeypatch) -> None:
 
 
 def signed(secret: str, body: bytes, query: str = "", stamp: str | None = None, **headers):
+    """Post ``body`` as a pipeline does: signed over the query's parameters and the body."""
     stamp = stamp or str(int(time.time()))
+    context = evidence.signed_context(dict(parse_qsl(query.lstrip("?"))))
     return Client().post(
         f"/api/changes/pipeline/webhook{query}",
         body,
         content_type="application/json",
         HTTP_X_MAMORI_SOURCE="ci",
         HTTP_X_MAMORI_TIMESTAMP=stamp,
-        HTTP_X_MAMORI_SIGNATURE=headers.get("signature") or evidence.sign(secret, stamp, body),
+        HTTP_X_MAMORI_SIGNATURE=headers.get("signature")
+        or evidence.sign(secret, stamp, body, context),
     )
+
+
+def test_a_captured_signed_upload_cannot_be_replayed_for_another_change_or_digest(change) -> None:
+    """The signature covers the query naming the change, commit, digest and format: the same
+    body, timestamp and signature sent for another change or digest are refused (review H1)."""
+    _pipeline, secret = evidence.rotate_secret("ci")
+    report = (SAMPLES / "codeql.sarif").read_bytes()
+    query = f"?change=CHG-2026-0412&commit={COMMIT}&digest={DIGEST}"
+    stamp = str(int(time.time()))
+    context = evidence.signed_context(dict(parse_qsl(query.lstrip("?"))))
+    signature = evidence.sign(secret, stamp, report, context)
+    assert signed(secret, report, query, stamp=stamp, signature=signature).status_code == 201
+    other = f"?change=CHG-2026-0412&commit={COMMIT}&digest=sha256:{'b' * 64}"
+    replayed = signed(secret, report, other, stamp=stamp, signature=signature)
+    assert replayed.status_code == 401 and replayed.json()["code"] == "bad_signature"
+    assert Evidence.objects.count() == 1
 
 
 def test_a_signed_deployment_event_is_kept_once_and_matched_to_the_change(change) -> None:

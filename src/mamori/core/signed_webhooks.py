@@ -1,6 +1,8 @@
 """Signed webhooks from outside: the sender's HMAC-SHA256 over ``<timestamp>.<body>`` with a
 shared secret, and a timestamp within five minutes, so a body cannot be forged or replayed
-later. One implementation for every module that takes events this way (key-backup sites, ISM
+later. A receiver that also reads parameters outside the body (a query string naming what the
+body is for) passes them as ``context``: the signature is then over
+``<timestamp>.<context>.<body>``, so they cannot be changed on a captured request. One implementation for every module that takes events this way (key-backup sites, ISM
 28-3-5; alert sources, SRM 7-3)."""
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ MAX_SKEW = timedelta(minutes=5)
 SIGNATURE_PREFIX = "sha256="
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
+def sign(secret: str, timestamp: str, body: bytes, context: str = "") -> str:
     """Return the ``X-Mamori-Signature`` value a sender sends: ``sha256=`` HMAC-SHA256 of
-    ``<timestamp>.<body>`` with its secret."""
-    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    ``<timestamp>.<body>`` (``<timestamp>.<context>.<body>`` with a context) with its secret."""
+    signed = timestamp.encode("ascii") + b"."
+    if context:
+        signed += context.encode("utf-8") + b"."
+    mac = hmac.new(secret.encode("utf-8"), signed + body, hashlib.sha256)
     return SIGNATURE_PREFIX + mac.hexdigest()
 
 
@@ -35,6 +40,7 @@ def verify(
     body: bytes,
     refuse: Callable[[str, str], Refused],
     now: datetime | None = None,
+    context: str = "",
 ) -> None:
     """Raise ``refuse(code, message)`` unless ``signature`` is ``secret``'s over ``body`` at
     ``timestamp`` (Unix seconds, at most five minutes from ``now``)."""
@@ -58,7 +64,7 @@ def verify(
         raise refuse(
             "signature_missing", gettext("the X-Mamori-Signature header must be sha256=<hex>")
         )
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature):
+    if not hmac.compare_digest(sign(secret, timestamp, body, context), signature):
         raise refuse(
             "bad_signature",
             gettext("the signature does not match the body signed with the sender's secret"),

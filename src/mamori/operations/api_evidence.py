@@ -167,8 +167,9 @@ def _body(request: HttpRequest) -> bytes:
 
 
 class PipelineSignature(APIKeyHeader):
-    """A pipeline's signature over the raw body: HMAC-SHA256 with the pipeline's secret over
-    ``<timestamp>.<body>``, the timestamp within five minutes. No person or token holds
+    """A pipeline's signature over the query and the raw body: HMAC-SHA256 with the pipeline's
+    secret over ``<timestamp>.change=…&commit=…&digest=…&format=….<body>``, the timestamp
+    within five minutes. No person or token holds
     ``permission``: only a pipeline's secret opens the endpoint."""
 
     param_name = "X-Mamori-Signature"
@@ -184,6 +185,7 @@ class PipelineSignature(APIKeyHeader):
             request.headers.get("X-Mamori-Timestamp", ""),
             key or "",
             _body(request),
+            context=evidence.signed_context(request.GET),
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_BYTES",
     "IngestRefused",
     "authenticate",
+    "signed_context",
     "find_change",
     "ingest",
     "record_deployment",
@@ -303,11 +305,28 @@ def _unauthorised(code: str, message: str) -> IngestRefused:
     return IngestRefused(code, message, status=401)
 
 
+#: the query parameters of the pipeline webhook, signed with the body in this order
+SIGNED_PARAMETERS = ("change", "commit", "digest", "format")
+
+
+def signed_context(parameters: Mapping[str, str]) -> str:
+    """Return the canonical text of the webhook's query parameters that the signature covers:
+    ``change=…&commit=…&digest=…&format=…`` (empty values kept, others ignored), so a captured
+    request cannot be replayed for another change, build or format."""
+    return "&".join(f"{name}={parameters.get(name, '')}" for name in SIGNED_PARAMETERS)
+
+
 def authenticate(
-    code: str, timestamp: str, signature: str, body: bytes, now: datetime | None = None
+    code: str,
+    timestamp: str,
+    signature: str,
+    body: bytes,
+    now: datetime | None = None,
+    context: str = "",
 ) -> PipelineSource:
-    """Return the pipeline whose secret signed ``body`` at ``timestamp``; refuse (401, with the
-    reason) an unknown pipeline, a missing or stale timestamp, a bad signature."""
+    """Return the pipeline whose secret signed ``body`` (with ``context``, the canonical query
+    of :func:`signed_context`) at ``timestamp``; refuse (401, with the reason) an unknown
+    pipeline, a missing or stale timestamp, a bad signature."""
     pipeline = PipelineSource.objects.filter(code=code, active=True).first() if code else None
     if pipeline is None:
         raise _unauthorised(
@@ -316,6 +335,12 @@ def authenticate(
             % {"source": code[:50] or "-"},
         )
     signed_webhooks.verify(
-        crypto.decrypt(pipeline.secret_encrypted), timestamp, signature, body, _unauthorised, now
+        crypto.decrypt(pipeline.secret_encrypted),
+        timestamp,
+        signature,
+        body,
+        _unauthorised,
+        now,
+        context,
     )
     return pipeline

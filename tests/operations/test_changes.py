@@ -100,6 +100,18 @@ def test_a_normal_change_cannot_enter_design_without_the_approval_its_rule_asks_
     assert change.stage == Change.Stage.DESIGN
 
 
+def test_the_responsible_person_cannot_approve_a_stage_of_their_own_change(team) -> None:
+    """A system general manager responsible for a change cannot approve its stages, even when
+    a colleague asked (review H3): the approval is about them."""
+    change = _change(team, responsible=team["qa"])
+    asked = changes.request_approval(change, "design", team["dev"])  # type: ignore[arg-type]
+    with pytest.raises(approvals.ApprovalRefused) as refused:
+        approvals.decide(asked.approval_id, team["qa"], "approve", "mine")  # type: ignore[arg-type]
+    assert refused.value.code == "subject_approval"
+    approvals.decide(asked.approval_id, team["sgm"], "approve", "ok")  # type: ignore[arg-type]
+    assert changes.advance(change, team["qa"]).stage == Change.Stage.DESIGN  # type: ignore[arg-type]
+
+
 def test_the_stage_rules_are_data_a_changed_rule_changes_what_is_asked(team) -> None:
     StageRule.objects.filter(kind="normal", stage="design").update(needs_approval=False)
     change = changes.advance(_change(team), team["dev"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import parse_qsl
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

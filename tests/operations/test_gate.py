@@ -12,6 +12,7 @@ from django.utils import timezone
 from mamori.accounts.services import approvals
 from mamori.operations.models import Change, ChangeFinding, GateDecision, Incident, System
 from mamori.operations.services import gate, quality
+from tests.conftest import give
 from tests.operations import gate_world
 from tests.operations.gate_world import A, Approval, B, codes, inspect, store
 
@@ -235,6 +236,55 @@ def test_an_approved_override_turns_the_next_no_go_into_a_go_that_names_it(world
     assert codes(went) == ["criterion_not_met"]  # the reasons stay on the answer
     assert gate.decide(change, B, None).outcome == "no_go"  # used once
     assert gate.decide(change, A, None).outcome == "no_go"  # for that digest only
+
+
+def test_an_override_lets_through_only_the_reasons_it_was_approved_for(world) -> None:
+    """An override approved for a coverage shortfall does not turn a later acceptance *no-go*
+    into a *go*; one asked while the gate says go is refused; an old one expires (review H2)."""
+    change, people = world["change"], world["people"]
+    store(change, B, coverage={"lines_covered": 700, "lines_valid": 1000})
+    inspect(change, B, people["qa"], minutes_ago=5)
+    request = gate.request_override(change, B, "hotfix", people["dev"])
+    approvals.decide(request.pk, people["sgm"], "approve", "outage costs more")
+    inspect(change, B, people["qa"], decision="no_go")
+    held = gate.decide(change, B, None)
+    assert held.outcome == "no_go" and held.override is None
+    assert set(codes(held)) == {"criterion_not_met", "acceptance_no_go"}
+    store(change, A)
+    inspect(change, A, people["qa"])
+    with pytest.raises(gate.GateRefused) as refused:
+        gate.request_override(change, A, "just in case", people["dev"])
+    assert refused.value.code == "nothing_to_override"
+
+
+def test_an_override_not_used_within_its_validity_is_spent(world) -> None:
+    change, people = world["change"], world["people"]
+    store(change, B, coverage={"lines_covered": 700, "lines_valid": 1000})
+    inspect(change, B, people["qa"])
+    request = gate.request_override(change, B, "hotfix", people["dev"])
+    approvals.decide(request.pk, people["sgm"], "approve", "ok")
+    change.gate_overrides.update(approved_at=timezone.now() - gate.OVERRIDE_VALID - timedelta(1))
+    assert gate.decide(change, B, None).outcome == "no_go"
+
+
+def test_the_responsible_person_cannot_approve_an_override_asked_by_a_colleague(world) -> None:
+    change, people = world["change"], world["people"]
+    give(people["dev"], "system_general_manager")
+    store(change, B, coverage={"lines_covered": 700, "lines_valid": 1000})
+    inspect(change, B, people["qa"])
+    request = gate.request_override(change, B, "hotfix", people["qa"])
+    with pytest.raises(approvals.ApprovalRefused) as refused:
+        approvals.decide(request.pk, people["dev"], "approve", "my own change")
+    assert refused.value.code == "subject_approval"
+
+
+@pytest.mark.parametrize("stage", ["cancelled", "closed", "design"])
+def test_a_change_not_at_acceptance_or_release_never_gets_go(ready, stage) -> None:
+    change = ready["change"]
+    change.stage = stage
+    change.save(update_fields=["stage"])
+    decision = gate.decide(change, A, None)
+    assert decision.outcome == "no_go" and codes(decision) == ["stage_not_releasable"]
 
 
 def test_a_production_deployment_without_a_go_raises_one_finding(ready) -> None:

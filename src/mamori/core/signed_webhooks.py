@@ -2,8 +2,9 @@
 shared secret, and a timestamp within five minutes, so a body cannot be forged or replayed
 later. A receiver that also reads parameters outside the body (a query string naming what the
 body is for) passes them as ``context``: the signature is then over
-``<timestamp>.<context>.<body>``, so they cannot be changed on a captured request. One implementation for every module that takes events this way (key-backup sites, ISM
-28-3-5; alert sources, SRM 7-3)."""
+``<timestamp>.<context>.<body>``, so they cannot be changed on a captured request. One
+implementation for every module that takes events this way (key-backup sites, ISM 28-3-5;
+alert sources, SRM 7-3; the delivery pipeline, SRM 19)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,10 @@ def register_changes() -> None:
     approvals.register_kind(devplans.KIND, policy=devplans.POLICY, apply=devplans.apply_approval)
     approvals.on_closed(devplans.on_closed)
     approvals.register_kind(
-        changes.KIND, policy=changes.stage_policy, apply=changes.apply_stage_approval
+        changes.KIND,
+        policy=changes.stage_policy,
+        apply=changes.apply_stage_approval,
+        subject=lambda snapshot: snapshot.get("responsible"),
     )
     approvals.on_closed(changes.on_closed)
     gate.register_check(changes.approval_blockers)

@@ -25,7 +25,10 @@ def register_gate() -> None:
     from mamori.operations.services import gate
 
     approvals.register_kind(
-        gate.OVERRIDE_KIND, policy=gate.OVERRIDE_POLICY, apply=gate.apply_override
+        gate.OVERRIDE_KIND,
+        policy=gate.OVERRIDE_POLICY,
+        apply=gate.apply_override,
+        subject=lambda snapshot: snapshot.get("responsible"),
     )
     register_scope("changes:gate", _("ask the deploy gate for an artifact"), "changes.gate")
     register_scope("quality:read", _("read the quality plans"), "quality.view")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
@@ -37,12 +37,12 @@ __all__ = [
     "MAX_BYTES",
     "IngestRefused",
     "authenticate",
-    "signed_context",
     "find_change",
     "ingest",
     "record_deployment",
     "rotate_secret",
     "sign",
+    "signed_context",
     "summary_of",
 ]
 

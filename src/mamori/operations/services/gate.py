@@ -22,10 +22,11 @@ An approved override (:data:`OVERRIDE_KIND`) for the digest turns the next *no-g
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -50,6 +51,7 @@ from mamori.operations.services import evaluation
 __all__ = [
     "OVERRIDE_KIND",
     "OVERRIDE_POLICY",
+    "OVERRIDE_VALID",
     "PRODUCTION",
     "Blocker",
     "GateRefused",
@@ -68,6 +70,8 @@ log = logging.getLogger("mamori.operations.gate")
 
 OVERRIDE_KIND = "operations.gate_override"
 OVERRIDE_POLICY = "gate_override"
+#: how long an approved override waits to be used; after that a new one is needed
+OVERRIDE_VALID = timedelta(days=7)
 #: The environment names that are production (compared case-insensitively).
 PRODUCTION = frozenset({"production", "prod", "prd", "live"})
 #: The stages a change may be released from while no approval check is registered.
@@ -120,17 +124,19 @@ def _as_blocker(found: Any) -> Blocker:
 
 
 def _approval_blockers(change: Change) -> list[Blocker]:
-    if _CHECKS:
-        return [_as_blocker(b) for check in _CHECKS for b in check(change)]
+    """Return the stage blocker (a change is released from acceptance or release only: never
+    one cancelled, closed or still in design) and the registered approval checks' blockers."""
+    found = [_as_blocker(b) for check in _CHECKS for b in check(change)]
     if change.stage in RELEASABLE_STAGES:
-        return []
+        return found
     return [
         Blocker(
             "stage_not_releasable",
             _("The change is at the stage %(stage)s, not acceptance or release.")
             % {"stage": change.get_stage_display()},
             {"stage": change.stage},
-        )
+        ),
+        *found,
     ]
 
 
@@ -271,21 +277,52 @@ def blockers(change: Change, digest: str, now: datetime | None = None) -> list[B
     ]
 
 
+def _key(blocker: Blocker) -> str:
+    return blocker.code + json.dumps(dict(blocker.detail), sort_keys=True, default=str)
+
+
 def _reasons(change: Change, digest: str, now: datetime) -> list[dict[str, Any]]:
     """Return the reasons as stored: each with its message in the asker's language and, under
-    ``messages``, in Japanese and in English, so that every reader sees it in theirs."""
-    said = {}
-    for language in ("ja", "en"):
-        with translation.override(language):
-            said[language] = blockers(change, digest, now)
+    ``messages``, in Japanese and in English, so that every reader sees it in theirs. The
+    answer is the asker's evaluation; the other language's messages are matched to it by code
+    and facts (never by position), so a record changing between the two cannot misattach one."""
     asked = "en" if (translation.get_language() or "ja").startswith("en") else "ja"
+    other = "ja" if asked == "en" else "en"
+    with translation.override(asked):
+        found = blockers(change, digest, now)
+    with translation.override(other):
+        translated = {_key(b): str(b.message) for b in blockers(change, digest, now)}
     return [
         {
-            **said[asked][index].as_dict(),
-            "messages": {language: str(said[language][index].message) for language in said},
+            **blocker.as_dict(),
+            "messages": {
+                asked: str(blocker.message),
+                other: translated.get(_key(blocker), str(blocker.message)),
+            },
         }
-        for index in range(len(said[asked]))
+        for blocker in found
     ]
+
+
+def _usable_override(change: Change, digest: str, codes: set[str], now: datetime) -> Any:
+    """Return the approved, unused, unexpired override for ``digest`` whose approved reasons
+    cover every reason the gate gives now (``codes``), locked; else None. An override approved
+    for a coverage shortfall does not let through an acceptance *no-go* that came later."""
+    candidates = (
+        GateOverride.objects.select_for_update(of=("self",))
+        .select_related("approval")
+        .filter(
+            change=change,
+            artifact_digest=digest,
+            decision__isnull=True,
+            approved_at__gte=now - OVERRIDE_VALID,
+        )
+        .order_by("approved_at")
+    )
+    for override in candidates:
+        if codes <= set(override.approval.snapshot.get("blockers", [])):
+            return override
+    return None
 
 
 def decide(
@@ -298,12 +335,7 @@ def decide(
     with transaction.atomic():
         override = None
         if found:
-            override = (
-                GateOverride.objects.select_for_update(of=("self",))
-                .filter(change=change, artifact_digest=digest, decision__isnull=True)
-                .order_by("approved_at")
-                .first()
-            )
+            override = _usable_override(change, digest, {r["code"] for r in found}, now)
         decision = GateDecision.objects.create(
             change=change,
             artifact_digest=digest,
@@ -329,11 +361,19 @@ def request_override(change: Change, artifact_digest: str, reason: str, by: User
             _("An override needs its reason."),
             fields=[("reason", _("This field is required."))],
         )
+    now_blocking = sorted({b.code for b in blockers(change, digest)})
+    if not now_blocking:
+        raise GateRefused(
+            "nothing_to_override",
+            _("The gate says go for this artifact now: there is nothing to override."),
+            status=409,
+        )
     snapshot = {
         "change": change.reference,
         "artifact_digest": digest,
         "reason": reason.strip(),
-        "blockers": [b.code for b in blockers(change, digest)],
+        "blockers": now_blocking,
+        "responsible": change.responsible.get_username(),
     }
     return approvals.submit(
         OVERRIDE_KIND,
@@ -344,8 +384,10 @@ def request_override(change: Change, artifact_digest: str, reason: str, by: User
 
 
 def apply_override(request: ApprovalRequest) -> None:
-    """Keep the approved override: the next gate answer for the digest uses it."""
+    """Keep the approved override: the next gate answer for the digest uses it, if it gives
+    no reason beyond those approved and comes within :data:`OVERRIDE_VALID`."""
     snapshot = request.snapshot
+    approvals.verify(request, snapshot)
     GateOverride.objects.create(
         change=Change.objects.get(reference=snapshot["change"]),
         artifact_digest=snapshot["artifact_digest"],

@@ -153,3 +153,19 @@ def test_a_deployment_event_without_a_commit_or_time_is_refused() -> None:
 def test_an_unknown_format_is_refused() -> None:
     assert refused(parse_evidence, b"PK\x03\x04 a zip").code == "unknown_format"
     assert refused(parse_evidence, b"<html/>").code == "unknown_format"
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        b'<coverage lines-covered="900" line-rate="0.9"/>',
+        b'<coverage lines-covered="900" lines-valid="0"/>',
+        b'<coverage lines-covered="901" lines-valid="900"/>',
+        b'<coverage lines-covered="1" lines-valid="2" branches-covered="3" branches-valid="2"/>',
+    ],
+)
+def test_a_cobertura_report_claiming_covered_lines_it_does_not_count_is_refused(root) -> None:
+    """Summed with the build's real report, such a file would lift coverage past what was
+    measured (review H4)."""
+    error = refused(parse_coverage, b'<?xml version="1.0"?>' + root)
+    assert (error.code == "wrong_shape" and "covered" in error.where) or "valid" in error.where

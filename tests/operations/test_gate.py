@@ -278,6 +278,15 @@ def test_the_responsible_person_cannot_approve_an_override_asked_by_a_colleague(
     assert refused.value.code == "subject_approval"
 
 
+@pytest.mark.parametrize("report", [{"tests": 0}, {"tests": 4, "skipped": 4}])
+def test_a_test_report_in_which_no_test_ran_measures_nothing(world, report) -> None:
+    change, people = world["change"], world["people"]
+    store(change, B, tests={"failures": 0, "errors": 0, "skipped": 0, **report})
+    inspect(change, B, people["qa"])
+    decision = gate.decide(change, B, None)
+    assert decision.outcome == "no_go" and codes(decision) == ["evidence_missing"]
+
+
 @pytest.mark.parametrize("stage", ["cancelled", "closed", "design"])
 def test_a_change_not_at_acceptance_or_release_never_gets_go(ready, stage) -> None:
     change = ready["change"]

@@ -56,6 +56,25 @@ def _rate(covered: int | None, valid: int | None) -> Fraction | None:
     return Fraction(covered, valid)
 
 
+def _check_counts(covered: int | None, valid: int | None, what: str) -> None:
+    """Refuse ``<what>-covered`` without ``<what>-valid`` or above it: a report claiming
+    covered lines it does not count would raise a build's coverage when reports are summed."""
+    if covered is None:
+        return
+    if valid is None:
+        raise EvidenceRefused(
+            "wrong_shape",
+            f"expected {what}-valid beside {what}-covered, got none",
+            f"<coverage> {what}-valid",
+        )
+    if covered > valid:
+        raise EvidenceRefused(
+            "wrong_shape",
+            f"expected at most {valid} {what} covered, got {covered}",
+            f"<coverage> {what}-covered",
+        )
+
+
 def read_cobertura(reader: MeasuredReader) -> Coverage:
     """Summarise the Cobertura XML ``reader`` yields."""
     roots: list[dict[str, str]] = []
@@ -89,6 +108,8 @@ def read_cobertura(reader: MeasuredReader) -> Coverage:
 
     lines = (count("lines-covered"), count("lines-valid"))
     branches = (count("branches-covered"), count("branches-valid"))
+    _check_counts(*lines, "lines")
+    _check_counts(*branches, "branches")
     return Coverage(
         format="cobertura",
         lines_covered=lines[0],

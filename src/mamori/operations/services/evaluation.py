@@ -79,7 +79,7 @@ def measure(change: Change, digest: str) -> Measured:
         kinds.add(row.kind)
         if row.kind == Evidence.Kind.TESTS:
             failed += _int(summary.get("failures")) + _int(summary.get("errors"))
-            tests += _int(summary.get("tests"))
+            tests += _int(summary.get("tests")) - _int(summary.get("skipped"))
         elif row.kind == Evidence.Kind.COVERAGE:
             covered += _int(summary.get("lines_covered"))
             valid += _int(summary.get("lines_valid"))
@@ -103,7 +103,8 @@ def _actual(criterion: QualityCriterion, measured: Measured) -> Decimal | None:
     """Return the measured value a criterion compares (None: not measured)."""
     metric = criterion.metric
     if metric == METRIC.TESTS_FAILED:
-        return Decimal(measured.failed)
+        # a report in which no test ran (none, or all skipped) measures nothing
+        return Decimal(measured.failed) if measured.tests > 0 else None
     if metric == METRIC.COVERAGE:
         return measured.coverage()
     if metric == METRIC.VULNERABILITIES:
@@ -192,12 +193,20 @@ def _judge(
         missing.add(kind)
         return []
     actual = _actual(criterion, measured)
-    if actual is None:  # a performance report without this metric
+    if actual is None and criterion.metric == METRIC.TESTS_FAILED:
         return [
             Blocker(
                 "evidence_missing",
-                _("%(system)s: the performance evidence does not measure %(name)s.")
-                % {"system": system, "name": criterion.level},
+                _("%(system)s: the test reports of this build ran no test.") % {"system": system},
+                {**detail, "kind": kind},
+            )
+        ]
+    if actual is None:  # a performance report without this metric, or coverage without counts
+        return [
+            Blocker(
+                "evidence_missing",
+                _("%(system)s: the %(kind)s evidence does not measure %(name)s.")
+                % {"system": system, "kind": kind, "name": criterion.level or criterion.metric},
                 {**detail, "kind": kind},
             )
         ]

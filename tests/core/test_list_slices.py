@@ -27,6 +27,13 @@ JUSTIFIED = {
     ("accounts/views/pages.py", "LoginAttempt.objects.filter(user=request.user)[:20]"): (
         "a person's own latest sign-ins on their profile"
     ),
+    ("custody/api.py", "request_id[:200]"): "an identifier quoted in a refusal, bounded",
+    ("operations/api_evidence.py", "f'webhook:{pipeline.code}'[:20]"): (
+        "a source label cut to its column's length, not a list"
+    ),
+    ("operations/views_maintenance.py", "(translation.get_language() or 'ja')[:2]"): (
+        "a language code (ja, en), not a list"
+    ),
 }
 
 

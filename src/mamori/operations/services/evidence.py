@@ -246,7 +246,10 @@ def record_deployment(
     if event.artifact_digest:
         build = builds.filter(artifact_digest=event.artifact_digest).first()
     if build is None and len(event.commit) == 40:
-        build = builds.filter(commit=event.commit).first()
+        # an event naming no digest is matched by its commit only when one build has it:
+        # with several, the artifact deployed is unknown and no one build's go may cover it
+        of_commit = list(builds.filter(commit=event.commit)[:2])
+        build = of_commit[0] if len(of_commit) == 1 else None
     try:
         with transaction.atomic(), because(f"deployment event from {event.source} via {source}"):
             row = DeploymentEvent.objects.create(

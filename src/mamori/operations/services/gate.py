@@ -431,6 +431,8 @@ def record_deployment(
         production = environment.strip().casefold() in PRODUCTION
         production = production and state.strip().casefold() not in NOT_DEPLOYED
         went = GateDecision.objects.filter(artifact_digest=digest, outcome=GateDecision.Outcome.GO)
+        if change is not None:  # a go given for the digest under another change does not count
+            went = went.filter(change=change)
         if production and not went.exists():
             identity = external_id or f"{environment.strip().casefold()}:{digest}"
             ChangeFinding.objects.get_or_create(

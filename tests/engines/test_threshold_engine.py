@@ -177,6 +177,8 @@ class Oracle:
         if move is None:
             return ("reject", ("withdrawal_refused",), ())
         state = move["state"]
+        if isinstance(e, WithdrawalSent) and state == "requested" and move["held"]:
+            return ("reject", ("not_sendable",), ())  # held: sent only once released
         if isinstance(e, WithdrawalCancelled | WithdrawalSent):
             if state not in ("requested", "released"):
                 code = "not_cancellable" if isinstance(e, WithdrawalCancelled) else "not_sendable"
@@ -273,6 +275,7 @@ class Oracle:
                     "units": e.amount,
                     "jpy": jpy,
                     "state": "requested",
+                    "held": action == "hold",
                 }
             )
         return (action, tuple(codes), tuple(started))
@@ -592,6 +595,18 @@ def test_a_held_withdrawal_released_stays_counted_and_one_refused_leaves_the_win
     )
     # a released withdrawal can still be sent
     assert monitor.process(WithdrawalSent("s", T0 + 4 * MIN, "w1")).action is Action.ALLOW
+
+
+def test_a_held_withdrawal_cannot_be_sent_before_its_hold_is_released() -> None:
+    """Reporting a held withdrawal as sent is refused until the hold is released (review M3):
+    otherwise a refusal decided later would tell the customer it was never sent."""
+    rule = Rule("c", Direction.WITHDRAWAL, Scope.CUSTOMER, Level.HOLD, "A", 100, window=60 * MIN)
+    monitor = Monitor(config((rule,)))
+    assert monitor.process(w(1, 100, T0)).action is Action.HOLD
+    early = monitor.process(WithdrawalSent("s1", T0 + MIN, "w1"))
+    assert early.codes == ("not_sendable",) and "held" in early.reasons[0].message
+    assert monitor.process(HoldReleased("ok", T0 + 2 * MIN, "w1")).action is Action.ALLOW
+    assert monitor.process(WithdrawalSent("s2", T0 + 3 * MIN, "w1")).action is Action.ALLOW
 
 
 def test_a_halt_stops_the_breaching_customers_asset_by_default_and_may_expire() -> None:

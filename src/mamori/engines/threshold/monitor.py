@@ -867,6 +867,12 @@ class Monitor:
         state = self._state.get(event.withdrawal)
         if state is not None and state != "released":
             return _reject(event.id, "not_sendable", f"withdrawal {event.withdrawal} is {state}")
+        if state is None and counted.decision.action is Action.HOLD:
+            return _reject(
+                event.id,
+                "not_sendable",
+                f"withdrawal {event.withdrawal} is held: it may be sent once its hold is released",
+            )
         self._state[event.withdrawal] = "sent"
         if event.wallet:
             self._wallet[event.withdrawal] = event.wallet

@@ -81,7 +81,7 @@ def test_an_approved_release_lets_the_held_withdrawal_proceed_and_the_exchange_r
     assert again["action"] == "allow" and again["reasons"][-1]["code"] == "hold_released"
     polled = desk["api"].get("/api/custody/withdrawals/h1").json()
     assert polled["hold"] == "released" and polled["action"] == "allow"
-    assert MonitorRecord.objects.filter(event_id="release:h1").exists()
+    assert MonitorRecord.objects.filter(event_id="mamori:release:h1").exists()
     told = OutboxEvent.objects.get(subject="mamori.custody.withdrawal_released")
     assert told.payload["request_id"] == "h1" and told.payload["outcome"] == "released"
     assert Notification.objects.filter(topic="custody.withdrawal.released").exists()
@@ -327,3 +327,30 @@ def test_a_hold_whose_closing_hook_failed_is_settled_by_the_job(desk) -> None:
     assert HeldWithdrawal.objects.get(event_id="h1").outcome == "refused"
     assert monitor.current().withdrawal_state("h1") == "refused"
     assert checks.settle_holds() == []
+
+
+def test_the_exchange_cannot_send_an_event_under_the_names_mamori_gives_its_own(desk) -> None:
+    """A hold's release or refusal is journalled as ``mamori:release:<w>`` /
+    ``mamori:refuse:<w>``; an event of the exchange named so is refused, so it can never stand
+    in for (or block) the real outcome (review M4)."""
+    answer = desk["api"].post(
+        "/api/custody/withdrawals/check",
+        {
+            "request_id": "mamori:refuse:w1",
+            "customer": "c1",
+            "asset": "BTC",
+            "amount": "1",
+            "address": ADDRESS,
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 422 and "mamori:" in answer.content.decode()
+    price = report(
+        desk["api"],
+        id="mamori:refuse:w1",
+        type="price",
+        at=timezone.now().isoformat(),
+        asset="BTC",
+        jpy="10000000",
+    )
+    assert price.status_code == 422 and "mamori:" in price.content.decode()

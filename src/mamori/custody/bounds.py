@@ -21,6 +21,7 @@ __all__ = [
     "ADDRESS_MAX",
     "EARLIEST",
     "EVENT_FUTURE",
+    "RESERVED_PREFIX",
     "EVENT_PAST",
     "ID_MAX",
     "LATEST",
@@ -101,6 +102,11 @@ def event_time(at: datetime, now: datetime | None, field: str = "at") -> datetim
     return at
 
 
+#: the prefix of the events mamori journals itself (a hold's release or refusal); refused in
+#: any identifier the exchange sends, so its events can never stand in for mamori's
+RESERVED_PREFIX = "mamori:"
+
+
 def identifier(value: str, field: str, limit: int = ID_MAX) -> str:
     """Return ``value`` if it is at most ``limit`` characters, all printable (no control,
     format or direction-changing character such as NUL or U+202E); else raise
@@ -109,6 +115,11 @@ def identifier(value: str, field: str, limit: int = ID_MAX) -> str:
         raise ValueError(
             _("'%(field)s' is %(length)d characters long; at most %(limit)d are allowed")
             % {"field": field, "length": len(value), "limit": limit}
+        )
+    if value.startswith(RESERVED_PREFIX):
+        raise ValueError(
+            _("'%(field)s' may not start with %(prefix)s: mamori names its own events so")
+            % {"field": field, "prefix": RESERVED_PREFIX}
         )
     if not value.isprintable():
         position, char = next((i, c) for i, c in enumerate(value) if not c.isprintable())

@@ -503,7 +503,7 @@ def hold_outcome(withdrawal: str, released: bool, reason: str = "") -> engine.De
     durably, through the journal like any event (a second call returns the first decision)."""
     now = timezone.now()
     kind = engine.HoldReleased if released else engine.HoldRefused
-    event_id = f"{'release' if released else 'refuse'}:{withdrawal}"
+    event_id = f"{bounds.RESERVED_PREFIX}{'release' if released else 'refuse'}:{withdrawal}"
     first = MonitorRecord.objects.filter(event_id=event_id, kind=MonitorRecord.Kind.EVENT).first()
     if first is not None:  # decided before: the same event, so its first decision comes back
         return decide(engine.unchecked_row(first.row)[0], now)

@@ -198,6 +198,37 @@ def test_an_emergency_change_released_first_and_approved_late_raises_one_finding
     assert not result.passed and change.reference in result.summary_en
 
 
+def test_an_emergency_change_at_release_is_inspected_after_the_fact(team) -> None:
+    """An emergency change jumps to release; its acceptance inspection is recorded there, so
+    the deploy gate can answer without an override (a normal change at release cannot)."""
+    change = changes.advance(
+        _change(team, kind=Change.Kind.EMERGENCY), team["dev"], to=Change.Stage.RELEASE
+    )
+    found = changes.inspect(
+        change,
+        team["qa"],
+        artifact_digest="sha256:" + "e" * 64,
+        practical_tests="smoke",
+        decision="go",
+    )
+    assert found.decision == "go"
+    normal = _to_acceptance(_change(team), team)
+    changes.inspect(
+        normal, team["qa"], artifact_digest="sha256:" + "f" * 64, practical_tests="x", decision="go"
+    )
+    _approve(normal, "release", team, count=2)
+    normal = changes.advance(normal, team["dev"])
+    assert normal.stage == Change.Stage.RELEASE
+    with pytest.raises(changes.ChangeRefused):
+        changes.inspect(
+            normal,
+            team["qa"],
+            artifact_digest="sha256:" + "f" * 64,
+            practical_tests="x",
+            decision="go",
+        )
+
+
 def test_an_emergency_change_approved_in_time_raises_nothing(team) -> None:
     change = _change(team, kind=Change.Kind.EMERGENCY)
     change = changes.advance(change, team["dev"], to=Change.Stage.RELEASE)

@@ -397,13 +397,18 @@ def inspect(
     notes: str = "",
 ) -> AcceptanceInspection:
     """Record the acceptance inspection (SRM 20): decided by someone other than the person
-    responsible for the change, at the acceptance stage."""
+    responsible for the change, at the acceptance stage — or, for an emergency
+    change that jumped to release, at release (its inspection is part of the after-the-fact
+    review, and the deploy gate still asks for it)."""
     problems = []
     if by.pk == change.responsible_id:
         problems.append(
             ("decided_by", gettext("the person responsible for the change may not decide"))
         )
-    if change.stage != Change.Stage.ACCEPTANCE:
+    emergency_at_release = (
+        change.kind == Change.Kind.EMERGENCY and change.stage == Change.Stage.RELEASE
+    )
+    if change.stage != Change.Stage.ACCEPTANCE and not emergency_at_release:
         problems.append(("stage", gettext("the change is not at the acceptance stage")))
     if not artifact_digest.strip():
         problems.append(("artifact_digest", gettext("name the artifact digest inspected")))

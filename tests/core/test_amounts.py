@@ -144,6 +144,7 @@ NOT_AMOUNTS = {
     "keys.SigningPolicy.max_fee_rate": "a rate (satoshi per vbyte, wei per gas), not an amount",
     "operations.ObligationRule.due_amount": "how many hours or days a report is due after",
     "operations.QualityCriterion.threshold": "a quality threshold (count, percent, ms), not money",
+    "operations.MonitoredService.availability_target": "an availability target in percent",
 }
 
 

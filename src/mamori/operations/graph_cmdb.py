@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import networkx as nx  # type: ignore[import-untyped]
 from django.utils.safestring import SafeString, mark_safe
@@ -78,7 +79,7 @@ def _columns(graph: nx.DiGraph, nodes: list[ConfigurationItem]) -> list[list[Con
         layers.setdefault(_layer(item.kind), []).append(item)
     columns = [layers[k] for k in sorted(layers)]
     undirected = graph.to_undirected(as_view=True)
-    for before, column in zip(columns, columns[1:], strict=False):
+    for before, column in pairwise(columns):
         rows = {item.pk: row for row, item in enumerate(before)}
 
         def centre(item: ConfigurationItem, rows: dict[int, int] = rows) -> tuple[float, str]:

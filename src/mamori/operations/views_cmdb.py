@@ -206,9 +206,7 @@ def evaluation_view(request: HttpRequest) -> HttpResponse:
             except Refused as refused:
                 form.add_error(None, refused.shown())
             else:
-                messages.success(
-                    request, _("Review of %(year)s signed.") % {"year": review.year}
-                )
+                messages.success(request, _("Review of %(year)s signed.") % {"year": review.year})
                 return redirect("operations:cmdb_evaluation")
     user = request.user
     can_sign = cmdb_register.is_general_manager(user)

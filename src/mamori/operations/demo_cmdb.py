@@ -64,7 +64,7 @@ ITEMS: list[tuple[str, str, str, str, str | None, str, str, str, int | None]] = 
     (
         "k8s",
         "cloud_resource",
-        "EKS クラスタ prod-eks",
+        "EKS クラスタ / EKS cluster prod-eks",
         "terraform",
         "web",
         "ap-northeast-1",

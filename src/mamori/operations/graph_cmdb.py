@@ -47,6 +47,7 @@ COLOURS: dict[str, str] = {
     "vendor": "#e599f7",
 }
 _WIDTH, _ROW, _NODE_W, _NODE_H, _MARGIN = 1000, 90, 180, 40, 40
+_LABEL_AT = (0.5, 0.35, 0.65)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ def draw(items: Iterable[ConfigurationItem], relations: Iterable[Relation]) -> D
         'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
         '<path d="M 0 0 L 10 5 L 0 10 z" fill="#495057"/></marker></defs>',
     ]
-    for relation in edges:
+    labels: list[str] = []
+    for number, relation in enumerate(edges):
         sx, sy = place[relation.source_item_id]
         tx, ty = place[relation.target_item_id]
         x1, y1 = sx + _NODE_W, sy + _NODE_H / 2
@@ -129,12 +131,16 @@ def draw(items: Iterable[ConfigurationItem], relations: Iterable[Relation]) -> D
         if relation.data_kind:
             label = f"{label}: {relation.data_kind}"
         dash = ' stroke-dasharray="6 4"' if relation.gone_since else ""
+        at = _LABEL_AT[number % len(_LABEL_AT)]  # staggered so neighbouring labels part
         parts.append(
             f'<g class="cmdb-edge" data-kind="{html.escape(relation.kind)}">'
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#495057" '
-            f'stroke-width="1.5" marker-end="url(#cmdb-arrow)"{dash}/>'
-            f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 4:.1f}" text-anchor="middle" '
-            f'fill="#212529" class="cmdb-edge-label">{html.escape(label)}</text></g>'
+            f'stroke-width="1.5" marker-end="url(#cmdb-arrow)"{dash}/></g>'
+        )
+        labels.append(  # drawn last, over the nodes, so none is hidden
+            f'<text x="{x1 + (x2 - x1) * at:.1f}" y="{y1 + (y2 - y1) * at - 4:.1f}" '
+            f'text-anchor="middle" fill="#212529" stroke="#ffffff" stroke-width="3" '
+            f'paint-order="stroke" class="cmdb-edge-label">{html.escape(label)}</text>'
         )
     for item in nodes:
         x, y = place[item.pk]
@@ -150,6 +156,6 @@ def draw(items: Iterable[ConfigurationItem], relations: Iterable[Relation]) -> D
             f'<text x="{x + 8:.1f}" y="{y + 32:.1f}" fill="#495057" font-size="10">'
             f"{html.escape(str(item.get_kind_display()))}</text></g>"
         )
-    parts.append("</svg>")
+    parts += [*labels, "</svg>"]
     kinds = tuple(dict.fromkeys(i.kind for i in nodes))
     return Drawing(mark_safe("".join(parts)), len(nodes), len(edges), kinds)  # noqa: S308

@@ -5,12 +5,14 @@ from django.urls import path
 from mamori.operations import views, views_admin
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
+from mamori.operations.urls_cmdb import urlpatterns as cmdb
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 from mamori.operations.urls_maintenance import urlpatterns as maintenance
 
 app_name = "operations"
 
 urlpatterns = [
+    *cmdb,
     *quality_and_gate,
     path("incidents/", views.incidents_view, name="incidents"),
     path("incidents/report/", views.report_view, name="report"),

@@ -11,6 +11,7 @@ from mamori.operations.models.change_control import (
 )
 from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
 from mamori.operations.models.cmdb import ConfigurationItem, Relation
+from mamori.operations.models.cmdb_register import CmdbReview, CmdbSetting
 from mamori.operations.models.csirt import (
     CsirtMember,
     ExternalContact,
@@ -67,6 +68,8 @@ __all__ = [
     "ChangeFinding",
     "ChangeParticipant",
     "ChangeSetting",
+    "CmdbReview",
+    "CmdbSetting",
     "ConfigurationItem",
     "ContingencyPlan",
     "CsirtMember",

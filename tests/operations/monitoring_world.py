@@ -15,7 +15,11 @@ def service(code: str = "order-api") -> MonitoredService:
     )
     system, _ = System.objects.get_or_create(
         code="matching-engine",
-        defaults={"name_ja": "マッチングエンジン", "name_en": "Matching engine", "department": department},
+        defaults={
+            "name_ja": "マッチングエンジン",
+            "name_en": "Matching engine",
+            "department": department,
+        },
     )
     return MonitoredService.objects.create(
         code=code, name_ja="注文 API", name_en="Order API", system=system

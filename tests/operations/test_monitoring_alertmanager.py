@@ -36,7 +36,9 @@ def alertmanager(server, tmp_path: Path) -> Iterator[tuple[str, str]]:
     the token it sends."""
     binary = shutil.which("prometheus-alertmanager") or BINARY
     if not Path(binary).exists():
-        message = f"Alertmanager is not installed at {BINARY} (Debian package prometheus-alertmanager)"
+        message = (
+            f"Alertmanager is not installed at {BINARY} (Debian package prometheus-alertmanager)"
+        )
         if services_required():
             pytest.fail(message + " and MAMORI_REQUIRE_SERVICES=1", pytrace=False)
         pytest.skip(message)
@@ -57,9 +59,7 @@ def alertmanager(server, tmp_path: Path) -> Iterator[tuple[str, str]]:
                     {
                         "url": f"{server.url}/api/operations/alertmanager",
                         "send_resolved": True,
-                        "http_config": {
-                            "authorization": {"type": "Bearer", "credentials": secret}
-                        },
+                        "http_config": {"authorization": {"type": "Bearer", "credentials": secret}},
                     }
                 ],
             }

@@ -63,7 +63,7 @@ def alertmanager(request: HttpRequest) -> dict[str, int]:
 
 @router.post(
     "/heartbeats/{code}",
-    response={200: HeartbeatOut, **refusals(401, 403, 404)},
+    response={200: HeartbeatOut, **refusals(401, 403, 404, 422)},
     auth=authenticated("monitoring:heartbeat"),
 )
 def heartbeat(request: HttpRequest, code: str) -> dict[str, Any]:

@@ -50,14 +50,16 @@ def _reconciliation_finished(event: Event) -> None:
 
 
 def _custody_decided() -> datetime | None:
-    """Return when the custody decider last recorded a decision."""
-    from django.db.models import Max
-
+    """Return when the custody decider last recorded a decision (its journal is in decision
+    order, so the latest row by key is the latest decision)."""
     from mamori.custody.models import MonitorRecord
 
-    latest: datetime | None = MonitorRecord.objects.filter(kind="event").aggregate(
-        at=Max("recorded_at")
-    )["at"]
+    latest: datetime | None = (
+        MonitorRecord.objects.filter(kind="event")
+        .order_by("-pk")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
     return latest
 
 

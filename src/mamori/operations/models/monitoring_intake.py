@@ -157,6 +157,9 @@ class Alert(AuditedModel):
                 name="operations_alert_once_per_start",
             ),
         ]
+        indexes = [
+            models.Index(fields=["service", "status"], name="operations_alert_firing"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name or self.fingerprint} {self.status}"

@@ -9,6 +9,7 @@ times in a row or a heartbeat missed its window; *degraded* when only a degradin
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mamori.operations.models import (
@@ -23,21 +24,14 @@ from mamori.operations.models import (
 __all__ = ["assessed", "recompute", "set_state"]
 
 State = MonitoredService.State
-_RANK = {State.UP: 0, State.UNKNOWN: 0, State.DEGRADED: 1, State.DOWN: 2}
 
 
 def assessed(service: MonitoredService) -> str:
     """Return the state every signal of ``service`` together says it is in."""
-    worst = State.UP.value
-    firing = Alert.objects.filter(service=service, status=Alert.Status.FIRING).select_related(
-        "rule"
-    )
-    for alert in firing:
-        state = alert.rule.state if alert.rule is not None else State.DOWN
-        if _RANK[State(state)] > _RANK[State(worst)]:
-            worst = state
-    if worst == State.DOWN:
-        return worst
+    firing = Alert.objects.filter(service=service, status=Alert.Status.FIRING)
+    if firing.filter(Q(rule__isnull=True) | Q(rule__state=State.DOWN)).exists():
+        return State.DOWN.value
+    worst = State.DEGRADED.value if firing.exists() else State.UP.value
     failing = Probe.objects.filter(
         service=service,
         active=True,

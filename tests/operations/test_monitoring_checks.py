@@ -180,3 +180,14 @@ def test_the_custody_deciders_journal_counts_as_its_heartbeat() -> None:
     monitoring_checks.check_heartbeats(at + timedelta(seconds=301))
     api.refresh_from_db()
     assert api.state == "down"
+
+
+def test_the_worker_runs_probes_and_heartbeat_checks_as_registered_jobs(http_server) -> None:
+    from mamori.scheduler.jobs import get_job
+
+    api = service()
+    Probe.objects.create(service=api, target=f"http://127.0.0.1:{http_server.server_address[1]}/")
+    assert get_job("operations.monitoring_probes").func() == {"ran": 1, "failed": 0}
+    assert get_job("operations.monitoring_heartbeats").func() == {"checked": 0, "missed": 0}
+    api.refresh_from_db()
+    assert api.state == "up"

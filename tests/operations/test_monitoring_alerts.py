@@ -103,3 +103,11 @@ def test_the_webhook_needs_the_alerts_scope_and_version_four() -> None:
     no_start = payload("firing")
     no_start["alerts"][0]["startsAt"] = "yesterday"
     assert post(bearer("monitoring:alerts"), no_start).status_code == 422
+
+
+def test_an_alert_starting_at_no_such_time_is_refused_with_its_place() -> None:
+    body = payload("firing")
+    body["alerts"][0]["startsAt"] = "2026-13-45T00:00:00Z"
+    refused = post(bearer("monitoring:alerts"), body)
+    assert refused.status_code == 422
+    assert refused.json()["fields"][0]["field"] == "alerts[0].startsAt"

@@ -41,8 +41,11 @@ def _time(value: Any, name: str, index: int) -> datetime | None:
     text = str(value or "")
     if not text or text.startswith("0001-01-01"):
         return None
-    parsed = parse_datetime(text)
-    if parsed is None:
+    try:
+        parsed = parse_datetime(text)
+    except ValueError:  # well formed, but no such day or hour
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
         raise AlertmanagerRefused(
             "bad_alert",
             gettext("Expected an RFC 3339 time in alerts[%(index)s].%(name)s, got %(value)s.")

@@ -18,6 +18,7 @@ from mamori.operations.api_evidence import router as evidence_router
 from mamori.operations.api_gate import changes_router as gate_router
 from mamori.operations.api_gate import quality_router
 from mamori.operations.api_maintenance import router as maintenance_router
+from mamori.operations.api_monitoring import router as monitoring_router
 from mamori.operations.api_obligations import router as obligations_router
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
@@ -41,6 +42,7 @@ api.add_router("/operations", quality_router)
 api.add_router("/changes", gate_router)
 api.add_router("/changes", evidence_router)
 api.add_router("/operations", maintenance_router)
+api.add_router("/operations", monitoring_router)
 api.add_router("", systems_router)
 api.add_router("/operations", cmdb_router)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 BENCHMARKS = {
+    "alerts": "mamori.bench.alerts",
     "auditlog": "mamori.bench.auditlog",
     "custody": "mamori.bench.custody",
     "incidents": "mamori.bench.incidents",

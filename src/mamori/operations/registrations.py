@@ -70,3 +70,6 @@ def register() -> None:
     from mamori.operations.registrations_cmdb import register_cmdb
 
     register_cmdb()
+    from mamori.operations.registrations_monitoring import register_monitoring
+
+    register_monitoring()

@@ -8,6 +8,7 @@ from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
 from mamori.operations.urls_cmdb import urlpatterns as cmdb
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 from mamori.operations.urls_maintenance import urlpatterns as maintenance
+from mamori.operations.urls_monitoring import urlpatterns as monitoring
 
 app_name = "operations"
 
@@ -33,5 +34,6 @@ urlpatterns = [
     ),
     *plans_drills_reviews_csirt,
     *maintenance,
+    *monitoring,
     *systems_plans_changes,
 ]

@@ -40,6 +40,13 @@ from mamori.operations.models.incidents import (
 )
 from mamori.operations.models.maintenance import Maintenance, MaintenanceNoticeRule
 from mamori.operations.models.monitoring import MonitoredService, ServiceState
+from mamori.operations.models.monitoring_intake import (
+    Alert,
+    AlertRule,
+    Heartbeat,
+    Probe,
+    ProbeResult,
+)
 from mamori.operations.models.obligations import (
     Obligation,
     ObligationRule,
@@ -62,6 +69,8 @@ from mamori.operations.models.systems import System
 
 __all__ = [
     "AcceptanceInspection",
+    "Alert",
+    "AlertRule",
     "AlertSource",
     "Build",
     "Change",
@@ -85,6 +94,7 @@ __all__ = [
     "FreezeWindow",
     "GateDecision",
     "GateOverride",
+    "Heartbeat",
     "Incident",
     "IncidentLink",
     "IncidentRole",
@@ -99,6 +109,8 @@ __all__ = [
     "PlanVersion",
     "PostChangeReview",
     "PostIncidentReview",
+    "Probe",
+    "ProbeResult",
     "QualityCriterion",
     "QualityPlan",
     "Recipient",

@@ -7,6 +7,7 @@ from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 from mamori.operations.urls_maintenance import urlpatterns as maintenance
+from mamori.operations.urls_status import urlpatterns as operating_status
 
 app_name = "operations"
 
@@ -32,4 +33,5 @@ urlpatterns = [
     *plans_drills_reviews_csirt,
     *maintenance,
     *systems_plans_changes,
+    *operating_status,
 ]

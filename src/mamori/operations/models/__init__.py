@@ -57,6 +57,7 @@ from mamori.operations.models.reviews import (
     ReviewRisk,
     ReviewSetting,
 )
+from mamori.operations.models.status import DailyConfirmation, MissedConfirmation, StatusSetting
 from mamori.operations.models.systems import System
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "ConfigurationItem",
     "ContingencyPlan",
     "CsirtMember",
+    "DailyConfirmation",
     "Deployment",
     "DeploymentEvent",
     "DevPlanProject",
@@ -87,6 +89,7 @@ __all__ = [
     "IncidentRole",
     "Maintenance",
     "MaintenanceNoticeRule",
+    "MissedConfirmation",
     "MonitoredService",
     "Obligation",
     "ObligationRule",
@@ -111,6 +114,7 @@ __all__ = [
     "StageApproval",
     "StagePlan",
     "StageRule",
+    "StatusSetting",
     "System",
     "ThreatIntel",
     "TimelineEntry",

@@ -20,6 +20,7 @@ from mamori.operations.api_gate import quality_router
 from mamori.operations.api_maintenance import router as maintenance_router
 from mamori.operations.api_monitoring import router as monitoring_router
 from mamori.operations.api_obligations import router as obligations_router
+from mamori.operations.views_health import healthz_view, metrics_view, readyz_view
 from mamori.reconciliation.api import router as reconciliation_router
 from mamori.risk.api import router as risk_router
 from mamori.rulebook.api import router as rulebook_router
@@ -70,4 +71,7 @@ urlpatterns = [
         name="public_policy_version",
     ),
     path("api/", api.urls),
+    path("metrics", metrics_view, name="metrics"),
+    path("healthz", healthz_view, name="healthz"),
+    path("readyz", readyz_view, name="readyz"),
 ]

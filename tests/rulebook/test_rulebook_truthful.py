@@ -14,9 +14,9 @@ P = "urn:mamori:jvcea:"
 #: Each requirement the issue found mis-mapped, with the controls that now count for it and
 #: the checks of mamori itself shown beside it.
 REMAPPED = {
-    "srm:art12:p1": (set(), {"SCH-01"}),
-    "srm:art21:p1": (set(), {"SCH-01"}),
-    "srm:art21:p2": (set(), {"SCH-01"}),
+    "srm:art12:p1": ({"OPS-STS-03"}, {"SCH-01"}),
+    "srm:art21:p1": ({"OPS-STS-01"}, {"SCH-01"}),
+    "srm:art21:p2": ({"OPS-STS-02"}, {"SCH-01"}),
     "srm:art6:p1:i3": ({"BCP-04", "OPS-INC-02"}, {"NTF-01"}),
     "srm:art7:p3": ({"OPS-INC-02"}, {"NTF-01"}),
     "ism:art8:p1:i3": ({"BCP-04", "OPS-INC-02"}, {"NTF-01"}),
@@ -93,8 +93,8 @@ def test_a_requirement_page_shows_mamoris_own_health_apart_and_not_counted(peopl
     text = page.content.decode()
     assert "<h2>mamori's own health</h2>" in text and "SCH-01" in text
     assert "never count toward its status" in text
-    assert "No control counts for this requirement." in text
-    assert compute().of(P + "srm:art21:p1").value == "non_compliant"
+    assert "OPS-STS-01" in text  # the exchange's monitoring counts; nothing monitored yet
+    assert compute().of(P + "srm:art21:p1").value != "compliant"
 
 
 def test_the_statement_counts_requirements_met_by_reviewed_documents_only(people) -> None:
@@ -162,7 +162,8 @@ def test_the_api_says_how_each_requirement_is_known_and_which_checks_are_mamoris
     )
     by_urn = {r["urn"]: r for r in rows}
     watch = by_urn[P + "srm:art21:p1"]
-    assert watch["kinds"] == {"SCH-01": "self"} and watch["known_by"] == "none"
+    assert watch["kinds"] == {"OPS-STS-01": "measured", "SCH-01": "self"}
+    assert watch["known_by"] == "none"  # nothing monitored yet: OPS-STS-01 is not measured
     plan = by_urn[P + "srm:art4:p6"]
     # the development plan is read from its approved versions (CHG-01), not only from a document
     assert plan["kinds"] == {"CHG-01": "workflow", "DOC-GOV-03": "document"}

@@ -73,3 +73,6 @@ def register() -> None:
     from mamori.operations.registrations_monitoring import register_monitoring
 
     register_monitoring()
+    from mamori.operations.registrations_status import register_status
+
+    register_status()

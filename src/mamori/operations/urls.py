@@ -9,6 +9,7 @@ from mamori.operations.urls_cmdb import urlpatterns as cmdb
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 from mamori.operations.urls_maintenance import urlpatterns as maintenance
 from mamori.operations.urls_monitoring import urlpatterns as monitoring
+from mamori.operations.urls_status import urlpatterns as operating_status
 
 app_name = "operations"
 
@@ -36,4 +37,5 @@ urlpatterns = [
     *maintenance,
     *monitoring,
     *systems_plans_changes,
+    *operating_status,
 ]

@@ -65,6 +65,7 @@ from mamori.operations.models.reviews import (
     ReviewRisk,
     ReviewSetting,
 )
+from mamori.operations.models.status import DailyConfirmation, MissedConfirmation, StatusSetting
 from mamori.operations.models.systems import System
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "ConfigurationItem",
     "ContingencyPlan",
     "CsirtMember",
+    "DailyConfirmation",
     "Deployment",
     "DeploymentEvent",
     "DevPlanProject",
@@ -100,6 +102,7 @@ __all__ = [
     "IncidentRole",
     "Maintenance",
     "MaintenanceNoticeRule",
+    "MissedConfirmation",
     "MonitoredService",
     "Obligation",
     "ObligationRule",
@@ -126,6 +129,7 @@ __all__ = [
     "StageApproval",
     "StagePlan",
     "StageRule",
+    "StatusSetting",
     "System",
     "ThreatIntel",
     "TimelineEntry",

@@ -35,15 +35,18 @@ def test_coverage_json_says_per_rule_how_requirements_are_met_and_which_rest_on_
     srm, ism = result["by_rule"]["srm"], result["by_rule"]["ism"]
     assert (srm["measured"], srm["workflow"], srm["document_only"], srm["none"]) == (0, 0, 0, 102)
     assert (ism["measured"], ism["workflow"], ism["document_only"], ism["none"]) == (0, 0, 0, 146)
-    assert srm["designed"] == {"measured": 9, "workflow": 27, "document_only": 63, "none": 3}
+    assert srm["designed"] == {"measured": 18, "workflow": 29, "document_only": 55, "none": 0}
     assert sum(ism["designed"].values()) == 146
     items = {i["urn"]: i for i in result["items"]}
     audit = items["urn:mamori:jvcea:ism:art34:p3"]
     assert audit["kinds"] == {"DOC-CUS-07": "document"} and audit["only_documents"]
     assert (audit["status"], audit["known_by"]) == ("non_compliant", "none")
     watch = items["urn:mamori:jvcea:srm:art21:p1"]
-    assert watch["controls"] == [] and watch["mamori_own_health"] == ["SCH-01"]
-    assert watch["designed"] == "none" and not watch["only_documents"]
+    assert watch["controls"] == ["OPS-STS-01"] and watch["mamori_own_health"] == []
+    assert watch["designed"] == "measured" and not watch["only_documents"]
+    log = items["urn:mamori:jvcea:ism:art23:p1:i2"]
+    assert log["controls"] == [] and log["mamori_own_health"] == ["AUD-01", "AUD-02"]
+    assert log["designed"] == "none"
 
 
 @pytest.mark.django_db
@@ -63,8 +66,8 @@ def test_docs_traceability_is_generated_from_the_library_and_current() -> None:
         "run: uv run mamori rulebook traceability --output docs/traceability.md"
     )
     assert "ISM 27-2-1" in generated and "## Requirements shown only by documents" in generated
-    assert "| SRM | 102 | 9 | 27 | 63 | 3 |" in generated
-    assert "- SRM 21-1 (`urn:mamori:jvcea:srm:art21:p1`): no control" in generated
+    assert "| SRM | 102 | 18 | 29 | 55 | 0 |" in generated
+    assert "- ISM 23-1-2 (`urn:mamori:jvcea:ism:art23:p1:i2`): no control" in generated
 
 
 def test_every_test_file_the_catalogue_names_exists() -> None:

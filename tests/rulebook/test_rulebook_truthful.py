@@ -14,9 +14,9 @@ P = "urn:mamori:jvcea:"
 #: Each requirement the issue found mis-mapped, with the controls that now count for it and
 #: the checks of mamori itself shown beside it.
 REMAPPED = {
-    "srm:art12:p1": ({"OPS-STS-03"}, {"SCH-01"}),
-    "srm:art21:p1": ({"OPS-STS-01"}, {"SCH-01"}),
-    "srm:art21:p2": ({"OPS-STS-02"}, {"SCH-01"}),
+    "srm:art12:p1": ({"OPS-STS-03"}, set()),
+    "srm:art21:p1": ({"OPS-STS-01"}, set()),
+    "srm:art21:p2": ({"OPS-STS-02"}, set()),
     "srm:art6:p1:i3": ({"BCP-04", "OPS-INC-02"}, {"NTF-01"}),
     "srm:art7:p3": ({"OPS-INC-02"}, {"NTF-01"}),
     "ism:art8:p1:i3": ({"BCP-04", "OPS-INC-02"}, {"NTF-01"}),
@@ -27,7 +27,7 @@ REMAPPED = {
     "srm:art11:p6": ({"DOC-SYS-01", "CHG-02"}, set()),
     "srm:art20:p3": ({"CHG-03"}, set()),
     "ism:art33:p2": ({"DOC-CUS-06"}, set()),
-    "srm:art7:p2": ({"DOC-GOV-07"}, set()),
+    "srm:art7:p2": ({"DOC-GOV-07", "CMDB-04"}, set()),
     "ism:art9:p2": ({"DOC-GOV-07"}, set()),
     "ism:art23:p1:i2": (set(), {"AUD-01", "AUD-02"}),
     "ism:art29:p1:i1": ({"DOC-CUS-03"}, set()),
@@ -87,14 +87,15 @@ def test_a_requirement_page_shows_mamoris_own_health_apart_and_not_counted(peopl
     from tests.conftest import client_for
 
     run_due()
-    page = client_for(people["ciso"]).get(
-        f"/rulebook/node/{P}srm:art21:p1/", HTTP_ACCEPT_LANGUAGE="en"
-    )
+    ciso = client_for(people["ciso"])
+    page = ciso.get(f"/rulebook/node/{P}ism:art23:p1:i2/", HTTP_ACCEPT_LANGUAGE="en")
     text = page.content.decode()
-    assert "<h2>mamori's own health</h2>" in text and "SCH-01" in text
+    assert "<h2>mamori's own health</h2>" in text and "AUD-01" in text
     assert "never count toward its status" in text
-    assert "OPS-STS-01" in text  # the exchange's monitoring counts; nothing monitored yet
-    assert compute().of(P + "srm:art21:p1").value != "compliant"
+    assert compute().of(P + "ism:art23:p1:i2").value != "compliant"
+    # operating status is the exchange's monitoring alone: mamori's jobs no longer show there
+    watch = ciso.get(f"/rulebook/node/{P}srm:art21:p1/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "OPS-STS-01" in watch.content.decode() and "SCH-01" not in watch.content.decode()
 
 
 def test_the_statement_counts_requirements_met_by_reviewed_documents_only(people) -> None:
@@ -162,7 +163,7 @@ def test_the_api_says_how_each_requirement_is_known_and_which_checks_are_mamoris
     )
     by_urn = {r["urn"]: r for r in rows}
     watch = by_urn[P + "srm:art21:p1"]
-    assert watch["kinds"] == {"OPS-STS-01": "measured", "SCH-01": "self"}
+    assert watch["kinds"] == {"OPS-STS-01": "measured"}
     assert watch["known_by"] == "none"  # nothing monitored yet: OPS-STS-01 is not measured
     plan = by_urn[P + "srm:art4:p6"]
     # the development plan is read from its approved versions (CHG-01), not only from a document

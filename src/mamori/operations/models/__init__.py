@@ -11,6 +11,7 @@ from mamori.operations.models.change_control import (
 )
 from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
 from mamori.operations.models.cmdb import ConfigurationItem, Relation
+from mamori.operations.models.cmdb_import import ImportRun
 from mamori.operations.models.csirt import (
     CsirtMember,
     ExternalContact,
@@ -82,6 +83,7 @@ __all__ = [
     "FreezeWindow",
     "GateDecision",
     "GateOverride",
+    "ImportRun",
     "Incident",
     "IncidentLink",
     "IncidentRole",

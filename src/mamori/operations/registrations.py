@@ -67,3 +67,6 @@ def register() -> None:
     from mamori.operations.registrations_changes import register_changes
 
     register_changes()
+    from mamori.operations.registrations_cmdb_import import register_cmdb_import
+
+    register_cmdb_import()

@@ -5,6 +5,7 @@ from django.urls import path
 from mamori.operations import views, views_admin
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
+from mamori.operations.urls_cmdb_import import urlpatterns as cmdb_imports
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 from mamori.operations.urls_maintenance import urlpatterns as maintenance
 
@@ -32,4 +33,5 @@ urlpatterns = [
     *plans_drills_reviews_csirt,
     *maintenance,
     *systems_plans_changes,
+    *cmdb_imports,
 ]

@@ -6,6 +6,7 @@ import sys
 
 BENCHMARKS = {
     "auditlog": "mamori.bench.auditlog",
+    "cmdb": "mamori.bench.cmdb",
     "custody": "mamori.bench.custody",
     "incidents": "mamori.bench.incidents",
     "ingest": "mamori.bench.ingest",

@@ -91,7 +91,7 @@ def import_cmdb(request: HttpRequest, source: str, name: str = "") -> Status[Imp
 
 @router.get(
     "/cmdb/imports",
-    response=list[CmdbImportRunOut],
+    response={200: list[CmdbImportRunOut], **refusals(422)},
     auth=authenticated("cmdb:read"),
 )
 @paginate(Pagination)

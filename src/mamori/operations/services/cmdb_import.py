@@ -7,12 +7,11 @@ created, changed items updated, items and relations gone from the source flagged
 nothing. A bad file is refused with every problem (row or JSON path) and stores nothing but
 the refused :class:`~mamori.operations.models.ImportRun`.
 
-The audit log's guarantees hold: every row written goes through the audited queryset
-(``bulk_create`` / ``update``), so each is recorded with its digest as any write is — the
-choke point has no way to write rows unrecorded, and on PostgreSQL its triggers would catch
-one. The fast path batches instead: rows are written a few thousand per statement and their
-entries appended to the log one batch at a time (``appended_together``), and one more entry,
-``cmdb.import``, records the run with its diff summary and the file's digest.
+The audit log's guarantees hold: the choke point has no way to write rows unrecorded (and on
+PostgreSQL its triggers would catch one), so every row is recorded with its digest as any
+write is — new rows by the fast path of :mod:`.cmdb_fastdb` (a thousand rows per INSERT,
+entries appended a batch at a time), updates through the audited queryset — and one more
+entry, ``cmdb.import``, records the run with its diff summary and the file's digest.
 
 An item's system and owner come from its source's hints (a system's code, a department's
 code), kept in its attributes (``system_hint``, ``owner_hint``) so the next import compares
@@ -41,6 +40,7 @@ from mamori.auditlog.services import appended_together, record
 from mamori.core.errors import Refused
 from mamori.engines import cmdb
 from mamori.operations.models import ConfigurationItem, ImportRun, Relation, System
+from mamori.operations.services import cmdb_fastdb
 
 __all__ = [
     "BATCH",
@@ -123,22 +123,31 @@ class _Resolver:
         return found
 
 
-def _new_item(
-    source: str, item: cmdb.Item, now: datetime, resolver: _Resolver
-) -> ConfigurationItem:
-    return ConfigurationItem(
-        kind=item.kind,
-        name=item.name[:300],
-        source=source,
-        external_id=item.external_id,
-        location=item.location[:200],
-        version=item.version[:100],
-        expires_on=item.expires_on,
-        attributes=_stored_attributes(item),
-        first_seen_at=now,
-        last_seen_at=now,
+def _item_key(row: dict[str, Any]) -> tuple[str, str]:
+    return (row["source"], row["external_id"])
+
+
+def _new_item(source: str, item: cmdb.Item, now: datetime, resolver: _Resolver) -> dict[str, Any]:
+    """Return the columns of a new item's row (see :mod:`.cmdb_fastdb`)."""
+    return {
+        "kind": item.kind,
+        "name": item.name[:300],
+        "source": source,
+        "external_id": item.external_id,
+        "system_id": None,
+        "department_id": None,
+        "system_manager_id": None,
+        "location": item.location[:200],
+        "criticality": ConfigurationItem.Criticality.MEDIUM.value,
+        "lifecycle": ConfigurationItem.Lifecycle.ACTIVE.value,
+        "version": item.version[:100],
+        "expires_on": item.expires_on,
+        "attributes": _stored_attributes(item),
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "gone_since": None,
         **resolver.fields(item),
-    )
+    }
 
 
 def _refuse(
@@ -206,12 +215,14 @@ def _apply(
     found = cmdb.diff(previous, snapshot)
     resolver = _Resolver()
     keys = {external_id: pk for external_id, (pk, _gone) in rows.items()}
-    for chunk in _chunks(found.added):
-        with appended_together():
-            created = ConfigurationItem.objects.bulk_create(
-                [_new_item(source, item, now, resolver) for item in chunk]
-            )
-        keys.update((c.external_id, c.pk) for c in created)
+    for chunk in _chunks(found.added, BATCH * 4):
+        created = cmdb_fastdb.insert(
+            ConfigurationItem,
+            [_new_item(source, item, now, resolver) for item in chunk],
+            _item_key,
+            ("source", "external_id"),
+        )
+        keys.update((external_id, pk) for (_source, external_id), pk in created.items())
     changed = []
     for change in found.changed:
         row = ConfigurationItem(pk=keys[change.item.external_id])
@@ -307,19 +318,22 @@ def _apply_relations(
         return (keys[r.source], keys[r.target], r.kind, r.data_kind)
 
     added = [r for r in found.relations_added if key(r) not in stored]
-    for chunk in _chunks(added):
-        with appended_together():
-            Relation.objects.bulk_create(
-                [
-                    Relation(
-                        source_item_id=keys[r.source],
-                        target_item_id=keys[r.target],
-                        kind=r.kind,
-                        data_kind=r.data_kind[:100],
-                    )
-                    for r in chunk
-                ]
-            )
+    for chunk in _chunks(added, BATCH * 4):
+        cmdb_fastdb.insert(
+            Relation,
+            [
+                {
+                    "source_item_id": keys[r.source],
+                    "target_item_id": keys[r.target],
+                    "kind": r.kind,
+                    "data_kind": r.data_kind[:100],
+                    "gone_since": None,
+                }
+                for r in chunk
+            ],
+            _relation_key,
+            ("source_item_id", "target_item_id", "kind", "data_kind"),
+        )
     current = {key(r) for r in snapshot.relations}
     back = [pk for k, (pk, gone) in stored.items() if gone and k in current]
     gone = [pk for k, (pk, was_gone) in stored.items() if not was_gone and k not in current]
@@ -334,6 +348,10 @@ def _apply_relations(
         "relations_gone": len(gone),
         "relations_unchanged": len(current) - len(added) - len(back),
     }
+
+
+def _relation_key(row: dict[str, Any]) -> tuple[int, int, str, str]:
+    return (row["source_item_id"], row["target_item_id"], row["kind"], row["data_kind"])
 
 
 def last_seen(source: str) -> datetime | None:

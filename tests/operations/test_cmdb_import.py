@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mamori.accounts.models import Department, User
-from mamori.auditlog.models import Entry
+from mamori.auditlog.models import Bypass, Entry
 from mamori.operations.models import ConfigurationItem, ImportRun, Relation, System
 from mamori.operations.services import cmdb_import
 
@@ -101,6 +101,7 @@ def test_every_row_is_recorded_in_the_audit_log_and_the_run_once_with_its_summar
     assert body["details"]["added"] == 5
     assert body["details"]["sha256"] == run.sha256
     assert "kubernetes import of k.json" in body["details"]["reason"]
+    assert not Bypass.objects.exists(), "no write left unrecorded (PostgreSQL's triggers)"
 
 
 def test_each_sample_source_imports() -> None:

@@ -60,7 +60,11 @@ def import_upload_view(request: HttpRequest) -> HttpResponse:
         return redirect("operations:cmdb_imports")
     try:
         run = cmdb_import.import_file(
-            form.cleaned_data["source"], upload.read(), upload.name, request.user, "web"
+            form.cleaned_data["source"],
+            upload.read(),
+            upload.name,
+            request.user,  # type: ignore[arg-type]
+            "web",
         )
     except cmdb_import.CmdbImportRefused as refused:
         messages.error(request, refused.shown())

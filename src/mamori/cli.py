@@ -31,6 +31,7 @@ DATABASE_COMMANDS = {
     "accounts",
     "backup",
     "change",
+    "cmdb",
 }
 #: The commands that start processes beside themselves (the custody decider, web workers, the
 #: demo's Ethereum node): SIGTERM ends them through their shutdown path, which stops those.

@@ -14,6 +14,7 @@ from mamori.notifications.api import router as notifications_router
 from mamori.operations.api import router as operations_router
 from mamori.operations.api_changes import router as systems_router
 from mamori.operations.api_cmdb import router as cmdb_router
+from mamori.operations.api_cmdb_import import router as cmdb_import_router
 from mamori.operations.api_evidence import router as evidence_router
 from mamori.operations.api_gate import changes_router as gate_router
 from mamori.operations.api_gate import quality_router
@@ -39,6 +40,7 @@ api.add_router("/keys", presign_router)
 api.add_router("/guard", guard_router)
 api.add_router("/operations", operations_router)
 api.add_router("/operations", obligations_router)
+api.add_router("/operations", cmdb_import_router)
 api.add_router("/operations", quality_router)
 api.add_router("/changes", gate_router)
 api.add_router("/changes", evidence_router)

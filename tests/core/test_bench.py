@@ -168,3 +168,18 @@ def test_the_ingest_benchmark_stores_what_the_whole_document_parse_stores() -> N
     for kind in ("sarif", "junit"):
         assert figures[f"{kind}_mb_per_s"] > 0 and figures[f"{kind}_naive_mb_per_s"] > 0
         assert figures[f"{kind}_naive_peak_mb"] >= 0 and figures[f"{kind}_file_mb"] > 0.2
+
+
+def test_the_cmdb_benchmark_imports_the_same_rows_as_the_naive_orm_import() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mamori.bench", "cmdb", "--items", "300", "--baseline-items", "100"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "cmdb" and figures["identical"] is True
+    assert (figures["added"], figures["relations_added"]) == (300, 300 * 3 - 6)
+    assert figures["baseline_items"] == 100 and "alerts" in figures
+    assert figures["diff"]["gone"] == 3 and figures["diff"]["added"] == 3

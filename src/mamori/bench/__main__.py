@@ -7,6 +7,7 @@ import sys
 BENCHMARKS = {
     "alerts": "mamori.bench.alerts",
     "auditlog": "mamori.bench.auditlog",
+    "cmdb": "mamori.bench.cmdb",
     "custody": "mamori.bench.custody",
     "incidents": "mamori.bench.incidents",
     "ingest": "mamori.bench.ingest",

@@ -76,3 +76,6 @@ def register() -> None:
     from mamori.operations.registrations_status import register_status
 
     register_status()
+    from mamori.operations.registrations_cmdb_import import register_cmdb_import
+
+    register_cmdb_import()

@@ -6,6 +6,7 @@ from mamori.operations import views, views_admin
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
 from mamori.operations.urls_cmdb import urlpatterns as cmdb
+from mamori.operations.urls_cmdb_import import urlpatterns as cmdb_imports
 from mamori.operations.urls_gate import urlpatterns as quality_and_gate
 from mamori.operations.urls_maintenance import urlpatterns as maintenance
 from mamori.operations.urls_monitoring import urlpatterns as monitoring
@@ -38,4 +39,5 @@ urlpatterns = [
     *monitoring,
     *systems_plans_changes,
     *operating_status,
+    *cmdb_imports,
 ]

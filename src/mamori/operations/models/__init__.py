@@ -11,6 +11,7 @@ from mamori.operations.models.change_control import (
 )
 from mamori.operations.models.changes import AcceptanceInspection, Change, ChangeFinding
 from mamori.operations.models.cmdb import ConfigurationItem, Relation
+from mamori.operations.models.cmdb_import import ImportRun
 from mamori.operations.models.cmdb_register import CmdbReview, CmdbSetting
 from mamori.operations.models.csirt import (
     CsirtMember,
@@ -97,6 +98,7 @@ __all__ = [
     "GateDecision",
     "GateOverride",
     "Heartbeat",
+    "ImportRun",
     "Incident",
     "IncidentLink",
     "IncidentRole",

@@ -51,6 +51,26 @@ def test_the_same_file_twice_changes_nothing() -> None:
     assert list(ConfigurationItem.objects.values().order_by("pk")) == before
 
 
+def test_items_a_repeated_import_saw_count_as_seen_in_the_evaluation() -> None:
+    """A repeated file changes no row (last_seen_at stays), yet every item it holds was seen
+    by that import: SRM 12-5's "seen in a source within N days" reads the import runs."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mamori.operations.models import ConfigurationItem, ImportRun
+    from mamori.operations.services import cmdb_register
+
+    cmdb_import.import_file("netbox", _read("netbox.json"), "nb.json")
+    long_ago = timezone.now() - timedelta(days=400)
+    ConfigurationItem.objects.update(last_seen_at=long_ago)
+    ImportRun.objects.update(at=long_ago)
+    assert cmdb_register.evaluate().seen_recently == 0
+    cmdb_import.import_file("netbox", _read("netbox.json"), "nb.json")
+    figures = cmdb_register.evaluate()
+    assert figures.items > 0 and figures.seen_recently == figures.items
+
+
 def test_a_changed_item_is_updated_in_place() -> None:
     cmdb_import.import_file("terraform", _read("terraform.json"))
     state = json.loads(_read("terraform.json"))

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 
 from mamori.accounts.models import RoleAssignment, User
 from mamori.core.errors import Refused
-from mamori.operations.models import CmdbReview, CmdbSetting, ConfigurationItem, Relation
+from mamori.operations.models import (
+    CmdbReview,
+    CmdbSetting,
+    ConfigurationItem,
+    ImportRun,
+    Relation,
+)
 
 __all__ = [
     "MANUAL",
@@ -78,7 +84,12 @@ def evaluate(today: date | None = None) -> Figures:
     live = ConfigurationItem.objects.filter(gone_since__isnull=True)
     items = live.count()
     owned = live.filter(department__isnull=False, system_manager__isnull=False).count()
-    seen = live.filter(last_seen_at__gte=now - timedelta(days=rules.seen_within_days)).count()
+    cutoff = now - timedelta(days=rules.seen_within_days)
+    # an import that changes nothing leaves last_seen_at alone (a repeated file changes no row):
+    # every item not gone from a source imported since the cutoff was seen by that import
+    reported = ImportRun.objects.filter(outcome=ImportRun.Outcome.IMPORTED, at__gte=cutoff)
+    recent_sources = set(reported.values_list("source", flat=True))
+    seen = live.filter(Q(last_seen_at__gte=cutoff) | Q(source__in=recent_sources)).count()
     unknown = live.filter(system__isnull=True).exclude(source=MANUAL).count()
     expiring = live.filter(
         kind=ConfigurationItem.Kind.LICENCE,

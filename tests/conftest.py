@@ -70,6 +70,19 @@ def _language_reset() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _custody_monitor_forgotten() -> Iterator[None]:
+    """Each test starts with the custody monitor rebuilt from its own journal: the monitor
+    lives in memory, while each test's journal rows are rolled back with its database, so a
+    demo loaded by one test would otherwise make the next one's demo refuse its own events
+    as duplicates."""
+    from mamori.custody.services import monitor
+
+    monitor.reset()
+    yield
+    monitor.reset()
+
+
 @pytest.fixture
 def english() -> Iterator[None]:
     """Run the test in English (a service's messages outside a request follow the active

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mamori.accounts.services.approvals import ApprovalRefused
@@ -80,8 +81,9 @@ def system_edit_view(request: HttpRequest, code: str) -> HttpResponse:
 
 
 class _PlanForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=50)
-    title = forms.CharField(label=_("Title"), max_length=200)
+    # labels lazy: the class is made once, at import, in whatever language is active then
+    code = forms.SlugField(label=gettext_lazy("Code"), max_length=50)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
 
 
 @permission_required("changes.view")

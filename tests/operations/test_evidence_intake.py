@@ -209,3 +209,26 @@ def test_a_webhook_with_a_bad_or_stale_signature_stores_nothing(change) -> None:
         == 401
     )
     assert DeploymentEvent.objects.count() == 0
+
+
+def test_a_systems_manager_makes_a_pipeline_secret_on_its_page_and_the_pipeline_signs_with_it(
+    change,
+) -> None:
+    """The secret is made where people work (shown once), a developer may not make one, and a
+    disabled pipeline is refused."""
+    from mamori.operations.models import PipelineSource
+    from tests.conftest import client_for
+
+    manager = client_for(give(make_user("mgr-ono"), "dept_system_manager"))
+    developer = client_for(give(make_user("dev-ueno"), "developer"))
+    assert developer.get("/operations/pipelines/").status_code == 403
+    page = manager.post("/operations/pipelines/", {"code": "ci", "name": "GitHub Actions"})
+    secret = page.context["secret"]
+    assert page.status_code == 200 and secret and secret in page.content.decode()
+    assert secret not in manager.get("/operations/pipelines/").content.decode()  # shown once
+    report = (SAMPLES / "codeql.sarif").read_bytes()
+    query = f"?change=CHG-2026-0412&commit={COMMIT}&digest={DIGEST}"
+    assert signed(secret, report, query).status_code == 201
+    pipeline = PipelineSource.objects.get(code="ci")
+    manager.post(f"/operations/pipelines/{pipeline.pk}/disable/")
+    assert signed(secret, report, query).status_code == 401

@@ -3,9 +3,15 @@
 
 from django.urls import path
 
-from mamori.operations import views_changes, views_systems
+from mamori.operations import views_changes, views_pipelines, views_systems
 
 urlpatterns = [
+    path("pipelines/", views_pipelines.pipelines_view, name="pipelines"),
+    path(
+        "pipelines/<int:pk>/disable/",
+        views_pipelines.pipeline_disable_view,
+        name="pipeline_disable",
+    ),
     path("systems/", views_systems.systems_view, name="systems"),
     path("systems/add/", views_systems.system_add_view, name="system_add"),
     path("systems/<slug:code>/", views_systems.system_view, name="system"),

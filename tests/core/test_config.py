@@ -13,8 +13,9 @@ import pytest
 from mamori.config import ConfigError, load, mask_url, read_or_create_secret
 
 
-def run_mamori(*args: str, env: dict[str, str] | None = None, timeout: int = 60):
-    """Run the mamori command in a child process with only the MAMORI_* values given."""
+def run_mamori(*args: str, env: dict[str, str] | None = None, timeout: int = 240):
+    """Run the mamori command in a child process with only the MAMORI_* values given (a
+    migration from empty takes over a minute on a loaded 2-core machine)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
     full_env = {**inherited, **(env or {})}
     return subprocess.run(

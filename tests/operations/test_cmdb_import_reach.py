@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
 
 from mamori.accounts.models import User
 from mamori.accounts.services import tokens
@@ -78,6 +79,16 @@ def test_the_api_imports_a_raw_body_with_a_token_of_the_import_scope(manager: Us
     assert (body["added"], body["outcome"], body["by"]) == (5, "imported", manager.username)
     again = _post(secret, "/api/operations/cmdb/imports?source=kubernetes&name=k.json")
     assert (again.json()["added"], again.json()["unchanged"]) == (0, 5)
+
+
+def test_a_multipart_post_without_its_file_field_is_refused_not_a_server_error(manager) -> None:
+    secret = tokens.issue("ci", ["cmdb:import"], 30, manager).secret
+    answer = Client().post(
+        "/api/operations/cmdb/imports?source=terraform",
+        {"other": "x"},
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "cmdb_file_missing"
 
 
 def test_the_api_refuses_a_bad_file_naming_the_path_and_a_token_without_the_scope() -> None:

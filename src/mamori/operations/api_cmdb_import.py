@@ -78,6 +78,13 @@ def import_cmdb(request: HttpRequest, source: str, name: str = "") -> Status[Imp
     the same file again answers with nothing changed."""
     by = acting_person(request, "cmdb.import")
     upload = request.FILES.get("file")
+    if upload is None and (request.content_type or "").startswith("multipart/"):
+        # the form was read: its body is gone, and without a field "file" there is nothing
+        raise cmdb_import.CmdbImportRefused(
+            "cmdb_file_missing",
+            "Send the file in the multipart field 'file', or as the raw body.",
+            status=422,
+        )
     size = upload.size if upload is not None else len(request.body)
     if size and size > MAX_BYTES:
         raise cmdb_import.CmdbImportRefused(

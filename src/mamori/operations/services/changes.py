@@ -8,14 +8,13 @@ inspection, progress and slippage, and the emergency change approved after the f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.functional import Promise, lazy
+from django.utils.functional import lazy
 from django.utils.translation import gettext, pgettext_lazy
 
 from mamori.accounts.models import ApprovalRequest, User
@@ -32,6 +31,7 @@ from mamori.operations.models import (
     StageRule,
     System,
 )
+from mamori.operations.services.gate import Blocker
 
 __all__ = [
     "FLOW",
@@ -76,14 +76,6 @@ RELEASED = {Change.Stage.RELEASE, Change.Stage.REVIEW, Change.Stage.CLOSED}
 
 class ChangeRefused(Refused):
     """A change action refused; ``code`` is stable for machines."""
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """Why the deploy gate cannot say *go* yet: a stable ``code`` and a translated message."""
-
-    code: str
-    message: str | Promise
 
 
 def setting() -> ChangeSetting:

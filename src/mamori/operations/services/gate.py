@@ -32,6 +32,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from mamori.accounts.models import ApiToken, ApprovalRequest, User
@@ -83,11 +84,12 @@ _OPEN_INCIDENT = [Incident.Status.REPORTED, Incident.Status.RESPONDING, Incident
 
 @dataclass(frozen=True)
 class Blocker:
-    """One reason the gate says *no-go*: a stable ``code``, a translated ``message`` and the
-    facts behind it (``detail``)."""
+    """One reason the gate says *no-go*: a stable ``code``, a translated ``message`` (lazy
+    ones are read in the language active when the answer is kept) and the facts behind it
+    (``detail``)."""
 
     code: str
-    message: str
+    message: str | Promise
     detail: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

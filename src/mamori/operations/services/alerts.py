@@ -10,23 +10,20 @@ sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with the source's secret.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from mamori.accounts.models import User
-from mamori.auditlog.context import because
 from mamori.core import crypto, signed_webhooks
 from mamori.core.errors import Refused
 from mamori.core.signed_webhooks import sign
 from mamori.operations.models import AlertSource, Incident
-from mamori.operations.services import incidents
+from mamori.operations.services import incidents, senders
 
 __all__ = ["SUBJECT", "AlertRefused", "authenticate", "intake", "rotate_secret", "sign"]
 
@@ -40,18 +37,7 @@ class AlertRefused(Refused):
 
 def rotate_secret(code: str, name: str = "", by: User | None = None) -> tuple[AlertSource, str]:
     """Create source ``code`` or replace its secret; return it and the secret (shown once)."""
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic(), because(f"alert secret set by {by.username if by else 'cli'}"):
-        source, _created = AlertSource.objects.update_or_create(
-            code=code,
-            defaults={
-                "secret_encrypted": crypto.encrypt(secret),
-                "rotated_at": timezone.now(),
-                "active": True,
-                **({"name": name} if name else {}),
-            },
-        )
-    return source, secret
+    return senders.rotate_secret(AlertSource, code, name, by, "alert")
 
 
 def _unauthorised(code: str, message: str) -> AlertRefused:

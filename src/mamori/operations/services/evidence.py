@@ -13,7 +13,6 @@ webhook uses a :class:`PipelineSource` secret (``X-Mamori-Source``, ``X-Mamori-T
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -29,7 +28,7 @@ from mamori.core.errors import Refused
 from mamori.core.signed_webhooks import sign
 from mamori.engines import evidence as engine
 from mamori.operations.models import Build, Change, DeploymentEvent, Evidence, PipelineSource
-from mamori.operations.services import gate
+from mamori.operations.services import gate, senders
 
 __all__ = [
     "DEPLOYMENT_FORMATS",
@@ -290,18 +289,7 @@ def _to_gate(event: engine.DeploymentEvent, build: Build | None) -> None:
 
 def rotate_secret(code: str, name: str = "", by: User | None = None) -> tuple[PipelineSource, str]:
     """Create pipeline ``code`` or replace its secret; return it and the secret (shown once)."""
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic(), because(f"pipeline secret set by {by.username if by else 'cli'}"):
-        pipeline, _created = PipelineSource.objects.update_or_create(
-            code=code,
-            defaults={
-                "secret_encrypted": crypto.encrypt(secret),
-                "rotated_at": timezone.now(),
-                "active": True,
-                **({"name": name} if name else {}),
-            },
-        )
-    return pipeline, secret
+    return senders.rotate_secret(PipelineSource, code, name, by, "pipeline")
 
 
 def _unauthorised(code: str, message: str) -> IngestRefused:

@@ -312,3 +312,23 @@ def test_the_role_page_and_the_command_line_show_a_refused_grant(
             "--as",
             admin_user.username,
         )
+
+
+@pytest.mark.django_db
+def test_a_nul_character_anywhere_in_a_request_is_refused_naming_where() -> None:
+    """PostgreSQL cannot store U+0000; the API refuses it at the edge, for every operation:
+    in a JSON body (nested too), a query string and a form."""
+    client = client_for(give(make_user("ciso-nul"), "ciso"))
+    body = client.post(
+        "/api/keys/leak/flag",
+        {"reason": "r", "what": "w", "extra": {"list": ["ok", "a\x00"]}},
+        content_type="application/json",
+    )
+    assert body.status_code == 422, body.content
+    assert body.json()["code"] == "nul_character"
+    assert body.json()["fields"][0]["field"] == "body.extra.list.1"
+    query = client.get("/api/search", {"q": "abc\x00def"})
+    assert query.status_code == 422 and query.json()["code"] == "nul_character"
+    assert query.json()["fields"][0]["field"] == "q"
+    fine = client.get("/api/search", {"q": "abcdef"})
+    assert fine.status_code == 200

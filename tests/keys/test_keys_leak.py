@@ -336,6 +336,11 @@ def test_api_says_the_state_and_flags_the_runbook_for_an_outside_change(inv, app
         "/api/keys/leak/flag", {"reason": " ", "what": ""}, content_type="application/json"
     )
     assert empty.status_code == 422 and empty.json()["code"] == "incomplete"
+    nul = client.post(
+        "/api/keys/leak/flag", {"reason": "x", "what": "HSM\x00"}, content_type="application/json"
+    )
+    assert nul.status_code == 422 and nul.json()["code"] == "nul_character"
+    assert nul.json()["fields"][0]["field"] == "body.what"
     auditor = client_for(give(make_user("auditor-leak"), "internal_auditor"))
     assert auditor.get("/api/keys/leak").status_code == 200
     refused = auditor.post(

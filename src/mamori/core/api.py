@@ -27,6 +27,7 @@ from ninja.pagination import PageNumberPagination
 from ninja.security import APIKeyCookie, HttpBearer
 
 import mamori
+from mamori.core.api_parser import RefusingParser
 from mamori.core.errors import Refused
 from mamori.core.limits import FORM_LIMIT, too_large
 from mamori.core.scopes import SIGNED_IN, permission_for
@@ -259,6 +260,7 @@ api = _Api(
         "tokens are issued by an administrator with the scopes they need."
     ),
     urls_namespace="api",
+    parser=RefusingParser(),
 )
 
 
@@ -349,6 +351,8 @@ def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, Refused):  # the parser refused the body (a NUL in it)
+        return _refused(request, exc.__cause__)
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
     return _error(request, exc.status_code, codes.get(exc.status_code, "error"), exc.message)
 

@@ -15,6 +15,7 @@ from django.test import Client
 from mamori.accounts.models import Role, RoleAssignment, TotpDevice, User
 from mamori.accounts.services import mfa
 from mamori.testing.pytest_plugin import services_required
+from tests.installs import installs  # noqa: F401  (the fixture, for every test)
 
 PASSWORD = "correct horse battery staple"
 
@@ -56,6 +57,18 @@ def sign_in(client: Client, user: User) -> None:
     assert response.status_code == 302, response.content
     response = client.post("/accounts/login/code/", {"code": totp_for(user).now()})
     assert response.status_code == 302, response.content
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing() -> Iterator[None]:
+    """Hash and check passwords with Argon2 at its lowest cost during the run (see
+    ``tests/hashers.py``); a hash made with the installation's parameters still verifies (an
+    Argon2 hash carries its parameters)."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.QuickArgon2PasswordHasher"]):
+        _password_hash.cache_clear()
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.core.test_config import run_mamori
+from tests.installs import Installs
 
 BURST = """
 from mamori.auditlog import services
@@ -78,25 +78,17 @@ def check_after_restart(env: dict[str, str], data_dir: Path, acknowledged: list[
     assert "audit log verified" in verified.stdout
 
 
-def test_kill_9_during_appends_on_sqlite(tmp_path: Path) -> None:
-    assert run_mamori("migrate", "--data-dir", str(tmp_path)).returncode == 0
+def test_kill_9_during_appends_on_sqlite(tmp_path: Path, installs: Installs) -> None:
+    installs.migrated(tmp_path)
     acknowledged = burst_then_kill({}, tmp_path)
     check_after_restart({}, tmp_path, acknowledged)
 
 
 @pytest.mark.postgres
-def test_kill_9_during_appends_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
-    import psycopg
-
-    name = f"mamori_crash_{uuid.uuid4().hex[:12]}"
-    admin = postgres_url.replace("postgres://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    env = {"MAMORI_DATABASE_URL": postgres_url.rsplit("/", 1)[0] + f"/{name}"}
-    try:
-        assert run_mamori("migrate", "--data-dir", str(tmp_path), env=env).returncode == 0
+def test_kill_9_during_appends_on_postgresql(
+    postgres_url: str, tmp_path: Path, installs: Installs
+) -> None:
+    with installs.postgres(postgres_url, "mamori_crash") as url:
+        env = {"MAMORI_DATABASE_URL": url}
         acknowledged = burst_then_kill(env, tmp_path)
         check_after_restart(env, tmp_path, acknowledged)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

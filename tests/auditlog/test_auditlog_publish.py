@@ -21,6 +21,7 @@ from mamori.engines import merkle
 from mamori.engines.merkle.cosignature import verify_cosignature
 from mamori.engines.witness import origin_hash
 from tests.auditlog.test_auditlog_signer import grow, rewrite_from, watchers  # noqa: F401 - fixture
+from tests.installs import Installs
 from tests.witness_process import witness_process
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,7 @@ def test_a_directory_never_takes_another_tree_of_the_same_size(settings, tmp_pat
 
 
 def test_the_commands_sign_publish_and_verify_against_a_witness_as_an_operator_would(
-    tmp_path: Path,
+    tmp_path: Path, installs: Installs
 ) -> None:
     """`mamori log checkpoint` (a process) signs, remembers, publishes to a directory and a
     witness process; `mamori log verify --trusted-checkpoint` (a process) checks against it."""
@@ -197,7 +198,7 @@ def test_the_commands_sign_publish_and_verify_against_a_witness_as_an_operator_w
         "MAMORI_SIGNER_STATE": str(tmp_path / "signer" / "state.json"),
         "MAMORI_PUBLISH_DIR": str(tmp_path / "published"),
     }
-    assert run_mamori("migrate", env=env, timeout=180).returncode == 0
+    installs.migrated(data)
     made = run_mamori("keys", "init", "log", env=env, timeout=180)
     assert made.returncode == 0, made.stderr
     key = run_mamori("log", "key", env=env).stdout.strip()

@@ -14,14 +14,16 @@ import pytest
 
 from tests.core.test_cli import _wait_for, free_port
 from tests.core.test_config import run_mamori
+from tests.installs import Installs
 
 pytestmark = pytest.mark.timeout(600)
 
 
 def test_a_running_demo_is_backed_up_and_restored_into_a_new_data_directory(
-    tmp_path: Path,
+    tmp_path: Path, installs: Installs
 ) -> None:
     live, restored = tmp_path / "live", tmp_path / "restored"
+    installs.demo(live)  # the running demo serves it (and does not have to make it)
     port = free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "mamori", "demo", "--data-dir", str(live), "--port", str(port)],
@@ -57,9 +59,10 @@ def test_a_running_demo_is_backed_up_and_restored_into_a_new_data_directory(
     assert again.returncode != 0 and "is not empty" in again.stderr
 
 
-def test_a_damaged_backup_is_refused_naming_what_does_not_match(tmp_path: Path) -> None:
-    live = tmp_path / "live"
-    assert run_mamori("migrate", "--data-dir", str(live), timeout=300).returncode == 0
+def test_a_damaged_backup_is_refused_naming_what_does_not_match(
+    tmp_path: Path, installs: Installs
+) -> None:
+    live = installs.migrated(tmp_path / "live")
     archive = tmp_path / "backup.tar.gz"
     assert run_mamori("backup", str(archive), "--data-dir", str(live)).returncode == 0
     with tarfile.open(archive) as tar:

@@ -36,6 +36,7 @@ import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.core.test_languages import DATA, JAPANESE, _words
+from tests.installs import Installs
 
 pytestmark = pytest.mark.browser
 
@@ -181,16 +182,18 @@ BARE_DIGITS = re.compile(r"(?<![\w.])\d{10,}(?![\w.])")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``mamori demo`` on a free port in a fresh data directory; its URL."""
+def demo(tmp_path_factory: pytest.TempPathFactory, installs: Installs) -> Iterator[str]:
+    """``mamori demo`` on a free port in a copy of the session's demo data directory (as a
+    person starting it from a fresh one would have: ``tests/installs.py``); its URL."""
     if url := os.environ.get("MAMORI_TOUR_URL"):  # a demo already running (while editing)
         yield url.rstrip("/")
         return
     data_dir = tmp_path_factory.mktemp("tour-demo")
+    installs.demo(data_dir / "data")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_DATABASE")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
     log = (data_dir / "demo.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "mamori", "demo", "--data-dir", str(data_dir / "data"),

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_anvil
+from tests.installs import Installs
 from tests.peers import free_port
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -223,13 +224,13 @@ def _kinds(processes: dict[int, str]) -> list[str]:
     return sorted(names)
 
 
-def test_no_process_outlives_the_server_that_started_it(tmp_path: Path) -> None:
+def test_no_process_outlives_the_server_that_started_it(tmp_path: Path, installs: Installs) -> None:
     require_anvil()
     log = tmp_path / "servers.log"
-    data_dir = tmp_path / "demo"
+    data_dir = installs.demo(tmp_path / "demo")  # made once for the session
 
     # when ready: the demo's shutdown path stops anvil and the deciders before it exits; the
-    # demo made, serve and the demo again start on it (neither has to migrate)
+    # demo, the demo again and serve start on the demo data directory (none has to migrate)
     demo = _run(Trial("demo", data_dir, signal.SIGTERM, None, log))
     again = _run(Trial("demo", data_dir, signal.SIGKILL, None, log))
     serve = _run(Trial("serve", data_dir, signal.SIGKILL, None, log))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.test_config import run_mamori
+from tests.installs import Installs
 
 
 def free_port() -> int:
@@ -60,9 +61,13 @@ def test_demo_prepares_an_embedded_database_and_prints_how_to_sign_in(tmp_path: 
     assert code.stdout.strip().isdigit() and len(code.stdout.strip()) == 6
 
 
-def test_demo_code_finds_the_demo_from_the_folder_it_was_made_in(tmp_path: Path) -> None:
+def test_demo_code_finds_the_demo_from_the_folder_it_was_made_in(
+    tmp_path: Path, installs: Installs
+) -> None:
     import os as _os
 
+    # the demo started again in the folder (made there once: the session's copy) finds it
+    installs.demo(tmp_path / ".mamori-demo")
     inherited = {k: v for k, v in _os.environ.items() if not k.startswith("MAMORI_")}
     for args in (["demo", "--no-serve"], ["demo-code", "suzuki"]):
         result = subprocess.run(
@@ -78,8 +83,10 @@ def test_demo_code_finds_the_demo_from_the_folder_it_was_made_in(tmp_path: Path)
     assert (tmp_path / ".mamori-demo" / "mamori.sqlite3").exists()
 
 
-def test_demo_code_refuses_a_data_directory_that_is_not_a_demo(tmp_path: Path) -> None:
-    assert run_mamori("migrate", "--data-dir", str(tmp_path)).returncode == 0
+def test_demo_code_refuses_a_data_directory_that_is_not_a_demo(
+    tmp_path: Path, installs: Installs
+) -> None:
+    installs.migrated(tmp_path)
     result = run_mamori("demo-code", "sato", "--data-dir", str(tmp_path))
     assert result.returncode != 0
     assert "only in a data directory made by `mamori demo`" in result.stderr
@@ -91,8 +98,8 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert "run `mamori migrate` first" in result.stderr
 
 
-def test_serve_runs_the_asgi_server_with_workers(tmp_path: Path) -> None:
-    assert run_mamori("migrate", "--data-dir", str(tmp_path)).returncode == 0
+def test_serve_runs_the_asgi_server_with_workers(tmp_path: Path, installs: Installs) -> None:
+    installs.migrated(tmp_path)
     port = free_port()
     process = subprocess.Popen(
         [
@@ -136,9 +143,9 @@ def _wait_for(url: str) -> dict[str, str]:
             time.sleep(0.2)
 
 
-def test_token_commands_issue_list_and_revoke(tmp_path: Path) -> None:
+def test_token_commands_issue_list_and_revoke(tmp_path: Path, installs: Installs) -> None:
     data = ["--data-dir", str(tmp_path)]
-    assert run_mamori("migrate", *data).returncode == 0
+    installs.migrated(tmp_path)
     created = run_mamori("token", "create", "--name", "gateway", "--scope", "accounts:read", *data)
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip()
@@ -178,9 +185,11 @@ def test_migrate_and_demo_run_on_postgresql(postgres_url: str, tmp_path: Path) -
             connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def test_worker_runs_due_jobs_once_and_jobs_can_be_listed_and_run(tmp_path: Path) -> None:
+def test_worker_runs_due_jobs_once_and_jobs_can_be_listed_and_run(
+    tmp_path: Path, installs: Installs
+) -> None:
     data = ["--data-dir", str(tmp_path)]
-    assert run_mamori("demo", "--no-serve", *data, timeout=120).returncode == 0
+    installs.demo(tmp_path)
     worker = run_mamori("worker", "--once", *data)
     assert worker.returncode == 0, worker.stderr
     # the demo ran the worker's first tick itself (so that a fresh demo's checks see jobs

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.installs import Installs
 from tests.peers import free_port, mamori_in
 
 SETUP = """
@@ -87,8 +88,8 @@ def check(port: int, token: str, n: int) -> tuple[str, str] | None:
     return decision["action"], ",".join(r["code"] for r in decision["reasons"])
 
 
-def test_kill_9_during_a_burst_over_http(tmp_path: Path) -> None:
-    mamori_in(tmp_path, "migrate")
+def test_kill_9_during_a_burst_over_http(tmp_path: Path, installs: Installs) -> None:
+    installs.migrated(tmp_path)
     mamori_in(tmp_path, "shell", "-c", SETUP)
     token = mamori_in(tmp_path, "token", "create", "--name", "gw", "--scope", "custody:check")
     secret = token.stdout.strip().splitlines()[-1].split()[-1]
@@ -155,9 +156,9 @@ def deciders(session: int) -> list[int]:
 
 
 def test_a_killed_leading_decider_is_replaced_and_every_check_is_answered(
-    tmp_path: Path,
+    tmp_path: Path, installs: Installs
 ) -> None:
-    mamori_in(tmp_path, "migrate")
+    installs.migrated(tmp_path)
     mamori_in(tmp_path, "shell", "-c", SETUP)
     token = mamori_in(tmp_path, "token", "create", "--name", "gw", "--scope", "custody:check")
     secret = token.stdout.strip().splitlines()[-1].split()[-1]
@@ -205,10 +206,10 @@ def test_a_killed_leading_decider_is_replaced_and_every_check_is_answered(
     assert counts == (total, total)  # every check decided, and only once
 
 
-def test_the_decider_stops_when_its_server_is_killed(tmp_path: Path) -> None:
+def test_the_decider_stops_when_its_server_is_killed(tmp_path: Path, installs: Installs) -> None:
     """kill -9 of the server alone (not its process group): the decider it started does not
     linger, holding the database and the socket, once nothing can use it."""
-    mamori_in(tmp_path, "migrate")
+    installs.migrated(tmp_path)
     port = free_port()
     server = serve(tmp_path, port, workers=1)
     try:

@@ -14,7 +14,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from mamori.custody.fastpath.wire import (
     request_frame,
 )
 from tests.custody.test_custody_crash import SETUP
+from tests.installs import Installs
 
 pytestmark = pytest.mark.postgres
 
@@ -134,22 +134,14 @@ def _answers(path: Path) -> bool:
 
 
 @pytest.fixture
-def exchange(postgres_url: str, tmp_path: Path) -> Iterator[Exchange]:
-    import psycopg
-
-    name = f"mamori_failover_{uuid.uuid4().hex[:12]}"
-    admin = postgres_url.replace("postgres://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(f'CREATE DATABASE "{name}"')
-    place = Exchange(tmp_path, admin.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        place.mamori("migrate")
-        place.mamori("shell", "-c", SETUP)
-        yield place
-    finally:
-        place.stop()
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def exchange(postgres_url: str, tmp_path: Path, installs: Installs) -> Iterator[Exchange]:
+    with installs.postgres(postgres_url, "mamori_failover") as url:
+        place = Exchange(tmp_path, url.replace("postgres://", "postgresql://"))
+        try:
+            place.mamori("shell", "-c", SETUP)
+            yield place
+        finally:
+            place.stop()
 
 
 def _body(n: int) -> bytes:

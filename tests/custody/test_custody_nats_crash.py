@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from mamori.testing.pytest_plugin import need_service
+from tests.installs import Installs
 from tests.peers import mamori_in
 
 NATS_URL = os.environ.get("MAMORI_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -60,12 +61,12 @@ def decided(data_dir: Path) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.django_db
-def test_kill_9_of_the_nats_consumer(tmp_path: Path) -> None:
+def test_kill_9_of_the_nats_consumer(tmp_path: Path, installs: Installs) -> None:
     need_service("NATS", NATS_URL)
     from mamori.events import bus
     from mamori.events.nats import NatsBus
 
-    mamori_in(tmp_path, "migrate")
+    installs.migrated(tmp_path)
     mamori_in(tmp_path, "shell", "-c", SETUP)
     tag = uuid.uuid4().hex[:8]
     stream, prefix = f"MAMORI_K{tag}", f"k{tag}"

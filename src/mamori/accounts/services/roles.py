@@ -8,6 +8,9 @@ is granted only after approval, from the approved snapshot.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +56,7 @@ __all__ = [
     "open_access_review",
     "people_with",
     "permissions_of",
+    "permissions_remembered",
     "register_kinds",
     "revoke",
     "roles_of",
@@ -147,6 +151,39 @@ PLATFORM_PERMISSIONS = frozenset(
 )
 
 
+#: Each person's held (permissions, department) read once, inside :func:`permissions_remembered`.
+_REMEMBERED: ContextVar[dict[int, list[tuple[list[str], int | None]]] | None] = ContextVar(
+    "mamori_permissions_remembered", default=None
+)
+
+
+@contextmanager
+def permissions_remembered() -> Iterator[None]:
+    """Read each person's roles once for the block instead of at every check: what drawing
+    the menu and the header of a page (some sixty checks) asks, after the view has made its
+    changes. Never around code that grants or revokes a role."""
+    token = _REMEMBERED.set({})
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
+
+
+def _held(user: User) -> list[tuple[list[str], int | None]]:
+    """Return the (permissions, department id) of the roles ``user`` holds now."""
+    remembered = _REMEMBERED.get()
+    if remembered is not None and user.pk in remembered:
+        return remembered[user.pk]
+    held: list[tuple[list[str], int | None]] = list(
+        RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list(
+            "role__permissions", "department_id"
+        )
+    )
+    if remembered is not None:
+        remembered[user.pk] = held
+    return held
+
+
 def has_permission(user: object, permission: str, department: Department | None = None) -> bool:
     """Return whether ``user`` may do ``permission`` through a role they hold now.
 
@@ -160,12 +197,9 @@ def has_permission(user: object, permission: str, department: Department | None 
         return True
     if user.is_superuser and permission in PLATFORM_PERMISSIONS:
         return True
-    held = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list(
-        "role__permissions", "department_id"
-    )
     return any(
         permission in granted and (department is None or scope is None or scope == department.pk)
-        for granted, scope in held
+        for granted, scope in _held(user)
     )
 
 

@@ -238,6 +238,32 @@ def test_an_approved_override_turns_the_next_no_go_into_a_go_that_names_it(world
     assert gate.decide(change, A, None).outcome == "no_go"  # for that digest only
 
 
+def test_a_question_that_lost_the_race_for_an_override_is_answered_no_go(
+    world, monkeypatch
+) -> None:
+    """Two questions at once, one override: the one whose override another answer took in
+    the meantime (as PostgreSQL's row lock lets happen) gets *no-go*, not a server error."""
+    change, people = world["change"], world["people"]
+    store(change, B, coverage={"lines_covered": 700, "lines_valid": 1000})
+    inspect(change, B, people["qa"])
+    request = gate.request_override(change, B, "hotfix", people["dev"])
+    approvals.decide(request.pk, people["sgm"], "approve", "outage costs more")
+    won = gate.decide(change, B, None)
+    assert won.outcome == "go" and won.override is not None
+    seen = won.override
+    found_first = gate._usable_override
+    calls = []
+
+    def raced(*args):
+        calls.append(args)
+        return seen if len(calls) == 1 else found_first(*args)
+
+    monkeypatch.setattr(gate, "_usable_override", raced)
+    lost = gate.decide(change, B, None)
+    assert lost.outcome == "no_go" and lost.override is None and len(calls) == 2
+    assert GateDecision.objects.filter(override=seen).count() == 1
+
+
 def test_an_override_lets_through_only_the_reasons_it_was_approved_for(world) -> None:
     """An override approved for a coverage shortfall does not turn a later acceptance *no-go*
     into a *go*; one asked while the gate says go is refused; an old one expires (review H2)."""

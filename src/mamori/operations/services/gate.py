@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -334,11 +334,30 @@ def decide(
     digest = check_digest(artifact_digest)
     now = timezone.now()
     found = _reasons(change, digest, now)
+    try:
+        decision = _keep(change, digest, found, asked_by, via, now)
+    except IntegrityError:
+        # two questions raced for one override (an override is used once, by one answer):
+        # the one that lost it is answered again, without it
+        decision = _keep(change, digest, found, asked_by, via, now)
+    log.info("gate %s for %s %s (%d reasons)", decision.outcome, change, digest, len(found))
+    return decision
+
+
+def _keep(
+    change: Change,
+    digest: str,
+    found: list[dict[str, Any]],
+    asked_by: User | ApiToken | None,
+    via: str,
+    now: datetime,
+) -> GateDecision:
+    """Keep the answer, using an override that covers every reason ``found`` if there is one."""
     with transaction.atomic():
         override = None
         if found:
             override = _usable_override(change, digest, {r["code"] for r in found}, now)
-        decision = GateDecision.objects.create(
+        return GateDecision.objects.create(
             change=change,
             artifact_digest=digest,
             outcome=GateDecision.Outcome.NO_GO if found and not override else "go",
@@ -349,8 +368,6 @@ def decide(
             asked_via=via,
             asked_at=now,
         )
-    log.info("gate %s for %s %s (%d reasons)", decision.outcome, change, digest, len(found))
-    return decision
 
 
 def request_override(change: Change, artifact_digest: str, reason: str, by: User) -> Any:

@@ -132,3 +132,29 @@ def test_each_sample_source_imports() -> None:
     ]:
         run = cmdb_import.import_file(source, _read(name), name)
         assert run.added == items, source
+
+
+def test_a_large_import_pauses_the_cycle_collector_and_resumes_it_refused_or_not(
+    monkeypatch,
+) -> None:
+    import gc
+
+    from mamori.engines import cmdb
+
+    seen = []
+    parse = cmdb.parse
+
+    def parse_seen(source: str, data: bytes):
+        seen.append(gc.isenabled())
+        return parse(source, data)
+
+    monkeypatch.setattr(cmdb, "parse", parse_seen)
+    monkeypatch.setattr(cmdb_import, "LARGE_FILE", 1)
+    cmdb_import.import_file("csv", _read("inventory.csv"), "inventory.csv")
+    assert gc.isenabled()
+    with pytest.raises(cmdb_import.CmdbImportRefused):
+        cmdb_import.import_file("csv", _read("bad.csv"), "bad.csv")
+    assert gc.isenabled() and seen == [False, False]
+    monkeypatch.setattr(cmdb_import, "LARGE_FILE", 1 << 40)
+    cmdb_import.import_file("csv", _read("inventory.csv"), "inventory.csv")
+    assert seen == [False, False, True]

@@ -524,6 +524,8 @@ def test_a_threshold_added_on_the_page_waits_for_two_approvals_and_a_bad_set_is_
 
     client = client_for(desk["ciso"])
     btc = Asset.objects.get(code="BTC")
+    form = client.get("/custody/thresholds/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "A halt of trading in the asset's markets stops no withdrawal" in form
     added = client.post(
         "/custody/thresholds/",
         {

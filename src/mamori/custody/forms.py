@@ -55,6 +55,10 @@ class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
             "halt_expiry_minutes": _("A halt ends by itself after (minutes)"),
         }
         help_texts = {
+            "halt_scope": _(
+                "What a halt by this rule stops. A halt of trading in the asset's markets "
+                "stops no withdrawal: withdrawals go on unless another rule halts them."
+            ),
             "limit_units": _("satoshi for BTC (1 BTC = 100,000,000), wei for ETH."),
             "window_seconds": _("At most 31 days (2,678,400 seconds): the monitor's retention."),
         }

@@ -191,3 +191,39 @@ def test_the_worker_runs_probes_and_heartbeat_checks_as_registered_jobs(http_ser
     assert get_job("operations.monitoring_heartbeats").func() == {"checked": 0, "missed": 0}
     api.refresh_from_db()
     assert api.state == "up"
+
+
+class _Slow(_Healthy):
+    def do_GET(self) -> None:
+        import time
+
+        time.sleep(1.5)
+        super().do_GET()
+
+
+def test_slow_targets_are_probed_at_once_so_none_holds_back_the_others() -> None:
+    import time
+
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Slow) for _ in range(3)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = service()
+        for server in servers:
+            Probe.objects.create(
+                service=api,
+                target=f"http://127.0.0.1:{server.server_address[1]}/healthz",
+                interval_seconds=15,
+                timeout_seconds=5,
+            )
+        Probe.objects.create(service=api, target="http://a\x7fb/", interval_seconds=15)
+        started = time.monotonic()
+        ran = monitoring_checks.run_due_probes()
+        took = time.monotonic() - started
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert ran == {"ran": 4, "failed": 1}  # the malformed target fails alone, named
+    assert took < 4.0, took  # one after another: 4.5 s at least
+    assert "InvalidURL" in ProbeResult.objects.get(ok=False).detail

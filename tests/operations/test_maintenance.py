@@ -12,14 +12,15 @@ from django.test import Client
 from django.utils import timezone
 from icalendar import Calendar
 
-from mamori.accounts.models import Department, User
-from mamori.accounts.services import tokens
+from mamori.accounts.models import ApprovalRequest, Department, User
+from mamori.accounts.services import approvals, tokens
 from mamori.core.compliance import get_check
 from mamori.guard.models import Function, Notice
 from mamori.guard.services import notices
 from mamori.operations import compliance_maintenance
 from mamori.operations.models import ChangeFinding, Maintenance, MaintenanceNoticeRule, System
 from mamori.operations.services import maintenance as service
+from mamori.operations.services import maintenance_rules
 from tests.conftest import client_for, give, make_user
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +226,7 @@ def test_an_emergency_exception_needs_a_reason_and_shows_on_the_finding(
     assert "exception: CVE-2026-1234" in compliance_maintenance.notices_on_time().summary_en
 
 
-def test_the_minimum_notice_is_data_edited_by_a_maintenance_manager(
+def test_the_minimum_notice_is_raised_by_a_manager_and_lowered_only_with_two_officers(
     team: dict[str, User], engine: System
 ) -> None:
     three_days = _announce(_plan(team["dsm"], engine, timezone.now() + timedelta(days=3)), team)
@@ -235,13 +236,36 @@ def test_the_minimum_notice_is_data_edited_by_a_maintenance_manager(
         "/operations/maintenance/rules/", {"criticality": "high", "minimum_days": "1"}
     )
     assert refused.status_code == 403
-    answer = client_for(team["dsm"]).post(
-        "/operations/maintenance/rules/", {"criticality": "high", "minimum_days": "2"}
+    manager = client_for(team["dsm"])
+    lowered = manager.post(
+        "/operations/maintenance/rules/",
+        {"criticality": "high", "minimum_days": "2"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert answer.status_code == 302
+    # less warning to customers waits for two officers, never the manager alone
+    assert "waits for two officers" in lowered.content.decode()
+    assert MaintenanceNoticeRule.objects.get(criticality="high").minimum_days == 7
+    assert service.required_notice(three_days) == timedelta(days=7)
+    request = ApprovalRequest.objects.get(kind=maintenance_rules.KIND)
+    assert 'id="pending-rules"' in lowered.content.decode()
+    with pytest.raises(approvals.ApprovalRefused):
+        approvals.decide(request.pk, team["dsm"], "approve", "mine")
+    approvals.decide(request.pk, team["ciso"], "approve", "a customer-facing fix")
+    assert service.required_notice(three_days) == timedelta(days=7)  # one officer is not two
+    approvals.decide(
+        request.pk, give(make_user("sgm-sato"), "system_general_manager"), "approve", "ok"
+    )
     assert MaintenanceNoticeRule.objects.get(criticality="high").minimum_days == 2
     assert service.required_notice(three_days) == timedelta(days=2)
     assert service.notice_on_time(three_days)
+    # raising it gives customers more warning: at once
+    raised = manager.post(
+        "/operations/maintenance/rules/", {"criticality": "high", "minimum_days": "10"}
+    )
+    assert raised.status_code == 302
+    assert MaintenanceNoticeRule.objects.get(criticality="high").minimum_days == 10
+    assert ApprovalRequest.objects.filter(kind=maintenance_rules.KIND).count() == 1
 
 
 def test_people_without_the_permission_are_refused(team: dict[str, User], engine: System) -> None:

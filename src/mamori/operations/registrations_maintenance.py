@@ -44,15 +44,22 @@ def _check_job() -> object:
 
 def register_maintenance() -> None:
     """Register everything the maintenance calendar brings."""
+    from mamori.accounts.services import approvals
     from mamori.auditlog.links import register_link
     from mamori.core.demo import register_demo_loader
     from mamori.core.navigation import register_page
     from mamori.core.scopes import register_scope
     from mamori.guard.models import Notice, NoticeUpdate
     from mamori.operations import compliance_maintenance, demo_maintenance
+    from mamori.operations.services import maintenance_rules
     from mamori.scheduler.jobs import Job, register_job
 
     compliance_maintenance.register()
+    approvals.register_kind(
+        maintenance_rules.KIND,
+        policy=maintenance_rules.POLICY,
+        apply=maintenance_rules.apply_approval,
+    )
     register_link("operations.maintenance", "operations:maintenance")
     register_page(
         "operations",

@@ -30,6 +30,7 @@ from mamori.operations.forms_maintenance import (
 from mamori.operations.lists_maintenance import MaintenanceTable
 from mamori.operations.models import Maintenance, MaintenanceNoticeRule
 from mamori.operations.services import maintenance as service
+from mamori.operations.services import maintenance_rules
 
 MANAGE = "maintenance.manage"
 VIEW = "maintenance.view"
@@ -196,8 +197,22 @@ def rules_view(request: HttpRequest) -> HttpResponse:
         ).first()
         form = NoticeRuleForm(request.POST, instance=existing)
         if form.is_valid():
-            form.save()
-            messages.success(request, _("Minimum notice saved."))
+            done = maintenance_rules.set_minimum(
+                form.cleaned_data["criticality"],
+                form.cleaned_data["minimum_days"],
+                request.user,  # type: ignore[arg-type]
+            )
+            if isinstance(done, MaintenanceNoticeRule):
+                messages.success(request, _("Minimum notice saved."))
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "Lowering a minimum notice gives customers less warning: it waits for "
+                        "two officers' approval (request #%(id)s)."
+                    )
+                    % {"id": done.pk},
+                )
             return redirect("operations:maintenance_rules")
     elif can_manage:
         form = NoticeRuleForm()
@@ -210,6 +225,7 @@ def rules_view(request: HttpRequest) -> HttpResponse:
                 for rule in MaintenanceNoticeRule.objects.all()
             ],
             "default_days": service.DEFAULT_MINIMUM_DAYS,
+            "pending": maintenance_rules.pending(),
             "form": form,
             "can_manage": can_manage,
         },

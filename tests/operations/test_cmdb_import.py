@@ -134,27 +134,23 @@ def test_each_sample_source_imports() -> None:
         assert run.added == items, source
 
 
-def test_a_large_import_pauses_the_cycle_collector_and_resumes_it_refused_or_not(
+def test_a_large_import_keeps_the_parsed_file_out_of_the_collectors_way_and_hands_it_back(
     monkeypatch,
 ) -> None:
     import gc
 
-    from mamori.engines import cmdb
+    gc.unfreeze()
+    frozen_while_written = []
+    apply = cmdb_import._apply
 
-    seen = []
-    parse = cmdb.parse
+    def apply_seen(*args):
+        frozen_while_written.append(gc.get_freeze_count())
+        return apply(*args)
 
-    def parse_seen(source: str, data: bytes):
-        seen.append(gc.isenabled())
-        return parse(source, data)
-
-    monkeypatch.setattr(cmdb, "parse", parse_seen)
+    monkeypatch.setattr(cmdb_import, "_apply", apply_seen)
     monkeypatch.setattr(cmdb_import, "LARGE_FILE", 1)
     cmdb_import.import_file("csv", _read("inventory.csv"), "inventory.csv")
-    assert gc.isenabled()
-    with pytest.raises(cmdb_import.CmdbImportRefused):
-        cmdb_import.import_file("csv", _read("bad.csv"), "bad.csv")
-    assert gc.isenabled() and seen == [False, False]
+    assert frozen_while_written[0] > 0 and gc.get_freeze_count() == 0 and gc.isenabled()
     monkeypatch.setattr(cmdb_import, "LARGE_FILE", 1 << 40)
     cmdb_import.import_file("csv", _read("inventory.csv"), "inventory.csv")
-    assert seen == [False, False, True]
+    assert frozen_while_written[1] == 0

@@ -329,6 +329,29 @@ def test_a_nul_character_anywhere_in_a_request_is_refused_naming_where() -> None
     assert body.json()["fields"][0]["field"] == "body.extra.list.1"
     query = client.get("/api/search", {"q": "abc\x00def"})
     assert query.status_code == 422 and query.json()["code"] == "nul_character"
-    assert query.json()["fields"][0]["field"] == "q"
+    assert query.json()["fields"][0]["field"] == "query"  # refused before the parser
     fine = client.get("/api/search", {"q": "abcdef"})
     assert fine.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_path_a_raw_query_or_a_body_read_by_its_view_is_refused_too() -> None:
+    """Path parameters and the query strings and signed bodies views read themselves never
+    reach a module (review of the parser's refusal)."""
+    from tests.operations.monitoring_world import bearer
+
+    client = client_for(give(make_user("ciso-nul-2"), "ciso"))
+    path = client.post("/api/operations/heartbeats/a%00b")
+    assert path.status_code == 422 and path.json()["code"] == "nul_character"
+    assert path.json()["fields"][0]["field"] == "path"
+    query = client.get("/api/search?q=ab%00cd")
+    assert query.status_code == 422 and query.json()["fields"][0]["field"] == "query"
+    page = client.get("/operations/changes/CHG%00-1/")
+    assert page.status_code == 400
+    alerts = bearer("monitoring:alerts").post(
+        "/api/operations/alertmanager",
+        {"alerts": [{"labels": {"alertname": "x\x00y"}, "status": "firing"}]},
+        content_type="application/json",
+    )
+    assert alerts.status_code == 422 and alerts.json()["code"] == "nul_character"
+    assert alerts.json()["fields"][0]["field"] == "body.alerts.0.labels.alertname"

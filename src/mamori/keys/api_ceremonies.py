@@ -21,6 +21,7 @@ from ninja.responses import Status
 from ninja.security import APIKeyHeader
 
 from mamori.core.api import authenticated, refusals
+from mamori.core.api_parser import refuse_nul
 from mamori.keys import backup_access
 from mamori.keys.api import router
 from mamori.keys.models import Ceremony
@@ -168,6 +169,7 @@ def backup_event(request: HttpRequest) -> Status[dict[str, Any]]:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise backup_access.AccessRefused("bad_event", _("the body is not JSON")) from None
+    refuse_nul(data)
     recorded = backup_access.record(data, "webhook", from_site=request.auth)  # type: ignore[attr-defined]
     body = {
         "event_id": recorded.event_id,

@@ -22,6 +22,7 @@ from ninja.responses import Status
 from ninja.security import APIKeyHeader
 
 from mamori.core.api import Pagination, acting_person, authenticated, refusals
+from mamori.core.api_parser import refuse_nul
 from mamori.operations.models import Incident
 from mamori.operations.services import alerts, incidents
 
@@ -276,5 +277,6 @@ def alert(request: HttpRequest) -> Status[dict[str, Any]]:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise alerts.AlertRefused("bad_alert", _("the body is not JSON")) from None
+    refuse_nul(data)
     incident, new = alerts.intake(data, "webhook", source=request.auth)  # type: ignore[attr-defined]
     return Status(201 if new else 200, {"incident": incident.reference, "new": new})

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from mamori.core.api import authenticated, refusals
+from mamori.core.api_parser import refuse_nul
 from mamori.operations.services import monitoring_alerts, monitoring_checks
 
 __all__ = ["router"]
@@ -58,6 +59,8 @@ def alertmanager(request: HttpRequest) -> dict[str, int]:
         ) from None
     if not isinstance(data, dict):
         raise monitoring_alerts.AlertmanagerRefused("bad_alert", _("the body is not JSON"))
+    refuse_nul(data)
+
     return monitoring_alerts.intake(data)
 
 

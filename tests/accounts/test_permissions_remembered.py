@@ -39,9 +39,16 @@ def test_a_page_does_not_read_the_roles_once_per_menu_entry() -> None:
     assert _role_reads(queries) < 12  # the view's own checks, and one for menu and header
 
 
-def test_outside_the_block_a_granted_role_counts_at_once() -> None:
-    person = make_user("granted-later")
+def test_a_role_granted_or_revoked_inside_the_block_or_after_it_counts_at_once() -> None:
+    from mamori.accounts.models import RoleAssignment
+    from mamori.accounts.services.roles import _end
+
+    person = make_user("changed-inside")
     with permissions_remembered():
         assert not has_permission(person, "rulebook.manage")
-    give(person, "ciso")
-    assert has_permission(person, "rulebook.manage")
+        give(person, "ciso")
+        assert has_permission(person, "rulebook.manage")
+        _end(RoleAssignment.objects.get(user=person), None)  # revoked by an update
+        assert not has_permission(person, "rulebook.manage")
+    give(person, "board_member")
+    assert has_permission(person, "rulebook.view")

@@ -93,6 +93,21 @@ def _links() -> None:
     register_link("accounts.department", "accounts:department")
 
 
+def _roles_forgotten_when_changed() -> None:
+    """A role assignment or a role saved or deleted inside a block that remembers people's
+    roles (:func:`mamori.accounts.services.roles.permissions_remembered`) makes it read them
+    again: a remembered role never outlives its change."""
+    from django.db.models.signals import post_delete, post_save
+
+    from mamori.accounts.models import Role, RoleAssignment
+    from mamori.accounts.services.roles import forget_remembered
+
+    for model in (RoleAssignment, Role):
+        for name, signal in (("save", post_save), ("delete", post_delete)):
+            uid = f"roles-forgotten-{model.__name__}-{name}"
+            signal.connect(forget_remembered, sender=model, dispatch_uid=uid)
+
+
 def register() -> None:
     """Register pages, widgets and scopes."""
     from mamori.accounts import approval_display, compliance
@@ -100,6 +115,7 @@ def register() -> None:
     compliance.register()
     approval_display.register()
     _links()
+    _roles_forgotten_when_changed()
     from mamori.accounts import search, tasks
 
     tasks.register()

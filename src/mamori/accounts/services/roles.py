@@ -48,6 +48,7 @@ __all__ = [
     "conflicts",
     "decide_review_item",
     "explain",
+    "forget_remembered",
     "grant_policy",
     "has_company_wide",
     "has_permission",
@@ -167,6 +168,14 @@ def permissions_remembered() -> Iterator[None]:
         yield
     finally:
         _REMEMBERED.reset(token)
+
+
+def forget_remembered(**_kwargs: Any) -> None:
+    """Forget the roles read inside the current :func:`permissions_remembered` block (a role
+    assignment or a role was saved or deleted meanwhile: connected to their signals)."""
+    remembered = _REMEMBERED.get()
+    if remembered:
+        remembered.clear()
 
 
 def _held(user: User) -> list[tuple[list[str], int | None]]:
@@ -488,6 +497,7 @@ def _end(assignment: RoleAssignment, by: User | None) -> None:
     RoleAssignment.objects.filter(pk=assignment.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    forget_remembered()  # an update sends no save signal
     log.info("role %s of %s revoked by %s", assignment.role.code, assignment.user, by)
 
 

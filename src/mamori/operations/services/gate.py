@@ -78,6 +78,8 @@ PRODUCTION = frozenset({"production", "prod", "prd", "live"})
 #: The stages a change may be released from while no approval check is registered.
 RELEASABLE_STAGES = frozenset({Change.Stage.ACCEPTANCE, Change.Stage.RELEASE})
 #: Deployment states that did not reach the environment (GitHub and GitLab spellings).
+#: How many times a question that lost a race for an override is answered again.
+RACE_RETRIES = 5
 NOT_DEPLOYED = frozenset({"failure", "failed", "error", "canceled", "cancelled", "skipped"})
 _OPEN_INCIDENT = [Incident.Status.REPORTED, Incident.Status.RESPONDING, Incident.Status.CONTAINED]
 
@@ -334,12 +336,15 @@ def decide(
     digest = check_digest(artifact_digest)
     now = timezone.now()
     found = _reasons(change, digest, now)
-    try:
-        decision = _keep(change, digest, found, asked_by, via, now)
-    except IntegrityError:
-        # two questions raced for one override (an override is used once, by one answer):
-        # the one that lost it is answered again, without it
-        decision = _keep(change, digest, found, asked_by, via, now)
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            decision = _keep(change, digest, found, asked_by, via, now)
+            break
+        except IntegrityError:
+            # questions raced for one override (an override is used once, by one answer):
+            # the one that lost it is answered again, with another override or none
+            if attempt == RACE_RETRIES:
+                raise
     log.info("gate %s for %s %s (%d reasons)", decision.outcome, change, digest, len(found))
     return decision
 

@@ -4,21 +4,27 @@ later. A receiver that also reads parameters outside the body (a query string na
 body is for) passes them as ``context``: the signature is then over
 ``<timestamp>.<context>.<body>``, so they cannot be changed on a captured request. One
 implementation for every module that takes events this way (key-backup sites, ISM 28-3-5;
-alert sources, SRM 7-3; the delivery pipeline, SRM 19)."""
+alert sources, SRM 7-3; the delivery pipeline, SRM 19), and one way to make or rotate a
+sender's secret (:func:`rotate_secret`)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from mamori.auditlog.context import because
+from mamori.core import crypto
 from mamori.core.errors import Refused
 
-__all__ = ["MAX_SKEW", "SIGNATURE_PREFIX", "sign", "verify"]
+__all__ = ["MAX_SKEW", "SIGNATURE_PREFIX", "rotate_secret", "sign", "verify"]
 
 MAX_SKEW = timedelta(minutes=5)
 SIGNATURE_PREFIX = "sha256="
@@ -70,3 +76,33 @@ def verify(
             "bad_signature",
             gettext("the signature does not match the body signed with the sender's secret"),
         )
+
+
+Sender = TypeVar("Sender", bound=models.Model)
+
+
+def rotate_secret(
+    model: type[Sender],
+    lookup: Mapping[str, Any],
+    by: Any,
+    what: str,
+    *,
+    name: str = "",
+) -> tuple[Sender, str]:
+    """Create the ``model`` row that ``lookup`` finds or replace its secret (stored encrypted,
+    the sender active again, ``name`` set when given); return it and the secret, to be shown
+    once. ``what`` names the kind of sender in the audit entry's reason; ``by`` is the person
+    (None: the command line)."""
+    secret = secrets.token_urlsafe(32)
+    who = getattr(by, "username", None) or "cli"
+    with transaction.atomic(), because(f"{what} secret set by {who}"):
+        sender, _created = model._default_manager.update_or_create(
+            **lookup,
+            defaults={
+                "secret_encrypted": crypto.encrypt(secret),
+                "rotated_at": timezone.now(),
+                "active": True,
+                **({"name": name} if name else {}),
+            },
+        )
+    return sender, secret

@@ -12,7 +12,6 @@ an open finding until someone acknowledges it with a reason.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,17 +57,7 @@ class AccessRefused(Refused):
 
 def rotate_secret(site: Site, by: User | None = None) -> tuple[BackupSiteSecret, str]:
     """Create or replace ``site``'s event secret; return it and the secret (shown once)."""
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic(), because(f"event secret set by {by.username if by else 'cli'}"):
-        row, _created = BackupSiteSecret.objects.update_or_create(
-            site=site,
-            defaults={
-                "secret_encrypted": crypto.encrypt(secret),
-                "rotated_at": timezone.now(),
-                "active": True,
-            },
-        )
-    return row, secret
+    return signed_webhooks.rotate_secret(BackupSiteSecret, {"site": site}, by, "event")
 
 
 def _refused(code: str, message: str) -> AccessRefused:

@@ -23,7 +23,7 @@ from mamori.core import crypto, signed_webhooks
 from mamori.core.errors import Refused
 from mamori.core.signed_webhooks import sign
 from mamori.operations.models import AlertSource, Incident
-from mamori.operations.services import incidents, senders
+from mamori.operations.services import incidents
 
 __all__ = ["SUBJECT", "AlertRefused", "authenticate", "intake", "rotate_secret", "sign"]
 
@@ -37,7 +37,7 @@ class AlertRefused(Refused):
 
 def rotate_secret(code: str, name: str = "", by: User | None = None) -> tuple[AlertSource, str]:
     """Create source ``code`` or replace its secret; return it and the secret (shown once)."""
-    return senders.rotate_secret(AlertSource, code, name, by, "alert")
+    return signed_webhooks.rotate_secret(AlertSource, {"code": code}, by, "alert", name=name)
 
 
 def _unauthorised(code: str, message: str) -> AlertRefused:

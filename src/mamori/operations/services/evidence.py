@@ -28,7 +28,7 @@ from mamori.core.errors import Refused
 from mamori.core.signed_webhooks import sign
 from mamori.engines import evidence as engine
 from mamori.operations.models import Build, Change, DeploymentEvent, Evidence, PipelineSource
-from mamori.operations.services import gate, senders
+from mamori.operations.services import gate
 
 __all__ = [
     "DEPLOYMENT_FORMATS",
@@ -289,7 +289,7 @@ def _to_gate(event: engine.DeploymentEvent, build: Build | None) -> None:
 
 def rotate_secret(code: str, name: str = "", by: User | None = None) -> tuple[PipelineSource, str]:
     """Create pipeline ``code`` or replace its secret; return it and the secret (shown once)."""
-    return senders.rotate_secret(PipelineSource, code, name, by, "pipeline")
+    return signed_webhooks.rotate_secret(PipelineSource, {"code": code}, by, "pipeline", name=name)
 
 
 def _unauthorised(code: str, message: str) -> IngestRefused:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
-from mamori.operations import forms
+from mamori.operations import forms, views_senders
 from mamori.operations.models import AlertSource, SeverityRule
 from mamori.operations.services import alerts
 
@@ -70,24 +70,15 @@ def rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("incidents.manage")
 def sources_view(request: HttpRequest) -> HttpResponse:
     """The sources that post signed alerts: create one or rotate its secret (shown once)."""
-    form = forms.AlertSourceForm(request.POST or None)
-    secret = None
-    if request.method == "POST" and form.is_valid():
-        source, secret = alerts.rotate_secret(
-            form.cleaned_data["code"],
-            form.cleaned_data["name"],
-            request.user,  # type: ignore[arg-type]
-        )
-        messages.success(
-            request,
-            _("The secret of %(source)s is shown once below: give it to the source now.")
-            % {"source": source.code},
-        )
-        form = forms.AlertSourceForm()
-    return render(
+    return views_senders.secret_page(
         request,
+        alerts.rotate_secret,
+        lambda code: (
+            _("The secret of %(source)s is shown once below: give it to the source now.")
+            % {"source": code}
+        ),
         "operations/sources.html",
-        {"sources": AlertSource.objects.all(), "form": form, "secret": secret},
+        {"sources": AlertSource.objects.all()},
     )
 
 
@@ -95,8 +86,10 @@ def sources_view(request: HttpRequest) -> HttpResponse:
 @permission_required("incidents.manage")
 def source_disable_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop accepting a source's alerts."""
-    source = get_object_or_404(AlertSource, pk=pk)
-    source.active = False
-    source.save(update_fields=["active"])
-    messages.success(request, _("%(source)s no longer raises incidents.") % {"source": source.code})
-    return redirect("operations:sources")
+    return views_senders.disable(
+        request,
+        AlertSource,
+        pk,
+        lambda code: _("%(source)s no longer raises incidents.") % {"source": code},
+        "operations:sources",
+    )

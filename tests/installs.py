@@ -20,10 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ from pathlib import Path
 import pytest
 
 import mamori
+from tests.core.test_config import run_mamori
 
 __all__ = ["Installs", "installs"]
 
@@ -39,16 +37,8 @@ SOURCE = Path(mamori.__file__).parent
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> None:
-    """Run ``mamori ARGS`` as a new process would (no inherited MAMORI_*); fail loudly."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAMORI_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "mamori", *args],
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    """Run ``mamori ARGS`` as a new process would (:func:`run_mamori`); fail loudly."""
+    done = run_mamori(*args, env=env, timeout=600)
     assert done.returncode == 0, f"mamori {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
 
 

@@ -9,6 +9,7 @@ BENCHMARKS = {
     "auditlog": "mamori.bench.auditlog",
     "cmdb": "mamori.bench.cmdb",
     "custody": "mamori.bench.custody",
+    "failover": "mamori.bench.failover",
     "incidents": "mamori.bench.incidents",
     "ingest": "mamori.bench.ingest",
     "presign": "mamori.bench.presign",

@@ -27,6 +27,7 @@ from django.db import connections, transaction
 from pydantic import ValidationError
 
 from mamori.auditlog.services import appended_together
+from mamori.custody.fastpath.wire import Check
 from mamori.custody.services import monitor
 
 if TYPE_CHECKING:
@@ -41,17 +42,6 @@ MAX_BATCH = 256
 #: When checks arrive faster than they are decided (the last batch held several), a decision
 #: thread waits this long for more: one transaction, commit and wake-up serve them all.
 GATHER = 0.0004
-
-
-@dataclass
-class Check:
-    """A withdrawal check as received: the bearer secret, the raw body, the request id the
-    answer carries, and the client's address (for the audit log)."""
-
-    secret: str
-    body: bytes
-    request_id: str
-    ip: str | None
 
 
 def _decide_one(check: Check, tokens_seen: dict[str, ApiToken | None]) -> bytes | None:

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 
 import orjson
 
-from mamori.custody.fastpath.batches import Check
-
 __all__ = [
     "ANSWERED",
     "STANDBY",
     "TO_DJANGO",
     "Address",
+    "Check",
     "DeciderClient",
     "NoLeader",
     "answer_frame",
@@ -48,6 +47,17 @@ _LENGTH = struct.Struct("!I")
 _NUMBER = struct.Struct("!Q")
 #: What an answer frame says: Django's endpoint answers; here is the answer; ask the leader.
 TO_DJANGO, ANSWERED, STANDBY = 0, 1, 2
+
+
+@dataclass
+class Check:
+    """A withdrawal check as received: the bearer secret, the raw body, the request id the
+    answer carries, and the client's address (for the audit log)."""
+
+    secret: str
+    body: bytes
+    request_id: str
+    ip: str | None
 
 
 class NoLeader(ConnectionError):

@@ -17,21 +17,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from mamori.bench.failover import SETUP
 from tests.installs import Installs
 from tests.peers import free_port, mamori_in
-
-SETUP = """
-from mamori.custody.models import Asset, ThresholdRule
-from mamori.custody.services import monitor
-asset = Asset.objects.create(
-    code="TST", name="Test", chain="test", decimals=0, unknown_address="allow"
-)
-ThresholdRule.objects.create(code="cust", direction="withdrawal", scope="customer", level="notify",
-                             asset=asset, limit_units=300, window_seconds=3600)
-ThresholdRule.objects.create(code="all", direction="withdrawal", scope="all", level="halt",
-                             asset=asset, limit_units=10**9, window_seconds=3600)
-monitor.apply_thresholds()
-"""
 
 
 def serve(data_dir: Path, port: int, workers: int = 2) -> subprocess.Popen[bytes]:

@@ -339,6 +339,15 @@ def test_a_production_deployment_without_a_go_raises_one_finding(ready) -> None:
     assert ChangeFinding.objects.count() == 2  # another deployment of B, another finding
 
 
+def test_a_deployment_not_started_yet_raises_no_finding_until_it_runs(ready) -> None:
+    for state in ("queued", "pending", "waiting"):  # in a queue, or waiting for a reviewer
+        gate.record_deployment("production", "c0ffee", B, state, "github", external_id="d-9")
+    assert not ChangeFinding.objects.exists()
+    gate.record_deployment("production", "c0ffee", B, "in_progress", "github", external_id="d-9")
+    gate.record_deployment("production", "c0ffee", B, "success", "github", external_id="d-9")
+    assert ChangeFinding.objects.get().detail["state"] == "in_progress"  # once per deployment
+
+
 def test_a_finding_is_resolved_once_with_a_reason(ready) -> None:
     gate.record_deployment("production", "c0ffee", B, "success", "github")
     finding = ChangeFinding.objects.get()

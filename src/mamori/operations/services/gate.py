@@ -77,10 +77,18 @@ OVERRIDE_VALID = timedelta(days=7)
 PRODUCTION = frozenset({"production", "prod", "prd", "live"})
 #: The stages a change may be released from while no approval check is registered.
 RELEASABLE_STAGES = frozenset({Change.Stage.ACCEPTANCE, Change.Stage.RELEASE})
-#: Deployment states that did not reach the environment (GitHub and GitLab spellings).
 #: How many times a question that lost a race for an override is answered again.
 RACE_RETRIES = 5
-NOT_DEPLOYED = frozenset({"failure", "failed", "error", "canceled", "cancelled", "skipped"})
+#: Deployment states that did not reach the environment (GitHub and GitLab spellings): ended
+#: without deploying, or not started yet — waiting in a queue or for a reviewer. Such an
+#: event raises no finding; the same deployment's next event (``in_progress``, ``success``)
+#: does, once per deployment. ``inactive`` (GitHub: replaced by a newer deployment) reached it.
+NOT_DEPLOYED = frozenset(
+    {
+        "failure", "failed", "error", "canceled", "cancelled", "skipped",
+        "queued", "pending", "created", "blocked", "waiting",
+    }
+)  # fmt: skip
 _OPEN_INCIDENT = [Incident.Status.REPORTED, Incident.Status.RESPONDING, Incident.Status.CONTAINED]
 
 

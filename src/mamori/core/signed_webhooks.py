@@ -24,7 +24,15 @@ from mamori.auditlog.context import because
 from mamori.core import crypto
 from mamori.core.errors import Refused
 
-__all__ = ["MAX_SKEW", "SIGNATURE_PREFIX", "rotate_secret", "sign", "verify"]
+__all__ = [
+    "MAX_SKEW",
+    "SIGNATURE_PREFIX",
+    "rotate_secret",
+    "sign",
+    "verify",
+    "verify_body_signature",
+    "verify_token",
+]
 
 MAX_SKEW = timedelta(minutes=5)
 SIGNATURE_PREFIX = "sha256="
@@ -76,6 +84,39 @@ def verify(
             "bad_signature",
             gettext("the signature does not match the body signed with the sender's secret"),
         )
+
+
+def verify_body_signature(
+    secret: str, signature: str, body: bytes, refuse: Callable[[str, str], Refused], header: str
+) -> None:
+    """Raise ``refuse(code, message)`` unless ``signature`` is ``sha256=`` HMAC-SHA256 of
+    ``body`` alone with ``secret`` — how GitHub signs its webhooks (``X-Hub-Signature-256``).
+    No timestamp: a captured body can be sent again, so a receiver using this must take the
+    same body twice as once."""
+    if not signature.startswith(SIGNATURE_PREFIX):
+        raise refuse(
+            "signature_missing",
+            gettext("the %(header)s header must be sha256=<hex>") % {"header": header},
+        )
+    mac = hmac.new(secret.encode("utf-8"), body, hashlib.sha256)
+    if not hmac.compare_digest(SIGNATURE_PREFIX + mac.hexdigest(), signature):
+        raise refuse(
+            "bad_signature",
+            gettext("the signature does not match the body signed with the sender's secret"),
+        )
+
+
+def verify_token(
+    secret: str, token: str, refuse: Callable[[str, str], Refused], header: str
+) -> None:
+    """Raise ``refuse(code, message)`` unless ``token`` is ``secret`` — how GitLab proves a
+    webhook's sender (``X-Gitlab-Token``: the secret itself, over TLS, nothing signed)."""
+    if not token:
+        raise refuse(
+            "token_missing", gettext("the %(header)s header is missing") % {"header": header}
+        )
+    if not hmac.compare_digest(secret.encode("utf-8"), token.encode("utf-8")):
+        raise refuse("bad_token", gettext("the token is not the sender's secret"))
 
 
 Sender = TypeVar("Sender", bound=models.Model)

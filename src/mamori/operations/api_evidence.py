@@ -7,6 +7,10 @@ form fields; ``GET /api/changes/{ref}/evidence`` (scope ``changes:read``) lists 
 ``POST /api/changes/pipeline/webhook`` takes the same uploads (``change``, ``commit``,
 ``digest``, ``format`` in the query) and deployment events in GitHub's ``deployment_status`` and
 GitLab's deployment-hook shapes, signed with a pipeline's secret.
+``POST /api/changes/pipeline/{code}/github`` and ``…/gitlab`` take deployment events from the
+providers' own webhooks, which cannot add mamori's headers: GitHub's ``X-Hub-Signature-256``
+(HMAC-SHA256 of the body with the pipeline's secret) or GitLab's ``X-Gitlab-Token`` (the
+secret itself) proves the sender; the same body sent again is stored once.
 """
 
 from __future__ import annotations
@@ -225,6 +229,107 @@ def pipeline_webhook(request: HttpRequest) -> Status[dict[str, Any]]:
         source,
     )
     return Status(201 if new else 200, _out(row, new))
+
+
+class _ProviderHook(APIKeyHeader):
+    """A provider's own webhook for pipeline ``code`` (in the path), proven by the header
+    :data:`~mamori.operations.services.evidence.PROVIDER_HEADERS` names. No person or token
+    holds ``permission``: only a pipeline's secret opens the endpoint."""
+
+    provider = ""
+    permission = "changes.pipeline"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        return request.headers.get(self.param_name, "")
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        """Return the pipeline; raise the refusal saying what is wrong."""
+        match = request.resolver_match
+        code = str(match.kwargs.get("code", "")) if match is not None else ""
+        return evidence.authenticate_provider(code, self.provider, key or "", _body(request))
+
+
+class GitHubSignature(_ProviderHook):
+    param_name = evidence.PROVIDER_HEADERS["github"]
+    provider = "github"
+
+
+class GitLabToken(_ProviderHook):
+    param_name = evidence.PROVIDER_HEADERS["gitlab"]
+    provider = "gitlab"
+
+
+class HookPingOut(Schema):
+    """GitHub's ``ping`` on a new hook, answered: the pipeline's secret is the hook's."""
+
+    pipeline: str
+    event: str
+
+
+#: What each provider names the events these endpoints take (``X-GitHub-Event``,
+#: ``X-Gitlab-Event``), and where its people subscribe the hook to them.
+_PROVIDER_EVENTS = {
+    "github": ("X-GitHub-Event", "deployment_status", "Deployment statuses"),
+    "gitlab": ("X-Gitlab-Event", "Deployment Hook", "Deployment events"),
+}
+
+
+def _provider_hook(request: HttpRequest, provider: str) -> Status[dict[str, Any]]:
+    body = _body(request)
+    pipeline = request.auth  # type: ignore[attr-defined]
+    header, wanted, subscription = _PROVIDER_EVENTS[provider]
+    sent = request.headers.get(header, "")
+    if provider == "github" and sent == "ping":
+        return Status(200, {"pipeline": pipeline.code, "event": "ping"})
+    if sent != wanted:
+        raise evidence.IngestRefused(
+            "unexpected_event",
+            _(
+                "This hook takes %(wanted)s events; %(header)s says %(sent)s. Subscribe the "
+                "hook to %(subscription)s only."
+            )
+            % {
+                "wanted": wanted,
+                "header": header,
+                "sent": sent[:60] or "-",
+                "subscription": subscription,
+            },
+        )
+    source = f"{provider}:{pipeline.code}"[:20]
+    event, new = evidence.record_deployment(io.BytesIO(body), source, f"{provider}-deployment")
+    return Status(201 if new else 200, _event(event, new))
+
+
+_HOOK_RESPONSES: dict[int, Any] = {
+    200: PipelineDeploymentOut | HookPingOut,
+    201: PipelineDeploymentOut,
+    **refusals(401, 404, 413, 422),
+}
+_RAW_BODY = {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.post(
+    "/pipeline/{code}/github",
+    response=_HOOK_RESPONSES,
+    auth=[GitHubSignature()],
+    openapi_extra=_RAW_BODY,
+)
+def github_hook(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
+    """Take a ``deployment_status`` event from a GitHub webhook whose secret is pipeline
+    ``code``'s (content type ``application/json``); answer GitHub's ``ping``."""
+    return _provider_hook(request, "github")
+
+
+@router.post(
+    "/pipeline/{code}/gitlab",
+    response=_HOOK_RESPONSES,
+    auth=[GitLabToken()],
+    openapi_extra=_RAW_BODY,
+)
+def gitlab_hook(request: HttpRequest, code: str) -> Status[dict[str, Any]]:
+    """Take a deployment event from a GitLab webhook whose secret token is pipeline
+    ``code``'s."""
+    return _provider_hook(request, "gitlab")
 
 
 def _event(event: DeploymentEvent, new: bool) -> dict[str, Any]:

@@ -34,8 +34,10 @@ __all__ = [
     "DEPLOYMENT_FORMATS",
     "KINDS",
     "MAX_BYTES",
+    "PROVIDER_HEADERS",
     "IngestRefused",
     "authenticate",
+    "authenticate_provider",
     "find_change",
     "ingest",
     "record_deployment",
@@ -307,6 +309,37 @@ def signed_context(parameters: Mapping[str, str]) -> str:
     return "&".join(f"{name}={parameters.get(name, '')}" for name in SIGNED_PARAMETERS)
 
 
+def _pipeline(code: str) -> PipelineSource:
+    """The active pipeline ``code``; refused (401) if there is none."""
+    pipeline = PipelineSource.objects.filter(code=code, active=True).first() if code else None
+    if pipeline is None:
+        raise _unauthorised(
+            "unknown_pipeline",
+            gettext("pipeline %(source)s has no secret: an administrator creates one")
+            % {"source": code[:50] or "-"},
+        )
+    return pipeline
+
+
+#: The providers whose own webhooks may send deployment events, and the header each proves
+#: its sender with: GitHub signs the body (HMAC-SHA256, no timestamp), GitLab sends the secret.
+PROVIDER_HEADERS = {"github": "X-Hub-Signature-256", "gitlab": "X-Gitlab-Token"}
+
+
+def authenticate_provider(code: str, provider: str, credential: str, body: bytes) -> PipelineSource:
+    """Return pipeline ``code`` if ``credential`` (the value of :data:`PROVIDER_HEADERS`'
+    header for ``provider``) proves the provider holds its secret; refuse (401) otherwise.
+    These webhooks carry no timestamp: a body sent again is the same event, stored once."""
+    pipeline = _pipeline(code)
+    secret = crypto.decrypt(pipeline.secret_encrypted)
+    header = PROVIDER_HEADERS[provider]
+    if provider == "github":
+        signed_webhooks.verify_body_signature(secret, credential, body, _unauthorised, header)
+    else:
+        signed_webhooks.verify_token(secret, credential, _unauthorised, header)
+    return pipeline
+
+
 def authenticate(
     code: str,
     timestamp: str,
@@ -318,13 +351,7 @@ def authenticate(
     """Return the pipeline whose secret signed ``body`` (with ``context``, the canonical query
     of :func:`signed_context`) at ``timestamp``; refuse (401, with the reason) an unknown
     pipeline, a missing or stale timestamp, a bad signature."""
-    pipeline = PipelineSource.objects.filter(code=code, active=True).first() if code else None
-    if pipeline is None:
-        raise _unauthorised(
-            "unknown_pipeline",
-            gettext("pipeline %(source)s has no secret: an administrator creates one")
-            % {"source": code[:50] or "-"},
-        )
+    pipeline = _pipeline(code)
     signed_webhooks.verify(
         crypto.decrypt(pipeline.secret_encrypted),
         timestamp,

@@ -273,3 +273,45 @@ def test_a_rejected_stage_approval_may_be_asked_for_again(team) -> None:
         changes.request_approval(change, "design", team["dev"])
     approvals.decide(asked.approval_id, team["sgm"], "reject", "not yet")
     changes.request_approval(change, "design", team["dev"])
+
+
+def test_a_change_not_yet_released_is_cancelled_with_its_reason_and_no_longer_moves(team) -> None:
+    change = _change(team)
+    with pytest.raises(changes.ChangeRefused) as silent:
+        changes.cancel(change, team["dev"], "  ")  # type: ignore[arg-type]
+    assert silent.value.code == "reason_required"
+    change = changes.cancel(change, team["dev"], "superseded by CHG-2026-014")  # type: ignore[arg-type]
+    change.refresh_from_db()
+    assert change.stage == "cancelled" and change.cancelled_by == team["dev"]
+    assert change.cancelled_reason == "superseded by CHG-2026-014" and change.cancelled_at
+    with pytest.raises(changes.ChangeRefused) as moved:
+        changes.advance(change, team["dev"])  # type: ignore[arg-type]
+    assert moved.value.code == "finished"
+    with pytest.raises(changes.ChangeRefused) as again:
+        changes.cancel(change, team["dev"], "twice")  # type: ignore[arg-type]
+    assert again.value.code == "not_cancellable"
+
+
+def test_a_released_change_is_reviewed_not_cancelled(team) -> None:
+    change = _change(team, kind=Change.Kind.EMERGENCY)
+    change = changes.advance(change, team["dev"], to=Change.Stage.RELEASE)  # type: ignore[arg-type]
+    with pytest.raises(changes.ChangeRefused) as refused:
+        changes.cancel(change, team["sgm"], "rolled back")  # type: ignore[arg-type]
+    assert refused.value.code == "not_cancellable" and "SRM 22" in refused.value.shown()
+    change.refresh_from_db()
+    assert change.stage == "release"
+
+
+def test_the_change_page_cancels_and_says_who_and_why(team) -> None:
+    from tests.conftest import client_for
+
+    change = _change(team)
+    dev = client_for(team["dev"])
+    url = f"/operations/changes/{change.reference}/"
+    assert 'id="cancel-change"' in dev.get(url).content.decode()
+    refused = dev.post(url + "cancel/", {"reason": ""}, follow=True).content.decode()
+    assert "変更を中止する理由を記入してください。" in refused  # the reader's language: ja
+    dev.post(url + "cancel/", {"reason": "the vendor withdrew the library"})
+    page = dev.get(url).content.decode()
+    assert 'id="cancelled"' in page and "the vendor withdrew the library" in page
+    assert 'id="cancel-change"' not in page and 'id="advance"' not in page

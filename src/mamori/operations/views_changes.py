@@ -125,6 +125,7 @@ def change_view(request: HttpRequest, reference: str) -> HttpResponse:
             and position < changes.FLOW.index(Change.Stage.RELEASE) - 1,
             "inspection_form": InspectionForm(),
             "findings": change.findings.all(),
+            "cancellable": change.stage in changes.CANCELLABLE,
         },
     )
 
@@ -133,7 +134,7 @@ def change_view(request: HttpRequest, reference: str) -> HttpResponse:
 @permission_required("changes.manage")
 def change_act_view(request: HttpRequest, reference: str, what: str) -> HttpResponse:
     """Advance the change, release an emergency change, ask for a stage approval, record the
-    acceptance inspection."""
+    acceptance inspection, cancel the change."""
     change = _change(reference)
     user = request.user
     try:
@@ -158,6 +159,9 @@ def change_act_view(request: HttpRequest, reference: str, what: str) -> HttpResp
                 )
             changes.inspect(change, user, **form.cleaned_data)  # type: ignore[arg-type]
             messages.success(request, _("Acceptance inspection recorded."))
+        elif what == "cancel":
+            changes.cancel(change, user, request.POST.get("reason", ""))  # type: ignore[arg-type]
+            messages.success(request, _("%(ref)s is cancelled.") % {"ref": change.reference})
         else:
             raise Http404("no such action")
     except (Refused, ApprovalRefused) as refused:

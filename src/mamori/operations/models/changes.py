@@ -92,6 +92,23 @@ class Change(AuditedModel):
     created_at = models.DateTimeField(
         _("created at"),
     )
+    cancelled_reason = models.TextField(
+        _("why it was cancelled"),
+        blank=True,
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_at = models.DateTimeField(
+        _("cancelled at"),
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -256,6 +256,45 @@ def advance(change: Change, by: User, *, to: str | None = None) -> Change:
     return change
 
 
+#: The stages a change may be cancelled in: once released it is reviewed (SRM 22), not cancelled.
+CANCELLABLE = (
+    Change.Stage.PLAN,
+    Change.Stage.DESIGN,
+    Change.Stage.BUILD,
+    Change.Stage.TEST,
+    Change.Stage.ACCEPTANCE,
+)
+
+
+def cancel(change: Change, by: User, reason: str) -> Change:
+    """Cancel a change not yet released, saying why; the deploy gate answers *no-go* for it
+    from then on. Refused once released (its post-change review is due) or finished."""
+    if not reason.strip():
+        raise ChangeRefused(
+            "reason_required",
+            gettext("Say why the change is cancelled."),
+            fields=[("reason", gettext("This field is required."))],
+        )
+    with transaction.atomic():
+        change = Change.objects.select_for_update().get(pk=change.pk)
+        if change.stage not in CANCELLABLE:
+            raise ChangeRefused(
+                "not_cancellable",
+                gettext(
+                    "%(ref)s is at %(stage)s: only a change not yet released is cancelled; "
+                    "a released one is reviewed (SRM 22)."
+                )
+                % {"ref": change.reference, "stage": stage_label(change.stage)},
+                status=409,
+            )
+        change.stage = Change.Stage.CANCELLED
+        change.cancelled_reason = reason.strip()[:2000]
+        change.cancelled_by = by
+        change.cancelled_at = timezone.now()
+        change.save(update_fields=["stage", "cancelled_reason", "cancelled_by", "cancelled_at"])
+    return change
+
+
 def _check_entry(change: Change, target: str) -> None:
     problems = []
     missing = missing_approvals(change, upto=target)

@@ -31,6 +31,10 @@ JUSTIFIED = {
     ("operations/api_evidence.py", "f'webhook:{pipeline.code}'[:20]"): (
         "a source label cut to its column's length, not a list"
     ),
+    ("operations/api_evidence.py", "f'{provider}:{pipeline.code}'[:20]"): (
+        "a source label cut to its column's length, not a list"
+    ),
+    ("operations/api_evidence.py", "sent[:60]"): "a header's value quoted in a refusal",
     ("operations/views_maintenance.py", "(translation.get_language() or 'ja')[:2]"): (
         "a language code (ja, en), not a list"
     ),

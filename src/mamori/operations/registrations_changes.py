@@ -42,7 +42,7 @@ def register_changes() -> None:
     from mamori.core.navigation import register_page
     from mamori.core.scopes import register_scope
     from mamori.operations import compliance_changes, demo_changes
-    from mamori.operations.services import changes, devplans, gate
+    from mamori.operations.services import change_rules, changes, devplans, gate
     from mamori.scheduler.jobs import Job, register_job
 
     approvals.register_kind(devplans.KIND, policy=devplans.POLICY, apply=devplans.apply_approval)
@@ -54,6 +54,12 @@ def register_changes() -> None:
         subject=lambda snapshot: snapshot.get("responsible"),
     )
     approvals.on_closed(changes.on_closed)
+    approvals.register_kind(
+        change_rules.KIND,
+        policy=change_rules.POLICY,
+        apply=change_rules.apply_approval,
+        validate=change_rules.validate,
+    )
     gate.register_check(changes.approval_blockers)
     compliance_changes.register()
     register_link("operations.change", _change_url)

@@ -3,9 +3,10 @@
 
 from django.urls import path
 
-from mamori.operations import views_changes, views_pipelines, views_systems
+from mamori.operations import views_change_rules, views_changes, views_pipelines, views_systems
 
 urlpatterns = [
+    path("change-rules/", views_change_rules.change_rules_view, name="change_rules"),
     path("pipelines/", views_pipelines.pipelines_view, name="pipelines"),
     path(
         "pipelines/<int:pk>/disable/",

@@ -60,6 +60,14 @@ def test_a_wrong_totp_code_is_refused_and_recorded(client: Client, alice: User) 
     assert LoginAttempt.objects.filter(user=alice, stage="totp", outcome="failure").exists()
 
 
+def test_a_code_in_other_digits_is_a_wrong_code_not_a_failure(client: Client, alice: User) -> None:
+    """Six Arabic-Indic digits pass ``str.isdigit``; they are refused like any wrong code."""
+    post_password(client, "alice", PASSWORD)
+    response = client.post("/accounts/login/code/", {"code": "١٢٣٤٥٦"})
+    assert response.status_code == 400
+    assert LoginAttempt.objects.filter(user=alice, stage="totp", outcome="failure").exists()
+
+
 def test_a_totp_code_cannot_be_replayed(alice: User) -> None:
     first, second = Client(), Client()
     post_password(first, "alice", PASSWORD)

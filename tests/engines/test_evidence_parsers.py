@@ -240,3 +240,27 @@ def test_a_run_whose_results_are_null_counts_none() -> None:
     doc = b'{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL"}},"results":null}]}'
     report = parse_sarif(io.BytesIO(doc)).summary
     assert report.runs == 1 and report.results == 0
+
+
+def test_json_nested_past_the_limit_is_refused_at_once_whatever_its_length() -> None:
+    """200 KB of ``[`` once took the reader past 10 GB (each level's prefix kept): refused
+    now after at most a thousand levels read, with the path where it stopped."""
+    import resource
+
+    from mamori.engines.evidence._json import MAX_DEPTH
+    from mamori.engines.evidence.deploy import parse_deployment
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for body in (
+        b"[" * 200_000,
+        b'{"a":' * 100_000,
+        b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1),
+    ):
+        with pytest.raises(EvidenceRefused) as refused:
+            parse_deployment(io.BytesIO(body), limit=1 << 20)
+        assert refused.value.code == "too_deep"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB
+    nested = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH  # deep, within the limit: read, then refused
+    with pytest.raises(EvidenceRefused) as shape:  # for its shape, not its depth
+        parse_deployment(io.BytesIO(nested))
+    assert shape.value.code == "wrong_shape"

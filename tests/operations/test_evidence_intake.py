@@ -201,6 +201,8 @@ def test_a_webhook_with_a_bad_or_stale_signature_stores_nothing(change) -> None:
         signature=evidence.sign(secret, stamp, event),
     )
     assert swapped.status_code == 401
+    not_ascii = signed(secret, event, signature="sha256=é")  # a 500 before (review)
+    assert not_ascii.status_code == 401 and not_ascii.json()["code"] == "bad_signature"
     session = Client()
     assert (
         session.post(

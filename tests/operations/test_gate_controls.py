@@ -103,3 +103,27 @@ def test_in_the_whole_demo_the_release_waits_on_coverage_alone() -> None:
     assert decision.artifact_digest == demo_gate.DIGEST
     assert [r["code"] for r in decision.reasons] == ["criterion_not_met"], decision.reasons
     assert any(decision.change.reference in line and "coverage" in line for line in report.lines)
+
+
+def test_the_gate_control_counts_each_deployment_that_ran_once_against_a_go_given_before(
+    ready,
+) -> None:
+    """The control reads deployments as the gate's findings do (review: it counted events,
+    queued ones too, and took a go given afterwards or under another change)."""
+    gate.record_deployment("production", "c0ffee", B, "queued", "github", external_id="d-1")
+    assert not compliance_gate.deploys_gated().evidence["measured"]  # nothing ran yet
+    for state in ("in_progress", "success"):
+        gate.record_deployment("production", "c0ffee", B, state, "github", external_id="d-1")
+    result = compliance_gate.deploys_gated()
+    assert result.evidence["deployments"] == 1 and result.evidence["without_go"] == [B]
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    reference = ready["change"].reference
+    gate.record_deployment(
+        "production", "c0ffee", A, "success", "github", reference, an_hour_ago, external_id="d-2"
+    )
+    decision = gate.decide(ready["change"], A, None)  # a go, but only now
+    assert decision.outcome == GateDecision.Outcome.GO
+    result = compliance_gate.deploys_gated()
+    assert result.evidence["deployments"] == 2 and result.evidence["without_go"] == [A, B]
+    gate.record_deployment("production", "c0ffee", A, "success", "github", external_id="d-3")
+    assert compliance_gate.deploys_gated().evidence["without_go"] == [A, B]  # d-3 had its go

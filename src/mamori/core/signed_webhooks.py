@@ -79,7 +79,9 @@ def verify(
         raise refuse(
             "signature_missing", gettext("the X-Mamori-Signature header must be sha256=<hex>")
         )
-    if not hmac.compare_digest(sign(secret, timestamp, body, context), signature):
+    if not hmac.compare_digest(
+        sign(secret, timestamp, body, context).encode(), signature.encode("utf-8", "replace")
+    ):
         raise refuse(
             "bad_signature",
             gettext("the signature does not match the body signed with the sender's secret"),
@@ -99,7 +101,9 @@ def verify_body_signature(
             gettext("the %(header)s header must be sha256=<hex>") % {"header": header},
         )
     mac = hmac.new(secret.encode("utf-8"), body, hashlib.sha256)
-    if not hmac.compare_digest(SIGNATURE_PREFIX + mac.hexdigest(), signature):
+    if not hmac.compare_digest(
+        (SIGNATURE_PREFIX + mac.hexdigest()).encode(), signature.encode("utf-8", "replace")
+    ):
         raise refuse(
             "bad_signature",
             gettext("the signature does not match the body signed with the sender's secret"),
@@ -115,7 +119,7 @@ def verify_token(
         raise refuse(
             "token_missing", gettext("the %(header)s header is missing") % {"header": header}
         )
-    if not hmac.compare_digest(secret.encode("utf-8"), token.encode("utf-8")):
+    if not hmac.compare_digest(secret.encode("utf-8"), token.encode("utf-8", "replace")):
         raise refuse("bad_token", gettext("the token is not the sender's secret"))
 
 

@@ -24,30 +24,25 @@ def _not_measured(ja: str, en: str, **evidence: object) -> CheckResult:
 
 def deploys_gated(period_days: int = 90) -> CheckResult:
     """Pass when every production deployment of the last ``period_days`` had a *go* from the
-    gate for its digest (SRM 19); not measured when there was none."""
-    from mamori.operations.models import Deployment, GateDecision
-    from mamori.operations.services.gate import NOT_DEPLOYED, PRODUCTION
+    gate for its digest, under its change, before it ran (SRM 19) — the same test that raises
+    the gate's findings (:func:`~mamori.operations.services.gate.had_go`); a deployment is
+    counted once however many events told of it. Not measured when there was none."""
+    from mamori.operations.models import Deployment
+    from mamori.operations.services.gate import deployment_identity, had_go, reached_production
 
     since = timezone.now() - timedelta(days=period_days)
-    rows = [
-        d
-        for d in Deployment.objects.filter(at__gte=since)
-        if d.environment.strip().casefold() in PRODUCTION
-        and d.state.strip().casefold() not in NOT_DEPLOYED
-    ]
-    if not rows:
+    first: dict[str, Deployment] = {}  # each deployment's earliest event that ran
+    for d in Deployment.objects.filter(at__gte=since).order_by("at", "pk"):
+        if reached_production(d):
+            first.setdefault(deployment_identity(d), d)
+    if not first:
         return _not_measured(
             f"直近{period_days}日間に本番環境へのデプロイがない",
             f"no production deployment in the last {period_days} days",
             period_days=period_days,
         )
-    went = set(
-        GateDecision.objects.filter(
-            outcome=GateDecision.Outcome.GO,
-            artifact_digest__in={d.artifact_digest for d in rows},
-        ).values_list("artifact_digest", flat=True)
-    )
-    without = sorted({d.artifact_digest for d in rows if d.artifact_digest not in went})
+    rows = list(first.values())
+    without = sorted({d.artifact_digest for d in rows if not had_go(d)})
     evidence = {
         "measured": True,
         "period_days": period_days,

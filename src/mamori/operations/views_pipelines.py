@@ -27,6 +27,13 @@ def pipelines_view(request: HttpRequest) -> HttpResponse:
         ),
         "operations/changes/pipelines.html",
         {"pipelines": PipelineSource.objects.order_by("code")},
+        lambda code, secret: {
+            "code": code,
+            "hook_secrets": {
+                provider: evidence.channel_secret(secret, provider)
+                for provider in evidence.PROVIDER_HEADERS
+            },
+        },
     )
 
 

@@ -23,17 +23,21 @@ def secret_page(
     shown: Callable[[str], str],
     template: str,
     listing: dict[str, Any],
+    derived: Callable[[str, str], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """Render ``template`` with ``listing`` and the form; a valid post makes the sender or
     rotates its secret with ``rotate(code, name, person)`` and says ``shown(code)`` above the
-    secret, shown this once."""
+    secret, shown this once (with what ``derived(code, secret)`` adds, such as keys derived
+    from it for other channels)."""
     form = AlertSourceForm(request.POST or None)
     secret = None
+    extra: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         sender, secret = rotate(form.cleaned_data["code"], form.cleaned_data["name"], request.user)
         messages.success(request, shown(sender.code))
         form = AlertSourceForm()
-    return render(request, template, {**listing, "form": form, "secret": secret})
+        extra = derived(sender.code, secret) if derived else {}
+    return render(request, template, {**listing, **extra, "form": form, "secret": secret})
 
 
 def disable(

@@ -73,7 +73,7 @@ def qr_svg(uri: str) -> str:
 
 def _matching_step(secret: str, code: str, now: float) -> int | None:
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # "١٢٣" is digits too
         return None
     totp = pyotp.TOTP(secret)
     current = int(now) // STEP_SECONDS

@@ -9,6 +9,7 @@ from typing import Any
 
 import ijson
 
+from mamori.engines.evidence._jsonscan import MAX_DEPTH as SCANNER_MAX_DEPTH
 from mamori.engines.evidence.errors import EvidenceRefused
 from mamori.engines.evidence.source import MeasuredReader
 
@@ -22,11 +23,56 @@ def path(prefix: str) -> str:
     return "$" + "".join("[*]" if part == "item" else f".{part}" for part in prefix.split("."))
 
 
+#: The deepest nesting of arrays and objects read (as the scanner's): each level costs ijson a
+#: prefix as long as the path to it, so a small body nested thousands deep would take gigabytes
+#: (measured: 40 KB → 1.2 GB, 200 KB → killed).
+MAX_DEPTH = SCANNER_MAX_DEPTH
+
+
+#: At most this many ``[`` and ``{`` bytes are handed to the parser at a time: it turns a whole
+#: read into events (with their prefixes) before :func:`events` sees the first, so a read is
+#: kept from nesting far past :data:`MAX_DEPTH` before the depth is checked.
+OPENERS_PER_READ = 1024
+
+
+class _FewOpeners:
+    """``reader``'s bytes, in reads holding at most :data:`OPENERS_PER_READ` opening brackets
+    (counted in strings too: an overestimate, which only makes such reads shorter)."""
+
+    def __init__(self, reader: MeasuredReader) -> None:
+        self.reader = reader
+        self.pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks for nothing first, to learn that these are bytes
+            return b""
+        data = self.pending or self.reader.read(size if size > 0 else 1 << 16)
+        self.pending = b""
+        while len(data) > OPENERS_PER_READ and (
+            data.count(b"[") + data.count(b"{") > OPENERS_PER_READ
+        ):
+            half = len(data) // 2
+            data, self.pending = data[:half], data[half:] + self.pending
+        return data
+
+
 def events(reader: MeasuredReader) -> Iterator[tuple[str, str, Any]]:
-    """Yield ijson's ``(prefix, event, value)`` for the document ``reader`` yields."""
+    """Yield ijson's ``(prefix, event, value)`` for the document ``reader`` yields; refuse one
+    nested deeper than :data:`MAX_DEPTH`."""
     prefix = ""
+    depth = 0
     try:
-        for prefix, event, value in ijson.parse(reader, use_float=False):
+        for prefix, event, value in ijson.parse(_FewOpeners(reader), use_float=False):
+            if event in _OPEN:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise EvidenceRefused(
+                        "too_deep",
+                        f"expected arrays and objects nested at most {MAX_DEPTH} deep",
+                        path(prefix),
+                    )
+            elif event in _CLOSE:
+                depth -= 1
             yield prefix, event, value
     except EvidenceRefused:
         raise

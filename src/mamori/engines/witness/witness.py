@@ -141,7 +141,9 @@ class Witness:
         """Return the last cosigned checkpoint of the log whose origin hashes to
         ``hashed_origin``, with the log's signature and this witness's cosignature."""
         for origin in self.logs:
-            if hmac.compare_digest(origin_hash(origin), hashed_origin.lower()):
+            if hmac.compare_digest(
+                origin_hash(origin).encode(), hashed_origin.lower().encode("utf-8", "replace")
+            ):
                 try:
                     last = self.state(origin).read()
                 except StateError as exc:

@@ -12,6 +12,8 @@ webhook uses a :class:`PipelineSource` secret (``X-Mamori-Source``, ``X-Mamori-T
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -38,6 +40,7 @@ __all__ = [
     "IngestRefused",
     "authenticate",
     "authenticate_provider",
+    "channel_secret",
     "find_change",
     "ingest",
     "record_deployment",
@@ -265,13 +268,25 @@ def record_deployment(
                 received_at=timezone.now(),
                 sha256=found.sha256,
             )
-            _to_gate(event, build)
+            _to_gate(event, build, source)
     except IntegrityError:  # the same event, sent twice at once
         return DeploymentEvent.objects.get(sha256=found.sha256), False
     return row, True
 
 
-def _to_gate(event: engine.DeploymentEvent, build: Build | None) -> None:
+def _sender_id(event: engine.DeploymentEvent, received_by: str) -> str:
+    """The deployment's id as the gate keeps it: the pipeline that received it, the repository
+    or project and the provider's id, so that one sender's ids never stand for another's
+    deployments (at most 100 characters: a long one ends with its digest)."""
+    if not event.deployment_id:
+        return ""
+    whole = f"{received_by}|{event.system}|{event.source}:{event.deployment_id}"
+    if len(whole) <= 100:
+        return whole
+    return f"{whole[:67]}#{hashlib.sha256(whole.encode()).hexdigest()[:32]}"
+
+
+def _to_gate(event: engine.DeploymentEvent, build: Build | None, received_by: str) -> None:
     """Hand a new deployment event to the deploy gate's register, which raises a finding for a
     production deployment of a digest the gate never answered *go* (SRM 19). An event naming
     no digest is registered under its build's digest, or else under ``commit:<sha>`` — an
@@ -285,7 +300,7 @@ def _to_gate(event: engine.DeploymentEvent, build: Build | None) -> None:
         event.source,
         change_reference=build.change.reference if build else None,
         at=event.at,
-        external_id=f"{event.source}:{event.deployment_id}" if event.deployment_id else "",
+        external_id=_sender_id(event, received_by),
     )
 
 
@@ -326,12 +341,22 @@ def _pipeline(code: str) -> PipelineSource:
 PROVIDER_HEADERS = {"github": "X-Hub-Signature-256", "gitlab": "X-Gitlab-Token"}
 
 
+def channel_secret(secret: str, provider: str) -> str:
+    """The key a provider's webhook holds for a pipeline: derived from the pipeline's secret
+    (HMAC-SHA256 of the provider's name), so the provider — which stores it, and GitLab sends it
+    as it is — can prove only its own deployment events, never sign the pipeline's uploads or
+    the other provider's events. Shown with the secret, once."""
+    label = f"mamori pipeline hook: {provider}".encode()
+    return hmac.new(secret.encode("utf-8"), label, hashlib.sha256).hexdigest()
+
+
 def authenticate_provider(code: str, provider: str, credential: str, body: bytes) -> PipelineSource:
     """Return pipeline ``code`` if ``credential`` (the value of :data:`PROVIDER_HEADERS`'
-    header for ``provider``) proves the provider holds its secret; refuse (401) otherwise.
-    These webhooks carry no timestamp: a body sent again is the same event, stored once."""
+    header for ``provider``) proves the provider holds its key (:func:`channel_secret`);
+    refuse (401) otherwise. These webhooks carry no timestamp: a body sent again is the same
+    event, stored once."""
     pipeline = _pipeline(code)
-    secret = crypto.decrypt(pipeline.secret_encrypted)
+    secret = channel_secret(crypto.decrypt(pipeline.secret_encrypted), provider)
     header = PROVIDER_HEADERS[provider]
     if provider == "github":
         signed_webhooks.verify_body_signature(secret, credential, body, _unauthorised, header)

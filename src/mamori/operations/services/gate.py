@@ -429,6 +429,39 @@ def apply_override(request: ApprovalRequest) -> None:
     )
 
 
+#: How much earlier than mamori's clock a provider's clock may date a deployment: a go asked
+#: just before the deployment still counts when the provider's time reads a little earlier.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def reached_production(deployment: Deployment) -> bool:
+    """Whether ``deployment`` is one to production that ran (not queued, failed or cancelled)."""
+    return (
+        deployment.environment.strip().casefold() in PRODUCTION
+        and deployment.state.strip().casefold() not in NOT_DEPLOYED
+    )
+
+
+def had_go(deployment: Deployment) -> bool:
+    """Whether the gate answered *go* for ``deployment``'s digest before it ran (a go under
+    another change, or given only afterwards, does not count)."""
+    went = GateDecision.objects.filter(
+        artifact_digest=deployment.artifact_digest,
+        outcome=GateDecision.Outcome.GO,
+        asked_at__lte=deployment.at + CLOCK_SKEW,
+    )
+    if deployment.change_id is not None:
+        went = went.filter(change_id=deployment.change_id)
+    return went.exists()
+
+
+def deployment_identity(deployment: Deployment) -> str:
+    """One deployment, however many events tell of it: the sender's id for it (which names the
+    receiving pipeline, when it came through one) or else its environment, and its digest."""
+    where = deployment.external_id or deployment.environment.strip().casefold()
+    return f"{where}:{deployment.artifact_digest}"
+
+
 def record_deployment(
     environment: str,
     commit: str,
@@ -441,8 +474,8 @@ def record_deployment(
     external_id: str = "",
 ) -> Deployment:
     """Keep a deployment event; a production deployment of a digest no gate answered *go*
-    raises one :class:`ChangeFinding` ``deploy_without_go`` per deployment (the pipeline's
-    ``external_id`` when it sends one, else environment and digest)."""
+    before it raises one :class:`ChangeFinding` ``deploy_without_go`` per deployment
+    (:func:`deployment_identity`)."""
     digest = check_digest(artifact_digest)
     at = at or timezone.now()
     change = None
@@ -460,15 +493,9 @@ def record_deployment(
             at=at,
             recorded_at=timezone.now(),
         )
-        production = environment.strip().casefold() in PRODUCTION
-        production = production and state.strip().casefold() not in NOT_DEPLOYED
-        went = GateDecision.objects.filter(artifact_digest=digest, outcome=GateDecision.Outcome.GO)
-        if change is not None:  # a go given for the digest under another change does not count
-            went = went.filter(change=change)
-        if production and not went.exists():
-            identity = external_id or f"{environment.strip().casefold()}:{digest}"
+        if reached_production(deployment) and not had_go(deployment):
             ChangeFinding.objects.get_or_create(
-                key=f"deploy_without_go:{identity}"[:200],
+                key=f"deploy_without_go:{deployment_identity(deployment)}"[:200],
                 defaults={
                     "kind": ChangeFinding.Kind.DEPLOY_WITHOUT_GO,
                     "change": change,

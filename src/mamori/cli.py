@@ -40,6 +40,12 @@ SERVING_COMMANDS = {"demo", "serve"}
 #: secret key (importing the settings writes nothing).
 PREPARING_COMMANDS = {"migrate", "serve", "demo", "demo_code", "setup"}
 ALIASES = {"demo-code": "demo_code"}
+#: The commands that run Django's system checks (the URL configuration, the models, whether
+#: the engines are compiled, with ``--deploy`` the production settings) before they act: those
+#: that bring an installation up or serve it. The others — an operator's one-shot commands —
+#: skip them (``--skip-checks``): they ran when the installation was set up and when the server
+#: started, and they cost every command about a second (every view and API schema imported).
+CHECKED_COMMANDS = {"check", "migrate", "serve", "demo", "setup", "runserver"}
 
 
 def _take_data_dir(argv: list[str]) -> list[str]:
@@ -58,6 +64,21 @@ def _take_data_dir(argv: list[str]) -> list[str]:
             rest.append(arg)
         index += 1
     return rest
+
+
+def _without_checks(args: list[str]) -> list[str]:
+    """``args`` with ``--skip-checks`` after the command's name, unless the command is one of
+    :data:`CHECKED_COMMANDS` or runs no checks anyway (then it would not know the option)."""
+    if not args or args[0] in CHECKED_COMMANDS or args[0].startswith("-"):
+        return args
+    from django.core.management import get_commands, load_command_class
+
+    app = get_commands().get(args[0])
+    if app is None or "--skip-checks" in args:
+        return args  # Django says the command is unknown, or the caller said it already
+    if not load_command_class(app, args[0]).requires_system_checks:
+        return args
+    return [args[0], "--skip-checks", *args[1:]]
 
 
 def _fail(message: str, status: int) -> int:
@@ -158,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             problem = _check_database()
             if problem:
                 return _fail(problem, 1)
-        execute_from_command_line(["mamori", *args])
+        execute_from_command_line(["mamori", *_without_checks(args)])
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", 2)
     except KeyboardInterrupt:

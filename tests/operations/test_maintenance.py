@@ -314,3 +314,20 @@ def test_changing_an_announced_maintenance_sends_an_update_for_approval_and_canc
     announced.notice.refresh_from_db()
     assert announced.notice.resolved
     assert b"BEGIN:VEVENT" not in Client().get("/status/maintenance.ics").content
+
+
+def test_finishing_an_announced_maintenance_tells_customers_when_it_ended(
+    team: dict[str, User], engine: System
+) -> None:
+    announced = _announce(_plan(team["dsm"], engine, timezone.now() + timedelta(days=9)), team)
+    service.start(announced, team["dsm"])
+    ended = (timezone.now() + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    service.finish(announced, team["dsm"], at=ended)
+    update = announced.notice.updates.get(resolves=True)
+    japan = timezone.localtime(ended).strftime("%Y-%m-%d %H:%M")  # the site's zone: Tokyo
+    assert update.publication == "pending" and japan in update.text_en and japan in update.text_ja
+    assert not Client().get("/status/").content.decode().count(update.text_en)  # not yet
+    notices.approve(update, team["ciso"])
+    announced.notice.refresh_from_db()
+    assert announced.notice.resolved
+    assert update.text_en in Client().get("/status/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

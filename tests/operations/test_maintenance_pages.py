@@ -121,6 +121,8 @@ def test_the_demo_shows_last_months_matching_engine_maintenance_on_the_status_pa
     status = Client().get("/status/?lang=en").content.decode()
     assert "Periodic maintenance of the matching engine" in status
     assert "Upcoming maintenance of the matching engine" in status
+    assert done.notice.updates.get(resolves=True).text_en.startswith("This maintenance ended at")
+    assert done.notice.resolved  # customers were told it ended
     feed = Calendar.from_ical(Client().get("/status/maintenance.ics?lang=en").content)
     assert len(feed.walk("VEVENT")) == 2
     from mamori.operations.services import maintenance

@@ -74,7 +74,8 @@ def _announced(
 
 def load(report: DemoReport) -> None:
     """Plan, announce and run last month's maintenance; announce the next one (idempotent)."""
-    from mamori.guard.models import Notice
+    from mamori.guard.models import Notice, NoticeUpdate
+    from mamori.guard.services import notices
 
     if Maintenance.objects.exists():
         return
@@ -101,6 +102,10 @@ def load(report: DemoReport) -> None:
     past.refresh_from_db()
     service.start(past, author, past.planned_start)
     service.finish(past, author, past.planned_end)
+    # ... and customers read, that evening, that it had ended
+    ended = NoticeUpdate.objects.get(notice__maintenance=past, resolves=True)
+    notices.approve(ended, approver)
+    NoticeUpdate.objects.filter(pk=ended.pk).update(published_at=past.planned_end)
     _announced(
         engine,
         author,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 
 from mamori.accounts.models import User
 from mamori.core.errors import Refused
+from mamori.engines.incidents.clocks import TOKYO
 from mamori.operations.models import (
     ChangeFinding,
     Maintenance,
@@ -312,7 +313,8 @@ def start(maintenance: Maintenance, by: User, at: datetime | None = None) -> Mai
 
 
 def finish(maintenance: Maintenance, by: User, at: datetime | None = None) -> Maintenance:
-    """Record that the maintenance is done."""
+    """Record that the maintenance is done; a published notice gets a resolving update saying
+    when it ended (approved like the notice), so customers read that it is over."""
     if maintenance.status != Maintenance.Status.IN_PROGRESS:
         raise MaintenanceRefused(
             "not_started", gettext("Only a maintenance in progress is finished."), status=409
@@ -324,10 +326,30 @@ def finish(maintenance: Maintenance, by: User, at: datetime | None = None) -> Ma
             gettext("A maintenance must end after it starts."),
             fields=[("actual_end", gettext("Before the start."))],
         )
-    maintenance.actual_end = end
-    maintenance.status = Maintenance.Status.DONE
-    maintenance.save(update_fields=["actual_end", "status"])
+    with transaction.atomic():
+        maintenance.actual_end = end
+        maintenance.status = Maintenance.Status.DONE
+        maintenance.save(update_fields=["actual_end", "status"])
+        _announce_end(maintenance, by)
     return maintenance
+
+
+def _announce_end(maintenance: Maintenance, by: User) -> None:
+    from mamori.guard.models import Publication
+    from mamori.guard.services import notices
+
+    notice = maintenance.notice
+    if notice is None or notice.publication != Publication.PUBLISHED or notice.resolved:
+        return
+    assert maintenance.actual_end is not None
+    ended = timezone.localtime(maintenance.actual_end, TOKYO)
+    notices.append_update(
+        notice,
+        f"このメンテナンスは {ended:%Y-%m-%d %H:%M}（日本時間）に終了しました。",
+        f"This maintenance ended at {ended:%Y-%m-%d %H:%M} (Japan time).",
+        by,
+        resolves=True,
+    )
 
 
 def cancel(maintenance: Maintenance, by: User) -> Maintenance:

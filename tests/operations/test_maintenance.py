@@ -331,3 +331,18 @@ def test_finishing_an_announced_maintenance_tells_customers_when_it_ended(
     announced.notice.refresh_from_db()
     assert announced.notice.resolved
     assert update.text_en in Client().get("/status/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_a_maintenance_begun_before_its_planned_start_is_measured_from_when_it_began(
+    team: dict[str, User], engine: System
+) -> None:
+    """Customers told 02:00, seven days ahead, got less than seven days' warning of a
+    maintenance begun at 01:00: the finding is raised (the planned start alone said on time)."""
+    planned = _announce(_plan(team["dsm"], engine, timezone.now() + timedelta(days=9)), team)
+    published = planned.planned_start - timedelta(days=7)
+    Maintenance.objects.filter(pk=planned.pk).update(notice_published_at=published)
+    planned.refresh_from_db()
+    assert service.notice_on_time(planned)
+    service.start(planned, team["dsm"], at=planned.planned_start - timedelta(hours=1))
+    assert not service.notice_on_time(planned)
+    assert service.finding_for(planned).detail["actual_start"] is not None

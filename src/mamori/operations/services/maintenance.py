@@ -255,11 +255,14 @@ def update_published(update: Any) -> None:
 
 
 def notice_on_time(maintenance: Maintenance) -> bool:
-    """Whether the notice was published at least the minimum notice before the planned start."""
+    """Whether the notice was published at least the minimum notice before the maintenance
+    began: its planned start, or its actual start when that came earlier (customers were told
+    a later time)."""
     published = maintenance.notice_published_at
-    return published is not None and (
-        published <= maintenance.planned_start - required_notice(maintenance)
-    )
+    began = maintenance.planned_start
+    if maintenance.actual_start is not None:
+        began = min(began, maintenance.actual_start)
+    return published is not None and published <= began - required_notice(maintenance)
 
 
 def finding_for(maintenance: Maintenance) -> ChangeFinding | None:

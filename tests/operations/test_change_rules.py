@@ -109,3 +109,51 @@ def test_the_page_shows_the_rules_and_only_managers_propose(team) -> None:  # no
     assert "takes effect once two officers approve" in text and 'id="pending-rules"' in text
     assert ApprovalRequest.objects.get(kind=change_rules.KIND).snapshot["stage"] == "test"
     assert changes.rule_for("standard", "test") is None
+
+
+def test_after_the_fact_approval_is_for_emergency_changes_only(team) -> None:  # noqa: F811
+    manager = give(team["manager"], "dept_system_manager")
+    with pytest.raises(change_rules.RuleRefused) as refused:  # it would drop the approval
+        change_rules.propose_rule("normal", "design", True, "change_stage", True, manager)
+    assert refused.value.code == "after_the_fact_emergency_only"
+    asked = change_rules.propose_rule("emergency", "build", True, "change_stage", True, manager)
+    assert asked.snapshot["rule"]["after_the_fact"] is True
+
+
+def test_an_altered_or_stale_proposal_is_not_applied(team) -> None:  # noqa: F811
+    manager = give(team["manager"], "dept_system_manager")
+    altered = change_rules.propose_rule("normal", "test", True, "change_stage", False, manager)
+    approvals.decide(altered.pk, give(make_user("ciso-2"), "ciso"), "approve", "agreed")
+    ApprovalRequest.objects.filter(pk=altered.pk).update(
+        snapshot={**altered.snapshot, "rule": {**altered.snapshot["rule"], "policy": "x"}}
+    )
+    with pytest.raises(approvals.SnapshotMismatch):
+        approvals.decide(altered.pk, give(make_user("board-1"), "board_member"), "approve", "ok")
+    assert changes.rule_for("normal", "test") is None
+    stale = change_rules.propose_limits(240, 30, manager)
+    limits = changes.setting()
+    limits.review_within_days = 20  # changed meanwhile (by a migration, say)
+    limits.save()
+    approvals.decide(stale.pk, give(make_user("ciso-3"), "ciso"), "approve", "agreed")
+    with pytest.raises(change_rules.RuleRefused) as refused:
+        approvals.decide(stale.pk, give(make_user("board-2"), "board_member"), "approve", "ok")
+    assert refused.value.code == "stale"
+    assert changes.setting().emergency_review_hours == 72
+
+
+def test_the_approval_page_says_a_stale_proposal_is_refused(team) -> None:  # noqa: F811
+    manager = give(team["manager"], "dept_system_manager")
+    stale = change_rules.propose_limits(240, 30, manager)
+    approvals.decide(stale.pk, give(make_user("ciso-3"), "ciso"), "approve", "agreed")
+    limits = changes.setting()
+    limits.review_within_days = 20
+    limits.save()
+    officer = client_for(give(make_user("board-2"), "board_member"))
+    answer = officer.post(
+        f"/accounts/approvals/{stale.pk}/",
+        {"verdict": "approve", "reason": "ok"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert answer.status_code == 200 and "Propose it again" in answer.content.decode()
+    assert ApprovalRequest.objects.get(pk=stale.pk).status == "pending"

@@ -24,8 +24,11 @@ from mamori.operations.models import (
 )
 from mamori.operations.services import change_reviews, changes
 from tests.conftest import give, make_user
+from tests.operations import gate_world
 
 pytestmark = pytest.mark.django_db
+
+approved, world, ready = gate_world.approved, gate_world.world, gate_world.ready
 
 
 @pytest.fixture
@@ -315,3 +318,46 @@ def test_the_change_page_cancels_and_says_who_and_why(team) -> None:
     page = dev.get(url).content.decode()
     assert 'id="cancelled"' in page and "the vendor withdrew the library" in page
     assert 'id="cancel-change"' not in page and 'id="advance"' not in page
+
+
+def test_only_the_responsible_person_or_a_systems_manager_cancels_a_change(team) -> None:
+    change = _change(team)
+    other = give(make_user("dev-other"), "developer")
+    with pytest.raises(changes.ChangeRefused) as refused:
+        changes.cancel(change, other, "not mine")  # type: ignore[arg-type]
+    assert refused.value.code == "not_yours" and refused.value.status == 403
+    manager = give(team["manager"], "dept_system_manager")
+    assert changes.cancel(change, manager, "budget withdrawn").stage == "cancelled"  # type: ignore[arg-type]
+
+
+def test_cancelling_withdraws_the_approvals_still_waiting_and_tells_who_asked(team) -> None:
+    from mamori.accounts.models import ApprovalRequest
+
+    change = _change(team)
+    asked = changes.request_approval(change, "design", team["dev"])  # type: ignore[arg-type]
+    changes.cancel(change, team["dev"], "superseded")  # type: ignore[arg-type]
+    request = ApprovalRequest.objects.get(pk=asked.approval_id)
+    assert request.status == "withdrawn" and request.closed_at is not None
+    with pytest.raises(approvals.ApprovalRefused):  # no one can approve it any more
+        approvals.decide(request.pk, team["sgm"], "approve", "late")
+    assert request not in approvals.waiting_for(team["sgm"])  # type: ignore[arg-type]
+
+
+def test_a_change_that_had_a_go_is_reviewed_not_cancelled_and_gets_no_override(ready) -> None:
+    from mamori.operations.services import gate
+    from tests.operations.gate_world import A
+
+    change = ready["change"]
+    Change.objects.filter(pk=change.pk).update(stage="acceptance")  # go, not yet released
+    change.refresh_from_db()
+    assert gate.decide(change, A, None).outcome == "go"
+    with pytest.raises(changes.ChangeRefused) as refused:
+        changes.cancel(change, change.responsible, "never mind")
+    assert refused.value.code == "gate_passed"
+    change.refresh_from_db()
+    assert change.stage != "cancelled"
+    Change.objects.filter(pk=change.pk).update(stage="cancelled")  # cancelled some other way
+    change.refresh_from_db()
+    with pytest.raises(gate.GateRefused) as override:
+        gate.request_override(change, A, "ship it", ready["people"]["sgm"])
+    assert override.value.code == "change_finished"

@@ -53,6 +53,7 @@ def _tell_requester(event: Any) -> None:
         "approved": ("承認されました", "approved"),
         "rejected": ("却下されました", "rejected"),
         "expired": ("期限切れになりました", "expired"),
+        "withdrawn": ("取り下げられました", "withdrawn"),
     }
     ja, en = words.get(data["status"], (data["status"], data["status"]))
     notify(

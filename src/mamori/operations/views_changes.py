@@ -125,7 +125,11 @@ def change_view(request: HttpRequest, reference: str) -> HttpResponse:
             and position < changes.FLOW.index(Change.Stage.RELEASE) - 1,
             "inspection_form": InspectionForm(),
             "findings": change.findings.all(),
-            "cancellable": change.stage in changes.CANCELLABLE,
+            "cancellable": change.stage in changes.CANCELLABLE
+            and (
+                request.user.pk == change.responsible_id
+                or has_permission(request.user, "systems.manage")
+            ),
         },
     )
 

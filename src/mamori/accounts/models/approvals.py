@@ -47,6 +47,7 @@ class ApprovalRequest(AuditedModel):
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
         EXPIRED = "expired", _("expired")
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     audit_values: ClassVar[tuple[str, ...]] = ("status",)  # History: before/after
     kind = models.CharField(

@@ -51,6 +51,7 @@ __all__ = [
     "submit",
     "verify",
     "waiting_for",
+    "withdraw",
 ]
 
 log = logging.getLogger("mamori.approvals")
@@ -97,8 +98,12 @@ def shown(refusal: engine.Refusal) -> str:
     return refusal.message
 
 
-class SnapshotMismatch(Exception):
-    """What is about to be acted on is not what was approved."""
+class SnapshotMismatch(ApprovalRefused):
+    """What is about to be acted on is not what was approved (the decision that would act on
+    it is refused, and recorded nowhere)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("snapshot_mismatch", message)
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,8 @@ def may_decide(
     request: ApprovalRequest, user: User, verdict: str = "approve"
 ) -> engine.Refusal | None:
     """Return why ``user`` may not decide ``verdict`` now (None: they may)."""
+    if request.status == ApprovalRequest.Status.WITHDRAWN:
+        return engine.Refusal("withdrawn", "the request was withdrawn")
     return _refusal(
         request, user, engine.Verdict(verdict), engine_decisions(request), timezone.now()
     )
@@ -367,6 +374,13 @@ def decide(request_id: int, user: User, verdict: str, reason: str) -> ApprovalRe
         _close_if_expired(ApprovalRequest.objects.select_for_update().get(pk=request_id), now)
     with transaction.atomic():
         request = ApprovalRequest.objects.select_for_update().get(pk=request_id)
+        if request.status == ApprovalRequest.Status.WITHDRAWN:  # the others the engine sees
+            raise ApprovalRefused(
+                "withdrawn",
+                _("Request #%(id)s was withdrawn: it takes no more decisions.")
+                % {"id": request.pk},
+                status=409,
+            )
         policy = _policy(request)
         decisions = engine_decisions(request)
         roles = roles_of(user)
@@ -405,6 +419,23 @@ def _close_if_expired(request: ApprovalRequest, now: Any) -> bool:
         _after_commit(_CLOSED_HOOKS, request)
         return True
     return False
+
+
+def withdraw(request: ApprovalRequest, why: str) -> bool:
+    """Close ``request`` while it is still pending because what it asks for is gone (the
+    change it would advance was cancelled): no one can decide it any more, and its requester
+    is told. ``why`` goes to the audit entry. Return whether it was pending."""
+    from mamori.auditlog.context import because
+
+    with transaction.atomic(), because(why):
+        locked = ApprovalRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != ApprovalRequest.Status.PENDING:
+            return False
+        locked.status = ApprovalRequest.Status.WITHDRAWN
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["status", "closed_at"])
+        _after_commit(_CLOSED_HOOKS, locked)
+    return True
 
 
 def expire_due() -> int:

@@ -18,6 +18,7 @@ from mamori.accounts.models import ApprovalPolicy, ApprovalRequest, Role, User
 from mamori.accounts.services import approvals
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required, signed_in_required
+from mamori.core.errors import Refused
 from mamori.core.tables import listing
 
 
@@ -72,8 +73,8 @@ def detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 request.POST.get("verdict", ""),
                 request.POST.get("reason", ""),
             )
-        except approvals.ApprovalRefused as exc:
-            messages.error(request, _("Refused: %(reason)s") % {"reason": exc.message})
+        except Refused as exc:  # the policy's, or the acting module's (a stale proposal)
+            messages.error(request, _("Refused: %(reason)s") % {"reason": exc.shown()})
         else:
             messages.success(request, _("Your decision is recorded."))
         return redirect("accounts:approval", pk=item.pk)

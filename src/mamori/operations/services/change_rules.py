@@ -112,6 +112,16 @@ def propose_rule(
             gettext("No approval policy %(policy)s.") % {"policy": policy[:50] or "-"},
             fields=[("policy", gettext("Choose one of the approval policies."))],
         )
+    if after_the_fact and needs_approval and kind != Change.Kind.EMERGENCY:
+        raise RuleRefused(
+            "after_the_fact_emergency_only",
+            gettext(
+                "Only an emergency change may be released before its approvals: for a "
+                "%(kind)s change this would drop the approval."
+            )
+            % {"kind": Change.Kind(kind).label},
+            fields=[("after_the_fact", gettext("Only for emergency changes."))],
+        )
     after = {
         "needs_approval": needs_approval,
         "policy": policy if needs_approval else "",
@@ -142,11 +152,7 @@ def propose_limits(
         problems.append(("review_within_days", gettext("Between 1 and 365 days.")))
     if problems:
         raise RuleRefused("bad_limits", gettext("Check the time limits."), fields=problems)
-    current = setting()
-    before = {
-        "emergency_review_hours": current.emergency_review_hours,
-        "review_within_days": current.review_within_days,
-    }
+    before = _current_limits()
     after = {
         "emergency_review_hours": emergency_review_hours,
         "review_within_days": review_within_days,
@@ -169,9 +175,34 @@ def validate(snapshot: dict[str, Any]) -> None:
         raise RuleRefused("bad_rule", gettext("Expected a stage rule or the time limits."))
 
 
+def _current_limits() -> dict[str, int]:
+    current = setting()
+    return {
+        "emergency_review_hours": current.emergency_review_hours,
+        "review_within_days": current.review_within_days,
+    }
+
+
 def apply_approval(request: ApprovalRequest) -> None:
-    """Apply an approved rule or time limits."""
+    """Apply an approved rule or time limits: exactly the snapshot approved, and only if the
+    rule or limits are still what the officers saw beside it (else it is proposed again)."""
     snapshot: dict[str, Any] = request.snapshot
+    approvals.verify(request, snapshot)
+    now = (
+        _current_limits()
+        if snapshot["what"] == "limits"
+        else _current_rule(snapshot["kind"], snapshot["stage"])
+    )
+    if now != snapshot["previous"]:
+        raise RuleRefused(
+            "stale",
+            gettext(
+                "The rule changed since request #%(id)s was made: what it would replace is "
+                "not what is in force. Propose it again."
+            )
+            % {"id": request.pk},
+            status=409,
+        )
     with transaction.atomic():
         if snapshot["what"] == "limits":
             current = setting()

@@ -268,7 +268,21 @@ CANCELLABLE = (
 
 def cancel(change: Change, by: User, reason: str) -> Change:
     """Cancel a change not yet released, saying why; the deploy gate answers *no-go* for it
-    from then on. Refused once released (its post-change review is due) or finished."""
+    from then on, and its approval requests still waiting are withdrawn. Only its responsible
+    person or a systems manager may. Refused once released (its post-change review is due) or
+    finished, and once the gate said *go* for it or it reached production: what may have been
+    deployed is reviewed, not cancelled (SRM 22)."""
+    from mamori.accounts.services.roles import has_permission
+    from mamori.operations.models import Deployment, GateDecision
+    from mamori.operations.services import gate
+
+    if by.pk != change.responsible_id and not has_permission(by, "systems.manage"):
+        raise ChangeRefused(
+            "not_yours",
+            gettext("Only the person responsible for %(ref)s or a systems manager cancels it.")
+            % {"ref": change.reference},
+            status=403,
+        )
     if not reason.strip():
         raise ChangeRefused(
             "reason_required",
@@ -287,12 +301,39 @@ def cancel(change: Change, by: User, reason: str) -> Change:
                 % {"ref": change.reference, "stage": stage_label(change.stage)},
                 status=409,
             )
+        went = GateDecision.objects.filter(change=change, outcome=GateDecision.Outcome.GO)
+        deployed = any(gate.reached_production(d) for d in Deployment.objects.filter(change=change))
+        if went.exists() or deployed:
+            raise ChangeRefused(
+                "gate_passed",
+                gettext(
+                    "%(ref)s had a go from the deploy gate or reached production: it is "
+                    "released and reviewed (SRM 22), not cancelled."
+                )
+                % {"ref": change.reference},
+                status=409,
+            )
         change.stage = Change.Stage.CANCELLED
         change.cancelled_reason = reason.strip()[:2000]
         change.cancelled_by = by
         change.cancelled_at = timezone.now()
         change.save(update_fields=["stage", "cancelled_reason", "cancelled_by", "cancelled_at"])
+        why = f"{change.reference} cancelled"
+        for asked in waiting_requests(change):
+            approvals.withdraw(asked, why)
     return change
+
+
+def waiting_requests(change: Change) -> list[ApprovalRequest]:
+    """The approval requests about ``change`` still waiting: its stage approvals and the
+    overrides of the deploy gate asked for it."""
+    from mamori.operations.services.gate import OVERRIDE_KIND
+
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+    asked = StageApproval.objects.filter(change=change).values("approval_id")
+    stages = pending.filter(pk__in=asked)
+    overrides = pending.filter(kind=OVERRIDE_KIND, snapshot__change=change.reference)
+    return sorted({*stages, *overrides}, key=lambda r: r.pk)
 
 
 def _check_entry(change: Change, target: str) -> None:
@@ -386,8 +427,16 @@ def request_approval(change: Change, stage: str, by: User) -> StageApproval:
 
 
 def apply_stage_approval(request: ApprovalRequest) -> None:
-    """Record the approval of a stage once the approvers decided."""
+    """Record the approval of a stage once the approvers decided (refused for a change
+    cancelled or closed meanwhile)."""
     found = StageApproval.objects.select_for_update().select_related("change").get(approval=request)
+    if found.change.stage in (Change.Stage.CLOSED, Change.Stage.CANCELLED):
+        raise ChangeRefused(
+            "finished",
+            gettext("%(ref)s is %(stage)s.")
+            % {"ref": found.change.reference, "stage": stage_label(found.change.stage)},
+            status=409,
+        )
     approvals.verify(request, _snapshot(found.change, found.stage))
     found.status = StageApproval.Status.APPROVED
     found.approved_at = timezone.now()

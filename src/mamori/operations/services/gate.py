@@ -383,10 +383,22 @@ def _keep(
         )
 
 
+def _refuse_if_finished(change: Change) -> None:
+    """A cancelled or closed change is not released: no override lets it through the gate."""
+    if change.stage in (Change.Stage.CANCELLED, Change.Stage.CLOSED):
+        raise GateRefused(
+            "change_finished",
+            _("%(ref)s is cancelled or closed: nothing of it is released any more.")
+            % {"ref": change.reference},
+            status=409,
+        )
+
+
 def request_override(change: Change, artifact_digest: str, reason: str, by: User) -> Any:
     """Ask for an override of the gate for ``artifact_digest``, with the reason; the reasons
     the gate gives now are part of what is approved."""
     digest = check_digest(artifact_digest)
+    _refuse_if_finished(change)
     if not reason.strip():
         raise GateRefused(
             "reason_required",
@@ -420,8 +432,10 @@ def apply_override(request: ApprovalRequest) -> None:
     no reason beyond those approved and comes within :data:`OVERRIDE_VALID`."""
     snapshot = request.snapshot
     approvals.verify(request, snapshot)
+    change = Change.objects.get(reference=snapshot["change"])
+    _refuse_if_finished(change)
     GateOverride.objects.create(
-        change=Change.objects.get(reference=snapshot["change"]),
+        change=change,
         artifact_digest=snapshot["artifact_digest"],
         reason=snapshot["reason"],
         approval=request,
@@ -452,6 +466,11 @@ def had_go(deployment: Deployment) -> bool:
     )
     if deployment.change_id is not None:
         went = went.filter(change_id=deployment.change_id)
+        cancelled = Change.objects.filter(pk=deployment.change_id).values_list(
+            "cancelled_at", flat=True
+        )[0]
+        if cancelled is not None and deployment.at > cancelled:
+            return False  # a change cancelled before this deployment released nothing
     return went.exists()
 
 

@@ -60,4 +60,5 @@ def set_minimum(criticality: str, days: int, by: User) -> MaintenanceNoticeRule 
 def apply_approval(request: ApprovalRequest) -> None:
     """Apply an approved lowering of a minimum notice."""
     snapshot: dict[str, Any] = request.snapshot
+    approvals.verify(request, snapshot)
     _save(str(snapshot["criticality"]), int(snapshot["minimum_days"]))

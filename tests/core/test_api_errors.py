@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 import mamori
 from mamori.accounts.models import Department, RoleAssignment, User
@@ -355,3 +356,26 @@ def test_a_nul_in_a_path_a_raw_query_or_a_body_read_by_its_view_is_refused_too()
     )
     assert alerts.status_code == 422 and alerts.json()["code"] == "nul_character"
     assert alerts.json()["fields"][0]["field"] == "body.alerts.0.labels.alertname"
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_posted_page_form_is_refused_before_any_view_reads_it() -> None:
+    """A view that reads ``request.POST`` itself (a change's cancel reason) has no form field
+    to refuse a NUL; PostgreSQL would fail on it (review of the change cancel)."""
+    from mamori.operations.models import Change
+
+    dev = give(make_user("dev-nul"), "developer")
+    change = Change.objects.create(
+        reference="CHG-2026-0900", title="x", responsible=dev, created_by=dev,
+        created_at=timezone.now(),
+    )  # fmt: skip
+    client = client_for(dev)
+    answer = client.post(f"/operations/changes/{change.reference}/cancel/", {"reason": "a\x00b"})
+    assert answer.status_code == 400
+    change.refresh_from_db()
+    assert change.stage == "plan"
+    upload = client.post(  # a file's bytes may hold NULs: only the fields are read
+        "/operations/changes/CHG-2026-0900/cancel/",
+        {"reason": "superseded", "file": SimpleUploadedFile("x.bin", b"\x00\x01")},
+    )
+    assert upload.status_code == 302

@@ -87,7 +87,9 @@ def refuse_nul(data: Any, prefix: str = "body") -> None:
 
 class NulRefusalMiddleware:
     """Refuse a request whose URL path or query string holds a NUL (``%00``): 422 with the
-    error body on the API, 400 on pages."""
+    error body on the API, 400 on pages — and, on pages, a posted form field holding one (a
+    view that reads ``request.POST`` itself has no form field to refuse it; the API's parser
+    refuses its own)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -99,6 +101,8 @@ class NulRefusalMiddleware:
             where = "path"
         elif b"\x00" in unquote_to_bytes(query.replace("+", " ")):
             where = "query"
+        elif not request.path_info.startswith("/api/"):
+            where = _nul_in_form(request)
         if where is None:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
@@ -107,6 +111,23 @@ class NulRefusalMiddleware:
             _("A value holds a NUL character, which mamori never stores."),
             content_type="text/plain; charset=utf-8",
         )
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _nul_in_form(request: HttpRequest) -> str | None:
+    """The name of a posted form field (not a file) holding a NUL, if any."""
+    if request.method != "POST" or not (request.content_type or "").startswith(_FORMS):
+        return None
+    try:
+        fields = request.POST
+    except Exception:  # a malformed body: Django refuses it where the view reads it
+        return None
+    for key, values in fields.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            return key.replace("\x00", "")
+    return None
 
 
 class RefusingParser(Parser):

@@ -318,6 +318,10 @@ def test_the_change_page_cancels_and_says_who_and_why(team) -> None:
     page = dev.get(url).content.decode()
     assert 'id="cancelled"' in page and "the vendor withdrew the library" in page
     assert 'id="cancel-change"' not in page and 'id="advance"' not in page
+    emergency = _change(team, kind=Change.Kind.EMERGENCY)
+    changes.cancel(emergency, team["dev"], "the incident closed itself")  # type: ignore[arg-type]
+    gone = dev.get(f"/operations/changes/{emergency.reference}/").content.decode()
+    assert 'id="emergency-release"' not in gone  # nothing of a cancelled change is released
 
 
 def test_only_the_responsible_person_or_a_systems_manager_cancels_a_change(team) -> None:

@@ -122,7 +122,7 @@ def change_view(request: HttpRequest, reference: str) -> HttpResponse:
             "review": PostChangeReview.objects.filter(change=change).first(),
             "can_manage": has_permission(request.user, "changes.manage"),
             "can_jump": change.kind == Change.Kind.EMERGENCY
-            and position < changes.FLOW.index(Change.Stage.RELEASE) - 1,
+            and 0 <= position < changes.FLOW.index(Change.Stage.RELEASE) - 1,
             "inspection_form": InspectionForm(),
             "findings": change.findings.all(),
             "cancellable": change.stage in changes.CANCELLABLE

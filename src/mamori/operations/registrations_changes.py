@@ -42,7 +42,13 @@ def register_changes() -> None:
     from mamori.core.navigation import register_page
     from mamori.core.scopes import register_scope
     from mamori.operations import compliance_changes, demo_changes
-    from mamori.operations.services import change_rules, changes, devplans, gate
+    from mamori.operations.services import (
+        change_rules,
+        changes,
+        devplans,
+        gate,
+        operations_settings,
+    )
     from mamori.scheduler.jobs import Job, register_job
 
     approvals.register_kind(devplans.KIND, policy=devplans.POLICY, apply=devplans.apply_approval)
@@ -60,6 +66,12 @@ def register_changes() -> None:
         apply=change_rules.apply_approval,
         validate=change_rules.validate,
     )
+    approvals.register_kind(
+        operations_settings.KIND,
+        policy=operations_settings.POLICY,
+        apply=operations_settings.apply_approval,
+        validate=operations_settings.validate,
+    )
     gate.register_check(changes.approval_blockers)
     compliance_changes.register()
     register_link("operations.change", _change_url)
@@ -68,6 +80,7 @@ def register_changes() -> None:
     register_page("operations", _("Systems register (SRM 7-2, 12)"), "operations:systems")
     register_page("operations", _("Development plan (SRM 4-6, 11-2)"), "operations:devplans")
     register_page("operations", _("Changes (SRM 11, 17, 20, 22)"), "operations:changes")
+    register_page("operations", _("Operations settings"), "operations:settings")
     register_scope("systems:read", _("read the systems register"), "changes.view")
     register_scope("systems:write", _("add and update systems in the register"), "systems.manage")
     register_job(

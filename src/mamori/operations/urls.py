@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mamori.operations import views, views_admin
+from mamori.operations import views, views_admin, views_settings
 from mamori.operations.urls_bcp import urlpatterns as plans_drills_reviews_csirt
 from mamori.operations.urls_changes import urlpatterns as systems_plans_changes
 from mamori.operations.urls_cmdb import urlpatterns as cmdb
@@ -25,6 +25,7 @@ urlpatterns = [
         views.incident_action_view,
         name="incident_action",
     ),
+    path("settings/", views_settings.settings_view, name="settings"),
     path("severity-rules/", views_admin.rules_view, name="rules"),
     path("severity-rules/add/", views_admin.rule_add_view, name="rule_add"),
     path("severity-rules/<int:pk>/delete/", views_admin.rule_delete_view, name="rule_delete"),

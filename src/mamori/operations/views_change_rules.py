@@ -7,8 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.shortcuts import render
 
 from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
@@ -16,6 +15,7 @@ from mamori.core.errors import Refused
 from mamori.operations.forms_change_rules import LimitsForm, StageRuleForm
 from mamori.operations.services import change_rules
 from mamori.operations.services.changes import setting
+from mamori.operations.views_settings import proposed
 
 __all__ = ["change_rules_view"]
 
@@ -69,12 +69,7 @@ def change_rules_view(request: HttpRequest) -> HttpResponse:
             except Refused as refused:
                 messages.error(request, refused.shown())
             else:
-                messages.info(
-                    request,
-                    _("Proposed: it takes effect once two officers approve (request #%(id)s).")
-                    % {"id": asked.pk},
-                )
-                return redirect("operations:change_rules")
+                return proposed(request, asked.pk, "operations:change_rules")
     return render(
         request,
         "operations/changes/rules.html",

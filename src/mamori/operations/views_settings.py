@@ -19,7 +19,7 @@ from mamori.accounts.views.access import permission_required
 from mamori.core.errors import Refused
 from mamori.operations.services import operations_settings as service
 
-__all__ = ["settings_view"]
+__all__ = ["proposed", "settings_view"]
 
 MANAGE = "systems.manage"
 
@@ -27,6 +27,16 @@ MANAGE = "systems.manage"
 def _form(editable: service.Editable, data: Any = None) -> forms.ModelForm:  # type: ignore[type-arg]
     form_class = modelform_factory(editable.model, fields=list(editable.fields))
     return form_class(data, prefix=editable.code, initial=service.current(editable.code))
+
+
+def proposed(request: HttpRequest, request_id: int, to: str) -> HttpResponse:
+    """Say that a proposal waits for two officers (request ``request_id``); go back to ``to``."""
+    messages.info(
+        request,
+        _("Proposed: it takes effect once two officers approve (request #%(id)s).")
+        % {"id": request_id},
+    )
+    return redirect(to)
 
 
 @permission_required("changes.view")
@@ -51,12 +61,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
                     if not named:
                         messages.error(request, refused.shown())
                 else:
-                    messages.info(
-                        request,
-                        _("Proposed: it takes effect once two officers approve (request #%(id)s).")
-                        % {"id": asked.pk},
-                    )
-                    return redirect("operations:settings")
+                    return proposed(request, asked.pk, "operations:settings")
     sections = []
     for editable in service.EDITABLE.values():
         values = service.current(editable.code)

@@ -9,13 +9,19 @@ import pytest
 from mamori.accounts.models import ApprovalRequest
 from mamori.accounts.services import approvals
 from mamori.operations.models import Change, StageRule
-from mamori.operations.services import change_rules, changes
+from mamori.operations.services import change_rules, changes, operations_settings
 from tests.conftest import client_for, give, make_user
 from tests.operations.test_changes import _change, team  # noqa: F401 - team: the fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("team")]
 
 URL = "/operations/change-rules/"
+
+
+def _propose_limits(hours: int, days: int, by):
+    """The time limits after a release, proposed as the operations setting they are."""
+    values = {"emergency_review_hours": hours, "review_within_days": days}
+    return operations_settings.propose("changes", values, by)
 
 
 def _officers_approve(request_id: int) -> None:
@@ -60,14 +66,14 @@ def test_a_proposal_that_changes_nothing_repeats_one_waiting_or_names_no_policy_
 
 def test_time_limits_change_once_approved_and_stay_within_bounds(team) -> None:  # noqa: F811
     manager = give(team["manager"], "dept_system_manager")
-    with pytest.raises(change_rules.RuleRefused) as bounds:
-        change_rules.propose_limits(0, 400, manager)
-    assert bounds.value.code == "bad_limits"
+    with pytest.raises(operations_settings.SettingRefused) as bounds:
+        _propose_limits(0, 400, manager)
+    assert bounds.value.code == "bad_setting"
     assert {p.field for p in bounds.value.fields} == {
         "emergency_review_hours",
         "review_within_days",
     }
-    asked = change_rules.propose_limits(240, 30, manager)
+    asked = _propose_limits(240, 30, manager)
     assert changes.setting().emergency_review_hours == 72
     _officers_approve(asked.pk)
     limits = changes.setting()
@@ -109,6 +115,18 @@ def test_the_page_shows_the_rules_and_only_managers_propose(team) -> None:  # no
     assert "takes effect once two officers approve" in text and 'id="pending-rules"' in text
     assert ApprovalRequest.objects.get(kind=change_rules.KIND).snapshot["stage"] == "test"
     assert changes.rule_for("standard", "test") is None
+    limits = manager.post(
+        URL,
+        {
+            "which": "limits",
+            "limits-emergency_review_hours": "48",
+            "limits-review_within_days": "7",
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "Time limits after a release" in limits.content.decode().split('id="pending-rules"')[1]
+    assert changes.setting().emergency_review_hours == 72  # proposed, not in force
 
 
 def test_after_the_fact_approval_is_for_emergency_changes_only(team) -> None:  # noqa: F811
@@ -130,12 +148,12 @@ def test_an_altered_or_stale_proposal_is_not_applied(team) -> None:  # noqa: F81
     with pytest.raises(approvals.SnapshotMismatch):
         approvals.decide(altered.pk, give(make_user("board-1"), "board_member"), "approve", "ok")
     assert changes.rule_for("normal", "test") is None
-    stale = change_rules.propose_limits(240, 30, manager)
+    stale = _propose_limits(240, 30, manager)
     limits = changes.setting()
     limits.review_within_days = 20  # changed meanwhile (by a migration, say)
     limits.save()
     approvals.decide(stale.pk, give(make_user("ciso-3"), "ciso"), "approve", "agreed")
-    with pytest.raises(change_rules.RuleRefused) as refused:
+    with pytest.raises(operations_settings.SettingRefused) as refused:
         approvals.decide(stale.pk, give(make_user("board-2"), "board_member"), "approve", "ok")
     assert refused.value.code == "stale"
     assert changes.setting().emergency_review_hours == 72
@@ -143,7 +161,7 @@ def test_an_altered_or_stale_proposal_is_not_applied(team) -> None:  # noqa: F81
 
 def test_the_approval_page_says_a_stale_proposal_is_refused(team) -> None:  # noqa: F811
     manager = give(team["manager"], "dept_system_manager")
-    stale = change_rules.propose_limits(240, 30, manager)
+    stale = _propose_limits(240, 30, manager)
     approvals.decide(stale.pk, give(make_user("ciso-3"), "ciso"), "approve", "agreed")
     limits = changes.setting()
     limits.review_within_days = 20

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.accounts.models import ApprovalPolicy
 from mamori.operations.models import Change
-from mamori.operations.services import change_rules
+from mamori.operations.services import change_rules, operations_settings
 from mamori.operations.services.changes import stage_label
 
 __all__ = ["LimitsForm", "StageRuleForm"]
@@ -43,16 +43,20 @@ class StageRuleForm(forms.Form):
         return data
 
 
+#: The time limits' bounds, as the operations settings check them.
+_LIMITS = operations_settings.EDITABLE["changes"].bounds
+
+
 class LimitsForm(forms.Form):
     """The time limits after a release."""
 
     emergency_review_hours = forms.IntegerField(
         label=_("an emergency change is approved within (hours after release)"),
-        min_value=1,
-        max_value=change_rules.MAX_HOURS,
+        min_value=_LIMITS["emergency_review_hours"][0],
+        max_value=_LIMITS["emergency_review_hours"][1],
     )
     review_within_days = forms.IntegerField(
         label=_("the post-change review is signed within (days after release)"),
-        min_value=1,
-        max_value=change_rules.MAX_DAYS,
+        min_value=_LIMITS["review_within_days"][0],
+        max_value=_LIMITS["review_within_days"][1],
     )

@@ -1,6 +1,7 @@
 """The change-control rules page (SRM 11-3, 17, 22): what entering each stage needs per kind
 of change and the time limits after a release; holders of ``systems.manage`` propose new ones,
-which take effect once two officers approve (:mod:`mamori.operations.services.change_rules`)."""
+which take effect once two officers approve (:mod:`mamori.operations.services.change_rules`;
+the time limits are operations settings, :mod:`mamori.operations.services.operations_settings`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mamori.accounts.services.roles import has_permission
 from mamori.accounts.views.access import permission_required
 from mamori.core.errors import Refused
 from mamori.operations.forms_change_rules import LimitsForm, StageRuleForm
-from mamori.operations.services import change_rules
+from mamori.operations.services import change_rules, operations_settings
 from mamori.operations.services.changes import setting
 from mamori.operations.views_settings import proposed
 
@@ -52,11 +53,7 @@ def change_rules_view(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 if which == "limits":
-                    asked = change_rules.propose_limits(
-                        data["emergency_review_hours"],
-                        data["review_within_days"],
-                        request.user,  # type: ignore[arg-type]
-                    )
+                    asked = operations_settings.propose("changes", data, request.user)  # type: ignore[arg-type]
                 else:
                     asked = change_rules.propose_rule(
                         data["kind"],
@@ -76,7 +73,8 @@ def change_rules_view(request: HttpRequest) -> HttpResponse:
         {
             "rules": change_rules.rules(),
             "setting": current,
-            "pending": change_rules.pending(),
+            "pending": change_rules.pending()
+            + [r for r in operations_settings.pending() if r.snapshot["setting"] == "changes"],
             "rule_form": rule_form,
             "limits_form": limits_form,
             "can_manage": can_manage,

@@ -1,11 +1,11 @@
 """The rules of change control, changed only with two officers' approval (SRM 11-3, 17, 22).
 
-Which approval entering a stage needs for each kind of change (:class:`StageRule`), and the
-time limits after a release (:class:`ChangeSetting`: an emergency change's approvals, the
-post-change review), decide what every change is held to. A manager proposes a new rule or
-limit; it takes effect only once approved under ``policy_change`` — never by the one person
-who asked, whether it tightens or loosens: :func:`propose_rule` and :func:`propose_limits`
-open the request, :func:`apply_approval` applies the approved snapshot.
+Which approval entering a stage needs for each kind of change (:class:`StageRule`) decides
+what every change is held to. A manager proposes a new rule; it takes effect only once approved
+under ``policy_change`` — never by the one person who asked, whether it tightens or loosens:
+:func:`propose_rule` opens the request, :func:`apply_approval` applies the approved snapshot.
+The time limits after a release (:class:`ChangeSetting`) are one of the operations settings,
+proposed and applied the same way by :mod:`mamori.operations.services.operations_settings`.
 """
 
 from __future__ import annotations
@@ -19,17 +19,15 @@ from mamori.accounts.models import ApprovalPolicy, ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.core.errors import Refused
 from mamori.operations.models import Change, StageRule
-from mamori.operations.services.changes import FLOW, setting, stage_label
+from mamori.operations.services.changes import FLOW, stage_label
 
 __all__ = [
     "KIND",
-    "MAX_HOURS",
     "POLICY",
     "RULED_STAGES",
     "RuleRefused",
     "apply_approval",
     "pending",
-    "propose_limits",
     "propose_rule",
     "rules",
 ]
@@ -38,9 +36,6 @@ KIND = "operations.change_rules"
 POLICY = "policy_change"
 #: The stages a rule may ask an approval for (entering them).
 RULED_STAGES = tuple(s for s in FLOW if s not in (Change.Stage.PLAN,))
-#: The longest time limit after a release, in hours and days (a year).
-MAX_HOURS = 24 * 365
-MAX_DAYS = 365
 
 
 class RuleRefused(Refused):
@@ -140,60 +135,20 @@ def propose_rule(
     return approvals.submit(KIND, title, snapshot, by)
 
 
-def propose_limits(
-    emergency_review_hours: int, review_within_days: int, by: User
-) -> ApprovalRequest:
-    """Propose the time limits after a release; return the approval request that will apply
-    them."""
-    problems = []
-    if not 1 <= emergency_review_hours <= MAX_HOURS:
-        problems.append(("emergency_review_hours", gettext("Between 1 and 8760 hours.")))
-    if not 1 <= review_within_days <= MAX_DAYS:
-        problems.append(("review_within_days", gettext("Between 1 and 365 days.")))
-    if problems:
-        raise RuleRefused("bad_limits", gettext("Check the time limits."), fields=problems)
-    before = _current_limits()
-    after = {
-        "emergency_review_hours": emergency_review_hours,
-        "review_within_days": review_within_days,
-    }
-    if after == before:
-        raise RuleRefused("nothing_changes", gettext("The time limits already say this."))
-    _refuse_if_pending("limits")
-    title = gettext(
-        "Change the time limits after a release: emergency approvals within %(hours)s hours, "
-        "post-change review within %(days)s days"
-    ) % {"hours": emergency_review_hours, "days": review_within_days}
-    snapshot = {"what": "limits", "limits": after, "previous": before}
-    return approvals.submit(KIND, title, snapshot, by)
-
-
 def validate(snapshot: dict[str, Any]) -> None:
-    """Refuse a snapshot that is neither a stage rule nor the time limits."""
-    what = str(snapshot.get("what", ""))
-    if what != "limits" and not what.startswith("rule:"):
-        raise RuleRefused("bad_rule", gettext("Expected a stage rule or the time limits."))
-
-
-def _current_limits() -> dict[str, int]:
-    current = setting()
-    return {
-        "emergency_review_hours": current.emergency_review_hours,
-        "review_within_days": current.review_within_days,
-    }
+    """Refuse a snapshot that is not a stage rule."""
+    if not str(snapshot.get("what", "")).startswith("rule:"):
+        raise RuleRefused(
+            "bad_rule", gettext("Expected a kind of change and a stage after planning.")
+        )
 
 
 def apply_approval(request: ApprovalRequest) -> None:
-    """Apply an approved rule or time limits: exactly the snapshot approved, and only if the
-    rule or limits are still what the officers saw beside it (else it is proposed again)."""
+    """Apply an approved rule: exactly the snapshot approved, and only if the rule is still
+    what the officers saw beside it (else it is proposed again)."""
     snapshot: dict[str, Any] = request.snapshot
     approvals.verify(request, snapshot)
-    now = (
-        _current_limits()
-        if snapshot["what"] == "limits"
-        else _current_rule(snapshot["kind"], snapshot["stage"])
-    )
-    if now != snapshot["previous"]:
+    if _current_rule(snapshot["kind"], snapshot["stage"]) != snapshot["previous"]:
         raise RuleRefused(
             "stale",
             gettext(
@@ -204,12 +159,6 @@ def apply_approval(request: ApprovalRequest) -> None:
             status=409,
         )
     with transaction.atomic():
-        if snapshot["what"] == "limits":
-            current = setting()
-            current.emergency_review_hours = int(snapshot["limits"]["emergency_review_hours"])
-            current.review_within_days = int(snapshot["limits"]["review_within_days"])
-            current.save(update_fields=["emergency_review_hours", "review_within_days"])
-            return
         rule = snapshot["rule"]
         StageRule.objects.update_or_create(
             kind=snapshot["kind"],

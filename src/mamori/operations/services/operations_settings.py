@@ -1,13 +1,15 @@
 """The settings that decide what the operations controls measure, changed only with two
-officers' approval (SRM 12-5, 21-2, 9).
+officers' approval (SRM 12-5, 17, 21-2, 22, 9).
 
-How recently a source must have seen a configuration item for it to count as known, how early
-an expiring licence is flagged (CMDB-02..04), by what hour a day's operating status must be
-confirmed (OPS-STS-02) and from which severity an incident needs its review (SRM 9): each is one
-row the controls read. Widening one can turn a control green without anything in the exchange
-changing, so a systems manager proposes (:func:`propose`) and the change takes effect once two
-officers approve it under ``policy_change`` (:func:`apply_approval`), exactly as approved and
-only if the setting is still what they saw beside it.
+How long an emergency change may wait for its approvals and a post-change review for its
+signature after a release (CHG controls), how recently a source must have seen a configuration
+item for it to count as known, how early an expiring licence is flagged (CMDB-02..04), by what
+hour a day's operating status must be confirmed (OPS-STS-02) and from which severity an
+incident needs its review (SRM 9): each is one row the controls read. Widening one can turn a
+control green without anything in the exchange changing, so a systems manager proposes
+(:func:`propose`) and the change takes effect once two officers approve it under
+``policy_change`` (:func:`apply_approval`), exactly as approved and only if the setting is
+still what they saw beside it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from mamori.accounts.models import ApprovalRequest, User
 from mamori.accounts.services import approvals
 from mamori.core.errors import Refused
-from mamori.operations.models import CmdbSetting, ReviewSetting, StatusSetting
+from mamori.operations.models import ChangeSetting, CmdbSetting, ReviewSetting, StatusSetting
 
 __all__ = [
     "EDITABLE",
@@ -70,6 +72,14 @@ EDITABLE = {
             CmdbSetting,
             ("seen_within_days", "licence_warning_days"),
             {"seen_within_days": (1, 365), "licence_warning_days": (1, 365)},
+        ),
+        Editable(
+            "changes",
+            _("Time limits after a release"),
+            "SRM 17, 22",
+            ChangeSetting,
+            ("emergency_review_hours", "review_within_days"),
+            {"emergency_review_hours": (1, 24 * 365), "review_within_days": (1, 365)},
         ),
         Editable(
             "status",
